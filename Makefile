@@ -1,0 +1,38 @@
+# Leman: the two commands a newcomer needs are `make run` and `make test`.
+CARGO ?= cargo
+BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
+
+.PHONY: run build test lint fmt test-sqlite test-pg contract openapi
+
+## Serve on SQLite (./data) with nothing else to install.
+run:
+	$(CARGO) build --locked
+	@echo "Leman: serving on http://$(BIND) (API docs at http://$(BIND)/docs/)"
+	./target/debug/leman serve
+
+build:
+	$(CARGO) build --locked
+
+## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract.
+test: lint test-sqlite test-pg contract
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(CARGO) test --locked
+
+test-pg:
+	TEST_DATABASE_URL="$$(scripts/ensure-postgres.sh | tail -n 1)" $(CARGO) test --locked
+
+contract:
+	$(CARGO) build --release --locked
+	scripts/contract-test.sh
+
+## Rewrite the committed spec from the code.
+openapi:
+	$(CARGO) run --locked -q -- openapi --output openapi/openapi.json

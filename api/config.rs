@@ -1,0 +1,461 @@
+//! Configuration from the environment (`LEMAN_*`, `DATABASE_URL`), optionally from a TOML file
+//! named by `LEMAN_CONFIG` (keys are the setting names in lower case without the `LEMAN_` prefix:
+//! `bind = "0.0.0.0:8080"`). The environment wins over the file, the file over the defaults.
+//! `SETTINGS` is the one list of settings: `leman --help` and the README print it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::db::DatabaseUrl;
+
+/// (environment variable, default, description)
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    (
+        "LEMAN_CONFIG",
+        "",
+        "Optional TOML file with any of these settings (lower case, no LEMAN_ prefix)",
+    ),
+    (
+        "LEMAN_BIND",
+        "127.0.0.1:8080",
+        "Address the HTTP server listens on",
+    ),
+    (
+        "LEMAN_DATA_DIR",
+        "./data",
+        "Directory for the SQLite database and the mail files",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://<LEMAN_DATA_DIR>/leman.db",
+        "sqlite://path or postgres://user@host/db",
+    ),
+    (
+        "LEMAN_DB_POOL_SIZE",
+        "10",
+        "Database connections per process (1-200)",
+    ),
+    (
+        "LEMAN_APP_URL",
+        "http://127.0.0.1:8080",
+        "Front end base URL; links in mails point under it",
+    ),
+    (
+        "LEMAN_JWT_KEYS",
+        "",
+        "Token signing keys `kid:base64secret` separated by commas, first one signs; unset: generated once and kept in the database",
+    ),
+    (
+        "LEMAN_CORS_ORIGINS",
+        "",
+        "Origins allowed by CORS, separated by commas (empty: none)",
+    ),
+    ("LEMAN_LOG_FORMAT", "pretty", "Log format: pretty or json"),
+    (
+        "LEMAN_LOG",
+        "info",
+        "Log filter (tracing env-filter syntax)",
+    ),
+    (
+        "LEMAN_HTTP_WORKERS",
+        "0",
+        "HTTP worker threads (0: one per core)",
+    ),
+    (
+        "LEMAN_SHUTDOWN_TIMEOUT_SECS",
+        "30",
+        "Seconds in-flight requests get to finish on SIGTERM/SIGINT",
+    ),
+    (
+        "LEMAN_SMTP_URL",
+        "",
+        "smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; unset: mails are written as .eml files under <LEMAN_DATA_DIR>/mail",
+    ),
+    (
+        "LEMAN_MAIL_FROM",
+        "Leman <no-reply@leman.localhost>",
+        "Sender of every mail",
+    ),
+    (
+        "LEMAN_JOBS",
+        "true",
+        "Run the background job runner inside `serve` (false: run `leman worker` separately)",
+    ),
+    (
+        "LEMAN_JOB_CONCURRENCY",
+        "2",
+        "Jobs run at once per process (1-64)",
+    ),
+    (
+        "LEMAN_JOB_POLL_MS",
+        "1000",
+        "How often an idle runner looks for due jobs, in milliseconds",
+    ),
+    (
+        "LEMAN_JOB_MAX_ATTEMPTS",
+        "8",
+        "Tries before a job is marked dead",
+    ),
+    (
+        "LEMAN_JOB_BACKOFF_MS",
+        "5000",
+        "First retry delay; doubles at each try (capped at 1 hour)",
+    ),
+];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub db_pool_size: u32,
+    pub app_url: String,
+    pub jwt_keys: Option<Vec<(String, Vec<u8>)>>,
+    pub cors_origins: Vec<String>,
+    pub log_json: bool,
+    pub log_filter: String,
+    pub http_workers: usize,
+    pub shutdown_timeout: Duration,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    pub jobs_in_serve: bool,
+    pub job_concurrency: usize,
+    pub job_poll: Duration,
+    pub job_max_attempts: i32,
+    pub job_backoff: Duration,
+    /// Tests run many servers in one process: they must not install signal handlers.
+    pub handle_signals: bool,
+}
+
+/// A bad setting: which one and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid setting {}: {}", self.setting, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment (and the TOML file it names).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    pub fn from_vars(env: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut values: HashMap<String, String> = HashMap::new();
+        if let Some(path) = env.get("LEMAN_CONFIG").filter(|p| !p.is_empty()) {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| err("LEMAN_CONFIG", format!("cannot read {path}: {e}")))?;
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| err("LEMAN_CONFIG", format!("{path} is not valid TOML: {e}")))?;
+            for (key, value) in table {
+                let name = if key == "database_url" {
+                    "DATABASE_URL".to_string()
+                } else {
+                    format!("LEMAN_{}", key.to_uppercase())
+                };
+                if !SETTINGS.iter().any(|(n, _, _)| *n == name) || name == "LEMAN_CONFIG" {
+                    return Err(err(
+                        "LEMAN_CONFIG",
+                        format!("{path}: unknown setting `{key}`"),
+                    ));
+                }
+                let value = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    _ => {
+                        return Err(err(
+                            "LEMAN_CONFIG",
+                            format!("{path}: `{key}` must be a string, number or boolean"),
+                        ));
+                    }
+                };
+                values.insert(name, value);
+            }
+        }
+        for (name, _, _) in SETTINGS {
+            if let Some(v) = env.get(*name) {
+                values.insert(name.to_string(), v.clone());
+            }
+        }
+        let get = |name: &str| -> String {
+            values.get(name).cloned().unwrap_or_else(|| {
+                SETTINGS
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .map(|(_, d, _)| d.to_string())
+                    .unwrap_or_default()
+            })
+        };
+        let int = |name: &str, min: u64, max: u64| -> Result<u64, ConfigError> {
+            let raw = get(name);
+            let v: u64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| err(name, format!("`{raw}` is not a whole number")))?;
+            if v < min || v > max {
+                return Err(err(name, format!("{v} is outside {min}..={max}")));
+            }
+            Ok(v)
+        };
+        let boolean = |name: &str| -> Result<bool, ConfigError> {
+            match get(name).trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                other => Err(err(name, format!("`{other}` is not true or false"))),
+            }
+        };
+
+        let bind_raw = get("LEMAN_BIND");
+        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+            err(
+                "LEMAN_BIND",
+                format!("`{bind_raw}` is not host:port (e.g. 127.0.0.1:8080)"),
+            )
+        })?;
+        let data_dir = PathBuf::from(get("LEMAN_DATA_DIR"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(err("LEMAN_DATA_DIR", "must not be empty"));
+        }
+        let database_url = match values.get("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
+            Some(url) => DatabaseUrl::parse(url).map_err(|m| err("DATABASE_URL", m))?,
+            None => {
+                DatabaseUrl::parse(&format!("sqlite://{}", data_dir.join("leman.db").display()))
+                    .map_err(|m| err("DATABASE_URL", m))?
+            }
+        };
+        let app_url = get("LEMAN_APP_URL")
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if !(app_url.starts_with("http://") || app_url.starts_with("https://"))
+            || app_url.len() < 10
+        {
+            return Err(err(
+                "LEMAN_APP_URL",
+                format!("`{app_url}` is not an http(s) URL"),
+            ));
+        }
+        let jwt_keys = match get("LEMAN_JWT_KEYS").trim() {
+            "" => None,
+            raw => Some(parse_jwt_keys(raw).map_err(|m| err("LEMAN_JWT_KEYS", m))?),
+        };
+        let cors_origins = get("LEMAN_CORS_ORIGINS")
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect::<Vec<_>>();
+        for origin in &cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(err(
+                    "LEMAN_CORS_ORIGINS",
+                    format!("`{origin}` is not an http(s) origin"),
+                ));
+            }
+        }
+        let log_json = match get("LEMAN_LOG_FORMAT").trim() {
+            "json" => true,
+            "pretty" => false,
+            other => {
+                return Err(err(
+                    "LEMAN_LOG_FORMAT",
+                    format!("`{other}` is not pretty or json"),
+                ));
+            }
+        };
+        let log_filter = get("LEMAN_LOG");
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| err("LEMAN_LOG", e.to_string()))?;
+        let smtp_url = match get("LEMAN_SMTP_URL").trim() {
+            "" => None,
+            url => {
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+                    .map_err(|e| err("LEMAN_SMTP_URL", e.to_string()))?;
+                Some(url.to_string())
+            }
+        };
+        let from_raw = get("LEMAN_MAIL_FROM");
+        let mail_from = from_raw.parse().map_err(|e| {
+            err(
+                "LEMAN_MAIL_FROM",
+                format!("`{from_raw}` is not a mailbox: {e}"),
+            )
+        })?;
+
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url,
+            db_pool_size: int("LEMAN_DB_POOL_SIZE", 1, 200)? as u32,
+            app_url,
+            jwt_keys,
+            cors_origins,
+            log_json,
+            log_filter,
+            http_workers: int("LEMAN_HTTP_WORKERS", 0, 256)? as usize,
+            shutdown_timeout: Duration::from_secs(int("LEMAN_SHUTDOWN_TIMEOUT_SECS", 0, 3600)?),
+            smtp_url,
+            mail_from,
+            jobs_in_serve: boolean("LEMAN_JOBS")?,
+            job_concurrency: int("LEMAN_JOB_CONCURRENCY", 1, 64)? as usize,
+            job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),
+            job_max_attempts: int("LEMAN_JOB_MAX_ATTEMPTS", 1, 100)? as i32,
+            job_backoff: Duration::from_millis(int("LEMAN_JOB_BACKOFF_MS", 1, 3_600_000)?),
+            handle_signals: true,
+        })
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// A link in a mail: the front end's page for `path`, carrying `token`.
+    pub fn app_link(&self, path: &str, token: &str) -> String {
+        format!("{}{}?token={}", self.app_url, path, token)
+    }
+}
+
+/// `kid:base64secret,kid2:base64secret`; secrets of at least 32 bytes.
+fn parse_jwt_keys(raw: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use base64::Engine as _;
+    let mut keys = Vec::new();
+    for (i, part) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let (kid, secret) = part
+            .split_once(':')
+            .ok_or_else(|| format!("key {} is not `kid:base64secret`", i + 1))?;
+        let kid = kid.trim();
+        if kid.is_empty()
+            || kid.len() > 64
+            || !kid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "key {}: the kid must be 1-64 letters, digits, - or _",
+                i + 1
+            ));
+        }
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(secret.trim())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(secret.trim()))
+            .map_err(|_| format!("key `{kid}`: the secret is not base64"))?;
+        if secret.len() < 32 {
+            return Err(format!(
+                "key `{kid}`: the secret must be at least 32 bytes (256 bits)"
+            ));
+        }
+        if keys.iter().any(|(k, _): &(String, Vec<u8>)| k == kid) {
+            return Err(format!("key `{kid}` is listed twice"));
+        }
+        keys.push((kid.to_string(), secret));
+    }
+    if keys.is_empty() {
+        return Err("no key given".into());
+    }
+    Ok(keys)
+}
+
+/// The settings as help text (for `leman --help`).
+pub fn settings_help() -> String {
+    let mut out = String::from("Configuration (environment variables):\n");
+    for (name, default, description) in SETTINGS {
+        let default = if default.is_empty() {
+            String::new()
+        } else {
+            format!(" [default: {default}]")
+        };
+        out.push_str(&format!("  {name}\n      {description}{default}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_a_newcomer() {
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url.target, "./data/leman.db");
+        assert_eq!(c.app_url, "http://127.0.0.1:8080");
+        assert!(c.jwt_keys.is_none());
+        assert_eq!(c.mail_dir(), PathBuf::from("./data/mail"));
+    }
+
+    #[test]
+    fn a_bad_setting_names_itself() {
+        let e = Config::from_vars(vars(&[("LEMAN_BIND", "nowhere")])).unwrap_err();
+        assert_eq!(e.setting, "LEMAN_BIND");
+        let e = Config::from_vars(vars(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert_eq!(e.setting, "DATABASE_URL");
+        let e = Config::from_vars(vars(&[("LEMAN_JWT_KEYS", "k1:c2hvcnQ=")])).unwrap_err();
+        assert_eq!(e.setting, "LEMAN_JWT_KEYS");
+        assert!(e.message.contains("32 bytes"));
+        let e = Config::from_vars(vars(&[("LEMAN_DB_POOL_SIZE", "0")])).unwrap_err();
+        assert_eq!(e.setting, "LEMAN_DB_POOL_SIZE");
+    }
+
+    #[test]
+    fn jwt_keys_keep_their_order_for_rotation() {
+        let secret = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32]);
+        let c = Config::from_vars(vars(&[(
+            "LEMAN_JWT_KEYS",
+            &format!("new:{secret}, old:{secret}"),
+        )]))
+        .unwrap();
+        let keys = c.jwt_keys.unwrap();
+        assert_eq!(keys[0].0, "new");
+        assert_eq!(keys[1].0, "old");
+    }
+
+    #[test]
+    fn the_toml_file_is_overridden_by_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("leman.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\ndb_pool_size = 3\n").unwrap();
+        let path = file.to_str().unwrap();
+        let c = Config::from_vars(vars(&[("LEMAN_CONFIG", path)])).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.db_pool_size, 3);
+        let c = Config::from_vars(vars(&[
+            ("LEMAN_CONFIG", path),
+            ("LEMAN_BIND", "127.0.0.1:1"),
+        ]))
+        .unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:1");
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        let e = Config::from_vars(vars(&[("LEMAN_CONFIG", path)])).unwrap_err();
+        assert_eq!(e.setting, "LEMAN_CONFIG");
+    }
+}

@@ -1,0 +1,220 @@
+//! Database access: one connection type over SQLite and PostgreSQL, pools, the write-transaction
+//! helper and the embedded migrations. Backend-specific SQL lives only here and in `models/`, as
+//! an explicit `match` on the connection.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which engine a database URL names. Chosen from the scheme, never guessed by trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`: `postgres://…` / `postgresql://…`, or `sqlite://path` / `sqlite:path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub engine: Engine,
+    /// What the driver receives: the full URL for PostgreSQL, the file path for SQLite.
+    pub target: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                engine: Engine::Postgres,
+                target: url.to_string(),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                "must start with postgres://, postgresql://, sqlite:// or sqlite:".to_string()
+            })?;
+        if path.is_empty() {
+            return Err("the SQLite URL names no file".into());
+        }
+        Ok(Self {
+            engine: Engine::Sqlite,
+            target: path.to_string(),
+        })
+    }
+
+    /// Opens one connection, with the SQLite pragmas set.
+    pub fn connect(&self) -> Result<DbConnection, String> {
+        match self.engine {
+            Engine::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(DbConnection::Postgresql)
+                .map_err(|e| e.to_string()),
+            Engine::Sqlite => {
+                if let Some(dir) = std::path::Path::new(&self.target).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(|e| e.to_string())?;
+                // WAL lets readers run beside the one writer; busy_timeout makes writers queue
+                // instead of failing; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// r2d2 manager that builds the right variant from the URL scheme (diesel's own manager for a
+/// MultiConnection hides the real connection error).
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.url.connect().map_err(ConnectError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        // A connection returned mid-transaction (a panic in a handler) must not be reused.
+        let status =
+            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        !matches!(status.transaction_depth(), Ok(None))
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager { url: url.clone() })
+        .map_err(|e| e.to_string())
+}
+
+impl DbConnection {
+    pub fn engine(&self) -> Engine {
+        match self {
+            DbConnection::Postgresql(_) => Engine::Postgres,
+            DbConnection::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up front, so
+/// two writers never deadlock on a lock upgrade), a normal transaction on PostgreSQL. Nested
+/// calls become savepoints. Every write goes through here.
+pub fn write<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    let depth = Tm::transaction_manager_status_mut(conn).transaction_depth()?;
+    match (conn as &mut DbConnection, depth) {
+        (DbConnection::Sqlite(inner), None) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        (conn, _) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            Tm::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    applied.map_err(|e| e.to_string())
+}
+
+/// True when every embedded migration has been applied.
+pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, String> {
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map(|p| !p).map_err(|e| e.to_string())
+}
+
+/// Timestamps are stored at microsecond precision on both engines (PostgreSQL keeps no more).
+pub fn now() -> chrono::NaiveDateTime {
+    truncate(chrono::Utc::now().naive_utc())
+}
+
+pub fn truncate(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Timelike};
+    let t = t.trunc_subsecs(6);
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+}
+
+/// A new opaque id: a type prefix over a UUIDv7 (time-ordered, so keyset pages and indexes stay
+/// local), e.g. `job_01890a5d…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Runs blocking database work on the blocking pool, never on the async executor.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, crate::error::ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(crate::error::ApiError::from_pool)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| crate::error::ApiError::internal(format!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,242 @@
+//! Every error leaves the API as RFC 9457 `application/problem+json` with a stable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    /// JSON pointer (RFC 6901) to the field in the request body, or the name of the query or
+    /// path parameter.
+    #[schema(example = "/email")]
+    pub field: String,
+    /// Stable machine-readable reason.
+    #[schema(example = "invalid_format")]
+    pub code: String,
+    /// Human-readable explanation.
+    #[schema(example = "not a valid email address")]
+    pub message: String,
+}
+
+/// An RFC 9457 problem details object.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:leman:problem:validation_failed",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "The request body is not valid.",
+    "code": "validation_failed",
+    "request_id": "01890a5d-ac96-774b-bcce-b302099a8057",
+    "errors": [{"field": "/email", "code": "invalid_type", "message": "invalid type: integer `3`, expected a string"}]
+}))]
+pub struct Problem {
+    /// URI identifying the problem type: `urn:leman:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the HTTP status.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong, for a human.
+    pub detail: String,
+    /// Stable machine-readable error code.
+    pub code: String,
+    /// The request id (also in the `X-Request-Id` response header), to quote to support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Per-field errors, for validation failures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Logged, never sent.
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: vec![],
+            headers: vec![],
+            internal: None,
+        }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: impl AsRef<str>) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value.as_ref()) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::unprocessable("validation_failed", "The request is not valid.");
+        e.errors = errors;
+        e
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError {
+            field: field.to_string(),
+            code: code.to_string(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+    }
+
+    /// Something unexpected: the cause is logged, the client sees a generic body.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An unexpected error occurred. Quote the request id to support.",
+        );
+        e.internal = Some(cause.into());
+        e
+    }
+
+    pub fn from_pool(e: diesel::r2d2::PoolError) -> Self {
+        let mut err = Self::unavailable("database_unavailable", "The database is not reachable.");
+        err.internal = Some(e.to_string());
+        err
+    }
+
+    pub fn to_problem(&self, request_id: Option<String>) -> Problem {
+        Problem {
+            type_: format!("urn:leman:problem:{}", self.code),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            request_id,
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        if let Some(internal) = &self.internal {
+            write!(f, " ({internal})")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::internal(format!("database: {e}"))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(internal) = &self.internal {
+            tracing::error!(
+                code = self.code,
+                status = self.status.as_u16(),
+                "{internal}"
+            );
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        for (name, value) in &self.headers {
+            res.insert_header((name.clone(), value.clone()));
+        }
+        res.body(
+            serde_json::to_vec(&self.to_problem(crate::telemetry::current_request_id()))
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// Declares problem responses in the spec: `problem_responses!(400, 422)` style via the types
+/// below, so every route lists exactly the errors it can return.
+pub mod responses {
+    use super::Problem;
+    use utoipa::IntoResponses;
+
+    /// Errors every route can return.
+    #[derive(IntoResponses)]
+    pub enum Common {
+        /// An unexpected error; the body carries no internals.
+        #[response(status = 500, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:internal_error", "title": "Internal Server Error", "status": 500, "detail": "An unexpected error occurred. Quote the request id to support.", "code": "internal_error", "request_id": "01890a5d-ac96-774b-bcce-b302099a8057"}))]
+        Internal(#[to_schema] Problem),
+    }
+
+    /// Errors of every route that reads a JSON body.
+    #[derive(IntoResponses)]
+    pub enum JsonBody {
+        /// The body is not well-formed JSON (`malformed_json`).
+        #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:malformed_json", "title": "Bad Request", "status": 400, "detail": "The body is not valid JSON: EOF while parsing an object at line 1 column 1.", "code": "malformed_json"}))]
+        Malformed(#[to_schema] Problem),
+        /// The body is larger than 1 MiB (`payload_too_large`).
+        #[response(status = 413, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body exceeds 1048576 bytes.", "code": "payload_too_large"}))]
+        TooLarge(#[to_schema] Problem),
+        /// The body is not `application/json` (`unsupported_media_type`).
+        #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
+        MediaType(#[to_schema] Problem),
+        /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`).
+        #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "/email", "code": "missing", "message": "missing field `email`"}]}))]
+        Invalid(#[to_schema] Problem),
+    }
+
+    /// Errors of routes that read query parameters.
+    #[derive(IntoResponses)]
+    pub enum Query {
+        /// A query parameter has the wrong type or value (`validation_failed`).
+        #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "limit", "code": "invalid", "message": "must be between 1 and 100"}]}))]
+        Invalid(#[to_schema] Problem),
+    }
+
+    /// The database cannot be reached.
+    #[derive(IntoResponses)]
+    pub enum Unavailable {
+        /// The database is unreachable or its schema is not current (`not_ready`).
+        #[response(status = 503, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_ready", "title": "Service Unavailable", "status": 503, "detail": "The database is not reachable.", "code": "not_ready"}))]
+        NotReady(#[to_schema] Problem),
+    }
+}

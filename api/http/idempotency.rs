@@ -1,0 +1,225 @@
+//! `Idempotency-Key` on authenticated POSTs. Scoped to the caller and the route (method and
+//! path): the same key and body replay the stored status and body (`Idempotent-Replayed: true`);
+//! the same key with another body is 422 `idempotency_key_reused`; while the first request runs,
+//! 409 `idempotency_key_in_use`. Only outcomes that changed something are stored (2xx, 3xx, and
+//! 402, a refused payment); any other answer (validation, conflicts, 5xx) frees the key.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{Error, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+use sha2::{Digest, Sha256};
+
+use crate::auth::jwt;
+use crate::auth::keys::KeySet;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::models::idempotency_keys::{self, Begin};
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Who is calling, for scoping keys: the user of a valid access token, or the hash of a
+/// personal token. `None` when unauthenticated (the route itself will answer 401).
+pub fn caller_scope(req: &actix_web::HttpRequest, keys: &KeySet) -> Option<String> {
+    let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = auth
+        .strip_prefix("Bearer ")
+        .or_else(|| auth.strip_prefix("bearer "))?
+        .trim();
+    if token.starts_with("lmn_") {
+        return Some(format!(
+            "tok:{}",
+            hex::encode(Sha256::digest(token.as_bytes()))
+        ));
+    }
+    jwt::decode(keys, token)
+        .ok()
+        .map(|claims| format!("usr:{}", claims.sub))
+}
+
+fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn stored(status: StatusCode) -> bool {
+    status.is_success() || status.is_redirection() || status == StatusCode::PAYMENT_REQUIRED
+}
+
+pub struct Idempotency;
+
+impl<S, B> Transform<S, ServiceRequest> for Idempotency
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = IdempotencyMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(IdempotencyMiddleware {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+pub struct IdempotencyMiddleware<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for IdempotencyMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        Box::pin(async move {
+            let key = match req.headers().get(&IDEMPOTENCY_KEY) {
+                Some(key) if req.method() == Method::POST => key.to_str().unwrap_or("").to_string(),
+                _ => {
+                    return service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_boxed_body);
+                }
+            };
+            let (Some(pool), Some(keys)) = (
+                req.app_data::<web::Data<Pool>>().cloned(),
+                req.app_data::<web::Data<KeySet>>().cloned(),
+            ) else {
+                return service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body);
+            };
+            let Some(caller) = caller_scope(req.request(), &keys) else {
+                return service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body);
+            };
+            let (http_req, mut payload) = req.into_parts();
+            if !valid_key(&key) {
+                let e = ApiError::field(
+                    "Idempotency-Key",
+                    "invalid",
+                    "must be 1 to 255 visible ASCII characters",
+                );
+                return Ok(ServiceResponse::new(http_req, e.error_response()));
+            }
+            let body = match crate::http::json::read_body(&http_req, &mut payload).await {
+                Ok(body) => body,
+                Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
+            };
+            let route = format!("{} {}", http_req.method(), http_req.path());
+            let hash = hex::encode(Sha256::digest(&body));
+            let (c, r, k) = (caller.clone(), route.clone(), key.clone());
+            let begun = db::run(&pool, move |conn| {
+                Ok(idempotency_keys::begin(conn, &c, &r, &k, &hash)?)
+            })
+            .await;
+            let row_id = match begun {
+                Ok(Begin::Proceed(id)) => id,
+                Ok(Begin::Replay {
+                    status,
+                    content_type,
+                    body,
+                }) => {
+                    let mut res =
+                        HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+                    if let Some(ct) = content_type {
+                        res.insert_header((header::CONTENT_TYPE, ct));
+                    }
+                    res.insert_header((REPLAYED, HeaderValue::from_static("true")));
+                    return Ok(ServiceResponse::new(http_req, res.body(body)));
+                }
+                Ok(Begin::Mismatch) => {
+                    let e = ApiError::unprocessable(
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was already used with a different request body.",
+                    );
+                    return Ok(ServiceResponse::new(http_req, e.error_response()));
+                }
+                Ok(Begin::InFlight) => {
+                    let e = ApiError::conflict(
+                        "idempotency_key_in_use",
+                        "A request with this Idempotency-Key is still being processed; retry later.",
+                    )
+                    .with_header(header::RETRY_AFTER, "1");
+                    return Ok(ServiceResponse::new(http_req, e.error_response()));
+                }
+                Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
+            };
+
+            let req = ServiceRequest::from_parts(http_req, Payload::from(body));
+            let outcome = service.call(req).await;
+            let release = |pool: web::Data<Pool>, id: String| async move {
+                let _ = db::run(&pool, move |conn| Ok(idempotency_keys::release(conn, &id)?)).await;
+            };
+            let res = match outcome {
+                Ok(res) => res,
+                Err(e) => {
+                    release(pool, row_id).await;
+                    return Err(e);
+                }
+            };
+            if !stored(res.status()) {
+                release(pool, row_id).await;
+                return Ok(res.map_into_boxed_body());
+            }
+            let (http_req, res) = res.into_parts();
+            let (head, body) = res.into_parts();
+            let bytes = match actix_web::body::to_bytes(body).await {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    release(pool, row_id).await;
+                    let e = ApiError::internal("reading the response body failed");
+                    return Ok(ServiceResponse::new(http_req, e.error_response()));
+                }
+            };
+            let status = head.status().as_u16();
+            let content_type = head
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => {
+                    let saved = db::run(&pool, move |conn| {
+                        Ok(idempotency_keys::complete(
+                            conn,
+                            &row_id,
+                            status,
+                            content_type.as_deref(),
+                            &text,
+                        )?)
+                    })
+                    .await;
+                    if let Err(e) = saved {
+                        tracing::error!("storing an idempotent response: {e}");
+                    }
+                }
+                Err(_) => release(pool, row_id).await,
+            }
+            Ok(ServiceResponse::new(
+                http_req,
+                head.set_body(bytes).map_into_boxed_body(),
+            ))
+        })
+    }
+}

@@ -1,0 +1,225 @@
+//! `Json<T>`: the body extractor every route uses. Unlike actix's own it answers in problem+json:
+//! 415 for another content type, 413 over 1 MiB, 400 for malformed JSON, and 422 with one entry
+//! per field (a JSON pointer, from serde_path_to_error) for wrong types, missing or unknown fields.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::MAX_BODY_BYTES;
+use crate::error::{ApiError, FieldError};
+
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("The request body exceeds {MAX_BODY_BYTES} bytes."),
+    )
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads the whole body, refusing more than `MAX_BODY_BYTES` without buffering it.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("The body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON into `T`, mapping serde's errors to problems.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let malformed = |e: &serde_json::Error| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {e}."),
+        )
+    };
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                ApiError::validation(vec![field_error(e.path(), inner)])
+            }
+            _ => malformed(inner),
+        }
+    })?;
+    de.end().map_err(|e| malformed(&e))?;
+    // serde lets a struct be read from an array of its fields in order: bodies are objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+fn field_error(path: &serde_path_to_error::Path, inner: &serde_json::Error) -> FieldError {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape(key))),
+            Segment::Enum { variant } => pointer.push_str(&format!("/{}", escape(variant))),
+            Segment::Unknown => pointer.push_str("/?"),
+        }
+    }
+    // serde reports a missing or unknown field at its parent: name the field itself.
+    let message = inner.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    let code = if let Some(name) = quoted("missing field `") {
+        pointer.push_str(&format!("/{}", escape(&name)));
+        "missing"
+    } else if let Some(name) = quoted("unknown field `") {
+        let last = format!("/{}", escape(&name));
+        if !pointer.ends_with(&last) {
+            pointer.push_str(&last);
+        }
+        "unknown_field"
+    } else if message.starts_with("invalid type") {
+        "invalid_type"
+    } else {
+        "invalid_value"
+    };
+    FieldError {
+        field: pointer,
+        code: code.to_string(),
+        message,
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as application/json.",
+                ));
+            }
+            let bytes = read_body(&req, &mut payload).await?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        offer_id: String,
+        quantity: u32,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Order {
+        email: String,
+        items: Vec<Item>,
+    }
+
+    fn problem(body: &str) -> ApiError {
+        parse::<Order>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn field_pointers_name_the_failing_field() {
+        let e = problem(r#"{"email":"a@b.c","items":[{"offer_id":"x","quantity":"two"}]}"#);
+        assert_eq!(e.status.as_u16(), 422);
+        assert_eq!(e.errors[0].field, "/items/0/quantity");
+        assert_eq!(e.errors[0].code, "invalid_type");
+        let e = problem(r#"{"items":[]}"#);
+        assert_eq!(e.errors[0].field, "/email");
+        assert_eq!(e.errors[0].code, "missing");
+        let e = problem(r#"{"email":"a","items":[],"extra/x":1}"#);
+        assert_eq!(e.errors[0].field, "/extra~1x");
+        assert_eq!(e.errors[0].code, "unknown_field");
+        let e = problem(r#"["a@b.c", []]"#);
+        assert_eq!(e.errors[0].field, "");
+        assert_eq!(e.errors[0].code, "invalid_type");
+    }
+
+    #[test]
+    fn malformed_json_is_400() {
+        for body in ["{", "", "{\"email\": }", r#"{"email":"a","items":[]} x"#] {
+            let e = problem(body);
+            assert_eq!(e.status.as_u16(), 400, "{body}");
+            assert_eq!(e.code, "malformed_json");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! HTTP plumbing shared by every route: the JSON body extractor, the 404/405 fallback, and the
+//! mapping of actix's own errors to problem+json.
+
+pub mod fallback;
+pub mod idempotency;
+pub mod json;
+
+pub use json::Json;
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;

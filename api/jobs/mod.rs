@@ -1,0 +1,279 @@
+//! Background jobs: a registry of handlers by kind, periodic schedules, and the runner that claims
+//! due jobs from the durable queue (`models::jobs`). Adding a job: implement `JobHandler`,
+//! register it in `registry()`, enqueue with `models::jobs::enqueue` inside the transaction that
+//! causes it.
+
+pub mod purge_idempotency_keys;
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::db::{self, DbConnection, Pool};
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::models::jobs::{self as job_rows, Job};
+
+/// How long a claim holds a job before another runner may take it over.
+pub const LEASE_SECS: i64 = 300;
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// What a job handler can reach.
+pub struct JobContext {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub mailer: Arc<Mailer>,
+}
+
+/// A job as its handler sees it: the row plus the claim token that proves ownership.
+pub struct ClaimedJob {
+    pub job: Job,
+    pub token: String,
+}
+
+impl ClaimedJob {
+    pub fn payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(&self.job.payload).map_err(|e| format!("bad payload: {e}"))
+    }
+}
+
+impl JobContext {
+    /// Commits the job's effects and its completion together: `effects` and the removal of the
+    /// job run in one write transaction, and both roll back if another runner took the job over.
+    pub async fn complete<F>(&self, claimed: &ClaimedJob, effects: F) -> Result<(), String>
+    where
+        F: FnOnce(&mut DbConnection) -> diesel::QueryResult<()> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let (id, token) = (claimed.job.id.clone(), claimed.token.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            db::write(&mut conn, |c| {
+                effects(c)?;
+                if job_rows::finish(c, &id, &token)? {
+                    Ok(())
+                } else {
+                    Err(diesel::result::Error::RollbackTransaction)
+                }
+            })
+            .map_err(|e| format!("completing job {id}: {e}"))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+pub trait JobHandler: Send + Sync + 'static {
+    /// Does the work. Returning `Ok` without calling `ctx.complete` completes the job with no
+    /// database effects; `Err` schedules a retry (or buries the job after its last attempt).
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        job: &'a ClaimedJob,
+    ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Called in the transaction that marks the job dead.
+    fn on_dead(&self, _conn: &mut DbConnection, _job: &Job) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+#[derive(Default, Clone)]
+pub struct Registry {
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+    periodic: Vec<(String, Duration)>,
+}
+
+impl Registry {
+    pub fn handler(mut self, kind: &str, handler: impl JobHandler) -> Self {
+        self.handlers.insert(kind.to_string(), Arc::new(handler));
+        self
+    }
+
+    /// Runs `kind` every `every` (once across all instances: the queue deduplicates it).
+    pub fn periodic(mut self, kind: &str, every: Duration, handler: impl JobHandler) -> Self {
+        self.periodic.push((kind.to_string(), every));
+        self.handler(kind, handler)
+    }
+}
+
+/// Every job Leman knows.
+pub fn registry() -> Registry {
+    Registry::default()
+        .handler(crate::mail::DELIVER_MAIL, crate::mail::DeliverMail)
+        .periodic(
+            purge_idempotency_keys::KIND,
+            Duration::from_secs(3600),
+            purge_idempotency_keys::PurgeIdempotencyKeys,
+        )
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    ctx: Arc<JobContext>,
+    registry: Arc<Registry>,
+}
+
+impl Runner {
+    pub fn new(ctx: JobContext, registry: Registry) -> Self {
+        Self {
+            ctx: Arc::new(ctx),
+            registry: Arc::new(registry),
+        }
+    }
+
+    /// Runs until `shutdown` turns true: `job_concurrency` loops, each claiming one job at a
+    /// time. A job in progress is finished before the runner stops.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let loops = (0..self.ctx.config.job_concurrency).map(|_| {
+            let runner = self.clone();
+            let mut shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                if let Err(e) = runner.ensure_periodic().await {
+                    tracing::warn!("scheduling periodic jobs: {e}");
+                }
+                while !*shutdown.borrow() {
+                    match runner.run_once().await {
+                        Ok(true) => continue,
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!("job runner: {e}"),
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(runner.ctx.config.job_poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            })
+        });
+        futures_util::future::join_all(loops).await;
+    }
+
+    /// Queues the next run of each periodic job that has none queued.
+    pub async fn ensure_periodic(&self) -> Result<(), String> {
+        let periodic = self.registry.periodic.clone();
+        let attempts = self.ctx.config.job_max_attempts;
+        self.blocking(move |conn| {
+            for (kind, every) in periodic {
+                let mut job = job_rows::NewJob::new(&kind, serde_json::json!({}), attempts);
+                job.unique_key = Some(format!("periodic:{kind}"));
+                job.run_at =
+                    Some(db::now() + chrono::Duration::from_std(every).unwrap_or_default());
+                job_rows::enqueue(conn, job)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Claims and runs one due job; `Ok(false)` when none was due.
+    pub async fn run_once(&self) -> Result<bool, String> {
+        let token = db::new_id("claim");
+        let claim_token = token.clone();
+        let Some(job) = self
+            .blocking(move |conn| job_rows::claim(conn, &claim_token, LEASE_SECS))
+            .await?
+        else {
+            return Ok(false);
+        };
+        let kind = job.kind.clone();
+        let claimed = ClaimedJob { job, token };
+        let outcome = match self.registry.handlers.get(&kind) {
+            None => Err(format!("no handler for job kind `{kind}`")),
+            Some(handler) => AssertUnwindSafe(handler.run(&self.ctx, &claimed))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err("the handler panicked".into())),
+        };
+        let ClaimedJob { job, token } = claimed;
+        match outcome {
+            Ok(()) => {
+                let (id, t) = (job.id.clone(), token.clone());
+                // A no-op when the handler already completed the job with its effects.
+                self.blocking(move |conn| db::write(conn, |c| job_rows::finish(c, &id, &t)))
+                    .await?;
+                Metrics::kind(&self.ctx.metrics.jobs_succeeded, &kind);
+                if self.registry.periodic.iter().any(|(k, _)| *k == kind) {
+                    self.ensure_periodic().await?;
+                }
+            }
+            Err(error) if job.attempts >= job.max_attempts => {
+                tracing::error!(job_id = %job.id, kind = %kind, attempts = job.attempts, "job dead: {error}");
+                let handler = self.registry.handlers.get(&kind).cloned();
+                self.blocking(move |conn| {
+                    db::write(conn, |c| {
+                        if job_rows::bury(c, &job.id, &token, &error)?
+                            && let Some(handler) = handler
+                        {
+                            handler.on_dead(c, &job)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+                Metrics::kind(&self.ctx.metrics.jobs_dead, &kind);
+                if self.registry.periodic.iter().any(|(k, _)| *k == kind) {
+                    self.ensure_periodic().await?;
+                }
+            }
+            Err(error) => {
+                let delay = backoff(self.ctx.config.job_backoff, job.attempts);
+                tracing::warn!(job_id = %job.id, kind = %kind, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, "job failed: {error}");
+                let run_at = db::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.blocking(move |conn| job_rows::retry(conn, &job.id, &token, &error, run_at))
+                    .await?;
+                Metrics::kind(&self.ctx.metrics.jobs_failed, &kind);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> Result<T, String>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    {
+        let pool = self.ctx.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            f(&mut conn).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+/// Delay before retry `attempt` (1-based): base × 2^(attempt−1), capped at an hour, plus up to
+/// 10 % jitter so failed jobs do not all return at once.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exp = (attempt.max(1) - 1).min(20) as u32;
+    let delay = base
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(MAX_BACKOFF);
+    let jitter = rand::random_range(0.0..0.1);
+    delay + delay.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_secs(5);
+        for (attempt, secs) in [(1, 5), (2, 10), (3, 20), (4, 40)] {
+            let d = backoff(base, attempt);
+            assert!(
+                d >= Duration::from_secs(secs) && d <= Duration::from_secs(secs).mul_f64(1.1),
+                "{attempt}: {d:?}"
+            );
+        }
+        assert!(backoff(base, 40) <= MAX_BACKOFF.mul_f64(1.1));
+    }
+}

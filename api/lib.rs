@@ -1,0 +1,15 @@
+//! Leman: the back end of a hosting provider's customer Manager.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod metrics;
+pub mod models;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

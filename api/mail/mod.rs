@@ -1,0 +1,291 @@
+//! Mail: templates per language (en, fr, de, it, es; English when a language is missing), a
+//! transactional outbox (`send` stores the rendered mail and its delivery job in the caller's
+//! transaction, so a rolled-back change sends nothing) and delivery through lettre: `.eml` files
+//! under the data directory by default, SMTP when `LEMAN_SMTP_URL` is set.
+//!
+//! Adding a mail: write `templates/<lang>/<name>.{subject,txt,html}` for each language, add the
+//! name to `TEMPLATE_NAMES`, call `mail::send` in the transaction that causes it.
+
+use std::sync::OnceLock;
+
+use futures_util::future::BoxFuture;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::Environment;
+
+use crate::config::Config;
+use crate::db::{self, DbConnection};
+use crate::jobs::{ClaimedJob, JobContext, JobHandler};
+use crate::models::jobs::{self as job_rows, NewJob};
+use crate::models::mails::{self, Mail};
+
+pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
+pub const DELIVER_MAIL: &str = "deliver_mail";
+
+macro_rules! template_files {
+    ($($name:literal),* $(,)?) => {
+        &[
+            ("layout.html", include_str!("templates/layout.html")),
+            $(
+                template_files!(@part "en", $name, "subject"), template_files!(@part "en", $name, "txt"), template_files!(@part "en", $name, "html"),
+                template_files!(@part "fr", $name, "subject"), template_files!(@part "fr", $name, "txt"), template_files!(@part "fr", $name, "html"),
+                template_files!(@part "de", $name, "subject"), template_files!(@part "de", $name, "txt"), template_files!(@part "de", $name, "html"),
+                template_files!(@part "it", $name, "subject"), template_files!(@part "it", $name, "txt"), template_files!(@part "it", $name, "html"),
+                template_files!(@part "es", $name, "subject"), template_files!(@part "es", $name, "txt"), template_files!(@part "es", $name, "html"),
+            )*
+        ]
+    };
+    (@part $lang:literal, $name:literal, $ext:literal) => {
+        (concat!($lang, "/", $name, ".", $ext), include_str!(concat!("templates/", $lang, "/", $name, ".", $ext)))
+    };
+}
+
+/// Every template, embedded in the binary.
+const TEMPLATE_FILES: &[(&str, &str)] = template_files!["verify_email"];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // Undefined variables are errors, not blanks: a mail with a hole is a bug.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATE_FILES {
+            env.add_template(name, source)
+                .expect("embedded mail templates parse");
+        }
+        env
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub language: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("mail template `{0}` does not exist")]
+    UnknownTemplate(String),
+    #[error("rendering mail template: {0}")]
+    Render(#[from] minijinja::Error),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<MailError> for crate::error::ApiError {
+    fn from(e: MailError) -> Self {
+        crate::error::ApiError::internal(e.to_string())
+    }
+}
+
+/// Renders `template` in `language` (English when that language has no such template).
+pub fn render(
+    template: &str,
+    language: &str,
+    context: &serde_json::Value,
+) -> Result<Rendered, MailError> {
+    let env = environment();
+    let language = if LANGUAGES.contains(&language)
+        && env
+            .get_template(&format!("{language}/{template}.subject"))
+            .is_ok()
+    {
+        language
+    } else {
+        "en"
+    };
+    let get = |part: &str| {
+        env.get_template(&format!("{language}/{template}.{part}"))
+            .map_err(|_| MailError::UnknownTemplate(template.to_string()))
+    };
+    let mut ctx = context.clone();
+    if let Some(map) = ctx.as_object_mut() {
+        map.insert("lang".into(), language.into());
+    }
+    Ok(Rendered {
+        language: language.to_string(),
+        subject: get("subject")?.render(&ctx)?.trim().to_string(),
+        text: get("txt")?.render(&ctx)?,
+        html: get("html")?.render(&ctx)?,
+    })
+}
+
+/// Queues a mail in the caller's transaction; it leaves only if that transaction commits.
+pub fn send(
+    conn: &mut DbConnection,
+    config: &Config,
+    template: &str,
+    language: &str,
+    to: &str,
+    context: serde_json::Value,
+) -> Result<String, MailError> {
+    let rendered = render(template, language, &context)?;
+    let mail = Mail {
+        id: db::new_id("mail"),
+        template: template.to_string(),
+        language: rendered.language,
+        to_address: to.to_string(),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        status: mails::PENDING.into(),
+        attempts: 0,
+        last_error: None,
+        created_at: db::now(),
+        sent_at: None,
+    };
+    db::write(conn, |c| {
+        mails::insert(c, &mail)?;
+        job_rows::enqueue(
+            c,
+            NewJob::new(
+                DELIVER_MAIL,
+                serde_json::json!({ "mail_id": mail.id }),
+                config.job_max_attempts,
+            ),
+        )?;
+        Ok::<_, MailError>(())
+    })?;
+    Ok(mail.id)
+}
+
+/// Where mail goes.
+pub enum Mailer {
+    File(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        match &config.smtp_url {
+            Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map(|b| Mailer::Smtp(b.build()))
+                .map_err(|e| format!("LEMAN_SMTP_URL: {e}")),
+            None => {
+                let dir = config.mail_dir();
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Ok(Mailer::File(AsyncFileTransport::new(dir)))
+            }
+        }
+    }
+
+    pub async fn deliver(&self, message: Message) -> Result<(), String> {
+        match self {
+            Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
+    let to: Mailbox = mail
+        .to_address
+        .parse()
+        .map_err(|e| format!("bad recipient: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text_body.clone(),
+            mail.html_body.clone(),
+        ))
+        .map_err(|e| e.to_string())
+}
+
+/// The `deliver_mail` job: sends one outbox mail, then marks it sent with the job's completion.
+pub struct DeliverMail;
+
+#[derive(serde::Deserialize)]
+struct DeliverPayload {
+    mail_id: String,
+}
+
+impl JobHandler for DeliverMail {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        job: &'a ClaimedJob,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let DeliverPayload { mail_id } = job.payload()?;
+            let pool = ctx.pool.clone();
+            let id = mail_id.clone();
+            let mail = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                mails::find(&mut conn, &id).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            let Some(mail) = mail.filter(|m| m.status == mails::PENDING) else {
+                return Ok(()); // already sent, or gone: nothing to do
+            };
+            let sent = match build_message(&ctx.config.mail_from, &mail) {
+                Ok(message) => ctx.mailer.deliver(message).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => {
+                    ctx.metrics.mails_sent.inc();
+                    ctx.complete(job, move |c| {
+                        mails::mark_sent(c, &mail_id, db::now()).map(|_| ())
+                    })
+                    .await
+                }
+                Err(error) => {
+                    ctx.metrics.mail_delivery_failures.inc();
+                    let pool = ctx.pool.clone();
+                    let message = error.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let mut conn = pool.get().map_err(|e| e.to_string())?;
+                        db::write(&mut conn, |c| mails::record_failure(c, &mail_id, &message))
+                            .map_err(|e| e.to_string())
+                    })
+                    .await;
+                    Err(format!("delivering mail: {error}"))
+                }
+            }
+        })
+    }
+
+    fn on_dead(&self, conn: &mut DbConnection, job: &job_rows::Job) -> diesel::QueryResult<()> {
+        if let Ok(DeliverPayload { mail_id }) = serde_json::from_str(&job.payload) {
+            mails::mark_failed(conn, &mail_id)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_in_every_language() {
+        let ctx = serde_json::json!({"first_name": "Zoë <b>", "link": "http://x/verify-email?token=a&b", "hours": 24});
+        for lang in LANGUAGES {
+            let r = render("verify_email", lang, &ctx).unwrap();
+            assert_eq!(r.language, lang);
+            assert!(r.text.contains("http://x/verify-email?token=a&b"), "{lang}");
+            assert!(r.text.contains("Zoë <b>"));
+            // HTML is escaped.
+            assert!(r.html.contains("Zoë &lt;b&gt;"), "{lang}");
+            assert!(!r.subject.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_languages_fall_back_to_english_and_holes_are_errors() {
+        let ctx = serde_json::json!({"first_name": "A", "link": "l", "hours": 1});
+        assert_eq!(render("verify_email", "rm", &ctx).unwrap().language, "en");
+        assert!(render("verify_email", "en", &serde_json::json!({})).is_err());
+        assert!(matches!(
+            render("nope", "en", &ctx),
+            Err(MailError::UnknownTemplate(_))
+        ));
+    }
+}

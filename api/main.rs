@@ -1,0 +1,132 @@
+//! The `leman` command: serve (default), migrate, worker, openapi, check-config.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use leman::config::{self, Config};
+use leman::startup::{Application, Services};
+
+#[derive(Parser)]
+#[command(name = "leman", version, about = "Leman: the customer Manager API", after_help = config::settings_help())]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and run background jobs unless LEMAN_JOBS=false). The default.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Run background jobs only, without the HTTP server.
+    Worker,
+    /// Print the OpenAPI document (or write it to a file).
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Validate the configuration and exit (0 when valid, 2 when not).
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi { output }) = &cli.command {
+        let json = leman::openapi::to_json(&leman::openapi::build());
+        return match output {
+            Some(path) => match std::fs::write(path, json) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("leman: cannot write {}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
+            },
+            None => {
+                print!("{json}");
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("leman: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(Command::CheckConfig) = cli.command {
+        println!(
+            "configuration is valid: {} database, listening on {}",
+            engine_name(&config),
+            config.bind
+        );
+        return ExitCode::SUCCESS;
+    }
+    leman::telemetry::init(config.log_json, &config.log_filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("leman: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => Services::start(config)
+                .await
+                .map(|_| tracing::info!("database is up to date")),
+            Command::Worker => worker(config).await,
+            Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("leman: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn engine_name(config: &Config) -> &'static str {
+    match config.database_url.engine {
+        leman::db::Engine::Sqlite => "SQLite",
+        leman::db::Engine::Postgres => "PostgreSQL",
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let engine = engine_name(&config);
+    let app = Application::build(config).await?;
+    let addr = app.services().config.bind;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    tracing::info!(
+        "Leman serves on http://{host}:{} ({engine}); API docs at http://{host}:{}/docs/",
+        app.port(),
+        app.port()
+    );
+    app.run_until_stopped().await
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let services = Services::start(config).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let runner = tokio::spawn(services.runner().run(stopped));
+    tracing::info!("job worker running");
+    leman::startup::wait_for_signal().await;
+    tracing::info!("stopping: finishing running jobs");
+    let _ = stop.send(true);
+    let _ = runner.await;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Idempotency keys: one row per (caller, route, key), first in flight, then holding the stored
+//! response that retries replay.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error};
+
+use crate::db::schema::idempotency_keys as keys;
+use crate::db::{self, DbConnection};
+
+pub const IN_FLIGHT: &str = "in_flight";
+pub const DONE: &str = "done";
+/// A request in flight longer than this is taken to have died (its process crashed).
+pub const ABANDONED_AFTER_SECS: i64 = 300;
+pub const TTL_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = keys)]
+pub struct IdempotencyKey {
+    pub id: String,
+    pub caller: String,
+    pub route: String,
+    pub idem_key: String,
+    pub request_hash: String,
+    pub status: String,
+    pub response_status: Option<i32>,
+    pub response_content_type: Option<String>,
+    pub response_body: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug)]
+pub enum Begin {
+    /// First use: the request runs; the row `id` awaits its response.
+    Proceed(String),
+    /// Seen before with the same body: replay this response.
+    Replay {
+        status: u16,
+        content_type: Option<String>,
+        body: String,
+    },
+    /// Seen before with another body.
+    Mismatch,
+    /// The first request with this key is still running.
+    InFlight,
+}
+
+pub fn begin(
+    conn: &mut DbConnection,
+    caller: &str,
+    route: &str,
+    key: &str,
+    hash: &str,
+) -> QueryResult<Begin> {
+    db::write(conn, |conn| {
+        let now = db::now();
+        let existing = keys::table
+            .filter(
+                keys::caller
+                    .eq(caller)
+                    .and(keys::route.eq(route))
+                    .and(keys::idem_key.eq(key)),
+            )
+            .select(IdempotencyKey::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(row) = existing {
+            let expired = row.expires_at <= now;
+            let abandoned = row.status == IN_FLIGHT
+                && row.created_at + chrono::Duration::seconds(ABANDONED_AFTER_SECS) <= now;
+            if !(expired || abandoned) {
+                if row.request_hash != hash {
+                    return Ok(Begin::Mismatch);
+                }
+                return Ok(
+                    match (row.status.as_str(), row.response_status, row.response_body) {
+                        (DONE, Some(status), Some(body)) => Begin::Replay {
+                            status: status as u16,
+                            content_type: row.response_content_type,
+                            body,
+                        },
+                        _ => Begin::InFlight,
+                    },
+                );
+            }
+            diesel::delete(keys::table.find(&row.id)).execute(conn)?;
+        }
+        let row = IdempotencyKey {
+            id: db::new_id("idk"),
+            caller: caller.to_string(),
+            route: route.to_string(),
+            idem_key: key.to_string(),
+            request_hash: hash.to_string(),
+            status: IN_FLIGHT.into(),
+            response_status: None,
+            response_content_type: None,
+            response_body: None,
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(TTL_HOURS),
+        };
+        match db::write(conn, |c| {
+            diesel::insert_into(keys::table).values(&row).execute(c)
+        }) {
+            Ok(_) => Ok(Begin::Proceed(row.id)),
+            // Another instance inserted the same key between our read and our write.
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(Begin::InFlight),
+            Err(e) => Err(e),
+        }
+    })
+}
+
+pub fn complete(
+    conn: &mut DbConnection,
+    id: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+) -> QueryResult<usize> {
+    db::write(conn, |conn| {
+        diesel::update(keys::table.find(id))
+            .set((
+                keys::status.eq(DONE),
+                keys::response_status.eq(Some(status as i32)),
+                keys::response_content_type.eq(content_type),
+                keys::response_body.eq(Some(body)),
+            ))
+            .execute(conn)
+    })
+}
+
+/// Forgets a key whose request changed nothing, so a corrected retry can run.
+pub fn release(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    db::write(conn, |conn| {
+        diesel::delete(keys::table.find(id)).execute(conn)
+    })
+}
+
+pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(keys::table.filter(keys::expires_at.le(now))).execute(conn)
+}

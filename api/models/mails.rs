@@ -1,0 +1,75 @@
+//! The mail outbox: a mail is rendered and stored in the transaction of the change that causes
+//! it; a `deliver_mail` job sends it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::mails;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mails)]
+pub struct Mail {
+    pub id: String,
+    pub template: String,
+    pub language: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, mail: &Mail) -> QueryResult<usize> {
+    diesel::insert_into(mails::table).values(mail).execute(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Mail>> {
+    mails::table
+        .find(id)
+        .select(Mail::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(mails::table.find(id))
+        .set((
+            mails::status.eq(SENT),
+            mails::sent_at.eq(Some(at)),
+            mails::attempts.eq(mails::attempts + 1),
+        ))
+        .execute(conn)
+}
+
+pub fn record_failure(conn: &mut DbConnection, id: &str, error: &str) -> QueryResult<usize> {
+    diesel::update(mails::table.find(id))
+        .set((
+            mails::attempts.eq(mails::attempts + 1),
+            mails::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_failed(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::update(mails::table.find(id))
+        .set(mails::status.eq(FAILED))
+        .execute(conn)
+}
+
+/// Mails not delivered, by status (pending, failed).
+pub fn undelivered_counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    mails::table
+        .filter(mails::status.ne(SENT))
+        .group_by(mails::status)
+        .select((mails::status, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -1,0 +1,3 @@
+//! The API describing itself.
+
+pub mod get_openapi;

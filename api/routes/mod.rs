@@ -1,0 +1,22 @@
+//! Every route, registered through utoipa-actix-web so the spec is generated from them.
+//! Adding a route: one file per operation under its resource folder, a `#[utoipa::path]` with
+//! every response it can give, and one `.service(...)` line below.
+
+pub mod meta;
+pub mod ops;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::idempotency::Idempotency;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz::healthz)
+        .service(ops::readyz::readyz)
+        .service(ops::metrics::metrics)
+        .service(
+            scope::scope("/v1")
+                .wrap(Idempotency)
+                .service(meta::get_openapi::get_openapi),
+        );
+}

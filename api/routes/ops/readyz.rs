@@ -1,0 +1,73 @@
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::Config;
+use crate::db::{self, Engine, Pool};
+use crate::error::ApiError;
+use crate::error::responses::{Common, Unavailable};
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(example = "sqlite")]
+    pub database: &'static str,
+}
+
+/// Readiness: the database answers and every migration is applied. A load balancer sends
+/// traffic only while this is 200.
+#[utoipa::path(
+    operation_id = "get_readiness",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness, example = json!({"status": "ready", "database": "sqlite"})),
+        Unavailable,
+        Common,
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(
+    pool: web::Data<Pool>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, ApiError> {
+    let pool = pool.get_ref().clone();
+    let url = config.database_url.clone();
+    let checked = web::block(move || -> Result<Engine, String> {
+        // Open connections outlive a deleted SQLite file (an unmounted volume): look at the path.
+        if url.engine == Engine::Sqlite && !std::path::Path::new(&url.target).is_file() {
+            return Err(format!("the database file {} is gone", url.target));
+        }
+        let mut conn = pool
+            .get_timeout(Duration::from_secs(2))
+            .map_err(|e| e.to_string())?;
+        if !db::migrations_current(&mut conn)? {
+            return Err("migrations are pending: run `leman migrate`".into());
+        }
+        Ok(conn.engine())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    match checked {
+        Ok(engine) => Ok(HttpResponse::Ok().json(Readiness {
+            status: "ready",
+            database: match engine {
+                Engine::Sqlite => "sqlite",
+                Engine::Postgres => "postgres",
+            },
+        })),
+        Err(cause) => {
+            tracing::warn!("not ready: {cause}");
+            let detail = if cause.contains("migrations") {
+                "The database schema is not current."
+            } else {
+                "The database is not reachable."
+            };
+            Err(ApiError::unavailable("not_ready", detail))
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Builds the application from its configuration and runs it: the HTTP server and, unless turned
+//! off, the job runner, both stopped gracefully on SIGTERM/SIGINT.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tokio::sync::watch;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::keys::KeySet;
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::http::fallback::{self, RouteTable};
+use crate::jobs::{self, JobContext, Runner};
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::routes::meta::get_openapi::SpecJson;
+use crate::telemetry::Telemetry;
+
+/// What every part of the process shares.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub pool: Pool,
+    pub keys: KeySet,
+    pub metrics: Arc<Metrics>,
+    pub mailer: Arc<Mailer>,
+}
+
+impl Services {
+    /// Connects, migrates, loads the signing keys.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let config = Arc::new(config);
+        let pool = db::build_pool(&config.database_url, config.db_pool_size)
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        let configured_keys = config.jwt_keys.clone();
+        let pool2 = pool.clone();
+        let (applied, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut conn = pool2.get()?;
+            let applied = db::run_migrations(&mut conn)
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+            let keys = KeySet::load(configured_keys.as_ref(), &mut conn)?;
+            Ok((applied, keys))
+        })
+        .await??;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        tracing::info!("{}", keys.describe());
+        let mailer = Mailer::from_config(&config).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Self {
+            config,
+            pool,
+            keys,
+            metrics: Arc::new(Metrics::new()),
+            mailer: Arc::new(mailer),
+        })
+    }
+
+    pub fn runner(&self) -> Runner {
+        Runner::new(
+            JobContext {
+                pool: self.pool.clone(),
+                config: self.config.clone(),
+                metrics: self.metrics.clone(),
+                mailer: self.mailer.clone(),
+            },
+            jobs::registry(),
+        )
+    }
+}
+
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            crate::http::idempotency::IDEMPOTENCY_KEY,
+            crate::telemetry::REQUEST_ID,
+        ])
+        .expose_headers([
+            crate::telemetry::REQUEST_ID,
+            header::RETRY_AFTER,
+            header::LOCATION,
+            crate::http::idempotency::REPLAYED,
+        ])
+        .max_age(3600)
+        // A foreign origin gets no CORS headers (the browser then refuses the response) rather
+        // than an error: same-origin pages such as /docs keep working.
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        let services = Services::start(config).await?;
+        Self::with_listener(services, listener)
+    }
+
+    pub fn with_listener(services: Services, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let api = crate::openapi::build();
+        let routes = web::Data::new(RouteTable::from_openapi(&api));
+        let spec = web::Data::new(SpecJson(crate::openapi::to_json(&api)));
+        let pool = web::Data::new(services.pool.clone());
+        let keys = web::Data::new(services.keys.clone());
+        let config = web::Data::from(services.config.clone());
+        let metrics = web::Data::new(services.metrics.clone());
+        let origins = services.config.cors_origins.clone();
+        let telemetry_metrics = services.metrics.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(routes.clone())
+                .app_data(spec.clone())
+                .app_data(pool.clone())
+                .app_data(keys.clone())
+                .app_data(config.clone())
+                .app_data(metrics.clone())
+                .app_data(web::PayloadConfig::new(crate::http::MAX_BODY_BYTES))
+                .configure(crate::routes::configure)
+                .into_app()
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::new(["/v1/openapi.json"])),
+                )
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(fallback::not_matched))
+                .wrap(cors(&origins))
+                .wrap(Telemetry {
+                    metrics: telemetry_metrics.clone(),
+                })
+        })
+        .shutdown_timeout(services.config.shutdown_timeout.as_secs())
+        // Signals are ours: actix stops at once on SIGINT, we finish in-flight requests on both.
+        .disable_signals()
+        .listen(listener)?;
+        if services.config.http_workers > 0 {
+            server = server.workers(services.config.http_workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (by a signal when `handle_signals`), then stops the job runner
+    /// after its current jobs.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop_jobs, jobs_stopped) = watch::channel(false);
+        let runner = self
+            .services
+            .config
+            .jobs_in_serve
+            .then(|| tokio::spawn(self.services.runner().run(jobs_stopped)));
+        if self.services.config.handle_signals {
+            let handle = self.server.handle();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                handle.stop(true).await;
+            });
+        }
+        self.server.await?;
+        let _ = stop_jobs.send(true);
+        if let Some(runner) = runner {
+            let _ = runner.await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C).
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

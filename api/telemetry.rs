@@ -1,0 +1,147 @@
+//! Logging and the per-request middleware: request id (taken from `X-Request-Id` or generated,
+//! echoed, on every log line and in problem bodies), the access log and the HTTP metrics.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::Error;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use futures_util::future::LocalBoxFuture;
+use tracing::Instrument;
+
+use crate::metrics::{Metrics, RequestLabels, RouteLabels};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID_SCOPE: String;
+}
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID_SCOPE.try_with(|id| id.clone()).ok()
+}
+
+pub fn init(json: bool, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr);
+    // `try_init`: tests start many servers in one process; the first subscriber stays.
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Logs of tests go through the test harness, which shows them only for failing tests.
+pub fn init_for_tests(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
+/// A client's request id is kept when it is short and printable; otherwise a new one is made.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+pub struct Telemetry {
+    pub metrics: Arc<Metrics>,
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Telemetry
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = TelemetryMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(TelemetryMiddleware {
+            service: Rc::new(service),
+            metrics: self.metrics.clone(),
+        }))
+    }
+}
+
+pub struct TelemetryMiddleware<S> {
+    service: Rc<S>,
+    metrics: Arc<Metrics>,
+}
+
+impl<S, B> Service<ServiceRequest> for TelemetryMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let id = request_id(&req);
+        let method = req.method().to_string();
+        let span =
+            tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+        let service = self.service.clone();
+        let metrics = self.metrics.clone();
+        let started = Instant::now();
+        Box::pin(
+            REQUEST_ID_SCOPE
+                .scope(id.clone(), async move {
+                    let mut res = service.call(req).await?;
+                    let elapsed = started.elapsed();
+                    let status = res.status().as_u16();
+                    // The route pattern, not the path: ids must not explode the label set.
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".into());
+                    metrics
+                        .http_requests
+                        .get_or_create(&RequestLabels {
+                            method: method.clone(),
+                            route: route.clone(),
+                            status,
+                        })
+                        .inc();
+                    metrics
+                        .http_duration
+                        .get_or_create(&RouteLabels { method, route })
+                        .observe(elapsed.as_secs_f64());
+                    if let Ok(v) = HeaderValue::from_str(&id) {
+                        res.headers_mut().insert(REQUEST_ID, v);
+                    }
+                    let ms = elapsed.as_secs_f64() * 1000.0;
+                    if status >= 500 {
+                        tracing::error!(status, ms, "request failed");
+                    } else {
+                        tracing::info!(status, ms, "request");
+                    }
+                    Ok(res)
+                })
+                .instrument(span),
+        )
+    }
+}

@@ -1,0 +1,4 @@
+DROP TABLE idempotency_keys;
+DROP TABLE mails;
+DROP TABLE jobs;
+DROP TABLE signing_keys;

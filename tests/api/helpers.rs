@@ -1,0 +1,264 @@
+//! `TestApp`: the real server on port 0 with a fresh database (a temp SQLite file, or a fresh
+//! PostgreSQL database per test when `TEST_DATABASE_URL` is set) and a file mail transport whose
+//! mails the test can read.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use diesel::prelude::*;
+use leman::config::Config;
+use leman::db::{DbConnection, Engine};
+use leman::startup::{Application, Services};
+
+/// A database made for one test and dropped after it.
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(dir: &std::path::Path) -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(base) => {
+                let name = format!("leman_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = admin_url(&base);
+                let mut conn =
+                    diesel::PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let url = format!("{}/{name}", server_url(&base));
+                Self {
+                    url,
+                    pg_admin: Some((admin, name)),
+                }
+            }
+            None => Self {
+                url: format!("sqlite://{}", dir.join("leman.db").display()),
+                pg_admin: None,
+            },
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.pg_admin.is_some() {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    /// Drops the PostgreSQL database now (ending its connections).
+    pub fn drop_now(&self) {
+        if let Some((admin, name)) = &self.pg_admin
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+        {
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.drop_now();
+    }
+}
+
+/// `postgres://user@host:port` without a database name.
+fn server_url(base: &str) -> String {
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let authority = rest.split(['/', '?']).next().unwrap();
+    format!("{scheme}://{authority}")
+}
+
+fn admin_url(base: &str) -> String {
+    format!("{}/postgres", server_url(base))
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub services: Services,
+    pub db: TestDb,
+    pub data_dir: tempfile::TempDir,
+    handle: ServerHandle,
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    vars: HashMap<String, String>,
+}
+
+impl TestAppBuilder {
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// No job runner in the server: the test drives jobs itself.
+    pub fn without_jobs(self) -> Self {
+        self.env("LEMAN_JOBS", "false")
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new(data_dir.path());
+        let config = test_config(data_dir.path(), &db.url, self.vars);
+        leman::telemetry::init_for_tests(&config.log_filter);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let services = Services::start(config).await.expect("services start");
+        let app = Application::with_listener(services.clone(), listener).expect("server builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            client,
+            services,
+            db,
+            data_dir,
+            handle,
+        }
+    }
+}
+
+pub fn test_config(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    extra: HashMap<String, String>,
+) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("LEMAN_BIND", "127.0.0.1:0"),
+        ("LEMAN_DATA_DIR", data_dir.to_str().unwrap()),
+        ("DATABASE_URL", database_url),
+        ("LEMAN_DB_POOL_SIZE", "4"),
+        ("LEMAN_HTTP_WORKERS", "1"),
+        ("LEMAN_JOB_POLL_MS", "20"),
+        ("LEMAN_JOB_BACKOFF_MS", "10"),
+        ("LEMAN_JOB_MAX_ATTEMPTS", "3"),
+        ("LEMAN_SHUTDOWN_TIMEOUT_SECS", "5"),
+        ("LEMAN_APP_URL", "https://app.leman.test"),
+        ("LEMAN_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.extend(extra);
+    let mut config = Config::from_vars(vars).expect("test configuration is valid");
+    config.handle_signals = false;
+    config
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub fn conn(&self) -> leman::db::PooledConn {
+        self.services.pool.get().unwrap()
+    }
+
+    /// Runs database work off the async executor.
+    pub async fn with_conn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.services.pool.clone();
+        tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap()))
+            .await
+            .unwrap()
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.path().join("mail")
+    }
+
+    /// Every mail delivered so far, as raw RFC 5322 text.
+    pub fn mails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.mail_dir()) else {
+            return vec![];
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` and returns it.
+    pub async fn wait_for_mail(&self, to: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(mail) = self
+                .mails()
+                .into_iter()
+                .find(|m| m.contains(&format!("To: {to}")))
+            {
+                return mail;
+            }
+            assert!(Instant::now() < deadline, "no mail to {to} within 10 s");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Reads a problem+json response, checking its shape.
+pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "content type"
+    );
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], format!("urn:leman:problem:{code}"));
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["request_id"].as_str(),
+        request_id.as_deref(),
+        "the problem names its request"
+    );
+    body
+}
