@@ -79,6 +79,26 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Sender of every mail",
     ),
     (
+        "LEMAN_SESSION_IDLE_MINUTES",
+        "30",
+        "A session unused this long cannot be refreshed (5-1440)",
+    ),
+    (
+        "LEMAN_SESSION_ABSOLUTE_HOURS",
+        "12",
+        "A session ends this long after its login, used or not (1-720)",
+    ),
+    (
+        "LEMAN_AUTH_RATE_PER_IP",
+        "30",
+        "Requests per minute one IP may make to the sign-in routes (/v1/auth, /v1/users)",
+    ),
+    (
+        "LEMAN_AUTH_RATE_PER_ACCOUNT",
+        "10",
+        "Login attempts per minute on one account",
+    ),
+    (
         "LEMAN_JOBS",
         "true",
         "Run the background job runner inside `serve` (false: run `leman worker` separately)",
@@ -120,6 +140,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     pub smtp_url: Option<String>,
     pub mail_from: lettre::message::Mailbox,
+    pub session_idle: chrono::Duration,
+    pub session_absolute: chrono::Duration,
+    pub auth_rate_per_ip: u32,
+    pub auth_rate_per_account: u32,
     pub jobs_in_serve: bool,
     pub job_concurrency: usize,
     pub job_poll: Duration,
@@ -314,6 +338,14 @@ impl Config {
             shutdown_timeout: Duration::from_secs(int("LEMAN_SHUTDOWN_TIMEOUT_SECS", 0, 3600)?),
             smtp_url,
             mail_from,
+            session_idle: chrono::Duration::minutes(
+                int("LEMAN_SESSION_IDLE_MINUTES", 5, 1440)? as i64
+            ),
+            session_absolute: chrono::Duration::hours(
+                int("LEMAN_SESSION_ABSOLUTE_HOURS", 1, 720)? as i64
+            ),
+            auth_rate_per_ip: int("LEMAN_AUTH_RATE_PER_IP", 1, 1_000_000)? as u32,
+            auth_rate_per_account: int("LEMAN_AUTH_RATE_PER_ACCOUNT", 1, 1_000_000)? as u32,
             jobs_in_serve: boolean("LEMAN_JOBS")?,
             job_concurrency: int("LEMAN_JOB_CONCURRENCY", 1, 64)? as usize,
             job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),

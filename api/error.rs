@@ -66,6 +66,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn invalid_token() -> Self {
+        Self::bad_request(
+            "invalid_token",
+            "This link is invalid, already used or expired.",
+        )
+    }
+
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,
@@ -238,5 +245,73 @@ pub mod responses {
         /// The database is unreachable or its schema is not current (`not_ready`).
         #[response(status = 503, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_ready", "title": "Service Unavailable", "status": 503, "detail": "The database is not reachable.", "code": "not_ready"}))]
         NotReady(#[to_schema] Problem),
+    }
+
+    /// No valid credentials on an authenticated route.
+    #[derive(IntoResponses)]
+    pub enum Unauthenticated {
+        /// Missing, invalid or expired access token, or an ended session (`unauthenticated`).
+        #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "`Bearer`")), example = json!({"type": "urn:leman:problem:unauthenticated", "title": "Unauthorized", "status": 401, "detail": "The session has ended; sign in again.", "code": "unauthenticated"}))]
+        Unauthenticated(#[to_schema] Problem),
+    }
+
+    /// Sensitive actions.
+    #[derive(IntoResponses)]
+    pub enum Reauthenticate {
+        /// The session did not authenticate in the last 5 minutes, or the caller is a token (`reauthentication_required`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:reauthentication_required", "title": "Forbidden", "status": 403, "detail": "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.", "code": "reauthentication_required"}))]
+        Required(#[to_schema] Problem),
+    }
+
+    /// Sign-in routes are rate limited per IP and per account.
+    #[derive(IntoResponses)]
+    pub enum RateLimited {
+        /// Too many attempts (`rate_limited`); wait `Retry-After` seconds.
+        #[response(status = 429, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")), example = json!({"type": "urn:leman:problem:rate_limited", "title": "Too Many Requests", "status": 429, "detail": "Too many attempts; retry in 6 s.", "code": "rate_limited"}))]
+        Limited(#[to_schema] Problem),
+    }
+
+    /// Routes that take a single-use token from a mail link.
+    #[derive(IntoResponses)]
+    pub enum InvalidToken {
+        /// The token is unknown, already used or expired (`invalid_token`).
+        #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_token", "title": "Bad Request", "status": 400, "detail": "This link is invalid, already used or expired.", "code": "invalid_token"}))]
+        Invalid(#[to_schema] Problem),
+    }
+
+    /// The object does not exist or belongs to someone else.
+    #[derive(IntoResponses)]
+    pub enum NotFound {
+        /// Nothing with this id is visible to the caller (`not_found`).
+        #[response(status = 404, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_found", "title": "Not Found", "status": 404, "detail": "No such session.", "code": "not_found"}))]
+        NotFound(#[to_schema] Problem),
+    }
+
+    /// Routes whose JSON body carries a single-use token from a mail link.
+    #[derive(IntoResponses)]
+    pub enum TokenBody {
+        /// The body is not well-formed JSON (`malformed_json`), or the token is unknown, already used or expired (`invalid_token`).
+        #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_token", "title": "Bad Request", "status": 400, "detail": "This link is invalid, already used or expired.", "code": "invalid_token"}))]
+        Invalid(#[to_schema] Problem),
+        /// The body is larger than 1 MiB (`payload_too_large`).
+        #[response(status = 413, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body exceeds 1048576 bytes.", "code": "payload_too_large"}))]
+        TooLarge(#[to_schema] Problem),
+        /// The body is not `application/json` (`unsupported_media_type`).
+        #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
+        MediaType(#[to_schema] Problem),
+        /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`).
+        #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "/token", "code": "missing", "message": "missing field `token`"}]}))]
+        Unprocessable(#[to_schema] Problem),
+    }
+
+    /// The password step of a login.
+    #[derive(IntoResponses)]
+    pub enum Login {
+        /// Unknown email, wrong password or locked account: one answer for all (`invalid_credentials`).
+        #[response(status = 401, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_credentials", "title": "Unauthorized", "status": 401, "detail": "The email address or the password is wrong.", "code": "invalid_credentials"}))]
+        Invalid(#[to_schema] Problem),
+        /// Right password, but the email address was never confirmed (`email_not_verified`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:email_not_verified", "title": "Forbidden", "status": 403, "detail": "Confirm your email address first: follow the link we sent, or ask for a new one.", "code": "email_not_verified"}))]
+        NotVerified(#[to_schema] Problem),
     }
 }

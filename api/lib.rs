@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -11,5 +12,7 @@ pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod routes;
+pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod views;

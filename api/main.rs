@@ -29,6 +29,31 @@ enum Command {
     },
     /// Validate the configuration and exit (0 when valid, 2 when not).
     CheckConfig,
+    /// Manage accounts from the command line.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account (for scripts, demos and contract tests).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "Demo")]
+        first_name: String,
+        #[arg(long, default_value = "User")]
+        last_name: String,
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Mark the email address as confirmed (otherwise the account cannot sign in yet).
+        #[arg(long)]
+        verified: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +107,22 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| tracing::info!("database is up to date")),
             Command::Worker => worker(config).await,
+            Command::Users {
+                command:
+                    UsersCommand::Create {
+                        email,
+                        password,
+                        first_name,
+                        last_name,
+                        language,
+                        verified,
+                    },
+            } => {
+                create_user(
+                    config, email, password, first_name, last_name, language, verified,
+                )
+                .await
+            }
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -119,6 +160,59 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
+async fn create_user(
+    config: Config,
+    email: String,
+    password: String,
+    first_name: String,
+    last_name: String,
+    language: String,
+    verified: bool,
+) -> anyhow::Result<()> {
+    let services = Services::start(config).await?;
+    let input = leman::services::accounts::SignUp {
+        email,
+        password,
+        first_name,
+        last_name,
+        language: Some(language),
+        timezone: None,
+    };
+    if !verified {
+        leman::services::accounts::sign_up(
+            &services.pool,
+            &services.config,
+            Default::default(),
+            input,
+        )
+        .await
+        .map_err(describe)?;
+        println!("sign-up accepted; the verification mail is queued");
+        return Ok(());
+    }
+    let user = leman::services::accounts::create_verified(&services.pool, input)
+        .await
+        .map_err(describe)?;
+    println!("{}", user.id);
+    Ok(())
+}
+
+fn describe(e: leman::error::ApiError) -> anyhow::Error {
+    let fields: Vec<String> = e
+        .errors
+        .iter()
+        .map(|f| format!("{} {}", f.field, f.message))
+        .collect();
+    anyhow::anyhow!(
+        "{}{}",
+        e.detail,
+        if fields.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", fields.join("; "))
+        }
+    )
+}
 async fn worker(config: Config) -> anyhow::Result<()> {
     let services = Services::start(config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

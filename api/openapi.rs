@@ -20,6 +20,8 @@ use crate::error::{FieldError, Problem};
     tags(
         (name = "operations", description = "Liveness, readiness and metrics, for operators"),
         (name = "meta", description = "The API describing itself"),
+        (name = "accounts", description = "Sign-up, email verification and the caller's own account"),
+        (name = "auth", description = "Signing in and out, sessions and their tokens"),
     )
 )]
 pub struct ApiDoc;

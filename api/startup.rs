@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::keys::KeySet;
+use crate::auth::ratelimit::RateLimits;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::http::fallback::{self, RouteTable};
@@ -29,6 +30,7 @@ pub struct Services {
     pub keys: KeySet,
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
+    pub limits: Arc<RateLimits>,
 }
 
 impl Services {
@@ -52,12 +54,14 @@ impl Services {
         }
         tracing::info!("{}", keys.describe());
         let mailer = Mailer::from_config(&config).map_err(|e| anyhow::anyhow!(e))?;
+        let limits = RateLimits::new(config.auth_rate_per_ip, config.auth_rate_per_account);
         Ok(Self {
             config,
             pool,
             keys,
             metrics: Arc::new(Metrics::new()),
             mailer: Arc::new(mailer),
+            limits,
         })
     }
 
@@ -124,6 +128,8 @@ impl Application {
         let keys = web::Data::new(services.keys.clone());
         let config = web::Data::from(services.config.clone());
         let metrics = web::Data::new(services.metrics.clone());
+        let limits = web::Data::new(services.limits.clone());
+        let shared = web::Data::new(services.clone());
         let origins = services.config.cors_origins.clone();
         let telemetry_metrics = services.metrics.clone();
         let mut server = HttpServer::new(move || {
@@ -135,6 +141,8 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(config.clone())
                 .app_data(metrics.clone())
+                .app_data(limits.clone())
+                .app_data(shared.clone())
                 .app_data(web::PayloadConfig::new(crate::http::MAX_BODY_BYTES))
                 .configure(crate::routes::configure)
                 .into_app()

@@ -9,6 +9,31 @@ use super::keys::KeySet;
 pub const ISSUER: &str = "leman";
 pub const AUDIENCE: &str = "leman-api";
 pub const ACCESS_TYPE: &str = "access";
+pub const MFA_TYPE: &str = "mfa";
+pub const ACCESS_TTL_SECS: i64 = 900;
+pub const MFA_TTL_SECS: i64 = 300;
+
+impl Claims {
+    pub fn new(
+        typ: &str,
+        user_id: &str,
+        session_id: &str,
+        ttl_secs: i64,
+        amr: Vec<String>,
+    ) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: user_id.into(),
+            sid: session_id.into(),
+            iat: now,
+            exp: now + ttl_secs,
+            typ: typ.into(),
+            amr,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -42,6 +67,11 @@ pub fn encode(keys: &KeySet, claims: &Claims) -> Result<String, TokenError> {
 }
 
 pub fn decode(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
+    decode_typed(keys, token, ACCESS_TYPE)
+}
+
+/// Decodes a token of another type (`mfa`: the second step of a login).
+pub fn decode_typed(keys: &KeySet, token: &str, typ: &str) -> Result<Claims, TokenError> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
     if header.alg != Algorithm::HS256 {
@@ -60,8 +90,8 @@ pub fn decode(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
     let data =
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-    if data.claims.typ != ACCESS_TYPE {
-        return Err(TokenError::Invalid("not an access token".into()));
+    if data.claims.typ != typ {
+        return Err(TokenError::Invalid(format!("not a token of type {typ}")));
     }
     Ok(data.claims)
 }

@@ -1,4 +1,11 @@
-//! Authentication building blocks. Token signing keys live in `keys`, JWT encoding in `jwt`.
+//! Authentication: passwords, token signing keys, JWTs, secrets, the `Caller` extractor and the
+//! sign-in rate limits.
 
+pub mod caller;
 pub mod jwt;
 pub mod keys;
+pub mod password;
+pub mod ratelimit;
+pub mod secrets;
+
+pub use caller::{Caller, CallerAuth};

@@ -60,4 +60,141 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(signing_keys, jobs, mails, idempotency_keys);
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        password_hash -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        language -> Text,
+        timezone -> Text,
+        recovery_email -> Nullable<Text>,
+        recovery_email_verified_at -> Nullable<Timestamp>,
+        pending_recovery_email -> Nullable<Text>,
+        failed_logins -> Integer,
+        locked_at -> Nullable<Timestamp>,
+        lock_after_failed_logins -> Integer,
+        notify_on_login_success -> Bool,
+        notify_on_login_failure -> Bool,
+        totp_secret -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        password_changed_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        token_hash -> Text,
+        new_email -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        amr -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        refreshed_at -> Timestamp,
+        authenticated_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        kind -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    newsletter_subscriptions (user_id, topic) {
+        user_id -> Text,
+        topic -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        actor_user_id -> Nullable<Text>,
+        subject_user_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        product_id -> Nullable<Text>,
+        action -> Text,
+        details -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(newsletter_subscriptions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    signing_keys,
+    jobs,
+    mails,
+    idempotency_keys,
+    users,
+    one_time_tokens,
+    sessions,
+    refresh_tokens,
+    recovery_codes,
+    api_tokens,
+    newsletter_subscriptions,
+    activities,
+);

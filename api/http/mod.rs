@@ -4,6 +4,7 @@
 pub mod fallback;
 pub mod idempotency;
 pub mod json;
+pub mod meta;
 
 pub use json::Json;
 

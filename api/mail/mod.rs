@@ -3,8 +3,9 @@
 //! transaction, so a rolled-back change sends nothing) and delivery through lettre: `.eml` files
 //! under the data directory by default, SMTP when `LEMAN_SMTP_URL` is set.
 //!
-//! Adding a mail: write `templates/<lang>/<name>.{subject,txt,html}` for each language, add the
-//! name to `TEMPLATE_NAMES`, call `mail::send` in the transaction that causes it.
+//! Adding a mail: write `templates/<lang>/<name>.{subject,txt,html}` for each language (build.rs
+//! embeds them; a test checks every template exists in every language), then call `mail::send`
+//! in the transaction that causes it.
 
 use std::sync::OnceLock;
 
@@ -22,26 +23,8 @@ use crate::models::mails::{self, Mail};
 pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
 pub const DELIVER_MAIL: &str = "deliver_mail";
 
-macro_rules! template_files {
-    ($($name:literal),* $(,)?) => {
-        &[
-            ("layout.html", include_str!("templates/layout.html")),
-            $(
-                template_files!(@part "en", $name, "subject"), template_files!(@part "en", $name, "txt"), template_files!(@part "en", $name, "html"),
-                template_files!(@part "fr", $name, "subject"), template_files!(@part "fr", $name, "txt"), template_files!(@part "fr", $name, "html"),
-                template_files!(@part "de", $name, "subject"), template_files!(@part "de", $name, "txt"), template_files!(@part "de", $name, "html"),
-                template_files!(@part "it", $name, "subject"), template_files!(@part "it", $name, "txt"), template_files!(@part "it", $name, "html"),
-                template_files!(@part "es", $name, "subject"), template_files!(@part "es", $name, "txt"), template_files!(@part "es", $name, "html"),
-            )*
-        ]
-    };
-    (@part $lang:literal, $name:literal, $ext:literal) => {
-        (concat!($lang, "/", $name, ".", $ext), include_str!(concat!("templates/", $lang, "/", $name, ".", $ext)))
-    };
-}
-
-/// Every template, embedded in the binary.
-const TEMPLATE_FILES: &[(&str, &str)] = template_files!["verify_email"];
+/// Every template, embedded in the binary by build.rs: (path under templates/, source).
+const TEMPLATE_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/mail_templates.rs"));
 
 fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -275,6 +258,26 @@ mod tests {
             // HTML is escaped.
             assert!(r.html.contains("Zoë &lt;b&gt;"), "{lang}");
             assert!(!r.subject.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_template_exists_in_every_language() {
+        let names: std::collections::BTreeSet<&str> = TEMPLATE_FILES
+            .iter()
+            .filter_map(|(path, _)| path.strip_prefix("en/").and_then(|p| p.split('.').next()))
+            .collect();
+        assert!(names.contains("verify_email"));
+        for name in names {
+            for lang in LANGUAGES {
+                for part in ["subject", "txt", "html"] {
+                    let path = format!("{lang}/{name}.{part}");
+                    assert!(
+                        TEMPLATE_FILES.iter().any(|(p, _)| *p == path),
+                        "missing {path}"
+                    );
+                }
+            }
         }
     }
 

@@ -1,9 +1,12 @@
 //! Every route, registered through utoipa-actix-web so the spec is generated from them.
 //! Adding a route: one file per operation under its resource folder, a `#[utoipa::path]` with
-//! every response it can give, and one `.service(...)` line below.
+//! every response it can give, and one `.service(...)` line in its folder's `configure`.
 
+pub mod auth;
+pub mod me;
 pub mod meta;
 pub mod ops;
+pub mod users;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,6 +20,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(
             scope::scope("/v1")
                 .wrap(Idempotency)
-                .service(meta::get_openapi::get_openapi),
+                .service(meta::get_openapi::get_openapi)
+                .configure(users::configure)
+                .configure(auth::configure)
+                .configure(me::configure),
         );
 }

@@ -262,3 +262,191 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> serde_j
     );
     body
 }
+
+/// A verified account made for a test, with its password.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// The tokens of a signed-in test user.
+#[derive(Clone, Debug)]
+pub struct TestSession {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub session_id: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A request with the bearer token of `session`.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// A verified account, created as `leman users create --verified` does.
+    pub async fn create_user(&self, email: &str) -> TestUser {
+        self.create_user_in(email, "en").await
+    }
+
+    pub async fn create_user_in(&self, email: &str, language: &str) -> TestUser {
+        let input = leman::services::accounts::SignUp {
+            email: email.to_string(),
+            password: PASSWORD.to_string(),
+            first_name: "Zoë".to_string(),
+            last_name: "Müller".to_string(),
+            language: Some(language.to_string()),
+            timezone: Some("Europe/Zurich".to_string()),
+        };
+        let user = leman::services::accounts::create_verified(&self.services.pool, input)
+            .await
+            .unwrap();
+        TestUser {
+            id: user.id,
+            email: user.email,
+            password: PASSWORD.to_string(),
+        }
+    }
+
+    pub async fn login(&self, user: &TestUser) -> TestSession {
+        let res = self
+            .post_json(
+                "/v1/auth/login",
+                serde_json::json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login of {}", user.email);
+        let body: serde_json::Value = res.json().await.unwrap();
+        TestSession {
+            access_token: body["access_token"]
+                .as_str()
+                .expect("tokens, not mfa_required")
+                .to_string(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+            session_id: body["session_id"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// A verified, signed-in user in one call.
+    pub async fn signed_in(&self, email: &str) -> (TestUser, TestSession) {
+        let user = self.create_user(email).await;
+        let session = self.login(&user).await;
+        (user, session)
+    }
+
+    /// Activity actions recorded for a user (as actor or subject), oldest first.
+    pub async fn activities_of(&self, user_id: &str) -> Vec<String> {
+        use leman::db::schema::activities as a;
+        let id = user_id.to_string();
+        self.with_conn(move |c| {
+            a::table
+                .filter(a::actor_user_id.eq(&id).or(a::subject_user_id.eq(&id)))
+                .order((a::created_at.asc(), a::id.asc()))
+                .select(a::action)
+                .load::<String>(c)
+                .unwrap()
+        })
+        .await
+    }
+
+    /// Waits for the n-th mail to `to` and returns all of them so far.
+    pub async fn wait_for_mails(&self, to: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails: Vec<String> = self
+                .mails()
+                .into_iter()
+                .filter(|m| m.contains(&format!("To: {to}")))
+                .collect();
+            if mails.len() >= n {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {n} mails to {to} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// The text part of a raw mail, decoded (lettre writes quoted-printable or base64).
+pub fn mail_text(raw: &str) -> String {
+    let msg = raw.replace("\r\n", "\n");
+    let Some(start) = msg.find("Content-Type: text/plain") else {
+        return msg;
+    };
+    let part = &msg[start..];
+    let (headers, body) = part.split_once("\n\n").unwrap_or((part, ""));
+    let body = body.split("\n--").next().unwrap_or(body);
+    if headers.contains("base64") {
+        use base64::Engine as _;
+        let joined: String = body.lines().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined.trim())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
+    } else if headers.contains("quoted-printable") {
+        decode_quoted_printable(body)
+    } else {
+        body.to_string()
+    }
+}
+
+fn decode_quoted_printable(s: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'=' if i + 1 < bytes.len() && bytes[i + 1] == b'\n' => i += 2,
+            b'=' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => out.push(b),
+                    Err(_) => out.extend_from_slice(&bytes[i..i + 3]),
+                }
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `token` of the first link to `path` in a mail's text.
+pub fn link_token(text: &str, path: &str) -> String {
+    let marker = format!("{path}?token=");
+    let start = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {path} link in:\n{text}"))
+        + marker.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}

@@ -1,0 +1,188 @@
+//! `Caller`: who makes an authenticated request. A bearer access token (JWT) is checked against
+//! its session on every request, in one indexed query that also loads the user, so ending a
+//! session takes effect at once. A personal or application token (`lmn_…`) is looked up by hash.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use chrono::NaiveDateTime;
+use futures_util::future::LocalBoxFuture;
+
+use super::jwt;
+use super::keys::KeySet;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::models::{api_tokens, sessions};
+
+/// How long after a login or re-authentication sensitive actions stay allowed.
+pub const RECENT_AUTH_MINUTES: i64 = 5;
+
+#[derive(Debug, Clone)]
+pub enum CallerAuth {
+    Session {
+        session_id: String,
+        authenticated_at: NaiveDateTime,
+    },
+    Token {
+        token_id: String,
+        kind: String,
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub timezone: String,
+    pub two_factor_enabled: bool,
+    pub auth: CallerAuth,
+}
+
+pub fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+        .with_header(WWW_AUTHENTICATE, "Bearer")
+}
+
+impl Caller {
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.auth {
+            CallerAuth::Session { session_id, .. } => Some(session_id),
+            CallerAuth::Token { .. } => None,
+        }
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// Sensitive actions need a person in a session who authenticated within the last 5 minutes.
+    pub fn require_recent_auth(&self) -> Result<&str, ApiError> {
+        match &self.auth {
+            CallerAuth::Session {
+                session_id,
+                authenticated_at,
+            } if *authenticated_at + chrono::Duration::minutes(RECENT_AUTH_MINUTES)
+                >= db::now() =>
+            {
+                Ok(session_id)
+            }
+            CallerAuth::Session { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "reauthentication_required",
+                "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.",
+            )),
+            CallerAuth::Token { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "reauthentication_required",
+                "Tokens cannot perform sensitive actions; sign in as a person to do this.",
+            )),
+        }
+    }
+
+    async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .ok_or_else(|| unauthenticated("Send `Authorization: Bearer <token>`."))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthenticated("The Authorization header must be `Bearer <token>`."))?
+            .to_string();
+        let pool = req
+            .app_data::<web::Data<Pool>>()
+            .ok_or_else(|| ApiError::internal("no pool"))?
+            .get_ref()
+            .clone();
+        if token.starts_with("lmn_") {
+            let hash = super::secrets::hash(&token);
+            let found = db::run(&pool, move |conn| {
+                Ok(api_tokens::active_caller(conn, &hash)?)
+            })
+            .await?;
+            let row = found
+                .ok_or_else(|| unauthenticated("The token is unknown, revoked or expired."))?;
+            let now = db::now();
+            if row
+                .last_used_at
+                .is_none_or(|t| t < now - chrono::Duration::minutes(1))
+            {
+                let (pool, id) = (pool.clone(), row.token_id.clone());
+                actix_web::rt::spawn(async move {
+                    let _ = db::run(&pool, move |c| {
+                        Ok(db::write(c, |c| api_tokens::touch(c, &id, now))?)
+                    })
+                    .await;
+                });
+            }
+            let scopes = serde_json::from_str(&row.scopes).unwrap_or_default();
+            return Ok(Caller {
+                user_id: row.user_id,
+                email: row.email,
+                first_name: row.first_name,
+                last_name: row.last_name,
+                language: row.language,
+                timezone: row.timezone,
+                two_factor_enabled: row.totp_enabled_at.is_some(),
+                auth: CallerAuth::Token {
+                    token_id: row.token_id,
+                    kind: row.kind,
+                    scopes,
+                },
+            });
+        }
+        let keys = req
+            .app_data::<web::Data<KeySet>>()
+            .ok_or_else(|| ApiError::internal("no keys"))?;
+        let claims = jwt::decode(keys, &token)
+            .map_err(|e| unauthenticated(&format!("The access token is not valid ({e}).")))?;
+        let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
+        let found = db::run(&pool, move |conn| {
+            Ok(sessions::active_caller(conn, &sid, &sub)?)
+        })
+        .await?;
+        let row = found.ok_or_else(|| unauthenticated("The session has ended; sign in again."))?;
+        let now = db::now();
+        if row.last_seen_at < now - chrono::Duration::minutes(1) {
+            let (pool, sid) = (pool.clone(), row.session_id.clone());
+            actix_web::rt::spawn(async move {
+                let _ = db::run(&pool, move |c| {
+                    Ok(db::write(c, |c| sessions::touch(c, &sid, now))?)
+                })
+                .await;
+            });
+        }
+        Ok(Caller {
+            user_id: row.user_id,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            language: row.language,
+            timezone: row.timezone,
+            two_factor_enabled: row.totp_enabled_at.is_some(),
+            auth: CallerAuth::Session {
+                session_id: row.session_id,
+                authenticated_at: row.authenticated_at,
+            },
+        })
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(Caller::authenticate(req.clone()))
+    }
+}

@@ -1,0 +1,243 @@
+//! Parse-don't-validate types for what users type: each `parse` returns the clean value or the
+//! field error to show. `field` is the JSON pointer of the input, for the 422 body.
+
+use std::str::FromStr;
+
+use crate::error::FieldError;
+
+fn invalid(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+/// An email address, trimmed and lower-cased (addresses are compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let bad = |m: &str| invalid(field, "invalid_email", m);
+        if value.is_empty() {
+            return Err(bad("is required"));
+        }
+        if value.chars().count() > 254 {
+            return Err(bad("is longer than 254 characters"));
+        }
+        let (local, domain) = value
+            .rsplit_once('@')
+            .ok_or_else(|| bad("is not an email address"))?;
+        if local.is_empty() || local.chars().count() > 64 || local.contains('@') {
+            return Err(bad("is not an email address"));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(bad("is not an email address"));
+        }
+        let local_ok = local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.chars().count() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+            && labels.last().is_some_and(|tld| {
+                tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+            });
+        if !local_ok || !domain_ok {
+            return Err(bad("is not an email address"));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Password policy (OWASP ASVS 2.1): 8 to 128 characters, any characters, no composition rules,
+/// never truncated; weak or common passwords refused (zxcvbn score below 3, judged also against
+/// the user's own email and names).
+pub fn check_password(password: &str, field: &str, user_inputs: &[&str]) -> Result<(), FieldError> {
+    let length = password.chars().count();
+    if length < 8 {
+        return Err(invalid(
+            field,
+            "password_too_short",
+            "must be at least 8 characters",
+        ));
+    }
+    if length > 128 {
+        return Err(invalid(
+            field,
+            "password_too_long",
+            "must be at most 128 characters",
+        ));
+    }
+    let inputs: Vec<&str> = user_inputs
+        .iter()
+        .copied()
+        .chain(user_inputs.iter().flat_map(|s| s.split(['@', '.', ' '])))
+        .filter(|s| s.len() > 2)
+        .collect();
+    let entropy = zxcvbn::zxcvbn(password, &inputs);
+    if (entropy.score() as u8) < 3 {
+        let hint = entropy
+            .feedback()
+            .and_then(|f| f.warning().map(|w| w.to_string()))
+            .unwrap_or_else(|| "it is too easy to guess".into());
+        return Err(invalid(
+            field,
+            "password_too_weak",
+            format!("is too weak: {hint}. Use a longer passphrase."),
+        ));
+    }
+    Ok(())
+}
+
+pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
+
+pub fn parse_language(raw: &str, field: &str) -> Result<String, FieldError> {
+    if LANGUAGES.contains(&raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(invalid(
+            field,
+            "invalid_language",
+            "must be one of fr, en, de, it, es",
+        ))
+    }
+}
+
+/// An IANA time zone name such as `Europe/Zurich`.
+pub fn parse_timezone(raw: &str, field: &str) -> Result<chrono_tz::Tz, FieldError> {
+    chrono_tz::Tz::from_str(raw).map_err(|_| {
+        invalid(
+            field,
+            "invalid_timezone",
+            "must be an IANA time zone name such as Europe/Zurich",
+        )
+    })
+}
+
+/// A person's name part: trimmed, 1 to 100 characters, no control characters.
+pub fn parse_name(raw: &str, field: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(invalid(field, "required", "must not be empty"));
+    }
+    if value.chars().count() > 100 {
+        return Err(invalid(field, "too_long", "must be at most 100 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// Collects field errors so a request reports all of them at once.
+#[derive(Default)]
+pub struct Checks {
+    pub errors: Vec<FieldError>,
+}
+
+impl Checks {
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), crate::error::ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::validation(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Zoe.Muller@Example.CH ", "/email")
+                .unwrap()
+                .as_str(),
+            "zoe.muller@example.ch"
+        );
+        assert!(Email::parse("zoë@exämple.ch", "/email").is_ok());
+        for bad in [
+            "",
+            "plain",
+            "a@b",
+            "@example.ch",
+            "a@.ch",
+            "a..b@example.ch",
+            "a b@example.ch",
+            "a@exa mple.ch",
+            "a@example.123",
+        ] {
+            assert!(Email::parse(bad, "/email").is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.ch", "a".repeat(65)), "/email").is_err());
+    }
+
+    #[test]
+    fn passwords_follow_the_policy() {
+        assert_eq!(
+            check_password("short", "/p", &[]).unwrap_err().code,
+            "password_too_short"
+        );
+        assert_eq!(
+            check_password(&"x".repeat(129), "/p", &[])
+                .unwrap_err()
+                .code,
+            "password_too_long"
+        );
+        assert_eq!(
+            check_password("password123", "/p", &[]).unwrap_err().code,
+            "password_too_weak"
+        );
+        assert_eq!(
+            check_password("zoe.muller@example.ch", "/p", &["zoe.muller@example.ch"])
+                .unwrap_err()
+                .code,
+            "password_too_weak"
+        );
+        assert!(check_password("correct horse battery staple", "/p", &[]).is_ok());
+        // Any characters, counted as characters (not bytes), never truncated.
+        assert!(check_password("日本語のパスワードはとても長い", "/p", &[]).is_ok());
+        assert!(check_password(&"Lémanic-tide-".repeat(9), "/p", &[]).is_ok());
+    }
+
+    #[test]
+    fn languages_and_time_zones() {
+        assert!(parse_language("fr", "/l").is_ok());
+        assert!(parse_language("FR", "/l").is_err());
+        assert!(parse_timezone("Europe/Zurich", "/t").is_ok());
+        assert!(parse_timezone("Mars/Olympus", "/t").is_err());
+    }
+}

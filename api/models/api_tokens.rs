@@ -1,0 +1,96 @@
+//! Personal and application tokens (`lmn_…`): stored hashed, with scopes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{api_tokens, users};
+use crate::db::{self, DbConnection};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub kind: String,
+    pub scopes: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// What an authenticated request by token needs, in one indexed query.
+#[derive(Debug, Clone, Queryable)]
+pub struct TokenCaller {
+    pub token_id: String,
+    pub kind: String,
+    pub scopes: String,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub user_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub timezone: String,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+}
+
+pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<TokenCaller>> {
+    let now = db::now();
+    api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .filter(users::deleted_at.is_null())
+        .select((
+            api_tokens::id,
+            api_tokens::kind,
+            api_tokens::scopes,
+            api_tokens::last_used_at,
+            users::id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::language,
+            users::timezone,
+            users::totp_enabled_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Records use; a no-op within a minute of the last record.
+pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(now - chrono::Duration::minutes(1))),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// Revokes every token of a user (account deletion).
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+}

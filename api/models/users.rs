@@ -1,0 +1,160 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub timezone: String,
+    pub recovery_email: Option<String>,
+    pub recovery_email_verified_at: Option<NaiveDateTime>,
+    pub pending_recovery_email: Option<String>,
+    pub failed_logins: i32,
+    pub locked_at: Option<NaiveDateTime>,
+    pub lock_after_failed_logins: i32,
+    pub notify_on_login_success: bool,
+    pub notify_on_login_failure: bool,
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
+    pub password_changed_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl User {
+    pub fn two_factor_enabled(&self) -> bool {
+        self.totp_enabled_at.is_some()
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// Where password resets go: the verified recovery address, else the login address.
+    pub fn reset_address(&self) -> &str {
+        match (&self.recovery_email, self.recovery_email_verified_at) {
+            (Some(recovery), Some(_)) => recovery,
+            _ => &self.email,
+        }
+    }
+}
+
+/// Profile fields a user may change.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChange {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, user: &User) -> QueryResult<usize> {
+    diesel::insert_into(users::table).values(user).execute(conn)
+}
+
+/// A live (not deleted) account by id.
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A live account by login email (already normalised).
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .filter(users::deleted_at.is_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &str,
+    change: &ProfileChange,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(change)
+        .execute(conn)
+}
+
+pub fn mark_email_verified(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((
+        users::email_verified_at.eq(Some(at)),
+        users::updated_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+/// After a successful login: the failure count starts again.
+pub fn record_login(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::failed_logins.eq(0),
+            users::last_login_at.eq(Some(at)),
+        ))
+        .execute(conn)
+}
+
+/// Counts one failed attempt and locks the account at its threshold. Returns the new count and
+/// whether this attempt locked it.
+pub fn record_failed_login(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<(i32, bool)> {
+    diesel::update(users::table.find(id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)?;
+    let (count, threshold, locked_at): (i32, i32, Option<NaiveDateTime>) = users::table
+        .find(id)
+        .select((
+            users::failed_logins,
+            users::lock_after_failed_logins,
+            users::locked_at,
+        ))
+        .first(conn)?;
+    if locked_at.is_none() && count >= threshold {
+        diesel::update(users::table.find(id))
+            .set(users::locked_at.eq(Some(at)))
+            .execute(conn)?;
+        return Ok((count, true));
+    }
+    Ok((count, false))
+}
+
+pub fn unlock(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::locked_at.eq(None::<NaiveDateTime>),
+            users::failed_logins.eq(0),
+        ))
+        .execute(conn)
+}

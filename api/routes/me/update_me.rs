@@ -1,0 +1,55 @@
+use actix_web::{HttpResponse, patch, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::profile::{self, ProfileInput};
+use crate::startup::Services;
+use crate::views::me::Me;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"language": "de", "timezone": "Europe/Berlin"}))]
+pub struct UpdateMe {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `fr`, `en`, `de`, `it` or `es`.
+    pub language: Option<String>,
+    /// IANA time zone name, e.g. `Europe/Zurich`.
+    pub timezone: Option<String>,
+}
+
+/// Change names, language or time zone. Only the fields sent change.
+#[utoipa::path(
+    operation_id = "update_me",
+    tag = "accounts",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    request_body = UpdateMe,
+    responses(
+        (status = 200, description = "The updated account", body = Me),
+        Unauthenticated,
+        JsonBody,
+        Common,
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<UpdateMe>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = ProfileInput {
+        first_name: b.first_name,
+        last_name: b.last_name,
+        language: b.language,
+        timezone: b.timezone,
+    };
+    let user = profile::update(&services.pool, meta, caller, input).await?;
+    Ok(HttpResponse::Ok().json(Me::from(&user)))
+}

@@ -1,0 +1,62 @@
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::ratelimit::IpRateLimited;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, RateLimited};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::accounts::{self, SignUp};
+use crate::startup::Services;
+use crate::views::Accepted;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "zoe.muller@example.ch", "password": "correct horse battery staple", "first_name": "Zoë", "last_name": "Müller", "language": "fr", "timezone": "Europe/Zurich"}))]
+pub struct CreateUser {
+    /// The login ID; a verification link is mailed to it.
+    pub email: String,
+    /// 8 to 128 characters, not easy to guess.
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `fr`, `en`, `de`, `it` or `es` (default `en`).
+    pub language: Option<String>,
+    /// IANA time zone (default `Europe/Zurich`).
+    pub timezone: Option<String>,
+}
+
+/// Create an account. The answer is the same whether or not the address already has one (the
+/// owner of an existing account gets a mail instead); the account works once its address is
+/// confirmed through the mailed link.
+#[utoipa::path(
+    operation_id = "create_user",
+    tag = "accounts",
+    request_body = CreateUser,
+    responses(
+        (status = 202, description = "Accepted: a mail is on its way if the address can be used", body = Accepted),
+        JsonBody,
+        RateLimited,
+        Common,
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    _limited: IpRateLimited,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let input = SignUp {
+        email: body.email,
+        password: body.password,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        language: body.language,
+        timezone: body.timezone,
+    };
+    accounts::sign_up(&services.pool, &services.config, meta, input).await?;
+    Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
+}

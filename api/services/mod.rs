@@ -1,0 +1,6 @@
+//! Business rules that span models.
+
+pub mod accounts;
+pub mod activity;
+pub mod profile;
+pub mod sessions;

@@ -1,0 +1,370 @@
+//! Logging in and out, and keeping a session alive: password check (with lockout and alerts),
+//! session creation, refresh-token rotation with reuse detection.
+
+use actix_web::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::jwt::{self, Claims};
+use crate::auth::{password, secrets};
+use crate::config::Config;
+use crate::db::{self, DbConnection};
+use crate::domain::Email;
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::mail;
+use crate::models::one_time_tokens::{self, UNLOCK};
+use crate::models::sessions::{self, Session};
+use crate::models::users::{self, User};
+use crate::services::activity::{self, Event};
+use crate::startup::Services;
+
+pub const UNLOCK_LINK_MINUTES: i64 = 60;
+
+/// What a finished login returns.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8wMSJ9.eyJzdWIiOiJ1c3JfMDEifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900, "refresh_token": "Vb3q3yO2kq1cO1u7W4dD2m8kq0x5r2T9yJrM3gS6pQ8", "session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"}))]
+pub struct Tokens {
+    /// Bearer token for every other request, valid 15 minutes.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token stays valid.
+    pub expires_in: i64,
+    /// Single-use: `POST /v1/auth/refresh` returns a new pair. Presenting a used one again ends
+    /// the session.
+    pub refresh_token: String,
+    pub session_id: String,
+}
+
+/// The first login step succeeded; send the 2FA code with `mfa_token` to `POST /v1/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"mfa_required": true, "mfa_token": "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJtZmEifQ.c2ln"}))]
+pub struct MfaRequired {
+    pub mfa_required: bool,
+    /// Valid 5 minutes.
+    pub mfa_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(Tokens),
+    MfaRequired(MfaRequired),
+}
+
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The email address or the password is wrong.",
+    )
+}
+
+fn user_time(user: &User) -> String {
+    let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::Europe::Zurich);
+    chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// A login-alert or lock mail's common facts: when (in the user's zone), from where, on what.
+pub fn alert_context(user: &User, meta: &RequestMeta) -> serde_json::Value {
+    serde_json::json!({
+        "first_name": user.first_name,
+        "time": user_time(user),
+        "ip": meta.ip.clone().unwrap_or_else(|| "unknown".into()),
+        "device": meta.device(),
+    })
+}
+
+/// One failed attempt on an existing account (a wrong password or 2FA code): counts it, locks
+/// the account at its threshold (mailing an unlock link), else alerts if the user asked.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    user: &User,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let (count, locked) = users::record_failed_login(conn, &user.id, db::now())?;
+    if locked {
+        let token = one_time_tokens::issue(
+            conn,
+            &user.id,
+            UNLOCK,
+            chrono::Duration::minutes(UNLOCK_LINK_MINUTES),
+            None,
+        )?;
+        let mut ctx = alert_context(user, meta);
+        ctx["attempts"] = count.into();
+        ctx["link"] = config.app_link("/unlock", &token).into();
+        ctx["minutes"] = UNLOCK_LINK_MINUTES.into();
+        mail::send(
+            conn,
+            config,
+            "account_locked",
+            &user.language,
+            &user.email,
+            ctx,
+        )?;
+        activity::record(
+            conn,
+            meta,
+            Event::new("account.locked", &user.id)
+                .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
+        )?;
+    } else {
+        if user.notify_on_login_failure {
+            mail::send(
+                conn,
+                config,
+                "login_failed",
+                &user.language,
+                &user.email,
+                alert_context(user, meta),
+            )?;
+        }
+        activity::record(
+            conn,
+            meta,
+            Event::new("login.failed", &user.id)
+                .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
+        )?;
+    }
+    Ok(())
+}
+
+/// The password step. A locked account, an unknown email and a wrong password all give the same
+/// 401 after the same work (a hash verification).
+pub async fn login(
+    ctx: &Services,
+    meta: RequestMeta,
+    email: String,
+    password: String,
+) -> Result<LoginOutcome, ApiError> {
+    let email = Email::parse(&email, "/email")
+        .map(Email::into_inner)
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    ctx.limits.account(&email)?;
+    let lookup = email.clone();
+    let user = db::run(&ctx.pool, move |conn| {
+        Ok(users::find_by_email(conn, &lookup)?)
+    })
+    .await?;
+    let correct =
+        password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let Some(user) = user else {
+        return Err(invalid_credentials());
+    };
+    if user.locked_at.is_some() {
+        let meta = meta.clone();
+        let id = user.id.clone();
+        db::run(&ctx.pool, move |conn| {
+            Ok(db::write(conn, |c| {
+                activity::record(
+                    c,
+                    &meta,
+                    Event::new("login.failed", &id)
+                        .details(serde_json::json!({"reason": "locked"})),
+                )
+            })?)
+        })
+        .await?;
+        return Err(invalid_credentials());
+    }
+    if !correct {
+        let config = ctx.config.clone();
+        db::run(&ctx.pool, move |conn| {
+            db::write(conn, |c| {
+                record_failure(c, &config, &meta, &user, "password")
+            })
+        })
+        .await?;
+        return Err(invalid_credentials());
+    }
+    if user.email_verified_at.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "email_not_verified",
+            "Confirm your email address first: follow the link we sent, or ask for a new one.",
+        ));
+    }
+    if user.two_factor_enabled() {
+        let claims = Claims::new(
+            jwt::MFA_TYPE,
+            &user.id,
+            "",
+            jwt::MFA_TTL_SECS,
+            vec!["pwd".into()],
+        );
+        let mfa_token =
+            jwt::encode(&ctx.keys, &claims).map_err(|e| ApiError::internal(e.to_string()))?;
+        return Ok(LoginOutcome::MfaRequired(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        }));
+    }
+    start_session(ctx, meta, user, vec!["pwd".into()])
+        .await
+        .map(LoginOutcome::Tokens)
+}
+
+/// Opens a session for a fully authenticated user and returns its tokens.
+pub async fn start_session(
+    ctx: &Services,
+    meta: RequestMeta,
+    user: User,
+    amr: Vec<String>,
+) -> Result<Tokens, ApiError> {
+    let refresh = secrets::new_secret("");
+    let refresh_hash = secrets::hash(&refresh);
+    let now = db::now();
+    let session = Session {
+        id: db::new_id("ses"),
+        user_id: user.id.clone(),
+        amr: amr.join(" "),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        created_at: now,
+        last_seen_at: now,
+        refreshed_at: now,
+        authenticated_at: now,
+        expires_at: now + ctx.config.session_absolute,
+        ended_at: None,
+    };
+    let config = ctx.config.clone();
+    let (sid, user_id, amr_text) = (session.id.clone(), user.id.clone(), session.amr.clone());
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            users::record_login(c, &user.id, now)?;
+            sessions::insert(c, &session, &refresh_hash)?;
+            if user.notify_on_login_success {
+                mail::send(
+                    c,
+                    &config,
+                    "login_succeeded",
+                    &user.language,
+                    &user.email,
+                    alert_context(&user, &meta),
+                )?;
+            }
+            activity::record(
+                c,
+                &meta,
+                Event::new("login.succeeded", &user.id)
+                    .details(serde_json::json!({"session_id": session.id, "amr": amr})),
+            )?;
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    tokens(ctx, &user_id, &sid, &amr_text, refresh)
+}
+
+fn tokens(
+    ctx: &Services,
+    user_id: &str,
+    sid: &str,
+    amr: &str,
+    refresh: String,
+) -> Result<Tokens, ApiError> {
+    let amr = amr
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let claims = Claims::new(jwt::ACCESS_TYPE, user_id, sid, jwt::ACCESS_TTL_SECS, amr);
+    let access_token =
+        jwt::encode(&ctx.keys, &claims).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Tokens {
+        access_token,
+        token_type: "Bearer",
+        expires_in: jwt::ACCESS_TTL_SECS,
+        refresh_token: refresh,
+        session_id: sid.to_string(),
+    })
+}
+
+fn refresh_refused() -> ApiError {
+    crate::auth::caller::unauthenticated(
+        "The refresh token is not valid, or its session has ended; sign in again.",
+    )
+}
+
+/// Rotates the refresh token. A token presented a second time ends its session (it was stolen
+/// or replayed); so does a session idle past its limit.
+pub async fn refresh(
+    ctx: &Services,
+    meta: RequestMeta,
+    refresh_token: String,
+) -> Result<Tokens, ApiError> {
+    let old_hash = secrets::hash(&refresh_token);
+    let new_secret = secrets::new_secret("");
+    let new_hash = secrets::hash(&new_secret);
+    let idle = ctx.config.session_idle;
+    // Err(Some(e)) ends with an error after committing (the session end must stick).
+    let outcome = db::run(&ctx.pool, move |conn| {
+        db::write(
+            conn,
+            |c| -> Result<Result<(String, String, String), ApiError>, ApiError> {
+                let now = db::now();
+                let Some(token) = sessions::find_refresh(c, &old_hash)? else {
+                    return Ok(Err(refresh_refused()));
+                };
+                let Some(session) = sessions::find(c, &token.session_id)? else {
+                    return Ok(Err(refresh_refused()));
+                };
+                if session.ended_at.is_some() || session.expires_at <= now {
+                    return Ok(Err(refresh_refused()));
+                }
+                let reused = token.rotated_at.is_some();
+                let idle_out = session.last_seen_at + idle < now;
+                if reused
+                    || idle_out
+                    || !sessions::rotate(c, &session.id, &old_hash, &new_hash, now)?
+                {
+                    sessions::end(c, &session.id, now)?;
+                    let reason = if idle_out {
+                        "idle"
+                    } else {
+                        "refresh_token_reused"
+                    };
+                    activity::record(
+                        c,
+                        &meta,
+                        Event::new("session.ended", &session.user_id).details(
+                            serde_json::json!({"session_id": session.id, "reason": reason}),
+                        ),
+                    )?;
+                    return Ok(Err(refresh_refused()));
+                }
+                Ok(Ok((session.user_id, session.id, session.amr)))
+            },
+        )
+    })
+    .await?;
+    let (user_id, sid, amr) = outcome?;
+    tokens(ctx, &user_id, &sid, &amr, new_secret)
+}
+
+/// Ends one session of the user (logout, or from the connection log).
+pub fn end_session(
+    conn: &mut DbConnection,
+    meta: &RequestMeta,
+    user_id: &str,
+    sid: &str,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    let ended = sessions::end(conn, sid, db::now())? == 1;
+    if ended {
+        activity::record(
+            conn,
+            meta,
+            Event::new("session.ended", user_id)
+                .details(serde_json::json!({"session_id": sid, "reason": reason})),
+        )?;
+    }
+    Ok(ended)
+}

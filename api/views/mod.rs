@@ -1,0 +1,26 @@
+//! Response bodies (the API's view of rows).
+
+pub mod me;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A request was taken; what follows happens by mail.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "If the address can be used, a mail is on its way."}))]
+pub struct Accepted {
+    pub message: &'static str,
+}
+
+impl Accepted {
+    pub fn mail_on_its_way() -> Self {
+        Self {
+            message: "If the address can be used, a mail is on its way.",
+        }
+    }
+}

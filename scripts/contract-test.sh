@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Contract check: start the release binary on a free port with a throw-away
+# SQLite database, then let schemathesis 4 run every check and every phase
+# (examples, coverage, fuzzing, stateful) against it, driven by the COMMITTED
+# spec openapi/openapi.json. Any finding fails the script.
+#
+# Settings live in schemathesis.toml at the repository root (checks, phases,
+# example counts, per-operation expected statuses). This script adds only what
+# changes per run: the URL, authentication, colours, reports and a time bound.
+#
+# It never builds: `make` runs `cargo build --release --locked` first.
+#
+# Environment (all optional):
+#   LEMAN_BIN            binary to test                 (target/release/leman)
+#   LEMAN_SPEC           spec to test against           (openapi/openapi.json)
+#   CONTRACT_VENV        virtualenv for schemathesis    (.venv-contract)
+#   CONTRACT_TIMEOUT     hard bound on the run, seconds (900)
+#   CONTRACT_MAX_TIME    schemathesis --max-time: keep fuzzing/stateful going
+#                        until this many seconds are spent (unset: one pass)
+#   CONTRACT_SEED        reproduce a run (schemathesis prints its seed)
+#   CONTRACT_REPORT_DIR  keep JUnit + NDJSON reports and server.log there
+#   CONTRACT_AUTH        login (default): schemathesis logs in itself and
+#                        re-logs in before the 15-min access token expires;
+#                        header: one static `Authorization: Bearer` header
+#   CI=true              plain output, no colours
+# Extra arguments are passed to `schemathesis run`, e.g.
+#   scripts/contract-test.sh --include-operation-id create_org
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BIN="${LEMAN_BIN:-target/release/leman}"
+SPEC="${LEMAN_SPEC:-openapi/openapi.json}"
+VENV="${CONTRACT_VENV:-.venv-contract}"
+REQUIREMENTS=scripts/requirements-contract.txt
+CONFIG=schemathesis.toml
+TIMEOUT="${CONTRACT_TIMEOUT:-900}"
+READY_TIMEOUT=60
+
+log() { printf 'contract-test: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: cargo build --release --locked)"
+[ -f "$SPEC" ] || die "$SPEC not found (make openapi writes it)"
+[ -f "$CONFIG" ] || die "$CONFIG not found"
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+
+# --- (a) virtualenv with the pinned schemathesis --------------------------------
+# Reinstall only when the pinned list changed since the last install.
+want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+stamp="$VENV/.requirements.sha256"
+if [ ! -x "$VENV/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing $(grep '^schemathesis==' "$REQUIREMENTS") into $VENV"
+    "${PYTHON:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "schemathesis 4 needs Python >= 3.11 (set PYTHON=...)"
+    "${PYTHON:-python3}" -m venv "$VENV"
+    printf '*\n' >"$VENV/.gitignore" # never committed, even without a .gitignore entry
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+    printf '%s\n' "$want" >"$stamp"
+fi
+VENV="$(cd "$VENV" && pwd)"
+PY="$VENV/bin/python"
+ST="$VENV/bin/schemathesis"
+# Hypothesis keeps caches (unicode tables, constants) in ./.hypothesis by default;
+# keep them inside the (ignored) venv instead of the working tree.
+export HYPOTHESIS_STORAGE_DIRECTORY="$VENV/hypothesis"
+log "$("$ST" --version)"
+
+# --- (c) start the server on a free port with a temporary data dir ------------
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/leman-contract.XXXXXX")"
+server_pid=""
+# shellcheck disable=SC2329 # invoked by the EXIT trap
+cleanup() {
+    local rc=$?
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        # actix shuts down gracefully; do not wait for it forever.
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$server_pid" 2>/dev/null || break; sleep 1; done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+mkdir -p "$tmp/data"
+# Default engine (SQLite in the data dir); an inherited DATABASE_URL must not
+# point the server elsewhere. `env` execs the binary, so $! below is the
+# server's own pid (a shell function run with & would leave the server behind
+# when killed).
+leman=(env -u DATABASE_URL LEMAN_BIND="127.0.0.1:$port" LEMAN_DATA_DIR="$tmp/data"
+    LEMAN_APP_URL="$base" "$BIN")
+server_log() { log "server log (last ${1:-200} lines):"; tail -n "${1:-200}" "$tmp/server.log" >&2 || true; }
+
+log "starting $BIN serve on $base"
+"${leman[@]}" serve >"$tmp/server.log" 2>&1 &
+server_pid=$!
+
+# --- (d) wait for /readyz -----------------------------------------------------
+http_status() { # prints the HTTP status of GET $1, or 000
+    "$PY" - "$1" <<'EOF'
+import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")
+EOF
+}
+for ((i = 0; ; i++)); do
+    kill -0 "$server_pid" 2>/dev/null || { server_log; die "the server exited during start-up"; }
+    [ "$(http_status "$base/readyz")" = 200 ] && break
+    [ "$i" -lt "$READY_TIMEOUT" ] || { server_log; die "GET /readyz not 200 after ${READY_TIMEOUT}s"; }
+    sleep 1
+done
+log "server ready"
+
+# --- schemathesis arguments -----------------------------------------------------
+config="$tmp/schemathesis.toml" # the repository config, plus [auth.wfc] when logged in
+cp "$CONFIG" "$config"
+args=(--url "$base")
+auth_args=() # kept apart so the token is never logged
+if [ "${CI:-}" = true ]; then args+=(--no-color); fi
+if [ -n "${CONTRACT_SEED:-}" ]; then args+=(--seed "$CONTRACT_SEED"); fi
+if [ -n "${CONTRACT_MAX_TIME:-}" ]; then args+=(--max-time "$CONTRACT_MAX_TIME"); fi
+if [ -n "${CONTRACT_REPORT_DIR:-}" ]; then
+    mkdir -p "$CONTRACT_REPORT_DIR"
+    # shellcheck disable=SC2054 # "junit,ndjson" is one argument
+    args+=(--report junit,ndjson --report-dir "$CONTRACT_REPORT_DIR")
+fi
+
+# --- authentication (activates once `leman users` exists) -----------------------
+# Two verified users: alice is the identity every request uses; bob exists so
+# the object_level_authorization check can replay alice's reads as someone else.
+login() { # email password -> access token on stdout
+    EMAIL="$1" PASSWORD="$2" "$PY" - "$base/v1/auth/login" <<'EOF'
+import json, os, sys, urllib.error, urllib.request
+body = json.dumps({"email": os.environ["EMAIL"], "password": os.environ["PASSWORD"]}).encode()
+req = urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        print(json.load(resp)["access_token"])
+except urllib.error.HTTPError as e:
+    sys.exit(f"login as {os.environ['EMAIL']}: HTTP {e.code}: {e.read()[:500]!r}")
+EOF
+}
+if "${leman[@]}" users --help >/dev/null 2>&1; then
+    names=(alice bob)
+    for name in "${names[@]}"; do
+        email="contract-$name@example.com"
+        password="$("$PY" -c 'import secrets; print("Ct1-" + secrets.token_urlsafe(24))')"
+        "${leman[@]}" users create --email "$email" --password "$password" --verified >>"$tmp/server.log" 2>&1 ||
+            { server_log 50; die "leman users create --email $email failed"; }
+        token="$(login "$email" "$password")" || { server_log 50; die "login as $email failed"; }
+        printf '%s\t%s\n' "$email" "$password" >>"$tmp/users.tsv"
+        if [ "$name" = alice ]; then alice_token="$token"; fi
+    done
+    log "authenticated as contract-alice@example.com (peer: contract-bob@example.com)"
+    # From here on, "every secured operation answered 401/403" means broken
+    # credentials, not a missing feature: make that warning fatal too.
+    sed -i 's/^warnings\.fail-on = \[/warnings.fail-on = ["missing_auth", /' "$config"
+    if [ "${CONTRACT_AUTH:-login}" = header ]; then
+        auth_args=(-H "Authorization: Bearer $alice_token")
+    else
+        # Web Fuzzing Commons auth file: schemathesis calls the login endpoint
+        # itself and refreshes the token (every 5 min, and on a 401).
+        "$PY" - "$tmp/users.tsv" "$tmp/wfc-auth.json" "${names[@]}" <<'EOF'
+import json, sys
+users = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+entries = [{
+    "name": name,
+    "loginEndpointAuth": {
+        "endpoint": "/v1/auth/login", "verb": "POST", "contentType": "application/json",
+        "payloadUserPwd": {"username": email, "usernameField": "email",
+                           "password": password, "passwordField": "password"},
+        "token": {"extractFrom": "body", "extractSelector": "/access_token",
+                  "sendIn": "header", "sendName": "Authorization", "sendTemplate": "Bearer {token}"},
+    },
+} for name, (email, password) in zip(sys.argv[3:], users)]
+json.dump({"auth": entries}, open(sys.argv[2], "w"), indent=2)
+EOF
+        cat >>"$config" <<EOF
+
+# --- appended by scripts/contract-test.sh ---
+[auth.wfc]
+path = "$tmp/wfc-auth.json"
+user = "alice"
+peers = ["alice", "bob"]
+refresh_interval = 300
+EOF
+    fi
+else
+    log "\`leman users\` not available yet: running unauthenticated"
+fi
+
+# --- (e) run schemathesis -------------------------------------------------------
+log "schemathesis run $SPEC ${args[*]} $* (bounded to ${TIMEOUT}s)"
+set +e
+# SIGINT on timeout lets schemathesis print its summary before it stops;
+# --foreground keeps Ctrl-C working in a terminal.
+timeout --foreground --signal=INT --kill-after=60 "$TIMEOUT" \
+    "$ST" --config-file "$config" run "$SPEC" "${args[@]}" "${auth_args[@]}" "$@"
+rc=$?
+set -e
+[ "$rc" -ne 124 ] || log "schemathesis did not finish within ${TIMEOUT}s"
+[ -z "${CONTRACT_REPORT_DIR:-}" ] || cp "$tmp/server.log" "$CONTRACT_REPORT_DIR/server.log"
+if [ "$rc" -ne 0 ]; then
+    server_log 100
+    log "FAILED (exit $rc)"
+else
+    log "passed"
+fi
+exit "$rc"
