@@ -92,6 +92,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     de.end().map_err(|e| malformed(&e))?;
+    // PostgreSQL text cannot hold NUL: refuse it here, naming the field, on both engines.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(pointer) = find_nul(&v, String::new())
+    {
+        return Err(ApiError::field(
+            &pointer,
+            "invalid_characters",
+            "must not contain NUL characters",
+        ));
+    }
     // serde lets a struct be read from an array of its fields in order: bodies are objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::field(
@@ -145,6 +156,26 @@ fn field_error(path: &serde_path_to_error::Path, inner: &serde_json::Error) -> F
         field: pointer,
         code: code.to_string(),
         message,
+    }
+}
+
+/// The JSON pointer of the first string (or key) holding a NUL character.
+fn find_nul(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| find_nul(x, format!("{at}/{i}"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let here = format!("{at}/{}", escape(k));
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                find_nul(x, here)
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -212,6 +243,16 @@ mod tests {
         let e = problem(r#"["a@b.c", []]"#);
         assert_eq!(e.errors[0].field, "");
         assert_eq!(e.errors[0].code, "invalid_type");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_with_their_field() {
+        let e = problem(r#"{"email":"a\u0000b","items":[]}"#);
+        assert_eq!(e.status.as_u16(), 422);
+        assert_eq!(
+            (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+            ("/email", "invalid_characters")
+        );
     }
 
     #[test]

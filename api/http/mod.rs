@@ -5,8 +5,10 @@ pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod meta;
+pub mod query;
 
 pub use json::Json;
+pub use query::{PageParams, Query, path_id};
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -1,0 +1,129 @@
+//! `Query<T>`: query strings read with serde_html_form (repeated keys become lists:
+//! `?status=paid&status=open`), failing with a 422 that names the parameter.
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.query_string();
+        let result = if raw.contains("%00") {
+            Err(ApiError::field(
+                "",
+                "invalid_characters",
+                "query parameters must not contain NUL characters",
+            ))
+        } else {
+            serde_html_form::from_str::<T>(raw).map(Query).map_err(|e| {
+                let message = e.to_string();
+                // serde names the field in its message (`missing field `x``, `unknown field `x``).
+                let field = message.split('`').nth(1).unwrap_or("").to_string();
+                ApiError::validation(vec![FieldError {
+                    field,
+                    code: "invalid".into(),
+                    message,
+                }])
+            })
+        };
+        std::future::ready(result)
+    }
+}
+
+/// `?limit=&cursor=` of every list: 1–100 items, 20 by default; the cursor is opaque.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(20),
+            Some(n) if (1..=100).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                "must be between 1 and 100",
+            )),
+        }
+    }
+}
+
+/// Keyset cursors: (timestamp, id) of the last item of a page, opaque to clients.
+pub mod cursor {
+    use base64::Engine as _;
+    use chrono::NaiveDateTime;
+
+    use crate::error::ApiError;
+
+    pub fn encode(at: NaiveDateTime, id: &str) -> String {
+        let raw = format!("{}|{id}", at.and_utc().timestamp_micros());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
+        let bad = || ApiError::field("cursor", "invalid", "is not a cursor returned by this list");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let (micros, id) = raw.split_once('|').ok_or_else(bad)?;
+        let micros: i64 = micros.parse().map_err(|_| bad())?;
+        let at = chrono::DateTime::from_timestamp_micros(micros)
+            .ok_or_else(bad)?
+            .naive_utc();
+        if id.is_empty() || id.contains('\0') {
+            return Err(bad());
+        }
+        Ok((at, id.to_string()))
+    }
+}
+
+/// A path id: `<prefix>_<32 hex>`; anything else cannot exist, so it is a 404 (never a query
+/// with garbage, such as a NUL byte PostgreSQL would refuse).
+pub fn path_id(raw: &str, prefix: &str, what: &str) -> Result<String, ApiError> {
+    let ok = raw
+        .strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('_'))
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::not_found(format!("No such {what}.")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let at = crate::db::now();
+        let c = cursor::encode(at, "act_1");
+        assert_eq!(cursor::decode(&c).unwrap(), (at, "act_1".to_string()));
+        assert!(cursor::decode("!!").is_err());
+        assert!(cursor::decode("bm9waXBl").is_err());
+    }
+
+    #[test]
+    fn path_ids_have_a_shape() {
+        let id = crate::db::new_id("ses");
+        assert_eq!(path_id(&id, "ses", "session").unwrap(), id);
+        assert!(path_id("ses_123", "ses", "session").is_err());
+        assert!(path_id(&id.replace("ses", "usr"), "ses", "session").is_err());
+        assert!(path_id("ses_\0", "ses", "session").is_err());
+    }
+}
