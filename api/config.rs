@@ -149,8 +149,6 @@ pub struct Config {
     pub job_poll: Duration,
     pub job_max_attempts: i32,
     pub job_backoff: Duration,
-    /// Tests run many servers in one process: they must not install signal handlers.
-    pub handle_signals: bool,
 }
 
 /// A bad setting: which one and what is wrong with it.
@@ -351,7 +349,6 @@ impl Config {
             job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),
             job_max_attempts: int("LEMAN_JOB_MAX_ATTEMPTS", 1, 100)? as i32,
             job_backoff: Duration::from_millis(int("LEMAN_JOB_BACKOFF_MS", 1, 3_600_000)?),
-            handle_signals: true,
         })
     }
 

@@ -211,7 +211,7 @@ pub mod responses {
     pub enum Common {
         /// An unexpected error; the body carries no internals.
         #[response(status = 500, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:internal_error", "title": "Internal Server Error", "status": 500, "detail": "An unexpected error occurred. Quote the request id to support.", "code": "internal_error", "request_id": "01890a5d-ac96-774b-bcce-b302099a8057"}))]
-        Internal(#[to_schema] Problem),
+        Internal(Problem),
     }
 
     /// Errors of every route that reads a JSON body.
@@ -219,16 +219,16 @@ pub mod responses {
     pub enum JsonBody {
         /// The body is not well-formed JSON (`malformed_json`).
         #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:malformed_json", "title": "Bad Request", "status": 400, "detail": "The body is not valid JSON: EOF while parsing an object at line 1 column 1.", "code": "malformed_json"}))]
-        Malformed(#[to_schema] Problem),
+        Malformed(Problem),
         /// The body is larger than 1 MiB (`payload_too_large`).
         #[response(status = 413, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body exceeds 1048576 bytes.", "code": "payload_too_large"}))]
-        TooLarge(#[to_schema] Problem),
+        TooLarge(Problem),
         /// The body is not `application/json` (`unsupported_media_type`).
         #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
-        MediaType(#[to_schema] Problem),
+        MediaType(Problem),
         /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`).
         #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "/email", "code": "missing", "message": "missing field `email`"}]}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
     }
 
     /// Errors of routes that read query parameters.
@@ -236,7 +236,7 @@ pub mod responses {
     pub enum Query {
         /// A query parameter has the wrong type or value (`validation_failed`).
         #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "limit", "code": "invalid", "message": "must be between 1 and 100"}]}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
     }
 
     /// The database cannot be reached.
@@ -244,7 +244,7 @@ pub mod responses {
     pub enum Unavailable {
         /// The database is unreachable or its schema is not current (`not_ready`).
         #[response(status = 503, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_ready", "title": "Service Unavailable", "status": 503, "detail": "The database is not reachable.", "code": "not_ready"}))]
-        NotReady(#[to_schema] Problem),
+        NotReady(Problem),
     }
 
     /// No valid credentials on an authenticated route.
@@ -252,7 +252,7 @@ pub mod responses {
     pub enum Unauthenticated {
         /// Missing, invalid or expired access token, or an ended session (`unauthenticated`).
         #[response(status = 401, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "`Bearer`")), example = json!({"type": "urn:leman:problem:unauthenticated", "title": "Unauthorized", "status": 401, "detail": "The session has ended; sign in again.", "code": "unauthenticated"}))]
-        Unauthenticated(#[to_schema] Problem),
+        Unauthenticated(Problem),
     }
 
     /// Sensitive actions.
@@ -260,7 +260,7 @@ pub mod responses {
     pub enum Reauthenticate {
         /// The session did not authenticate in the last 5 minutes, or the caller is a token (`reauthentication_required`).
         #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:reauthentication_required", "title": "Forbidden", "status": 403, "detail": "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.", "code": "reauthentication_required"}))]
-        Required(#[to_schema] Problem),
+        Required(Problem),
     }
 
     /// Sign-in routes are rate limited per IP and per account.
@@ -268,7 +268,7 @@ pub mod responses {
     pub enum RateLimited {
         /// Too many attempts (`rate_limited`); wait `Retry-After` seconds.
         #[response(status = 429, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")), example = json!({"type": "urn:leman:problem:rate_limited", "title": "Too Many Requests", "status": 429, "detail": "Too many attempts; retry in 6 s.", "code": "rate_limited"}))]
-        Limited(#[to_schema] Problem),
+        Limited(Problem),
     }
 
     /// Routes that take a single-use token from a mail link.
@@ -276,7 +276,7 @@ pub mod responses {
     pub enum InvalidToken {
         /// The token is unknown, already used or expired (`invalid_token`).
         #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_token", "title": "Bad Request", "status": 400, "detail": "This link is invalid, already used or expired.", "code": "invalid_token"}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
     }
 
     /// The object does not exist or belongs to someone else.
@@ -284,7 +284,7 @@ pub mod responses {
     pub enum NotFound {
         /// Nothing with this id is visible to the caller (`not_found`).
         #[response(status = 404, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_found", "title": "Not Found", "status": 404, "detail": "No such session.", "code": "not_found"}))]
-        NotFound(#[to_schema] Problem),
+        NotFound(Problem),
     }
 
     /// Routes whose JSON body carries a single-use token from a mail link.
@@ -292,16 +292,16 @@ pub mod responses {
     pub enum TokenBody {
         /// The body is not well-formed JSON (`malformed_json`), or the token is unknown, already used or expired (`invalid_token`).
         #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_token", "title": "Bad Request", "status": 400, "detail": "This link is invalid, already used or expired.", "code": "invalid_token"}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
         /// The body is larger than 1 MiB (`payload_too_large`).
         #[response(status = 413, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body exceeds 1048576 bytes.", "code": "payload_too_large"}))]
-        TooLarge(#[to_schema] Problem),
+        TooLarge(Problem),
         /// The body is not `application/json` (`unsupported_media_type`).
         #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
-        MediaType(#[to_schema] Problem),
+        MediaType(Problem),
         /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`).
         #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "/token", "code": "missing", "message": "missing field `token`"}]}))]
-        Unprocessable(#[to_schema] Problem),
+        Unprocessable(Problem),
     }
 
     /// The password step of a login.
@@ -309,9 +309,9 @@ pub mod responses {
     pub enum Login {
         /// Unknown email, wrong password or locked account: one answer for all (`invalid_credentials`).
         #[response(status = 401, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_credentials", "title": "Unauthorized", "status": 401, "detail": "The email address or the password is wrong.", "code": "invalid_credentials"}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
         /// Right password, but the email address was never confirmed (`email_not_verified`).
         #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:email_not_verified", "title": "Forbidden", "status": 403, "detail": "Confirm your email address first: follow the link we sent, or ask for a new one.", "code": "email_not_verified"}))]
-        NotVerified(#[to_schema] Problem),
+        NotVerified(Problem),
     }
 }

@@ -145,6 +145,7 @@ fn engine_name(config: &Config) -> &'static str {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = engine_name(&config);
+    let signals = leman::startup::Signals::install()?;
     let app = Application::build(config).await?;
     let addr = app.services().config.bind;
     let host = if addr.ip().is_unspecified() {
@@ -157,7 +158,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.port(),
         app.port()
     );
-    app.run_until_stopped().await
+    app.run_until_stopped(Some(signals)).await
 }
 
 async fn create_user(
@@ -214,11 +215,12 @@ fn describe(e: leman::error::ApiError) -> anyhow::Error {
     )
 }
 async fn worker(config: Config) -> anyhow::Result<()> {
+    let signals = leman::startup::Signals::install()?;
     let services = Services::start(config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let runner = tokio::spawn(services.runner().run(stopped));
     tracing::info!("job worker running");
-    leman::startup::wait_for_signal().await;
+    signals.recv().await;
     tracing::info!("stopping: finishing running jobs");
     let _ = stop.send(true);
     let _ = runner.await;

@@ -190,19 +190,19 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (by a signal when `handle_signals`), then stops the job runner
-    /// after its current jobs.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    /// Serves until stopped (by one of `signals`, when given, or through `handle()`), then
+    /// stops the job runner after its current jobs.
+    pub async fn run_until_stopped(self, signals: Option<Signals>) -> anyhow::Result<()> {
         let (stop_jobs, jobs_stopped) = watch::channel(false);
         let runner = self
             .services
             .config
             .jobs_in_serve
             .then(|| tokio::spawn(self.services.runner().run(jobs_stopped)));
-        if self.services.config.handle_signals {
+        if let Some(signals) = signals {
             let handle = self.server.handle();
             tokio::spawn(async move {
-                wait_for_signal().await;
+                signals.recv().await;
                 tracing::info!("shutting down: finishing in-flight requests");
                 handle.stop(true).await;
             });
@@ -217,25 +217,40 @@ impl Application {
     }
 }
 
-/// SIGTERM or SIGINT (Ctrl-C).
-pub async fn wait_for_signal() {
+/// SIGTERM and SIGINT, caught from the moment `install` runs (before the port opens, so a
+/// signal can never find the process without its handler).
+pub struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    pub async fn recv(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -59,8 +59,18 @@ impl DatabaseUrl {
         })
     }
 
-    /// Opens one connection, with the SQLite pragmas set.
+    /// Opens one connection, with the SQLite pragmas set; creates the SQLite file if needed.
     pub fn connect(&self) -> Result<DbConnection, String> {
+        self.open(true)
+    }
+
+    /// Like `connect`, but a missing SQLite file is an error, not a new empty database (after
+    /// start, a vanished file means the volume is gone).
+    pub fn connect_existing(&self) -> Result<DbConnection, String> {
+        self.open(false)
+    }
+
+    fn open(&self, create: bool) -> Result<DbConnection, String> {
         match self.engine {
             Engine::Postgres => diesel::PgConnection::establish(&self.target)
                 .map(DbConnection::Postgresql)
@@ -72,8 +82,18 @@ impl DatabaseUrl {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 }
+                let target = if create {
+                    self.target.clone()
+                } else {
+                    let escaped = self
+                        .target
+                        .replace('%', "%25")
+                        .replace('?', "%3f")
+                        .replace('#', "%23");
+                    format!("file:{escaped}?mode=rw")
+                };
                 let mut conn =
-                    diesel::SqliteConnection::establish(&self.target).map_err(|e| e.to_string())?;
+                    diesel::SqliteConnection::establish(&target).map_err(|e| e.to_string())?;
                 // WAL lets readers run beside the one writer; busy_timeout makes writers queue
                 // instead of failing; foreign keys are off by default in SQLite.
                 conn.batch_execute(
@@ -91,6 +111,7 @@ impl DatabaseUrl {
 /// MultiConnection hides the real connection error).
 pub struct Manager {
     url: DatabaseUrl,
+    created: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +123,13 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
-        self.url.connect().map_err(ConnectError)
+        use std::sync::atomic::Ordering;
+        if self.created.load(Ordering::Acquire) {
+            return self.url.connect_existing().map_err(ConnectError);
+        }
+        let conn = self.url.connect().map_err(ConnectError)?;
+        self.created.store(true, Ordering::Release);
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
@@ -126,7 +153,10 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager { url: url.clone() })
+        .build(Manager {
+            url: url.clone(),
+            created: Default::default(),
+        })
         .map_err(|e| e.to_string())
 }
 

@@ -120,7 +120,7 @@ impl TestAppBuilder {
         let app = Application::with_listener(services.clone(), listener).expect("server builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_stopped(None));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -158,9 +158,7 @@ pub fn test_config(
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     vars.extend(extra);
-    let mut config = Config::from_vars(vars).expect("test configuration is valid");
-    config.handle_signals = false;
-    config
+    Config::from_vars(vars).expect("test configuration is valid")
 }
 
 impl TestApp {
@@ -366,6 +364,27 @@ impl TestApp {
                 .unwrap()
         })
         .await
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` whose text contains `needle`; returns its text.
+    pub async fn wait_for_mail_containing(&self, to: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .mails()
+                .into_iter()
+                .filter(|m| m.contains(&format!("To: {to}")))
+                .map(|m| mail_text(&m))
+                .find(|t| t.contains(needle));
+            if let Some(text) = found {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {to} containing {needle:?} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     /// Waits for the n-th mail to `to` and returns all of them so far.
