@@ -108,6 +108,31 @@ pub fn check_password(password: &str, field: &str, user_inputs: &[&str]) -> Resu
 
 pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
 
+/// A language of the Manager: mails and documents are written in it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Fr,
+    En,
+    De,
+    It,
+    Es,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+            Language::De => "de",
+            Language::It => "it",
+            Language::Es => "es",
+        }
+    }
+}
+
 pub fn parse_language(raw: &str, field: &str) -> Result<String, FieldError> {
     if LANGUAGES.contains(&raw) {
         Ok(raw.to_string())

@@ -15,9 +15,20 @@ use crate::views::me::Me;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"language": "de", "timezone": "Europe/Berlin"}))]
 pub struct UpdateMe {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub first_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub last_name: Option<String>,
     /// `fr`, `en`, `de`, `it` or `es`.
+    #[schema(value_type = Option<crate::domain::Language>)]
     pub language: Option<String>,
     /// IANA time zone name, e.g. `Europe/Zurich`.
     pub timezone: Option<String>,

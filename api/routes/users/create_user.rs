@@ -16,12 +16,25 @@ use crate::views::Accepted;
 #[schema(example = json!({"email": "zoe.muller@example.ch", "password": "correct horse battery staple", "first_name": "Zoë", "last_name": "Müller", "language": "fr", "timezone": "Europe/Zurich"}))]
 pub struct CreateUser {
     /// The login ID; a verification link is mailed to it.
+    #[schema(format = "email", max_length = 254)]
     pub email: String,
-    /// 8 to 128 characters, not easy to guess.
+    /// 8 to 128 characters, not easy to guess (weak or common passwords are refused).
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub first_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub last_name: String,
     /// `fr`, `en`, `de`, `it` or `es` (default `en`).
+    #[schema(value_type = Option<crate::domain::Language>)]
     pub language: Option<String>,
     /// IANA time zone (default `Europe/Zurich`).
     pub timezone: Option<String>,
