@@ -199,6 +199,15 @@ impl Application {
             .config
             .jobs_in_serve
             .then(|| tokio::spawn(self.services.runner().run(jobs_stopped)));
+        // Rate-limit state of clients not seen for a while is dropped, so memory stays bounded.
+        let limits = self.services.limits.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limits.shrink();
+            }
+        });
         if let Some(signals) = signals {
             let handle = self.server.handle();
             tokio::spawn(async move {
@@ -208,6 +217,7 @@ impl Application {
             });
         }
         self.server.await?;
+        sweeper.abort();
         let _ = stop_jobs.send(true);
         if let Some(runner) = runner {
             let _ = runner.await;
