@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod activity_record;
 mod config;
 mod errors;
 mod idempotency;

@@ -1,0 +1,163 @@
+//! Part 15 of the accounts issue: every route that changes state writes exactly one activity
+//! record in its transaction. This walks every write operation of the committed spec: each must
+//! have a scenario below (a new route fails the test until it gets one), and each scenario's
+//! successful call must add exactly the expected number of rows.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, link_token};
+
+/// Rows a successful call adds. Zero only where the issue says so: a refresh is not a change
+/// of the account's state.
+const EXPECTED: &[(&str, i64)] = &[
+    ("create_user", 1),
+    ("verify_email", 1),
+    ("resend_verification", 1),
+    ("login", 1),
+    ("refresh_session", 0),
+    ("logout", 1),
+    ("update_me", 1),
+];
+
+async fn count(app: &TestApp) -> i64 {
+    app.with_conn(|c| {
+        leman::db::schema::activities::table
+            .count()
+            .get_result::<i64>(c)
+            .unwrap()
+    })
+    .await
+}
+
+fn write_operations() -> BTreeSet<String> {
+    let spec: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    let mut ops = BTreeSet::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for (method, op) in item.as_object().unwrap() {
+            if ["post", "put", "patch", "delete"].contains(&method.as_str()) {
+                ops.insert(op["operationId"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    ops
+}
+
+/// Sets up what `operation` needs, then performs one successful call of it and returns how
+/// many activity rows that call added.
+async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
+    let email = format!("walker{n}@example.ch");
+    match operation {
+        "create_user" => {
+            let before = count(app).await;
+            let body =
+                json!({"email": email, "password": PASSWORD, "first_name": "A", "last_name": "B"});
+            assert_eq!(app.post_json("/v1/users", body).await.status(), 202);
+            count(app).await - before
+        }
+        "verify_email" | "resend_verification" => {
+            let body =
+                json!({"email": email, "password": PASSWORD, "first_name": "A", "last_name": "B"});
+            app.post_json("/v1/users", body).await;
+            let text = app
+                .wait_for_mail_containing(&email, "/verify-email?token=")
+                .await;
+            let before = count(app).await;
+            let res = if operation == "verify_email" {
+                app.post_json(
+                    "/v1/users/verify-email",
+                    json!({"token": link_token(&text, "/verify-email")}),
+                )
+                .await
+            } else {
+                app.post_json("/v1/users/verify-email/resend", json!({"email": email}))
+                    .await
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "login" => {
+            let user = app.create_user(&email).await;
+            let before = count(app).await;
+            app.login(&user).await;
+            count(app).await - before
+        }
+        "refresh_session" | "logout" | "update_me" => {
+            let (_, session) = app.signed_in(&email).await;
+            let before = count(app).await;
+            let res = match operation {
+                "refresh_session" => {
+                    app.post_json(
+                        "/v1/auth/refresh",
+                        json!({"refresh_token": session.refresh_token}),
+                    )
+                    .await
+                }
+                "logout" => app
+                    .authed(Method::POST, "/v1/auth/logout", &session.access_token)
+                    .send()
+                    .await
+                    .unwrap(),
+                _ => app
+                    .authed(Method::PATCH, "/v1/me", &session.access_token)
+                    .json(&json!({"language": "it"}))
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        other => panic!("no scenario for {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_write_route_writes_exactly_one_activity_record() {
+    let in_spec = write_operations();
+    let covered: BTreeSet<String> = EXPECTED.iter().map(|(op, _)| op.to_string()).collect();
+    let missing: Vec<_> = in_spec.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "write operations without a scenario here: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&in_spec).collect();
+    assert!(
+        stale.is_empty(),
+        "scenarios for operations no longer in the spec: {stale:?}"
+    );
+
+    let app = TestApp::spawn().await;
+    for (n, (operation, expected)) in EXPECTED.iter().enumerate() {
+        let added = scenario(&app, operation, n).await;
+        assert_eq!(added, *expected, "{operation} wrote {added} activity rows");
+    }
+}
+
+#[tokio::test]
+async fn reads_and_failures_for_unknown_accounts_write_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("reader@example.ch").await;
+    let before = count(&app).await;
+    app.authed(Method::GET, "/v1/me", &session.access_token)
+        .send()
+        .await
+        .unwrap();
+    app.post_json(
+        "/v1/auth/login",
+        json!({"email": "nobody@example.ch", "password": "whatever it is"}),
+    )
+    .await;
+    app.post_json(
+        "/v1/users/verify-email/resend",
+        json!({"email": "nobody@example.ch"}),
+    )
+    .await;
+    app.post_json("/v1/users/verify-email", json!({"token": "made-up"}))
+        .await;
+    assert_eq!(count(&app).await, before);
+}
