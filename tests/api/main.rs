@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod account_deletion;
+mod activities;
 mod config;
 mod errors;
 mod idempotency;
@@ -10,6 +12,8 @@ mod jobs;
 mod login;
 mod mail;
 mod migrations;
+mod newsletters;
 mod ops;
 mod signup;
 mod spec;
+mod tokens;
