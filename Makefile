@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract openapi
+.PHONY: run build test lint fmt test-sqlite test-pg contract openapi bench
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -36,3 +36,7 @@ contract:
 ## Rewrite the committed spec from the code.
 openapi:
 	$(CARGO) run --locked -q -- openapi --output openapi/openapi.json
+
+## The performance budget (DESIGN.md) on this machine, release build.
+bench:
+	$(CARGO) bench --locked --bench bench

@@ -314,4 +314,12 @@ pub mod responses {
         #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:email_not_verified", "title": "Forbidden", "status": 403, "detail": "Confirm your email address first: follow the link we sent, or ask for a new one.", "code": "email_not_verified"}))]
         NotVerified(Problem),
     }
+
+    /// Routes open to personal and application tokens that hold a scope.
+    #[derive(IntoResponses)]
+    pub enum InsufficientScope {
+        /// A personal or application token without the scope this route needs (`insufficient_scope`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:insufficient_scope", "title": "Forbidden", "status": 403, "detail": "This token lacks the `account:write` scope.", "code": "insufficient_scope"}))]
+        Insufficient(Problem),
+    }
 }

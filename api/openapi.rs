@@ -22,6 +22,9 @@ use crate::error::{FieldError, Problem};
         (name = "meta", description = "The API describing itself"),
         (name = "accounts", description = "Sign-up, email verification and the caller's own account"),
         (name = "auth", description = "Signing in and out, sessions and their tokens"),
+        (name = "newsletters", description = "Newsletter topics and the caller's subscriptions"),
+        (name = "tokens", description = "Personal and application tokens for apps and integrations"),
+        (name = "activities", description = "The caller's activity log"),
     )
 )]
 pub struct ApiDoc;

@@ -83,6 +83,23 @@ impl Caller {
         }
     }
 
+    /// What the caller may touch: a session holds every scope; a personal or application token
+    /// only the scopes it was given (`<area>:write` implies `<area>:read`), else 403
+    /// `insufficient_scope`.
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        match &self.auth {
+            CallerAuth::Session { .. } => Ok(()),
+            CallerAuth::Token { scopes, .. } if crate::domain::scopes::grants(scopes, scope) => {
+                Ok(())
+            }
+            CallerAuth::Token { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("This token lacks the `{scope}` scope."),
+            )),
+        }
+    }
+
     async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         let header = req
             .headers()

@@ -2,7 +2,8 @@
 //! path): the same key and body replay the stored status and body (`Idempotent-Replayed: true`);
 //! the same key with another body is 422 `idempotency_key_reused`; while the first request runs,
 //! 409 `idempotency_key_in_use`. Only outcomes that changed something are stored (2xx, 3xx, and
-//! 402, a refused payment); any other answer (validation, conflicts, 5xx) frees the key.
+//! 402, a refused payment); any other answer (validation, conflicts, 5xx) frees the key, and so
+//! does an answer marked `Cache-Control: no-store` (a secret shown once is never stored).
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -178,7 +179,13 @@ where
                     return Err(e);
                 }
             };
-            if !stored(res.status()) {
+            // A secret shown once (`Cache-Control: no-store`) is never kept: a retry acts again.
+            let no_store = res
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("no-store"));
+            if !stored(res.status()) || no_store {
                 release(pool, row_id).await;
                 return Ok(res.map_into_boxed_body());
             }

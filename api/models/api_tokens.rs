@@ -94,3 +94,52 @@ pub fn revoke_all_for_user(
     .set(api_tokens::revoked_at.eq(Some(now)))
     .execute(conn)
 }
+
+pub fn insert(conn: &mut DbConnection, token: &ApiToken) -> QueryResult<usize> {
+    diesel::insert_into(api_tokens::table)
+        .values(token)
+        .execute(conn)
+}
+
+/// The user's tokens that are not revoked (expired ones included), newest first, after the
+/// keyset `cursor` (created_at, id). Served by `api_tokens_user_idx` (user_id, created_at).
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    cursor: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ApiToken>> {
+    let mut query = api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(ApiToken::as_select())
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = cursor {
+        query = query.filter(
+            api_tokens::created_at
+                .le(at)
+                .and(api_tokens::created_at.lt(at).or(api_tokens::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Revokes one token of the user. Returns false when the user has no such unrevoked token.
+pub fn revoke(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}

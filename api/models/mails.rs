@@ -73,3 +73,9 @@ pub fn undelivered_counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i
         .select((mails::status, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// Erases every mail to these addresses, sent or not (an erased account's mail must not leave,
+/// nor stay readable). Their delivery jobs then find nothing to send.
+pub fn erase_to(conn: &mut DbConnection, addresses: &[String]) -> QueryResult<usize> {
+    diesel::delete(mails::table.filter(mails::to_address.eq_any(addresses))).execute(conn)
+}

@@ -1,10 +1,12 @@
 //! Rows, inserts, updates and the queries on them. All diesel code lives here.
 
+pub mod account_erasure;
 pub mod activities;
 pub mod api_tokens;
 pub mod idempotency_keys;
 pub mod jobs;
 pub mod mails;
+pub mod newsletter_subscriptions;
 pub mod one_time_tokens;
 pub mod sessions;
 pub mod signing_keys;

@@ -2,10 +2,14 @@
 //! Adding a route: one file per operation under its resource folder, a `#[utoipa::path]` with
 //! every response it can give, and one `.service(...)` line in its folder's `configure`.
 
+pub mod account;
+pub mod activities;
 pub mod auth;
 pub mod me;
 pub mod meta;
+pub mod newsletters;
 pub mod ops;
+pub mod tokens;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -23,6 +27,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(meta::get_openapi::get_openapi)
                 .configure(users::configure)
                 .configure(auth::configure)
-                .configure(me::configure),
+                .configure(me::configure)
+                .configure(newsletters::configure)
+                .configure(tokens::configure)
+                .configure(account::configure)
+                .configure(activities::configure),
         );
 }

@@ -2,5 +2,9 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod activity_log;
+pub mod deletion;
+pub mod newsletters;
 pub mod profile;
 pub mod sessions;
+pub mod tokens;

@@ -1,6 +1,10 @@
 //! Response bodies (the API's view of rows).
 
+pub mod activities;
 pub mod me;
+pub mod newsletters;
+pub mod prerequisites;
+pub mod tokens;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

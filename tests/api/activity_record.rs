@@ -21,6 +21,10 @@ const EXPECTED: &[(&str, i64)] = &[
     ("refresh_session", 0),
     ("logout", 1),
     ("update_me", 1),
+    ("update_newsletter_subscriptions", 1),
+    ("create_token", 1),
+    ("revoke_token", 1),
+    ("delete_me", 1),
 ];
 
 async fn count(app: &TestApp) -> i64 {
@@ -109,6 +113,51 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                     .await
                     .unwrap(),
             };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "update_newsletter_subscriptions" | "create_token" | "delete_me" => {
+            let (_, session) = app.signed_in(&email).await;
+            let before = count(app).await;
+            let res = match operation {
+                "update_newsletter_subscriptions" => app
+                    .authed(
+                        Method::PUT,
+                        "/v1/me/newsletter-subscriptions",
+                        &session.access_token,
+                    )
+                    .json(&json!({"topics": ["product_news"]}))
+                    .send()
+                    .await
+                    .unwrap(),
+                "create_token" => app
+                    .authed(Method::POST, "/v1/me/tokens", &session.access_token)
+                    .json(&json!({"name": "CI", "kind": "personal", "scopes": ["account:read"]}))
+                    .send()
+                    .await
+                    .unwrap(),
+                _ => app
+                    .authed(Method::DELETE, "/v1/me", &session.access_token)
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "revoke_token" => {
+            let (_, session) = app.signed_in(&email).await;
+            let (id, _) = crate::tokens::create_token(app, &session, &["account:read"]).await;
+            let before = count(app).await;
+            let res = app
+                .authed(
+                    Method::DELETE,
+                    &format!("/v1/me/tokens/{id}"),
+                    &session.access_token,
+                )
+                .send()
+                .await
+                .unwrap();
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
         }

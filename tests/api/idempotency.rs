@@ -32,6 +32,11 @@ async fn charge(body: Json<Charge>, counter: web::Data<Counter>) -> Result<HttpR
     if body.amount == "slow" {
         counter.release.notified().await;
     }
+    if body.amount == "secret" {
+        return Ok(HttpResponse::Created()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({"charge": n, "secret": "lmn_shown_once"})));
+    }
     Ok(HttpResponse::Created().json(serde_json::json!({"charge": n, "amount": body.amount})))
 }
 
@@ -257,4 +262,30 @@ async fn expired_keys_are_purged_by_the_periodic_job() {
         })
         .await;
     assert_eq!(queued, 1);
+}
+
+#[actix_web::test]
+async fn a_response_marked_no_store_is_never_kept() {
+    use diesel::prelude::*;
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    test::call_service(&svc, h.request(Some("usr_a"), Some("k-secret"), "secret")).await;
+    let (s, replayed, body) =
+        json(test::call_service(&svc, h.request(Some("usr_a"), Some("k-secret"), "secret")).await)
+            .await;
+    assert_eq!(
+        (s, replayed, body["charge"].as_u64()),
+        (201, None, Some(2)),
+        "acted again rather than replaying a secret"
+    );
+    let stored: i64 = h
+        .app
+        .with_conn(|c| {
+            leman::db::schema::idempotency_keys::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stored, 0);
 }

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod account_deletion;
+mod activities;
 mod activity_record;
 mod config;
 mod errors;
@@ -11,6 +13,8 @@ mod jobs;
 mod login;
 mod mail;
 mod migrations;
+mod newsletters;
 mod ops;
 mod signup;
 mod spec;
+mod tokens;

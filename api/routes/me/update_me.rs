@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::profile::{self, ProfileInput};
@@ -34,15 +34,17 @@ pub struct UpdateMe {
     pub timezone: Option<String>,
 }
 
-/// Change names, language or time zone. Only the fields sent change.
+/// Change names, language or time zone. Only the fields sent change. Tokens need
+/// `account:write`.
 #[utoipa::path(
     operation_id = "update_me",
     tag = "accounts",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:write"])),
     request_body = UpdateMe,
     responses(
         (status = 200, description = "The updated account", body = Me),
         Unauthenticated,
+        InsufficientScope,
         JsonBody,
         Common,
     )
@@ -54,6 +56,7 @@ pub async fn update_me(
     meta: RequestMeta,
     body: Json<UpdateMe>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:write")?;
     let b = body.0;
     let input = ProfileInput {
         first_name: b.first_name,

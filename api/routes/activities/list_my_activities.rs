@@ -1,0 +1,72 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::services::activity_log::{self, Filters};
+use crate::startup::Services;
+use crate::views::activities::{ActivityList, ActivityView};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    /// First day to include, `YYYY-MM-DD` (UTC).
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]
+    pub from: Option<String>,
+    /// Last day to include, `YYYY-MM-DD` (UTC); before `from`, nothing matches.
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
+    pub to: Option<String>,
+    /// Only these action types, up to 20 (repeat the key for several: `?action=login.failed&action=account.locked`).
+    #[serde(default)]
+    #[param(style = Form, explode, max_items = 20, example = json!(["login.failed"]))]
+    pub action: Vec<String>,
+    /// Only records about these products, up to 20 (repeat the key for several).
+    #[serde(default)]
+    #[param(style = Form, explode, max_items = 20, example = json!(["prd_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"]))]
+    pub product_id: Vec<String>,
+    /// Text to find in the action type or the details (case-insensitive), up to 100 characters.
+    #[param(max_length = 100, example = "token")]
+    pub q: Option<String>,
+}
+
+/// What the caller did or was subject to, newest first, with filters by day, action type and
+/// product, and a text search. Tokens need `account:read`.
+#[utoipa::path(
+    operation_id = "list_my_activities",
+    tag = "activities",
+    security(("bearer_jwt" = []), ("personal_token" = ["account:read"])),
+    params(PageParams, ActivityQuery),
+    responses(
+        (status = 200, description = "A page of activity records", body = ActivityList),
+        Unauthenticated,
+        InsufficientScope,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/me/activities")]
+pub async fn list_my_activities(
+    caller: Caller,
+    services: web::Data<Services>,
+    page: Query<PageParams>,
+    query: Query<ActivityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:read")?;
+    let q = query.0;
+    let filters = Filters {
+        from: q.from,
+        to: q.to,
+        actions: q.action,
+        products: q.product_id,
+        q: q.q,
+    };
+    let (rows, next_cursor) =
+        activity_log::list(&services.pool, caller.user_id, page.0, filters).await?;
+    Ok(HttpResponse::Ok().json(ActivityList {
+        data: rows.into_iter().map(ActivityView::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,268 @@
+//! Deleting one's account (R9): refused while a prerequisite is unmet, otherwise, in one
+//! transaction, every session and token ends, personal data is erased, and the activity record
+//! keeps only a pseudonym.
+//!
+//! The prerequisites form a registry: each module that can block a deletion appends a check to
+//! [`CHECKS`] (the organisations module adds "only member of an organisation" and "last legal
+//! representative"). A check runs inside the deletion's transaction and reports what blocks it.
+
+use diesel::QueryResult;
+
+use crate::auth::{Caller, secrets};
+use crate::db::{self, DbConnection, Pool};
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::models::{account_erasure, activities, api_tokens, newsletter_subscriptions, sessions};
+use crate::services::activity::{self, Event};
+
+/// Something that blocks the deletion, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmet {
+    /// Stable machine-readable reason, e.g. `only_member_of_organization`.
+    pub code: &'static str,
+    /// What to do, for a human.
+    pub detail: String,
+    /// How many objects block (e.g. organisations).
+    pub count: i64,
+}
+
+/// A prerequisite of deleting the account `user_id`: `Some` when it is not met.
+pub type Check = fn(&mut DbConnection, &str) -> QueryResult<Option<Unmet>>;
+
+/// Every prerequisite of deleting an account. Modules append their checks here.
+pub const CHECKS: &[Check] = &[];
+
+/// The outcome of a deletion request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Deleted,
+    /// Nothing changed; each entry says what to do first.
+    Blocked(Vec<Unmet>),
+}
+
+/// Every unmet prerequisite among `checks`, in registry order.
+pub fn unmet(conn: &mut DbConnection, user_id: &str, checks: &[Check]) -> QueryResult<Vec<Unmet>> {
+    let mut found = Vec::new();
+    for check in checks {
+        if let Some(u) = check(conn, user_id)? {
+            found.push(u);
+        }
+    }
+    Ok(found)
+}
+
+/// A pseudonym for a deleted user's activity records: one per deletion, the same on all of its
+/// records (so an audit still sees one person's actions together), derived from nothing that
+/// survives (a random salt), so it cannot be traced back to the account.
+pub fn pseudonym(user_id: &str) -> String {
+    let salted = format!("{user_id}:{}", secrets::new_secret(""));
+    format!("anon_{}", &secrets::hash(&salted)[..32])
+}
+
+/// Deletes the account in the caller's transaction, unless one of `checks` is unmet.
+pub fn delete_account(
+    conn: &mut DbConnection,
+    user_id: &str,
+    checks: &[Check],
+) -> Result<Outcome, ApiError> {
+    let blocking = unmet(conn, user_id, checks)?;
+    if !blocking.is_empty() {
+        return Ok(Outcome::Blocked(blocking));
+    }
+    let now = db::now();
+    let addresses = account_erasure::addresses(conn, user_id)?;
+    if !account_erasure::erase_user(conn, user_id, now)? {
+        return Err(crate::auth::caller::unauthenticated(
+            "The account no longer exists.",
+        ));
+    }
+    let sessions_ended = sessions::end_all_for_user(conn, user_id, None, now)?;
+    account_erasure::erase_session_origins(conn, user_id)?;
+    let tokens_revoked = api_tokens::revoke_all_for_user(conn, user_id, now)?;
+    newsletter_subscriptions::delete_all(conn, user_id)?;
+    account_erasure::erase_one_time_tokens(conn, user_id)?;
+    account_erasure::delete_recovery_codes(conn, user_id)?;
+    crate::models::mails::erase_to(conn, &addresses)?;
+    let pseudonym = pseudonym(user_id);
+    activities::pseudonymise(conn, user_id, &pseudonym)?;
+    // Recorded under the pseudonym, without the request's IP and user agent: nothing in the
+    // record leads back to the person.
+    activity::record(
+        conn,
+        &RequestMeta::default(),
+        Event::new("account.deleted", &pseudonym).details(serde_json::json!({
+            "sessions_ended": sessions_ended,
+            "tokens_revoked": tokens_revoked,
+        })),
+    )?;
+    Ok(Outcome::Deleted)
+}
+
+/// `DELETE /v1/me`: a sensitive action (a person, re-authenticated with the password within the
+/// last minutes), checked against every registered prerequisite.
+pub async fn delete(pool: &Pool, caller: Caller) -> Result<Outcome, ApiError> {
+    caller.require_recent_auth()?;
+    let user_id = caller.user_id;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| delete_account(c, &user_id, CHECKS))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+
+    use super::*;
+    use crate::db::DatabaseUrl;
+    use crate::db::schema::{activities as a, users};
+    use crate::models::users::User;
+
+    fn database() -> DbConnection {
+        let mut conn = DatabaseUrl::parse("sqlite::memory:")
+            .unwrap()
+            .connect()
+            .unwrap();
+        db::run_migrations(&mut conn).unwrap();
+        conn
+    }
+
+    fn user(conn: &mut DbConnection) -> String {
+        let now = db::now();
+        let user = User {
+            id: db::new_id("usr"),
+            email: "zoe@example.ch".into(),
+            email_verified_at: Some(now),
+            password_hash: "$argon2id$hash".into(),
+            first_name: "Zoë".into(),
+            last_name: "Müller".into(),
+            language: "fr".into(),
+            timezone: "Europe/Zurich".into(),
+            recovery_email: Some("zoe@example.org".into()),
+            recovery_email_verified_at: Some(now),
+            pending_recovery_email: None,
+            failed_logins: 0,
+            locked_at: None,
+            lock_after_failed_logins: 10,
+            notify_on_login_success: true,
+            notify_on_login_failure: true,
+            totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+            totp_enabled_at: Some(now),
+            totp_last_step: Some(1),
+            password_changed_at: now,
+            last_login_at: Some(now),
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        crate::models::users::insert(conn, &user).unwrap();
+        let meta = RequestMeta {
+            ip: Some("192.0.2.7".into()),
+            user_agent: Some("Firefox".into()),
+        };
+        activity::record(conn, &meta, Event::new("login.succeeded", &user.id)).unwrap();
+        user.id
+    }
+
+    fn only_member(_: &mut DbConnection, _: &str) -> QueryResult<Option<Unmet>> {
+        Ok(Some(Unmet {
+            code: "only_member_of_organization",
+            detail: "Delete the organisation or appoint someone else first.".into(),
+            count: 2,
+        }))
+    }
+
+    fn always_met(_: &mut DbConnection, _: &str) -> QueryResult<Option<Unmet>> {
+        Ok(None)
+    }
+
+    fn counts_activities(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
+        let n: i64 = a::table
+            .filter(a::actor_user_id.eq(user_id))
+            .count()
+            .get_result(conn)?;
+        Ok((n > 0).then(|| Unmet {
+            code: "has_activity",
+            detail: "test".into(),
+            count: n,
+        }))
+    }
+
+    #[test]
+    fn checks_run_in_registry_order_and_report_what_blocks() {
+        let mut conn = database();
+        let id = user(&mut conn);
+        // A new account with nothing attached meets every registered prerequisite.
+        assert!(unmet(&mut conn, &id, CHECKS).unwrap().is_empty());
+        let found = unmet(
+            &mut conn,
+            &id,
+            &[always_met, counts_activities, only_member],
+        )
+        .unwrap();
+        let codes: Vec<_> = found.iter().map(|u| (u.code, u.count)).collect();
+        assert_eq!(
+            codes,
+            [("has_activity", 1), ("only_member_of_organization", 2)]
+        );
+    }
+
+    #[test]
+    fn an_unmet_prerequisite_blocks_and_changes_nothing() {
+        let mut conn = database();
+        let id = user(&mut conn);
+        let outcome = db::write(&mut conn, |c| {
+            delete_account(c, &id, &[always_met, only_member])
+        })
+        .unwrap();
+        let Outcome::Blocked(unmet) = outcome else {
+            panic!("deleted despite an unmet prerequisite");
+        };
+        assert_eq!(unmet.len(), 1);
+        assert_eq!(unmet[0].code, "only_member_of_organization");
+        let (email, deleted_at): (String, Option<chrono::NaiveDateTime>) = users::table
+            .find(&id)
+            .select((users::email, users::deleted_at))
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(email, "zoe@example.ch");
+        assert!(deleted_at.is_none());
+        let actions: Vec<String> = a::table.select(a::action).load(&mut conn).unwrap();
+        assert_eq!(actions, ["login.succeeded"]);
+    }
+
+    #[test]
+    fn met_prerequisites_let_the_deletion_through() {
+        let mut conn = database();
+        let id = user(&mut conn);
+        let outcome = db::write(&mut conn, |c| delete_account(c, &id, &[always_met])).unwrap();
+        assert_eq!(outcome, Outcome::Deleted);
+        let email: String = users::table
+            .find(&id)
+            .select(users::email)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(email, format!("deleted-{id}@invalid"));
+        let rows: Vec<(Option<String>, Option<String>, String)> = a::table
+            .select((a::actor_user_id, a::ip, a::action))
+            .load(&mut conn)
+            .unwrap();
+        let mut actions: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        actions.sort();
+        assert_eq!(actions, ["account.deleted", "login.succeeded"]);
+        let pseudonym = rows[0].0.clone().unwrap();
+        assert!(
+            pseudonym.starts_with("anon_") && pseudonym.len() == 37,
+            "{pseudonym}"
+        );
+        for (actor, ip, _) in &rows {
+            assert_eq!(actor.as_deref(), Some(pseudonym.as_str()));
+            assert!(ip.is_none());
+        }
+    }
+
+    #[test]
+    fn pseudonyms_do_not_follow_from_the_id() {
+        assert_ne!(pseudonym("usr_1"), pseudonym("usr_1"));
+    }
+}

@@ -1,0 +1,239 @@
+//! `make bench`: the performance budget of DESIGN.md that the current capabilities can be held
+//! to, measured on this machine, in one run, against the release build.
+//!
+//! 1. Authenticated read of one resource (`GET /v1/me`: JWT check, the joined session query, the
+//!    user row) reaches at least 60 % of the throughput of a bare actix-web + diesel handler
+//!    doing only a single-row query on the same database, same worker count, same load.
+//! 2. Password hashing never stalls the API: while logins arrive at 50/s (argon2id on the
+//!    blocking pool), the p99 of authenticated reads stays under 20 ms.
+//!
+//! Prints the figures and exits non-zero when a budget is missed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel::prelude::*;
+use leman::config::Config;
+use leman::startup::{Application, Services};
+
+const PASSWORD: &str = "correct horse battery staple";
+const CONCURRENCY: usize = 16;
+const RUN: Duration = Duration::from_secs(8);
+
+fn config(dir: &std::path::Path) -> Config {
+    let vars = [
+        ("LEMAN_BIND", "127.0.0.1:0".to_string()),
+        ("LEMAN_DATA_DIR", dir.display().to_string()),
+        ("LEMAN_HTTP_WORKERS", "1".to_string()),
+        ("LEMAN_DB_POOL_SIZE", "8".to_string()),
+        ("LEMAN_LOG", "error".to_string()),
+        ("LEMAN_AUTH_RATE_PER_IP", "1000000".to_string()),
+        ("LEMAN_AUTH_RATE_PER_ACCOUNT", "1000000".to_string()),
+    ];
+    Config::from_vars(vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        .expect("bench config")
+}
+
+/// Requests completed by `CONCURRENCY` clients hammering `url` for `RUN`.
+async fn throughput(client: &reqwest::Client, url: &str, token: Option<&str>) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url, token, done, stop) = (
+            client.clone(),
+            url.to_string(),
+            token.map(str::to_string),
+            done.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let mut req = client.get(&url);
+                if let Some(t) = &token {
+                    req = req.bearer_auth(t);
+                }
+                let res = req.send().await.expect("request");
+                assert!(res.status().is_success(), "{url}: {}", res.status());
+                res.bytes().await.expect("body");
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+    let start_count = done.load(Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(RUN).await;
+    let n = done.load(Ordering::Relaxed) - start_count;
+    let secs = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    n as f64 / secs
+}
+
+/// The baseline: actix-web + diesel, one single-row query per request, nothing else.
+async fn bare_server(
+    pool: leman::db::Pool,
+    user_id: String,
+) -> (String, actix_web::dev::ServerHandle) {
+    async fn one_row(pool: web::Data<leman::db::Pool>, id: web::Data<String>) -> HttpResponse {
+        let (pool, id) = (pool.get_ref().clone(), id.get_ref().clone());
+        let row = web::block(move || {
+            use leman::db::schema::users;
+            users::table
+                .find(id)
+                .select((users::id, users::email))
+                .first::<(String, String)>(&mut pool.get().unwrap())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        HttpResponse::Ok().json(serde_json::json!({"id": row.0, "email": row.1}))
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(pool.clone()))
+            .app_data(web::Data::new(user_id.clone()))
+            .route("/row", web::get().to(one_row))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://127.0.0.1:{port}/row"), handle)
+}
+
+async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let res = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = Services::start(config(dir.path())).await.expect("start");
+    let input = |email: &str| leman::services::accounts::SignUp {
+        email: email.into(),
+        password: PASSWORD.into(),
+        first_name: "Bench".into(),
+        last_name: "Mark".into(),
+        language: None,
+        timezone: None,
+    };
+    let user =
+        leman::services::accounts::create_verified(&services.pool, input("bench@example.ch"))
+            .await
+            .unwrap();
+    leman::services::accounts::create_verified(&services.pool, input("hasher@example.ch"))
+        .await
+        .unwrap();
+    let app = Application::with_listener(
+        services.clone(),
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+    )
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped(None));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let token = login(&client, &base, "bench@example.ch").await;
+    let (bare_url, bare) = bare_server(services.pool.clone(), user.id.clone()).await;
+    let mut ok = true;
+
+    // 1. Authenticated read vs the bare single-row handler.
+    let bare_rps = throughput(&client, &bare_url, None).await;
+    let leman_rps = throughput(&client, &format!("{base}/v1/me"), Some(&token)).await;
+    let ratio = leman_rps / bare_rps;
+    println!(
+        "authenticated read GET /v1/me: {leman_rps:.0} req/s; bare actix+diesel single-row: {bare_rps:.0} req/s; ratio {:.0} % (budget >= 60 %)",
+        ratio * 100.0
+    );
+    ok &= ratio >= 0.60;
+
+    // 2. Reads while logins hash at 50/s.
+    let stop = Arc::new(AtomicBool::new(false));
+    let logins = Arc::new(AtomicU64::new(0));
+    let hasher = {
+        let (client, base, stop, logins) =
+            (client.clone(), base.clone(), stop.clone(), logins.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut inflight = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let (client, base, logins) = (client.clone(), base.clone(), logins.clone());
+                inflight.push(tokio::spawn(async move {
+                    login(&client, &base, "hasher@example.ch").await;
+                    logins.fetch_add(1, Ordering::Relaxed);
+                }));
+            }
+            for t in inflight {
+                let _ = t.await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    while started.elapsed() < RUN {
+        tick.tick().await;
+        let t = Instant::now();
+        let res = client
+            .get(format!("{base}/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+        res.bytes().await.unwrap();
+        latencies.push(t.elapsed());
+    }
+    let login_rate = logins.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let _ = hasher.await;
+    latencies.sort();
+    let p50 = percentile(&latencies, 0.50);
+    let p99 = percentile(&latencies, 0.99);
+    println!(
+        "reads while logins arrive at 50/s (completed {login_rate:.0}/s): p50 {:.1} ms, p99 {:.1} ms over {} reads (budget p99 < 20 ms)",
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        latencies.len()
+    );
+    ok &= p99 < Duration::from_millis(20);
+
+    bare.stop(true).await;
+    handle.stop(true).await;
+    if ok {
+        println!("bench: within budget");
+    } else {
+        println!("bench: OVER BUDGET");
+        std::process::exit(1);
+    }
+}
