@@ -22,6 +22,7 @@ use crate::error::{FieldError, Problem};
         (name = "meta", description = "The API describing itself"),
         (name = "accounts", description = "Sign-up, email verification and the caller's own account"),
         (name = "auth", description = "Signing in and out, sessions and their tokens"),
+        (name = "security", description = "The connection log (signed-in devices), login alerts and the lock threshold"),
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ pub mod idempotency_keys;
 pub mod jobs;
 pub mod mails;
 pub mod one_time_tokens;
+pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod me;
 pub mod meta;
 pub mod ops;
+pub mod security;
+pub mod sessions;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -23,6 +25,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(meta::get_openapi::get_openapi)
                 .configure(users::configure)
                 .configure(auth::configure)
-                .configure(me::configure),
+                .configure(me::configure)
+                .configure(sessions::configure)
+                .configure(security::configure),
         );
 }

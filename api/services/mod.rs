@@ -2,5 +2,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod connection_log;
 pub mod profile;
+pub mod security;
 pub mod sessions;

@@ -1,6 +1,8 @@
 //! Response bodies (the API's view of rows).
 
 pub mod me;
+pub mod security;
+pub mod sessions;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

@@ -11,5 +11,7 @@ mod login;
 mod mail;
 mod migrations;
 mod ops;
+mod security;
+mod sessions;
 mod signup;
 mod spec;
