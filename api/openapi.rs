@@ -25,6 +25,7 @@ use crate::error::{FieldError, Problem};
         (name = "newsletters", description = "Newsletter topics and the caller's subscriptions"),
         (name = "tokens", description = "Personal and application tokens for apps and integrations"),
         (name = "activities", description = "The caller's activity log"),
+        (name = "security", description = "The connection log (signed-in devices), login alerts and the lock threshold"),
     )
 )]
 pub struct ApiDoc;

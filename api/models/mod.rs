@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod mails;
 pub mod newsletter_subscriptions;
 pub mod one_time_tokens;
+pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

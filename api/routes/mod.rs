@@ -9,6 +9,8 @@ pub mod me;
 pub mod meta;
 pub mod newsletters;
 pub mod ops;
+pub mod security;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -31,6 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(newsletters::configure)
                 .configure(tokens::configure)
                 .configure(account::configure)
-                .configure(activities::configure),
+                .configure(activities::configure)
+                .configure(sessions::configure)
+                .configure(security::configure),
         );
 }

@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod activity;
 pub mod activity_log;
+pub mod connection_log;
 pub mod deletion;
 pub mod newsletters;
 pub mod profile;
+pub mod security;
 pub mod sessions;
 pub mod tokens;

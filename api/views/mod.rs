@@ -4,6 +4,8 @@ pub mod activities;
 pub mod me;
 pub mod newsletters;
 pub mod prerequisites;
+pub mod security;
+pub mod sessions;
 pub mod tokens;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

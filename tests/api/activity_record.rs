@@ -25,7 +25,37 @@ const EXPECTED: &[(&str, i64)] = &[
     ("create_token", 1),
     ("revoke_token", 1),
     ("delete_me", 1),
+    ("end_session", 1),
+    ("end_other_sessions", 1),
+    ("update_security_settings", 1),
+    ("unlock_account", 1),
+    ("request_unlock_link", 1),
 ];
+
+/// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
+async fn lock(app: &TestApp, user: &crate::helpers::TestUser) -> String {
+    let id = user.id.clone();
+    app.with_conn(move |c| {
+        use leman::db::schema::users;
+        diesel::update(users::table.find(id))
+            .set(users::lock_after_failed_logins.eq(3))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    for _ in 0..3 {
+        app.post_json(
+            "/v1/auth/login",
+            json!({"email": user.email, "password": "wrong wrong wrong"}),
+        )
+        .await;
+    }
+    link_token(
+        &app.wait_for_mail_containing(&user.email, "/unlock?token=")
+            .await,
+        "/unlock",
+    )
+}
 
 async fn count(app: &TestApp) -> i64 {
     app.with_conn(|c| {
@@ -158,6 +188,38 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 .send()
                 .await
                 .unwrap();
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "end_session" | "end_other_sessions" | "update_security_settings" => {
+            let user = app.create_user(&email).await;
+            let other = app.login(&user).await;
+            let session = app.login(&user).await;
+            let before = count(app).await;
+            let res = match operation {
+                "end_session" => app.authed(Method::DELETE, &format!("/v1/me/sessions/{}", other.session_id), &session.access_token).send().await.unwrap(),
+                "end_other_sessions" => app.authed(Method::DELETE, "/v1/me/sessions", &session.access_token).send().await.unwrap(),
+                _ => app
+                    .authed(Method::PUT, "/v1/me/security-settings", &session.access_token)
+                    .json(&json!({"notify_on_login_success": true, "notify_on_login_failure": true, "lock_after_failed_logins": 5}))
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "unlock_account" | "request_unlock_link" => {
+            let user = app.create_user(&email).await;
+            let token = lock(app, &user).await;
+            let before = count(app).await;
+            let res = if operation == "unlock_account" {
+                app.post_json("/v1/auth/unlock", json!({"token": token}))
+                    .await
+            } else {
+                app.post_json("/v1/auth/unlock/request", json!({"email": user.email}))
+                    .await
+            };
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
         }

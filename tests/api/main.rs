@@ -15,6 +15,8 @@ mod mail;
 mod migrations;
 mod newsletters;
 mod ops;
+mod security;
+mod sessions;
 mod signup;
 mod spec;
 mod tokens;

@@ -1,0 +1,28 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, Unauthenticated};
+use crate::services::security;
+use crate::startup::Services;
+use crate::views::security::SecuritySettingsView;
+
+/// Login alerts and the lock threshold of the caller's account.
+#[utoipa::path(
+    operation_id = "get_security_settings",
+    tag = "security",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    responses(
+        (status = 200, description = "The caller's security settings", body = SecuritySettingsView),
+        Unauthenticated,
+        Common,
+    )
+)]
+#[get("/me/security-settings")]
+pub async fn get_security_settings(
+    caller: Caller,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, ApiError> {
+    let settings = security::settings(&services.pool, caller).await?;
+    Ok(HttpResponse::Ok().json(SecuritySettingsView::from(settings)))
+}

@@ -1,0 +1,55 @@
+use actix_web::{HttpResponse, put, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::security::{self, SettingsInput};
+use crate::startup::Services;
+use crate::views::security::SecuritySettingsView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"notify_on_login_success": true, "notify_on_login_failure": true, "lock_after_failed_logins": 5}))]
+pub struct SecuritySettingsInput {
+    /// Mail an alert after every successful sign-in.
+    pub notify_on_login_success: bool,
+    /// Mail an alert after every failed sign-in attempt.
+    pub notify_on_login_failure: bool,
+    /// Failed attempts in a row after which the account locks: 3 to 100.
+    #[schema(minimum = 3, maximum = 100)]
+    pub lock_after_failed_logins: i64,
+}
+
+/// Replace the login-alert choices and the lock threshold (all three fields are required).
+#[utoipa::path(
+    operation_id = "update_security_settings",
+    tag = "security",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    request_body = SecuritySettingsInput,
+    responses(
+        (status = 200, description = "The settings now in force", body = SecuritySettingsView),
+        Unauthenticated,
+        JsonBody,
+        Common,
+    )
+)]
+#[put("/me/security-settings")]
+pub async fn update_security_settings(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<SecuritySettingsInput>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = SettingsInput {
+        notify_on_login_success: b.notify_on_login_success,
+        notify_on_login_failure: b.notify_on_login_failure,
+        lock_after_failed_logins: b.lock_after_failed_logins,
+    };
+    let settings = security::replace_settings(&services.pool, meta, caller, input).await?;
+    Ok(HttpResponse::Ok().json(SecuritySettingsView::from(settings)))
+}

@@ -1,0 +1,30 @@
+use actix_web::{HttpResponse, delete, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, Unauthenticated};
+use crate::http::meta::RequestMeta;
+use crate::services::connection_log;
+use crate::startup::Services;
+
+/// Sign out every other device: ends all the caller's sessions but the current one (called with
+/// a personal or application token, which has no session, it ends them all).
+#[utoipa::path(
+    operation_id = "end_other_sessions",
+    tag = "security",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    responses(
+        (status = 204, description = "The other sessions have ended"),
+        Unauthenticated,
+        Common,
+    )
+)]
+#[delete("/me/sessions")]
+pub async fn end_other_sessions(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+) -> Result<HttpResponse, ApiError> {
+    connection_log::end_others(&services.pool, meta, caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

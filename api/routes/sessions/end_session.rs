@@ -1,0 +1,35 @@
+use actix_web::{HttpResponse, delete, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, NotFound, Unauthenticated};
+use crate::http::meta::RequestMeta;
+use crate::http::path_id;
+use crate::services::connection_log;
+use crate::startup::Services;
+
+/// End one of the caller's sessions (the current one included): its access and refresh tokens
+/// stop working at once.
+#[utoipa::path(
+    operation_id = "end_session",
+    tag = "security",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    params(("session_id" = String, Path, description = "A session id from the connection log", example = "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    responses(
+        (status = 204, description = "The session has ended"),
+        NotFound,
+        Unauthenticated,
+        Common,
+    )
+)]
+#[delete("/me/sessions/{session_id}")]
+pub async fn end_session(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    session_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sid = path_id(&session_id, "ses", "session")?;
+    connection_log::end_one(&services.pool, meta, caller, sid).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

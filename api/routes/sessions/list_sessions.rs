@@ -1,0 +1,32 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, Unauthenticated};
+use crate::services::connection_log;
+use crate::startup::Services;
+use crate::views::sessions::SessionList;
+
+/// The connection log: every device signed in to the account (its active sessions), newest
+/// first, with browser, system, IP address, when it signed in and when it was last seen. The
+/// session making the request is marked `current` (a token has none).
+#[utoipa::path(
+    operation_id = "list_sessions",
+    tag = "security",
+    security(("bearer_jwt" = []), ("personal_token" = [])),
+    responses(
+        (status = 200, description = "The caller's active sessions, newest first", body = SessionList),
+        Unauthenticated,
+        Common,
+    )
+)]
+#[get("/me/sessions")]
+pub async fn list_sessions(
+    caller: Caller,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, ApiError> {
+    let list = connection_log::list(&services.pool, caller).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(list))
+}

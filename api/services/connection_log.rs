@@ -1,0 +1,71 @@
+//! The connection log: the caller's signed-in devices (active sessions), and ending them.
+
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::models::sessions;
+use crate::services::activity::{self, Event};
+use crate::services::sessions::end_session;
+use crate::views::sessions::{SessionList, SessionView};
+
+/// Why a session ended, in its `session.ended` activity record.
+pub const ENDED_FROM_LOG: &str = "ended_from_connection_log";
+
+/// The caller's active sessions, newest first; the caller's own one is marked `current`.
+pub async fn list(pool: &Pool, caller: Caller) -> Result<SessionList, ApiError> {
+    let user_id = caller.user_id.clone();
+    let rows = db::run(pool, move |conn| Ok(sessions::list_active(conn, &user_id)?)).await?;
+    let current = caller.session_id();
+    Ok(SessionList {
+        data: rows.iter().map(|s| SessionView::new(s, current)).collect(),
+    })
+}
+
+fn no_such_session() -> ApiError {
+    ApiError::not_found("No such session.")
+}
+
+/// Ends one active session of the caller (it may be the current one). Another user's session,
+/// an ended or expired one, or an unknown id: 404, and nothing changes.
+pub async fn end_one(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    session_id: String,
+) -> Result<(), ApiError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let session = sessions::find(c, &session_id)?
+                .filter(|s| {
+                    s.user_id == caller.user_id && s.ended_at.is_none() && s.expires_at > db::now()
+                })
+                .ok_or_else(no_such_session)?;
+            if end_session(c, &meta, &caller.user_id, &session.id, ENDED_FROM_LOG)? {
+                Ok(())
+            } else {
+                Err(no_such_session())
+            }
+        })
+    })
+    .await
+}
+
+/// Ends every active session of the caller but the current one (a token caller, having none,
+/// ends them all). One activity record carries the count. Returns the count.
+pub async fn end_others(pool: &Pool, meta: RequestMeta, caller: Caller) -> Result<usize, ApiError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let keep = caller.session_id();
+            let count = sessions::end_all_for_user(c, &caller.user_id, keep, db::now())?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("sessions.ended_others", &caller.user_id)
+                    .details(serde_json::json!({"count": count, "kept_session_id": keep})),
+            )?;
+            Ok(count)
+        })
+    })
+    .await
+}

@@ -1,0 +1,178 @@
+//! Sign-in protection the user controls: login alerts, the lock threshold, and unlocking a
+//! locked account through a mailed single-use link. The lock itself, its mail and the alerts
+//! are in `services::sessions`.
+
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::domain::Email;
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::mail;
+use crate::models::one_time_tokens::{self, UNLOCK};
+use crate::models::security_settings::{self, SecuritySettings};
+use crate::models::users;
+use crate::services::activity::{self, Event};
+use crate::services::sessions::{UNLOCK_LINK_MINUTES, alert_context};
+use crate::startup::Services;
+
+/// The lock threshold a user may choose: at least 3 failed attempts, at most 100.
+pub const LOCK_AFTER_RANGE: std::ops::RangeInclusive<i64> = 3..=100;
+
+fn account_gone() -> ApiError {
+    crate::auth::caller::unauthenticated("The account no longer exists.")
+}
+
+pub async fn settings(pool: &Pool, caller: Caller) -> Result<SecuritySettings, ApiError> {
+    db::run(pool, move |conn| {
+        security_settings::find(conn, &caller.user_id)?.ok_or_else(account_gone)
+    })
+    .await
+}
+
+/// What `PUT /v1/me/security-settings` asks for (every field required).
+pub struct SettingsInput {
+    pub notify_on_login_success: bool,
+    pub notify_on_login_failure: bool,
+    pub lock_after_failed_logins: i64,
+}
+
+/// Replaces the three settings; the threshold must be within 3–100.
+pub async fn replace_settings(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    input: SettingsInput,
+) -> Result<SecuritySettings, ApiError> {
+    let lock_after = i32::try_from(input.lock_after_failed_logins)
+        .ok()
+        .filter(|n| LOCK_AFTER_RANGE.contains(&i64::from(*n)))
+        .ok_or_else(|| {
+            ApiError::field(
+                "/lock_after_failed_logins",
+                "out_of_range",
+                format!(
+                    "must be between {} and {}",
+                    LOCK_AFTER_RANGE.start(),
+                    LOCK_AFTER_RANGE.end()
+                ),
+            )
+        })?;
+    let new = SecuritySettings {
+        notify_on_login_success: input.notify_on_login_success,
+        notify_on_login_failure: input.notify_on_login_failure,
+        lock_after_failed_logins: lock_after,
+    };
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let old = security_settings::find(c, &caller.user_id)?.ok_or_else(account_gone)?;
+            security_settings::replace(c, &caller.user_id, &new, db::now())?;
+            let changed: Vec<&str> = [
+                (
+                    "notify_on_login_success",
+                    old.notify_on_login_success != new.notify_on_login_success,
+                ),
+                (
+                    "notify_on_login_failure",
+                    old.notify_on_login_failure != new.notify_on_login_failure,
+                ),
+                (
+                    "lock_after_failed_logins",
+                    old.lock_after_failed_logins != new.lock_after_failed_logins,
+                ),
+            ]
+            .into_iter()
+            .filter(|(_, differs)| *differs)
+            .map(|(name, _)| name)
+            .collect();
+            activity::record(
+                c,
+                &meta,
+                Event::new("security_settings.updated", &caller.user_id).details(
+                    serde_json::json!({
+                        "changed": changed,
+                        "notify_on_login_success": new.notify_on_login_success,
+                        "notify_on_login_failure": new.notify_on_login_failure,
+                        "lock_after_failed_logins": new.lock_after_failed_logins,
+                    }),
+                ),
+            )?;
+            Ok(new)
+        })
+    })
+    .await
+}
+
+/// Unlocks the account of a mailed unlock link (single use, valid 1 hour); the failure count
+/// starts again.
+pub async fn unlock(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let found =
+                one_time_tokens::consume(c, &token, UNLOCK)?.ok_or_else(ApiError::invalid_token)?;
+            let user = users::find(c, &found.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            users::unlock(c, &user.id)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("account.unlocked", &user.id).details(serde_json::json!({
+                    "via": "link",
+                    "was_locked": user.locked_at.is_some(),
+                })),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Mails a fresh unlock link when `email` is the login of a locked account (the previous link
+/// stops working). Any other address, or no address at all, changes nothing; the caller answers
+/// the same either way.
+pub async fn request_unlock(
+    ctx: &Services,
+    meta: RequestMeta,
+    email: String,
+) -> Result<(), ApiError> {
+    let parsed = Email::parse(&email, "/email").ok();
+    let key = parsed
+        .as_ref()
+        .map(|e| e.as_str().to_string())
+        .unwrap_or_else(|| email.trim().to_lowercase());
+    // Its own bucket per address, so nobody floods a mailbox with links.
+    ctx.limits.account(&format!("unlock:{key}"))?;
+    let Some(email) = parsed else {
+        return Ok(());
+    };
+    let config: std::sync::Arc<Config> = ctx.config.clone();
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            let Some(user) =
+                users::find_by_email(c, email.as_str())?.filter(|u| u.locked_at.is_some())
+            else {
+                return Ok(());
+            };
+            let token = one_time_tokens::issue(
+                c,
+                &user.id,
+                UNLOCK,
+                chrono::Duration::minutes(UNLOCK_LINK_MINUTES),
+                None,
+            )?;
+            let mut context = alert_context(&user, &meta);
+            context["link"] = config.app_link("/unlock", &token).into();
+            context["minutes"] = UNLOCK_LINK_MINUTES.into();
+            mail::send(
+                c,
+                &config,
+                "unlock_link",
+                &user.language,
+                &user.email,
+                context,
+            )?;
+            activity::record(c, &meta, Event::new("account.unlock_requested", &user.id))?;
+            Ok(())
+        })
+    })
+    .await
+}

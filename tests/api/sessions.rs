@@ -1,0 +1,356 @@
+//! The connection log: listing the signed-in devices and ending them (R10).
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, problem};
+
+const FIREFOX_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/// Signs in with a given User-Agent header.
+async fn login_as(app: &TestApp, user: &TestUser, user_agent: &str) -> TestSession {
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("User-Agent", user_agent)
+        .json(&json!({"email": user.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    TestSession {
+        access_token: body["access_token"].as_str().unwrap().to_string(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+        session_id: body["session_id"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let res = app
+        .authed(Method::GET, "/v1/me/sessions", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 1, "only `data`: {body}");
+    body["data"].as_array().unwrap().clone()
+}
+
+async fn status_of(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
+    app.authed(method, path, token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The details of a user's activity records with this action, oldest first.
+async fn details_of(app: &TestApp, user_id: &str, action: &str) -> Vec<serde_json::Value> {
+    use leman::db::schema::activities as a;
+    let (id, action) = (user_id.to_string(), action.to_string());
+    app.with_conn(move |c| {
+        a::table
+            .filter(a::actor_user_id.eq(&id))
+            .filter(a::action.eq(&action))
+            .order((a::created_at.asc(), a::id.asc()))
+            .select(a::details)
+            .load::<String>(c)
+            .unwrap()
+    })
+    .await
+    .iter()
+    .map(|d| serde_json::from_str(d).unwrap())
+    .collect()
+}
+
+/// A personal token (`lmn_…`) for the user, stored as the tokens module stores it.
+async fn personal_token(app: &TestApp, user_id: &str) -> String {
+    let secret = format!("lmn_{}", uuid::Uuid::now_v7().simple());
+    let (hash, user_id) = (leman::auth::secrets::hash(&secret), user_id.to_string());
+    app.with_conn(move |c| {
+        use leman::db::schema::api_tokens as t;
+        diesel::insert_into(t::table)
+            .values((
+                t::id.eq(leman::db::new_id("tok")),
+                t::user_id.eq(user_id),
+                t::name.eq("script"),
+                t::kind.eq("personal"),
+                t::scopes.eq(r#"["account:read","account:write"]"#),
+                t::token_hash.eq(hash),
+                t::prefix.eq("lmn_"),
+                t::created_at.eq(leman::db::now()),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    secret
+}
+
+#[tokio::test]
+async fn r10_the_connection_log_lists_each_device_and_marks_the_current_one() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("zoe@example.ch").await;
+    let laptop = login_as(&app, &user, FIREFOX_LINUX).await;
+    let phone = login_as(&app, &user, SAFARI_IPHONE).await;
+
+    let seen = list(&app, &laptop.access_token).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    // Newest first: the phone signed in last.
+    assert_eq!(seen[0]["id"], phone.session_id.as_str());
+    assert_eq!(seen[1]["id"], laptop.session_id.as_str());
+    assert_eq!(
+        (&seen[0]["current"], &seen[1]["current"]),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(seen[1]["device"], "Firefox on Linux");
+    assert_eq!(seen[1]["browser"], "Firefox");
+    assert_eq!(seen[1]["os"], "Linux");
+    assert_eq!(seen[0]["browser"], "Safari");
+    assert_eq!(seen[0]["os"], "iPhone");
+    for s in &seen {
+        assert_eq!(s["ip"], "127.0.0.1");
+        for field in ["created_at", "last_seen_at"] {
+            let at = s[field].as_str().unwrap();
+            chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|_| panic!("{field}: {at}"));
+        }
+    }
+    // Seen from the phone, the phone is the current one.
+    let from_phone = list(&app, &phone.access_token).await;
+    assert_eq!(from_phone[0]["current"], true);
+    assert_eq!(from_phone[1]["current"], false);
+
+    // Without a User-Agent the device is unknown, never an error.
+    let bare = app.login(&user).await;
+    let seen = list(&app, &bare.access_token).await;
+    assert_eq!(seen[0]["device"], "Unknown device");
+    assert_eq!(seen[0]["browser"], json!(null));
+    assert_eq!(seen[0]["os"], json!(null));
+
+    // Another user sees only their own sessions.
+    let (_, other) = app.signed_in("other@example.ch").await;
+    let theirs = list(&app, &other.access_token).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["id"], other.session_id.as_str());
+}
+
+#[tokio::test]
+async fn r10_ending_another_session_cuts_it_off_at_once() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("zoe@example.ch").await;
+    let laptop = login_as(&app, &user, FIREFOX_LINUX).await;
+    let phone = login_as(&app, &user, SAFARI_IPHONE).await;
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &phone.access_token).await,
+        200
+    );
+
+    let path = format!("/v1/me/sessions/{}", phone.session_id);
+    assert_eq!(
+        status_of(&app, Method::DELETE, &path, &laptop.access_token).await,
+        204
+    );
+    // The phone's access token fails on its very next request, and it cannot refresh.
+    problem(
+        app.authed(Method::GET, "/v1/me", &phone.access_token)
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/v1/auth/refresh",
+            json!({"refresh_token": phone.refresh_token}),
+        )
+        .await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let left = list(&app, &laptop.access_token).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["id"], laptop.session_id.as_str());
+    // Ended already: a second DELETE finds nothing.
+    problem(
+        app.authed(Method::DELETE, &path, &laptop.access_token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    let ended = details_of(&app, &user.id, "session.ended").await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0]["session_id"], phone.session_id.as_str());
+
+    // The current session may end itself too.
+    let own = format!("/v1/me/sessions/{}", laptop.session_id);
+    assert_eq!(
+        status_of(&app, Method::DELETE, &own, &laptop.access_token).await,
+        204
+    );
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &laptop.access_token).await,
+        401
+    );
+    assert_eq!(details_of(&app, &user.id, "session.ended").await.len(), 2);
+}
+
+#[tokio::test]
+async fn r10_ending_the_other_sessions_keeps_the_current_one() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("zoe@example.ch").await;
+    let a = login_as(&app, &user, FIREFOX_LINUX).await;
+    let b = login_as(&app, &user, SAFARI_IPHONE).await;
+    let c = app.login(&user).await;
+    let (_, stranger) = app.signed_in("stranger@example.ch").await;
+
+    assert_eq!(
+        status_of(&app, Method::DELETE, "/v1/me/sessions", &a.access_token).await,
+        204
+    );
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &a.access_token).await,
+        200
+    );
+    for ended in [&b, &c] {
+        assert_eq!(
+            status_of(&app, Method::GET, "/v1/me", &ended.access_token).await,
+            401
+        );
+    }
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &stranger.access_token).await,
+        200,
+        "another user's sessions are untouched"
+    );
+    let left = list(&app, &a.access_token).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["current"], true);
+    // One record for the whole request, with the count.
+    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["count"], 2);
+    assert_eq!(records[0]["kept_session_id"], a.session_id.as_str());
+    assert!(details_of(&app, &user.id, "session.ended").await.is_empty());
+
+    // Nothing left to end: still one record (the request was made), with a zero count.
+    assert_eq!(
+        status_of(&app, Method::DELETE, "/v1/me/sessions", &a.access_token).await,
+        204
+    );
+    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1]["count"], 0);
+}
+
+#[tokio::test]
+async fn r10_another_users_session_or_a_malformed_id_is_not_found() {
+    let app = TestApp::spawn().await;
+    let (me, mine) = app.signed_in("zoe@example.ch").await;
+    let (them, theirs) = app.signed_in("other@example.ch").await;
+    let before_me = app.activities_of(&me.id).await;
+    let before_them = app.activities_of(&them.id).await;
+
+    let other = format!("/v1/me/sessions/{}", theirs.session_id);
+    let unknown = format!("/v1/me/sessions/{}", leman::db::new_id("ses"));
+    let body = problem(
+        app.authed(Method::DELETE, &other, &mine.access_token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    let unknown_body = problem(
+        app.authed(Method::DELETE, &unknown, &mine.access_token)
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(body["detail"], unknown_body["detail"], "no hint it exists");
+    let malformed = [
+        "ses_123".to_string(),
+        "nonsense".to_string(),
+        theirs.session_id.replace("ses_", "usr_"),
+        format!("ses_{}", "z".repeat(32)),
+        format!("{}%00", theirs.session_id),
+        "ses_%27%20OR%201%3D1".to_string(),
+    ];
+    for id in malformed {
+        problem(
+            app.authed(
+                Method::DELETE,
+                &format!("/v1/me/sessions/{id}"),
+                &mine.access_token,
+            )
+            .send()
+            .await
+            .unwrap(),
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    // Nothing ended, nothing recorded.
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &theirs.access_token).await,
+        200
+    );
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &mine.access_token).await,
+        200
+    );
+    assert_eq!(app.activities_of(&me.id).await, before_me);
+    assert_eq!(app.activities_of(&them.id).await, before_them);
+    // Without credentials: 401, not a hint either way.
+    problem(
+        app.client.delete(app.url(&other)).send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r10_a_personal_token_reads_the_log_and_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("zoe@example.ch").await;
+    let a = login_as(&app, &user, FIREFOX_LINUX).await;
+    let b = login_as(&app, &user, SAFARI_IPHONE).await;
+    let token = personal_token(&app, &user.id).await;
+
+    let seen = list(&app, &token).await;
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|s| s["current"] == false), "{seen:?}");
+
+    assert_eq!(
+        status_of(&app, Method::DELETE, "/v1/me/sessions", &token).await,
+        204
+    );
+    for ended in [&a, &b] {
+        assert_eq!(
+            status_of(&app, Method::GET, "/v1/me", &ended.access_token).await,
+            401
+        );
+    }
+    assert!(list(&app, &token).await.is_empty());
+    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["count"], 2);
+    assert_eq!(records[0]["kept_session_id"], json!(null));
+}
