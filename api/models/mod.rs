@@ -2,10 +2,12 @@
 
 pub mod activities;
 pub mod api_tokens;
+pub mod emails;
 pub mod idempotency_keys;
 pub mod jobs;
 pub mod mails;
 pub mod one_time_tokens;
+pub mod passwords;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

@@ -3,9 +3,11 @@
 //! every response it can give, and one `.service(...)` line in its folder's `configure`.
 
 pub mod auth;
+pub mod emails;
 pub mod me;
 pub mod meta;
 pub mod ops;
+pub mod passwords;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -23,6 +25,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(meta::get_openapi::get_openapi)
                 .configure(users::configure)
                 .configure(auth::configure)
-                .configure(me::configure),
+                .configure(me::configure)
+                .configure(passwords::configure)
+                .configure(emails::configure),
         );
 }

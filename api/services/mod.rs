@@ -2,5 +2,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod emails;
+pub mod passwords;
 pub mod profile;
 pub mod sessions;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod config;
+mod emails;
 mod errors;
 mod idempotency;
 mod jobs;
@@ -11,5 +12,6 @@ mod login;
 mod mail;
 mod migrations;
 mod ops;
+mod passwords;
 mod signup;
 mod spec;
