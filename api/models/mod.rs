@@ -3,11 +3,13 @@
 pub mod account_erasure;
 pub mod activities;
 pub mod api_tokens;
+pub mod emails;
 pub mod idempotency_keys;
 pub mod jobs;
 pub mod mails;
 pub mod newsletter_subscriptions;
 pub mod one_time_tokens;
+pub mod passwords;
 pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;

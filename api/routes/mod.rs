@@ -5,10 +5,12 @@
 pub mod account;
 pub mod activities;
 pub mod auth;
+pub mod emails;
 pub mod me;
 pub mod meta;
 pub mod newsletters;
 pub mod ops;
+pub mod passwords;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -35,6 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(account::configure)
                 .configure(activities::configure)
                 .configure(sessions::configure)
-                .configure(security::configure),
+                .configure(security::configure)
+                .configure(passwords::configure)
+                .configure(emails::configure),
         );
 }

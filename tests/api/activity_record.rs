@@ -30,6 +30,15 @@ const EXPECTED: &[(&str, i64)] = &[
     ("update_security_settings", 1),
     ("unlock_account", 1),
     ("request_unlock_link", 1),
+    ("change_password", 1),
+    ("request_password_reset", 1),
+    ("reset_password", 1),
+    ("change_login_email", 1),
+    ("confirm_login_email", 1),
+    ("set_recovery_email", 1),
+    ("confirm_recovery_email", 1),
+    ("resend_recovery_email", 1),
+    ("delete_pending_recovery_email", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -223,6 +232,125 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
         }
+        "change_password" | "change_login_email" | "set_recovery_email" => {
+            let (_, session) = app.signed_in(&email).await;
+            let before = count(app).await;
+            let res = match operation {
+                "change_password" => app
+                    .authed(Method::PUT, "/v1/me/password", &session.access_token)
+                    .json(&json!({"current_password": PASSWORD, "new_password": "a completely different passphrase"}))
+                    .send()
+                    .await
+                    .unwrap(),
+                "change_login_email" => {
+                    let new = format!("moved{n}@example.ch");
+                    app.authed(Method::PUT, "/v1/me/login-email", &session.access_token)
+                        .json(&json!({"new_email": new, "new_email_confirmation": new, "password": PASSWORD}))
+                        .send()
+                        .await
+                        .unwrap()
+                }
+                _ => app
+                    .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
+                    .json(&json!({"email": format!("backup{n}@example.ch")}))
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "request_password_reset" | "reset_password" => {
+            let user = app.create_user(&email).await;
+            let before_request = count(app).await;
+            let res = app
+                .post_json(
+                    "/v1/auth/password-reset/request",
+                    json!({"email": user.email}),
+                )
+                .await;
+            assert!(res.status().is_success());
+            if operation == "request_password_reset" {
+                return count(app).await - before_request;
+            }
+            let token = link_token(
+                &app.wait_for_mail_containing(&user.email, "/reset-password?token=")
+                    .await,
+                "/reset-password",
+            );
+            let before = count(app).await;
+            let res = app
+                .post_json(
+                    "/v1/auth/password-reset",
+                    json!({"token": token, "new_password": "a completely different passphrase"}),
+                )
+                .await;
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "confirm_login_email" => {
+            let (_, session) = app.signed_in(&email).await;
+            let new = format!("moved{n}@example.ch");
+            app.authed(Method::PUT, "/v1/me/login-email", &session.access_token)
+                .json(
+                    &json!({"new_email": new, "new_email_confirmation": new, "password": PASSWORD}),
+                )
+                .send()
+                .await
+                .unwrap();
+            let token = link_token(
+                &app.wait_for_mail_containing(&new, "/confirm-login-email?token=")
+                    .await,
+                "/confirm-login-email",
+            );
+            let before = count(app).await;
+            let res = app
+                .post_json("/v1/users/confirm-login-email", json!({"token": token}))
+                .await;
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "confirm_recovery_email" | "resend_recovery_email" | "delete_pending_recovery_email" => {
+            let (_, session) = app.signed_in(&email).await;
+            let backup = format!("backup{n}@example.ch");
+            app.authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
+                .json(&json!({"email": backup}))
+                .send()
+                .await
+                .unwrap();
+            let token = link_token(
+                &app.wait_for_mail_containing(&backup, "/confirm-recovery-email?token=")
+                    .await,
+                "/confirm-recovery-email",
+            );
+            let before = count(app).await;
+            let res = match operation {
+                "confirm_recovery_email" => {
+                    app.post_json("/v1/me/recovery-email/confirm", json!({"token": token}))
+                        .await
+                }
+                "resend_recovery_email" => app
+                    .authed(
+                        Method::POST,
+                        "/v1/me/recovery-email/resend",
+                        &session.access_token,
+                    )
+                    .send()
+                    .await
+                    .unwrap(),
+                _ => app
+                    .authed(
+                        Method::DELETE,
+                        "/v1/me/recovery-email/pending",
+                        &session.access_token,
+                    )
+                    .send()
+                    .await
+                    .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
         other => panic!("no scenario for {other}"),
     }
 }
@@ -242,7 +370,11 @@ async fn every_write_route_writes_exactly_one_activity_record() {
         "scenarios for operations no longer in the spec: {stale:?}"
     );
 
-    let app = TestApp::spawn().await;
+    // One server for every scenario: more sign-ins than a person makes in a minute.
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "100000")
+        .spawn()
+        .await;
     for (n, (operation, expected)) in EXPECTED.iter().enumerate() {
         let added = scenario(&app, operation, n).await;
         assert_eq!(added, *expected, "{operation} wrote {added} activity rows");

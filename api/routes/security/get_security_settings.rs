@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::security;
 use crate::startup::Services;
 use crate::views::security::SecuritySettingsView;
@@ -11,10 +11,11 @@ use crate::views::security::SecuritySettingsView;
 #[utoipa::path(
     operation_id = "get_security_settings",
     tag = "security",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:read"])),
     responses(
         (status = 200, description = "The caller's security settings", body = SecuritySettingsView),
         Unauthenticated,
+        InsufficientScope,
         Common,
     )
 )]
@@ -23,6 +24,7 @@ pub async fn get_security_settings(
     caller: Caller,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:read")?;
     let settings = security::settings(&services.pool, caller).await?;
     Ok(HttpResponse::Ok().json(SecuritySettingsView::from(settings)))
 }

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::security::{self, SettingsInput};
@@ -28,11 +28,12 @@ pub struct SecuritySettingsInput {
 #[utoipa::path(
     operation_id = "update_security_settings",
     tag = "security",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:write"])),
     request_body = SecuritySettingsInput,
     responses(
         (status = 200, description = "The settings now in force", body = SecuritySettingsView),
         Unauthenticated,
+        InsufficientScope,
         JsonBody,
         Common,
     )
@@ -44,6 +45,7 @@ pub async fn update_security_settings(
     meta: RequestMeta,
     body: Json<SecuritySettingsInput>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:write")?;
     let b = body.0;
     let input = SettingsInput {
         notify_on_login_success: b.notify_on_login_success,

@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::http::meta::RequestMeta;
 use crate::services::connection_log;
 use crate::startup::Services;
@@ -12,10 +12,11 @@ use crate::startup::Services;
 #[utoipa::path(
     operation_id = "end_other_sessions",
     tag = "security",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:write"])),
     responses(
         (status = 204, description = "The other sessions have ended"),
         Unauthenticated,
+        InsufficientScope,
         Common,
     )
 )]
@@ -25,6 +26,7 @@ pub async fn end_other_sessions(
     services: web::Data<Services>,
     meta: RequestMeta,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:write")?;
     connection_log::end_others(&services.pool, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

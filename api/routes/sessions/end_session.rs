@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, NotFound, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
 use crate::http::meta::RequestMeta;
 use crate::http::path_id;
 use crate::services::connection_log;
@@ -13,12 +13,13 @@ use crate::startup::Services;
 #[utoipa::path(
     operation_id = "end_session",
     tag = "security",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:write"])),
     params(("session_id" = String, Path, description = "A session id from the connection log", example = "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
     responses(
         (status = 204, description = "The session has ended"),
         NotFound,
         Unauthenticated,
+        InsufficientScope,
         Common,
     )
 )]
@@ -29,6 +30,7 @@ pub async fn end_session(
     meta: RequestMeta,
     session_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:write")?;
     let sid = path_id(&session_id, "ses", "session")?;
     connection_log::end_one(&services.pool, meta, caller, sid).await?;
     Ok(HttpResponse::NoContent().finish())

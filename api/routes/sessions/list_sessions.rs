@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, Unauthenticated};
+use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
 use crate::startup::Services;
 use crate::views::sessions::SessionList;
@@ -13,10 +13,11 @@ use crate::views::sessions::SessionList;
 #[utoipa::path(
     operation_id = "list_sessions",
     tag = "security",
-    security(("bearer_jwt" = []), ("personal_token" = [])),
+    security(("bearer_jwt" = []), ("personal_token" = ["account:read"])),
     responses(
         (status = 200, description = "The caller's active sessions, newest first", body = SessionList),
         Unauthenticated,
+        InsufficientScope,
         Common,
     )
 )]
@@ -25,6 +26,7 @@ pub async fn list_sessions(
     caller: Caller,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_scope("account:read")?;
     let list = connection_log::list(&services.pool, caller).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

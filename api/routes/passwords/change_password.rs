@@ -1,0 +1,59 @@
+use actix_web::{HttpResponse, put, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::passwords;
+use crate::startup::Services;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "tangerine orbit quietly sailing"}))]
+pub struct ChangePassword {
+    /// The password in use now. A wrong one counts as a failed sign-in attempt.
+    pub current_password: String,
+    /// 8 to 128 characters, not easy to guess, different from the current one.
+    pub new_password: String,
+}
+
+/// Change the caller's password. The caller's other sessions end at once (this one goes on);
+/// pending reset links stop working; the login address is told by mail. Needs a session: tokens
+/// cannot change a password.
+///
+/// Field codes of a 422: `wrong_password` on `/current_password` (it counts as a failed sign-in
+/// attempt, towards the lock), `password_too_short`, `password_too_long`, `password_too_weak` or
+/// `same_as_current` on `/new_password`.
+#[utoipa::path(
+    operation_id = "change_password",
+    tag = "accounts",
+    security(("bearer_jwt" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "The password is changed; the other sessions have ended"),
+        (status = 403, description = "Called with a personal or application token (`session_required`), or the account is locked after too many failed attempts (`account_locked`)", body = crate::error::Problem, content_type = "application/problem+json", examples(
+            ("session_required" = (summary = "A token, not a session", value = json!({"type": "urn:leman:problem:session_required", "title": "Forbidden", "status": 403, "detail": "Only a person signed in with a session can do this; tokens cannot.", "code": "session_required"}))),
+            ("account_locked" = (summary = "The account is locked", value = json!({"type": "urn:leman:problem:account_locked", "title": "Forbidden", "status": 403, "detail": "The account is locked after too many failed attempts: unlock it with the link we mailed, or reset the password.", "code": "account_locked"}))),
+        )),
+        Unauthenticated,
+        JsonBody,
+        Common,
+    )
+)]
+#[put("/me/password")]
+pub async fn change_password(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.0;
+    passwords::change(&services, meta, caller, current_password, new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

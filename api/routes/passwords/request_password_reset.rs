@@ -1,0 +1,45 @@
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::ratelimit::IpRateLimited;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, RateLimited};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::passwords;
+use crate::startup::Services;
+use crate::views::Accepted;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "zoe.muller@example.ch"}))]
+pub struct PasswordResetRequest {
+    /// The account's login address.
+    pub email: String,
+}
+
+/// Forgotten password: mail a single-use reset link (valid 1 hour; a newer one replaces it) to
+/// the account's confirmed recovery address, or to its login address when it has none. Always
+/// 202 with the same body: the answer does not tell whether the address has an account.
+#[utoipa::path(
+    operation_id = "request_password_reset",
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted: a reset link is on its way if an account signs in with this address", body = Accepted),
+        JsonBody,
+        RateLimited,
+        Common,
+    )
+)]
+#[post("/auth/password-reset/request")]
+pub async fn request_password_reset(
+    _limited: IpRateLimited,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    passwords::request_reset(&services, meta, body.0.email).await?;
+    Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
+}
