@@ -22,6 +22,7 @@ use crate::error::{FieldError, Problem};
         (name = "meta", description = "The API describing itself"),
         (name = "accounts", description = "Sign-up, email verification and the caller's own account"),
         (name = "auth", description = "Signing in and out, sessions and their tokens"),
+        (name = "two_factor", description = "Two-factor authentication (TOTP) and its recovery codes"),
     )
 )]
 pub struct ApiDoc;

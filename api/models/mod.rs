@@ -6,6 +6,8 @@ pub mod idempotency_keys;
 pub mod jobs;
 pub mod mails;
 pub mod one_time_tokens;
+pub mod recovery_codes;
 pub mod sessions;
 pub mod signing_keys;
+pub mod two_factor;
 pub mod users;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod me;
 pub mod meta;
 pub mod ops;
+pub mod two_factor;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(meta::get_openapi::get_openapi)
                 .configure(users::configure)
                 .configure(auth::configure)
-                .configure(me::configure),
+                .configure(me::configure)
+                .configure(two_factor::configure),
         );
 }

@@ -4,3 +4,4 @@ pub mod accounts;
 pub mod activity;
 pub mod profile;
 pub mod sessions;
+pub mod two_factor;

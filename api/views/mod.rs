@@ -1,6 +1,7 @@
 //! Response bodies (the API's view of rows).
 
 pub mod me;
+pub mod two_factor;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

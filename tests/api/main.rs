@@ -13,3 +13,4 @@ mod migrations;
 mod ops;
 mod signup;
 mod spec;
+mod two_factor;
