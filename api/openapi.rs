@@ -26,6 +26,7 @@ use crate::error::{FieldError, Problem};
         (name = "tokens", description = "Personal and application tokens for apps and integrations"),
         (name = "activities", description = "The caller's activity log"),
         (name = "security", description = "The connection log (signed-in devices), login alerts and the lock threshold"),
+        (name = "two_factor", description = "Two-factor authentication (TOTP) and its recovery codes"),
     )
 )]
 pub struct ApiDoc;

@@ -14,6 +14,7 @@ pub mod passwords;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(sessions::configure)
                 .configure(security::configure)
                 .configure(passwords::configure)
-                .configure(emails::configure),
+                .configure(emails::configure)
+                .configure(two_factor::configure),
         );
 }

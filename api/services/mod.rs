@@ -12,3 +12,4 @@ pub mod profile;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;

@@ -7,6 +7,7 @@ pub mod prerequisites;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

@@ -39,6 +39,12 @@ const EXPECTED: &[(&str, i64)] = &[
     ("confirm_recovery_email", 1),
     ("resend_recovery_email", 1),
     ("delete_pending_recovery_email", 1),
+    ("start_totp_enrolment", 1),
+    ("confirm_totp_enrolment", 1),
+    ("regenerate_recovery_codes", 1),
+    ("disable_two_factor", 1),
+    ("login_mfa", 1),
+    ("reauthenticate", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -347,6 +353,99 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                     .send()
                     .await
                     .unwrap(),
+            };
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "start_totp_enrolment" | "confirm_totp_enrolment" => {
+            let (_, session) = app.signed_in(&email).await;
+            if operation == "start_totp_enrolment" {
+                let before = count(app).await;
+                let res = app
+                    .authed(
+                        Method::POST,
+                        "/v1/me/two-factor/totp",
+                        &session.access_token,
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(res.status().is_success(), "{operation}: {}", res.status());
+                return count(app).await - before;
+            }
+            let res = app
+                .authed(
+                    Method::POST,
+                    "/v1/me/two-factor/totp",
+                    &session.access_token,
+                )
+                .send()
+                .await
+                .unwrap();
+            let secret = res.json::<serde_json::Value>().await.unwrap()["secret"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let before = count(app).await;
+            let res = app
+                .authed(
+                    Method::POST,
+                    "/v1/me/two-factor/totp/confirm",
+                    &session.access_token,
+                )
+                .json(&json!({"code": crate::helpers::totp_code(&secret, 0)}))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            count(app).await - before
+        }
+        "regenerate_recovery_codes" | "disable_two_factor" | "login_mfa" | "reauthenticate" => {
+            let (user, session) = app.signed_in(&email).await;
+            let two_factor = app.enable_two_factor(&session).await;
+            let before;
+            let res = match operation {
+                "regenerate_recovery_codes" => {
+                    before = count(app).await;
+                    app.authed(
+                        Method::POST,
+                        "/v1/me/two-factor/recovery-codes",
+                        &session.access_token,
+                    )
+                    .send()
+                    .await
+                    .unwrap()
+                }
+                "disable_two_factor" => {
+                    before = count(app).await;
+                    app.authed(Method::DELETE, "/v1/me/two-factor", &session.access_token)
+                        .send()
+                        .await
+                        .unwrap()
+                }
+                "login_mfa" => {
+                    let mfa_token = app.mfa_token(&user).await;
+                    let code = app.next_totp_code(&user.id, &two_factor).await;
+                    before = count(app).await;
+                    app.post_json(
+                        "/v1/auth/login/mfa",
+                        json!({"mfa_token": mfa_token, "code": code}),
+                    )
+                    .await
+                }
+                _ => {
+                    let code = app.next_totp_code(&user.id, &two_factor).await;
+                    before = count(app).await;
+                    app.authed(
+                        Method::POST,
+                        "/v1/auth/reauthenticate",
+                        &session.access_token,
+                    )
+                    .json(&json!({"password": PASSWORD, "code": code}))
+                    .send()
+                    .await
+                    .unwrap()
+                }
             };
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before

@@ -469,3 +469,130 @@ pub fn link_token(text: &str, path: &str) -> String {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect()
 }
+
+/// Two-factor authentication of a test user: its TOTP secret and its recovery codes.
+#[derive(Clone, Debug)]
+pub struct TestTwoFactor {
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// The code an authenticator app shows for `secret`, `offset` 30-second steps from now.
+pub fn totp_code(secret: &str, offset: i64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let at = chrono::Utc::now().timestamp() + offset * 30;
+    totp.generate(at as u64).to_string()
+}
+
+impl TestApp {
+    /// Turns 2FA on for the session's user: enrolment, then confirmation with the current code.
+    pub async fn enable_two_factor(&self, session: &TestSession) -> TestTwoFactor {
+        let res = self
+            .authed(
+                reqwest::Method::POST,
+                "/v1/me/two-factor/totp",
+                &session.access_token,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "start enrolment");
+        let body: serde_json::Value = res.json().await.unwrap();
+        let secret = body["secret"].as_str().unwrap().to_string();
+        let res = self
+            .authed(
+                reqwest::Method::POST,
+                "/v1/me/two-factor/totp/confirm",
+                &session.access_token,
+            )
+            .json(&serde_json::json!({"code": totp_code(&secret, 0)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "confirm enrolment");
+        let body: serde_json::Value = res.json().await.unwrap();
+        let recovery_codes = body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        TestTwoFactor {
+            secret,
+            recovery_codes,
+        }
+    }
+
+    /// As if the last code had been used a minute ago: the current step's code is usable again.
+    pub async fn forget_used_step(&self, user_id: &str) {
+        use leman::db::schema::users;
+        let id = user_id.to_string();
+        let step = chrono::Utc::now().timestamp() / 30 - 2;
+        self.with_conn(move |c| {
+            diesel::update(users::table.find(id))
+                .set(users::totp_last_step.eq(Some(step)))
+                .execute(c)
+                .unwrap();
+        })
+        .await;
+    }
+
+    /// A code that the server accepts now (see `forget_used_step`).
+    pub async fn next_totp_code(&self, user_id: &str, two_factor: &TestTwoFactor) -> String {
+        self.forget_used_step(user_id).await;
+        totp_code(&two_factor.secret, 0)
+    }
+
+    /// The password step of a login with 2FA on: the `mfa_token`.
+    pub async fn mfa_token(&self, user: &TestUser) -> String {
+        let res = self
+            .post_json(
+                "/v1/auth/login",
+                serde_json::json!({"email": user.email, "password": user.password}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login of {}", user.email);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["mfa_required"], true, "{body}");
+        body["mfa_token"].as_str().unwrap().to_string()
+    }
+
+    /// Signs in a user with 2FA on: password, then a fresh code.
+    pub async fn login_with_two_factor(
+        &self,
+        user: &TestUser,
+        two_factor: &TestTwoFactor,
+    ) -> TestSession {
+        let mfa_token = self.mfa_token(user).await;
+        let code = self.next_totp_code(&user.id, two_factor).await;
+        let res = self
+            .post_json(
+                "/v1/auth/login/mfa",
+                serde_json::json!({"mfa_token": mfa_token, "code": code}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "second login step of {}", user.email);
+        let body: serde_json::Value = res.json().await.unwrap();
+        TestSession {
+            access_token: body["access_token"].as_str().unwrap().to_string(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+            session_id: body["session_id"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Makes the session's last authentication 6 minutes old: sensitive actions need a new one.
+    pub async fn make_session_not_recent(&self, session: &TestSession) {
+        use leman::db::schema::sessions;
+        let sid = session.session_id.clone();
+        self.with_conn(move |c| {
+            diesel::update(sessions::table.find(sid))
+                .set(sessions::authenticated_at.eq(leman::db::now() - chrono::Duration::minutes(6)))
+                .execute(c)
+                .unwrap();
+        })
+        .await;
+    }
+}

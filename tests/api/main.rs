@@ -22,3 +22,4 @@ mod sessions;
 mod signup;
 mod spec;
 mod tokens;
+mod two_factor;

@@ -1,0 +1,33 @@
+use actix_web::{HttpResponse, delete, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
+use crate::http::meta::RequestMeta;
+use crate::services::two_factor;
+use crate::startup::Services;
+
+/// Turn two-factor authentication off: the secret and the recovery codes are deleted and the
+/// user is told by mail. A sensitive action: it needs an authentication within the last 5 minutes.
+#[utoipa::path(
+    operation_id = "disable_two_factor",
+    tag = "two_factor",
+    security(("bearer_jwt" = [])),
+    responses(
+        (status = 204, description = "Two-factor authentication is off"),
+        Unauthenticated,
+        Reauthenticate,
+        (status = 409, description = "Two-factor authentication is not on (`two_factor_not_enabled`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:two_factor_not_enabled", "title": "Conflict", "status": 409, "detail": "Two-factor authentication is not on.", "code": "two_factor_not_enabled"})),
+        Common,
+    )
+)]
+#[delete("/me/two-factor")]
+pub async fn disable_two_factor(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+) -> Result<HttpResponse, ApiError> {
+    two_factor::disable(&services, meta, caller).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
