@@ -19,9 +19,6 @@
 #                        until this many seconds are spent (unset: one pass)
 #   CONTRACT_SEED        reproduce a run (schemathesis prints its seed)
 #   CONTRACT_REPORT_DIR  keep JUnit + NDJSON reports and server.log there
-#   CONTRACT_AUTH        login (default): schemathesis logs in itself and
-#                        re-logs in before the 15-min access token expires;
-#                        header: one static `Authorization: Bearer` header
 #   CI=true              plain output, no colours
 # Extra arguments are passed to `schemathesis run`, e.g.
 #   scripts/contract-test.sh --include-operation-id create_org
@@ -123,10 +120,7 @@ done
 log "server ready"
 
 # --- schemathesis arguments -----------------------------------------------------
-config="$tmp/schemathesis.toml" # the repository config, plus [auth.wfc] when logged in
-cp "$CONFIG" "$config"
 args=(--url "$base")
-auth_args=() # kept apart so the token is never logged
 if [ "${CI:-}" = true ]; then args+=(--no-color); fi
 if [ -n "${CONTRACT_SEED:-}" ]; then args+=(--seed "$CONTRACT_SEED"); fi
 if [ -n "${CONTRACT_MAX_TIME:-}" ]; then args+=(--max-time "$CONTRACT_MAX_TIME"); fi
@@ -136,9 +130,11 @@ if [ -n "${CONTRACT_REPORT_DIR:-}" ]; then
     args+=(--report junit,ndjson --report-dir "$CONTRACT_REPORT_DIR")
 fi
 
-# --- authentication (activates once `leman users` exists) -----------------------
-# Two verified users: alice is the identity every request uses; bob exists so
-# the object_level_authorization check can replay alice's reads as someone else.
+# --- authentication ---------------------------------------------------------------
+# Verified users made with `leman users create`. alice is the identity of the main run; bob
+# exists so the object_level_authorization check can replay alice's reads as someone else.
+# Operations that end the caller's session or account, or that check the caller's password
+# (each wrong guess counts towards the lock threshold), run apart, each with a fresh user.
 login() { # email password -> access token on stdout
     EMAIL="$1" PASSWORD="$2" "$PY" - "$base/v1/auth/login" <<'EOF'
 import json, os, sys, urllib.error, urllib.request
@@ -151,39 +147,28 @@ except urllib.error.HTTPError as e:
     sys.exit(f"login as {os.environ['EMAIL']}: HTTP {e.code}: {e.read()[:500]!r}")
 EOF
 }
-if "${leman[@]}" users --help >/dev/null 2>&1; then
-    names=(alice bob)
-    for name in "${names[@]}"; do
-        email="contract-$name@example.com"
-        password="$("$PY" -c 'import secrets; print("Ct1-" + secrets.token_urlsafe(24))')"
-        "${leman[@]}" users create --email "$email" --password "$password" --verified >>"$tmp/server.log" 2>&1 ||
-            { server_log 50; die "leman users create --email $email failed"; }
-        token="$(login "$email" "$password")" || { server_log 50; die "login as $email failed"; }
-        # The fuzzer also tries the contract users' emails with random passwords on the login
-        # route: give them the highest lock threshold a user may choose, as a person would who
-        # is being attacked, so the run does not lock its own callers out.
-        TOKEN="$token" "$PY" - "$base" "$SPEC" <<'EOF' || { server_log 50; die "configuring $email failed"; }
+declare -A token_of
+make_user() { # name: creates contract-<name>@example.com, logs in, records it in users.tsv
+    local name="$1" email="contract-$1@example.com" password token
+    password="$("$PY" -c 'import secrets; print("Ct1-" + secrets.token_urlsafe(24))')"
+    "${leman[@]}" users create --email "$email" --password "$password" --verified >>"$tmp/server.log" 2>&1 ||
+        { server_log 50; die "leman users create --email $email failed"; }
+    token="$(login "$email" "$password")" || { server_log 50; die "login as $email failed"; }
+    # The highest lock threshold a user may choose, and no alert mail for each fuzzed login.
+    TOKEN="$token" "$PY" - "$base" <<'EOF' || { server_log 50; die "configuring $email failed"; }
 import json, os, sys, urllib.request
-base, spec = sys.argv[1], json.load(open(sys.argv[2]))
-if "/v1/me/security-settings" in spec["paths"]:
-    body = json.dumps({"notify_on_login_success": False, "notify_on_login_failure": False, "lock_after_failed_logins": 100}).encode()
-    req = urllib.request.Request(base + "/v1/me/security-settings", data=body, method="PUT",
-                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["TOKEN"]})
-    urllib.request.urlopen(req, timeout=30).read()
+body = json.dumps({"notify_on_login_success": False, "notify_on_login_failure": False, "lock_after_failed_logins": 100}).encode()
+req = urllib.request.Request(sys.argv[1] + "/v1/me/security-settings", data=body, method="PUT",
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["TOKEN"]})
+urllib.request.urlopen(req, timeout=30).read()
 EOF
-        printf '%s\t%s\n' "$email" "$password" >>"$tmp/users.tsv"
-        if [ "$name" = alice ]; then alice_token="$token"; fi
-    done
-    log "authenticated as contract-alice@example.com (peer: contract-bob@example.com)"
-    # From here on, "every secured operation answered 401/403" means broken
-    # credentials, not a missing feature: make that warning fatal too.
-    sed -i 's/^warnings\.fail-on = \[/warnings.fail-on = ["missing_auth", /' "$config"
-    if [ "${CONTRACT_AUTH:-login}" = header ]; then
-        auth_args=(-H "Authorization: Bearer $alice_token")
-    else
-        # Web Fuzzing Commons auth file: schemathesis calls the login endpoint
-        # itself and refreshes the token (every 5 min, and on a 401).
-        "$PY" - "$tmp/users.tsv" "$tmp/wfc-auth.json" "${names[@]}" <<'EOF'
+    printf '%s\t%s\t%s\n' "$name" "$email" "$password" >>"$tmp/users.tsv"
+    token_of[$name]="$token"
+}
+wfc_config() { # out-config user [peers...]: the repository config + login-based auth
+    local out="$1" user="$2"
+    shift 2
+    "$PY" - "$tmp/users.tsv" "$out.wfc.json" <<'EOF'
 import json, sys
 users = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 entries = [{
@@ -195,33 +180,63 @@ entries = [{
         "token": {"extractFrom": "body", "extractSelector": "/access_token",
                   "sendIn": "header", "sendName": "Authorization", "sendTemplate": "Bearer {token}"},
     },
-} for name, (email, password) in zip(sys.argv[3:], users)]
+} for name, email, password in users]
 json.dump({"auth": entries}, open(sys.argv[2], "w"), indent=2)
 EOF
-        cat >>"$config" <<EOF
+    local peers
+    peers="$(printf '"%s", ' "$user" "$@")"
+    cp "$CONFIG" "$out"
+    cat >>"$out" <<EOF
 
 # --- appended by scripts/contract-test.sh ---
 [auth.wfc]
-path = "$tmp/wfc-auth.json"
-user = "alice"
-peers = ["alice", "bob"]
+path = "$out.wfc.json"
+user = "$user"
+peers = [${peers%, }]
 refresh_interval = 300
 EOF
-    fi
-else
-    log "\`leman users\` not available yet: running unauthenticated"
-fi
+}
+st() { # config [args...]: one bounded schemathesis run; returns its status
+    local config="$1" rc
+    shift
+    log "schemathesis run $SPEC ${args[*]} $*"
+    set +e
+    # SIGINT on timeout lets schemathesis print its summary before it stops.
+    timeout --foreground --signal=INT --kill-after=60 "$TIMEOUT" \
+        "$ST" --config-file "$config" run "$SPEC" "${args[@]}" "$@"
+    rc=$?
+    set -e
+    [ "$rc" -ne 124 ] || log "schemathesis did not finish within ${TIMEOUT}s"
+    return "$rc"
+}
 
-# --- (e) run schemathesis -------------------------------------------------------
-log "schemathesis run $SPEC ${args[*]} $* (bounded to ${TIMEOUT}s)"
-set +e
-# SIGINT on timeout lets schemathesis print its summary before it stops;
-# --foreground keeps Ctrl-C working in a terminal.
-timeout --foreground --signal=INT --kill-after=60 "$TIMEOUT" \
-    "$ST" --config-file "$config" run "$SPEC" "${args[@]}" "${auth_args[@]}" "$@"
-rc=$?
-set -e
-[ "$rc" -ne 124 ] || log "schemathesis did not finish within ${TIMEOUT}s"
+SEPARATE=(logout end_session end_other_sessions reauthenticate change_password change_login_email delete_me)
+make_user alice
+make_user bob
+log "main run as contract-alice@example.com (peer: contract-bob@example.com)"
+wfc_config "$tmp/main.toml" alice bob
+# All secured operations answering 401/403 would mean broken credentials: fatal here.
+sed -i 's/^warnings\.fail-on = \[/warnings.fail-on = ["missing_auth", /' "$tmp/main.toml"
+exclude=()
+for op in "${SEPARATE[@]}"; do exclude+=(--exclude-operation-id "$op"); done
+rc=0
+st "$tmp/main.toml" "${exclude[@]}" "$@" || rc=$?
+
+for op in "${SEPARATE[@]}"; do
+    [ "$rc" -eq 0 ] || break
+    name="${op//_/-}"
+    make_user "$name"
+    if [ "$op" = delete_me ]; then
+        # The first success deletes the caller: no login can follow, so a fixed token, and the
+        # answers after it are the 401s of a deleted account.
+        cp "$CONFIG" "$tmp/$op.toml"
+        st "$tmp/$op.toml" --include-operation-id "$op" -H "Authorization: Bearer ${token_of[$name]}" "$@" || rc=$?
+    else
+        wfc_config "$tmp/$op.toml" "$name"
+        st "$tmp/$op.toml" --include-operation-id "$op" "$@" || rc=$?
+    fi
+done
+
 [ -z "${CONTRACT_REPORT_DIR:-}" ] || cp "$tmp/server.log" "$CONTRACT_REPORT_DIR/server.log"
 if [ "$rc" -ne 0 ]; then
     server_log 100
