@@ -6,13 +6,13 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem};
-use crate::tokens::{age_session, create_token};
+use crate::tokens::create_token;
 
 #[tokio::test]
 async fn r9_deleting_the_account_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    age_session(&app, &session).await;
+    app.make_session_not_recent(&session).await;
     let res = app
         .authed(Method::DELETE, "/v1/me", &session.access_token)
         .send()

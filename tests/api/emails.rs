@@ -1,13 +1,11 @@
 //! The login ID (R4) and the recovery address (R6).
 
-use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
 use crate::passwords::{
-    confirm_recovery, count, login_status, mail_containing, personal_token, set_lock_threshold,
-    status_of, texts_to,
+    confirm_recovery, count, login_status, mail_containing, set_lock_threshold, status_of, texts_to,
 };
 
 async fn change_login(
@@ -150,7 +148,7 @@ async fn r4_a_new_login_is_typed_twice_differs_from_the_recovery_address_and_nee
     assert_eq!(me(&app, &session).await["email"], "zoe@example.ch");
 
     // Tokens cannot change the login.
-    let token = personal_token(&app, &user.id).await;
+    let token = app.personal_token(&user.id).await;
     let res = app
         .authed(Method::PUT, "/v1/me/login-email", &token)
         .json(&json!({"new_email": "new@example.ch", "new_email_confirmation": "new@example.ch", "password": PASSWORD}))
@@ -255,30 +253,18 @@ async fn r4_a_login_taken_in_the_meantime_is_refused_at_confirmation() {
     assert_eq!(count(&actions, "login_email.changed"), 0, "{actions:?}");
 }
 
-async fn make_stale(app: &TestApp, session: &TestSession) {
-    let sid = session.session_id.clone();
-    app.with_conn(move |c| {
-        use leman::db::schema::sessions;
-        diesel::update(sessions::table.find(sid))
-            .set(sessions::authenticated_at.eq(leman::db::now() - chrono::Duration::minutes(6)))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn r6_changing_the_recovery_address_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    make_stale(&app, &session).await;
+    app.make_session_not_recent(&session).await;
     problem(
         set_recovery(&app, &session.access_token, "zoe.backup@example.org").await,
         403,
         "reauthentication_required",
     )
     .await;
-    let token = personal_token(&app, &user.id).await;
+    let token = app.personal_token(&user.id).await;
     problem(
         set_recovery(&app, &token, "zoe.backup@example.org").await,
         403,

@@ -8,32 +8,6 @@ use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, link_token, mail_
 
 pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
 
-/// A personal token (`lmn_…`) of the user, stored as the tokens part stores them.
-pub async fn personal_token(app: &TestApp, user_id: &str) -> String {
-    let secret = leman::auth::secrets::new_secret("lmn_");
-    let row = leman::models::api_tokens::ApiToken {
-        id: leman::db::new_id("tok"),
-        user_id: user_id.to_string(),
-        name: "script".into(),
-        kind: "personal".into(),
-        scopes: r#"["account:write"]"#.into(),
-        token_hash: leman::auth::secrets::hash(&secret),
-        prefix: secret[..8].to_string(),
-        expires_at: None,
-        last_used_at: None,
-        created_at: leman::db::now(),
-        revoked_at: None,
-    };
-    app.with_conn(move |c| {
-        diesel::insert_into(leman::db::schema::api_tokens::table)
-            .values(&row)
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-    secret
-}
-
 pub async fn set_lock_threshold(app: &TestApp, user_id: &str, threshold: i32) {
     let id = user_id.to_string();
     app.with_conn(move |c| {
@@ -250,7 +224,7 @@ async fn a_weak_or_unchanged_new_password_is_refused_and_tokens_cannot_change_it
     problem(res, 422, "validation_failed").await;
 
     // A personal token has no session to keep: refused.
-    let token = personal_token(&app, &user.id).await;
+    let token = app.personal_token(&user.id).await;
     let res = app
         .authed(Method::PUT, "/v1/me/password", &token)
         .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))

@@ -69,30 +69,6 @@ async fn details_of(app: &TestApp, user_id: &str, action: &str) -> Vec<serde_jso
     .collect()
 }
 
-/// A personal token (`lmn_…`) for the user, stored as the tokens module stores it.
-async fn personal_token(app: &TestApp, user_id: &str) -> String {
-    let secret = format!("lmn_{}", uuid::Uuid::now_v7().simple());
-    let (hash, user_id) = (leman::auth::secrets::hash(&secret), user_id.to_string());
-    app.with_conn(move |c| {
-        use leman::db::schema::api_tokens as t;
-        diesel::insert_into(t::table)
-            .values((
-                t::id.eq(leman::db::new_id("tok")),
-                t::user_id.eq(user_id),
-                t::name.eq("script"),
-                t::kind.eq("personal"),
-                t::scopes.eq(r#"["account:read","account:write"]"#),
-                t::token_hash.eq(hash),
-                t::prefix.eq("lmn_"),
-                t::created_at.eq(leman::db::now()),
-            ))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-    secret
-}
-
 #[tokio::test]
 async fn r10_the_connection_log_lists_each_device_and_marks_the_current_one() {
     let app = TestApp::spawn().await;
@@ -332,7 +308,7 @@ async fn r10_a_personal_token_reads_the_log_and_ends_every_session() {
     let user = app.create_user("zoe@example.ch").await;
     let a = login_as(&app, &user, FIREFOX_LINUX).await;
     let b = login_as(&app, &user, SAFARI_IPHONE).await;
-    let token = personal_token(&app, &user.id).await;
+    let token = app.personal_token(&user.id).await;
 
     let seen = list(&app, &token).await;
     assert_eq!(seen.len(), 2);

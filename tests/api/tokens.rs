@@ -9,19 +9,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestSession, problem};
 
-/// Makes the session's last authentication older than the 5 minutes sensitive actions allow.
-pub async fn age_session(app: &TestApp, session: &TestSession) {
-    use leman::db::schema::sessions;
-    let sid = session.session_id.clone();
-    app.with_conn(move |c| {
-        diesel::update(sessions::table.find(sid))
-            .set(sessions::authenticated_at.eq(leman::db::now() - chrono::Duration::minutes(6)))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-}
-
 /// Creates a token through the API and returns (id, secret).
 pub async fn create_token(
     app: &TestApp,
@@ -136,7 +123,7 @@ async fn a_token_is_shown_once_stored_hashed_and_works_as_a_bearer() {
 async fn creating_a_token_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    age_session(&app, &session).await;
+    app.make_session_not_recent(&session).await;
     let res = app
         .authed(Method::POST, "/v1/me/tokens", &session.access_token)
         .json(&json!({"name": "CI", "kind": "personal", "scopes": ["account:read"]}))

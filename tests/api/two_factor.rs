@@ -831,27 +831,7 @@ async fn reauthentication_without_two_factor_needs_the_password_only() {
 async fn r16_tokens_never_change_two_factor_nor_reauthenticate() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    let token = leman::auth::secrets::new_secret("lmn_");
-    let row = leman::models::api_tokens::ApiToken {
-        id: leman::db::new_id("tok"),
-        user_id: user.id.clone(),
-        name: "script".into(),
-        kind: "personal".into(),
-        scopes: r#"["account:write"]"#.into(),
-        token_hash: leman::auth::secrets::hash(&token),
-        prefix: token[..8].to_string(),
-        expires_at: None,
-        last_used_at: None,
-        created_at: leman::db::now(),
-        revoked_at: None,
-    };
-    app.with_conn(move |c| {
-        diesel::insert_into(leman::db::schema::api_tokens::table)
-            .values(row)
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    let token = app.personal_token(&user.id).await;
     // The token itself works.
     let res = app
         .authed(Method::GET, "/v1/me", &token)
