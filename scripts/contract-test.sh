@@ -215,8 +215,6 @@ make_user alice
 make_user bob
 log "main run as contract-alice@example.com (peer: contract-bob@example.com)"
 wfc_config "$tmp/main.toml" alice bob
-# All secured operations answering 401/403 would mean broken credentials: fatal here.
-sed -i 's/^warnings\.fail-on = \[/warnings.fail-on = ["missing_auth", /' "$tmp/main.toml"
 exclude=()
 for op in "${SEPARATE[@]}"; do exclude+=(--exclude-operation-id "$op"); done
 rc=0

@@ -36,6 +36,12 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<String>` parameter:
+/// serde_html_form reads `?to=` as absent; this keeps it as `Some("")`, for the route to refuse.
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// `?limit=&cursor=` of every list: 1–100 items, 20 by default; the cursor is opaque.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -44,6 +50,8 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1)]
+    #[serde(default, deserialize_with = "present")]
     pub cursor: Option<String>,
 }
 

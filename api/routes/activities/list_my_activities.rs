@@ -15,9 +15,11 @@ use crate::views::activities::{ActivityList, ActivityView};
 pub struct ActivityQuery {
     /// First day to include, `YYYY-MM-DD` (UTC).
     #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]
+    #[serde(default, deserialize_with = "crate::http::query::present")]
     pub from: Option<String>,
     /// Last day to include, `YYYY-MM-DD` (UTC); before `from`, nothing matches.
     #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
+    #[serde(default, deserialize_with = "crate::http::query::present")]
     pub to: Option<String>,
     /// Only these action types, up to 20 (repeat the key for several: `?action=login.failed&action=account.locked`).
     #[serde(default)]
