@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem};
 
 #[tokio::test]
-async fn login_gives_tokens_that_open_the_account() {
+async fn r3_the_login_id_is_the_email_shown_on_the_profile() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let res = app
@@ -424,7 +424,7 @@ async fn r11_login_alerts_follow_the_users_choice() {
 }
 
 #[tokio::test]
-async fn profile_changes_are_validated_and_change_the_mail_language() {
+async fn r7_language_and_time_zone_are_per_account_and_used_in_mails() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let res = app

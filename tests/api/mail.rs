@@ -40,11 +40,18 @@ async fn a_committed_mail_is_delivered_in_the_users_language() {
     );
     assert!(raw.contains("text/html"));
     assert!(raw.contains("From: Leman <no-reply@leman.localhost>"));
-    // The outbox row is marked sent.
-    let status: String = app
-        .with_conn(|c| mails::table.select(mails::status).first(c).unwrap())
-        .await;
-    assert_eq!(status, "sent");
+    // The outbox row is marked sent (just after the file is written).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status: String = app
+            .with_conn(|c| mails::table.select(mails::status).first(c).unwrap())
+            .await;
+        if status == "sent" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
