@@ -12,7 +12,8 @@ use crate::views::newsletters::{NewsletterTopic, NewsletterTopicList};
 #[into_params(parameter_in = Query)]
 pub struct TopicsQuery {
     /// `en` (default), `fr`, `de`, `it` or `es`: the language of names and descriptions.
-    #[param(example = "fr")]
+    #[param(value_type = Option<crate::domain::Language>, example = "fr")]
+    #[serde(default, deserialize_with = "crate::http::query::present")]
     pub language: Option<String>,
 }
 
