@@ -71,9 +71,122 @@ pub fn build() -> utoipa::openapi::OpenApi {
 
 /// The document as committed in `openapi/openapi.json` (pretty, trailing newline).
 pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
-    let mut json = api
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut doc = serde_json::to_value(api).expect("the OpenAPI document serialises");
+    declare_idempotency(&mut doc);
+    forbid_nul(&mut doc);
+    let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
+}
+
+/// No string may hold a NUL character (PostgreSQL text cannot store one, so `http::Json` and
+/// `http::Query` refuse it everywhere): say so on every free string of the document.
+fn forbid_nul(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(serde_json::Value::String(t)) => t == "string",
+                Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if is_string
+                && !["pattern", "enum", "format", "const"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+            {
+                map.insert(
+                    "pattern".into(),
+                    serde_json::Value::String("^[^\\x00]*$".into()),
+                );
+            }
+            for (key, child) in map.iter_mut() {
+                // Examples are data, not schemas.
+                if key != "example" && key != "examples" {
+                    forbid_nul(child);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(forbid_nul),
+        _ => {}
+    }
+}
+
+/// Every authenticated POST takes `Idempotency-Key` (see `http::idempotency`): declare the
+/// header and the answers it adds (409 in flight, 422 reused or malformed) on each, merged with
+/// what the route itself declares.
+fn declare_idempotency(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(op) = item.get_mut("post") else {
+            continue;
+        };
+        let secured = op
+            .get("security")
+            .and_then(|s| s.as_array())
+            .is_some_and(|s| !s.is_empty());
+        if !secured {
+            continue;
+        }
+        let Some(op) = op.as_object_mut() else {
+            continue;
+        };
+        let params = op.entry("parameters").or_insert_with(|| json!([]));
+        if let Some(params) = params.as_array_mut() {
+            params.push(json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Makes a retry safe: the same key and body within 24 hours replay the first answer (with `Idempotent-Replayed: true`) instead of acting twice.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+                "example": "7f1c1c5e-3c9a-4f0e-9d61-2b1e8f0a6d42"
+            }));
+        }
+        let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+            continue;
+        };
+        for (status, code, text) in [
+            (
+                "409",
+                "idempotency_key_in_use",
+                "a request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`)",
+            ),
+            (
+                "422",
+                "idempotency_key_reused",
+                "the `Idempotency-Key` was used with another body, or is malformed (`idempotency_key_reused`, `validation_failed`)",
+            ),
+        ] {
+            match responses.get_mut(status) {
+                Some(existing) => {
+                    if let Some(d) = existing
+                        .get("description")
+                        .and_then(|d| d.as_str())
+                        .map(str::to_string)
+                    {
+                        existing["description"] = json!(format!("{d}; or {text}"));
+                    }
+                }
+                None => {
+                    let title = if status == "409" {
+                        "Conflict"
+                    } else {
+                        "Unprocessable Content"
+                    };
+                    responses.insert(
+                        status.to_string(),
+                        json!({
+                            "description": format!("Idempotency: {text}"),
+                            "content": {"application/problem+json": {
+                                "schema": {"$ref": "#/components/schemas/Problem"},
+                                "example": {"type": format!("urn:leman:problem:{code}"), "title": title, "status": status.parse::<u16>().unwrap_or(409), "detail": "See the Idempotency-Key header.", "code": code}
+                            }}
+                        }),
+                    );
+                }
+            }
+        }
+    }
 }

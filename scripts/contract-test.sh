@@ -183,8 +183,11 @@ entries = [{
 } for name, email, password in users]
 json.dump({"auth": entries}, open(sys.argv[2], "w"), indent=2)
 EOF
-    local peers
-    peers="$(printf '"%s", ' "$user" "$@")"
+    local peers=""
+    if [ "$#" -gt 0 ]; then
+        peers="$(printf '"%s", ' "$user" "$@")"
+        peers="peers = [${peers%, }]"
+    fi
     cp "$CONFIG" "$out"
     cat >>"$out" <<EOF
 
@@ -192,7 +195,7 @@ EOF
 [auth.wfc]
 path = "$out.wfc.json"
 user = "$user"
-peers = [${peers%, }]
+$peers
 refresh_interval = 300
 EOF
 }

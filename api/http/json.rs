@@ -185,7 +185,10 @@ fn find_nul(v: &serde_json::Value, at: String) -> Option<String> {
 }
 
 fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+    // RFC 6901, and a NUL written out: problem bodies never carry one.
+    key.replace('~', "~0")
+        .replace('/', "~1")
+        .replace('\0', "\\u0000")
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
