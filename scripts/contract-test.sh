@@ -202,7 +202,7 @@ EOF
 st() { # config [args...]: one bounded schemathesis run; returns its status
     local config="$1" rc
     shift
-    log "schemathesis run $SPEC ${args[*]} $*"
+    log "schemathesis run $SPEC ${args[*]} $(sed -E 's/Bearer [^ ]+/Bearer ***/g' <<<"$*")"
     set +e
     # SIGINT on timeout lets schemathesis print its summary before it stops.
     timeout --foreground --signal=INT --kill-after=60 "$TIMEOUT" \

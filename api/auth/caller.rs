@@ -12,6 +12,7 @@ use super::jwt;
 use super::keys::KeySet;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
+use crate::models::users::CallerUser;
 use crate::models::{api_tokens, sessions};
 
 /// How long after a login or re-authentication sensitive actions stay allowed.
@@ -33,12 +34,8 @@ pub enum CallerAuth {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub language: String,
-    pub timezone: String,
-    pub two_factor_enabled: bool,
+    /// The account, loaded with the session or token in one query.
+    pub account: CallerUser,
     pub auth: CallerAuth,
 }
 
@@ -56,7 +53,11 @@ impl Caller {
     }
 
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
+        format!("{} {}", self.account.first_name, self.account.last_name)
+    }
+
+    pub fn two_factor_enabled(&self) -> bool {
+        self.account.totp_enabled_at.is_some()
     }
 
     /// Sensitive actions need a person in a session who authenticated within the last 5 minutes.
@@ -144,13 +145,8 @@ impl Caller {
             }
             let scopes = serde_json::from_str(&row.scopes).unwrap_or_default();
             return Ok(Caller {
-                user_id: row.user_id,
-                email: row.email,
-                first_name: row.first_name,
-                last_name: row.last_name,
-                language: row.language,
-                timezone: row.timezone,
-                two_factor_enabled: row.totp_enabled_at.is_some(),
+                user_id: row.user.id.clone(),
+                account: row.user,
                 auth: CallerAuth::Token {
                     token_id: row.token_id,
                     kind: row.kind,
@@ -180,13 +176,8 @@ impl Caller {
             });
         }
         Ok(Caller {
-            user_id: row.user_id,
-            email: row.email,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            language: row.language,
-            timezone: row.timezone,
-            two_factor_enabled: row.totp_enabled_at.is_some(),
+            user_id: row.user.id.clone(),
+            account: row.user,
             auth: CallerAuth::Session {
                 session_id: row.session_id,
                 authenticated_at: row.authenticated_at,

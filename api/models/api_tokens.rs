@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{api_tokens, users};
 use crate::db::{self, DbConnection};
+use crate::models::users::CallerUser;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_tokens)]
@@ -29,13 +30,7 @@ pub struct TokenCaller {
     pub kind: String,
     pub scopes: String,
     pub last_used_at: Option<NaiveDateTime>,
-    pub user_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub language: String,
-    pub timezone: String,
-    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub user: CallerUser,
 }
 
 pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<TokenCaller>> {
@@ -55,13 +50,7 @@ pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<
             api_tokens::kind,
             api_tokens::scopes,
             api_tokens::last_used_at,
-            users::id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::language,
-            users::timezone,
-            users::totp_enabled_at,
+            CallerUser::as_select(),
         ))
         .first(conn)
         .optional()

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::{self, DbConnection};
+use crate::models::users::CallerUser;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -37,13 +38,7 @@ pub struct SessionCaller {
     pub session_id: String,
     pub authenticated_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
-    pub user_id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub language: String,
-    pub timezone: String,
-    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub user: CallerUser,
 }
 
 pub fn insert(conn: &mut DbConnection, session: &Session, refresh_hash: &str) -> QueryResult<()> {
@@ -79,13 +74,7 @@ pub fn active_caller(
             sessions::id,
             sessions::authenticated_at,
             sessions::last_seen_at,
-            users::id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::language,
-            users::timezone,
-            users::totp_enabled_at,
+            CallerUser::as_select(),
         ))
         .first(conn)
         .optional()

@@ -51,6 +51,25 @@ impl User {
     }
 }
 
+/// The account as every authenticated request loads it, in the same query as its session or
+/// token: enough for the caller's rights and for `GET /v1/me`, without a second query.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct CallerUser {
+    pub id: String,
+    pub email: String,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub timezone: String,
+    pub recovery_email: Option<String>,
+    pub recovery_email_verified_at: Option<NaiveDateTime>,
+    pub pending_recovery_email: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
 /// Profile fields a user may change.
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]

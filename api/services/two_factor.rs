@@ -194,10 +194,10 @@ pub async fn start_enrolment(
     caller: Caller,
 ) -> Result<Enrolment, ApiError> {
     require_session(&caller)?;
-    if caller.two_factor_enabled {
+    if caller.two_factor_enabled() {
         return Err(already_enabled());
     }
-    let email = caller.email.clone();
+    let email = caller.account.email.clone();
     let enrolment = actix_web::rt::task::spawn_blocking(move || new_enrolment(&email))
         .await
         .map_err(|e| ApiError::internal(format!("totp task: {e}")))??;
@@ -459,14 +459,14 @@ pub async fn reauthenticate(
         })?
         .to_string();
     let code = code.filter(|c| !c.trim().is_empty());
-    if caller.two_factor_enabled && code.is_none() {
+    if caller.two_factor_enabled() && code.is_none() {
         return Err(ApiError::field(
             "/code",
             "required",
             "two-factor authentication is on: send the code your authenticator app shows",
         ));
     }
-    ctx.limits.account(&caller.email)?;
+    ctx.limits.account(&caller.account.email)?;
     let id = caller.user_id.clone();
     let stored = db::run(&ctx.pool, move |conn| Ok(users::find(conn, &id)?))
         .await?

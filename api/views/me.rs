@@ -3,7 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::models::users::User;
+use crate::models::users::{CallerUser, User};
 
 /// The caller's own account.
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,6 +47,25 @@ impl From<&User> for Me {
             recovery_email_verified: u.recovery_email_verified_at.is_some(),
             pending_recovery_email: u.pending_recovery_email.clone(),
             two_factor_enabled: u.two_factor_enabled(),
+            created_at: utc(u.created_at),
+        }
+    }
+}
+
+impl From<&CallerUser> for Me {
+    fn from(u: &CallerUser) -> Self {
+        Me {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified_at.is_some(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            language: u.language.clone(),
+            timezone: u.timezone.clone(),
+            recovery_email: u.recovery_email.clone(),
+            recovery_email_verified: u.recovery_email_verified_at.is_some(),
+            pending_recovery_email: u.pending_recovery_email.clone(),
+            two_factor_enabled: u.totp_enabled_at.is_some(),
             created_at: utc(u.created_at),
         }
     }
