@@ -29,33 +29,6 @@ pub fn insert(conn: &mut DbConnection, activity: &Activity) -> QueryResult<usize
         .execute(conn)
 }
 
-/// What the user did or was subject to, newest first, after the keyset `cursor` (created_at, id).
-pub fn for_user(
-    conn: &mut DbConnection,
-    user_id: &str,
-    cursor: Option<(NaiveDateTime, String)>,
-    limit: i64,
-) -> QueryResult<Vec<Activity>> {
-    let mut query = activities::table
-        .filter(
-            activities::actor_user_id
-                .eq(user_id)
-                .or(activities::subject_user_id.eq(user_id)),
-        )
-        .select(Activity::as_select())
-        .order((activities::created_at.desc(), activities::id.desc()))
-        .limit(limit)
-        .into_boxed();
-    if let Some((at, id)) = cursor {
-        query = query.filter(
-            activities::created_at
-                .lt(at)
-                .or(activities::created_at.eq(at).and(activities::id.lt(id))),
-        );
-    }
-    query.load(conn)
-}
-
 /// Erases the personal columns of a user's records and replaces their id by a pseudonym.
 pub fn pseudonymise(conn: &mut DbConnection, user_id: &str, pseudonym: &str) -> QueryResult<usize> {
     let a = diesel::update(activities::table.filter(activities::actor_user_id.eq(user_id)))
