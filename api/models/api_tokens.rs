@@ -132,3 +132,11 @@ pub fn revoke(
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// The hashes of every token of a user, revoked or not.
+pub fn hashes_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .select(api_tokens::token_hash)
+        .load(conn)
+}

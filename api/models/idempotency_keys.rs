@@ -139,3 +139,8 @@ pub fn release(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
 pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(keys::table.filter(keys::expires_at.le(now))).execute(conn)
 }
+
+/// Forgets every stored answer of these callers (an erased account's answers are personal data).
+pub fn forget_callers(conn: &mut DbConnection, callers: &[String]) -> QueryResult<usize> {
+    diesel::delete(keys::table.filter(keys::caller.eq_any(callers))).execute(conn)
+}

@@ -83,6 +83,15 @@ pub fn delete_account(
     account_erasure::erase_one_time_tokens(conn, user_id)?;
     account_erasure::delete_recovery_codes(conn, user_id)?;
     crate::models::mails::erase_to(conn, &addresses)?;
+    // Stored idempotent answers, scoped as the idempotency middleware scopes its callers.
+    let callers: Vec<String> = std::iter::once(format!("usr:{user_id}"))
+        .chain(
+            api_tokens::hashes_of(conn, user_id)?
+                .into_iter()
+                .map(|h| format!("tok:{h}")),
+        )
+        .collect();
+    crate::models::idempotency_keys::forget_callers(conn, &callers)?;
     let pseudonym = pseudonym(user_id);
     activities::pseudonymise(conn, user_id, &pseudonym)?;
     // Recorded under the pseudonym, without the request's IP and user agent: nothing in the

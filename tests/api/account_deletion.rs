@@ -379,3 +379,59 @@ async fn r9_deletion_erases_the_mail_sent_or_queued_to_the_account() {
         .await;
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn r9_deletion_forgets_the_accounts_stored_idempotent_answers() {
+    use leman::db::schema::idempotency_keys as keys;
+    let app = TestApp::spawn().await;
+    let (user, session) = app.signed_in("keys@example.ch").await;
+    let res = app
+        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
+        .json(&json!({"email": "backup@example.ch"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let res = app
+        .authed(
+            Method::POST,
+            "/v1/me/recovery-email/resend",
+            &session.access_token,
+        )
+        .header("Idempotency-Key", "resend-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let caller = format!("usr:{}", user.id);
+    let stored = {
+        let caller = caller.clone();
+        app.with_conn(move |c| {
+            keys::table
+                .filter(keys::caller.eq(caller))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await
+    };
+    assert_eq!(stored, 1, "the answer was kept for replay");
+    assert_eq!(
+        app.authed(Method::DELETE, "/v1/me", &session.access_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let left = app
+        .with_conn(move |c| {
+            keys::table
+                .filter(keys::caller.eq(caller))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(left, 0);
+}
