@@ -157,7 +157,7 @@ impl Caller {
         let keys = req
             .app_data::<web::Data<KeySet>>()
             .ok_or_else(|| ApiError::internal("no keys"))?;
-        let claims = jwt::decode(keys, &token)
+        let claims = jwt::decode_cached(keys, &token)
             .map_err(|e| unauthenticated(&format!("The access token is not valid ({e}).")))?;
         let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
         let found = db::run(&pool, move |conn| {
@@ -166,7 +166,7 @@ impl Caller {
         .await?;
         let row = found.ok_or_else(|| unauthenticated("The session has ended; sign in again."))?;
         let now = db::now();
-        if row.last_seen_at < now - chrono::Duration::minutes(1) {
+        if row.stale {
             let (pool, sid) = (pool.clone(), row.session_id.clone());
             actix_web::rt::spawn(async move {
                 let _ = db::run(&pool, move |c| {

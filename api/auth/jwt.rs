@@ -66,6 +66,37 @@ pub fn encode(keys: &KeySet, claims: &Claims) -> Result<String, TokenError> {
         .map_err(|e| TokenError::Invalid(e.to_string()))
 }
 
+/// Access tokens verified recently, so a token presented again skips the signature and JSON
+/// work until it expires. Bounded: emptied when it reaches `CAPACITY` entries. The session is
+/// still checked on every request; only the cryptography is remembered.
+#[derive(Clone, Default)]
+pub struct VerifiedTokens(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
+);
+
+impl VerifiedTokens {
+    const CAPACITY: usize = 10_000;
+}
+
+/// `decode`, remembering tokens that verified until their `exp`.
+pub fn decode_cached(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
+    let now = chrono::Utc::now().timestamp();
+    if let Ok(cache) = keys.verified.0.lock()
+        && let Some(claims) = cache.get(token)
+        && claims.exp > now
+    {
+        return Ok(claims.clone());
+    }
+    let claims = decode(keys, token)?;
+    if let Ok(mut cache) = keys.verified.0.lock() {
+        if cache.len() >= VerifiedTokens::CAPACITY {
+            cache.clear();
+        }
+        cache.insert(token.to_string(), claims.clone());
+    }
+    Ok(claims)
+}
+
 pub fn decode(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
     decode_typed(keys, token, ACCESS_TYPE)
 }
@@ -102,13 +133,12 @@ mod tests {
     use crate::auth::keys::KeySource;
 
     fn keys(kids: &[(&str, u8)]) -> KeySet {
-        KeySet {
-            keys: kids
-                .iter()
+        KeySet::new(
+            kids.iter()
                 .map(|(k, b)| (k.to_string(), vec![*b; 32]))
                 .collect(),
-            source: KeySource::Config,
-        }
+            KeySource::Config,
+        )
     }
 
     fn claims(exp_in: i64) -> Claims {
@@ -135,6 +165,20 @@ mod tests {
         assert_eq!(decode(&rotated, &token).unwrap().sid, "ses_1");
         let fresh = encode(&rotated, &claims(900)).unwrap();
         assert!(matches!(decode(&old, &fresh), Err(TokenError::UnknownKey)));
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire() {
+        let k = keys(&[("k", 1)]);
+        let token = encode(&k, &claims(900)).unwrap();
+        assert_eq!(decode_cached(&k, &token).unwrap().sub, "usr_1");
+        assert_eq!(decode_cached(&k, &token).unwrap().sub, "usr_1");
+        // An entry past its exp is not served from memory.
+        let mut stale = claims(900);
+        stale.exp -= 10_000;
+        k.verified.0.lock().unwrap().insert(token.clone(), stale);
+        assert_eq!(decode_cached(&k, &token).unwrap().exp, claims(900).exp);
+        assert!(decode_cached(&k, "garbage").is_err());
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub struct KeySet {
     /// (kid, secret); the first one signs.
     pub keys: Vec<(String, Vec<u8>)>,
     pub source: KeySource,
+    /// Access tokens already verified with these keys (see `jwt::decode_cached`).
+    pub verified: super::jwt::VerifiedTokens,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,24 +34,26 @@ impl std::fmt::Debug for KeySet {
 }
 
 impl KeySet {
+    pub fn new(keys: Vec<(String, Vec<u8>)>, source: KeySource) -> Self {
+        Self {
+            keys,
+            source,
+            verified: Default::default(),
+        }
+    }
+
     pub fn load(
         configured: Option<&Vec<(String, Vec<u8>)>>,
         conn: &mut DbConnection,
     ) -> Result<Self, diesel::result::Error> {
         if let Some(keys) = configured {
-            return Ok(Self {
-                keys: keys.clone(),
-                source: KeySource::Config,
-            });
+            return Ok(Self::new(keys.clone(), KeySource::Config));
         }
         // Under the write lock, so two instances starting together agree on one key.
         db::write(conn, |conn| {
             let stored = signing_keys::all(conn)?;
             if !stored.is_empty() {
-                return Ok(Self {
-                    keys: decode(stored),
-                    source: KeySource::DatabaseLoaded,
-                });
+                return Ok(Self::new(decode(stored), KeySource::DatabaseLoaded));
             }
             let mut secret = [0u8; 32];
             rand::rng().fill_bytes(&mut secret);
@@ -59,10 +63,7 @@ impl KeySet {
                 created_at: db::now(),
             };
             signing_keys::insert(conn, &key)?;
-            Ok(Self {
-                keys: decode(vec![key]),
-                source: KeySource::DatabaseGenerated,
-            })
+            Ok(Self::new(decode(vec![key]), KeySource::DatabaseGenerated))
         })
     }
 

@@ -152,6 +152,9 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        // A network connection may have died while idle: test it on checkout. A local SQLite
+        // file cannot, and the test would cost a parsed `SELECT 1` per request.
+        .test_on_check_out(url.engine == Engine::Postgres)
         .connection_timeout(Duration::from_secs(10))
         .build(Manager {
             url: url.clone(),

@@ -35,25 +35,33 @@ pub struct TokenCaller {
 
 pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<TokenCaller>> {
     let now = db::now();
-    api_tokens::table
-        .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(hash))
-        .filter(api_tokens::revoked_at.is_null())
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(now)),
-        )
-        .filter(users::deleted_at.is_null())
-        .select((
-            api_tokens::id,
-            api_tokens::kind,
-            api_tokens::scopes,
-            api_tokens::last_used_at,
-            CallerUser::as_select(),
-        ))
-        .first(conn)
-        .optional()
+    macro_rules! query {
+        () => {
+            api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::token_hash.eq(hash))
+                .filter(api_tokens::revoked_at.is_null())
+                .filter(
+                    api_tokens::expires_at
+                        .is_null()
+                        .or(api_tokens::expires_at.gt(now)),
+                )
+                .filter(users::deleted_at.is_null())
+                .select((
+                    api_tokens::id,
+                    api_tokens::kind,
+                    api_tokens::scopes,
+                    api_tokens::last_used_at,
+                    CallerUser::as_select(),
+                ))
+        };
+    }
+    // On every request: the engine's own connection caches the prepared statement (see
+    // sessions::active_caller).
+    match conn {
+        DbConnection::Sqlite(c) => query!().first(c).optional(),
+        DbConnection::Postgresql(c) => query!().first(c).optional(),
+    }
 }
 
 /// Records use; a no-op within a minute of the last record.

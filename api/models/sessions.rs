@@ -37,7 +37,8 @@ pub struct RefreshToken {
 pub struct SessionCaller {
     pub session_id: String,
     pub authenticated_at: NaiveDateTime,
-    pub last_seen_at: NaiveDateTime,
+    /// Last seen more than a minute ago: time to mark it seen again.
+    pub stale: bool,
     pub user: CallerUser,
 }
 
@@ -63,21 +64,30 @@ pub fn active_caller(
     sid: &str,
     sub: &str,
 ) -> QueryResult<Option<SessionCaller>> {
-    sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(sid))
-        .filter(sessions::user_id.eq(sub))
-        .filter(sessions::ended_at.is_null())
-        .filter(sessions::expires_at.gt(db::now()))
-        .filter(users::deleted_at.is_null())
-        .select((
-            sessions::id,
-            sessions::authenticated_at,
-            sessions::last_seen_at,
-            CallerUser::as_select(),
-        ))
-        .first(conn)
-        .optional()
+    let now = db::now();
+    macro_rules! query {
+        () => {
+            sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id.eq(sid))
+                .filter(sessions::user_id.eq(sub))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .filter(users::deleted_at.is_null())
+                .select((
+                    sessions::id,
+                    sessions::authenticated_at,
+                    sessions::last_seen_at.lt(now - chrono::Duration::minutes(1)),
+                    CallerUser::as_select(),
+                ))
+        };
+    }
+    // On every request: run on the engine's own connection, whose prepared-statement cache a
+    // MultiConnection query does not reach (measured: the SQL was parsed on each call).
+    match conn {
+        DbConnection::Sqlite(c) => query!().first(c).optional(),
+        DbConnection::Postgresql(c) => query!().first(c).optional(),
+    }
 }
 
 /// Marks the session seen now; a no-op within a minute of the last mark (never a write per request).
