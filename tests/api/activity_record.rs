@@ -49,15 +49,7 @@ const EXPECTED: &[(&str, i64)] = &[
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
 async fn lock(app: &TestApp, user: &crate::helpers::TestUser) -> String {
-    let id = user.id.clone();
-    app.with_conn(move |c| {
-        use leman::db::schema::users;
-        diesel::update(users::table.find(id))
-            .set(users::lock_after_failed_logins.eq(3))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    app.set_lock_threshold(&user.id, 3).await;
     for _ in 0..3 {
         app.post_json(
             "/v1/auth/login",

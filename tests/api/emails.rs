@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
 use crate::passwords::{
-    confirm_recovery, count, login_status, mail_containing, set_lock_threshold, status_of, texts_to,
+    confirm_recovery, count, login_status, mail_containing, status_of, texts_to,
 };
 
 async fn change_login(
@@ -119,7 +119,7 @@ async fn r4_a_new_login_is_typed_twice_differs_from_the_recovery_address_and_nee
     .await;
 
     // A wrong password is refused and counts as a failed attempt.
-    set_lock_threshold(&app, &user.id, 5).await;
+    app.set_lock_threshold(&user.id, 5).await;
     let body = problem(
         change_login(
             &app,

@@ -610,6 +610,19 @@ impl TestApp {
         secret
     }
 
+    /// Sets the user's lock threshold directly (the API allows 3–100; tests want small ones).
+    pub async fn set_lock_threshold(&self, user_id: &str, threshold: i32) {
+        use leman::db::schema::users;
+        let id = user_id.to_string();
+        self.with_conn(move |c| {
+            diesel::update(users::table.find(id))
+                .set(users::lock_after_failed_logins.eq(threshold))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+    }
+
     /// Makes the session's last authentication 6 minutes old: sensitive actions need a new one.
     pub async fn make_session_not_recent(&self, session: &TestSession) {
         use leman::db::schema::sessions;

@@ -345,18 +345,7 @@ async fn login_attempts_are_rate_limited_per_account() {
 async fn r12_the_account_locks_at_exactly_its_threshold() {
     let app = TestApp::spawn().await;
     let user = app.create_user_in("zoe@example.ch", "it").await;
-    app.with_conn({
-        let id = user.id.clone();
-        move |c| {
-            use diesel::prelude::*;
-            use leman::db::schema::users;
-            diesel::update(users::table.find(id))
-                .set(users::lock_after_failed_logins.eq(3))
-                .execute(c)
-                .unwrap();
-        }
-    })
-    .await;
+    app.set_lock_threshold(&user.id, 3).await;
     let wrong = json!({"email": "zoe@example.ch", "password": "definitely not it"});
     for _ in 0..2 {
         problem(

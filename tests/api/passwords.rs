@@ -8,18 +8,6 @@ use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, link_token, mail_
 
 pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
 
-pub async fn set_lock_threshold(app: &TestApp, user_id: &str, threshold: i32) {
-    let id = user_id.to_string();
-    app.with_conn(move |c| {
-        use leman::db::schema::users;
-        diesel::update(users::table.find(id))
-            .set(users::lock_after_failed_logins.eq(threshold))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-}
-
 pub async fn status_of(app: &TestApp, session: &TestSession) -> u16 {
     app.authed(Method::GET, "/v1/me", &session.access_token)
         .send()
@@ -124,7 +112,7 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
 async fn a_wrong_current_password_is_refused_and_counts_as_a_failed_attempt() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    set_lock_threshold(&app, &user.id, 2).await;
+    app.set_lock_threshold(&user.id, 2).await;
 
     let body = problem(
         change(&app, &session, "not my password at all", NEW_PASSWORD).await,
@@ -375,7 +363,7 @@ async fn r5_the_reset_link_goes_to_the_verified_recovery_address() {
 }
 
 async fn lock(app: &TestApp, user: &TestUser) {
-    set_lock_threshold(app, &user.id, 3).await;
+    app.set_lock_threshold(&user.id, 3).await;
     for _ in 0..3 {
         assert_eq!(
             login_status(app, &user.email, "definitely not it").await,

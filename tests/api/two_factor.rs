@@ -103,18 +103,6 @@ async fn failed_logins(app: &TestApp, user_id: &str) -> i32 {
     .await
 }
 
-async fn set_lock_threshold(app: &TestApp, user_id: &str, n: i32) {
-    use leman::db::schema::users;
-    let id = user_id.to_string();
-    app.with_conn(move |c| {
-        diesel::update(users::table.find(id))
-            .set(users::lock_after_failed_logins.eq(n))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-}
-
 fn count(actions: &[String], action: &str) -> usize {
     actions.iter().filter(|a| *a == action).count()
 }
@@ -560,7 +548,7 @@ async fn r16_wrong_codes_lock_the_account_at_its_threshold() {
     let user = app.create_user_in("zoe@example.ch", "fr").await;
     let session = app.login(&user).await;
     let two_factor = app.enable_two_factor(&session).await;
-    set_lock_threshold(&app, &user.id, 3).await;
+    app.set_lock_threshold(&user.id, 3).await;
 
     let mfa_token = app.mfa_token(&user).await;
     let wrong = totp_code(&two_factor.secret, 5);
