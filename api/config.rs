@@ -52,6 +52,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "",
         "Origins allowed by CORS, separated by commas (empty: none)",
     ),
+    (
+        "LEMAN_TRUST_PROXY",
+        "false",
+        "Take the client IP from X-Forwarded-For / Forwarded (true only behind a proxy that sets them)",
+    ),
     ("LEMAN_LOG_FORMAT", "pretty", "Log format: pretty or json"),
     (
         "LEMAN_LOG",
@@ -134,6 +139,7 @@ pub struct Config {
     pub app_url: String,
     pub jwt_keys: Option<Vec<(String, Vec<u8>)>>,
     pub cors_origins: Vec<String>,
+    pub trust_proxy: bool,
     pub log_json: bool,
     pub log_filter: String,
     pub http_workers: usize,
@@ -330,6 +336,7 @@ impl Config {
             app_url,
             jwt_keys,
             cors_origins,
+            trust_proxy: boolean("LEMAN_TRUST_PROXY")?,
             log_json,
             log_filter,
             http_workers: int("LEMAN_HTTP_WORKERS", 0, 256)? as usize,

@@ -66,10 +66,7 @@ impl FromRequest for IpRateLimited {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let result = match req.app_data::<web::Data<Arc<RateLimits>>>() {
             Some(limits) => {
-                let ip = req
-                    .peer_addr()
-                    .map(|a| a.ip().to_string())
-                    .unwrap_or_default();
+                let ip = crate::http::meta::client_ip(req).unwrap_or_default();
                 check(&limits.per_ip, ip).map(|_| IpRateLimited)
             }
             None => Ok(IpRateLimited),

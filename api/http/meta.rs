@@ -11,10 +11,33 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
+/// The client's IP: the peer address, or — only when `LEMAN_TRUST_PROXY` says a proxy in front
+/// sets them — the first address of `Forwarded` / `X-Forwarded-For` (a client could forge those
+/// headers if nothing stripped them).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::config::Config>>()
+        .is_some_and(|c| c.trust_proxy);
+    if trusted && let Some(forwarded) = req.connection_info().realip_remote_addr() {
+        let host = forwarded.trim();
+        // "1.2.3.4", "1.2.3.4:5678", "[::1]:5678" or "::1".
+        let ip = if let Some(rest) = host.strip_prefix('[') {
+            rest.split(']').next().unwrap_or(rest).to_string()
+        } else if host.matches(':').count() == 1 {
+            host.split(':').next().unwrap_or(host).to_string()
+        } else {
+            host.to_string()
+        };
+        if ip.parse::<std::net::IpAddr>().is_ok() {
+            return Some(ip);
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
 impl RequestMeta {
     pub fn from_request(req: &HttpRequest) -> Self {
-        // The peer address: a proxy in front must be trusted explicitly, never by default.
-        let ip = req.peer_addr().map(|a| a.ip().to_string());
+        let ip = client_ip(req);
         let user_agent = req
             .headers()
             .get(actix_web::http::header::USER_AGENT)

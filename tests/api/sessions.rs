@@ -330,3 +330,52 @@ async fn r10_a_personal_token_reads_the_log_and_ends_every_session() {
     assert_eq!(records[0]["count"], 2);
     assert_eq!(records[0]["kept_session_id"], json!(null));
 }
+
+async fn session_ip(app: &TestApp, forwarded_for: &str) -> String {
+    let user = app
+        .create_user(&format!(
+            "proxy{}@example.ch",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .await;
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&serde_json::json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+    let token = res.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list: serde_json::Value = app
+        .authed(Method::GET, "/v1/me/sessions", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["data"][0]["ip"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_client_ip_comes_from_the_proxy_only_when_it_is_trusted() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        session_ip(&app, "203.0.113.7").await,
+        "127.0.0.1",
+        "a forged header is ignored"
+    );
+    let app = TestApp::builder()
+        .env("LEMAN_TRUST_PROXY", "true")
+        .spawn()
+        .await;
+    assert_eq!(
+        session_ip(&app, "203.0.113.7, 10.0.0.1").await,
+        "203.0.113.7"
+    );
+    assert_eq!(session_ip(&app, "not an address").await, "127.0.0.1");
+}
