@@ -14,7 +14,7 @@
 #   LEMAN_BIN            binary to test                 (target/release/leman)
 #   LEMAN_SPEC           spec to test against           (openapi/openapi.json)
 #   CONTRACT_VENV        virtualenv for schemathesis    (.venv-contract)
-#   CONTRACT_TIMEOUT     hard bound on the run, seconds (900)
+#   CONTRACT_TIMEOUT     hard bound on all schemathesis runs together, seconds (900)
 #   CONTRACT_MAX_TIME    schemathesis --max-time: keep fuzzing/stateful going
 #                        until this many seconds are spent (unset: one pass)
 #   CONTRACT_SEED        reproduce a run (schemathesis prints its seed)
@@ -33,6 +33,7 @@ REQUIREMENTS=scripts/requirements-contract.txt
 CONFIG=schemathesis.toml
 TIMEOUT="${CONTRACT_TIMEOUT:-900}"
 READY_TIMEOUT=60
+DEADLINE=$(($(date +%s) + TIMEOUT))
 
 log() { printf 'contract-test: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -199,17 +200,19 @@ $peers
 refresh_interval = 300
 EOF
 }
-st() { # config [args...]: one bounded schemathesis run; returns its status
-    local config="$1" rc
+st() { # config [args...]: one schemathesis run, bounded by what is left of the budget
+    local config="$1" rc left
     shift
+    left=$((DEADLINE - $(date +%s)))
+    [ "$left" -gt 0 ] || { log "the ${TIMEOUT}s budget is spent"; return 124; }
     log "schemathesis run $SPEC ${args[*]} $(sed -E 's/Bearer [^ ]+/Bearer ***/g' <<<"$*")"
     set +e
     # SIGINT on timeout lets schemathesis print its summary before it stops.
-    timeout --foreground --signal=INT --kill-after=60 "$TIMEOUT" \
+    timeout --foreground --signal=INT --kill-after=60 "$left" \
         "$ST" --config-file "$config" run "$SPEC" "${args[@]}" "$@"
     rc=$?
     set -e
-    [ "$rc" -ne 124 ] || log "schemathesis did not finish within ${TIMEOUT}s"
+    [ "$rc" -ne 124 ] || log "schemathesis did not finish within the ${TIMEOUT}s budget"
     return "$rc"
 }
 
