@@ -156,12 +156,23 @@ pub async fn sign_up(
     .await
 }
 
+/// Uses the single-use token of a mail link (in the caller's transaction): the token and its
+/// live account, or 400 `invalid_token` when it is unknown, used, expired or its account gone.
+pub fn redeem_link(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: &str,
+) -> Result<(one_time_tokens::OneTimeToken, User), ApiError> {
+    let used =
+        one_time_tokens::consume(conn, token, purpose)?.ok_or_else(ApiError::invalid_token)?;
+    let user = users::find(conn, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
+    Ok((used, user))
+}
+
 pub async fn verify_email(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let found = one_time_tokens::consume(conn, &token, VERIFY_EMAIL)?
-                .ok_or_else(ApiError::invalid_token)?;
-            let user = users::find(conn, &found.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;
             activity::record(conn, &meta, Event::new("user.email_verified", &user.id))?;
             Ok(())

@@ -12,6 +12,7 @@ use crate::mail;
 use crate::models::emails;
 use crate::models::one_time_tokens::{self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL};
 use crate::models::users::{self, User};
+use crate::services::accounts::redeem_link;
 use crate::services::activity::{self, Event};
 use crate::services::passwords::{self, session_required, wrong_password};
 use crate::services::sessions::alert_context;
@@ -137,9 +138,7 @@ pub async fn confirm_login_change(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let used = one_time_tokens::consume(c, &token, CONFIRM_LOGIN_EMAIL)?
-                .ok_or_else(ApiError::invalid_token)?;
-            let user = users::find(c, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            let (used, user) = redeem_link(c, &token, CONFIRM_LOGIN_EMAIL)?;
             let new = used.new_email.ok_or_else(ApiError::invalid_token)?;
             if emails::login_taken_by_other(c, &new, &user.id)? {
                 return Err(email_taken());
@@ -258,9 +257,7 @@ pub async fn confirm_recovery_change(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let used = one_time_tokens::consume(c, &token, CONFIRM_RECOVERY_EMAIL)?
-                .ok_or_else(ApiError::invalid_token)?;
-            let user = users::find(c, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            let (used, user) = redeem_link(c, &token, CONFIRM_RECOVERY_EMAIL)?;
             let address = used
                 .new_email
                 .filter(|a| user.pending_recovery_email.as_deref() == Some(a.as_str()))

@@ -238,9 +238,7 @@ pub async fn reset(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let used = one_time_tokens::consume(c, &token, RESET_PASSWORD)?
-                .ok_or_else(ApiError::invalid_token)?;
-            let user = users::find(c, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            let (_, user) = crate::services::accounts::redeem_link(c, &token, RESET_PASSWORD)?;
             let now = db::now();
             passwords::set_password(c, &user.id, &hash, now)?;
             let ended = session_rows::end_all_for_user(c, &user.id, None, now)?;

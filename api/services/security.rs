@@ -108,9 +108,7 @@ pub async fn replace_settings(
 pub async fn unlock(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let found =
-                one_time_tokens::consume(c, &token, UNLOCK)?.ok_or_else(ApiError::invalid_token)?;
-            let user = users::find(c, &found.user_id)?.ok_or_else(ApiError::invalid_token)?;
+            let (_, user) = crate::services::accounts::redeem_link(c, &token, UNLOCK)?;
             users::unlock(c, &user.id)?;
             activity::record(
                 c,
