@@ -104,6 +104,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Login attempts per minute on one account",
     ),
     (
+        "LEMAN_ORG_RETENTION_YEARS",
+        "10",
+        "How long a deleted organisation's invoices and activity stay archived, read-only (1-50)",
+    ),
+    (
         "LEMAN_JOBS",
         "true",
         "Run the background job runner inside `serve` (false: run `leman worker` separately)",
@@ -150,6 +155,7 @@ pub struct Config {
     pub session_absolute: chrono::Duration,
     pub auth_rate_per_ip: u32,
     pub auth_rate_per_account: u32,
+    pub org_retention_years: u32,
     pub jobs_in_serve: bool,
     pub job_concurrency: usize,
     pub job_poll: Duration,
@@ -351,6 +357,7 @@ impl Config {
             ),
             auth_rate_per_ip: int("LEMAN_AUTH_RATE_PER_IP", 1, 1_000_000)? as u32,
             auth_rate_per_account: int("LEMAN_AUTH_RATE_PER_ACCOUNT", 1, 1_000_000)? as u32,
+            org_retention_years: int("LEMAN_ORG_RETENTION_YEARS", 1, 50)? as u32,
             jobs_in_serve: boolean("LEMAN_JOBS")?,
             job_concurrency: int("LEMAN_JOB_CONCURRENCY", 1, 64)? as usize,
             job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),

@@ -315,6 +315,47 @@ pub mod responses {
         NotVerified(Problem),
     }
 
+    /// Routes under `/v1/orgs/{org_id}` (see `x-leman-permission`).
+    #[derive(IntoResponses)]
+    pub enum OrgAccess {
+        /// The member lacks the permission the route declares (`permission_denied`), or a token lacks the scope (`insufficient_scope`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:permission_denied", "title": "Forbidden", "status": 403, "detail": "This needs the `users` permission in this organisation.", "code": "permission_denied"}))]
+        Denied(Problem),
+        /// No such organisation, or the caller is not one of its members; or no such object in it (`not_found`).
+        #[response(status = 404, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_found", "title": "Not Found", "status": 404, "detail": "No such organisation.", "code": "not_found"}))]
+        NotFound(Problem),
+    }
+
+    /// Routes under `/v1/orgs/{org_id}` that give or take away roles and permissions.
+    #[derive(IntoResponses)]
+    pub enum OrgGrant {
+        /// The member lacks the permission the route declares (`permission_denied`), may not grant this role or these permissions (`grant_not_allowed`), or a token lacks the scope (`insufficient_scope`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:grant_not_allowed", "title": "Forbidden", "status": 403, "detail": "Only admins and legal representatives manage admins.", "code": "grant_not_allowed"}))]
+        Denied(Problem),
+        /// No such organisation, or the caller is not one of its members; or no such object in it (`not_found`).
+        #[response(status = 404, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_found", "title": "Not Found", "status": 404, "detail": "No such member.", "code": "not_found"}))]
+        NotFound(Problem),
+    }
+
+    /// Sensitive routes under `/v1/orgs/{org_id}`.
+    #[derive(IntoResponses)]
+    pub enum OrgSensitive {
+        /// The member lacks the permission the route declares (`permission_denied`), or the session did not authenticate in the last 5 minutes, or the caller is a token (`reauthentication_required`).
+        #[response(status = 403, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:reauthentication_required", "title": "Forbidden", "status": 403, "detail": "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.", "code": "reauthentication_required"}))]
+        Denied(Problem),
+        /// No such organisation, or the caller is not one of its members (`not_found`).
+        #[response(status = 404, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:not_found", "title": "Not Found", "status": 404, "detail": "No such organisation.", "code": "not_found"}))]
+        NotFound(Problem),
+    }
+
+    /// Routes that would leave an organisation without a legal representative.
+    #[derive(IntoResponses)]
+    pub enum LastLegalRepresentative {
+        /// The member is the organisation's last legal representative: appoint another first (`last_legal_representative`).
+        #[response(status = 409, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:last_legal_representative", "title": "Conflict", "status": 409, "detail": "This is the organisation's last legal representative: appoint another one first.", "code": "last_legal_representative"}))]
+        Last(Problem),
+    }
+
     /// Routes open to personal and application tokens that hold a scope.
     #[derive(IntoResponses)]
     pub enum InsufficientScope {

@@ -27,6 +27,8 @@ use crate::error::{FieldError, Problem};
         (name = "activities", description = "The caller's activity log"),
         (name = "security", description = "The connection log (signed-in devices), login alerts and the lock threshold"),
         (name = "two_factor", description = "Two-factor authentication (TOTP) and its recovery codes"),
+        (name = "organizations", description = "Organisations, their security policy and their deletion. Routes under `/v1/orgs/{org_id}` declare what they need as `x-leman-permission`: `member` (any member), `admin` (admins and legal representatives), or a permission (`accounting`, `products`, `domains`, `users`) that admins and legal representatives always hold. Another organisation's ids answer 404."),
+        (name = "members", description = "Members of an organisation, their roles and permissions, and invitations"),
     )
 )]
 pub struct ApiDoc;
@@ -73,6 +75,7 @@ pub fn build() -> utoipa::openapi::OpenApi {
 pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     let mut doc = serde_json::to_value(api).expect("the OpenAPI document serialises");
     declare_idempotency(&mut doc);
+    declare_two_factor_requirement(&mut doc);
     forbid_nul(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
@@ -182,6 +185,57 @@ fn declare_idempotency(doc: &mut serde_json::Value) {
                             "content": {"application/problem+json": {
                                 "schema": {"$ref": "#/components/schemas/Problem"},
                                 "example": {"type": format!("urn:leman:problem:{code}"), "title": title, "status": status.parse::<u16>().unwrap_or(409), "detail": "See the Idempotency-Key header.", "code": code}
+                            }}
+                        }),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A member blocked by an organisation's 2FA requirement is refused on every authenticated
+/// route but a few (`auth::two_factor_gate::exempt`): declare that 403 on each, merged with the
+/// route's own 403 when it has one.
+fn declare_two_factor_requirement(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let text = "a member without two-factor authentication while an organisation of theirs requires it (`two_factor_required`): turn 2FA on, or leave that organisation";
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| !s.is_empty());
+            if !secured || crate::auth::two_factor_gate::exempt(method, path) {
+                continue;
+            }
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            match responses.get_mut("403") {
+                Some(existing) => {
+                    if let Some(d) = existing
+                        .get("description")
+                        .and_then(|d| d.as_str())
+                        .map(str::to_string)
+                    {
+                        existing["description"] = json!(format!("{d}; or {text}"));
+                    }
+                }
+                None => {
+                    responses.insert(
+                        "403".to_string(),
+                        json!({
+                            "description": format!("Refused to {text}"),
+                            "content": {"application/problem+json": {
+                                "schema": {"$ref": "#/components/schemas/Problem"},
+                                "example": {"type": "urn:leman:problem:two_factor_required", "title": "Forbidden", "status": 403, "detail": crate::auth::two_factor_gate::refusal().detail, "code": "two_factor_required"}
                             }}
                         }),
                     );

@@ -10,6 +10,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::jwt;
 use super::keys::KeySet;
+use super::two_factor_gate;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::models::users::CallerUser;
@@ -37,6 +38,8 @@ pub struct Caller {
     /// The account, loaded with the session or token in one query.
     pub account: CallerUser,
     pub auth: CallerAuth,
+    /// The account has no 2FA while an organisation it belongs to requires it.
+    pub two_factor_required: bool,
 }
 
 pub fn unauthenticated(detail: &str) -> ApiError {
@@ -144,6 +147,10 @@ impl Caller {
                 });
             }
             let scopes = serde_json::from_str(&row.scopes).unwrap_or_default();
+            // Desktop and mobile apps keep working without 2FA (R20); scripts do not.
+            if row.two_factor_required && row.kind != "application" {
+                gate(&req)?;
+            }
             return Ok(Caller {
                 user_id: row.user.id.clone(),
                 account: row.user,
@@ -152,6 +159,7 @@ impl Caller {
                     kind: row.kind,
                     scopes,
                 },
+                two_factor_required: row.two_factor_required,
             });
         }
         let keys = req
@@ -175,6 +183,9 @@ impl Caller {
                 .await;
             });
         }
+        if row.two_factor_required {
+            gate(&req)?;
+        }
         Ok(Caller {
             user_id: row.user.id.clone(),
             account: row.user,
@@ -182,7 +193,18 @@ impl Caller {
                 session_id: row.session_id,
                 authenticated_at: row.authenticated_at,
             },
+            two_factor_required: row.two_factor_required,
         })
+    }
+}
+
+/// Refuses a caller blocked by an organisation's 2FA requirement, unless the route is exempt.
+fn gate(req: &HttpRequest) -> Result<(), ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    if two_factor_gate::exempt(req.method().as_str(), &pattern) {
+        Ok(())
+    } else {
+        Err(two_factor_gate::refusal())
     }
 }
 

@@ -7,5 +7,6 @@ pub mod keys;
 pub mod password;
 pub mod ratelimit;
 pub mod secrets;
+pub mod two_factor_gate;
 
 pub use caller::{Caller, CallerAuth};

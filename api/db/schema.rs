@@ -174,6 +174,67 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         actor_name -> Nullable<Text>,
         created_at -> Timestamp,
+        chain_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        actor_digest -> Nullable<Text>,
+        subject_digest -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        country -> Text,
+        currency -> Text,
+        address_line1 -> Text,
+        address_line2 -> Nullable<Text>,
+        postal_code -> Text,
+        city -> Text,
+        vat_number -> Nullable<Text>,
+        require_two_factor -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        retain_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    memberships (organization_id, user_id) {
+        organization_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        permissions -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        role -> Text,
+        permissions -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activity_chains (id) {
+        id -> Text,
+        last_seq -> BigInt,
+        last_hash -> Text,
     }
 }
 
@@ -183,6 +244,9 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(newsletter_subscriptions -> users (user_id));
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(invitations -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
@@ -197,4 +261,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     newsletter_subscriptions,
     activities,
+    organizations,
+    memberships,
+    invitations,
+    activity_chains,
 );

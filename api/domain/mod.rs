@@ -2,6 +2,7 @@
 //! field error to show. `field` is the JSON pointer of the input, for the 422 body.
 
 pub mod newsletters;
+pub mod orgs;
 pub mod scopes;
 
 use std::str::FromStr;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::activities;
+use crate::db::schema::{activities, activity_chains};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]
@@ -21,6 +21,17 @@ pub struct Activity {
     pub user_agent: Option<String>,
     pub actor_name: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The hash chain the record belongs to (an organisation, or one user outside any).
+    pub chain_id: Option<String>,
+    /// Position in its chain, from 1.
+    pub seq: Option<i64>,
+    /// Digests of the actor's and subject's ids at write time: they survive pseudonymisation.
+    pub actor_digest: Option<String>,
+    pub subject_digest: Option<String>,
+    /// The previous record's `hash` ("" for the first).
+    pub prev_hash: Option<String>,
+    /// SHA-256 of the previous hash and this record's canonical content.
+    pub hash: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, activity: &Activity) -> QueryResult<usize> {
@@ -61,6 +72,8 @@ pub struct ActivityFilter {
     pub actions: Vec<String>,
     /// Records about one of these products.
     pub products: Vec<String>,
+    /// Records done by one of these users.
+    pub actors: Vec<String>,
     /// Case-insensitive text to find in the action or the details.
     pub search: Option<String>,
 }
@@ -79,17 +92,17 @@ fn contains_pattern(text: &str) -> String {
 }
 
 #[derive(Clone, Copy)]
-enum Side {
-    Actor,
-    Subject,
+enum Side<'a> {
+    Actor(&'a str),
+    Subject(&'a str),
+    Organization(&'a str),
 }
 
 /// One side of the user's records (as actor, or as subject), newest first: a range scan of
 /// `activities_actor_idx` or `activities_subject_idx` (user, created_at) that stops after `limit`.
 fn side_page(
     conn: &mut DbConnection,
-    side: Side,
-    user_id: &str,
+    side: Side<'_>,
     filter: &ActivityFilter,
     cursor: Option<&(NaiveDateTime, String)>,
     limit: i64,
@@ -100,9 +113,13 @@ fn side_page(
         .limit(limit)
         .into_boxed();
     query = match side {
-        Side::Actor => query.filter(activities::actor_user_id.eq(user_id)),
-        Side::Subject => query.filter(activities::subject_user_id.eq(user_id)),
+        Side::Actor(user_id) => query.filter(activities::actor_user_id.eq(user_id)),
+        Side::Subject(user_id) => query.filter(activities::subject_user_id.eq(user_id)),
+        Side::Organization(org_id) => query.filter(activities::organization_id.eq(org_id)),
     };
+    if !filter.actors.is_empty() {
+        query = query.filter(activities::actor_user_id.eq_any(filter.actors.clone()));
+    }
     if let Some(from) = filter.from {
         query = query.filter(activities::created_at.ge(from));
     }
@@ -147,11 +164,10 @@ pub fn page_for_user(
     cursor: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Activity>> {
-    let mut rows = side_page(conn, Side::Actor, user_id, filter, cursor.as_ref(), limit)?;
+    let mut rows = side_page(conn, Side::Actor(user_id), filter, cursor.as_ref(), limit)?;
     rows.extend(side_page(
         conn,
-        Side::Subject,
-        user_id,
+        Side::Subject(user_id),
         filter,
         cursor.as_ref(),
         limit,
@@ -161,4 +177,80 @@ pub fn page_for_user(
     rows.dedup_by(|a, b| a.id == b.id);
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(rows)
+}
+
+/// What happened in an organisation, filtered, newest first, after the keyset `cursor`: a range
+/// scan of `activities_org_idx` (organization_id, created_at).
+pub fn page_for_organization(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filter: &ActivityFilter,
+    cursor: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Activity>> {
+    side_page(
+        conn,
+        Side::Organization(org_id),
+        filter,
+        cursor.as_ref(),
+        limit,
+    )
+}
+
+/// Takes the next position in `chain`: returns (its sequence number, the previous record's
+/// hash). The head row is updated first, which locks it until the transaction ends, so two
+/// concurrent writers cannot both link to the same record (SQLite writers are serialised anyway).
+pub fn advance_chain(conn: &mut DbConnection, chain: &str) -> QueryResult<(i64, String)> {
+    diesel::sql_query(
+        "INSERT INTO activity_chains (id, last_seq, last_hash) VALUES ($1, 0, '') ON CONFLICT (id) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(chain)
+    .execute(conn)?;
+    diesel::update(activity_chains::table.find(chain))
+        .set(activity_chains::last_seq.eq(activity_chains::last_seq + 1))
+        .execute(conn)?;
+    activity_chains::table
+        .find(chain)
+        .select((activity_chains::last_seq, activity_chains::last_hash))
+        .first(conn)
+}
+
+/// Records the hash of the chain's newest record on its head.
+pub fn set_chain_head(conn: &mut DbConnection, chain: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(activity_chains::table.find(chain))
+        .set(activity_chains::last_hash.eq(hash))
+        .execute(conn)
+}
+
+/// A chain's head: (last sequence number, last hash).
+pub fn chain_head(conn: &mut DbConnection, chain: &str) -> QueryResult<Option<(i64, String)>> {
+    activity_chains::table
+        .find(chain)
+        .select((activity_chains::last_seq, activity_chains::last_hash))
+        .first(conn)
+        .optional()
+}
+
+/// Every chain's id, in order.
+pub fn chain_ids(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    activity_chains::table
+        .select(activity_chains::id)
+        .order(activity_chains::id)
+        .load(conn)
+}
+
+/// Up to `limit` records of a chain after position `after_seq`, in chain order.
+pub fn chain_records(
+    conn: &mut DbConnection,
+    chain: &str,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<Activity>> {
+    activities::table
+        .filter(activities::chain_id.eq(chain))
+        .filter(activities::seq.gt(after_seq))
+        .order(activities::seq)
+        .limit(limit)
+        .select(Activity::as_select())
+        .load(conn)
 }

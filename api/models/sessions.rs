@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::{self, DbConnection};
+use crate::models::organizations::two_factor_required;
 use crate::models::users::CallerUser;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -39,6 +40,8 @@ pub struct SessionCaller {
     pub authenticated_at: NaiveDateTime,
     /// Last seen more than a minute ago: time to mark it seen again.
     pub stale: bool,
+    /// The user has no 2FA but an organisation of theirs requires it.
+    pub two_factor_required: bool,
     pub user: CallerUser,
 }
 
@@ -78,6 +81,7 @@ pub fn active_caller(
                     sessions::id,
                     sessions::authenticated_at,
                     sessions::last_seen_at.lt(now - chrono::Duration::minutes(1)),
+                    two_factor_required(),
                     CallerUser::as_select(),
                 ))
         };

@@ -6,10 +6,13 @@ pub mod account;
 pub mod activities;
 pub mod auth;
 pub mod emails;
+pub mod invitations;
 pub mod me;
+pub mod members;
 pub mod meta;
 pub mod newsletters;
 pub mod ops;
+pub mod orgs;
 pub mod passwords;
 pub mod security;
 pub mod sessions;
@@ -41,6 +44,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(security::configure)
                 .configure(passwords::configure)
                 .configure(emails::configure)
-                .configure(two_factor::configure),
+                .configure(two_factor::configure)
+                .configure(orgs::configure)
+                .configure(members::configure)
+                .configure(invitations::configure),
         );
 }

@@ -1,5 +1,6 @@
-//! The user's own activity log (R13): what they did or were subject to, newest first, filtered
-//! by day, action type and product, with a text search.
+//! The activity logs (R13): the user's own (what they did or were subject to) and an
+//! organisation's (what anyone did in it), newest first, filtered by day, action type, product
+//! and actor, with a text search.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -20,6 +21,7 @@ pub struct Filters {
     pub to: Option<String>,
     pub actions: Vec<String>,
     pub products: Vec<String>,
+    pub actors: Vec<String>,
     pub q: Option<String>,
 }
 
@@ -64,6 +66,7 @@ pub fn parse(filters: Filters) -> Result<ActivityFilter, ApiError> {
     for (field, values) in [
         ("action", &filters.actions),
         ("product_id", &filters.products),
+        ("actor_id", &filters.actors),
     ] {
         if values.len() > MAX_VALUES {
             errors.push(invalid(field, "too_many", "at most 20 values"));
@@ -88,6 +91,7 @@ pub fn parse(filters: Filters) -> Result<ActivityFilter, ApiError> {
         before: to.and_then(|t| t.succ_opt()).map(start_of),
         actions: filters.actions,
         products: filters.products,
+        actors: filters.actors,
         search,
     })
 }
@@ -106,6 +110,39 @@ pub async fn list(
         Ok(activities::page_for_user(
             conn,
             &user_id,
+            &filter,
+            after,
+            limit + 1,
+        )?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |a| cursor::encode(a.created_at, &a.id));
+    Ok((rows, next))
+}
+
+/// A page of what happened in an organisation (for its admins and legal representatives).
+pub async fn list_for_organization(
+    pool: &Pool,
+    caller: &crate::auth::Caller,
+    raw_org_id: &str,
+    page: PageParams,
+    filters: Filters,
+) -> Result<(Vec<Activity>, Option<String>), ApiError> {
+    let access = crate::services::orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "orgs:read",
+        crate::domain::orgs::Need::Admin,
+    )
+    .await?;
+    let limit = page.limit()?;
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let filter = parse(filters)?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(activities::page_for_organization(
+            conn,
+            &access.org.id,
             &filter,
             after,
             limit + 1,

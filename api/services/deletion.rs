@@ -30,7 +30,10 @@ pub struct Unmet {
 pub type Check = fn(&mut DbConnection, &str) -> QueryResult<Option<Unmet>>;
 
 /// Every prerequisite of deleting an account. Modules append their checks here.
-pub const CHECKS: &[Check] = &[];
+pub const CHECKS: &[Check] = &[
+    crate::services::org_deletion::only_member,
+    crate::services::org_deletion::last_legal_representative,
+];
 
 /// The outcome of a deletion request.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,6 +80,12 @@ pub fn delete_account(
         ));
     }
     let sessions_ended = sessions::end_all_for_user(conn, user_id, None, now)?;
+    // The person leaves every organisation (none depends on them: the checks passed), and
+    // invitations to their addresses lapse.
+    let memberships_ended = crate::models::memberships::delete_all_for_user(conn, user_id)?;
+    for address in &addresses {
+        crate::models::invitations::revoke_all_to(conn, address, now)?;
+    }
     account_erasure::erase_session_origins(conn, user_id)?;
     let tokens_revoked = api_tokens::revoke_all_for_user(conn, user_id, now)?;
     newsletter_subscriptions::delete_all(conn, user_id)?;
@@ -102,6 +111,7 @@ pub fn delete_account(
         Event::new("account.deleted", &pseudonym).details(serde_json::json!({
             "sessions_ended": sessions_ended,
             "tokens_revoked": tokens_revoked,
+            "memberships_ended": memberships_ended,
         })),
     )?;
     Ok(Outcome::Deleted)
@@ -201,7 +211,7 @@ mod tests {
     fn checks_run_in_registry_order_and_report_what_blocks() {
         let mut conn = database();
         let id = user(&mut conn);
-        // A new account with nothing attached meets every registered prerequisite.
+        // A new account with no organisation meets every registered prerequisite.
         assert!(unmet(&mut conn, &id, CHECKS).unwrap().is_empty());
         let found = unmet(
             &mut conn,

@@ -3,10 +3,15 @@
 pub mod accounts;
 pub mod activity;
 pub mod activity_log;
+pub mod audit;
 pub mod connection_log;
 pub mod deletion;
 pub mod emails;
+pub mod invitations;
+pub mod members;
 pub mod newsletters;
+pub mod org_deletion;
+pub mod orgs;
 pub mod passwords;
 pub mod profile;
 pub mod security;

@@ -61,7 +61,7 @@ pub fn invalid_credentials() -> ApiError {
     )
 }
 
-fn user_time(user: &User) -> String {
+pub fn user_time(user: &User) -> String {
     let tz: chrono_tz::Tz = user.timezone.parse().unwrap_or(chrono_tz::Europe::Zurich);
     chrono::Utc::now()
         .with_timezone(&tz)

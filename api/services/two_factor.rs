@@ -312,6 +312,16 @@ pub async fn disable(ctx: &Services, meta: RequestMeta, caller: Caller) -> Resul
             if !user.two_factor_enabled() {
                 return Err(not_enabled());
             }
+            let requiring = crate::models::organizations::requiring_two_factor_for(c, &user.id)?;
+            if !requiring.is_empty() {
+                return Err(ApiError::conflict(
+                    "two_factor_required_by_organization",
+                    format!(
+                        "An organisation you belong to requires two-factor authentication ({}): leave it first to turn 2FA off.",
+                        requiring.join(", ")
+                    ),
+                ));
+            }
             two_factor::disable(c, &user.id, db::now())?;
             recovery_codes::delete_all(c, &user.id)?;
             mail::send(

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod me;
 pub mod newsletters;
+pub mod orgs;
 pub mod prerequisites;
 pub mod security;
 pub mod sessions;

@@ -50,6 +50,13 @@ async fn insert(
         user_agent: Some("curl/8.5.0".into()),
         actor_name: None,
         created_at: chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").unwrap(),
+        // Outside any hash chain: these rows are placed at chosen times, not recorded.
+        chain_id: None,
+        seq: None,
+        actor_digest: None,
+        subject_digest: None,
+        prev_hash: None,
+        hash: None,
     };
     app.with_conn(move |c| leman::models::activities::insert(c, &row).unwrap())
         .await;

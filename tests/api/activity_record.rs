@@ -45,6 +45,17 @@ const EXPECTED: &[(&str, i64)] = &[
     ("disable_two_factor", 1),
     ("login_mfa", 1),
     ("reauthenticate", 1),
+    ("create_organization", 1),
+    ("update_organization", 1),
+    ("delete_organization", 1),
+    ("update_security_policy", 1),
+    ("leave_organization", 1),
+    ("update_member", 1),
+    ("remove_member", 1),
+    ("unlock_member", 1),
+    ("create_invitation", 1),
+    ("revoke_invitation", 1),
+    ("accept_invitation", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -442,8 +453,131 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
         }
+        "create_organization"
+        | "update_organization"
+        | "delete_organization"
+        | "update_security_policy"
+        | "leave_organization"
+        | "update_member"
+        | "remove_member"
+        | "unlock_member"
+        | "create_invitation"
+        | "revoke_invitation"
+        | "accept_invitation" => org_scenario(app, operation, &email).await,
         other => panic!("no scenario for {other}"),
     }
+}
+
+/// The organisations' write routes, each from an organisation with a legal representative
+/// (with 2FA) and a plain member.
+async fn org_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
+    let (legal, session) = app.signed_in(email).await;
+    let member = app.create_user(&format!("member.{email}")).await;
+    let member_session = app.login(&member).await;
+    let org = if operation == "create_organization" {
+        String::new()
+    } else {
+        app.create_org(&session, "Walker Sàrl").await
+    };
+    if !["create_organization", "delete_organization"].contains(&operation) {
+        app.add_member(&org, &member.id, "member", &[]).await;
+    }
+    if operation == "update_security_policy" {
+        app.enable_two_factor(&session).await;
+    }
+    let invitation = if operation == "revoke_invitation" {
+        app.pending_invitation(&org, &legal.id, "someone@example.ch")
+            .await
+    } else {
+        String::new()
+    };
+    let mut accept_token = String::new();
+    if operation == "accept_invitation" {
+        let newcomer = format!("new.{email}");
+        app.authed(
+            Method::POST,
+            &format!("/v1/orgs/{org}/invitations"),
+            &session.access_token,
+        )
+        .json(&json!({"email": newcomer, "role": "member", "permissions": []}))
+        .send()
+        .await
+        .unwrap();
+        accept_token = link_token(
+            &app.wait_for_mail_containing(&newcomer, "/accept-invitation?token=")
+                .await,
+            "/accept-invitation",
+        );
+    }
+    if operation == "unlock_member" {
+        lock(app, &member).await;
+    }
+    let newcomer_session = if operation == "accept_invitation" {
+        Some(app.signed_in(&format!("new.{email}")).await.1)
+    } else {
+        None
+    };
+    let before = count(app).await;
+    let token = &session.access_token;
+    let m = &member.id;
+    let res = match operation {
+        "create_organization" => app
+            .authed(Method::POST, "/v1/orgs", token)
+            .json(&json!({"name": "Walker", "country": "FR", "currency": "EUR",
+                "billing_address": {"line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris"}}))
+            .send(),
+        "update_organization" => app
+            .authed(Method::PATCH, &format!("/v1/orgs/{org}"), token)
+            .json(&json!({"name": "Walker SA"}))
+            .send(),
+        "delete_organization" => app
+            .authed(Method::DELETE, &format!("/v1/orgs/{org}"), token)
+            .send(),
+        "update_security_policy" => app
+            .authed(Method::PUT, &format!("/v1/orgs/{org}/security-policy"), token)
+            .json(&json!({"require_two_factor": true}))
+            .send(),
+        "leave_organization" => app
+            .authed(
+                Method::POST,
+                &format!("/v1/orgs/{org}/leave"),
+                &member_session.access_token,
+            )
+            .send(),
+        "update_member" => app
+            .authed(Method::PATCH, &format!("/v1/orgs/{org}/members/{m}"), token)
+            .json(&json!({"permissions": ["accounting"]}))
+            .send(),
+        "remove_member" => app
+            .authed(Method::DELETE, &format!("/v1/orgs/{org}/members/{m}"), token)
+            .send(),
+        "unlock_member" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/members/{m}/unlock"), token)
+            .send(),
+        "create_invitation" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/invitations"), token)
+            .json(&json!({"email": "invitee@example.ch", "role": "member", "permissions": ["products"]}))
+            .send(),
+        "revoke_invitation" => app
+            .authed(
+                Method::DELETE,
+                &format!("/v1/orgs/{org}/invitations/{invitation}"),
+                token,
+            )
+            .send(),
+        _ => app
+            .authed(
+                Method::POST,
+                "/v1/invitations/accept",
+                &newcomer_session.unwrap().access_token,
+            )
+            .json(&json!({"token": accept_token}))
+            .send(),
+    }
+    .await
+    .unwrap();
+    assert!(res.status().is_success(), "{operation}: {}", res.status());
+    count(app).await - before
 }
 
 #[tokio::test]

@@ -636,3 +636,117 @@ impl TestApp {
         .await;
     }
 }
+
+/// Organisations, for tests: made through the API, with members placed directly (the way an
+/// accepted invitation places them) so a fixture costs one request.
+impl TestApp {
+    /// A new organisation of `session`'s user (its legal representative); returns its id.
+    pub async fn create_org(&self, session: &TestSession, name: &str) -> String {
+        let res = self
+            .authed(reqwest::Method::POST, "/v1/orgs", &session.access_token)
+            .json(&serde_json::json!({
+                "name": name, "country": "CH", "currency": "CHF",
+                "billing_address": {"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "create org");
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Makes `user_id` a member of `org_id` with `role` and `permissions`.
+    pub async fn add_member(&self, org_id: &str, user_id: &str, role: &str, permissions: &[&str]) {
+        let now = leman::db::now();
+        let row = leman::models::memberships::Membership {
+            organization_id: org_id.to_string(),
+            user_id: user_id.to_string(),
+            role: role.to_string(),
+            permissions: serde_json::to_string(permissions).unwrap(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.with_conn(move |c| leman::models::memberships::insert(c, &row).unwrap())
+            .await;
+    }
+
+    /// A pending invitation of `org_id` to `email` as a plain member; returns its id.
+    pub async fn pending_invitation(&self, org_id: &str, invited_by: &str, email: &str) -> String {
+        let now = leman::db::now();
+        let row = leman::models::invitations::Invitation {
+            id: leman::db::new_id("inv"),
+            organization_id: org_id.to_string(),
+            email: email.to_string(),
+            role: "member".into(),
+            permissions: "[]".into(),
+            token_hash: leman::auth::secrets::hash(&leman::auth::secrets::new_secret("")),
+            invited_by: invited_by.to_string(),
+            expires_at: now + chrono::Duration::days(7),
+            accepted_at: None,
+            accepted_by: None,
+            revoked_at: None,
+            created_at: now,
+        };
+        let id = row.id.clone();
+        self.with_conn(move |c| leman::models::invitations::insert(c, &row).unwrap())
+            .await;
+        id
+    }
+
+    /// A token of the user of `kind` (`personal` or `application`) with `scopes`, stored as
+    /// `POST /v1/me/tokens` stores it.
+    pub async fn token_of_kind(&self, user_id: &str, kind: &str, scopes: &[&str]) -> String {
+        let secret = leman::auth::secrets::new_secret("lmn_");
+        let row = leman::models::api_tokens::ApiToken {
+            id: leman::db::new_id("tok"),
+            user_id: user_id.to_string(),
+            name: "app".into(),
+            kind: kind.into(),
+            scopes: serde_json::to_string(scopes).unwrap(),
+            token_hash: leman::auth::secrets::hash(&secret),
+            prefix: secret[..8].to_string(),
+            expires_at: None,
+            last_used_at: None,
+            created_at: leman::db::now(),
+            revoked_at: None,
+        };
+        self.with_conn(move |c| {
+            diesel::insert_into(leman::db::schema::api_tokens::table)
+                .values(row)
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+        secret
+    }
+}
+
+/// The committed OpenAPI document.
+pub fn spec() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap()
+}
+
+/// The example of an operation's JSON request body, if it takes one.
+pub fn example_body(spec: &serde_json::Value, op: &serde_json::Value) -> Option<serde_json::Value> {
+    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+    if schema.is_null() {
+        return None;
+    }
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &spec["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    Some(schema["example"].clone()).filter(|e| !e.is_null())
+}
+
+/// Every operation of the spec: (method, path, operation).
+pub fn operations(spec: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}

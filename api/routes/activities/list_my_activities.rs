@@ -29,13 +29,30 @@ pub struct ActivityQuery {
     #[serde(default)]
     #[param(style = Form, explode, max_items = 20, example = json!(["prd_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"]))]
     pub product_id: Vec<String>,
+    /// Only records done by these users, up to 20 (repeat the key for several).
+    #[serde(default)]
+    #[param(style = Form, explode, max_items = 20, example = json!(["usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01"]))]
+    pub actor_id: Vec<String>,
     /// Text to find in the action type or the details (case-insensitive), up to 100 characters.
     #[param(max_length = 100, example = "token")]
     pub q: Option<String>,
 }
 
-/// What the caller did or was subject to, newest first, with filters by day, action type and
-/// product, and a text search. Tokens need `account:read`.
+impl From<ActivityQuery> for Filters {
+    fn from(q: ActivityQuery) -> Self {
+        Filters {
+            from: q.from,
+            to: q.to,
+            actions: q.action,
+            products: q.product_id,
+            actors: q.actor_id,
+            q: q.q,
+        }
+    }
+}
+
+/// What the caller did or was subject to, newest first, with filters by day, action type,
+/// product and actor, and a text search. Tokens need `account:read`.
 #[utoipa::path(
     operation_id = "list_my_activities",
     tag = "activities",
@@ -57,16 +74,8 @@ pub async fn list_my_activities(
     query: Query<ActivityQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_scope("account:read")?;
-    let q = query.0;
-    let filters = Filters {
-        from: q.from,
-        to: q.to,
-        actions: q.action,
-        products: q.product_id,
-        q: q.q,
-    };
     let (rows, next_cursor) =
-        activity_log::list(&services.pool, caller.user_id, page.0, filters).await?;
+        activity_log::list(&services.pool, caller.user_id, page.0, query.0.into()).await?;
     Ok(HttpResponse::Ok().json(ActivityList {
         data: rows.into_iter().map(ActivityView::from).collect(),
         next_cursor,

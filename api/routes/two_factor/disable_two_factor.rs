@@ -9,6 +9,7 @@ use crate::startup::Services;
 
 /// Turn two-factor authentication off: the secret and the recovery codes are deleted and the
 /// user is told by mail. A sensitive action: it needs an authentication within the last 5 minutes.
+/// Refused while an organisation the caller belongs to requires 2FA.
 #[utoipa::path(
     operation_id = "disable_two_factor",
     tag = "two_factor",
@@ -17,7 +18,7 @@ use crate::startup::Services;
         (status = 204, description = "Two-factor authentication is off"),
         Unauthenticated,
         Reauthenticate,
-        (status = 409, description = "Two-factor authentication is not on (`two_factor_not_enabled`)", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 409, description = "Two-factor authentication is not on (`two_factor_not_enabled`), or an organisation of the caller requires it (`two_factor_required_by_organization`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:two_factor_not_enabled", "title": "Conflict", "status": 409, "detail": "Two-factor authentication is not on.", "code": "two_factor_not_enabled"})),
         Common,
     )

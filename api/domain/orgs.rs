@@ -1,0 +1,401 @@
+//! Organisations' vocabulary: roles, permissions, who may grant what, and the checks on an
+//! organisation's identity (country, currency, VAT number).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::invalid;
+use crate::error::FieldError;
+
+/// A member's role in one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Holds the permissions listed on the membership.
+    Member,
+    /// Holds every permission; may grant `admin`.
+    Admin,
+    /// Holds every permission; the only role that grants or revokes `legal_representative`.
+    LegalRepresentative,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::LegalRepresentative => "legal_representative",
+        }
+    }
+
+    /// The stored value; an unknown one reads as the least powerful role.
+    pub fn from_db(s: &str) -> Self {
+        match s {
+            "legal_representative" => Role::LegalRepresentative,
+            "admin" => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+
+    /// Admins and legal representatives hold every permission.
+    pub fn holds_all(self) -> bool {
+        self != Role::Member
+    }
+}
+
+/// A right a plain member can be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Invoices, payments, payment methods and the prepaid account.
+    Accounting,
+    /// Products and orders.
+    Products,
+    /// Domain names.
+    Domains,
+    /// Members and invitations (plain members only, with no wider permissions than one's own).
+    Users,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 4] = [
+        Permission::Accounting,
+        Permission::Products,
+        Permission::Domains,
+        Permission::Users,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Accounting => "accounting",
+            Permission::Products => "products",
+            Permission::Domains => "domains",
+            Permission::Users => "users",
+        }
+    }
+
+    fn from_str(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// What a route under `/v1/orgs/{org_id}` needs; declared as `x-leman-permission` in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Any member.
+    Member,
+    /// A member holding this permission (admins and legal representatives hold all).
+    Permission(Permission),
+    /// An admin or a legal representative.
+    Admin,
+}
+
+impl Need {
+    /// The value of `x-leman-permission`: `member`, `admin`, or the permission's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Member => "member",
+            Need::Admin => "admin",
+            Need::Permission(p) => p.as_str(),
+        }
+    }
+}
+
+/// A membership's role and permissions, as far as rights are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    /// Only meaningful for members; admins and legal representatives hold all.
+    pub permissions: Vec<Permission>,
+}
+
+impl Grant {
+    pub fn new(role: Role, permissions: &[Permission]) -> Self {
+        let mut permissions: Vec<Permission> = if role.holds_all() {
+            Vec::new()
+        } else {
+            permissions.to_vec()
+        };
+        permissions.sort();
+        permissions.dedup();
+        Self { role, permissions }
+    }
+
+    /// The permissions actually held.
+    pub fn effective(&self) -> Vec<Permission> {
+        if self.role.holds_all() {
+            Permission::ALL.to_vec()
+        } else {
+            self.permissions.clone()
+        }
+    }
+
+    pub fn holds(&self, p: Permission) -> bool {
+        self.role.holds_all() || self.permissions.contains(&p)
+    }
+
+    pub fn satisfies(&self, need: Need) -> bool {
+        match need {
+            Need::Member => true,
+            Need::Admin => self.role.holds_all(),
+            Need::Permission(p) => self.holds(p),
+        }
+    }
+
+    /// Stored form of the permissions: a JSON array of names.
+    pub fn permissions_json(&self) -> String {
+        let names: Vec<&str> = self.permissions.iter().map(|p| p.as_str()).collect();
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub fn from_db(role: &str, permissions: &str) -> Self {
+        let names: Vec<String> = serde_json::from_str(permissions).unwrap_or_default();
+        let perms: Vec<Permission> = names
+            .iter()
+            .filter_map(|n| Permission::from_str(n))
+            .collect();
+        Self::new(Role::from_db(role), &perms)
+    }
+}
+
+/// Why `actor` may not give (or take away) a grant.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotGrantable(pub String);
+
+/// Whether `actor` may change a membership from `current` (None: a new member) to `next`
+/// (None: removal). Holders of `users` manage plain members only and grant no more than they
+/// hold; admins also manage admins; only legal representatives touch legal representatives.
+pub fn may_grant(
+    actor: &Grant,
+    current: Option<&Grant>,
+    next: Option<&Grant>,
+) -> Result<(), NotGrantable> {
+    let touches =
+        |role: Role| current.map(|g| g.role) == Some(role) || next.map(|g| g.role) == Some(role);
+    match actor.role {
+        Role::LegalRepresentative => Ok(()),
+        Role::Admin if touches(Role::LegalRepresentative) => Err(NotGrantable(
+            "Only a legal representative grants or revokes the legal representative role.".into(),
+        )),
+        Role::Admin => Ok(()),
+        Role::Member if !actor.holds(Permission::Users) => Err(NotGrantable(
+            "Managing members needs the `users` permission.".into(),
+        )),
+        Role::Member if touches(Role::LegalRepresentative) || touches(Role::Admin) => Err(
+            NotGrantable("Only admins and legal representatives manage admins.".into()),
+        ),
+        Role::Member => match next {
+            Some(g) if g.permissions.iter().any(|p| !actor.holds(*p)) => Err(NotGrantable(
+                "You can grant only permissions you hold yourself.".into(),
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Permission names from a request: each known, duplicates collapsed (unknown ones are reported
+/// at `<field>/<index>`).
+pub fn parse_permissions(raw: &[String], field: &str) -> Result<Vec<Permission>, Vec<FieldError>> {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for (i, name) in raw.iter().enumerate() {
+        match Permission::from_str(name) {
+            Some(p) => found.push(p),
+            None => errors.push(invalid(
+                &format!("{field}/{i}"),
+                "unknown_permission",
+                "is not a permission; permissions: accounting, products, domains, users",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        found.sort();
+        found.dedup();
+        Ok(found)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Currencies an organisation can be billed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Currency {
+    #[serde(rename = "CHF")]
+    Chf,
+    #[serde(rename = "EUR")]
+    Eur,
+}
+
+impl Currency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Currency::Chf => "CHF",
+            Currency::Eur => "EUR",
+        }
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes of the countries and territories a customer can be based in.
+const COUNTRIES: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// An ISO 3166-1 alpha-2 country code, upper-cased.
+pub fn parse_country(raw: &str, field: &str) -> Result<String, FieldError> {
+    let value = raw.trim().to_ascii_uppercase();
+    if COUNTRIES.contains(&value.as_str()) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            field,
+            "unknown_country",
+            "must be an ISO 3166-1 alpha-2 country code, e.g. CH",
+        ))
+    }
+}
+
+/// A free line of an address or a name: trimmed, 1 to `max` characters, no control characters.
+pub fn parse_text(raw: &str, field: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(invalid(field, "required", "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(invalid(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A VAT number: upper-cased, spaces removed; a country or `CHE`/`EU` prefix then 2 to 14 digits,
+/// letters, dots or dashes (`CHE-123.456.789`, `DE123456789`, `FRXX999999999`).
+pub fn parse_vat_number(raw: &str, field: &str) -> Result<String, FieldError> {
+    let value: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let prefix_len = if value.starts_with("CHE") { 3 } else { 2 };
+    let (prefix, rest) = value.split_at(prefix_len.min(value.len()));
+    let prefix_ok = prefix.len() == prefix_len && prefix.chars().all(|c| c.is_ascii_uppercase());
+    let rest_ok = (2..=14).contains(&rest.len())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && rest.chars().any(|c| c.is_ascii_digit());
+    if prefix_ok && rest_ok {
+        Ok(value)
+    } else {
+        Err(invalid(
+            field,
+            "invalid_vat_number",
+            "must be a VAT number with its country prefix, e.g. CHE-123.456.789 or DE123456789",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(role: Role, perms: &[Permission]) -> Grant {
+        Grant::new(role, perms)
+    }
+
+    #[test]
+    fn admins_and_legal_representatives_hold_every_permission() {
+        for role in [Role::Admin, Role::LegalRepresentative] {
+            let grant = g(role, &[]);
+            assert_eq!(grant.effective(), Permission::ALL);
+            assert!(grant.satisfies(Need::Admin));
+        }
+        let member = g(Role::Member, &[Permission::Users, Permission::Users]);
+        assert_eq!(member.permissions, [Permission::Users]);
+        assert!(member.satisfies(Need::Permission(Permission::Users)));
+        assert!(!member.satisfies(Need::Permission(Permission::Accounting)));
+        assert!(!member.satisfies(Need::Admin));
+        assert!(member.satisfies(Need::Member));
+        let stored = member.permissions_json();
+        assert_eq!(stored, r#"["users"]"#);
+        assert_eq!(Grant::from_db("member", &stored), member);
+    }
+
+    #[test]
+    fn who_may_grant_what() {
+        use Permission::*;
+        let legal = g(Role::LegalRepresentative, &[]);
+        let admin = g(Role::Admin, &[]);
+        let users = g(Role::Member, &[Users, Accounting]);
+        let plain = g(Role::Member, &[Products]);
+        let new_admin = g(Role::Admin, &[]);
+        let new_legal = g(Role::LegalRepresentative, &[]);
+        let member_acc = g(Role::Member, &[Accounting]);
+        let member_dom = g(Role::Member, &[Domains]);
+
+        assert!(may_grant(&legal, None, Some(&new_legal)).is_ok());
+        assert!(may_grant(&legal, Some(&new_legal), None).is_ok());
+        assert!(may_grant(&admin, None, Some(&new_admin)).is_ok());
+        assert!(may_grant(&admin, Some(&new_admin), None).is_ok());
+        assert!(may_grant(&admin, None, Some(&new_legal)).is_err());
+        assert!(may_grant(&admin, Some(&new_legal), Some(&new_admin)).is_err());
+        assert!(may_grant(&users, None, Some(&member_acc)).is_ok());
+        assert!(may_grant(&users, Some(&member_dom), None).is_ok());
+        assert!(
+            may_grant(&users, None, Some(&member_dom)).is_err(),
+            "wider than own"
+        );
+        assert!(may_grant(&users, None, Some(&new_admin)).is_err());
+        assert!(may_grant(&users, Some(&new_admin), None).is_err());
+        assert!(may_grant(&plain, None, Some(&g(Role::Member, &[]))).is_err());
+    }
+
+    #[test]
+    fn countries_and_vat_numbers() {
+        assert_eq!(parse_country(" ch ", "/country").unwrap(), "CH");
+        assert!(parse_country("XX", "/country").is_err());
+        assert!(parse_country("CHE", "/country").is_err());
+        assert_eq!(
+            parse_vat_number("che-123.456.789", "/v").unwrap(),
+            "CHE-123.456.789"
+        );
+        assert_eq!(
+            parse_vat_number("DE 123 456 789", "/v").unwrap(),
+            "DE123456789"
+        );
+        for bad in ["", "12345", "DE", "D1234", "DE12345678901234567", "DE12$45"] {
+            assert!(parse_vat_number(bad, "/v").is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_permissions(&["users".into(), "accounting".into(), "users".into()], "/p")
+                .unwrap(),
+            [Permission::Accounting, Permission::Users]
+        );
+        let errors = parse_permissions(&["users".into(), "root".into()], "/p").unwrap_err();
+        assert_eq!(errors[0].field, "/p/1");
+    }
+}

@@ -1,0 +1,175 @@
+//! Invitations to join an organisation: a mailed link (its token stored hashed), valid 7 days,
+//! accepted once by the account whose login is the invited address.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{invitations, organizations};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub role: String,
+    pub permissions: String,
+    pub token_hash: String,
+    pub invited_by: String,
+    pub expires_at: NaiveDateTime,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub accepted_by: Option<String>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, i: &Invitation) -> QueryResult<usize> {
+    diesel::insert_into(invitations::table)
+        .values(i)
+        .execute(conn)
+}
+
+/// Pending (neither accepted, revoked nor expired) invitations of the organisation, newest first
+/// after the keyset `before` (created_at, id).
+pub fn pending_page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    now: NaiveDateTime,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Invitation>> {
+    let mut query = invitations::table
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .select(Invitation::as_select())
+        .order((invitations::created_at.desc(), invitations::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            invitations::created_at
+                .le(at)
+                .and(invitations::created_at.lt(at).or(invitations::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// A pending invitation of the organisation.
+pub fn find_pending(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .find(id)
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The pending invitation a token stands for, in a live organisation.
+pub fn find_by_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .inner_join(organizations::table)
+        .filter(invitations::token_hash.eq(token_hash))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .filter(organizations::deleted_at.is_null())
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Revokes the organisation's pending invitations to `email` (a new one replaces them).
+pub fn revoke_pending_to(
+    conn: &mut DbConnection,
+    org_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::organization_id.eq(org_id))
+            .filter(invitations::email.eq(email))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// Marks the invitation accepted; false when it was used in the meantime.
+pub fn accept(
+    conn: &mut DbConnection,
+    id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set((
+        invitations::accepted_at.eq(Some(now)),
+        invitations::accepted_by.eq(Some(user_id)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How many pending invitations the organisation has.
+pub fn count_pending(
+    conn: &mut DbConnection,
+    org_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Revokes every pending invitation to an address (its account is being deleted).
+pub fn revoke_all_to(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::email.eq(email))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Some(now)))
+    .execute(conn)
+}

@@ -1,0 +1,39 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::services::invitations;
+use crate::startup::Services;
+use crate::views::orgs::{InvitationList, InvitationView};
+
+/// The organisation's pending invitations (not accepted, withdrawn or expired), newest first.
+/// Holders of `users`. Tokens need `orgs:read`.
+#[utoipa::path(
+    operation_id = "list_invitations",
+    tag = "members",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams),
+    extensions(("x-leman-permission" = json!("users"))),
+    responses(
+        (status = 200, description = "A page of invitations", body = InvitationList),
+        Unauthenticated,
+        OrgAccess,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/invitations")]
+pub async fn list_invitations(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, next_cursor) = invitations::list(&services.pool, &caller, &org_id, page.0).await?;
+    Ok(HttpResponse::Ok().json(InvitationList {
+        data: rows.iter().map(InvitationView::from).collect(),
+        next_cursor,
+    }))
+}

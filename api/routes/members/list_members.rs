@@ -1,0 +1,62 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::domain::orgs::Role;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::models::memberships::MemberFilter;
+use crate::services::members;
+use crate::startup::Services;
+use crate::views::orgs::{MemberList, MemberView};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// `false`: only the members without two-factor authentication (R18).
+    pub two_factor_enabled: Option<bool>,
+    /// Only these roles (repeat the key for several).
+    #[serde(default)]
+    #[param(style = Form, explode, max_items = 3, example = json!(["admin"]))]
+    pub role: Vec<Role>,
+}
+
+/// The organisation's members with their role, permissions, whether they use two-factor
+/// authentication, whether their account is locked, and their last login; oldest first.
+/// Holders of `users`. Tokens need `orgs:read`.
+#[utoipa::path(
+    operation_id = "list_members",
+    tag = "members",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, MemberQuery),
+    extensions(("x-leman-permission" = json!("users"))),
+    responses(
+        (status = 200, description = "A page of members", body = MemberList),
+        Unauthenticated,
+        OrgAccess,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/members")]
+pub async fn list_members(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+    page: Query<PageParams>,
+    query: Query<MemberQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let filter = MemberFilter {
+        two_factor_enabled: q.two_factor_enabled,
+        roles: q.role.iter().map(|r| r.as_str().to_string()).collect(),
+    };
+    let (rows, next_cursor) =
+        members::list(&services.pool, &caller, &org_id, page.0, filter).await?;
+    Ok(HttpResponse::Ok().json(MemberList {
+        data: rows.iter().map(MemberView::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,41 @@
+use actix_web::{HttpResponse, delete, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, LastLegalRepresentative, OrgGrant, Unauthenticated};
+use crate::http::meta::RequestMeta;
+use crate::services::members;
+use crate::startup::Services;
+
+/// Remove a member from the organisation; their account stays. The same rules as for editing
+/// apply (holders of `users` remove plain members; admins also admins; only legal
+/// representatives remove legal representatives), and the last legal representative stays.
+/// Tokens need `orgs:write`.
+#[utoipa::path(
+    operation_id = "remove_member",
+    tag = "members",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    params(
+        ("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"),
+        ("user_id" = String, Path, description = "The member's user id (`usr_…`)", example = "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01"),
+    ),
+    extensions(("x-leman-permission" = json!("users"))),
+    responses(
+        (status = 204, description = "The member is removed"),
+        Unauthenticated,
+        OrgGrant,
+        LastLegalRepresentative,
+        Common,
+    )
+)]
+#[delete("/orgs/{org_id}/members/{user_id}")]
+pub async fn remove_member(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    members::remove(&services.pool, meta, caller, org_id, user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,66 @@
+use actix_web::{HttpResponse, patch, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::orgs::{Permission, Role};
+use crate::error::ApiError;
+use crate::error::responses::{
+    Common, JsonBody, LastLegalRepresentative, OrgGrant, Unauthenticated,
+};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::members::{self, MemberEdit};
+use crate::startup::Services;
+use crate::views::orgs::MemberView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "member", "permissions": ["accounting", "products"]}))]
+pub struct UpdateMember {
+    pub role: Option<Role>,
+    /// The member's permissions (replacing the current ones); admins and legal representatives
+    /// hold all, whatever this says.
+    #[schema(max_items = 4)]
+    pub permissions: Option<Vec<Permission>>,
+}
+
+/// Change a member's role or permissions; only the fields sent change. Holders of `users` edit
+/// plain members and grant only permissions they hold; admins and legal representatives may
+/// also grant `admin`; only legal representatives grant or revoke `legal_representative`. The
+/// last legal representative cannot be demoted. Tokens need `orgs:write`.
+#[utoipa::path(
+    operation_id = "update_member",
+    tag = "members",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    params(
+        ("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"),
+        ("user_id" = String, Path, description = "The member's user id (`usr_…`)", example = "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01"),
+    ),
+    extensions(("x-leman-permission" = json!("users"))),
+    request_body = UpdateMember,
+    responses(
+        (status = 200, description = "The member", body = MemberView),
+        Unauthenticated,
+        OrgGrant,
+        LastLegalRepresentative,
+        JsonBody,
+        Common,
+    )
+)]
+#[patch("/orgs/{org_id}/members/{user_id}")]
+pub async fn update_member(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    body: Json<UpdateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, user_id) = path.into_inner();
+    let edit = MemberEdit {
+        role: body.0.role,
+        permissions: body.0.permissions,
+    };
+    let row = members::update(&services.pool, meta, caller, org_id, user_id, edit).await?;
+    Ok(HttpResponse::Ok().json(MemberView::from(&row)))
+}

@@ -1,0 +1,108 @@
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::orgs::Currency;
+use crate::error::ApiError;
+use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::orgs::{self, AddressInput, NewOrganization};
+use crate::startup::Services;
+use crate::views::orgs::OrganizationView;
+
+/// Where invoices are addressed; the country is the organisation's.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}))]
+pub struct BillingAddress {
+    /// Street and number, 1 to 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub line1: String,
+    /// Optional second line (building, post box), up to 200 characters.
+    #[schema(max_length = 200)]
+    pub line2: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub postal_code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub city: String,
+}
+
+impl From<BillingAddress> for AddressInput {
+    fn from(a: BillingAddress) -> Self {
+        AddressInput {
+            line1: a.line1,
+            line2: a.line2,
+            postal_code: a.postal_code,
+            city: a.city,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Müller Design Sàrl", "country": "CH", "currency": "CHF", "billing_address": {"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}, "vat_number": "CHE-123.456.789"}))]
+pub struct CreateOrganization {
+    /// 1 to 100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(example = "CH", pattern = "^[A-Za-z]{2}$")]
+    pub country: String,
+    pub currency: Currency,
+    pub billing_address: BillingAddress,
+    /// With its country prefix (`CHE-123.456.789`, `DE123456789`).
+    #[schema(max_length = 30)]
+    pub vat_number: Option<String>,
+}
+
+/// Create an organisation: a space for products, invoices and members. The caller becomes its
+/// legal representative. Tokens need `orgs:write`.
+#[utoipa::path(
+    operation_id = "create_organization",
+    tag = "organizations",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    request_body = CreateOrganization,
+    responses(
+        (status = 201, description = "The organisation", body = OrganizationView),
+        Unauthenticated,
+        InsufficientScope,
+        JsonBody,
+        Common,
+    )
+)]
+#[post("/orgs")]
+pub async fn create_organization(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    body: Json<CreateOrganization>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let input = NewOrganization {
+        name: b.name,
+        country: b.country,
+        currency: b.currency,
+        billing_address: b.billing_address.into(),
+        vat_number: b.vat_number,
+    };
+    let (org, membership) = orgs::create(&services.pool, meta, caller, input).await?;
+    Ok(HttpResponse::Created().json(OrganizationView::new(&org, &membership)))
+}

@@ -1,0 +1,45 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::services::org_deletion;
+use crate::startup::Services;
+use crate::views::orgs::DeletionCheckView;
+use crate::views::prerequisites::UnmetPrerequisite;
+
+/// What still blocks deleting the organisation: each unmet condition with what to do and how
+/// many objects it concerns (R22: deletion is offered only when nothing is left). Admins and
+/// legal representatives. Tokens need `orgs:read`.
+#[utoipa::path(
+    operation_id = "get_organization_deletion_check",
+    tag = "organizations",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("admin"))),
+    responses(
+        (status = 200, description = "The conditions still unmet (none: it can be deleted)", body = DeletionCheckView),
+        Unauthenticated,
+        OrgAccess,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/deletion-check")]
+pub async fn get_organization_deletion_check(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let unmet = org_deletion::check(&services.pool, caller, org_id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(DeletionCheckView {
+        deletable: unmet.is_empty(),
+        unmet: unmet
+            .into_iter()
+            .map(|u| UnmetPrerequisite {
+                code: u.code,
+                detail: u.detail,
+                count: u.count,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,36 @@
+use actix_web::{HttpResponse, post, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, LastLegalRepresentative, OrgAccess, Unauthenticated};
+use crate::http::meta::RequestMeta;
+use crate::services::members;
+use crate::startup::Services;
+
+/// Leave the organisation. Open to members blocked by its 2FA requirement, who may leave rather
+/// than comply (R21). The last legal representative cannot leave: appoint another, or delete
+/// the organisation. Tokens need `orgs:write`.
+#[utoipa::path(
+    operation_id = "leave_organization",
+    tag = "organizations",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("member"))),
+    responses(
+        (status = 204, description = "The caller is no longer a member"),
+        Unauthenticated,
+        OrgAccess,
+        LastLegalRepresentative,
+        Common,
+    )
+)]
+#[post("/orgs/{org_id}/leave")]
+pub async fn leave_organization(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    org_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    members::leave(&services.pool, meta, caller, org_id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

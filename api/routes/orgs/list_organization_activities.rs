@@ -1,0 +1,49 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::routes::activities::list_my_activities::ActivityQuery;
+use crate::services::activity_log;
+use crate::startup::Services;
+use crate::views::activities::{ActivityList, ActivityView};
+
+/// What anyone did in the organisation, newest first, with filters by day, action type,
+/// product and actor, and a text search. Admins and legal representatives. Tokens need
+/// `orgs:read`.
+#[utoipa::path(
+    operation_id = "list_organization_activities",
+    tag = "activities",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, ActivityQuery),
+    extensions(("x-leman-permission" = json!("admin"))),
+    responses(
+        (status = 200, description = "A page of activity records", body = ActivityList),
+        Unauthenticated,
+        OrgAccess,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/activities")]
+pub async fn list_organization_activities(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+    page: Query<PageParams>,
+    query: Query<ActivityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (rows, next_cursor) = activity_log::list_for_organization(
+        &services.pool,
+        &caller,
+        &org_id,
+        page.0,
+        query.0.into(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ActivityList {
+        data: rows.into_iter().map(ActivityView::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,33 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::services::audit::{self, ChainReport};
+use crate::startup::Services;
+
+/// Check that the organisation's activity record is intact: its records form a hash chain, and
+/// the first record that was changed, removed or reordered is reported. Admins and legal
+/// representatives. Tokens need `orgs:read`.
+#[utoipa::path(
+    operation_id = "verify_organization_activities",
+    tag = "activities",
+    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("admin"))),
+    responses(
+        (status = 200, description = "The chain's state", body = ChainReport),
+        Unauthenticated,
+        OrgAccess,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/activities/verification")]
+pub async fn verify_organization_activities(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let report = audit::verify_organization(&services.pool, caller, org_id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -1,0 +1,327 @@
+//! Members of an organisation (R15, R18): the list (with who lacks 2FA), changing a member's
+//! role and permissions, removing a member, leaving, and unlocking a member's account (R12).
+//! An organisation always keeps a legal representative: the last one can neither leave nor be
+//! removed or demoted.
+
+use actix_web::http::StatusCode;
+
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
+use crate::error::ApiError;
+use crate::http::PageParams;
+use crate::http::meta::RequestMeta;
+use crate::http::query::{cursor, path_id};
+use crate::mail;
+use crate::models::memberships::{self, MemberFilter, MemberRow};
+use crate::models::{one_time_tokens, users};
+use crate::services::activity::{self, Event};
+use crate::services::orgs::{self, authorize};
+use crate::services::tokens::next_cursor;
+use crate::startup::Services;
+
+pub fn user_id(raw: &str) -> Result<String, ApiError> {
+    path_id(raw, "usr", "member")
+}
+
+fn no_member() -> ApiError {
+    ApiError::not_found("No such member.")
+}
+
+pub fn last_legal_representative() -> ApiError {
+    ApiError::conflict(
+        "last_legal_representative",
+        "This is the organisation's last legal representative: appoint another one first.",
+    )
+}
+
+pub fn grant_refused(reason: String) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "grant_not_allowed", reason)
+}
+
+/// Refuses a change that would leave the organisation without a legal representative.
+fn keep_a_legal_representative(
+    conn: &mut DbConnection,
+    org_id: &str,
+    current: &Grant,
+    next: Option<&Grant>,
+) -> Result<(), ApiError> {
+    let loses_one = current.role == Role::LegalRepresentative
+        && next.is_none_or(|g| g.role != Role::LegalRepresentative);
+    if loses_one && memberships::count(conn, org_id)?.1 <= 1 {
+        return Err(last_legal_representative());
+    }
+    Ok(())
+}
+
+/// A page of the organisation's members, oldest first (holders of `users`).
+pub async fn list(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    page: PageParams,
+    filter: MemberFilter,
+) -> Result<(Vec<MemberRow>, Option<String>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "orgs:read",
+        Need::Permission(Permission::Users),
+    )
+    .await?;
+    let limit = page.limit()?;
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(memberships::page(
+            conn,
+            &access.org.id,
+            &filter,
+            after,
+            limit + 1,
+        )?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |r| {
+        cursor::encode(r.membership.created_at, &r.membership.user_id)
+    });
+    Ok((rows, next))
+}
+
+/// What a member is to become; `None` keeps the current value.
+pub struct MemberEdit {
+    pub role: Option<Role>,
+    pub permissions: Option<Vec<Permission>>,
+}
+
+/// Changes a member's role or permissions, within what the caller may grant.
+pub async fn update(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_user_id: String,
+    edit: MemberEdit,
+) -> Result<MemberRow, ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let target = user_id(&raw_user_id)?;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
+            let current_row = memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
+            let current = Grant::from_db(&current_row.role, &current_row.permissions);
+            let next = Grant::new(
+                edit.role.unwrap_or(current.role),
+                edit.permissions.as_deref().unwrap_or(&current.permissions),
+            );
+            may_grant(&access.grant, Some(&current), Some(&next))
+                .map_err(|e| grant_refused(e.0))?;
+            keep_a_legal_representative(c, &org_id, &current, Some(&next))?;
+            memberships::set_grant(
+                c,
+                &org_id,
+                &target,
+                next.role.as_str(),
+                &next.permissions_json(),
+                db::now(),
+            )?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("member.updated", &caller.user_id)
+                    .subject(&target)
+                    .organization(&org_id)
+                    .details(serde_json::json!({
+                        "role": next.role,
+                        "permissions": next.effective(),
+                        "previous_role": current.role,
+                        "previous_permissions": current.effective(),
+                    })),
+            )?;
+            memberships::find_member(c, &org_id, &target)?.ok_or_else(no_member)
+        })
+    })
+    .await
+}
+
+/// Removes a member (not the last legal representative), within what the caller may grant.
+pub async fn remove(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_user_id: String,
+) -> Result<(), ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let target = user_id(&raw_user_id)?;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
+            let current_row = memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
+            let current = Grant::from_db(&current_row.role, &current_row.permissions);
+            may_grant(&access.grant, Some(&current), None).map_err(|e| grant_refused(e.0))?;
+            keep_a_legal_representative(c, &org_id, &current, None)?;
+            memberships::delete(c, &org_id, &target)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("member.removed", &caller.user_id)
+                    .subject(&target)
+                    .organization(&org_id)
+                    .details(serde_json::json!({ "role": current.role })),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// The caller leaves the organisation (R21: also the way out of its 2FA requirement).
+pub async fn leave(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+) -> Result<(), ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Member)?;
+            keep_a_legal_representative(c, &org_id, &access.grant, None)?;
+            memberships::delete(c, &org_id, &caller.user_id)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("member.left", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({ "role": access.grant.role })),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// An admin or legal representative unlocks a member's locked account (R12); the member is told
+/// by mail, and the record names them as its subject so it shows in their own log too.
+pub async fn unlock(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_user_id: String,
+) -> Result<(), ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let target = user_id(&raw_user_id)?;
+    let config: std::sync::Arc<Config> = ctx.config.clone();
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
+            let user = users::find(c, &target)?.ok_or_else(no_member)?;
+            if user.locked_at.is_none() {
+                return Err(ApiError::conflict(
+                    "account_not_locked",
+                    "This member's account is not locked.",
+                ));
+            }
+            users::unlock(c, &user.id)?;
+            // An unlock link mailed earlier has nothing left to do.
+            one_time_tokens::revoke(c, &user.id, one_time_tokens::UNLOCK)?;
+            mail::send(
+                c,
+                &config,
+                "account_unlocked_by_admin",
+                &user.language,
+                &user.email,
+                serde_json::json!({
+                    "first_name": user.first_name,
+                    "organization_name": access.org.name,
+                    "admin_name": caller.full_name(),
+                    "time": crate::services::sessions::user_time(&user),
+                }),
+            )?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("account.unlocked", &caller.user_id)
+                    .subject(&user.id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({ "via": "organization_admin" })),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Turns the organisation's 2FA requirement on or off (R17). Turning it on needs the caller's own
+/// 2FA (else they would lock themselves out) and mails every member without it.
+pub async fn set_two_factor_requirement(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    require: bool,
+) -> Result<bool, ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let config: std::sync::Arc<Config> = ctx.config.clone();
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            if require && !caller.two_factor_enabled() {
+                return Err(ApiError::conflict(
+                    "two_factor_not_enabled",
+                    "Turn on two-factor authentication for your own account before requiring it of the members.",
+                ));
+            }
+            let turned_on = require && !access.org.require_two_factor;
+            crate::models::organizations::update(
+                c,
+                &org_id,
+                &crate::models::organizations::OrganizationChange {
+                    require_two_factor: Some(require),
+                    updated_at: Some(db::now()),
+                    ..Default::default()
+                },
+            )?;
+            let mut notified = 0;
+            if turned_on {
+                for (_, email, first_name, language) in memberships::without_two_factor(c, &org_id)? {
+                    mail::send(
+                        c,
+                        &config,
+                        "two_factor_required",
+                        &language,
+                        &email,
+                        serde_json::json!({
+                            "first_name": first_name,
+                            "organization_name": access.org.name,
+                            "admin_name": caller.full_name(),
+                        }),
+                    )?;
+                    notified += 1;
+                }
+            }
+            activity::record(
+                c,
+                &meta,
+                Event::new("organization.security_policy_updated", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({
+                        "require_two_factor": require,
+                        "previous": access.org.require_two_factor,
+                        "members_notified": notified,
+                    })),
+            )?;
+            Ok(require)
+        })
+    })
+    .await
+}

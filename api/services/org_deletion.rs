@@ -1,0 +1,148 @@
+//! Deleting an organisation (R14, R22): allowed to its admins and legal representatives, after a
+//! recent authentication, once every prerequisite is met. The prerequisites form a registry,
+//! [`CHECKS`], that each module appends to (here: no other members, no pending invitations; the
+//! billing module adds products, unpaid invoices and the prepaid balance). A deleted organisation
+//! leaves its members' lists; its records stay archived, read-only, for the retention period.
+//!
+//! It also registers the organisations' prerequisites of deleting an account (R9).
+
+use diesel::QueryResult;
+
+use crate::auth::Caller;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::orgs::Need;
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::models::{invitations, memberships, organizations};
+use crate::services::activity::{self, Event};
+use crate::services::deletion::{Outcome, Unmet};
+use crate::services::orgs::{self, authorize};
+
+/// A prerequisite of deleting the organisation `org_id` asked by `user_id`: `Some` when unmet.
+pub type Check = fn(&mut DbConnection, &str, &str) -> QueryResult<Option<Unmet>>;
+
+/// Every prerequisite of deleting an organisation, in the order they are listed.
+pub const CHECKS: &[Check] = &[other_members, pending_invitations];
+
+fn other_members(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
+    let (members, _) = memberships::count(conn, org_id)?;
+    let others = members - 1;
+    Ok((others > 0).then(|| Unmet {
+        code: "other_members",
+        detail: format!(
+            "{others} other member(s) still belong to the organisation: remove them first."
+        ),
+        count: others,
+    }))
+}
+
+fn pending_invitations(
+    conn: &mut DbConnection,
+    org_id: &str,
+    _: &str,
+) -> QueryResult<Option<Unmet>> {
+    let n = invitations::count_pending(conn, org_id, db::now())?;
+    Ok((n > 0).then(|| Unmet {
+        code: "pending_invitations",
+        detail: format!("{n} invitation(s) are pending: withdraw them first."),
+        count: n,
+    }))
+}
+
+fn unmet(conn: &mut DbConnection, org_id: &str, user_id: &str) -> QueryResult<Vec<Unmet>> {
+    let mut found = Vec::new();
+    for check in CHECKS {
+        if let Some(u) = check(conn, org_id, user_id)? {
+            found.push(u);
+        }
+    }
+    Ok(found)
+}
+
+/// What still blocks the deletion (empty: it can go ahead).
+pub async fn check(
+    pool: &Pool,
+    caller: Caller,
+    raw_org_id: String,
+) -> Result<Vec<Unmet>, ApiError> {
+    caller.require_scope("orgs:read")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    db::run(pool, move |conn| {
+        authorize(conn, &caller, &org_id, Need::Admin)?;
+        Ok(unmet(conn, &org_id, &caller.user_id)?)
+    })
+    .await
+}
+
+/// Deletes the organisation, unless a prerequisite is unmet.
+pub async fn delete(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    retention_years: u32,
+) -> Result<Outcome, ApiError> {
+    let org_id = orgs::org_id(&raw_org_id)?;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            authorize(c, &caller, &org_id, Need::Admin)?;
+            caller.require_recent_auth()?;
+            let blocking = unmet(c, &org_id, &caller.user_id)?;
+            if !blocking.is_empty() {
+                return Ok(Outcome::Blocked(blocking));
+            }
+            let now = db::now();
+            let retain_until = now
+                .checked_add_months(chrono::Months::new(12 * retention_years))
+                .unwrap_or(now);
+            organizations::mark_deleted(c, &org_id, now, retain_until)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("organization.deleted", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({
+                        "retain_until": retain_until.and_utc(),
+                    })),
+            )?;
+            Ok(Outcome::Deleted)
+        })
+    })
+    .await
+}
+
+/// Account deletion (R9): the account is the only member of an organisation.
+pub fn only_member(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
+    let alone = memberships::standing_of(conn, user_id)?
+        .into_iter()
+        .filter(|s| s.roles.len() == 1)
+        .count() as i64;
+    Ok((alone > 0).then(|| Unmet {
+        code: "only_member_of_organization",
+        detail: format!(
+            "You are the only member of {alone} organisation(s): delete it or appoint someone else first."
+        ),
+        count: alone,
+    }))
+}
+
+/// Account deletion (R9): the account is the last legal representative of an organisation that
+/// has other members.
+pub fn last_legal_representative(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> QueryResult<Option<Unmet>> {
+    let n = memberships::standing_of(conn, user_id)?
+        .into_iter()
+        .filter(|s| {
+            s.role == "legal_representative" && s.roles.len() > 1 && s.legal_representatives() == 1
+        })
+        .count() as i64;
+    Ok((n > 0).then(|| Unmet {
+        code: "last_legal_representative",
+        detail: format!(
+            "You are the last legal representative of {n} organisation(s): appoint another one first."
+        ),
+        count: n,
+    }))
+}

@@ -1,0 +1,316 @@
+//! Organisations (R2, R14, R15): creating one (the creator becomes its legal representative),
+//! reading and editing it, the caller's list, and the access check every route under
+//! `/v1/orgs/{org_id}` goes through: not a member (or no such organisation) is 404, a member
+//! without what the route needs is 403 `permission_denied`.
+
+use actix_web::http::StatusCode;
+
+use crate::auth::Caller;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::Checks;
+use crate::domain::orgs::{self as rules, Currency, Grant, Need, Role};
+use crate::error::ApiError;
+use crate::http::PageParams;
+use crate::http::meta::RequestMeta;
+use crate::http::query::{cursor, path_id};
+use crate::models::memberships::{self, Membership};
+use crate::models::organizations::{self, Organization, OrganizationChange};
+use crate::services::activity::{self, Event};
+use crate::services::tokens::next_cursor;
+
+/// A member's standing in the organisation a request is about.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub org: Organization,
+    pub membership: Membership,
+    pub grant: Grant,
+}
+
+/// The organisation id of a path: anything not shaped like one cannot exist (404).
+pub fn org_id(raw: &str) -> Result<String, ApiError> {
+    path_id(raw, "org", "organisation")
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::not_found("No such organisation.")
+}
+
+/// The caller's access to `org_id` for a route needing `need`: the token scope first, then the
+/// membership (404 when there is none: another organisation's ids reveal nothing), then the
+/// role or permission (403 `permission_denied`).
+pub fn authorize(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    org_id: &str,
+    need: Need,
+) -> Result<Access, ApiError> {
+    let (membership, org) =
+        memberships::find_with_org(conn, org_id, &caller.user_id)?.ok_or_else(not_found)?;
+    let grant = Grant::from_db(&membership.role, &membership.permissions);
+    if !grant.satisfies(need) {
+        let detail = match need {
+            Need::Admin => {
+                "This needs an admin or a legal representative of this organisation.".to_string()
+            }
+            other => format!(
+                "This needs the `{}` permission in this organisation.",
+                other.as_str()
+            ),
+        };
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+            detail,
+        ));
+    }
+    Ok(Access {
+        org,
+        membership,
+        grant,
+    })
+}
+
+/// Reads the caller's access in its own connection (for routes that only read).
+pub async fn access(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    scope: &str,
+    need: Need,
+) -> Result<Access, ApiError> {
+    caller.require_scope(scope)?;
+    let org_id = org_id(raw_org_id)?;
+    let caller = caller.clone();
+    db::run(pool, move |conn| authorize(conn, &caller, &org_id, need)).await
+}
+
+/// A billing address as given.
+#[derive(Debug, Clone)]
+pub struct AddressInput {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+}
+
+pub struct NewOrganization {
+    pub name: String,
+    pub country: String,
+    pub currency: Currency,
+    pub billing_address: AddressInput,
+    pub vat_number: Option<String>,
+}
+
+/// Checked address fields, reported under `<at>/…`.
+struct Address {
+    line1: String,
+    line2: Option<String>,
+    postal_code: String,
+    city: String,
+}
+
+fn check_address(checks: &mut Checks, a: &AddressInput, at: &str) -> Option<Address> {
+    let line1 = checks.check(rules::parse_text(&a.line1, &format!("{at}/line1"), 200));
+    let line2 = match a.line2.as_deref().map(str::trim) {
+        None | Some("") => Some(None),
+        Some(l) => checks
+            .check(rules::parse_text(l, &format!("{at}/line2"), 200))
+            .map(Some),
+    };
+    let postal_code = checks.check(rules::parse_text(
+        &a.postal_code,
+        &format!("{at}/postal_code"),
+        20,
+    ));
+    let city = checks.check(rules::parse_text(&a.city, &format!("{at}/city"), 100));
+    Some(Address {
+        line1: line1?,
+        line2: line2?,
+        postal_code: postal_code?,
+        city: city?,
+    })
+}
+
+fn check_vat(checks: &mut Checks, raw: Option<&str>) -> Option<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(v) => checks
+            .check(rules::parse_vat_number(v, "/vat_number"))
+            .map(Some),
+    }
+}
+
+fn org_name(raw: &str) -> Result<String, crate::error::FieldError> {
+    rules::parse_text(raw, "/name", 100)
+}
+
+/// Creates an organisation; the caller becomes its legal representative.
+pub async fn create(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    input: NewOrganization,
+) -> Result<(Organization, Membership), ApiError> {
+    caller.require_scope("orgs:write")?;
+    let mut checks = Checks::default();
+    let name = checks.check(org_name(&input.name));
+    let country = checks.check(rules::parse_country(&input.country, "/country"));
+    let address = check_address(&mut checks, &input.billing_address, "/billing_address");
+    let vat = check_vat(&mut checks, input.vat_number.as_deref());
+    checks.finish()?;
+    let (Some(name), Some(country), Some(address), Some(vat_number)) =
+        (name, country, address, vat)
+    else {
+        return Err(ApiError::internal("checked fields missing"));
+    };
+    let now = db::now();
+    let org = Organization {
+        id: db::new_id("org"),
+        name,
+        country,
+        currency: input.currency.as_str().to_string(),
+        address_line1: address.line1,
+        address_line2: address.line2,
+        postal_code: address.postal_code,
+        city: address.city,
+        vat_number,
+        require_two_factor: false,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        retain_until: None,
+    };
+    let membership = Membership {
+        organization_id: org.id.clone(),
+        user_id: caller.user_id.clone(),
+        role: Role::LegalRepresentative.as_str().to_string(),
+        permissions: "[]".to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    let (o, m) = (org.clone(), membership.clone());
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            organizations::insert(c, &o)?;
+            memberships::insert(c, &m)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("organization.created", &caller.user_id)
+                    .organization(&o.id)
+                    .details(serde_json::json!({
+                        "country": o.country,
+                        "currency": o.currency,
+                    })),
+            )?;
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    Ok((org, membership))
+}
+
+/// The fields of an edit; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Default)]
+pub struct OrganizationEdit {
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub currency: Option<Currency>,
+    pub billing_address: Option<AddressInput>,
+    pub vat_number: Option<Option<String>>,
+}
+
+/// Edits the organisation's identity (admins and legal representatives).
+pub async fn update(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    edit: OrganizationEdit,
+) -> Result<(Organization, Membership), ApiError> {
+    caller.require_scope("orgs:write")?;
+    let org_id = org_id(&raw_org_id)?;
+    let mut checks = Checks::default();
+    let name = edit.name.as_deref().map(|n| checks.check(org_name(n)));
+    let country = edit
+        .country
+        .as_deref()
+        .map(|c| checks.check(rules::parse_country(c, "/country")));
+    let address = edit
+        .billing_address
+        .as_ref()
+        .map(|a| check_address(&mut checks, a, "/billing_address"));
+    let vat = edit
+        .vat_number
+        .as_ref()
+        .map(|v| check_vat(&mut checks, v.as_deref()));
+    checks.finish()?;
+    let now = db::now();
+    let mut change = OrganizationChange {
+        name: name.flatten(),
+        country: country.flatten(),
+        currency: edit.currency.map(|c| c.as_str().to_string()),
+        vat_number: vat.flatten(),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    if let Some(Some(a)) = address {
+        change.address_line1 = Some(a.line1);
+        change.address_line2 = Some(a.line2);
+        change.postal_code = Some(a.postal_code);
+        change.city = Some(a.city);
+    }
+    let mut fields: Vec<&str> = Vec::new();
+    for (set, field) in [
+        (change.name.is_some(), "name"),
+        (change.country.is_some(), "country"),
+        (change.currency.is_some(), "currency"),
+        (change.address_line1.is_some(), "billing_address"),
+        (change.vat_number.is_some(), "vat_number"),
+    ] {
+        if set {
+            fields.push(field);
+        }
+    }
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            organizations::update(c, &org_id, &change)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("organization.updated", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({ "fields": fields })),
+            )?;
+            let org = organizations::find(c, &org_id)?.ok_or_else(not_found)?;
+            Ok((org, access.membership))
+        })
+    })
+    .await
+}
+
+/// A page of the caller's organisations (with their role), oldest membership first.
+pub async fn list_mine(
+    pool: &Pool,
+    caller: &Caller,
+    page: PageParams,
+) -> Result<(Vec<(Membership, Organization)>, Option<String>), ApiError> {
+    caller.require_scope("orgs:read")?;
+    let limit = page.limit()?;
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let user_id = caller.user_id.clone();
+    let mut rows = db::run(pool, move |conn| {
+        Ok(memberships::page_for_user(
+            conn,
+            &user_id,
+            after,
+            limit + 1,
+        )?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |(m, _)| {
+        cursor::encode(m.created_at, &m.organization_id)
+    });
+    Ok((rows, next))
+}

@@ -1,0 +1,207 @@
+//! Organisations, memberships, members and invitations as the API shows them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::utc;
+use crate::domain::orgs::{Grant, Permission, Role};
+use crate::models::invitations::Invitation;
+use crate::models::memberships::{MemberRow, Membership};
+use crate::models::organizations::Organization;
+
+/// Where invoices are addressed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"line1": "Rue du Rhône 12", "line2": null, "postal_code": "1204", "city": "Genève"}))]
+pub struct BillingAddressView {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+}
+
+/// An organisation, with the caller's role and permissions in it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "name": "Müller Design Sàrl", "country": "CH",
+    "currency": "CHF",
+    "billing_address": {"line1": "Rue du Rhône 12", "line2": null, "postal_code": "1204", "city": "Genève"},
+    "vat_number": "CHE-123.456.789", "require_two_factor": false,
+    "my_role": "legal_representative", "my_permissions": ["accounting", "products", "domains", "users"],
+    "created_at": "2026-11-26T09:00:00Z"
+}))]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// `CHF` or `EUR`: every price and invoice of the organisation is in it.
+    pub currency: String,
+    pub billing_address: BillingAddressView,
+    pub vat_number: Option<String>,
+    /// Members without 2FA are refused everywhere until they turn it on (or leave).
+    pub require_two_factor: bool,
+    pub my_role: Role,
+    /// What the caller holds here (admins and legal representatives hold all).
+    pub my_permissions: Vec<Permission>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrganizationView {
+    pub fn new(o: &Organization, m: &Membership) -> Self {
+        let grant = Grant::from_db(&m.role, &m.permissions);
+        Self {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            country: o.country.clone(),
+            currency: o.currency.clone(),
+            billing_address: BillingAddressView {
+                line1: o.address_line1.clone(),
+                line2: o.address_line2.clone(),
+                postal_code: o.postal_code.clone(),
+                city: o.city.clone(),
+            },
+            vat_number: o.vat_number.clone(),
+            require_two_factor: o.require_two_factor,
+            my_role: grant.role,
+            my_permissions: grant.effective(),
+            created_at: utc(o.created_at),
+        }
+    }
+}
+
+/// A page of the caller's organisations.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{
+    "id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "name": "Müller Design Sàrl", "country": "CH",
+    "currency": "CHF",
+    "billing_address": {"line1": "Rue du Rhône 12", "line2": null, "postal_code": "1204", "city": "Genève"},
+    "vat_number": null, "require_two_factor": true,
+    "my_role": "member", "my_permissions": ["accounting"], "created_at": "2026-11-26T09:00:00Z"
+}], "next_cursor": null}))]
+pub struct OrganizationList {
+    pub data: Vec<OrganizationView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A member of an organisation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "email": "luca.rossi@example.ch",
+    "first_name": "Luca", "last_name": "Rossi", "role": "member", "permissions": ["accounting"],
+    "two_factor_enabled": false, "locked": false, "last_login_at": "2026-11-25T17:02:11Z",
+    "joined_at": "2026-11-20T08:30:00Z"
+}))]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    /// What the member holds (admins and legal representatives hold all).
+    pub permissions: Vec<Permission>,
+    /// `false` is flagged in the Manager's user list (R18).
+    pub two_factor_enabled: bool,
+    /// Locked after too many failed sign-ins; an admin can unlock it.
+    pub locked: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<&MemberRow> for MemberView {
+    fn from(r: &MemberRow) -> Self {
+        let grant = Grant::from_db(&r.membership.role, &r.membership.permissions);
+        Self {
+            user_id: r.membership.user_id.clone(),
+            email: r.email.clone(),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            role: grant.role,
+            permissions: grant.effective(),
+            two_factor_enabled: r.totp_enabled_at.is_some(),
+            locked: r.locked_at.is_some(),
+            last_login_at: r.last_login_at.map(utc),
+            joined_at: utc(r.membership.created_at),
+        }
+    }
+}
+
+/// A page of members, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{
+    "user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "email": "luca.rossi@example.ch",
+    "first_name": "Luca", "last_name": "Rossi", "role": "member", "permissions": ["accounting"],
+    "two_factor_enabled": false, "locked": false, "last_login_at": null,
+    "joined_at": "2026-11-20T08:30:00Z"
+}], "next_cursor": "MTc2NDE0NzYwMDAwMDAwMHx1c3JfMDE5MzZkN2E2YjJmN2MzZTlkNGE1YjZjN2Q4ZTlmMDE"}))]
+pub struct MemberList {
+    pub data: Vec<MemberView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A pending invitation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "member",
+    "permissions": ["accounting", "products"], "invited_by": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
+    "expires_at": "2026-12-03T09:00:00Z", "created_at": "2026-11-26T09:00:00Z"
+}))]
+pub struct InvitationView {
+    pub id: String,
+    /// The login the accepting account must have.
+    pub email: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub invited_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Invitation> for InvitationView {
+    fn from(i: &Invitation) -> Self {
+        let grant = Grant::from_db(&i.role, &i.permissions);
+        Self {
+            id: i.id.clone(),
+            email: i.email.clone(),
+            role: grant.role,
+            permissions: grant.effective(),
+            invited_by: i.invited_by.clone(),
+            expires_at: utc(i.expires_at),
+            created_at: utc(i.created_at),
+        }
+    }
+}
+
+/// A page of pending invitations, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{
+    "id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "admin",
+    "permissions": ["accounting", "products", "domains", "users"],
+    "invited_by": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
+    "expires_at": "2026-12-03T09:00:00Z", "created_at": "2026-11-26T09:00:00Z"
+}], "next_cursor": null}))]
+pub struct InvitationList {
+    pub data: Vec<InvitationView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The organisation's security policy.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"require_two_factor": true}))]
+pub struct SecurityPolicyView {
+    /// Members without two-factor authentication are refused everywhere until they turn it on.
+    pub require_two_factor: bool,
+}
+
+/// Whether the organisation can be deleted now.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"deletable": false, "unmet": [{"code": "other_members", "detail": "2 other member(s) still belong to the organisation: remove them first.", "count": 2}]}))]
+pub struct DeletionCheckView {
+    /// True when nothing blocks the deletion.
+    pub deletable: bool,
+    /// Each condition still to meet.
+    pub unmet: Vec<super::prerequisites::UnmetPrerequisite>,
+}

@@ -1,0 +1,12 @@
+DROP INDEX activities_org_idx;
+DROP INDEX activities_chain_idx;
+ALTER TABLE activities DROP COLUMN hash;
+ALTER TABLE activities DROP COLUMN prev_hash;
+ALTER TABLE activities DROP COLUMN subject_digest;
+ALTER TABLE activities DROP COLUMN actor_digest;
+ALTER TABLE activities DROP COLUMN seq;
+ALTER TABLE activities DROP COLUMN chain_id;
+DROP TABLE activity_chains;
+DROP TABLE invitations;
+DROP TABLE memberships;
+DROP TABLE organizations;

@@ -1,0 +1,209 @@
+//! The access matrix (R15, R23): every route under `/v1/orgs/{org_id}` in the committed spec is
+//! driven by a legal representative, an admin, a member with each permission and one with none,
+//! a member of another organisation and an anonymous caller, and each answer is checked against
+//! the route's declared `x-leman-permission`. A new route joins the walk by itself.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestSession, example_body, operations, spec};
+
+/// The callers of the matrix: (name, role, permissions).
+const MEMBERS: &[(&str, &str, &[&str])] = &[
+    ("admin", "admin", &[]),
+    ("none", "member", &[]),
+    ("accounting", "member", &["accounting"]),
+    ("products", "member", &["products"]),
+    ("domains", "member", &["domains"]),
+    ("users", "member", &["users"]),
+];
+
+struct People {
+    legal: (String, TestSession),
+    members: Vec<(&'static str, String, TestSession)>,
+    target: String,
+    outsider: TestSession,
+}
+
+/// Whether a caller named `who` meets the declared requirement.
+fn allowed(who: &str, permission: &str) -> bool {
+    match who {
+        "legal" | "admin" => true,
+        _ => permission == "member" || permission == who,
+    }
+}
+
+/// A fresh organisation of `people.legal` with every member placed, and a pending invitation.
+async fn fixture(app: &TestApp, people: &People, n: usize) -> (String, String) {
+    let org = app
+        .create_org(&people.legal.1, &format!("Matrix {n}"))
+        .await;
+    for ((_, role, perms), (_, id, _)) in MEMBERS.iter().zip(&people.members) {
+        app.add_member(&org, id, role, perms).await;
+    }
+    app.add_member(&org, &people.target, "member", &[]).await;
+    let invitation = app
+        .pending_invitation(&org, &people.legal.0, &format!("invitee{n}@example.ch"))
+        .await;
+    (org, invitation)
+}
+
+fn fill(path: &str, org: &str, target: &str, invitation: &str) -> String {
+    path.replace("{org_id}", org)
+        .replace("{user_id}", target)
+        .replace("{invitation_id}", invitation)
+}
+
+#[tokio::test]
+async fn r15_every_org_route_answers_each_caller_as_its_permission_declares() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await;
+    let (legal, legal_session) = app.signed_in("legal@example.ch").await;
+    let mut members = Vec::new();
+    for (name, _, _) in MEMBERS {
+        let (user, session) = app.signed_in(&format!("{name}@example.ch")).await;
+        members.push((*name, user.id, session));
+    }
+    let target = app.create_user("target@example.ch").await.id;
+    let (_, outsider) = app.signed_in("outsider@example.ch").await;
+    let outsider_org = app.create_org(&outsider, "Elsewhere").await;
+    let people = People {
+        legal: (legal.id, legal_session),
+        members,
+        target,
+        outsider,
+    };
+
+    let spec = spec();
+    let (shared_org, shared_invitation) = fixture(&app, &people, 0).await;
+    let mut checked = 0;
+    let mut n = 0;
+    for (method, path, op) in operations(&spec) {
+        if !path.starts_with("/v1/orgs/{org_id}") {
+            continue;
+        }
+        let permission = op["x-leman-permission"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} declares no x-leman-permission"));
+        assert!(
+            [
+                "member",
+                "admin",
+                "accounting",
+                "products",
+                "domains",
+                "users"
+            ]
+            .contains(&permission),
+            "{method} {path}: unknown requirement {permission}"
+        );
+        let body = example_body(&spec, &op);
+        let mut callers: Vec<(&str, Option<&str>)> = vec![
+            ("anonymous", None),
+            ("outsider", Some(&people.outsider.access_token)),
+        ];
+        callers.push(("legal", Some(&people.legal.1.access_token)));
+        for (name, _, session) in &people.members {
+            callers.push((name, Some(&session.access_token)));
+        }
+        for (who, token) in callers {
+            // Reads share one organisation; each write gets its own, so no call sees another's
+            // effects.
+            let (org, invitation) = if method == "get" {
+                (shared_org.clone(), shared_invitation.clone())
+            } else {
+                n += 1;
+                fixture(&app, &people, n).await
+            };
+            let url = fill(&path, &org, &people.target, &invitation);
+            let mut req = app.client.request(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                app.url(&url),
+            );
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            let code = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|b| b["code"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let what = format!("{method} {path} as {who}: {status} {text}");
+            assert!(status < 500, "{what}");
+            match who {
+                "anonymous" => assert_eq!(status, 401, "{what}"),
+                "outsider" => {
+                    assert_eq!((status, code.as_str()), (404, "not_found"), "{what}");
+                    assert!(
+                        !text.contains("Matrix"),
+                        "another organisation's data: {what}"
+                    );
+                }
+                _ if allowed(who, permission) => {
+                    assert!(
+                        status != 401 && status != 404 && code != "permission_denied",
+                        "{what}"
+                    );
+                }
+                _ => assert_eq!(
+                    (status, code.as_str()),
+                    (403, "permission_denied"),
+                    "{what}"
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 13 * 9,
+        "only {checked} calls: did the spec lose routes?"
+    );
+
+    // Another organisation's objects through one's own organisation: 404, never data.
+    let stranger_invitation = app
+        .pending_invitation(&outsider_org, &people.legal.0, "x@example.ch")
+        .await;
+    let legal_token = &people.legal.1.access_token;
+    for (method, url) in [
+        (Method::GET, format!("/v1/orgs/{outsider_org}")),
+        (Method::GET, format!("/v1/orgs/{outsider_org}/members")),
+        (
+            Method::DELETE,
+            format!("/v1/orgs/{shared_org}/invitations/{stranger_invitation}"),
+        ),
+        (
+            Method::POST,
+            format!(
+                "/v1/orgs/{shared_org}/members/{}/unlock",
+                people.outsider_id(&app).await
+            ),
+        ),
+        (Method::GET, "/v1/orgs/org_nonsense".to_string()),
+    ] {
+        let res = app
+            .authed(method.clone(), &url, legal_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} {url}");
+    }
+}
+
+impl People {
+    async fn outsider_id(&self, app: &TestApp) -> String {
+        let res = app
+            .authed(Method::GET, "/v1/me", &self.outsider.access_token)
+            .send()
+            .await
+            .unwrap();
+        let me: Value = res.json().await.unwrap();
+        me["id"].as_str().unwrap().to_string()
+    }
+}

@@ -1,0 +1,1072 @@
+//! Organisations (R2, R14, R15, R18, R22, R9, R12): creating and switching, roles and who may
+//! grant what, invitations, the last legal representative, unlocking a member, and deletion.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestSession, link_token, problem};
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    s: &TestSession,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = app.authed(method, path, &s.access_token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.unwrap()
+}
+
+async fn json_of(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn r2_one_login_creates_several_organisations_and_switches_between_them() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let body = json!({
+        "name": "  Müller Design Sàrl ", "country": "ch", "currency": "CHF",
+        "billing_address": {"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"},
+        "vat_number": "che-123.456.789"
+    });
+    let pro = json_of(
+        call(&app, Method::POST, "/v1/orgs", &s, Some(body)).await,
+        201,
+    )
+    .await;
+    assert_eq!(pro["name"], "Müller Design Sàrl");
+    assert_eq!(pro["country"], "CH");
+    assert_eq!(pro["vat_number"], "CHE-123.456.789");
+    assert_eq!(pro["my_role"], "legal_representative");
+    assert_eq!(
+        pro["my_permissions"],
+        json!(["accounting", "products", "domains", "users"])
+    );
+    let personal = app.create_org(&s, "Zoë privé").await;
+
+    let list = json_of(
+        call(&app, Method::GET, "/v1/me/organizations?limit=1", &s, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(list["data"][0]["id"], pro["id"]);
+    let cursor = list["next_cursor"].as_str().unwrap();
+    let next = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/me/organizations?limit=1&cursor={cursor}"),
+            &s,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(next["data"][0]["id"], personal.as_str());
+    assert!(next["next_cursor"].is_null());
+
+    let got = json_of(
+        call(&app, Method::GET, &format!("/v1/orgs/{personal}"), &s, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(got["name"], "Zoë privé");
+    let edited = json_of(
+        call(
+            &app,
+            Method::PATCH,
+            &format!("/v1/orgs/{}", pro["id"].as_str().unwrap()),
+            &s,
+            Some(json!({"currency": "EUR", "vat_number": null, "billing_address": {"line1": "Hauptstrasse 1", "postal_code": "8001", "city": "Zürich"}})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(edited["currency"], "EUR");
+    assert!(edited["vat_number"].is_null());
+    assert_eq!(edited["billing_address"]["city"], "Zürich");
+    assert_eq!(edited["name"], "Müller Design Sàrl");
+
+    // Bad input: every field reported at once, nothing created.
+    let res = call(
+        &app,
+        Method::POST,
+        "/v1/orgs",
+        &s,
+        Some(json!({"name": " ", "country": "XX", "currency": "CHF",
+            "billing_address": {"line1": "", "postal_code": "1", "city": "x"}, "vat_number": "12"})),
+    )
+    .await;
+    let p = problem(res, 422, "validation_failed").await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["/name", "/country", "/billing_address/line1", "/vat_number"]
+    );
+    let res = call(
+        &app,
+        Method::POST,
+        "/v1/orgs",
+        &s,
+        Some(json!({"name": "X", "country": "CH", "currency": "USD",
+        "billing_address": {"line1": "a", "postal_code": "1", "city": "x"}})),
+    )
+    .await;
+    problem(res, 422, "validation_failed").await;
+    let list = json_of(
+        call(&app, Method::GET, "/v1/me/organizations", &s, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+
+    // Tokens need the orgs scopes.
+    let token = app
+        .personal_token(&app.create_user("tok@example.ch").await.id)
+        .await;
+    let res = app
+        .authed(Method::GET, "/v1/me/organizations", &token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "insufficient_scope").await;
+}
+
+#[tokio::test]
+async fn r15_who_may_grant_what() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Grants").await;
+    let (admin, admins) = app.signed_in("admin@example.ch").await;
+    let (users, us) = app.signed_in("users@example.ch").await;
+    let plain = app.create_user("plain@example.ch").await;
+    let other_admin = app.create_user("admin2@example.ch").await;
+    app.add_member(&org, &admin.id, "admin", &[]).await;
+    app.add_member(&org, &users.id, "member", &["users", "accounting"])
+        .await;
+    app.add_member(&org, &plain.id, "member", &["domains"])
+        .await;
+    app.add_member(&org, &other_admin.id, "admin", &[]).await;
+    let invite = |role: &str, perms: Value| json!({"email": "new@example.ch", "role": role, "permissions": perms});
+    let inv = format!("/v1/orgs/{org}/invitations");
+    let member = |id: &str| format!("/v1/orgs/{org}/members/{id}");
+
+    // A holder of `users`: plain members, with no more than they hold.
+    json_of(
+        call(
+            &app,
+            Method::POST,
+            &inv,
+            &us,
+            Some(invite("member", json!(["accounting"]))),
+        )
+        .await,
+        201,
+    )
+    .await;
+    for body in [
+        invite("member", json!(["products"])),
+        invite("admin", json!([])),
+        invite("legal_representative", json!([])),
+    ] {
+        problem(
+            call(&app, Method::POST, &inv, &us, Some(body)).await,
+            403,
+            "grant_not_allowed",
+        )
+        .await;
+    }
+    json_of(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &us,
+            Some(json!({"permissions": ["accounting"]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &us,
+            Some(json!({"permissions": ["products"]})),
+        )
+        .await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &us,
+            Some(json!({"role": "admin"})),
+        )
+        .await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+    problem(
+        call(&app, Method::DELETE, &member(&other_admin.id), &us, None).await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+
+    // An admin: also admins, never legal representatives.
+    let promoted = json_of(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &admins,
+            Some(json!({"role": "admin"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(promoted["role"], "admin");
+    assert_eq!(
+        promoted["permissions"],
+        json!(["accounting", "products", "domains", "users"])
+    );
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &admins,
+            Some(json!({"role": "legal_representative"})),
+        )
+        .await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&legal.id),
+            &admins,
+            Some(json!({"role": "member"})),
+        )
+        .await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            &inv,
+            &admins,
+            Some(invite("legal_representative", json!([]))),
+        )
+        .await,
+        403,
+        "grant_not_allowed",
+    )
+    .await;
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            &member(&other_admin.id),
+            &admins,
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+
+    // A legal representative: everything, including another legal representative.
+    let appointed = json_of(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&admin.id),
+            &ls,
+            Some(json!({"role": "legal_representative"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(appointed["role"], "legal_representative");
+    json_of(
+        call(
+            &app,
+            Method::POST,
+            &inv,
+            &ls,
+            Some(invite("legal_representative", json!([]))),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // Unknown values and ids.
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member(&plain.id),
+            &ls,
+            Some(json!({"permissions": ["root"]})),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member("usr_00000000000000000000000000000000"),
+            &ls,
+            Some(json!({"role": "member"})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &member("nonsense"),
+            &ls,
+            Some(json!({"role": "member"})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Every change is in the organisation's log, with the member as its subject.
+    let log = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/activities?action=member.updated"),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["subject_user_id"], admin.id.as_str());
+    assert_eq!(rows[0]["details"]["role"], "legal_representative");
+    let by_users = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/activities?actor_id={}", users.id),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        by_users["data"].as_array().unwrap().len(),
+        2,
+        "one invitation, one edit"
+    );
+}
+
+#[tokio::test]
+async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Invites Sàrl").await;
+    let inv = format!("/v1/orgs/{org}/invitations");
+    // The invitee has no account yet: the mail is in the inviter's language.
+    let created = json_of(
+        call(&app, Method::POST, &inv, &ls, Some(json!({"email": " Ana.Garcia@Example.ES ", "role": "member", "permissions": ["products", "accounting", "products"]}))).await,
+        201,
+    )
+    .await;
+    assert_eq!(created["email"], "ana.garcia@example.es");
+    assert_eq!(created["permissions"], json!(["accounting", "products"]));
+    let text = app
+        .wait_for_mail_containing("ana.garcia@example.es", "/accept-invitation?token=")
+        .await;
+    assert!(text.contains("Invites Sàrl"), "{text}");
+    let token = link_token(&text, "/accept-invitation");
+
+    // Someone else signed in: refused, and the invitation stays usable.
+    let (_, stranger) = app.signed_in("stranger@example.ch").await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &stranger,
+            Some(json!({"token": token})),
+        )
+        .await,
+        403,
+        "invitation_for_another_account",
+    )
+    .await;
+    let (ana, anas) = app.signed_in("ana.garcia@example.es").await;
+    let joined = json_of(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &anas,
+            Some(json!({"token": token})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(joined["id"], org.as_str());
+    assert_eq!(joined["my_permissions"], json!(["accounting", "products"]));
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &anas,
+            Some(json!({"token": token})),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    let members = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members"),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        members["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == ana.id.as_str())
+    );
+    // Inviting a member again is a conflict.
+    problem(
+        call(
+            &app,
+            Method::POST,
+            &inv,
+            &ls,
+            Some(json!({"email": "ana.garcia@example.es", "role": "member"})),
+        )
+        .await,
+        409,
+        "already_member",
+    )
+    .await;
+
+    // A new invitation replaces the pending one; a withdrawn or expired one stops working.
+    let invite_luca = json!({"email": "luca@example.ch", "role": "admin"});
+    call(&app, Method::POST, &inv, &ls, Some(invite_luca.clone())).await;
+    let first = link_token(
+        &app.wait_for_mail_containing("luca@example.ch", "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    call(&app, Method::POST, &inv, &ls, Some(invite_luca)).await;
+    let tokens = |mails: Vec<String>| -> Vec<String> {
+        mails
+            .iter()
+            .map(|m| link_token(&crate::helpers::mail_text(m), "/accept-invitation"))
+            .collect()
+    };
+    let second = tokens(app.wait_for_mails("luca@example.ch", 2).await)
+        .into_iter()
+        .find(|t| *t != first)
+        .unwrap();
+    let pending = json_of(call(&app, Method::GET, &inv, &ls, None).await, 200).await;
+    let pending = pending["data"].as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    let (_, lucas) = app.signed_in("luca@example.ch").await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &lucas,
+            Some(json!({"token": first})),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    let id = pending[0]["id"].as_str().unwrap();
+    assert_eq!(
+        call(&app, Method::DELETE, &format!("{inv}/{id}"), &ls, None)
+            .await
+            .status(),
+        204
+    );
+    problem(
+        call(&app, Method::DELETE, &format!("{inv}/{id}"), &ls, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &lucas,
+            Some(json!({"token": second})),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+
+    call(
+        &app,
+        Method::POST,
+        &inv,
+        &ls,
+        Some(json!({"email": "luca@example.ch", "role": "member"})),
+    )
+    .await;
+    let third = tokens(app.wait_for_mails("luca@example.ch", 3).await)
+        .into_iter()
+        .find(|t| *t != first && *t != second)
+        .unwrap();
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use leman::db::schema::invitations as i;
+        diesel::update(
+            i::table
+                .filter(i::revoked_at.is_null())
+                .filter(i::accepted_at.is_null()),
+        )
+        .set(i::expires_at.eq(leman::db::now() - chrono::Duration::seconds(1)))
+        .execute(c)
+        .unwrap()
+    })
+    .await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &lucas,
+            Some(json!({"token": third})),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            "/v1/invitations/accept",
+            &lucas,
+            Some(json!({"token": "made-up"})),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    let mine = json_of(
+        call(&app, Method::GET, "/v1/me/organizations", &lucas, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(mine["data"], json!([]));
+}
+
+#[tokio::test]
+async fn r15_the_last_legal_representative_cannot_leave_be_removed_or_demoted() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let (member, ms) = app.signed_in("member@example.ch").await;
+    let org = app.create_org(&ls, "Last One").await;
+    app.add_member(&org, &member.id, "member", &[]).await;
+    let me = format!("/v1/orgs/{org}/members/{}", legal.id);
+    problem(
+        call(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/leave"),
+            &ls,
+            None,
+        )
+        .await,
+        409,
+        "last_legal_representative",
+    )
+    .await;
+    problem(
+        call(&app, Method::DELETE, &me, &ls, None).await,
+        409,
+        "last_legal_representative",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::PATCH,
+            &me,
+            &ls,
+            Some(json!({"role": "admin"})),
+        )
+        .await,
+        409,
+        "last_legal_representative",
+    )
+    .await;
+    // With a second legal representative, the first may go.
+    call(
+        &app,
+        Method::PATCH,
+        &format!("/v1/orgs/{org}/members/{}", member.id),
+        &ls,
+        Some(json!({"role": "legal_representative"})),
+    )
+    .await;
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/leave"),
+            &ls,
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    problem(
+        call(&app, Method::GET, &format!("/v1/orgs/{org}"), &ls, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/leave"),
+            &ms,
+            None,
+        )
+        .await,
+        409,
+        "last_legal_representative",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r18_the_member_list_flags_who_lacks_two_factor_and_filters_on_it() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    app.enable_two_factor(&ls).await;
+    let org = app.create_org(&ls, "Flags").await;
+    let without = app.create_user("without@example.ch").await;
+    let admin = app.create_user("admin@example.ch").await;
+    app.add_member(&org, &without.id, "member", &["accounting"])
+        .await;
+    app.add_member(&org, &admin.id, "admin", &[]).await;
+    let all = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members"),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let flags: Vec<(String, bool, bool)> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap().to_string(),
+                m["two_factor_enabled"].as_bool().unwrap(),
+                m["locked"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("legal@example.ch".to_string(), true, false),
+            ("without@example.ch".to_string(), false, false),
+            ("admin@example.ch".to_string(), false, false)
+        ]
+    );
+    assert!(all["data"][0]["last_login_at"].is_string());
+    let lacking = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members?two_factor_enabled=false&role=member"),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let ids: Vec<&str> = lacking["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [without.id.as_str()]);
+    problem(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members?role=owner"),
+            &ls,
+            None,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    problem(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members?two_factor_enabled=maybe"),
+            &ls,
+            None,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r12_an_organisation_admin_unlocks_a_locked_member() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Unlockers").await;
+    let member = app.create_user("locked@example.ch").await;
+    let stranger = app.create_user("stranger@example.ch").await;
+    app.add_member(&org, &member.id, "member", &[]).await;
+    let unlock = format!("/v1/orgs/{org}/members/{}/unlock", member.id);
+    problem(
+        call(&app, Method::POST, &unlock, &ls, None).await,
+        409,
+        "account_not_locked",
+    )
+    .await;
+    app.set_lock_threshold(&member.id, 3).await;
+    for _ in 0..3 {
+        app.post_json(
+            "/v1/auth/login",
+            json!({"email": member.email, "password": "wrong wrong wrong"}),
+        )
+        .await;
+    }
+    app.wait_for_mail_containing(&member.email, "/unlock?token=")
+        .await;
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            json!({"email": member.email, "password": member.password}),
+        )
+        .await;
+    assert_eq!(res.status(), 401, "locked");
+    assert_eq!(
+        call(&app, Method::POST, &unlock, &ls, None).await.status(),
+        204
+    );
+    let text = app
+        .wait_for_mail_containing(&member.email, "Unlockers")
+        .await;
+    assert!(text.contains("Zoë Müller"), "names the admin: {text}");
+    app.login(&member).await;
+    // One record, in the member's own log as its subject.
+    let actions = app.activities_of(&member.id).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "account.unlocked").count(),
+        1,
+        "{actions:?}"
+    );
+    // Only members of the organisation, only by admins.
+    problem(
+        call(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/members/{}/unlock", stranger.id),
+            &ls,
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Doomed").await;
+    let check = format!("/v1/orgs/{org}/deletion-check");
+    let ok = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
+    assert_eq!(ok, json!({"deletable": true, "unmet": []}));
+
+    // Another member alone blocks.
+    let member = app.create_user("member@example.ch").await;
+    app.add_member(&org, &member.id, "member", &[]).await;
+    let blocked = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
+    assert_eq!(blocked["deletable"], false);
+    assert_eq!(blocked["unmet"][0]["code"], "other_members");
+    assert_eq!(blocked["unmet"][0]["count"], 1);
+    let p = problem(
+        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+        409,
+        "prerequisites_unmet",
+    )
+    .await;
+    assert_eq!(p["unmet"], blocked["unmet"]);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}/members/{}", member.id),
+        &ls,
+        None,
+    )
+    .await;
+
+    // A pending invitation alone blocks.
+    let invitation = app
+        .pending_invitation(&org, &legal.id, "later@example.ch")
+        .await;
+    let p = problem(
+        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+        409,
+        "prerequisites_unmet",
+    )
+    .await;
+    let codes: Vec<&str> = p["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["pending_invitations"]);
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}/invitations/{invitation}"),
+        &ls,
+        None,
+    )
+    .await;
+
+    // Both at once are both listed.
+    app.add_member(&org, &member.id, "member", &[]).await;
+    app.pending_invitation(&org, &legal.id, "later@example.ch")
+        .await;
+    let both = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
+    let codes: Vec<&str> = both["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["other_members", "pending_invitations"]);
+}
+
+#[tokio::test]
+async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authentication() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Gone").await;
+    let keep = app.create_org(&ls, "Kept").await;
+    app.make_session_not_recent(&ls).await;
+    problem(
+        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+        403,
+        "reauthentication_required",
+    )
+    .await;
+    let res = call(
+        &app,
+        Method::POST,
+        "/v1/auth/reauthenticate",
+        &ls,
+        Some(json!({"password": legal.password})),
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None)
+            .await
+            .status(),
+        204
+    );
+    let list = json_of(
+        call(&app, Method::GET, "/v1/me/organizations", &ls, None).await,
+        200,
+    )
+    .await;
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [keep.as_str()]);
+    problem(
+        call(&app, Method::GET, &format!("/v1/orgs/{org}"), &ls, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Archived for the retention period, with its record.
+    let (retain_until, deleted_at) = {
+        let id = org.clone();
+        app.with_conn(move |c| {
+            use diesel::prelude::*;
+            use leman::db::schema::organizations as o;
+            o::table
+                .find(id)
+                .select((o::retain_until, o::deleted_at))
+                .first::<(Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)>(c)
+                .unwrap()
+        })
+        .await
+    };
+    let years = (retain_until.unwrap() - deleted_at.unwrap()).num_days() / 365;
+    assert_eq!(years, 10);
+    assert!(
+        app.activities_of(&legal.id)
+            .await
+            .contains(&"organization.deleted".to_string())
+    );
+    // The user's account stays.
+    assert_eq!(
+        call(&app, Method::GET, "/v1/me", &ls, None).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Depends").await;
+    let p = problem(
+        call(&app, Method::DELETE, "/v1/me", &ls, None).await,
+        409,
+        "prerequisites_unmet",
+    )
+    .await;
+    assert_eq!(p["unmet"][0]["code"], "only_member_of_organization");
+    assert_eq!(p["unmet"][0]["count"], 1);
+    let (member, ms) = app.signed_in("member@example.ch").await;
+    app.add_member(&org, &member.id, "member", &[]).await;
+    let p = problem(
+        call(&app, Method::DELETE, "/v1/me", &ls, None).await,
+        409,
+        "prerequisites_unmet",
+    )
+    .await;
+    let codes: Vec<&str> = p["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["last_legal_representative"]);
+    // A plain member can go; the organisation loses them.
+    assert_eq!(
+        call(&app, Method::DELETE, "/v1/me", &ms, None)
+            .await
+            .status(),
+        204
+    );
+    let members = json_of(
+        call(
+            &app,
+            Method::GET,
+            &format!("/v1/orgs/{org}/members"),
+            &ls,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(members["data"].as_array().unwrap().len(), 1);
+    let _ = ms;
+}
