@@ -162,34 +162,23 @@ fn declare_idempotency(doc: &mut serde_json::Value) {
                 "the `Idempotency-Key` was used with another body, or is malformed (`idempotency_key_reused`, `validation_failed`)",
             ),
         ] {
-            match responses.get_mut(status) {
-                Some(existing) => {
-                    if let Some(d) = existing
-                        .get("description")
-                        .and_then(|d| d.as_str())
-                        .map(str::to_string)
-                    {
-                        existing["description"] = json!(format!("{d}; or {text}"));
-                    }
-                }
-                None => {
-                    let title = if status == "409" {
-                        "Conflict"
-                    } else {
-                        "Unprocessable Content"
-                    };
-                    responses.insert(
-                        status.to_string(),
-                        json!({
-                            "description": format!("Idempotency: {text}"),
-                            "content": {"application/problem+json": {
-                                "schema": {"$ref": "#/components/schemas/Problem"},
-                                "example": {"type": format!("urn:leman:problem:{code}"), "title": title, "status": status.parse::<u16>().unwrap_or(409), "detail": "See the Idempotency-Key header.", "code": code}
-                            }}
-                        }),
-                    );
-                }
-            }
+            let title = if status == "409" {
+                "Conflict"
+            } else {
+                "Unprocessable Content"
+            };
+            add_problem(
+                responses,
+                status,
+                text,
+                json!({
+                    "description": format!("Idempotency: {text}"),
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"},
+                        "example": {"type": format!("urn:leman:problem:{code}"), "title": title, "status": status.parse::<u16>().unwrap_or(409), "detail": "See the Idempotency-Key header.", "code": code}
+                    }}
+                }),
+            );
         }
     }
 }
@@ -218,29 +207,42 @@ fn declare_two_factor_requirement(doc: &mut serde_json::Value) {
             let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
                 continue;
             };
-            match responses.get_mut("403") {
-                Some(existing) => {
-                    if let Some(d) = existing
-                        .get("description")
-                        .and_then(|d| d.as_str())
-                        .map(str::to_string)
-                    {
-                        existing["description"] = json!(format!("{d}; or {text}"));
-                    }
-                }
-                None => {
-                    responses.insert(
-                        "403".to_string(),
-                        json!({
-                            "description": format!("Refused to {text}"),
-                            "content": {"application/problem+json": {
-                                "schema": {"$ref": "#/components/schemas/Problem"},
-                                "example": {"type": "urn:leman:problem:two_factor_required", "title": "Forbidden", "status": 403, "detail": crate::auth::two_factor_gate::refusal().detail, "code": "two_factor_required"}
-                            }}
-                        }),
-                    );
-                }
+            add_problem(
+                responses,
+                "403",
+                text,
+                json!({
+                    "description": format!("Refused to {text}"),
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"},
+                        "example": {"type": "urn:leman:problem:two_factor_required", "title": "Forbidden", "status": 403, "detail": crate::auth::two_factor_gate::refusal().detail, "code": "two_factor_required"}
+                    }}
+                }),
+            );
+        }
+    }
+}
+
+/// Declares one more reason for `status`: appended to the route's own description when it
+/// declares that status already (one status, one entry), else `response` is added.
+fn add_problem(
+    responses: &mut serde_json::Map<String, serde_json::Value>,
+    status: &str,
+    text: &str,
+    response: serde_json::Value,
+) {
+    match responses.get_mut(status) {
+        Some(existing) => {
+            if let Some(d) = existing
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(str::to_string)
+            {
+                existing["description"] = serde_json::json!(format!("{d}; or {text}"));
             }
+        }
+        None => {
+            responses.insert(status.to_string(), response);
         }
     }
 }

@@ -162,21 +162,7 @@ pub fn parse_timezone(raw: &str, field: &str) -> Result<chrono_tz::Tz, FieldErro
 
 /// A person's name part: trimmed, 1 to 100 characters, no control characters.
 pub fn parse_name(raw: &str, field: &str) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(invalid(field, "required", "must not be empty"));
-    }
-    if value.chars().count() > 100 {
-        return Err(invalid(field, "too_long", "must be at most 100 characters"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(invalid(
-            field,
-            "invalid_characters",
-            "must not contain control characters",
-        ));
-    }
-    Ok(value.to_string())
+    orgs::parse_text(raw, field, 100)
 }
 
 /// Collects field errors so a request reports all of them at once.

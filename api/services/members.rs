@@ -55,6 +55,25 @@ fn keep_a_legal_representative(
     Ok(())
 }
 
+/// Checks that the caller may turn member `target`'s grant into `next(current)` (`None`:
+/// removal): a holder of `users`, within what they may grant, never leaving the organisation
+/// without a legal representative. Returns (current, next).
+fn checked_change(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    org_id: &str,
+    target: &str,
+    next: impl FnOnce(&Grant) -> Option<Grant>,
+) -> Result<(Grant, Option<Grant>), ApiError> {
+    let access = authorize(conn, caller, org_id, Need::Permission(Permission::Users))?;
+    let row = memberships::find(conn, org_id, target)?.ok_or_else(no_member)?;
+    let current = Grant::from_db(&row.role, &row.permissions);
+    let next = next(&current);
+    may_grant(&access.grant, Some(&current), next.as_ref()).map_err(|e| grant_refused(e.0))?;
+    keep_a_legal_representative(conn, org_id, &current, next.as_ref())?;
+    Ok((current, next))
+}
+
 /// A page of the organisation's members, oldest first (holders of `users`).
 pub async fn list(
     pool: &Pool,
@@ -109,16 +128,13 @@ pub async fn update(
     let target = user_id(&raw_user_id)?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
-            let current_row = memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
-            let current = Grant::from_db(&current_row.role, &current_row.permissions);
-            let next = Grant::new(
-                edit.role.unwrap_or(current.role),
-                edit.permissions.as_deref().unwrap_or(&current.permissions),
-            );
-            may_grant(&access.grant, Some(&current), Some(&next))
-                .map_err(|e| grant_refused(e.0))?;
-            keep_a_legal_representative(c, &org_id, &current, Some(&next))?;
+            let (current, next) = checked_change(c, &caller, &org_id, &target, |current| {
+                Some(Grant::new(
+                    edit.role.unwrap_or(current.role),
+                    edit.permissions.as_deref().unwrap_or(&current.permissions),
+                ))
+            })?;
+            let next = next.ok_or_else(|| ApiError::internal("no new grant"))?;
             memberships::set_grant(
                 c,
                 &org_id,
@@ -159,11 +175,7 @@ pub async fn remove(
     let target = user_id(&raw_user_id)?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
-            let current_row = memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
-            let current = Grant::from_db(&current_row.role, &current_row.permissions);
-            may_grant(&access.grant, Some(&current), None).map_err(|e| grant_refused(e.0))?;
-            keep_a_legal_representative(c, &org_id, &current, None)?;
+            let (current, _) = checked_change(c, &caller, &org_id, &target, |_| None)?;
             memberships::delete(c, &org_id, &target)?;
             activity::record(
                 c,

@@ -20,6 +20,16 @@ pub struct UnmetPrerequisite {
     pub count: i64,
 }
 
+impl From<Unmet> for UnmetPrerequisite {
+    fn from(u: Unmet) -> Self {
+        Self {
+            code: u.code,
+            detail: u.detail,
+            count: u.count,
+        }
+    }
+}
+
 /// A problem (RFC 9457) with the list of unmet prerequisites as an extension member.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -41,14 +51,7 @@ impl PrerequisitesUnmet {
         let error = ApiError::conflict("prerequisites_unmet", detail);
         let body = PrerequisitesUnmet {
             problem: error.to_problem(crate::telemetry::current_request_id()),
-            unmet: unmet
-                .into_iter()
-                .map(|u| UnmetPrerequisite {
-                    code: u.code,
-                    detail: u.detail,
-                    count: u.count,
-                })
-                .collect(),
+            unmet: unmet.into_iter().map(UnmetPrerequisite::from).collect(),
         };
         HttpResponse::build(StatusCode::CONFLICT)
             .content_type(PROBLEM_JSON)

@@ -586,28 +586,8 @@ impl TestApp {
     /// A personal token (`lmn_…`) of the user with `account:read` and `account:write`, stored
     /// as `POST /v1/me/tokens` stores it (made directly, so no recent authentication is needed).
     pub async fn personal_token(&self, user_id: &str) -> String {
-        let secret = leman::auth::secrets::new_secret("lmn_");
-        let row = leman::models::api_tokens::ApiToken {
-            id: leman::db::new_id("tok"),
-            user_id: user_id.to_string(),
-            name: "script".into(),
-            kind: "personal".into(),
-            scopes: r#"["account:read","account:write"]"#.into(),
-            token_hash: leman::auth::secrets::hash(&secret),
-            prefix: secret[..8].to_string(),
-            expires_at: None,
-            last_used_at: None,
-            created_at: leman::db::now(),
-            revoked_at: None,
-        };
-        self.with_conn(move |c| {
-            diesel::insert_into(leman::db::schema::api_tokens::table)
-                .values(row)
-                .execute(c)
-                .unwrap()
-        })
-        .await;
-        secret
+        self.token_of_kind(user_id, "personal", &["account:read", "account:write"])
+            .await
     }
 
     /// Sets the user's lock threshold directly (the API allows 3–100; tests want small ones).

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, example_body, operations, problem, spec};
+use crate::helpers::{PASSWORD, TestApp, TestSession, example_body, operations, problem, spec};
 
 /// The routes the issue keeps open to a blocked member — written here from the issue, not read
 /// from the server's own list.
@@ -15,6 +15,19 @@ fn open_to_blocked(method: &str, path: &str) -> bool {
         || path.starts_with("/v1/me/two-factor/")
         || (method == "get" && (path == "/v1/me" || path == "/v1/me/organizations"))
         || (method == "post" && path == "/v1/orgs/{org_id}/leave")
+}
+
+/// Turns the organisation's 2FA requirement on or off as `s`.
+async fn set_policy(app: &TestApp, s: &TestSession, org: &str, on: bool) -> reqwest::Response {
+    app.authed(
+        Method::PUT,
+        &format!("/v1/orgs/{org}/security-policy"),
+        &s.access_token,
+    )
+    .json(&json!({ "require_two_factor": on }))
+    .send()
+    .await
+    .unwrap()
 }
 
 fn secured(op: &Value) -> bool {
@@ -57,7 +70,8 @@ async fn walk(app: &TestApp, token: &str, org: &str) -> Vec<(String, u16, String
 }
 
 #[tokio::test]
-async fn r17_r19_a_member_without_two_factor_is_stopped_everywhere_until_it_is_on() {
+async fn r17_r19_r20_a_member_without_two_factor_is_stopped_everywhere_but_in_apps_until_it_is_on()
+{
     let app = TestApp::builder()
         .env("LEMAN_AUTH_RATE_PER_IP", "1000")
         .spawn()
@@ -70,20 +84,10 @@ async fn r17_r19_a_member_without_two_factor_is_stopped_everywhere_until_it_is_o
     let policy = format!("/v1/orgs/{org}/security-policy");
 
     // Only a caller with 2FA may require it.
-    let res = app
-        .authed(Method::PUT, &policy, &ls.access_token)
-        .json(&json!({"require_two_factor": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = set_policy(&app, &ls, &org, true).await;
     problem(res, 409, "two_factor_not_enabled").await;
     app.enable_two_factor(&ls).await;
-    let res = app
-        .authed(Method::PUT, &policy, &ls.access_token)
-        .json(&json!({"require_two_factor": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = set_policy(&app, &ls, &org, true).await;
     assert_eq!(res.status(), 200);
     let mail = app
         .wait_for_mail_containing(&member.email, "Strict Sàrl")
@@ -189,16 +193,7 @@ async fn r21_a_member_may_leave_rather_than_turn_two_factor_on() {
     let (member, ms) = app.signed_in("external@example.ch").await;
     let own = app.create_org(&ms, "Own").await;
     app.add_member(&strict, &member.id, "member", &[]).await;
-    let res = app
-        .authed(
-            Method::PUT,
-            &format!("/v1/orgs/{strict}/security-policy"),
-            &ls.access_token,
-        )
-        .json(&json!({"require_two_factor": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = set_policy(&app, &ls, &strict, true).await;
     assert_eq!(res.status(), 200);
     // The block is global: even the member's own organisation is closed.
     let res = app
@@ -231,23 +226,14 @@ async fn r16_two_factor_cannot_be_turned_off_while_an_organisation_requires_it()
     let (_, ls) = app.signed_in("legal@example.ch").await;
     app.enable_two_factor(&ls).await;
     let org = app.create_org(&ls, "Strict").await;
-    let policy = format!("/v1/orgs/{org}/security-policy");
-    app.authed(Method::PUT, &policy, &ls.access_token)
-        .json(&json!({"require_two_factor": true}))
-        .send()
-        .await
-        .unwrap();
+    set_policy(&app, &ls, &org, true).await;
     let res = app
         .authed(Method::DELETE, "/v1/me/two-factor", &ls.access_token)
         .send()
         .await
         .unwrap();
     problem(res, 409, "two_factor_required_by_organization").await;
-    app.authed(Method::PUT, &policy, &ls.access_token)
-        .json(&json!({"require_two_factor": false}))
-        .send()
-        .await
-        .unwrap();
+    set_policy(&app, &ls, &org, false).await;
     let res = app
         .authed(Method::DELETE, "/v1/me/two-factor", &ls.access_token)
         .send()

@@ -20,6 +20,20 @@ async fn call(
     req.send().await.unwrap()
 }
 
+/// Calls and expects the problem `status`/`code`; returns its body.
+#[allow(clippy::too_many_arguments)]
+async fn refused(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    s: &TestSession,
+    body: Option<Value>,
+    status: u16,
+    code: &str,
+) -> Value {
+    problem(call(app, method, path, s, body).await, status, code).await
+}
+
 async fn json_of(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let text = res.text().await.unwrap();
@@ -183,8 +197,12 @@ async fn r15_who_may_grant_what() {
         invite("admin", json!([])),
         invite("legal_representative", json!([])),
     ] {
-        problem(
-            call(&app, Method::POST, &inv, &us, Some(body)).await,
+        refused(
+            &app,
+            Method::POST,
+            &inv,
+            &us,
+            Some(body),
             403,
             "grant_not_allowed",
         )
@@ -202,34 +220,32 @@ async fn r15_who_may_grant_what() {
         200,
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member(&plain.id),
-            &us,
-            Some(json!({"permissions": ["products"]})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member(&plain.id),
+        &us,
+        Some(json!({"permissions": ["products"]})),
         403,
         "grant_not_allowed",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member(&plain.id),
-            &us,
-            Some(json!({"role": "admin"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member(&plain.id),
+        &us,
+        Some(json!({"role": "admin"})),
         403,
         "grant_not_allowed",
     )
     .await;
-    problem(
-        call(&app, Method::DELETE, &member(&other_admin.id), &us, None).await,
+    refused(
+        &app,
+        Method::DELETE,
+        &member(&other_admin.id),
+        &us,
+        None,
         403,
         "grant_not_allowed",
     )
@@ -253,41 +269,32 @@ async fn r15_who_may_grant_what() {
         promoted["permissions"],
         json!(["accounting", "products", "domains", "users"])
     );
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member(&plain.id),
-            &admins,
-            Some(json!({"role": "legal_representative"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member(&plain.id),
+        &admins,
+        Some(json!({"role": "legal_representative"})),
         403,
         "grant_not_allowed",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member(&legal.id),
-            &admins,
-            Some(json!({"role": "member"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member(&legal.id),
+        &admins,
+        Some(json!({"role": "member"})),
         403,
         "grant_not_allowed",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            &inv,
-            &admins,
-            Some(invite("legal_representative", json!([]))),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        &inv,
+        &admins,
+        Some(invite("legal_representative", json!([]))),
         403,
         "grant_not_allowed",
     )
@@ -333,41 +340,32 @@ async fn r15_who_may_grant_what() {
     .await;
 
     // Unknown values and ids.
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member(&plain.id),
-            &ls,
-            Some(json!({"permissions": ["root"]})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member(&plain.id),
+        &ls,
+        Some(json!({"permissions": ["root"]})),
         422,
         "validation_failed",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member("usr_00000000000000000000000000000000"),
-            &ls,
-            Some(json!({"role": "member"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member("usr_00000000000000000000000000000000"),
+        &ls,
+        Some(json!({"role": "member"})),
         404,
         "not_found",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &member("nonsense"),
-            &ls,
-            Some(json!({"role": "member"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &member("nonsense"),
+        &ls,
+        Some(json!({"role": "member"})),
         404,
         "not_found",
     )
@@ -434,15 +432,12 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
 
     // Someone else signed in: refused, and the invitation stays usable.
     let (_, stranger) = app.signed_in("stranger@example.ch").await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &stranger,
-            Some(json!({"token": token})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &stranger,
+        Some(json!({"token": token})),
         403,
         "invitation_for_another_account",
     )
@@ -462,15 +457,12 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     .await;
     assert_eq!(joined["id"], org.as_str());
     assert_eq!(joined["my_permissions"], json!(["accounting", "products"]));
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &anas,
-            Some(json!({"token": token})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &anas,
+        Some(json!({"token": token})),
         400,
         "invalid_token",
     )
@@ -495,15 +487,12 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
             .any(|m| m["user_id"] == ana.id.as_str())
     );
     // Inviting a member again is a conflict.
-    problem(
-        call(
-            &app,
-            Method::POST,
-            &inv,
-            &ls,
-            Some(json!({"email": "ana.garcia@example.es", "role": "member"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        &inv,
+        &ls,
+        Some(json!({"email": "ana.garcia@example.es", "role": "member"})),
         409,
         "already_member",
     )
@@ -532,15 +521,12 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     let pending = pending["data"].as_array().unwrap();
     assert_eq!(pending.len(), 1);
     let (_, lucas) = app.signed_in("luca@example.ch").await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &lucas,
-            Some(json!({"token": first})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &lucas,
+        Some(json!({"token": first})),
         400,
         "invalid_token",
     )
@@ -552,21 +538,22 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
             .status(),
         204
     );
-    problem(
-        call(&app, Method::DELETE, &format!("{inv}/{id}"), &ls, None).await,
+    refused(
+        &app,
+        Method::DELETE,
+        &format!("{inv}/{id}"),
+        &ls,
+        None,
         404,
         "not_found",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &lucas,
-            Some(json!({"token": second})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &lucas,
+        Some(json!({"token": second})),
         400,
         "invalid_token",
     )
@@ -597,28 +584,22 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
         .unwrap()
     })
     .await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &lucas,
-            Some(json!({"token": third})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &lucas,
+        Some(json!({"token": third})),
         400,
         "invalid_token",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            "/v1/invitations/accept",
-            &lucas,
-            Some(json!({"token": "made-up"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &lucas,
+        Some(json!({"token": "made-up"})),
         400,
         "invalid_token",
     )
@@ -639,34 +620,32 @@ async fn r15_the_last_legal_representative_cannot_leave_be_removed_or_demoted() 
     let org = app.create_org(&ls, "Last One").await;
     app.add_member(&org, &member.id, "member", &[]).await;
     let me = format!("/v1/orgs/{org}/members/{}", legal.id);
-    problem(
-        call(
-            &app,
-            Method::POST,
-            &format!("/v1/orgs/{org}/leave"),
-            &ls,
-            None,
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/leave"),
+        &ls,
+        None,
         409,
         "last_legal_representative",
     )
     .await;
-    problem(
-        call(&app, Method::DELETE, &me, &ls, None).await,
+    refused(
+        &app,
+        Method::DELETE,
+        &me,
+        &ls,
+        None,
         409,
         "last_legal_representative",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::PATCH,
-            &me,
-            &ls,
-            Some(json!({"role": "admin"})),
-        )
-        .await,
+    refused(
+        &app,
+        Method::PATCH,
+        &me,
+        &ls,
+        Some(json!({"role": "admin"})),
         409,
         "last_legal_representative",
     )
@@ -692,21 +671,22 @@ async fn r15_the_last_legal_representative_cannot_leave_be_removed_or_demoted() 
         .status(),
         204
     );
-    problem(
-        call(&app, Method::GET, &format!("/v1/orgs/{org}"), &ls, None).await,
+    refused(
+        &app,
+        Method::GET,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         404,
         "not_found",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::POST,
-            &format!("/v1/orgs/{org}/leave"),
-            &ms,
-            None,
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/leave"),
+        &ms,
+        None,
         409,
         "last_legal_representative",
     )
@@ -776,28 +756,22 @@ async fn r18_the_member_list_flags_who_lacks_two_factor_and_filters_on_it() {
         .map(|m| m["user_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [without.id.as_str()]);
-    problem(
-        call(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/members?role=owner"),
-            &ls,
-            None,
-        )
-        .await,
+    refused(
+        &app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/members?role=owner"),
+        &ls,
+        None,
         422,
         "validation_failed",
     )
     .await;
-    problem(
-        call(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/members?two_factor_enabled=maybe"),
-            &ls,
-            None,
-        )
-        .await,
+    refused(
+        &app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/members?two_factor_enabled=maybe"),
+        &ls,
+        None,
         422,
         "validation_failed",
     )
@@ -813,8 +787,12 @@ async fn r12_an_organisation_admin_unlocks_a_locked_member() {
     let stranger = app.create_user("stranger@example.ch").await;
     app.add_member(&org, &member.id, "member", &[]).await;
     let unlock = format!("/v1/orgs/{org}/members/{}/unlock", member.id);
-    problem(
-        call(&app, Method::POST, &unlock, &ls, None).await,
+    refused(
+        &app,
+        Method::POST,
+        &unlock,
+        &ls,
+        None,
         409,
         "account_not_locked",
     )
@@ -853,15 +831,12 @@ async fn r12_an_organisation_admin_unlocks_a_locked_member() {
         "{actions:?}"
     );
     // Only members of the organisation, only by admins.
-    problem(
-        call(
-            &app,
-            Method::POST,
-            &format!("/v1/orgs/{org}/members/{}/unlock", stranger.id),
-            &ls,
-            None,
-        )
-        .await,
+    refused(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/members/{}/unlock", stranger.id),
+        &ls,
+        None,
         404,
         "not_found",
     )
@@ -884,8 +859,12 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     assert_eq!(blocked["deletable"], false);
     assert_eq!(blocked["unmet"][0]["code"], "other_members");
     assert_eq!(blocked["unmet"][0]["count"], 1);
-    let p = problem(
-        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+    let p = refused(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         409,
         "prerequisites_unmet",
     )
@@ -904,8 +883,12 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     let invitation = app
         .pending_invitation(&org, &legal.id, "later@example.ch")
         .await;
-    let p = problem(
-        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+    let p = refused(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         409,
         "prerequisites_unmet",
     )
@@ -947,8 +930,12 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
     let org = app.create_org(&ls, "Gone").await;
     let keep = app.create_org(&ls, "Kept").await;
     app.make_session_not_recent(&ls).await;
-    problem(
-        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+    refused(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         403,
         "reauthentication_required",
     )
@@ -980,14 +967,22 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
         .map(|o| o["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [keep.as_str()]);
-    problem(
-        call(&app, Method::GET, &format!("/v1/orgs/{org}"), &ls, None).await,
+    refused(
+        &app,
+        Method::GET,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         404,
         "not_found",
     )
     .await;
-    problem(
-        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+    refused(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}"),
+        &ls,
+        None,
         404,
         "not_found",
     )
@@ -1025,8 +1020,12 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
     let app = TestApp::spawn().await;
     let (_, ls) = app.signed_in("legal@example.ch").await;
     let org = app.create_org(&ls, "Depends").await;
-    let p = problem(
-        call(&app, Method::DELETE, "/v1/me", &ls, None).await,
+    let p = refused(
+        &app,
+        Method::DELETE,
+        "/v1/me",
+        &ls,
+        None,
         409,
         "prerequisites_unmet",
     )
@@ -1035,8 +1034,12 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
     assert_eq!(p["unmet"][0]["count"], 1);
     let (member, ms) = app.signed_in("member@example.ch").await;
     app.add_member(&org, &member.id, "member", &[]).await;
-    let p = problem(
-        call(&app, Method::DELETE, "/v1/me", &ls, None).await,
+    let p = refused(
+        &app,
+        Method::DELETE,
+        "/v1/me",
+        &ls,
+        None,
         409,
         "prerequisites_unmet",
     )

@@ -22,7 +22,6 @@ pub struct CreateInvitation {
     pub role: Role,
     /// For members; admins and legal representatives hold all.
     #[serde(default)]
-    #[schema(max_items = 4)]
     pub permissions: Vec<Permission>,
 }
 

@@ -19,7 +19,7 @@ pub struct MemberQuery {
     pub two_factor_enabled: Option<bool>,
     /// Only these roles (repeat the key for several).
     #[serde(default)]
-    #[param(style = Form, explode, max_items = 3, example = json!(["admin"]))]
+    #[param(style = Form, explode, example = json!(["admin"]))]
     pub role: Vec<Role>,
 }
 

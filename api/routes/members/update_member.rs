@@ -21,7 +21,6 @@ pub struct UpdateMember {
     pub role: Option<Role>,
     /// The member's permissions (replacing the current ones); admins and legal representatives
     /// hold all, whatever this says.
-    #[schema(max_items = 4)]
     pub permissions: Option<Vec<Permission>>,
 }
 

@@ -33,13 +33,6 @@ pub async fn get_organization_deletion_check(
     let unmet = org_deletion::check(&services.pool, caller, org_id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(DeletionCheckView {
         deletable: unmet.is_empty(),
-        unmet: unmet
-            .into_iter()
-            .map(|u| UnmetPrerequisite {
-                code: u.code,
-                detail: u.detail,
-                count: u.count,
-            })
-            .collect(),
+        unmet: unmet.into_iter().map(UnmetPrerequisite::from).collect(),
     }))
 }
