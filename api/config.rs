@@ -109,6 +109,41 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "How long a deleted organisation's invoices and activity stay archived, read-only (1-50)",
     ),
     (
+        "LEMAN_CATALOG_FILE",
+        "",
+        "Offers file replacing the built-in catalogue (catalog/offers.json format); checked at start",
+    ),
+    (
+        "LEMAN_INVOICE_ISSUER",
+        "LEMAN",
+        "Issuer code whose invoices are numbered together, yearly and gapless (YYYY-NNNNNN)",
+    ),
+    (
+        "LEMAN_ORDER_EXPIRY_DAYS",
+        "30",
+        "Days an unpaid order stays open before it and its invoice are cancelled (1-365)",
+    ),
+    (
+        "LEMAN_PREPAID_TOP_UP_MIN",
+        "10.00",
+        "Smallest prepaid top-up, in the organisation's currency",
+    ),
+    (
+        "LEMAN_PREPAID_TOP_UP_MAX",
+        "10000.00",
+        "Largest prepaid top-up, in the organisation's currency",
+    ),
+    (
+        "LEMAN_PREPAID_CEILING",
+        "50000.00",
+        "Most money a prepaid account may hold",
+    ),
+    (
+        "LEMAN_PAYMENT_WEBHOOK_SECRETS",
+        "",
+        "Secrets the payment provider signs its webhooks with, comma-separated (several during a rotation); empty: every webhook is refused",
+    ),
+    (
         "LEMAN_JOBS",
         "true",
         "Run the background job runner inside `serve` (false: run `leman worker` separately)",
@@ -156,6 +191,13 @@ pub struct Config {
     pub auth_rate_per_ip: u32,
     pub auth_rate_per_account: u32,
     pub org_retention_years: u32,
+    pub catalog_file: Option<PathBuf>,
+    pub invoice_issuer: String,
+    pub order_expiry_days: i64,
+    pub prepaid_top_up_min: rust_decimal::Decimal,
+    pub prepaid_top_up_max: rust_decimal::Decimal,
+    pub prepaid_ceiling: rust_decimal::Decimal,
+    pub webhook_secrets: Vec<String>,
     pub jobs_in_serve: bool,
     pub job_concurrency: usize,
     pub job_poll: Duration,
@@ -334,6 +376,44 @@ impl Config {
             )
         })?;
 
+        let money = |name: &str| -> Result<rust_decimal::Decimal, ConfigError> {
+            let raw = get(name);
+            let v: rust_decimal::Decimal = raw
+                .trim()
+                .parse()
+                .map_err(|_| err(name, format!("`{raw}` is not an amount such as 10.00")))?;
+            if v <= rust_decimal::Decimal::ZERO || v.normalize().scale() > 2 {
+                return Err(err(
+                    name,
+                    format!("`{raw}` must be positive, in cents at most"),
+                ));
+            }
+            Ok(v)
+        };
+        let (top_up_min, top_up_max, ceiling) = (
+            money("LEMAN_PREPAID_TOP_UP_MIN")?,
+            money("LEMAN_PREPAID_TOP_UP_MAX")?,
+            money("LEMAN_PREPAID_CEILING")?,
+        );
+        if top_up_min > top_up_max || top_up_max > ceiling {
+            return Err(err(
+                "LEMAN_PREPAID_TOP_UP_MAX",
+                "needs LEMAN_PREPAID_TOP_UP_MIN <= LEMAN_PREPAID_TOP_UP_MAX <= LEMAN_PREPAID_CEILING",
+            ));
+        }
+        let issuer = get("LEMAN_INVOICE_ISSUER").trim().to_string();
+        if issuer.is_empty()
+            || issuer.len() > 20
+            || !issuer
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(err(
+                "LEMAN_INVOICE_ISSUER",
+                "1 to 20 letters, digits or dashes",
+            ));
+        }
+
         Ok(Config {
             bind,
             data_dir,
@@ -358,6 +438,20 @@ impl Config {
             auth_rate_per_ip: int("LEMAN_AUTH_RATE_PER_IP", 1, 1_000_000)? as u32,
             auth_rate_per_account: int("LEMAN_AUTH_RATE_PER_ACCOUNT", 1, 1_000_000)? as u32,
             org_retention_years: int("LEMAN_ORG_RETENTION_YEARS", 1, 50)? as u32,
+            catalog_file: Some(get("LEMAN_CATALOG_FILE"))
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
+            invoice_issuer: issuer,
+            order_expiry_days: int("LEMAN_ORDER_EXPIRY_DAYS", 1, 365)? as i64,
+            prepaid_top_up_min: top_up_min,
+            prepaid_top_up_max: top_up_max,
+            prepaid_ceiling: ceiling,
+            webhook_secrets: get("LEMAN_PAYMENT_WEBHOOK_SECRETS")
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             jobs_in_serve: boolean("LEMAN_JOBS")?,
             job_concurrency: int("LEMAN_JOB_CONCURRENCY", 1, 64)? as usize,
             job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),

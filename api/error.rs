@@ -226,7 +226,7 @@ pub mod responses {
         /// The body is not `application/json` (`unsupported_media_type`).
         #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
         MediaType(Problem),
-        /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`).
+        /// Wrong types, missing or unknown fields, or invalid values (`validation_failed`); or card numbers or security codes in any field (`card_data_not_accepted`).
         #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed", "errors": [{"field": "/email", "code": "missing", "message": "missing field `email`"}]}))]
         Invalid(Problem),
     }
@@ -354,6 +354,20 @@ pub mod responses {
         /// The member is the organisation's last legal representative: appoint another first (`last_legal_representative`).
         #[response(status = 409, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:last_legal_representative", "title": "Conflict", "status": 409, "detail": "This is the organisation's last legal representative: appoint another one first.", "code": "last_legal_representative"}))]
         Last(Problem),
+    }
+
+    /// Routes that charge money.
+    #[derive(IntoResponses)]
+    pub enum Charge {
+        /// The payment was declined by the provider (`payment_declined`), or the prepaid balance does not cover it (`insufficient_prepaid_balance`); nothing was charged.
+        #[response(status = 402, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payment_declined", "title": "Payment Required", "status": 402, "detail": "The payment was declined (card_declined); nothing was charged. Try another method.", "code": "payment_declined"}))]
+        Declined(Problem),
+        /// The invoice is paid, cancelled or being paid (`invoice_not_open`, `payment_in_progress`).
+        #[response(status = 409, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invoice_not_open", "title": "Conflict", "status": 409, "detail": "This invoice is not open: it is paid, cancelled, or being paid.", "code": "invoice_not_open"}))]
+        NotOpen(Problem),
+        /// The payment provider cannot be reached; nothing was charged (`payment_provider_unavailable`).
+        #[response(status = 503, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payment_provider_unavailable", "title": "Service Unavailable", "status": 503, "detail": "the payment provider is unavailable: timeout; nothing was charged, retry later.", "code": "payment_provider_unavailable"}))]
+        Unavailable(Problem),
     }
 
     /// Routes open to personal and application tokens that hold a scope.

@@ -1,10 +1,12 @@
 //! Leman: the back end of a hosting provider's customer Manager.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -34,10 +34,37 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Billing operations.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+    /// Fill the database with a demo account and organisation (and, for benchmarks, many
+    /// invoices); prints the demo login.
+    DemoData {
+        /// Also generate this many paid invoices in the demo organisation.
+        #[arg(long, default_value_t = 0)]
+        invoices: u64,
+    },
     /// Check the activity record's integrity.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Refund part or all of a paid invoice, to the prepaid account or the original method.
+    Refund {
+        /// The invoice number, e.g. 2026-000042.
+        invoice: String,
+        /// How much (default: all that is left to refund), e.g. 12.50.
+        #[arg(long)]
+        amount: Option<rust_decimal::Decimal>,
+        /// `prepaid` or `original` (money paid from the prepaid account always goes back there).
+        #[arg(long, default_value = "original")]
+        to: String,
     },
 }
 
@@ -142,6 +169,15 @@ fn main() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify { chain },
             } => audit_verify(config, chain).await,
+            Command::Billing {
+                command:
+                    BillingCommand::Refund {
+                        invoice,
+                        amount,
+                        to,
+                    },
+            } => refund(config, invoice, amount, to).await,
+            Command::DemoData { invoices } => demo_data(config, invoices).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -277,5 +313,49 @@ async fn audit_verify(config: Config, chain: Option<String>) -> anyhow::Result<(
         anyhow::bail!("{broken} of {} chain(s) broken", reports.len());
     }
     println!("{} chain(s) intact", reports.len());
+    Ok(())
+}
+
+async fn refund(
+    config: Config,
+    invoice: String,
+    amount: Option<rust_decimal::Decimal>,
+    to: String,
+) -> anyhow::Result<()> {
+    use leman::services::refunds::{self, Destination};
+    let to = match to.as_str() {
+        "prepaid" => Destination::Prepaid,
+        "original" => Destination::Original,
+        other => anyhow::bail!("--to must be prepaid or original, not {other}"),
+    };
+    let services = Services::start(config).await?;
+    let (money, went) = refunds::refund(
+        &services.pool,
+        &services.config,
+        services.gateway.clone(),
+        invoice.clone(),
+        amount,
+        to,
+    )
+    .await
+    .map_err(describe)?;
+    let place = if went == Destination::Prepaid {
+        "the prepaid account"
+    } else {
+        "the original payment method"
+    };
+    println!(
+        "refunded {} of invoice {invoice} to {place}",
+        money.display()
+    );
+    Ok(())
+}
+
+async fn demo_data(config: Config, invoices: u64) -> anyhow::Result<()> {
+    let services = Services::start(config).await?;
+    let login = leman::services::demo::create(&services, invoices)
+        .await
+        .map_err(describe)?;
+    println!("{login}");
     Ok(())
 }

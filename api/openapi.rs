@@ -29,6 +29,7 @@ use crate::error::{FieldError, Problem};
         (name = "two_factor", description = "Two-factor authentication (TOTP) and its recovery codes"),
         (name = "organizations", description = "Organisations, their security policy and their deletion. Routes under `/v1/orgs/{org_id}` declare what they need as `x-leman-permission`: `member` (any member), `admin` (admins and legal representatives), or a permission (`accounting`, `products`, `domains`, `users`) that admins and legal representatives always hold. Another organisation's ids answer 404."),
         (name = "members", description = "Members of an organisation, their roles and permissions, and invitations"),
+        (name = "billing", description = "The catalogue, products, orders, invoices, payment methods, payments and the prepaid account. Money is `{\"amount\": \"12.50\", \"currency\": \"CHF\"}` in the organisation's currency; every POST that moves money takes an `Idempotency-Key`."),
     )
 )]
 pub struct ApiDoc;

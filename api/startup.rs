@@ -31,6 +31,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
     pub limits: Arc<RateLimits>,
+    pub catalog: Arc<crate::catalog::Catalog>,
+    pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
 }
 
 impl Services {
@@ -55,6 +57,8 @@ impl Services {
         tracing::info!("{}", keys.describe());
         let mailer = Mailer::from_config(&config).map_err(|e| anyhow::anyhow!(e))?;
         let limits = RateLimits::new(config.auth_rate_per_ip, config.auth_rate_per_account);
+        let catalog = crate::catalog::Catalog::load(config.catalog_file.as_deref())
+            .map_err(|e| anyhow::anyhow!("the catalogue is not valid: {e}"))?;
         Ok(Self {
             config,
             pool,
@@ -62,6 +66,8 @@ impl Services {
             metrics: Arc::new(Metrics::new()),
             mailer: Arc::new(mailer),
             limits,
+            catalog: Arc::new(catalog),
+            gateway: Arc::new(crate::gateway::sandbox::Sandbox),
         })
     }
 

@@ -55,6 +55,20 @@ impl Caller {
         }
     }
 
+    /// The user as if freshly signed in, for operator commands (`leman demo-data`) that act
+    /// through the same services as the API.
+    pub fn acting_as(account: CallerUser) -> Self {
+        Caller {
+            user_id: account.id.clone(),
+            account,
+            auth: CallerAuth::Session {
+                session_id: "cli".into(),
+                authenticated_at: db::now(),
+            },
+            two_factor_required: false,
+        }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.account.first_name, self.account.last_name)
     }

@@ -220,6 +220,14 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, String> {
     pending.map(|p| !p).map_err(|e| e.to_string())
 }
 
+/// Whether a statement failed on a unique index (two writers claimed the same thing).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
 /// Timestamps are stored at microsecond precision on both engines (PostgreSQL keeps no more).
 pub fn now() -> chrono::NaiveDateTime {
     truncate(chrono::Utc::now().naive_utc())

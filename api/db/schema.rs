@@ -199,6 +199,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         retain_until -> Nullable<Timestamp>,
+        default_payment_method -> Nullable<Text>,
     }
 }
 
@@ -238,6 +239,166 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    products (id) {
+        id -> Text,
+        organization_id -> Text,
+        offer_id -> Text,
+        kind -> Text,
+        name -> Text,
+        period_months -> Integer,
+        options -> Text,
+        status -> Text,
+        auto_renew -> Bool,
+        price_minor -> BigInt,
+        currency -> Text,
+        order_id -> Text,
+        started_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_counters (issuer, year) {
+        issuer -> Text,
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        organization_id -> Text,
+        issuer -> Text,
+        number -> Text,
+        status -> Text,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        vat_minor -> BigInt,
+        total_minor -> BigInt,
+        refunded_minor -> BigInt,
+        customer_name -> Text,
+        customer_address -> Text,
+        customer_country -> Text,
+        customer_vat_number -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        issued_at -> Timestamp,
+        due_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> Text,
+        invoice_id -> Text,
+        position -> Integer,
+        description -> Text,
+        product_id -> Nullable<Text>,
+        quantity -> BigInt,
+        unit_price_minor -> BigInt,
+        vat_rate -> Text,
+        net_minor -> BigInt,
+        vat_minor -> BigInt,
+        total_minor -> BigInt,
+        period_start -> Nullable<Timestamp>,
+        period_end -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        organization_id -> Text,
+        status -> Text,
+        invoice_id -> Text,
+        currency -> Text,
+        total_minor -> BigInt,
+        created_by -> Text,
+        expires_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_methods (id) {
+        id -> Text,
+        organization_id -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        label -> Text,
+        card_brand -> Nullable<Text>,
+        card_last4 -> Nullable<Text>,
+        card_exp_month -> Nullable<Integer>,
+        card_exp_year -> Nullable<Integer>,
+        iban -> Nullable<Text>,
+        gateway_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        organization_id -> Text,
+        invoice_id -> Nullable<Text>,
+        purpose -> Text,
+        method -> Text,
+        payment_method_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        gateway_reference -> Nullable<Text>,
+        failure_code -> Nullable<Text>,
+        refunded_minor -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    prepaid_accounts (organization_id) {
+        organization_id -> Text,
+        currency -> Text,
+        balance_minor -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    prepaid_transactions (id) {
+        id -> Text,
+        organization_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        balance_after_minor -> BigInt,
+        currency -> Text,
+        payment_id -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+        iban -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        event_type -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -247,6 +408,7 @@ diesel::joinable!(newsletter_subscriptions -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> organizations (organization_id));
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
@@ -265,4 +427,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     invitations,
     activity_chains,
+    products,
+    invoice_counters,
+    invoices,
+    invoice_lines,
+    orders,
+    payment_methods,
+    payments,
+    prepaid_accounts,
+    prepaid_transactions,
+    webhook_events,
 );

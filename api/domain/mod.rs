@@ -1,6 +1,8 @@
 //! Parse-don't-validate types for what users type: each `parse` returns the clean value or the
 //! field error to show. `field` is the JSON pointer of the input, for the 422 body.
 
+pub mod billing;
+pub mod money;
 pub mod newsletters;
 pub mod orgs;
 pub mod scopes;

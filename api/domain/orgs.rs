@@ -74,7 +74,7 @@ impl Permission {
         }
     }
 
-    fn from_str(s: &str) -> Option<Self> {
+    pub fn from_name(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
 }
@@ -86,17 +86,21 @@ pub enum Need {
     Member,
     /// A member holding this permission (admins and legal representatives hold all).
     Permission(Permission),
+    /// A member holding both permissions.
+    Both(Permission, Permission),
     /// An admin or a legal representative.
     Admin,
 }
 
 impl Need {
-    /// The value of `x-leman-permission`: `member`, `admin`, or the permission's name.
-    pub fn as_str(self) -> &'static str {
+    /// The value of `x-leman-permission`: `member`, `admin`, the permission's name, or two
+    /// names joined by `+` when both are needed.
+    pub fn as_str(self) -> String {
         match self {
-            Need::Member => "member",
-            Need::Admin => "admin",
-            Need::Permission(p) => p.as_str(),
+            Need::Member => "member".into(),
+            Need::Admin => "admin".into(),
+            Need::Permission(p) => p.as_str().into(),
+            Need::Both(a, b) => format!("{}+{}", a.as_str(), b.as_str()),
         }
     }
 }
@@ -139,6 +143,7 @@ impl Grant {
             Need::Member => true,
             Need::Admin => self.role.holds_all(),
             Need::Permission(p) => self.holds(p),
+            Need::Both(a, b) => self.holds(a) && self.holds(b),
         }
     }
 
@@ -152,7 +157,7 @@ impl Grant {
         let names: Vec<String> = serde_json::from_str(permissions).unwrap_or_default();
         let perms: Vec<Permission> = names
             .iter()
-            .filter_map(|n| Permission::from_str(n))
+            .filter_map(|n| Permission::from_name(n))
             .collect();
         Self::new(Role::from_db(role), &perms)
     }
@@ -199,7 +204,7 @@ pub fn parse_permissions(raw: &[String], field: &str) -> Result<Vec<Permission>,
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for (i, name) in raw.iter().enumerate() {
-        match Permission::from_str(name) {
+        match Permission::from_name(name) {
             Some(p) => found.push(p),
             None => errors.push(invalid(
                 &format!("{field}/{i}"),
@@ -231,6 +236,15 @@ impl Currency {
         match self {
             Currency::Chf => "CHF",
             Currency::Eur => "EUR",
+        }
+    }
+
+    /// The stored code; an unknown one reads as CHF (the column only ever holds these two).
+    pub fn from_code(code: &str) -> Self {
+        if code == "EUR" {
+            Currency::Eur
+        } else {
+            Currency::Chf
         }
     }
 }
@@ -300,6 +314,17 @@ pub fn parse_vat_number(raw: &str, field: &str) -> Result<String, FieldError> {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
+    let invalid_vat = || {
+        invalid(
+            field,
+            "invalid_vat_number",
+            "must be a VAT number with its country prefix, e.g. CHE-123.456.789 or DE123456789",
+        )
+    };
+    // ASCII only, so the byte split below cannot fall inside a character.
+    if !value.is_ascii() {
+        return Err(invalid_vat());
+    }
     let prefix_len = if value.starts_with("CHE") { 3 } else { 2 };
     let (prefix, rest) = value.split_at(prefix_len.min(value.len()));
     let prefix_ok = prefix.len() == prefix_len && prefix.chars().all(|c| c.is_ascii_uppercase());
@@ -311,11 +336,7 @@ pub fn parse_vat_number(raw: &str, field: &str) -> Result<String, FieldError> {
     if prefix_ok && rest_ok {
         Ok(value)
     } else {
-        Err(invalid(
-            field,
-            "invalid_vat_number",
-            "must be a VAT number with its country prefix, e.g. CHE-123.456.789 or DE123456789",
-        ))
+        Err(invalid_vat())
     }
 }
 
@@ -387,7 +408,16 @@ mod tests {
             parse_vat_number("DE 123 456 789", "/v").unwrap(),
             "DE123456789"
         );
-        for bad in ["", "12345", "DE", "D1234", "DE12345678901234567", "DE12$45"] {
+        for bad in [
+            "",
+            "12345",
+            "DE",
+            "D1234",
+            "DE12345678901234567",
+            "DE12$45",
+            "\u{800}",
+            "Dé123456",
+        ] {
             assert!(parse_vat_number(bad, "/v").is_err(), "{bad}");
         }
         assert_eq!(

@@ -97,10 +97,101 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "must not contain NUL characters",
         ));
     }
+    // Card data never enters: refused before anything reads, stores or echoes it.
+    if let Some(pointer) = find_card_data(&value, String::new()) {
+        return Err(card_data_refused(&pointer));
+    }
     // JSON Schema counts 82.0 as an integer; serde would not.
     integral_floats_to_integers(&mut value);
     serde_path_to_error::deserialize(value)
         .map_err(|e| ApiError::validation(vec![field_error(e.path(), e.inner())]))
+}
+
+/// 422 `card_data_not_accepted`, naming the field but never its value.
+fn card_data_refused(pointer: &str) -> ApiError {
+    let mut e = ApiError::unprocessable(
+        "card_data_not_accepted",
+        "Card numbers and security codes are never accepted here: register a card through the payment provider's form and send its token.",
+    );
+    e.errors = vec![FieldError {
+        field: pointer.to_string(),
+        code: "card_data_not_accepted".into(),
+        message: "looks like card data".into(),
+    }];
+    e
+}
+
+/// Keys that can only mean card data.
+const CARD_KEYS: [&str; 8] = [
+    "card_number",
+    "cardnumber",
+    "pan",
+    "cvc",
+    "cvv",
+    "cvv2",
+    "cvc2",
+    "security_code",
+];
+
+/// Whether `digits` (13–19 of them) pass the Luhn check, as every card number does.
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = u32::from(*d);
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Whether the text holds a card number: a run of 13–19 digits (spaces or dashes between them
+/// allowed) that passes the Luhn check.
+pub fn holds_card_number(text: &str) -> bool {
+    let mut digits: Vec<u8> = Vec::new();
+    let check = |digits: &Vec<u8>| (13..=19).contains(&digits.len()) && luhn(digits);
+    let mut last_sep = false;
+    for c in text.chars() {
+        if let Some(d) = c.to_digit(10) {
+            digits.push(d as u8);
+            last_sep = false;
+        } else if (c == ' ' || c == '-') && !digits.is_empty() && !last_sep {
+            last_sep = true;
+        } else {
+            if check(&digits) {
+                return true;
+            }
+            digits.clear();
+            last_sep = false;
+        }
+    }
+    check(&digits)
+}
+
+fn find_card_data(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if holds_card_number(s) => Some(at),
+        serde_json::Value::Number(n) if holds_card_number(&n.to_string()) => Some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| find_card_data(x, format!("{at}/{i}"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let key = k.to_ascii_lowercase().replace(['-', ' '], "_");
+            if CARD_KEYS.contains(&key.as_str()) {
+                Some(format!("{at}/{}", escape(k)))
+            } else {
+                find_card_data(x, format!("{at}/{}", escape(k)))
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn integral_floats_to_integers(v: &mut serde_json::Value) {
@@ -215,6 +306,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_numbers_and_codes_are_found_in_any_field() {
+        for text in [
+            "4242424242424242",
+            "4242 4242 4242 4242",
+            "my card is 5555-5555-5555-4444, thanks",
+            "378282246310005",
+        ] {
+            assert!(holds_card_number(text), "{text}");
+        }
+        for text in [
+            "4242424242424241",
+            "123456",
+            "CH93 0076 2011 6238 5295 7",
+            "+41 79 123 45 67",
+            "2026-000001",
+            "Qm9vdHN0cmFwcGluZyBpcyBoYXJk",
+        ] {
+            assert!(!holds_card_number(text), "{text}");
+        }
+        let body = |v: serde_json::Value| serde_json::to_vec(&v).unwrap();
+        let refused = |v| parse::<serde_json::Value>(&body(v)).unwrap_err();
+        let e =
+            refused(serde_json::json!({"type": "card", "token": "tok_visa", "card_number": "x"}));
+        assert_eq!(
+            (e.code, e.errors[0].field.as_str()),
+            ("card_data_not_accepted", "/card_number")
+        );
+        let e = refused(serde_json::json!({"label": {"x": ["4242424242424242"]}}));
+        assert_eq!(e.errors[0].field, "/label/x/0");
+        assert!(!format!("{e:?}").contains("4242424242424242"));
+        assert_eq!(
+            refused(serde_json::json!({"CVC": 123})).code,
+            "card_data_not_accepted"
+        );
+        assert_eq!(
+            refused(serde_json::json!({"n": 4242424242424242u64})).code,
+            "card_data_not_accepted"
+        );
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields)]

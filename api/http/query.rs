@@ -113,6 +113,18 @@ pub fn path_id(raw: &str, prefix: &str, what: &str) -> Result<String, ApiError> 
     }
 }
 
+/// Refuses (422 at `field`) any value of a repeated filter that is not one of `allowed`.
+pub fn one_of(values: &[String], allowed: &[&str], field: &str) -> Result<(), ApiError> {
+    match values.iter().find(|v| !allowed.contains(&v.as_str())) {
+        None => Ok(()),
+        Some(_) => Err(ApiError::field(
+            field,
+            "invalid",
+            format!("each value must be one of: {}", allowed.join(", ")),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

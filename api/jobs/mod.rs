@@ -3,6 +3,7 @@
 //! register it in `registry()`, enqueue with `models::jobs::enqueue` inside the transaction that
 //! causes it.
 
+pub mod expire_orders;
 pub mod purge_idempotency_keys;
 
 use std::collections::HashMap;
@@ -112,6 +113,11 @@ pub fn registry() -> Registry {
             purge_idempotency_keys::KIND,
             Duration::from_secs(3600),
             purge_idempotency_keys::PurgeIdempotencyKeys,
+        )
+        .periodic(
+            expire_orders::KIND,
+            Duration::from_secs(300),
+            expire_orders::ExpireOrders,
         )
 }
 

@@ -24,6 +24,8 @@ pub struct Organization {
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
     pub retain_until: Option<NaiveDateTime>,
+    /// `prepaid`, a payment method id, or none chosen.
+    pub default_payment_method: Option<String>,
 }
 
 /// Fields an administrator may change (`None`: unchanged; `Some(None)`: cleared).
@@ -39,6 +41,7 @@ pub struct OrganizationChange {
     pub city: Option<String>,
     pub vat_number: Option<Option<String>>,
     pub require_two_factor: Option<bool>,
+    pub default_payment_method: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -177,3 +177,13 @@ pub fn unlock(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
         ))
         .execute(conn)
 }
+
+/// The account as a caller sees it (for operator commands acting as a user).
+pub fn find_caller(conn: &mut DbConnection, id: &str) -> QueryResult<Option<CallerUser>> {
+    users::table
+        .find(id)
+        .filter(users::deleted_at.is_null())
+        .select(CallerUser::as_select())
+        .first(conn)
+        .optional()
+}

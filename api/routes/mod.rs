@@ -5,15 +5,22 @@
 pub mod account;
 pub mod activities;
 pub mod auth;
+pub mod catalog;
 pub mod emails;
 pub mod invitations;
+pub mod invoices;
 pub mod me;
 pub mod members;
 pub mod meta;
 pub mod newsletters;
 pub mod ops;
+pub mod orders;
 pub mod orgs;
 pub mod passwords;
+pub mod payment_methods;
+pub mod payment_provider;
+pub mod prepaid;
+pub mod products;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -47,6 +54,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(two_factor::configure)
                 .configure(orgs::configure)
                 .configure(members::configure)
-                .configure(invitations::configure),
+                .configure(invitations::configure)
+                .configure(catalog::configure)
+                .configure(products::configure)
+                .configure(orders::configure)
+                .configure(invoices::configure)
+                .configure(payment_methods::configure)
+                .configure(prepaid::configure)
+                .configure(payment_provider::configure),
         );
 }

@@ -22,7 +22,44 @@ use crate::services::orgs::{self, authorize};
 pub type Check = fn(&mut DbConnection, &str, &str) -> QueryResult<Option<Unmet>>;
 
 /// Every prerequisite of deleting an organisation, in the order they are listed.
-pub const CHECKS: &[Check] = &[other_members, pending_invitations];
+pub const CHECKS: &[Check] = &[
+    other_members,
+    pending_invitations,
+    products_not_cancelled,
+    open_invoices,
+    prepaid_money,
+];
+
+fn products_not_cancelled(
+    conn: &mut DbConnection,
+    org_id: &str,
+    _: &str,
+) -> QueryResult<Option<Unmet>> {
+    let n = crate::models::products::count_not_cancelled(conn, org_id)?;
+    Ok((n > 0).then(|| Unmet {
+        code: "products",
+        detail: format!("{n} product(s) are not cancelled: cancel them first."),
+        count: n,
+    }))
+}
+
+fn open_invoices(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
+    let n = crate::models::invoices::count_open(conn, org_id)?;
+    Ok((n > 0).then(|| Unmet {
+        code: "open_invoices",
+        detail: format!("{n} invoice(s) are unpaid: pay them first."),
+        count: n,
+    }))
+}
+
+fn prepaid_money(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
+    let minor = crate::models::prepaid::balance(conn, org_id)?;
+    Ok((minor != 0).then(|| Unmet {
+        code: "prepaid_balance",
+        detail: "The prepaid account holds money: withdraw it first.".to_string(),
+        count: minor,
+    }))
+}
 
 fn other_members(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
     let (members, _) = memberships::count(conn, org_id)?;

@@ -52,6 +52,11 @@ pub fn authorize(
             Need::Admin => {
                 "This needs an admin or a legal representative of this organisation.".to_string()
             }
+            Need::Both(a, b) => format!(
+                "This needs the `{}` and `{}` permissions in this organisation.",
+                a.as_str(),
+                b.as_str()
+            ),
             other => format!(
                 "This needs the `{}` permission in this organisation.",
                 other.as_str()
@@ -179,6 +184,7 @@ pub async fn create(
         updated_at: now,
         deleted_at: None,
         retain_until: None,
+        default_payment_method: None,
     };
     let membership = Membership {
         organization_id: org.id.clone(),
@@ -275,6 +281,19 @@ pub async fn update(
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            let changes_currency = change
+                .currency
+                .as_ref()
+                .is_some_and(|cur| *cur != access.org.currency);
+            if changes_currency
+                && (crate::models::products::count_all(c, &org_id)? > 0
+                    || crate::models::invoices::count_all(c, &org_id)? > 0)
+            {
+                return Err(ApiError::conflict(
+                    "currency_locked",
+                    "The organisation has products or invoices: its currency can no longer change.",
+                ));
+            }
             organizations::update(c, &org_id, &change)?;
             activity::record(
                 c,

@@ -1,6 +1,7 @@
 //! Response bodies (the API's view of rows).
 
 pub mod activities;
+pub mod billing;
 pub mod me;
 pub mod newsletters;
 pub mod orgs;

@@ -56,6 +56,15 @@ const EXPECTED: &[(&str, i64)] = &[
     ("create_invitation", 1),
     ("revoke_invitation", 1),
     ("accept_invitation", 1),
+    ("create_order", 1),
+    ("pay_order", 1),
+    ("pay_invoice", 1),
+    ("create_payment_method", 1),
+    ("delete_payment_method", 1),
+    ("set_default_payment_method", 1),
+    ("top_up_prepaid_account", 1),
+    ("withdraw_prepaid_money", 1),
+    ("receive_payment_webhook", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -464,6 +473,15 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "create_invitation"
         | "revoke_invitation"
         | "accept_invitation" => org_scenario(app, operation, &email).await,
+        "create_order"
+        | "pay_order"
+        | "pay_invoice"
+        | "create_payment_method"
+        | "delete_payment_method"
+        | "set_default_payment_method"
+        | "top_up_prepaid_account"
+        | "withdraw_prepaid_money"
+        | "receive_payment_webhook" => billing_scenario(app, operation, &email).await,
         other => panic!("no scenario for {other}"),
     }
 }
@@ -580,6 +598,103 @@ async fn org_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
     count(app).await - before
 }
 
+/// The billing write routes, from an organisation with a card and an open order.
+async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
+    let (_, s) = app.signed_in(email).await;
+    let org = app.create_org(&s, "Billing Sàrl").await;
+    let card = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
+        .await;
+    let twint = app
+        .add_payment_method(&s, &org, json!({"type": "twint"}))
+        .await;
+    let order = app
+        .order(
+            &s,
+            &org,
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        )
+        .await;
+    let (order_id, invoice_id) = (
+        order["id"].as_str().unwrap(),
+        order["invoice_id"].as_str().unwrap(),
+    );
+    let mut reference = String::new();
+    if operation == "receive_payment_webhook" {
+        let res = app
+            .authed(
+                Method::POST,
+                &format!("/v1/orgs/{org}/orders/{order_id}/payments"),
+                &s.access_token,
+            )
+            .json(&json!({"method": "payment_method", "payment_method_id": twint}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+        let p: serde_json::Value = res.json().await.unwrap();
+        reference = crate::helpers::sandbox_reference(p["id"].as_str().unwrap());
+    }
+    if operation == "withdraw_prepaid_money" {
+        let res = app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), &s.access_token)
+            .json(&json!({"amount": {"amount": "50.00", "currency": "CHF"}, "payment_method_id": card}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let before = count(app).await;
+    let t = &s.access_token;
+    let by_card = json!({"method": "payment_method", "payment_method_id": card});
+    let res = match operation {
+        "create_order" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/orders"), t)
+            .json(&json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))
+            .send(),
+        "pay_order" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t)
+            .json(&by_card)
+            .send(),
+        "pay_invoice" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t)
+            .json(&by_card)
+            .send(),
+        "create_payment_method" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/payment-methods"), t)
+            .json(&json!({"type": "bank_transfer", "iban": "CH93 0076 2011 6238 5295 7"}))
+            .send(),
+        "delete_payment_method" => app
+            .authed(Method::DELETE, &format!("/v1/orgs/{org}/payment-methods/{twint}"), t)
+            .send(),
+        "set_default_payment_method" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/payment-methods/prepaid/default"), t)
+            .send(),
+        "top_up_prepaid_account" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), t)
+            .json(&json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": card}))
+            .send(),
+        "withdraw_prepaid_money" => app
+            .authed(Method::POST, &format!("/v1/orgs/{org}/prepaid-account/withdrawals"), t)
+            .json(&json!({"amount": {"amount": "30.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"}))
+            .send(),
+        _ => {
+            let res = app
+                .webhook(
+                    json!({"id": format!("evt_{email}"), "type": "payment.succeeded", "data": {"payment_reference": reference}}),
+                    chrono::Utc::now().timestamp(),
+                )
+                .await;
+            assert!(res.status().is_success(), "{operation}: {}", res.status());
+            return count(app).await - before;
+        }
+    }
+    .await
+    .unwrap();
+    assert!(res.status().is_success(), "{operation}: {}", res.status());
+    count(app).await - before
+}
+
 #[tokio::test]
 async fn every_write_route_writes_exactly_one_activity_record() {
     let in_spec = write_operations();
@@ -598,6 +713,10 @@ async fn every_write_route_writes_exactly_one_activity_record() {
     // One server for every scenario: more sign-ins than a person makes in a minute.
     let app = TestApp::builder()
         .env("LEMAN_AUTH_RATE_PER_IP", "100000")
+        .env(
+            "LEMAN_PAYMENT_WEBHOOK_SECRETS",
+            crate::helpers::WEBHOOK_SECRET,
+        )
         .spawn()
         .await;
     for (n, (operation, expected)) in EXPECTED.iter().enumerate() {

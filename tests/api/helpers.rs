@@ -730,3 +730,71 @@ pub fn operations(spec: &serde_json::Value) -> Vec<(String, String, serde_json::
     }
     ops
 }
+
+/// The secret tests sign payment webhooks with (set it with `TestApp::builder().env(…)`).
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+
+/// Billing, for tests: through the API, as a customer would.
+impl TestApp {
+    /// Saves a payment method (`{"type": "card", "token": "tok_visa"}`…); returns its id.
+    pub async fn add_payment_method(
+        &self,
+        s: &TestSession,
+        org: &str,
+        body: serde_json::Value,
+    ) -> String {
+        let res = self
+            .authed(
+                reqwest::Method::POST,
+                &format!("/v1/orgs/{org}/payment-methods"),
+                &s.access_token,
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "add payment method");
+        let v: serde_json::Value = res.json().await.unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Orders `items` (no payment); returns the order.
+    pub async fn order(
+        &self,
+        s: &TestSession,
+        org: &str,
+        items: serde_json::Value,
+    ) -> serde_json::Value {
+        let res = self
+            .authed(
+                reqwest::Method::POST,
+                &format!("/v1/orgs/{org}/orders"),
+                &s.access_token,
+            )
+            .json(&serde_json::json!({ "items": items }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "order");
+        res.json().await.unwrap()
+    }
+
+    /// Delivers a payment provider event, signed with `WEBHOOK_SECRET` at `timestamp`.
+    pub async fn webhook(&self, event: serde_json::Value, timestamp: i64) -> reqwest::Response {
+        let body = serde_json::to_vec(&event).unwrap();
+        let signature = leman::services::webhooks::sign(WEBHOOK_SECRET, timestamp, &body);
+        self.client
+            .post(self.url("/v1/payment-provider/webhooks"))
+            .header("Content-Type", "application/json")
+            .header("Leman-Signature", format!("t={timestamp},v1={signature}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The sandbox provider's reference of a payment.
+pub fn sandbox_reference(payment_id: &str) -> String {
+    format!("sbx_{}", payment_id.trim_start_matches("pay_"))
+}

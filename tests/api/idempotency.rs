@@ -255,7 +255,9 @@ async fn expired_keys_are_purged_by_the_periodic_job() {
     let queued: i64 = h
         .app
         .with_conn(|c| {
-            leman::db::schema::jobs::table
+            use leman::db::schema::jobs;
+            jobs::table
+                .filter(jobs::unique_key.eq("periodic:purge_idempotency_keys"))
                 .count()
                 .get_result(c)
                 .unwrap()

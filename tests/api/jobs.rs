@@ -341,11 +341,15 @@ async fn periodic_jobs_are_queued_once() {
     let runner = app.services.runner();
     runner.ensure_periodic().await.unwrap();
     runner.ensure_periodic().await.unwrap();
-    let keys: Vec<Option<String>> = app
+    let mut keys: Vec<Option<String>> = app
         .with_conn(|c| jobs::table.select(jobs::unique_key).load(c).unwrap())
         .await;
+    keys.sort();
     assert_eq!(
         keys,
-        vec![Some("periodic:purge_idempotency_keys".to_string())]
+        vec![
+            Some("periodic:expire_orders".to_string()),
+            Some("periodic:purge_idempotency_keys".to_string())
+        ]
     );
 }

@@ -1,0 +1,144 @@
+//! Money: exact decimals (`rust_decimal`) in code and in the API (`{"amount": "12.50",
+//! "currency": "CHF"}`), whole minor units (cents) in the database. No float anywhere.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::invalid;
+use super::orgs::Currency;
+use crate::error::FieldError;
+
+/// Decimal places of the currencies we bill in (CHF and EUR both have cents).
+pub const SCALE: u32 = 2;
+
+/// An amount of money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"amount": "12.50", "currency": "CHF"}))]
+pub struct Money {
+    /// A decimal string with at most two decimals, e.g. `"12.50"`.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, pattern = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$", example = "12.50")]
+    pub amount: Decimal,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Self {
+            amount: amount.round_dp(SCALE),
+            currency,
+        }
+    }
+
+    /// From whole minor units (cents), as stored.
+    pub fn from_minor(minor: i64, currency: Currency) -> Self {
+        let mut amount = Decimal::new(minor, SCALE);
+        amount.rescale(SCALE);
+        Self { amount, currency }
+    }
+
+    /// Whole minor units (cents), for storage. The amount must have at most two decimals
+    /// (`parse_amount` guarantees it for input; computed amounts are rounded first).
+    pub fn minor(&self) -> i64 {
+        to_minor(self.amount)
+    }
+
+    /// `CHF 54.05`, for mails.
+    pub fn display(&self) -> String {
+        let mut amount = self.amount;
+        amount.rescale(SCALE);
+        format!("{} {amount}", self.currency.as_str())
+    }
+}
+
+/// Minor units of an amount already rounded to cents.
+pub fn to_minor(amount: Decimal) -> i64 {
+    (amount.round_dp(SCALE) * Decimal::from(100))
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
+/// Rounds to cents, half away from zero (the commercial rule; see docs/rules.md).
+pub fn round(amount: Decimal) -> Decimal {
+    let mut r = amount.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(SCALE);
+    r
+}
+
+/// An amount a customer asks to move: positive, at most two decimals, at most 1,000,000.
+pub fn parse_amount(amount: Decimal, field: &str) -> Result<Decimal, FieldError> {
+    if amount.scale() > SCALE && amount.normalize().scale() > SCALE {
+        return Err(invalid(
+            field,
+            "too_many_decimals",
+            "must have at most two decimals",
+        ));
+    }
+    if amount <= Decimal::ZERO {
+        return Err(invalid(field, "not_positive", "must be more than zero"));
+    }
+    if amount > Decimal::from(1_000_000) {
+        return Err(invalid(field, "too_large", "must be at most 1000000"));
+    }
+    Ok(round(amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn minor_units_round_trip_exactly() {
+        for cents in [0, 1, 5, 99, 100, 1234567, -250] {
+            let m = Money::from_minor(cents, Currency::Chf);
+            assert_eq!(m.minor(), cents);
+        }
+        assert_eq!(
+            Money::from_minor(1250, Currency::Chf).amount.to_string(),
+            "12.50"
+        );
+        assert_eq!(Money::from_minor(5, Currency::Eur).display(), "EUR 0.05");
+        assert_eq!(
+            serde_json::to_value(Money::from_minor(1250, Currency::Chf)).unwrap(),
+            serde_json::json!({"amount": "12.50", "currency": "CHF"})
+        );
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero_to_cents() {
+        assert_eq!(round(d("0.005")).to_string(), "0.01");
+        assert_eq!(round(d("0.004")).to_string(), "0.00");
+        assert_eq!(round(d("-0.005")).to_string(), "-0.01");
+        assert_eq!(round(d("4.455")).to_string(), "4.46");
+        assert_eq!(round(d("2")).to_string(), "2.00");
+    }
+
+    #[test]
+    fn amounts_asked_for_are_positive_cents() {
+        assert_eq!(parse_amount(d("12.5"), "/a").unwrap().to_string(), "12.50");
+        assert_eq!(
+            parse_amount(d("12.500"), "/a").unwrap().to_string(),
+            "12.50"
+        );
+        assert_eq!(
+            parse_amount(d("12.505"), "/a").unwrap_err().code,
+            "too_many_decimals"
+        );
+        assert_eq!(parse_amount(d("0"), "/a").unwrap_err().code, "not_positive");
+        assert_eq!(
+            parse_amount(d("-1"), "/a").unwrap_err().code,
+            "not_positive"
+        );
+        assert_eq!(
+            parse_amount(d("1000000.01"), "/a").unwrap_err().code,
+            "too_large"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! The payment provider, behind `PaymentGateway`: registering a card from the provider's token,
+//! charging a saved method, refunding a charge. The built-in `sandbox` provider answers from its
+//! documented test tokens; a real provider implements the same trait.
+
+pub mod sandbox;
+
+use rust_decimal::Decimal;
+
+/// What a card token stands for: all we keep of a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardDetails {
+    /// `visa` or `mastercard`.
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i32,
+    pub exp_year: i32,
+}
+
+/// One charge to make.
+#[derive(Debug, Clone)]
+pub struct Charge<'a> {
+    /// The saved method's type (`card`, `twint`, …) and provider token, if any.
+    pub method_type: &'a str,
+    pub token: Option<&'a str>,
+    pub amount: Decimal,
+    pub currency: &'a str,
+    /// Our payment id: the provider echoes it in its webhook events.
+    pub payment_id: &'a str,
+}
+
+/// How a charge ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    /// The money is ours (cards settle at once).
+    Approved { reference: String },
+    /// Refused; `code` says why (`card_declined`, `insufficient_funds`).
+    Declined { code: String },
+    /// The customer confirms elsewhere (TWINT, PostFinance, PayPal, eBill, bank transfer, some
+    /// cards); the provider's webhook tells the outcome later.
+    Pending { reference: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the card token is unknown or unusable")]
+    InvalidToken,
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub trait PaymentGateway: Send + Sync {
+    /// What a card token from the provider's hosted form stands for.
+    fn card_details(&self, token: &str) -> Result<CardDetails, GatewayError>;
+    fn charge(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError>;
+    /// Sends `amount` of the charge `reference` back to where it came from.
+    fn refund(
+        &self,
+        reference: &str,
+        amount: Decimal,
+        currency: &str,
+    ) -> Result<String, GatewayError>;
+}

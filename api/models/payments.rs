@@ -1,0 +1,132 @@
+//! Payments: of an invoice, or of a top-up of the prepaid account. A partial unique index lets
+//! an invoice have at most one payment pending or succeeded, so concurrent payers charge once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::payments;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct Payment {
+    pub id: String,
+    pub organization_id: String,
+    pub invoice_id: Option<String>,
+    /// `invoice` or `top_up`.
+    pub purpose: String,
+    /// `prepaid`, `payment_method` or `bank_transfer`.
+    pub method: String,
+    pub payment_method_id: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `pending`, `succeeded`, `failed`.
+    pub status: String,
+    pub gateway_reference: Option<String>,
+    pub failure_code: Option<String>,
+    pub refunded_minor: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub settled_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, p: &Payment) -> QueryResult<usize> {
+    diesel::insert_into(payments::table).values(p).execute(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Payment>> {
+    payments::table
+        .find(id)
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_reference(conn: &mut DbConnection, reference: &str) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::gateway_reference.eq(reference))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The succeeded payment of an invoice.
+pub fn succeeded_for_invoice(
+    conn: &mut DbConnection,
+    invoice_id: &str,
+) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::invoice_id.eq(invoice_id))
+        .filter(payments::status.eq("succeeded"))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Settles a pending payment; false when it was not pending (settled already).
+pub fn settle(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    failure_code: Option<&str>,
+    reference: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = payments::table
+        .find(id)
+        .filter(payments::status.eq("pending"));
+    let n = match reference {
+        Some(r) => diesel::update(target)
+            .set((
+                payments::status.eq(status),
+                payments::failure_code.eq(failure_code),
+                payments::gateway_reference.eq(Some(r)),
+                payments::settled_at.eq(Some(now)),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                payments::status.eq(status),
+                payments::failure_code.eq(failure_code),
+                payments::settled_at.eq(Some(now)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+pub fn add_refund(conn: &mut DbConnection, id: &str, minor: i64) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id))
+        .set(payments::refunded_minor.eq(payments::refunded_minor + minor))
+        .execute(conn)
+}
+
+/// Records the provider's reference of a pending charge.
+pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id))
+        .set(payments::gateway_reference.eq(Some(reference)))
+        .execute(conn)
+}
+
+/// Whether the invoice has a payment pending or succeeded.
+pub fn live_for_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<bool> {
+    let n: i64 = payments::table
+        .filter(payments::invoice_id.eq(invoice_id))
+        .filter(payments::status.eq_any(["pending", "succeeded"]))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The invoice's latest payment attempt.
+pub fn latest_for_invoice(
+    conn: &mut DbConnection,
+    invoice_id: &str,
+) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::invoice_id.eq(invoice_id))
+        .order((payments::created_at.desc(), payments::id.desc()))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}

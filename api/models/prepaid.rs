@@ -1,0 +1,115 @@
+//! The prepaid account: a balance row per organisation and its append-only ledger. Every
+//! movement updates the balance with a guarded `UPDATE` (never below zero, never above the
+//! ceiling) and appends its ledger row in the same transaction, so the ledger always sums to
+//! the balance; the row lock queues concurrent movements of one organisation.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{prepaid_accounts, prepaid_transactions};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = prepaid_transactions)]
+pub struct PrepaidTransaction {
+    pub id: String,
+    pub organization_id: String,
+    /// `top_up`, `payment`, `withdrawal`, `refund`.
+    pub kind: String,
+    /// Signed: money in is positive, money out negative.
+    pub amount_minor: i64,
+    pub balance_after_minor: i64,
+    pub currency: String,
+    pub payment_id: Option<String>,
+    pub invoice_id: Option<String>,
+    pub iban: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The balance in minor units (0 when the account was never used).
+pub fn balance(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    Ok(prepaid_accounts::table
+        .find(org_id)
+        .select(prepaid_accounts::balance_minor)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Moves `delta` minor units if the balance stays within 0..=`ceiling`; returns the new
+/// balance, or `None` (nothing changed) when it would not.
+pub fn move_balance(
+    conn: &mut DbConnection,
+    org_id: &str,
+    currency: &str,
+    delta: i64,
+    ceiling: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    diesel::sql_query(
+        "INSERT INTO prepaid_accounts (organization_id, currency, balance_minor, updated_at) VALUES ($1, $2, 0, $3) ON CONFLICT (organization_id) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(org_id)
+    .bind::<diesel::sql_types::Text, _>(currency)
+    .bind::<diesel::sql_types::Timestamp, _>(now)
+    .execute(conn)?;
+    let n = diesel::update(
+        prepaid_accounts::table
+            .find(org_id)
+            .filter((prepaid_accounts::balance_minor + delta).ge(0))
+            .filter((prepaid_accounts::balance_minor + delta).le(ceiling)),
+    )
+    .set((
+        prepaid_accounts::balance_minor.eq(prepaid_accounts::balance_minor + delta),
+        prepaid_accounts::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(None);
+    }
+    balance(conn, org_id).map(Some)
+}
+
+pub fn append(conn: &mut DbConnection, t: &PrepaidTransaction) -> QueryResult<usize> {
+    diesel::insert_into(prepaid_transactions::table)
+        .values(t)
+        .execute(conn)
+}
+
+/// The ledger, newest first, after the keyset `before`.
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<PrepaidTransaction>> {
+    let mut query = prepaid_transactions::table
+        .filter(prepaid_transactions::organization_id.eq(org_id))
+        .select(PrepaidTransaction::as_select())
+        .order((
+            prepaid_transactions::created_at.desc(),
+            prepaid_transactions::id.desc(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = before {
+        query = query.filter(
+            prepaid_transactions::created_at.le(at).and(
+                prepaid_transactions::created_at
+                    .lt(at)
+                    .or(prepaid_transactions::id.lt(id)),
+            ),
+        );
+    }
+    query.load(conn)
+}
+
+/// The ledger's sum (for checks: it always equals the balance).
+pub fn ledger_sum(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = prepaid_transactions::table
+        .filter(prepaid_transactions::organization_id.eq(org_id))
+        .select(prepaid_transactions::amount_minor)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}

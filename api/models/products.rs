@@ -1,0 +1,151 @@
+//! Products an organisation holds: one row per ordered item (a bundle with its options is one).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::products;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub id: String,
+    pub organization_id: String,
+    pub offer_id: String,
+    pub kind: String,
+    pub name: String,
+    pub period_months: i32,
+    /// JSON object: option name → quantity.
+    pub options: String,
+    /// `pending_payment`, `active`, `expired`, `suspended`, `cancellation_pending`, `cancelled`.
+    pub status: String,
+    pub auto_renew: bool,
+    /// Price of one period, options included, before VAT.
+    pub price_minor: i64,
+    pub currency: String,
+    pub order_id: String,
+    pub started_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub kinds: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+pub fn insert(conn: &mut DbConnection, p: &Product) -> QueryResult<usize> {
+    diesel::insert_into(products::table).values(p).execute(conn)
+}
+
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .filter(products::organization_id.eq(org_id))
+        .select(Product::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The organisation's products, newest first, after the keyset `before` (created_at, id).
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filter: &ProductFilter,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Product>> {
+    let mut query = products::table
+        .filter(products::organization_id.eq(org_id))
+        .select(Product::as_select())
+        .order((products::created_at.desc(), products::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if !filter.kinds.is_empty() {
+        query = query.filter(products::kind.eq_any(filter.kinds.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        query = query.filter(products::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            products::created_at
+                .le(at)
+                .and(products::created_at.lt(at).or(products::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn of_order(conn: &mut DbConnection, order_id: &str) -> QueryResult<Vec<Product>> {
+    products::table
+        .filter(products::order_id.eq(order_id))
+        .order(products::id)
+        .select(Product::as_select())
+        .load(conn)
+}
+
+/// Activates an order's products from `now` for their period.
+pub fn activate_order(
+    conn: &mut DbConnection,
+    order_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for p in of_order(conn, order_id)? {
+        let expires = now
+            .checked_add_months(chrono::Months::new(p.period_months.max(1) as u32))
+            .unwrap_or(now);
+        n += diesel::update(
+            products::table
+                .find(&p.id)
+                .filter(products::status.eq("pending_payment")),
+        )
+        .set((
+            products::status.eq("active"),
+            products::started_at.eq(Some(now)),
+            products::expires_at.eq(Some(expires)),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Cancels an expired order's products that were never paid.
+pub fn cancel_unpaid_of_order(
+    conn: &mut DbConnection,
+    order_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        products::table
+            .filter(products::order_id.eq(order_id))
+            .filter(products::status.eq("pending_payment")),
+    )
+    .set((
+        products::status.eq("cancelled"),
+        products::cancelled_at.eq(Some(now)),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// How many of the organisation's products are not cancelled.
+pub fn count_not_cancelled(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    products::table
+        .filter(products::organization_id.eq(org_id))
+        .filter(products::status.ne("cancelled"))
+        .count()
+        .get_result(conn)
+}
+
+pub fn count_all(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    products::table
+        .filter(products::organization_id.eq(org_id))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,30 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::error::ApiError;
+use crate::error::responses::Common;
+use crate::startup::Services;
+use crate::views::billing::{OfferList, OfferView};
+
+/// Every offer of the catalogue: its kind, its prices per billing period in CHF and EUR (before
+/// VAT), its VAT category and its options. Public: no authentication.
+#[utoipa::path(
+    operation_id = "list_offers",
+    tag = "billing",
+    responses(
+        (status = 200, description = "The catalogue", body = OfferList),
+        Common,
+    )
+)]
+#[get("/catalog/offers")]
+pub async fn list_offers(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(OfferList {
+            data: services
+                .catalog
+                .offers
+                .iter()
+                .map(OfferView::from)
+                .collect(),
+        }))
+}

@@ -1,0 +1,71 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::services::invoices::{self, INVOICE_STATUSES};
+use crate::startup::Services;
+use crate::views::billing::{InvoiceList, InvoiceView};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    /// Only these statuses (repeat the key for several): `open`, `paid`,
+    /// `partially_refunded`, `refunded`, `cancelled`.
+    #[serde(default)]
+    #[param(style = Form, explode, example = json!(["paid", "refunded"]))]
+    pub status: Vec<String>,
+    /// First day of issue to include, `YYYY-MM-DD` (UTC).
+    #[param(value_type = Option<String>, format = Date, example = "2026-01-01")]
+    #[serde(default, deserialize_with = "crate::http::query::present")]
+    pub from: Option<String>,
+    /// Last day of issue to include, `YYYY-MM-DD` (UTC).
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
+    #[serde(default, deserialize_with = "crate::http::query::present")]
+    pub to: Option<String>,
+}
+
+/// The organisation's invoices, newest first, with their lines, filtered by status and by
+/// period of issue (R25). Holders of `accounting` (R23). Tokens need `billing:read`.
+#[utoipa::path(
+    operation_id = "list_invoices",
+    tag = "billing",
+    security(("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, InvoiceQuery),
+    extensions(("x-leman-permission" = json!("accounting"))),
+    responses(
+        (status = 200, description = "A page of invoices", body = InvoiceList),
+        Unauthenticated,
+        OrgAccess,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/invoices")]
+pub async fn list_invoices(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+    page: Query<PageParams>,
+    query: Query<InvoiceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    crate::http::query::one_of(&q.status, &INVOICE_STATUSES, "status")?;
+    let (rows, next_cursor) = invoices::list(
+        &services.pool,
+        &caller,
+        &org_id,
+        q.status,
+        q.from,
+        q.to,
+        page.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(InvoiceList {
+        data: rows.iter().map(|(i, l)| InvoiceView::new(i, l)).collect(),
+        next_cursor,
+    }))
+}

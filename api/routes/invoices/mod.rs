@@ -1,0 +1,13 @@
+//! Invoices: `/v1/orgs/{org_id}/invoices`.
+
+pub mod get_invoice;
+pub mod list_invoices;
+pub mod pay_invoice;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_invoices::list_invoices)
+        .service(get_invoice::get_invoice)
+        .service(pay_invoice::pay_invoice);
+}

@@ -1,0 +1,47 @@
+use actix_web::{HttpResponse, post, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::payments::{self, Outcome, PaymentInput};
+use crate::startup::Services;
+use crate::views::billing::PaymentView;
+
+/// Pay an open invoice, as `POST …/orders/{order_id}/payments` does (R31: the prepaid account
+/// settles an open invoice). Holders of `accounting`. Send an `Idempotency-Key`. Tokens need
+/// `billing:write`.
+#[utoipa::path(
+    operation_id = "pay_invoice",
+    tag = "billing",
+    security(("bearer_jwt" = []), ("personal_token" = ["billing:write"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), ("invoice_id" = String, Path, description = "The invoice's id (`inv_…`)", example = "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f13")),
+    extensions(("x-leman-permission" = json!("accounting"))),
+    request_body = PaymentInput,
+    responses(
+        (status = 201, description = "Paid", body = PaymentView),
+        (status = 202, description = "Waiting for the provider's confirmation (or the bank transfer)", body = PaymentView),
+        Unauthenticated,
+        OrgAccess,
+        Charge,
+        JsonBody,
+        Common,
+    )
+)]
+#[post("/orgs/{org_id}/invoices/{invoice_id}/payments")]
+pub async fn pay_invoice(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    path: web::Path<(String, String)>,
+    body: Json<PaymentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (org_id, invoice_id) = path.into_inner();
+    Ok(
+        match payments::pay_invoice(&services, meta, caller, org_id, invoice_id, body.0).await? {
+            Outcome::Succeeded(p) => HttpResponse::Created().json(PaymentView::from(&p)),
+            Outcome::Pending(p) => HttpResponse::Accepted().json(PaymentView::from(&p)),
+        },
+    )
+}

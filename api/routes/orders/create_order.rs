@@ -1,0 +1,93 @@
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::orders::{self, ItemInput};
+use crate::services::payments::PaymentInput;
+use crate::startup::Services;
+use crate::views::billing::OrderView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderItem {
+    /// An offer of `GET /v1/catalog/offers`.
+    #[schema(example = "ksuite-pro", max_length = 100)]
+    pub offer_id: String,
+    /// One of the offer's periods: `P1M`, `P3M`, `P1Y` … `P10Y`.
+    #[schema(example = "P1Y", max_length = 10)]
+    pub billing_period: String,
+    /// Quantities of the offer's options (omitted: what the offer includes).
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"users": 12}))]
+    pub options: BTreeMap<String, i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P2Y"}, {"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 12}}], "payment": {"method": "prepaid"}}))]
+pub struct CreateOrder {
+    /// 1 to 20 items.
+    #[schema(min_items = 1, max_items = 20)]
+    pub items: Vec<OrderItem>,
+    /// Pay at once; omitted, the order stays open (its invoice can be paid later).
+    pub payment: Option<PaymentInput>,
+}
+
+/// Order products: the order, its products (`pending_payment`) and its invoice (numbered now,
+/// VAT by the organisation's country) are created together, and paid at once when `payment` is
+/// given (the answer's `payment` shows how that went; a declined payment leaves the order open).
+/// Paying provisions the products. An order left unpaid is cancelled after the configured days,
+/// its invoice with it (keeping its number). Holders of both `products` and `accounting`.
+/// Send an `Idempotency-Key`: a retry then never orders twice. Tokens need `products:write`
+/// and `billing:write`.
+#[utoipa::path(
+    operation_id = "create_order",
+    tag = "billing",
+    security(("bearer_jwt" = []), ("personal_token" = ["products:write", "billing:write"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("products+accounting"))),
+    request_body = CreateOrder,
+    responses(
+        (status = 201, description = "The order, with its products and any payment attempt", body = OrderView),
+        Unauthenticated,
+        OrgAccess,
+        JsonBody,
+        Common,
+    )
+)]
+#[post("/orgs/{org_id}/orders")]
+pub async fn create_order(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    org_id: web::Path<String>,
+    body: Json<CreateOrder>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let items = b
+        .items
+        .into_iter()
+        .map(|i| ItemInput {
+            offer_id: i.offer_id,
+            billing_period: i.billing_period,
+            options: i.options,
+        })
+        .collect();
+    let (order, products, payment) = orders::create_and_pay(
+        &services,
+        meta,
+        caller,
+        org_id.into_inner(),
+        items,
+        b.payment,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(OrderView::new(&order, &products, payment.as_ref())))
+}

@@ -1,0 +1,53 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::{PageParams, Query};
+use crate::services::orders;
+use crate::startup::Services;
+use crate::views::billing::{OrderList, OrderView};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Only these statuses (repeat the key for several): `open`, `paid`, `cancelled`.
+    #[serde(default)]
+    #[param(style = Form, explode, example = json!(["open"]))]
+    pub status: Vec<String>,
+}
+
+/// The organisation's orders, newest first. Holders of `accounting`. Tokens need
+/// `billing:read`.
+#[utoipa::path(
+    operation_id = "list_orders",
+    tag = "billing",
+    security(("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, OrderQuery),
+    extensions(("x-leman-permission" = json!("accounting"))),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderList),
+        Unauthenticated,
+        OrgAccess,
+        QueryErrors,
+        Common,
+    )
+)]
+#[get("/orgs/{org_id}/orders")]
+pub async fn list_orders(
+    caller: Caller,
+    services: web::Data<Services>,
+    org_id: web::Path<String>,
+    page: Query<PageParams>,
+    query: Query<OrderQuery>,
+) -> Result<HttpResponse, ApiError> {
+    crate::http::query::one_of(&query.0.status, &["open", "paid", "cancelled"], "status")?;
+    let (rows, next_cursor) =
+        orders::list(&services.pool, &caller, &org_id, query.0.status, page.0).await?;
+    Ok(HttpResponse::Ok().json(OrderList {
+        data: rows.iter().map(|o| OrderView::new(o, &[], None)).collect(),
+        next_cursor,
+    }))
+}

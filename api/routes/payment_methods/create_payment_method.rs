@@ -1,0 +1,87 @@
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::payment_methods::{self, NewMethod};
+use crate::startup::Services;
+use crate::views::billing::PaymentMethodView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodType {
+    Card,
+    Twint,
+    Postfinance,
+    Paypal,
+    Ebill,
+    BankTransfer,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"type": "card", "token": "tok_visa"}))]
+pub struct CreatePaymentMethod {
+    #[serde(rename = "type")]
+    pub kind: MethodType,
+    /// For cards: the token of the payment provider's card form (never the card number).
+    #[schema(max_length = 200)]
+    pub token: Option<String>,
+    /// For bank transfers: the account's IBAN.
+    #[schema(max_length = 50, example = "CH93 0076 2011 6238 5295 7")]
+    pub iban: Option<String>,
+    /// For TWINT, PostFinance, PayPal and eBill: a name to recognise it by.
+    #[schema(max_length = 100)]
+    pub label: Option<String>,
+}
+
+/// Save a payment method (R29). A card is registered with the token of the provider's form: only
+/// its brand, last four digits and expiry are kept; a body holding a card number or security
+/// code is refused (`card_data_not_accepted`). A bank account needs a valid IBAN. Holders of
+/// `accounting`. Tokens need `billing:write`.
+#[utoipa::path(
+    operation_id = "create_payment_method",
+    tag = "billing",
+    security(("bearer_jwt" = []), ("personal_token" = ["billing:write"])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("accounting"))),
+    request_body = CreatePaymentMethod,
+    responses(
+        (status = 201, description = "The saved method", body = PaymentMethodView),
+        Unauthenticated,
+        OrgAccess,
+        JsonBody,
+        Common,
+    )
+)]
+#[post("/orgs/{org_id}/payment-methods")]
+pub async fn create_payment_method(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    org_id: web::Path<String>,
+    body: Json<CreatePaymentMethod>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let kind = match b.kind {
+        MethodType::Card => "card",
+        MethodType::Twint => "twint",
+        MethodType::Postfinance => "postfinance",
+        MethodType::Paypal => "paypal",
+        MethodType::Ebill => "ebill",
+        MethodType::BankTransfer => "bank_transfer",
+    };
+    let input = NewMethod {
+        kind: kind.to_string(),
+        token: b.token,
+        iban: b.iban,
+        label: b.label,
+    };
+    let method =
+        payment_methods::create(&services, meta, caller, org_id.into_inner(), input).await?;
+    Ok(HttpResponse::Created().json(PaymentMethodView::saved(&method, false)))
+}

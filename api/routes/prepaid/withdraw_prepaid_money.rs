@@ -1,0 +1,66 @@
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::domain::money::Money;
+use crate::error::ApiError;
+use crate::error::responses::{Common, JsonBody, OrgSensitive, Unauthenticated};
+use crate::http::Json;
+use crate::http::meta::RequestMeta;
+use crate::services::prepaid;
+use crate::startup::Services;
+use crate::views::billing::PrepaidTransactionView;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": {"amount": "120.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"}))]
+pub struct WithdrawalRequest {
+    /// In the organisation's currency; at most the balance.
+    pub amount: Money,
+    /// The bank account to send it to.
+    #[schema(max_length = 50)]
+    pub iban: String,
+}
+
+/// Withdraw prepaid money to a bank account (R32; needed before deleting the organisation). A
+/// sensitive action: a recent authentication is required. The balance never goes below zero:
+/// more than it holds is 409 `insufficient_prepaid_balance`, changing nothing. Holders of
+/// `accounting`. Send an `Idempotency-Key`.
+#[utoipa::path(
+    operation_id = "withdraw_prepaid_money",
+    tag = "billing",
+    security(("bearer_jwt" = [])),
+    params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
+    extensions(("x-leman-permission" = json!("accounting"))),
+    request_body = WithdrawalRequest,
+    responses(
+        (status = 201, description = "The ledger's withdrawal", body = PrepaidTransactionView),
+        Unauthenticated,
+        OrgSensitive,
+        (status = 409, description = "The balance does not cover it (`insufficient_prepaid_balance`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:insufficient_prepaid_balance", "title": "Conflict", "status": 409, "detail": "The balance does not cover this withdrawal.", "code": "insufficient_prepaid_balance"})),
+        JsonBody,
+        Common,
+    )
+)]
+#[post("/orgs/{org_id}/prepaid-account/withdrawals")]
+pub async fn withdraw_prepaid_money(
+    caller: Caller,
+    services: web::Data<Services>,
+    meta: RequestMeta,
+    org_id: web::Path<String>,
+    body: Json<WithdrawalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let t = prepaid::withdraw(
+        &services,
+        meta,
+        caller,
+        org_id.into_inner(),
+        b.amount,
+        b.iban,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(PrepaidTransactionView::from(&t)))
+}

@@ -1,0 +1,165 @@
+//! Reading invoices (R23, R25) and products: for holders of `accounting` (invoices) and
+//! `products` (products), newest first, filtered, keyset-paged.
+
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::domain::orgs::{Need, Permission};
+use crate::error::ApiError;
+use crate::http::PageParams;
+use crate::http::query::{cursor, path_id};
+use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
+use crate::models::products::{self, Product, ProductFilter};
+use crate::services::activity_log;
+use crate::services::orgs;
+use crate::services::tokens::next_cursor;
+
+pub const INVOICE_STATUSES: [&str; 5] = [
+    "open",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+];
+pub const PRODUCT_STATUSES: [&str; 6] = [
+    "pending_payment",
+    "active",
+    "expired",
+    "suspended",
+    "cancellation_pending",
+    "cancelled",
+];
+
+/// A page of invoices with their lines (two queries, whatever the page size), newest first.
+pub async fn list(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    statuses: Vec<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: PageParams,
+) -> Result<(Vec<(Invoice, Vec<InvoiceLine>)>, Option<String>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let limit = page.limit()?;
+    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    // The same inclusive UTC days as the activity log.
+    let days = activity_log::parse(activity_log::Filters {
+        from,
+        to,
+        ..Default::default()
+    })?;
+    let filter = InvoiceFilter {
+        statuses,
+        from: days.from,
+        before: days.before,
+    };
+    let (mut rows, lines) = db::run(pool, move |conn| {
+        let rows = invoices::page(conn, &access.org.id, &filter, before, limit + 1)?;
+        let ids: Vec<String> = rows
+            .iter()
+            .take(limit as usize)
+            .map(|i| i.id.clone())
+            .collect();
+        let lines = invoices::lines_of(conn, &ids)?;
+        Ok((rows, lines))
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |i| cursor::encode(i.issued_at, &i.id));
+    let with_lines = rows
+        .into_iter()
+        .map(|i| {
+            let own = lines
+                .iter()
+                .filter(|l| l.invoice_id == i.id)
+                .cloned()
+                .collect();
+            (i, own)
+        })
+        .collect();
+    Ok((with_lines, next))
+}
+
+pub async fn get(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    raw_invoice_id: &str,
+) -> Result<(Invoice, Vec<InvoiceLine>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let id = path_id(raw_invoice_id, "inv", "invoice")?;
+    db::run(pool, move |conn| {
+        let invoice = invoices::find(conn, &access.org.id, &id)?
+            .ok_or_else(|| ApiError::not_found("No such invoice."))?;
+        let lines = invoices::lines(conn, &invoice.id)?;
+        Ok((invoice, lines))
+    })
+    .await
+}
+
+/// A page of products, newest first (holders of `products`).
+pub async fn list_products(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    filter: ProductFilter,
+    page: PageParams,
+) -> Result<(Vec<Product>, Option<String>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "products:read",
+        Need::Permission(Permission::Products),
+    )
+    .await?;
+    let limit = page.limit()?;
+    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(products::page(
+            conn,
+            &access.org.id,
+            &filter,
+            before,
+            limit + 1,
+        )?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |p| cursor::encode(p.created_at, &p.id));
+    Ok((rows, next))
+}
+
+pub async fn get_product(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    raw_product_id: &str,
+) -> Result<Product, ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "products:read",
+        Need::Permission(Permission::Products),
+    )
+    .await?;
+    let id = path_id(raw_product_id, "prd", "product")?;
+    db::run(pool, move |conn| {
+        products::find(conn, &access.org.id, &id)?
+            .ok_or_else(|| ApiError::not_found("No such product."))
+    })
+    .await
+}

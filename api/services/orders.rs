@@ -1,0 +1,528 @@
+//! Orders: items from the catalogue become products (`pending_payment`) and one invoice, issued
+//! and numbered in the same transaction; paying it provisions the products. An order left
+//! unpaid expires (its invoice is cancelled, keeping its number).
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use rust_decimal::Decimal;
+
+use crate::auth::Caller;
+use crate::catalog::{Catalog, Offer};
+use crate::config::Config;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::money::to_minor;
+use crate::domain::orgs::{Currency, Need, Permission};
+use crate::error::{ApiError, FieldError};
+use crate::http::PageParams;
+use crate::http::meta::RequestMeta;
+use crate::http::query::{cursor, path_id};
+use crate::models::invoices::{self, Invoice, InvoiceLine};
+use crate::models::orders::{self, Order};
+use crate::models::organizations::Organization;
+use crate::models::products::{self, Product};
+use crate::services::activity::{self, Event};
+use crate::services::orgs::{self, authorize};
+use crate::services::payments::{PaymentInput, PaymentMethodKind};
+use crate::services::tokens::next_cursor;
+use crate::startup::Services;
+
+pub const MAX_ITEMS: usize = 20;
+
+/// One item as asked for.
+pub struct ItemInput {
+    pub offer_id: String,
+    pub billing_period: String,
+    pub options: BTreeMap<String, i64>,
+}
+
+fn field(path: String, code: &str, message: &str) -> FieldError {
+    FieldError {
+        field: path,
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// A checked item: its offer, period and option quantities.
+struct Item<'a> {
+    offer: &'a Offer,
+    months: i32,
+    options: BTreeMap<String, i64>,
+}
+
+fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, ApiError> {
+    let mut errors = Vec::new();
+    if items.is_empty() || items.len() > MAX_ITEMS {
+        errors.push(field("/items".into(), "out_of_range", "give 1 to 20 items"));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(offer) = catalog.offer(&item.offer_id) else {
+            errors.push(field(
+                format!("/items/{i}/offer_id"),
+                "unknown_offer",
+                "is not an offer of the catalogue",
+            ));
+            continue;
+        };
+        let months = period_months(&item.billing_period).filter(|m| offer.prices.contains_key(m));
+        let Some(months) = months else {
+            let offered: Vec<&str> = offer.prices.keys().map(|m| period_name(*m)).collect();
+            errors.push(field(
+                format!("/items/{i}/billing_period"),
+                "period_not_offered",
+                &format!("this offer is billed {}", offered.join(", ")),
+            ));
+            continue;
+        };
+        let mut options = BTreeMap::new();
+        for (name, qty) in &item.options {
+            match offer.options.iter().find(|o| &o.name == name) {
+                None => errors.push(field(
+                    format!("/items/{i}/options/{name}"),
+                    "unknown_option",
+                    "is not an option of this offer",
+                )),
+                Some(o) if *qty < 0 || *qty > o.max => errors.push(field(
+                    format!("/items/{i}/options/{name}"),
+                    "out_of_range",
+                    &format!("must be between 0 and {}", o.max),
+                )),
+                Some(_) => {
+                    options.insert(name.clone(), *qty);
+                }
+            }
+        }
+        out.push(Item {
+            offer,
+            months,
+            options,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Invoice lines of one item: the offer for its period, then each option beyond what the
+/// offer includes.
+fn item_lines(
+    item: &Item<'_>,
+    currency: Currency,
+    vat_rate: Decimal,
+) -> Vec<(String, i64, Decimal, LineAmounts)> {
+    let period = period_name(item.months);
+    let base = item.offer.prices[&item.months].get(currency);
+    let mut lines = vec![(
+        format!("{} ({period})", item.offer.name),
+        1,
+        base,
+        line_amounts(1, base, vat_rate),
+    )];
+    for o in &item.offer.options {
+        let wanted = item.options.get(&o.name).copied().unwrap_or(o.included);
+        let extra = wanted - o.included;
+        if extra > 0 {
+            let unit = o.prices[&item.months].get(currency);
+            lines.push((
+                format!(
+                    "{}: {extra} beyond the {} included ({period})",
+                    o.description, o.included
+                ),
+                extra,
+                unit,
+                line_amounts(extra, unit, vat_rate),
+            ));
+        }
+    }
+    lines
+}
+
+/// One line of an invoice to issue.
+pub struct NewLine {
+    pub description: String,
+    pub product_id: Option<String>,
+    pub quantity: i64,
+    pub unit_price: Decimal,
+    /// Percent.
+    pub vat_rate: Decimal,
+    pub amounts: LineAmounts,
+    /// The period the line covers, from issue.
+    pub months: i32,
+}
+
+/// Issues an invoice in the caller's transaction: numbered now (gapless per issuer and year),
+/// immutable from then on.
+pub fn issue_invoice(
+    conn: &mut DbConnection,
+    config: &Config,
+    org: &Organization,
+    order_id: Option<&str>,
+    lines: Vec<NewLine>,
+    now: chrono::NaiveDateTime,
+) -> Result<Invoice, ApiError> {
+    let amounts: Vec<LineAmounts> = lines.iter().map(|l| l.amounts).collect();
+    let total = totals(&amounts);
+    let id = db::new_id("inv");
+    let number = invoices::next_number(conn, &config.invoice_issuer, now.year())?;
+    let address = [
+        Some(org.address_line1.clone()),
+        org.address_line2.clone(),
+        Some(format!("{} {}", org.postal_code, org.city)),
+        Some(org.country.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n");
+    let invoice = Invoice {
+        id: id.clone(),
+        organization_id: org.id.clone(),
+        issuer: config.invoice_issuer.clone(),
+        number,
+        status: "open".into(),
+        currency: org.currency.clone(),
+        subtotal_minor: to_minor(total.net),
+        vat_minor: to_minor(total.vat),
+        total_minor: to_minor(total.total),
+        refunded_minor: 0,
+        customer_name: org.name.clone(),
+        customer_address: address,
+        customer_country: org.country.clone(),
+        customer_vat_number: org.vat_number.clone(),
+        order_id: order_id.map(str::to_string),
+        issued_at: now,
+        due_at: now + chrono::Duration::days(config.order_expiry_days),
+        paid_at: None,
+        cancelled_at: None,
+        updated_at: now,
+    };
+    let rows: Vec<InvoiceLine> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| InvoiceLine {
+            id: db::new_id("inl"),
+            invoice_id: id.clone(),
+            position: i as i32 + 1,
+            description: l.description,
+            product_id: l.product_id,
+            quantity: l.quantity,
+            unit_price_minor: to_minor(l.unit_price),
+            vat_rate: l.vat_rate.normalize().to_string(),
+            net_minor: to_minor(l.amounts.net),
+            vat_minor: to_minor(l.amounts.vat),
+            total_minor: to_minor(l.amounts.total),
+            period_start: Some(now),
+            period_end: now.checked_add_months(chrono::Months::new(l.months.max(1) as u32)),
+        })
+        .collect();
+    invoices::insert(conn, &invoice, &rows)?;
+    Ok(invoice)
+}
+
+/// What an order request asks for.
+pub struct NewOrder<'a> {
+    pub org_id: &'a str,
+    pub items: &'a [ItemInput],
+    pub payment: Option<&'a PaymentInput>,
+}
+
+/// Creates the order, its products and its open invoice, in one transaction.
+pub fn create(
+    conn: &mut DbConnection,
+    config: &Config,
+    catalog: &Catalog,
+    meta: &RequestMeta,
+    caller: &Caller,
+    request: NewOrder<'_>,
+) -> Result<Order, ApiError> {
+    let NewOrder {
+        org_id,
+        items,
+        payment,
+    } = request;
+    let access = authorize(
+        conn,
+        caller,
+        org_id,
+        Need::Both(Permission::Products, Permission::Accounting),
+    )?;
+    let checked = check_items(catalog, items)?;
+    // A payment that cannot even start is refused before anything is created.
+    if let Some(p) = payment
+        && p.method == PaymentMethodKind::PaymentMethod
+    {
+        let id = p.payment_method_id.as_deref().ok_or_else(|| {
+            ApiError::field(
+                "/payment/payment_method_id",
+                "required",
+                "give the saved payment method to charge",
+            )
+        })?;
+        crate::models::payment_methods::find(conn, org_id, id)?.ok_or_else(|| {
+            ApiError::field(
+                "/payment/payment_method_id",
+                "unknown_payment_method",
+                "is not a payment method of this organisation",
+            )
+        })?;
+    }
+    let org = access.org;
+    let currency = Currency::from_code(&org.currency);
+    let now = db::now();
+    let order_id = db::new_id("ord");
+    let mut lines = Vec::new();
+    let mut new_products = Vec::new();
+    for item in &checked {
+        let rate = catalog.vat.rate(&org.country, &item.offer.vat_category);
+        let product_id = db::new_id("prd");
+        let item_lines = item_lines(item, currency, rate);
+        let price: Decimal = item_lines.iter().map(|l| l.3.net).sum();
+        for (description, qty, unit, amounts) in item_lines {
+            lines.push(NewLine {
+                description,
+                product_id: Some(product_id.clone()),
+                quantity: qty,
+                unit_price: unit,
+                vat_rate: rate,
+                amounts,
+                months: item.months,
+            });
+        }
+        new_products.push(Product {
+            id: product_id,
+            organization_id: org.id.clone(),
+            offer_id: item.offer.id.clone(),
+            kind: item.offer.kind.clone(),
+            name: item.offer.name.clone(),
+            period_months: item.months,
+            options: serde_json::to_string(&item.options).unwrap_or_else(|_| "{}".into()),
+            status: "pending_payment".into(),
+            auto_renew: false,
+            price_minor: to_minor(price),
+            currency: org.currency.clone(),
+            order_id: order_id.clone(),
+            started_at: None,
+            expires_at: None,
+            cancelled_at: None,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    let invoice = issue_invoice(conn, config, &org, Some(&order_id), lines, now)?;
+    let order = Order {
+        id: order_id,
+        organization_id: org.id.clone(),
+        status: "open".into(),
+        invoice_id: invoice.id.clone(),
+        currency: org.currency.clone(),
+        total_minor: invoice.total_minor,
+        created_by: caller.user_id.clone(),
+        expires_at: now + chrono::Duration::days(config.order_expiry_days),
+        paid_at: None,
+        cancelled_at: None,
+        created_at: now,
+    };
+    orders::insert(conn, &order)?;
+    for p in &new_products {
+        products::insert(conn, p)?;
+    }
+    activity::record(
+        conn,
+        meta,
+        Event::new("order.created", &caller.user_id)
+            .organization(&org.id)
+            .details(serde_json::json!({
+                "order_id": order.id,
+                "invoice_id": invoice.id,
+                "invoice_number": invoice.number,
+                "products": new_products.iter().map(|p| &p.id).collect::<Vec<_>>(),
+                "total": crate::domain::money::Money::from_minor(invoice.total_minor, currency),
+            })),
+    )?;
+    Ok(order)
+}
+
+pub fn order_id(raw: &str) -> Result<String, ApiError> {
+    path_id(raw, "ord", "order")
+}
+
+/// A page of the organisation's orders, newest first (accounting).
+pub async fn list(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    statuses: Vec<String>,
+    page: PageParams,
+) -> Result<(Vec<Order>, Option<String>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let limit = page.limit()?;
+    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(orders::page(
+            conn,
+            &access.org.id,
+            &statuses,
+            before,
+            limit + 1,
+        )?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |o| cursor::encode(o.created_at, &o.id));
+    Ok((rows, next))
+}
+
+/// One order with its products (accounting).
+pub async fn get(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    raw_order_id: &str,
+) -> Result<(Order, Vec<Product>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let id = order_id(raw_order_id)?;
+    db::run(pool, move |conn| {
+        let order = orders::find(conn, &access.org.id, &id)?
+            .ok_or_else(|| ApiError::not_found("No such order."))?;
+        let items = products::of_order(conn, &order.id)?;
+        Ok((order, items))
+    })
+    .await
+}
+
+/// Cancels open orders whose time ran out, with their invoices (keeping their numbers) and
+/// their unpaid products; an order whose payment is under way waits for it. Returns how many.
+pub fn expire_due(
+    conn: &mut DbConnection,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    let mut n = 0;
+    for order in orders::expired(conn, now, 500)? {
+        if crate::models::payments::live_for_invoice(conn, &order.invoice_id)? {
+            continue;
+        }
+        if !orders::mark_cancelled(conn, &order.id, now)? {
+            continue;
+        }
+        invoices::transition(conn, &order.invoice_id, "open", "cancelled", now)?;
+        products::cancel_unpaid_of_order(conn, &order.id, now)?;
+        activity::record(
+            conn,
+            &RequestMeta::default(),
+            Event {
+                action: "order.expired",
+                organization: Some(&order.organization_id),
+                details: serde_json::json!({"order_id": order.id, "invoice_id": order.invoice_id}),
+                ..Default::default()
+            },
+        )?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Creates the order (one transaction), then pays it when `payment` is given. A payment that
+/// fails leaves the order open, its invoice payable later; the answer shows the attempt.
+pub async fn create_and_pay(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    items: Vec<ItemInput>,
+    payment: Option<PaymentInput>,
+) -> Result<
+    (
+        Order,
+        Vec<Product>,
+        Option<crate::models::payments::Payment>,
+    ),
+    ApiError,
+> {
+    caller.require_scope("billing:write")?;
+    caller.require_scope("products:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let (config, catalog) = (ctx.config.clone(), ctx.catalog.clone());
+    let order = db::run(&ctx.pool, {
+        let (caller, meta, org_id, payment) = (
+            caller.clone(),
+            meta.clone(),
+            org_id.clone(),
+            payment.clone(),
+        );
+        move |conn| {
+            db::write(conn, |c| {
+                let request = NewOrder {
+                    org_id: &org_id,
+                    items: &items,
+                    payment: payment.as_ref(),
+                };
+                create(c, &config, &catalog, &meta, &caller, request)
+            })
+        }
+    })
+    .await?;
+    if let Some(input) = payment {
+        let paid = crate::services::payments::pay_invoice(
+            ctx,
+            meta,
+            caller,
+            org_id.clone(),
+            order.invoice_id.clone(),
+            input,
+        )
+        .await;
+        if let Err(e) = paid
+            && e.status.is_server_error()
+            && e.code != "payment_provider_unavailable"
+        {
+            return Err(e);
+        }
+    }
+    let (id, invoice_id) = (order.id.clone(), order.invoice_id.clone());
+    db::run(&ctx.pool, move |conn| {
+        let order = orders::find(conn, &org_id, &id)?
+            .ok_or_else(|| ApiError::internal("order vanished"))?;
+        let items = products::of_order(conn, &id)?;
+        let payment = crate::models::payments::latest_for_invoice(conn, &invoice_id)?;
+        Ok((order, items, payment))
+    })
+    .await
+}
+
+/// Pays an open order's invoice.
+pub async fn pay(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_order_id: String,
+    input: PaymentInput,
+) -> Result<crate::services::payments::Outcome, ApiError> {
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let id = order_id(&raw_order_id)?;
+    let (o, cl) = (org_id.clone(), caller.clone());
+    let order = db::run(&ctx.pool, move |conn| {
+        authorize(conn, &cl, &o, Need::Permission(Permission::Accounting))?;
+        orders::find(conn, &o, &id)?.ok_or_else(|| ApiError::not_found("No such order."))
+    })
+    .await?;
+    crate::services::payments::pay_invoice(ctx, meta, caller, org_id, order.invoice_id, input).await
+}

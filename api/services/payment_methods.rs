@@ -1,0 +1,262 @@
+//! Payment profiles (R29): saved methods for faster payment, one of them (or the prepaid
+//! account) the default. Cards come as a token from the provider's hosted form; we keep its
+//! brand, last four digits and expiry only.
+
+use iban::IbanLike as _;
+
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::domain::orgs::{Need, Permission};
+use crate::error::ApiError;
+use crate::http::meta::RequestMeta;
+use crate::http::query::path_id;
+use crate::models::organizations::Organization;
+use crate::models::payment_methods::{self, PaymentMethod};
+use crate::services::activity::{self, Event};
+use crate::services::orgs::{self, authorize};
+use crate::services::prepaid::{mask_iban, parse_iban};
+use crate::startup::Services;
+
+/// The id under which the prepaid account is listed and chosen as the default.
+pub const PREPAID: &str = "prepaid";
+
+pub const TYPES: [&str; 6] = [
+    "card",
+    "twint",
+    "postfinance",
+    "paypal",
+    "ebill",
+    "bank_transfer",
+];
+
+pub struct NewMethod {
+    pub kind: String,
+    pub token: Option<String>,
+    pub iban: Option<String>,
+    pub label: Option<String>,
+}
+
+/// The organisation's methods and its default.
+pub async fn list(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+) -> Result<(Organization, Vec<PaymentMethod>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let org = access.org;
+    let id = org.id.clone();
+    let methods = db::run(pool, move |conn| Ok(payment_methods::list(conn, &id)?)).await?;
+    Ok((org, methods))
+}
+
+/// Saves a method.
+pub async fn create(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    input: NewMethod,
+) -> Result<PaymentMethod, ApiError> {
+    caller.require_scope("billing:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let now = db::now();
+    let mut method = PaymentMethod {
+        id: db::new_id("pm"),
+        organization_id: org_id.clone(),
+        kind: input.kind.clone(),
+        label: String::new(),
+        card_brand: None,
+        card_last4: None,
+        card_exp_month: None,
+        card_exp_year: None,
+        iban: None,
+        gateway_token: None,
+        created_at: now,
+        deleted_at: None,
+    };
+    match input.kind.as_str() {
+        "card" => {
+            let token = input
+                .token
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "/token",
+                        "required",
+                        "a card is saved from the provider's token",
+                    )
+                })?;
+            let gateway = ctx.gateway.clone();
+            let t = token.clone();
+            let card = tokio::task::spawn_blocking(move || gateway.card_details(&t))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(|_| {
+                    ApiError::field(
+                        "/token",
+                        "invalid_card_token",
+                        "is not a card token the payment provider knows",
+                    )
+                })?;
+            method.label = format!("{} ····{}", capitalise(&card.brand), card.last4);
+            method.card_brand = Some(card.brand);
+            method.card_last4 = Some(card.last4);
+            method.card_exp_month = Some(card.exp_month);
+            method.card_exp_year = Some(card.exp_year);
+            method.gateway_token = Some(token);
+        }
+        "bank_transfer" => {
+            let raw = input.iban.ok_or_else(|| {
+                ApiError::field("/iban", "required", "a bank account needs its IBAN")
+            })?;
+            let iban = parse_iban(&raw, "/iban")?;
+            method.label = format!("IBAN {}", mask_iban(iban.electronic_str()));
+            method.iban = Some(iban.electronic_str().to_string());
+        }
+        kind => {
+            method.label = input
+                .label
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| default_label(kind).to_string());
+            method.gateway_token = Some(format!("{kind}_{}", &method.id));
+        }
+    }
+    if method.label.chars().count() > 100 {
+        return Err(ApiError::field(
+            "/label",
+            "too_long",
+            "must be at most 100 characters",
+        ));
+    }
+    let row = method.clone();
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            authorize(
+                c,
+                &caller,
+                &org_id,
+                Need::Permission(Permission::Accounting),
+            )?;
+            payment_methods::insert(c, &row)?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("payment_method.added", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({"payment_method_id": row.id, "type": row.kind})),
+            )?;
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    Ok(method)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn default_label(kind: &str) -> &'static str {
+    match kind {
+        "twint" => "TWINT",
+        "postfinance" => "PostFinance",
+        "paypal" => "PayPal",
+        _ => "eBill",
+    }
+}
+
+/// Removes a saved method; the prepaid account is not removable.
+pub async fn delete(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_id: String,
+) -> Result<(), ApiError> {
+    caller.require_scope("billing:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    if raw_id == PREPAID {
+        return Err(ApiError::conflict(
+            "prepaid_not_deletable",
+            "The prepaid account is always there; withdraw its balance instead.",
+        ));
+    }
+    let id = path_id(&raw_id, "pm", "payment method")?;
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(
+                c,
+                &caller,
+                &org_id,
+                Need::Permission(Permission::Accounting),
+            )?;
+            payment_methods::find(c, &org_id, &id)?
+                .ok_or_else(|| ApiError::not_found("No such payment method."))?;
+            payment_methods::delete(c, &id, db::now())?;
+            if access.org.default_payment_method.as_deref() == Some(id.as_str()) {
+                payment_methods::set_default(c, &org_id, None)?;
+            }
+            activity::record(
+                c,
+                &meta,
+                Event::new("payment_method.removed", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({"payment_method_id": id})),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Makes a saved method, or the prepaid account (`prepaid`), the default.
+pub async fn make_default(
+    pool: &Pool,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    raw_id: String,
+) -> Result<(), ApiError> {
+    caller.require_scope("billing:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let id = if raw_id == PREPAID {
+        raw_id
+    } else {
+        path_id(&raw_id, "pm", "payment method")?
+    };
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            authorize(
+                c,
+                &caller,
+                &org_id,
+                Need::Permission(Permission::Accounting),
+            )?;
+            if id != PREPAID {
+                payment_methods::find(c, &org_id, &id)?
+                    .ok_or_else(|| ApiError::not_found("No such payment method."))?;
+            }
+            payment_methods::set_default(c, &org_id, Some(&id))?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("payment_method.made_default", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({"payment_method_id": id})),
+            )?;
+            Ok(())
+        })
+    })
+    .await
+}

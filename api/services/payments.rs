@@ -1,0 +1,430 @@
+//! Paying an invoice (R31) and settling payments. Money moves exactly once:
+//! - from the prepaid account, in one transaction: the invoice goes `open` → `paid` first (a
+//!   guarded update that locks it: a concurrent payer finds it paid and rolls back), then the
+//!   balance moves (never below zero) and the ledger gets its row;
+//! - through the provider, in three steps: a `pending` payment row (a partial unique index
+//!   allows one pending or succeeded payment per invoice, so a concurrent payer is refused
+//!   before any charge), the charge outside any transaction, then the outcome in one
+//!   transaction. Asynchronous methods stay `pending` until the provider's webhook settles them.
+//!
+//! Settling a succeeded payment marks the invoice paid, the order paid, provisions its
+//! products, records the activity and mails the payer a receipt, all in one transaction.
+
+use actix_web::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::db::{self, DbConnection};
+use crate::domain::money::Money;
+use crate::domain::orgs::{Currency, Need, Permission};
+use crate::error::ApiError;
+use crate::gateway::{Charge, ChargeOutcome};
+use crate::http::meta::RequestMeta;
+use crate::mail;
+use crate::models::invoices::{self, Invoice};
+use crate::models::payments::{self, Payment};
+use crate::models::{orders, organizations, payment_methods, prepaid, products, users};
+use crate::services::activity::{self, Event};
+use crate::services::orgs::authorize;
+use crate::startup::Services;
+
+/// How to pay: `{"method": "prepaid"}`, `{"method": "payment_method", "payment_method_id": …}`
+/// or `{"method": "bank_transfer"}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"method": "payment_method", "payment_method_id": "pm_01936d7a6b2f7c3e9d4a5b6c7d8e9f05"}))]
+pub struct PaymentInput {
+    pub method: PaymentMethodKind,
+    /// With `payment_method`: the saved method to charge.
+    pub payment_method_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    /// The organisation's prepaid account: at once, if the balance covers it.
+    Prepaid,
+    /// A saved payment method: cards at once, others once the provider confirms.
+    PaymentMethod,
+    /// A bank transfer quoting the invoice's reference; confirmed by the provider.
+    BankTransfer,
+}
+
+/// What became of a payment request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Paid: the invoice is paid.
+    Succeeded(Payment),
+    /// Waiting for the provider's confirmation.
+    Pending(Payment),
+}
+
+pub fn invoice_not_open() -> ApiError {
+    ApiError::conflict(
+        "invoice_not_open",
+        "This invoice is not open: it is paid, cancelled, or being paid.",
+    )
+}
+
+fn insufficient_balance() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYMENT_REQUIRED,
+        "insufficient_prepaid_balance",
+        "The prepaid account's balance does not cover this amount: top it up, or pay another way.",
+    )
+}
+
+pub fn declined(code: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYMENT_REQUIRED,
+        "payment_declined",
+        format!("The payment was declined ({code}); nothing was charged. Try another method."),
+    )
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        "payment_in_progress",
+        "A payment of this invoice is already under way or done.",
+    )
+}
+
+pub fn unavailable(e: crate::gateway::GatewayError) -> ApiError {
+    ApiError::unavailable(
+        "payment_provider_unavailable",
+        format!("{e}; nothing was charged, retry later."),
+    )
+}
+
+/// A method's label for receipts: `prepaid`, `card`, `twint`, … `bank_transfer`.
+fn method_label(conn: &mut DbConnection, p: &Payment) -> diesel::QueryResult<String> {
+    Ok(match (p.method.as_str(), &p.payment_method_id) {
+        ("payment_method", Some(id)) => payment_methods::find(conn, &p.organization_id, id)?
+            .map(|m| m.kind)
+            .unwrap_or_else(|| "card".into()),
+        (m, _) => m.to_string(),
+    })
+}
+
+/// Everything a succeeded invoice payment does, in the caller's transaction: the invoice and
+/// its order are paid, the products start, the payer gets a receipt, one activity records it.
+fn complete_invoice_payment(
+    conn: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    payment: &Payment,
+    invoice: &Invoice,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    if !invoices::transition(conn, &invoice.id, "open", "paid", now)? {
+        return Err(invoice_not_open());
+    }
+    if let Some(order) = orders::find_by_invoice(conn, &invoice.id)? {
+        orders::mark_paid(conn, &order.id, now)?;
+        products::activate_order(conn, &order.id, now)?;
+    }
+    let currency = Currency::from_code(&invoice.currency);
+    let method = method_label(conn, payment)?;
+    if let (Some(payer), Some(org)) = (
+        users::find(conn, &payment.created_by)?,
+        organizations::find(conn, &payment.organization_id)?,
+    ) {
+        mail::send(
+            conn,
+            config,
+            "payment_receipt",
+            &payer.language,
+            &payer.email,
+            serde_json::json!({
+                "first_name": payer.first_name,
+                "organization_name": org.name,
+                "invoice_number": invoice.number,
+                "amount": Money::from_minor(invoice.total_minor, currency).display(),
+                "method": method,
+                "time": crate::services::sessions::user_time(&payer),
+            }),
+        )?;
+    }
+    activity::record(
+        conn,
+        meta,
+        Event::new("invoice.paid", &payment.created_by)
+            .organization(&payment.organization_id)
+            .details(serde_json::json!({
+                "invoice_id": invoice.id,
+                "invoice_number": invoice.number,
+                "payment_id": payment.id,
+                "method": method,
+                "amount": Money::from_minor(invoice.total_minor, currency),
+            })),
+    )?;
+    Ok(())
+}
+
+/// A pending payment; `amount` is (minor units, currency).
+fn new_payment(
+    org_id: &str,
+    invoice: Option<&Invoice>,
+    purpose: &str,
+    method: &str,
+    payment_method_id: Option<String>,
+    (amount_minor, currency): (i64, &str),
+    created_by: &str,
+) -> Payment {
+    Payment {
+        id: db::new_id("pay"),
+        organization_id: org_id.to_string(),
+        invoice_id: invoice.map(|i| i.id.clone()),
+        purpose: purpose.to_string(),
+        method: method.to_string(),
+        payment_method_id,
+        amount_minor,
+        currency: currency.to_string(),
+        status: "pending".into(),
+        gateway_reference: None,
+        failure_code: None,
+        refunded_minor: 0,
+        created_by: created_by.to_string(),
+        created_at: db::now(),
+        settled_at: None,
+    }
+}
+
+/// Inserts a pending payment of an invoice; a second live payment of it is refused.
+fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), ApiError> {
+    match payments::insert(conn, p) {
+        Ok(_) => Ok(()),
+        Err(e) if db::is_unique_violation(&e) => Err(in_progress()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Pays the open invoice `invoice_id` of the organisation with `input`.
+pub async fn pay_invoice(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    org_id: String,
+    invoice_id: String,
+    input: PaymentInput,
+) -> Result<Outcome, ApiError> {
+    caller.require_scope("billing:write")?;
+    let org_id = crate::services::orgs::org_id(&org_id)?;
+    let invoice_id = crate::http::query::path_id(&invoice_id, "inv", "invoice")?;
+    let config = ctx.config.clone();
+    let pid = input.payment_method_id.clone();
+    // Step 1: check, and either pay from the prepaid account at once, or claim the invoice with
+    // a pending payment.
+    let (payment, method) = db::run(&ctx.pool, {
+        let config = config.clone();
+        let meta = meta.clone();
+        move |conn| {
+            db::write(conn, |c| {
+                authorize(
+                    c,
+                    &caller,
+                    &org_id,
+                    Need::Permission(Permission::Accounting),
+                )?;
+                let invoice = invoices::find(c, &org_id, &invoice_id)?
+                    .ok_or_else(|| ApiError::not_found("No such invoice."))?;
+                if invoice.status != "open" {
+                    return Err(invoice_not_open());
+                }
+                let (kind, method_row) = match input.method {
+                    PaymentMethodKind::Prepaid => ("prepaid", None),
+                    PaymentMethodKind::BankTransfer => ("bank_transfer", None),
+                    PaymentMethodKind::PaymentMethod => {
+                        let id = pid.ok_or_else(|| {
+                            ApiError::field(
+                                "/payment/payment_method_id",
+                                "required",
+                                "give the saved payment method to charge",
+                            )
+                        })?;
+                        let m = payment_methods::find(c, &org_id, &id)?.ok_or_else(|| {
+                            ApiError::field(
+                                "/payment/payment_method_id",
+                                "unknown_payment_method",
+                                "is not a payment method of this organisation",
+                            )
+                        })?;
+                        ("payment_method", Some(m))
+                    }
+                };
+                let mut payment = new_payment(
+                    &org_id,
+                    Some(&invoice),
+                    "invoice",
+                    kind,
+                    method_row.as_ref().map(|m| m.id.clone()),
+                    (invoice.total_minor, &invoice.currency),
+                    &caller.user_id,
+                );
+                if kind == "prepaid" {
+                    payment.status = "succeeded".into();
+                    payment.settled_at = Some(db::now());
+                    insert_pending(c, &payment)?;
+                    complete_invoice_payment(c, &config, &meta, &payment, &invoice)?;
+                    let balance = prepaid::move_balance(
+                        c,
+                        &org_id,
+                        &invoice.currency,
+                        -invoice.total_minor,
+                        i64::MAX,
+                        db::now(),
+                    )?
+                    .ok_or_else(insufficient_balance)?;
+                    prepaid::append(
+                        c,
+                        &prepaid::PrepaidTransaction {
+                            id: db::new_id("ptx"),
+                            organization_id: org_id.clone(),
+                            kind: "payment".into(),
+                            amount_minor: -invoice.total_minor,
+                            balance_after_minor: balance,
+                            currency: invoice.currency.clone(),
+                            payment_id: Some(payment.id.clone()),
+                            invoice_id: Some(invoice.id.clone()),
+                            iban: None,
+                            created_by: Some(caller.user_id.clone()),
+                            created_at: db::now(),
+                        },
+                    )?;
+                    return Ok((payment, None));
+                }
+                if kind == "bank_transfer" {
+                    // The customer quotes this reference on the transfer; the provider's
+                    // webhook names it when the money arrives.
+                    payment.gateway_reference = Some(format!("LMN-{}", invoice.number));
+                }
+                insert_pending(c, &payment)?;
+                Ok((payment, method_row))
+            })
+        }
+    })
+    .await?;
+    if payment.status == "succeeded" || payment.method == "bank_transfer" {
+        return Ok(if payment.status == "succeeded" {
+            Outcome::Succeeded(payment)
+        } else {
+            Outcome::Pending(payment)
+        });
+    }
+    // Step 2: the charge, outside any transaction.
+    let method = method.ok_or_else(|| ApiError::internal("no method to charge"))?;
+    let gateway = ctx.gateway.clone();
+    let amount = Money::from_minor(payment.amount_minor, Currency::from_code(&payment.currency));
+    let outcome = {
+        let (p, m) = (payment.clone(), method.clone());
+        tokio::task::spawn_blocking(move || {
+            gateway.charge(&Charge {
+                method_type: &m.kind,
+                token: m.gateway_token.as_deref(),
+                amount: amount.amount,
+                currency: &p.currency,
+                payment_id: &p.id,
+            })
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    };
+    // Step 3: the outcome.
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| match outcome {
+            Ok(ChargeOutcome::Approved { reference }) => {
+                settle(c, &config, &meta, &payment.id, true, None, Some(&reference))?;
+                let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                Ok(Outcome::Succeeded(paid))
+            }
+            Ok(ChargeOutcome::Pending { reference }) => {
+                payments::set_reference(c, &payment.id, &reference)?;
+                let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                Ok(Outcome::Pending(pending))
+            }
+            Ok(ChargeOutcome::Declined { code }) => {
+                settle(c, &config, &meta, &payment.id, false, Some(&code), None)?;
+                Err(declined(&code))
+            }
+            Err(e) => {
+                settle(
+                    c,
+                    &config,
+                    &meta,
+                    &payment.id,
+                    false,
+                    Some("provider_error"),
+                    None,
+                )?;
+                Err(unavailable(e))
+            }
+        })
+    })
+    .await
+}
+
+/// Settles a pending payment (succeeded or failed), from a charge's answer or the provider's
+/// webhook; does nothing when it is settled already. Returns whether it changed anything.
+pub fn settle(
+    conn: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    payment_id: &str,
+    succeeded: bool,
+    failure_code: Option<&str>,
+    reference: Option<&str>,
+) -> Result<bool, ApiError> {
+    let now = db::now();
+    let status = if succeeded { "succeeded" } else { "failed" };
+    if !payments::settle(conn, payment_id, status, failure_code, reference, now)? {
+        return Ok(false);
+    }
+    let payment = payments::find(conn, payment_id)?
+        .ok_or_else(|| ApiError::internal("settled payment vanished"))?;
+    if !succeeded {
+        activity::record(
+            conn,
+            meta,
+            Event::new("payment.failed", &payment.created_by)
+                .organization(&payment.organization_id)
+                .details(serde_json::json!({
+                    "payment_id": payment.id,
+                    "invoice_id": payment.invoice_id,
+                    "purpose": payment.purpose,
+                    "failure_code": failure_code,
+                })),
+        )?;
+        return Ok(true);
+    }
+    match (payment.purpose.as_str(), &payment.invoice_id) {
+        ("invoice", Some(invoice_id)) => {
+            let invoice = invoices::find_any(conn, invoice_id)?
+                .ok_or_else(|| ApiError::internal("paid invoice vanished"))?;
+            complete_invoice_payment(conn, config, meta, &payment, &invoice)?;
+        }
+        _ => crate::services::prepaid::credit_top_up(conn, config, meta, &payment)?,
+    }
+    Ok(true)
+}
+
+/// Helpers for the other billing services.
+pub(crate) fn pending_payment(
+    org_id: &str,
+    purpose: &str,
+    method: &payment_methods::PaymentMethod,
+    amount_minor: i64,
+    currency: &str,
+    created_by: &str,
+) -> Payment {
+    new_payment(
+        org_id,
+        None,
+        purpose,
+        "payment_method",
+        Some(method.id.clone()),
+        (amount_minor, currency),
+        created_by,
+    )
+}

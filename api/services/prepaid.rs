@@ -1,0 +1,437 @@
+//! The prepaid account (R30–R32): topped up from a saved payment method within configured
+//! limits, spent on invoices, withdrawn to a bank account. Its ledger is append-only and sums
+//! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
+
+use actix_web::http::StatusCode;
+use rust_decimal::Decimal;
+
+use iban::IbanLike as _;
+
+use crate::auth::Caller;
+use crate::config::Config;
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::money::{Money, parse_amount, to_minor};
+use crate::domain::orgs::{Currency, Need, Permission};
+use crate::error::ApiError;
+use crate::gateway::{Charge, ChargeOutcome};
+use crate::http::PageParams;
+use crate::http::meta::RequestMeta;
+use crate::http::query::cursor;
+use crate::mail;
+use crate::models::payments::{self, Payment};
+use crate::models::prepaid::{self, PrepaidTransaction};
+use crate::models::{organizations, payment_methods, users};
+use crate::services::activity::{self, Event};
+use crate::services::orgs::{self, authorize};
+use crate::services::payments::{declined, pending_payment, unavailable};
+use crate::services::tokens::next_cursor;
+use crate::startup::Services;
+
+pub fn currency_mismatch(expected: Currency) -> ApiError {
+    ApiError::unprocessable(
+        "currency_mismatch",
+        format!(
+            "This organisation is billed in {}: give amounts in it.",
+            expected.as_str()
+        ),
+    )
+}
+
+fn out_of_range(detail: String) -> ApiError {
+    ApiError::unprocessable("amount_out_of_range", detail)
+}
+
+/// The amount of a request, in the organisation's currency, checked (all errors at `field`).
+pub fn checked_amount(
+    amount: &Money,
+    org_currency: Currency,
+    field: &str,
+) -> Result<Decimal, ApiError> {
+    let value = parse_amount(amount.amount, field).map_err(|e| ApiError::validation(vec![e]))?;
+    if amount.currency != org_currency {
+        return Err(currency_mismatch(org_currency));
+    }
+    Ok(value)
+}
+
+/// An IBAN, checked (country format and checksum) and in its compact form.
+pub fn parse_iban(raw: &str, field: &str) -> Result<iban::Iban, ApiError> {
+    raw.parse::<iban::Iban>().map_err(|_| {
+        ApiError::field(
+            field,
+            "invalid_iban",
+            "is not a valid IBAN (check digits and country format)",
+        )
+    })
+}
+
+/// `CH93 **** **** **** *957 2`: enough to recognise an account, not to use it.
+pub fn mask_iban(compact: &str) -> String {
+    let chars: Vec<char> = compact.chars().collect();
+    let n = chars.len();
+    let masked: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < 4 || i + 5 >= n { *c } else { '*' })
+        .collect();
+    masked
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub struct Account {
+    pub balance: Money,
+    pub currency: Currency,
+}
+
+/// The balance (accounting).
+pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<Account, ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let currency = Currency::from_code(&access.org.currency);
+    let org_id = access.org.id.clone();
+    let minor = db::run(pool, move |conn| Ok(prepaid::balance(conn, &org_id)?)).await?;
+    Ok(Account {
+        balance: Money::from_minor(minor, currency),
+        currency,
+    })
+}
+
+/// A page of the ledger, newest first.
+pub async fn ledger(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    page: PageParams,
+) -> Result<(Vec<PrepaidTransaction>, Option<String>), ApiError> {
+    let access = orgs::access(
+        pool,
+        caller,
+        raw_org_id,
+        "billing:read",
+        Need::Permission(Permission::Accounting),
+    )
+    .await?;
+    let limit = page.limit()?;
+    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(prepaid::page(conn, &access.org.id, before, limit + 1)?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |t| cursor::encode(t.created_at, &t.id));
+    Ok((rows, next))
+}
+
+fn receipt(
+    conn: &mut DbConnection,
+    config: &Config,
+    template: &str,
+    user_id: &str,
+    org_id: &str,
+    mut context: serde_json::Value,
+) -> Result<(), ApiError> {
+    if let (Some(user), Some(org)) = (
+        users::find(conn, user_id)?,
+        organizations::find(conn, org_id)?,
+    ) {
+        context["first_name"] = user.first_name.clone().into();
+        context["organization_name"] = org.name.into();
+        context["time"] = crate::services::sessions::user_time(&user).into();
+        mail::send(conn, config, template, &user.language, &user.email, context)?;
+    }
+    Ok(())
+}
+
+/// Credits a succeeded top-up payment, in the caller's transaction (from the charge's answer or
+/// the provider's webhook). The ceiling was checked when it was asked for: money already taken
+/// is always credited.
+pub fn credit_top_up(
+    conn: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    payment: &Payment,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let balance = prepaid::move_balance(
+        conn,
+        &payment.organization_id,
+        &payment.currency,
+        payment.amount_minor,
+        i64::MAX,
+        now,
+    )?
+    .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
+    prepaid::append(
+        conn,
+        &PrepaidTransaction {
+            id: db::new_id("ptx"),
+            organization_id: payment.organization_id.clone(),
+            kind: "top_up".into(),
+            amount_minor: payment.amount_minor,
+            balance_after_minor: balance,
+            currency: payment.currency.clone(),
+            payment_id: Some(payment.id.clone()),
+            invoice_id: None,
+            iban: None,
+            created_by: Some(payment.created_by.clone()),
+            created_at: now,
+        },
+    )?;
+    let currency = Currency::from_code(&payment.currency);
+    let method = match &payment.payment_method_id {
+        Some(id) => payment_methods::find(conn, &payment.organization_id, id)?
+            .map(|m| m.kind)
+            .unwrap_or_else(|| "card".into()),
+        None => payment.method.clone(),
+    };
+    receipt(
+        conn,
+        config,
+        "top_up_receipt",
+        &payment.created_by,
+        &payment.organization_id,
+        serde_json::json!({
+            "amount": Money::from_minor(payment.amount_minor, currency).display(),
+            "balance": Money::from_minor(balance, currency).display(),
+            "method": method,
+        }),
+    )?;
+    activity::record(
+        conn,
+        meta,
+        Event::new("prepaid.topped_up", &payment.created_by)
+            .organization(&payment.organization_id)
+            .details(serde_json::json!({
+                "payment_id": payment.id,
+                "amount": Money::from_minor(payment.amount_minor, currency),
+                "balance": Money::from_minor(balance, currency),
+            })),
+    )?;
+    Ok(())
+}
+
+/// What became of a top-up.
+pub enum TopUp {
+    Credited(Payment),
+    Pending(Payment),
+}
+
+/// Tops the account up by `amount` from the saved method `payment_method_id`.
+pub async fn top_up(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    amount: Money,
+    payment_method_id: String,
+) -> Result<TopUp, ApiError> {
+    caller.require_scope("billing:write")?;
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let config = ctx.config.clone();
+    let (payment, method) = db::run(&ctx.pool, {
+        let config = config.clone();
+        move |conn| {
+            db::write(conn, |c| {
+                let access = authorize(
+                    c,
+                    &caller,
+                    &org_id,
+                    Need::Permission(Permission::Accounting),
+                )?;
+                let currency = Currency::from_code(&access.org.currency);
+                let value = checked_amount(&amount, currency, "/amount")?;
+                if value < config.prepaid_top_up_min || value > config.prepaid_top_up_max {
+                    return Err(out_of_range(format!(
+                        "A top-up is between {} and {}.",
+                        Money::new(config.prepaid_top_up_min, currency).display(),
+                        Money::new(config.prepaid_top_up_max, currency).display()
+                    )));
+                }
+                let balance = prepaid::balance(c, &org_id)?;
+                if balance + to_minor(value) > to_minor(config.prepaid_ceiling) {
+                    return Err(out_of_range(format!(
+                        "The balance may not exceed {}.",
+                        Money::new(config.prepaid_ceiling, currency).display()
+                    )));
+                }
+                let method =
+                    payment_methods::find(c, &org_id, &payment_method_id)?.ok_or_else(|| {
+                        ApiError::field(
+                            "/payment_method_id",
+                            "unknown_payment_method",
+                            "is not a saved payment method of this organisation",
+                        )
+                    })?;
+                let payment = pending_payment(
+                    &org_id,
+                    "top_up",
+                    &method,
+                    to_minor(value),
+                    currency.as_str(),
+                    &caller.user_id,
+                );
+                payments::insert(c, &payment)?;
+                Ok((payment, method))
+            })
+        }
+    })
+    .await?;
+    let gateway = ctx.gateway.clone();
+    let outcome = {
+        let (p, m) = (payment.clone(), method.clone());
+        tokio::task::spawn_blocking(move || {
+            gateway.charge(&Charge {
+                method_type: &m.kind,
+                token: m.gateway_token.as_deref(),
+                amount: Decimal::new(p.amount_minor, 2),
+                currency: &p.currency,
+                payment_id: &p.id,
+            })
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    };
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| match outcome {
+            Ok(ChargeOutcome::Approved { reference }) => {
+                crate::services::payments::settle(
+                    c,
+                    &config,
+                    &meta,
+                    &payment.id,
+                    true,
+                    None,
+                    Some(&reference),
+                )?;
+                Ok(TopUp::Credited(
+                    payments::find(c, &payment.id)?.unwrap_or(payment.clone()),
+                ))
+            }
+            Ok(ChargeOutcome::Pending { reference }) => {
+                payments::set_reference(c, &payment.id, &reference)?;
+                Ok(TopUp::Pending(
+                    payments::find(c, &payment.id)?.unwrap_or(payment.clone()),
+                ))
+            }
+            Ok(ChargeOutcome::Declined { code }) => {
+                crate::services::payments::settle(
+                    c,
+                    &config,
+                    &meta,
+                    &payment.id,
+                    false,
+                    Some(&code),
+                    None,
+                )?;
+                Err(declined(&code))
+            }
+            Err(e) => {
+                crate::services::payments::settle(
+                    c,
+                    &config,
+                    &meta,
+                    &payment.id,
+                    false,
+                    Some("provider_error"),
+                    None,
+                )?;
+                Err(unavailable(e))
+            }
+        })
+    })
+    .await
+}
+
+/// Withdraws `amount` to the bank account `iban` (a sensitive action): refused, changing
+/// nothing, when the balance does not cover it.
+pub async fn withdraw(
+    ctx: &Services,
+    meta: RequestMeta,
+    caller: Caller,
+    raw_org_id: String,
+    amount: Money,
+    iban: String,
+) -> Result<PrepaidTransaction, ApiError> {
+    let org_id = orgs::org_id(&raw_org_id)?;
+    let config = ctx.config.clone();
+    db::run(&ctx.pool, move |conn| {
+        db::write(conn, |c| {
+            let access = authorize(
+                c,
+                &caller,
+                &org_id,
+                Need::Permission(Permission::Accounting),
+            )?;
+            caller.require_recent_auth()?;
+            let currency = Currency::from_code(&access.org.currency);
+            let value = checked_amount(&amount, currency, "/amount")?;
+            let iban = parse_iban(&iban, "/iban")?;
+            let masked = mask_iban(iban.electronic_str());
+            let now = db::now();
+            let balance = prepaid::move_balance(
+                c,
+                &org_id,
+                currency.as_str(),
+                -to_minor(value),
+                i64::MAX,
+                now,
+            )?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "insufficient_prepaid_balance",
+                    "The balance does not cover this withdrawal.",
+                )
+            })?;
+            let t = PrepaidTransaction {
+                id: db::new_id("ptx"),
+                organization_id: org_id.clone(),
+                kind: "withdrawal".into(),
+                amount_minor: -to_minor(value),
+                balance_after_minor: balance,
+                currency: currency.as_str().into(),
+                payment_id: None,
+                invoice_id: None,
+                iban: Some(masked.clone()),
+                created_by: Some(caller.user_id.clone()),
+                created_at: now,
+            };
+            prepaid::append(c, &t)?;
+            receipt(
+                c,
+                &config,
+                "withdrawal_receipt",
+                &caller.user_id,
+                &org_id,
+                serde_json::json!({
+                    "amount": Money::new(value, currency).display(),
+                    "balance": Money::from_minor(balance, currency).display(),
+                    "iban": masked,
+                }),
+            )?;
+            activity::record(
+                c,
+                &meta,
+                Event::new("prepaid.withdrawn", &caller.user_id)
+                    .organization(&org_id)
+                    .details(serde_json::json!({
+                        "transaction_id": t.id,
+                        "amount": Money::new(value, currency),
+                        "balance": Money::from_minor(balance, currency),
+                        "iban": masked,
+                    })),
+            )?;
+            Ok(t)
+        })
+    })
+    .await
+}

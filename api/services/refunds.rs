@@ -1,0 +1,139 @@
+//! Refunds, an operator's act (`leman billing refund`): part or all of a paid invoice goes back,
+//! to the organisation's prepaid account or to the method that paid it, and the invoice becomes
+//! `partially_refunded` or `refunded`. The payer gets a receipt; one activity records it.
+
+use rust_decimal::Decimal;
+
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::domain::money::{Money, parse_amount, to_minor};
+use crate::domain::orgs::Currency;
+use crate::error::ApiError;
+use crate::gateway::PaymentGateway;
+use crate::http::meta::RequestMeta;
+use crate::mail;
+use crate::models::{invoices, organizations, payments, prepaid, users};
+use crate::services::activity::{self, Event};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Prepaid,
+    Original,
+}
+
+/// Refunds `amount` (default: all that is left) of the invoice numbered `number`.
+pub async fn refund(
+    pool: &Pool,
+    config: &Config,
+    gateway: std::sync::Arc<dyn PaymentGateway>,
+    number: String,
+    amount: Option<Decimal>,
+    to: Destination,
+) -> Result<(Money, Destination), ApiError> {
+    let config = config.clone();
+    db::run(pool, move |conn| {
+        db::write(conn, |c| {
+            let invoice = invoices::find_by_number(c, &number)?
+                .ok_or_else(|| ApiError::not_found(format!("No invoice numbered {number}.")))?;
+            let currency = Currency::from_code(&invoice.currency);
+            let left = invoice.total_minor - invoice.refunded_minor;
+            let minor = match amount {
+                Some(a) => to_minor(parse_amount(a, "--amount").map_err(|e| ApiError::validation(vec![e]))?),
+                None => left,
+            };
+            if !["paid", "partially_refunded"].contains(&invoice.status.as_str()) || minor > left || minor <= 0 {
+                return Err(ApiError::conflict(
+                    "not_refundable",
+                    format!(
+                        "Invoice {number} is {} with {} left to refund.",
+                        invoice.status,
+                        Money::from_minor(left, currency).display()
+                    ),
+                ));
+            }
+            let payment = payments::succeeded_for_invoice(c, &invoice.id)?
+                .ok_or_else(|| ApiError::conflict("not_refundable", "The invoice has no payment to refund."))?;
+            let now = db::now();
+            // Money paid from the prepaid account can only go back there.
+            let to = if payment.method == "prepaid" { Destination::Prepaid } else { to };
+            let mut reference = None;
+            match to {
+                Destination::Prepaid => {
+                    let balance = prepaid::move_balance(c, &invoice.organization_id, &invoice.currency, minor, i64::MAX, now)?
+                        .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
+                    prepaid::append(
+                        c,
+                        &prepaid::PrepaidTransaction {
+                            id: db::new_id("ptx"),
+                            organization_id: invoice.organization_id.clone(),
+                            kind: "refund".into(),
+                            amount_minor: minor,
+                            balance_after_minor: balance,
+                            currency: invoice.currency.clone(),
+                            payment_id: Some(payment.id.clone()),
+                            invoice_id: Some(invoice.id.clone()),
+                            iban: None,
+                            created_by: None,
+                            created_at: now,
+                        },
+                    )?;
+                }
+                Destination::Original => {
+                    let original = payment
+                        .gateway_reference
+                        .clone()
+                        .ok_or_else(|| ApiError::conflict("not_refundable", "The payment has no provider reference."))?;
+                    reference = Some(
+                        gateway
+                            .refund(&original, Decimal::new(minor, 2), &invoice.currency)
+                            .map_err(crate::services::payments::unavailable)?,
+                    );
+                }
+            }
+            if !invoices::add_refund(c, &invoice.id, minor, now)? {
+                return Err(ApiError::conflict("not_refundable", "The invoice changed meanwhile; retry."));
+            }
+            payments::add_refund(c, &payment.id, minor)?;
+            let refunded = Money::from_minor(minor, currency);
+            if let (Some(payer), Some(org)) = (
+                users::find(c, &payment.created_by)?,
+                organizations::find(c, &invoice.organization_id)?,
+            ) {
+                mail::send(
+                    c,
+                    &config,
+                    "refund_receipt",
+                    &payer.language,
+                    &payer.email,
+                    serde_json::json!({
+                        "first_name": payer.first_name,
+                        "organization_name": org.name,
+                        "invoice_number": invoice.number,
+                        "amount": refunded.display(),
+                        "destination": if to == Destination::Prepaid { "prepaid" } else { "original" },
+                        "time": crate::services::sessions::user_time(&payer),
+                    }),
+                )?;
+            }
+            activity::record(
+                c,
+                &RequestMeta::default(),
+                Event {
+                    action: "invoice.refunded",
+                    organization: Some(&invoice.organization_id),
+                    subject: Some(&payment.created_by),
+                    details: serde_json::json!({
+                        "invoice_id": invoice.id,
+                        "invoice_number": invoice.number,
+                        "amount": refunded,
+                        "to": if to == Destination::Prepaid { "prepaid" } else { "original" },
+                        "provider_reference": reference,
+                    }),
+                    ..Default::default()
+                },
+            )?;
+            Ok((refunded, to))
+        })
+    })
+    .await
+}

@@ -1,0 +1,11 @@
+DROP TABLE webhook_events;
+DROP TABLE prepaid_transactions;
+DROP TABLE prepaid_accounts;
+DROP TABLE payments;
+DROP TABLE payment_methods;
+DROP TABLE orders;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE invoice_counters;
+DROP TABLE products;
+ALTER TABLE organizations DROP COLUMN default_payment_method;
