@@ -332,37 +332,46 @@ pub async fn pay_invoice(
         .map_err(|e| ApiError::internal(e.to_string()))?
     };
     // Step 3: the outcome.
-    db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| match outcome {
-            Ok(ChargeOutcome::Approved { reference }) => {
-                settle(c, &config, &meta, &payment.id, true, None, Some(&reference))?;
-                let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                Ok(Outcome::Succeeded(paid))
-            }
-            Ok(ChargeOutcome::Pending { reference }) => {
-                payments::set_reference(c, &payment.id, &reference)?;
-                let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                Ok(Outcome::Pending(pending))
-            }
-            Ok(ChargeOutcome::Declined { code }) => {
-                settle(c, &config, &meta, &payment.id, false, Some(&code), None)?;
-                Err(declined(&code))
-            }
-            Err(e) => {
-                settle(
-                    c,
-                    &config,
-                    &meta,
-                    &payment.id,
-                    false,
-                    Some("provider_error"),
-                    None,
-                )?;
-                Err(unavailable(e))
-            }
+    let pool = ctx.pool.clone();
+    record_charge(&pool, config, meta, payment, outcome).await
+}
+
+/// Records a charge's outcome in its own transaction: settles or marks the payment pending and
+/// returns it; a refusal is committed (the failed attempt stays on record), then answered as
+/// the error it is.
+pub async fn record_charge(
+    pool: &crate::db::Pool,
+    config: std::sync::Arc<Config>,
+    meta: RequestMeta,
+    payment: Payment,
+    outcome: Result<ChargeOutcome, crate::gateway::GatewayError>,
+) -> Result<Outcome, ApiError> {
+    db::run(pool, move |conn| {
+        db::write(conn, |c| -> Result<Result<Outcome, ApiError>, ApiError> {
+            Ok(match outcome {
+                Ok(ChargeOutcome::Approved { reference }) => {
+                    settle(c, &config, &meta, &payment.id, true, None, Some(&reference))?;
+                    let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                    Ok(Outcome::Succeeded(paid))
+                }
+                Ok(ChargeOutcome::Pending { reference }) => {
+                    payments::set_reference(c, &payment.id, &reference)?;
+                    let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                    Ok(Outcome::Pending(pending))
+                }
+                Ok(ChargeOutcome::Declined { code }) => {
+                    settle(c, &config, &meta, &payment.id, false, Some(&code), None)?;
+                    Err(declined(&code))
+                }
+                Err(e) => {
+                    let code = Some("provider_error");
+                    settle(c, &config, &meta, &payment.id, false, code, None)?;
+                    Err(unavailable(e))
+                }
+            })
         })
     })
-    .await
+    .await?
 }
 
 /// Settles a pending payment (succeeded or failed), from a charge's answer or the provider's

@@ -13,7 +13,7 @@ use crate::db::{self, DbConnection, Pool};
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::{Currency, Need, Permission};
 use crate::error::ApiError;
-use crate::gateway::{Charge, ChargeOutcome};
+use crate::gateway::Charge;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
 use crate::http::query::cursor;
@@ -23,7 +23,7 @@ use crate::models::prepaid::{self, PrepaidTransaction};
 use crate::models::{organizations, payment_methods, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
-use crate::services::payments::{declined, pending_payment, unavailable};
+use crate::services::payments::pending_payment;
 use crate::services::tokens::next_cursor;
 use crate::startup::Services;
 
@@ -56,13 +56,16 @@ pub fn checked_amount(
 
 /// An IBAN, checked (country format and checksum) and in its compact form.
 pub fn parse_iban(raw: &str, field: &str) -> Result<iban::Iban, ApiError> {
-    raw.parse::<iban::Iban>().map_err(|_| {
-        ApiError::field(
-            field,
-            "invalid_iban",
-            "is not a valid IBAN (check digits and country format)",
-        )
-    })
+    raw.trim()
+        .to_ascii_uppercase()
+        .parse::<iban::Iban>()
+        .map_err(|_| {
+            ApiError::field(
+                field,
+                "invalid_iban",
+                "is not a valid IBAN (check digits and country format)",
+            )
+        })
 }
 
 /// `CH93 **** **** **** *957 2`: enough to recognise an account, not to use it.
@@ -300,55 +303,14 @@ pub async fn top_up(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
     };
-    db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| match outcome {
-            Ok(ChargeOutcome::Approved { reference }) => {
-                crate::services::payments::settle(
-                    c,
-                    &config,
-                    &meta,
-                    &payment.id,
-                    true,
-                    None,
-                    Some(&reference),
-                )?;
-                Ok(TopUp::Credited(
-                    payments::find(c, &payment.id)?.unwrap_or(payment.clone()),
-                ))
-            }
-            Ok(ChargeOutcome::Pending { reference }) => {
-                payments::set_reference(c, &payment.id, &reference)?;
-                Ok(TopUp::Pending(
-                    payments::find(c, &payment.id)?.unwrap_or(payment.clone()),
-                ))
-            }
-            Ok(ChargeOutcome::Declined { code }) => {
-                crate::services::payments::settle(
-                    c,
-                    &config,
-                    &meta,
-                    &payment.id,
-                    false,
-                    Some(&code),
-                    None,
-                )?;
-                Err(declined(&code))
-            }
-            Err(e) => {
-                crate::services::payments::settle(
-                    c,
-                    &config,
-                    &meta,
-                    &payment.id,
-                    false,
-                    Some("provider_error"),
-                    None,
-                )?;
-                Err(unavailable(e))
-            }
-        })
-    })
-    .await
+    Ok(
+        match crate::services::payments::record_charge(&ctx.pool, config, meta, payment, outcome)
+            .await?
+        {
+            crate::services::payments::Outcome::Succeeded(p) => TopUp::Credited(p),
+            crate::services::payments::Outcome::Pending(p) => TopUp::Pending(p),
+        },
+    )
 }
 
 /// Withdraws `amount` to the bank account `iban` (a sensitive action): refused, changing

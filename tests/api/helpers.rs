@@ -34,7 +34,7 @@ impl TestDb {
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .expect("create test database");
-                let url = format!("{}/{name}", server_url(&base));
+                let url = format!("{}/{name}?sslmode=disable", server_url(&base));
                 Self {
                     url,
                     pg_admin: Some((admin, name)),
@@ -81,8 +81,10 @@ fn server_url(base: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
+/// Loopback test databases connect without TLS: with it, libpq's OpenSSL clean-up at process
+/// exit raced the pools' threads (a rare "double free" as the test binary ended).
 fn admin_url(base: &str) -> String {
-    format!("{}/postgres", server_url(base))
+    format!("{}/postgres?sslmode=disable", server_url(base))
 }
 
 pub struct TestApp {
