@@ -7,6 +7,10 @@
 //!    database, same worker count, same load.
 //! 2. Password hashing never stalls the API: while logins arrive at 50/s (argon2id on the
 //!    blocking pool), the p99 of authenticated reads stays under 20 ms.
+//! 3. The invoice list is a keyset query on an index: with 1,000,000 invoices in an
+//!    organisation (made by the generator behind `leman demo-data --invoices N`), the p99 of its
+//!    first and of its last page is within 2x of the same pages with 1,000 invoices.
+//!    `LEMAN_BENCH_INVOICES` sets the large count (default 1,000,000).
 //!
 //! Prints the figures and exits non-zero when a budget is missed.
 
@@ -140,6 +144,62 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+/// An organisation of the user holding `n` generated invoices; returns its id.
+async fn invoice_org(services: &Services, user_id: &str, name: &str, n: u64) -> String {
+    let id = user_id.to_string();
+    let account = leman::db::run(&services.pool, move |c| {
+        Ok(leman::models::users::find_caller(c, &id)?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let caller = leman::auth::Caller::acting_as(account);
+    let input = leman::services::orgs::NewOrganization {
+        name: name.into(),
+        country: "CH".into(),
+        currency: leman::domain::orgs::Currency::Chf,
+        billing_address: leman::services::orgs::AddressInput {
+            line1: "Rue du Rhône 12".into(),
+            line2: None,
+            postal_code: "1204".into(),
+            city: "Genève".into(),
+        },
+        vat_number: None,
+    };
+    let (org, _) = leman::services::orgs::create(&services.pool, Default::default(), caller, input)
+        .await
+        .unwrap();
+    let (config, org_id) = (services.config.clone(), org.id.clone());
+    leman::db::run(&services.pool, move |c| {
+        leman::services::demo::generate_invoices(c, &config, &org_id, n)
+    })
+    .await
+    .unwrap();
+    org.id
+}
+
+/// The cursor that makes the next page the oldest 20 invoices.
+fn last_page_cursor(pool: &leman::db::Pool, org: &str) -> String {
+    use leman::db::schema::invoices as i;
+    let (at, id): (chrono::NaiveDateTime, String) = i::table
+        .filter(i::organization_id.eq(org))
+        .order((i::issued_at.asc(), i::id.asc()))
+        .offset(20)
+        .select((i::issued_at, i::id))
+        .first(&mut pool.get().unwrap())
+        .unwrap();
+    leman::http::query::cursor::encode(at, &id)
+}
+
+async fn timed_get(client: &reqwest::Client, url: &str, token: &str) -> Duration {
+    let t = Instant::now();
+    let res = client.get(url).bearer_auth(token).send().await.unwrap();
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(20));
+    t.elapsed()
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -247,6 +307,47 @@ async fn main() {
         latencies.len()
     );
     ok &= p99 < Duration::from_millis(20);
+
+    // 3. The invoice list at 1,000 and at 1,000,000 invoices.
+    let big_n: u64 = std::env::var("LEMAN_BENCH_INVOICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let small = invoice_org(&services, &user.id, "Small", 1_000).await;
+    let started = Instant::now();
+    let big = invoice_org(&services, &user.id, "Big", big_n).await;
+    println!(
+        "generated {big_n} invoices in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let pages = |org: &str| {
+        let (first, last) = (
+            format!("{base}/v1/orgs/{org}/invoices?limit=20"),
+            format!(
+                "{base}/v1/orgs/{org}/invoices?limit=20&cursor={}",
+                last_page_cursor(&services.pool, org)
+            ),
+        );
+        [first, last]
+    };
+    let (small_pages, big_pages) = (pages(&small), pages(&big));
+    for (i, name) in ["first", "last"].iter().enumerate() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..400 {
+            a.push(timed_get(&client, &small_pages[i], &token).await);
+            b.push(timed_get(&client, &big_pages[i], &token).await);
+        }
+        a.sort();
+        b.sort();
+        let (pa, pb) = (percentile(&a, 0.99), percentile(&b, 0.99));
+        println!(
+            "invoice list, {name} page: p99 {:.2} ms with 1,000 invoices, {:.2} ms with {big_n} (ratio {:.2}; budget <= 2)",
+            pa.as_secs_f64() * 1000.0,
+            pb.as_secs_f64() * 1000.0,
+            pb.as_secs_f64() / pa.as_secs_f64()
+        );
+        ok &= pb.as_secs_f64() <= 2.0 * pa.as_secs_f64();
+    }
 
     bare.stop(true).await;
     handle.stop(true).await;

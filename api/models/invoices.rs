@@ -79,6 +79,24 @@ pub fn next_number(conn: &mut DbConnection, issuer: &str, year: i32) -> QueryRes
     Ok(format!("{year}-{seq:06}"))
 }
 
+/// Takes `count` consecutive numbers of `issuer` in `year` at once; returns the first sequence.
+pub fn reserve_numbers(
+    conn: &mut DbConnection,
+    issuer: &str,
+    year: i32,
+    count: i64,
+) -> QueryResult<i64> {
+    next_number(conn, issuer, year)?;
+    diesel::update(invoice_counters::table.find((issuer, year)))
+        .set(invoice_counters::last_seq.eq(invoice_counters::last_seq + (count - 1)))
+        .execute(conn)?;
+    let last: i64 = invoice_counters::table
+        .find((issuer, year))
+        .select(invoice_counters::last_seq)
+        .first(conn)?;
+    Ok(last - count + 1)
+}
+
 pub fn insert(
     conn: &mut DbConnection,
     invoice: &Invoice,

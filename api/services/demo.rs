@@ -197,31 +197,33 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Inserts `n` paid invoices of one line each, spread over the last five years, numbered from
-/// the issuer's counter like any other (the numbers are taken at once).
-fn generate_invoices(
+/// Inserts `n` paid invoices of one line each into the organisation, issued over the current
+/// year, numbered from the issuer's counter like any other (a batch's numbers taken at once).
+pub fn generate_invoices(
     conn: &mut DbConnection,
     config: &crate::config::Config,
     org_id: &str,
     n: u64,
 ) -> Result<(), ApiError> {
     let org = crate::models::organizations::find(conn, org_id)?
-        .ok_or_else(|| ApiError::internal("no demo organisation"))?;
+        .ok_or_else(|| ApiError::internal("no such organisation"))?;
     let now = db::now();
+    let year = chrono::Datelike::year(&now);
+    let start_of_year = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(now);
+    let span = (now - start_of_year).num_seconds().max(1) as u64;
     const BATCH: u64 = 5_000;
     let mut done = 0;
     while done < n {
         let size = BATCH.min(n - done);
         db::write(conn, |c| {
+            let first = invoices::reserve_numbers(c, &config.invoice_issuer, year, size as i64)?;
             for i in 0..size {
                 let k = done + i;
-                let issued = now
-                    - chrono::Duration::minutes(((n - k) * 157 % (5 * 365 * 24 * 60)) as i64 + 1);
-                let number = invoices::next_number(
-                    c,
-                    &config.invoice_issuer,
-                    chrono::Datelike::year(&issued),
-                )?;
+                // Oldest first, spread evenly over the year so far.
+                let issued =
+                    start_of_year + chrono::Duration::seconds((k * span / n.max(1)) as i64);
                 let id = db::new_id("inv");
                 let net = 1000 + (k % 9000) as i64;
                 let vat = (net * 81 + 500) / 1000;
@@ -229,7 +231,7 @@ fn generate_invoices(
                     id: id.clone(),
                     organization_id: org.id.clone(),
                     issuer: config.invoice_issuer.clone(),
-                    number,
+                    number: format!("{year}-{:06}", first + i as i64),
                     status: "paid".into(),
                     currency: org.currency.clone(),
                     subtotal_minor: net,

@@ -13,14 +13,13 @@ use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
 use crate::error::ApiError;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
-use crate::http::query::{cursor, path_id};
+use crate::http::query::path_id;
 use crate::mail;
 use crate::models::invitations::{self, Invitation};
 use crate::models::{memberships, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::members::grant_refused;
 use crate::services::orgs::{self, authorize};
-use crate::services::tokens::next_cursor;
 use crate::startup::Services;
 
 /// How long an invitation link works.
@@ -125,28 +124,16 @@ pub async fn list(
     raw_org_id: &str,
     page: PageParams,
 ) -> Result<(Vec<Invitation>, Option<String>), ApiError> {
-    let access = orgs::access(
+    orgs::page_of(
         pool,
         caller,
         raw_org_id,
-        "orgs:read",
-        Need::Permission(Permission::Users),
+        ("orgs:read", Need::Permission(Permission::Users)),
+        page,
+        |c, org, before, limit| invitations::pending_page(c, org, db::now(), before, limit),
+        |i| (i.created_at, &i.id),
     )
-    .await?;
-    let limit = page.limit()?;
-    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(invitations::pending_page(
-            conn,
-            &access.org.id,
-            db::now(),
-            before,
-            limit + 1,
-        )?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |i| cursor::encode(i.created_at, &i.id));
-    Ok((rows, next))
+    .await
 }
 
 /// Withdraws a pending invitation (one the caller could have made).

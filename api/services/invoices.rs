@@ -118,28 +118,16 @@ pub async fn list_products(
     filter: ProductFilter,
     page: PageParams,
 ) -> Result<(Vec<Product>, Option<String>), ApiError> {
-    let access = orgs::access(
+    orgs::page_of(
         pool,
         caller,
         raw_org_id,
-        "products:read",
-        Need::Permission(Permission::Products),
+        ("products:read", Need::Permission(Permission::Products)),
+        page,
+        move |c, org, before, limit| products::page(c, org, &filter, before, limit),
+        |p| (p.created_at, &p.id),
     )
-    .await?;
-    let limit = page.limit()?;
-    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(products::page(
-            conn,
-            &access.org.id,
-            &filter,
-            before,
-            limit + 1,
-        )?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |p| cursor::encode(p.created_at, &p.id));
-    Ok((rows, next))
+    .await
 }
 
 pub async fn get_product(

@@ -12,13 +12,12 @@ use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
 use crate::error::ApiError;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
-use crate::http::query::{cursor, path_id};
+use crate::http::query::path_id;
 use crate::mail;
 use crate::models::memberships::{self, MemberFilter, MemberRow};
 use crate::models::{one_time_tokens, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
-use crate::services::tokens::next_cursor;
 use crate::startup::Services;
 
 pub fn user_id(raw: &str) -> Result<String, ApiError> {
@@ -82,30 +81,16 @@ pub async fn list(
     page: PageParams,
     filter: MemberFilter,
 ) -> Result<(Vec<MemberRow>, Option<String>), ApiError> {
-    let access = orgs::access(
+    orgs::page_of(
         pool,
         caller,
         raw_org_id,
-        "orgs:read",
-        Need::Permission(Permission::Users),
+        ("orgs:read", Need::Permission(Permission::Users)),
+        page,
+        move |c, org, after, limit| memberships::page(c, org, &filter, after, limit),
+        |r| (r.membership.created_at, &r.membership.user_id),
     )
-    .await?;
-    let limit = page.limit()?;
-    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(memberships::page(
-            conn,
-            &access.org.id,
-            &filter,
-            after,
-            limit + 1,
-        )?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |r| {
-        cursor::encode(r.membership.created_at, &r.membership.user_id)
-    });
-    Ok((rows, next))
+    .await
 }
 
 /// What a member is to become; `None` keeps the current value.

@@ -17,7 +17,7 @@ use crate::domain::orgs::{Currency, Need, Permission};
 use crate::error::{ApiError, FieldError};
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
-use crate::http::query::{cursor, path_id};
+use crate::http::query::path_id;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::orders::{self, Order};
 use crate::models::organizations::Organization;
@@ -25,7 +25,6 @@ use crate::models::products::{self, Product};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
-use crate::services::tokens::next_cursor;
 use crate::startup::Services;
 
 pub const MAX_ITEMS: usize = 20;
@@ -359,28 +358,16 @@ pub async fn list(
     statuses: Vec<String>,
     page: PageParams,
 ) -> Result<(Vec<Order>, Option<String>), ApiError> {
-    let access = orgs::access(
+    orgs::page_of(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
-        Need::Permission(Permission::Accounting),
+        ("billing:read", Need::Permission(Permission::Accounting)),
+        page,
+        move |c, org, before, limit| orders::page(c, org, &statuses, before, limit),
+        |o| (o.created_at, &o.id),
     )
-    .await?;
-    let limit = page.limit()?;
-    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(orders::page(
-            conn,
-            &access.org.id,
-            &statuses,
-            before,
-            limit + 1,
-        )?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |o| cursor::encode(o.created_at, &o.id));
-    Ok((rows, next))
+    .await
 }
 
 /// One order with its products (accounting).

@@ -89,6 +89,44 @@ pub async fn access(
     db::run(pool, move |conn| authorize(conn, &caller, &org_id, need)).await
 }
 
+/// One keyset page of what an organisation holds: the caller's access (`rights`: token scope and
+/// membership requirement), the limit and cursor read, `load(conn, org_id, after, limit + 1)`
+/// run, and the next page's cursor made from `key` (the row's timestamp and id).
+pub async fn page_of<T, L, K>(
+    pool: &Pool,
+    caller: &Caller,
+    raw_org_id: &str,
+    rights: (&str, Need),
+    page: PageParams,
+    load: L,
+    key: K,
+) -> Result<(Vec<T>, Option<String>), ApiError>
+where
+    T: Send + 'static,
+    L: FnOnce(
+            &mut DbConnection,
+            &str,
+            Option<(chrono::NaiveDateTime, String)>,
+            i64,
+        ) -> diesel::QueryResult<Vec<T>>
+        + Send
+        + 'static,
+    K: Fn(&T) -> (chrono::NaiveDateTime, &str),
+{
+    let access = access(pool, caller, raw_org_id, rights.0, rights.1).await?;
+    let limit = page.limit()?;
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(load(conn, &access.org.id, after, limit + 1)?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |r| {
+        let (at, id) = key(r);
+        cursor::encode(at, id)
+    });
+    Ok((rows, next))
+}
+
 /// A billing address as given.
 #[derive(Debug, Clone)]
 pub struct AddressInput {

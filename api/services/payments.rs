@@ -313,27 +313,35 @@ pub async fn pay_invoice(
             Outcome::Pending(payment)
         });
     }
-    // Step 2: the charge, outside any transaction.
+    // Step 2: the charge, outside any transaction; step 3: its outcome.
     let method = method.ok_or_else(|| ApiError::internal("no method to charge"))?;
+    charge_and_record(ctx, config, meta, payment, method).await
+}
+
+/// Charges a pending payment to its saved method (on the blocking pool: a real provider is a
+/// network call, made outside any transaction), then records the outcome.
+pub async fn charge_and_record(
+    ctx: &Services,
+    config: std::sync::Arc<Config>,
+    meta: RequestMeta,
+    payment: Payment,
+    method: payment_methods::PaymentMethod,
+) -> Result<Outcome, ApiError> {
     let gateway = ctx.gateway.clone();
     let amount = Money::from_minor(payment.amount_minor, Currency::from_code(&payment.currency));
-    let outcome = {
-        let (p, m) = (payment.clone(), method.clone());
-        tokio::task::spawn_blocking(move || {
-            gateway.charge(&Charge {
-                method_type: &m.kind,
-                token: m.gateway_token.as_deref(),
-                amount: amount.amount,
-                currency: &p.currency,
-                payment_id: &p.id,
-            })
+    let p = payment.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        gateway.charge(&Charge {
+            method_type: &method.kind,
+            token: method.gateway_token.as_deref(),
+            amount: amount.amount,
+            currency: &p.currency,
+            payment_id: &p.id,
         })
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-    };
-    // Step 3: the outcome.
-    let pool = ctx.pool.clone();
-    record_charge(&pool, config, meta, payment, outcome).await
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    record_charge(&ctx.pool, config, meta, payment, outcome).await
 }
 
 /// Records a charge's outcome in its own transaction: settles or marks the payment pending and

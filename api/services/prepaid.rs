@@ -13,10 +13,8 @@ use crate::db::{self, DbConnection, Pool};
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::{Currency, Need, Permission};
 use crate::error::ApiError;
-use crate::gateway::Charge;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
-use crate::http::query::cursor;
 use crate::mail;
 use crate::models::payments::{self, Payment};
 use crate::models::prepaid::{self, PrepaidTransaction};
@@ -24,7 +22,6 @@ use crate::models::{organizations, payment_methods, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::pending_payment;
-use crate::services::tokens::next_cursor;
 use crate::startup::Services;
 
 pub fn currency_mismatch(expected: Currency) -> ApiError {
@@ -116,22 +113,16 @@ pub async fn ledger(
     raw_org_id: &str,
     page: PageParams,
 ) -> Result<(Vec<PrepaidTransaction>, Option<String>), ApiError> {
-    let access = orgs::access(
+    orgs::page_of(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
-        Need::Permission(Permission::Accounting),
+        ("billing:read", Need::Permission(Permission::Accounting)),
+        page,
+        prepaid::page,
+        |t| (t.created_at, &t.id),
     )
-    .await?;
-    let limit = page.limit()?;
-    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(prepaid::page(conn, &access.org.id, before, limit + 1)?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |t| cursor::encode(t.created_at, &t.id));
-    Ok((rows, next))
+    .await
 }
 
 fn receipt(
@@ -288,23 +279,8 @@ pub async fn top_up(
         }
     })
     .await?;
-    let gateway = ctx.gateway.clone();
-    let outcome = {
-        let (p, m) = (payment.clone(), method.clone());
-        tokio::task::spawn_blocking(move || {
-            gateway.charge(&Charge {
-                method_type: &m.kind,
-                token: m.gateway_token.as_deref(),
-                amount: Decimal::new(p.amount_minor, 2),
-                currency: &p.currency,
-                payment_id: &p.id,
-            })
-        })
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-    };
     Ok(
-        match crate::services::payments::record_charge(&ctx.pool, config, meta, payment, outcome)
+        match crate::services::payments::charge_and_record(ctx, config, meta, payment, method)
             .await?
         {
             crate::services::payments::Outcome::Succeeded(p) => TopUp::Credited(p),

@@ -41,7 +41,8 @@ pub struct UpdateOrganization {
 }
 
 /// Change the organisation's name, country, currency, billing address or VAT number; only the
-/// fields sent change. Admins and legal representatives. Tokens need `orgs:write`.
+/// fields sent change; the currency only until the organisation has a product or an invoice.
+/// Admins and legal representatives. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "update_organization",
     tag = "organizations",
@@ -53,6 +54,8 @@ pub struct UpdateOrganization {
         (status = 200, description = "The updated organisation", body = OrganizationView),
         Unauthenticated,
         OrgAccess,
+        (status = 409, description = "The organisation has products or invoices: its currency can no longer change (`currency_locked`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:currency_locked", "title": "Conflict", "status": 409, "detail": "The organisation has products or invoices: its currency can no longer change.", "code": "currency_locked"})),
         JsonBody,
         Common,
     )
