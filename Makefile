@@ -7,6 +7,7 @@ BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 ## Serve on SQLite (./data) with nothing else to install.
 run:
 	$(CARGO) build --locked
+	@./target/debug/leman demo-data
 	@echo "Leman: serving on http://$(BIND) (API docs at http://$(BIND)/docs/)"
 	./target/debug/leman serve
 
