@@ -162,7 +162,8 @@ impl Caller {
             }
             let scopes = serde_json::from_str(&row.scopes).unwrap_or_default();
             // Desktop and mobile apps keep working without 2FA (R20); scripts do not.
-            if row.two_factor_required && row.kind != "application" {
+            let blocked = row.two_factor_required && row.user.totp_enabled_at.is_none();
+            if blocked && row.kind != "application" {
                 gate(&req)?;
             }
             return Ok(Caller {
@@ -173,7 +174,7 @@ impl Caller {
                     kind: row.kind,
                     scopes,
                 },
-                two_factor_required: row.two_factor_required,
+                two_factor_required: blocked,
             });
         }
         let keys = req
@@ -197,7 +198,8 @@ impl Caller {
                 .await;
             });
         }
-        if row.two_factor_required {
+        let blocked = row.two_factor_required && row.user.totp_enabled_at.is_none();
+        if blocked {
             gate(&req)?;
         }
         Ok(Caller {
@@ -207,7 +209,7 @@ impl Caller {
                 session_id: row.session_id,
                 authenticated_at: row.authenticated_at,
             },
-            two_factor_required: row.two_factor_required,
+            two_factor_required: blocked,
         })
     }
 }

@@ -86,6 +86,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        two_factor_required -> Bool,
     }
 }
 

@@ -30,7 +30,7 @@ pub struct TokenCaller {
     pub kind: String,
     pub scopes: String,
     pub last_used_at: Option<NaiveDateTime>,
-    /// The user has no 2FA but an organisation of theirs requires it.
+    /// An organisation of the user requires 2FA.
     pub two_factor_required: bool,
     pub user: CallerUser,
 }
@@ -54,7 +54,7 @@ pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<
                     api_tokens::kind,
                     api_tokens::scopes,
                     api_tokens::last_used_at,
-                    crate::models::organizations::two_factor_required(),
+                    users::two_factor_required,
                     CallerUser::as_select(),
                 ))
         };

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{memberships, organizations};
+use crate::db::schema::{memberships, organizations, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organizations)]
@@ -105,13 +105,38 @@ pub fn requiring_two_factor_for(
         .load(conn)
 }
 
-/// For the caller's one query: true when the `users` row of the query has no 2FA while a live
-/// organisation it belongs to requires it. A correlated `EXISTS` on `memberships_user_idx`,
-/// evaluated only for users without 2FA.
-pub fn two_factor_required() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>(
-        "(users.totp_enabled_at IS NULL AND EXISTS (SELECT 1 FROM memberships m \
-         INNER JOIN organizations o ON o.id = m.organization_id \
-         WHERE m.user_id = users.id AND o.require_two_factor = TRUE AND o.deleted_at IS NULL))",
+/// Whether a live organisation the `users` row belongs to requires 2FA (correlated `EXISTS`).
+#[diesel::dsl::auto_type]
+fn required_by_an_organization() -> _ {
+    diesel::dsl::exists(
+        memberships::table
+            .inner_join(organizations::table)
+            .filter(memberships::user_id.eq(users::id))
+            .filter(organizations::require_two_factor.eq(true))
+            .filter(organizations::deleted_at.is_null())
+            .select(memberships::user_id),
     )
+}
+
+/// Recomputes `users.two_factor_required` of these users (after a membership changed).
+pub fn refresh_two_factor_required(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::id.eq_any(user_ids)))
+        .set(users::two_factor_required.eq(required_by_an_organization()))
+        .execute(conn)
+}
+
+/// Recomputes `users.two_factor_required` of every member of the organisation (after its policy
+/// changed or it was deleted).
+pub fn refresh_two_factor_required_of_members(
+    conn: &mut DbConnection,
+    org_id: &str,
+) -> QueryResult<usize> {
+    let members: Vec<String> = memberships::table
+        .filter(memberships::organization_id.eq(org_id))
+        .select(memberships::user_id)
+        .load(conn)?;
+    refresh_two_factor_required(conn, &members)
 }

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::{self, DbConnection};
-use crate::models::organizations::two_factor_required;
 use crate::models::users::CallerUser;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -40,7 +39,7 @@ pub struct SessionCaller {
     pub authenticated_at: NaiveDateTime,
     /// Last seen more than a minute ago: time to mark it seen again.
     pub stale: bool,
-    /// The user has no 2FA but an organisation of theirs requires it.
+    /// An organisation of the user requires 2FA.
     pub two_factor_required: bool,
     pub user: CallerUser,
 }
@@ -81,7 +80,7 @@ pub fn active_caller(
                     sessions::id,
                     sessions::authenticated_at,
                     sessions::last_seen_at.lt(now - chrono::Duration::minutes(1)),
-                    two_factor_required(),
+                    users::two_factor_required,
                     CallerUser::as_select(),
                 ))
         };

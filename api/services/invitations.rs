@@ -205,6 +205,7 @@ pub async fn accept(
                 updated_at: now,
             };
             memberships::insert(c, &membership)?;
+            organizations::refresh_two_factor_required(c, std::slice::from_ref(&caller.user_id))?;
             activity::record(
                 c,
                 &meta,

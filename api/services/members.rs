@@ -15,7 +15,7 @@ use crate::http::meta::RequestMeta;
 use crate::http::query::path_id;
 use crate::mail;
 use crate::models::memberships::{self, MemberFilter, MemberRow};
-use crate::models::{one_time_tokens, users};
+use crate::models::{one_time_tokens, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::startup::Services;
@@ -162,6 +162,7 @@ pub async fn remove(
         db::write(conn, |c| {
             let (current, _) = checked_change(c, &caller, &org_id, &target, |_| None)?;
             memberships::delete(c, &org_id, &target)?;
+            organizations::refresh_two_factor_required(c, std::slice::from_ref(&target))?;
             activity::record(
                 c,
                 &meta,
@@ -190,6 +191,7 @@ pub async fn leave(
             let access = authorize(c, &caller, &org_id, Need::Member)?;
             keep_a_legal_representative(c, &org_id, &access.grant, None)?;
             memberships::delete(c, &org_id, &caller.user_id)?;
+            organizations::refresh_two_factor_required(c, std::slice::from_ref(&caller.user_id))?;
             activity::record(
                 c,
                 &meta,
@@ -279,15 +281,16 @@ pub async fn set_two_factor_requirement(
                 ));
             }
             let turned_on = require && !access.org.require_two_factor;
-            crate::models::organizations::update(
+            organizations::update(
                 c,
                 &org_id,
-                &crate::models::organizations::OrganizationChange {
+                &organizations::OrganizationChange {
                     require_two_factor: Some(require),
                     updated_at: Some(db::now()),
                     ..Default::default()
                 },
             )?;
+            organizations::refresh_two_factor_required_of_members(c, &org_id)?;
             let mut notified = 0;
             if turned_on {
                 for (_, email, first_name, language) in memberships::without_two_factor(c, &org_id)? {

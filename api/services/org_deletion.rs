@@ -133,6 +133,7 @@ pub async fn delete(
                 .checked_add_months(chrono::Months::new(12 * retention_years))
                 .unwrap_or(now);
             organizations::mark_deleted(c, &org_id, now, retain_until)?;
+            organizations::refresh_two_factor_required_of_members(c, &org_id)?;
             activity::record(
                 c,
                 &meta,

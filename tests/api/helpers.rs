@@ -649,8 +649,11 @@ impl TestApp {
             created_at: now,
             updated_at: now,
         };
-        self.with_conn(move |c| leman::models::memberships::insert(c, &row).unwrap())
-            .await;
+        self.with_conn(move |c| {
+            leman::models::memberships::insert(c, &row).unwrap();
+            leman::models::organizations::refresh_two_factor_required(c, &[row.user_id]).unwrap();
+        })
+        .await;
     }
 
     /// A pending invitation of `org_id` to `email` as a plain member; returns its id.

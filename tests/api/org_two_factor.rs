@@ -241,3 +241,54 @@ async fn r16_two_factor_cannot_be_turned_off_while_an_organisation_requires_it()
         .unwrap();
     assert_eq!(res.status(), 204);
 }
+
+#[tokio::test]
+async fn r19_joining_an_organisation_that_requires_two_factor_stops_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    app.enable_two_factor(&ls).await;
+    let org = app.create_org(&ls, "Strict").await;
+    set_policy(&app, &ls, &org, true).await;
+    let (newcomer, ns) = app.signed_in("newcomer@example.ch").await;
+    app.authed(
+        Method::POST,
+        &format!("/v1/orgs/{org}/invitations"),
+        &ls.access_token,
+    )
+    .json(&json!({"email": newcomer.email, "role": "member"}))
+    .send()
+    .await
+    .unwrap();
+    let token = crate::helpers::link_token(
+        &app.wait_for_mail_containing(&newcomer.email, "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    let sessions = |t: &str| app.authed(Method::GET, "/v1/me/sessions", t).send();
+    assert_eq!(sessions(&ns.access_token).await.unwrap().status(), 200);
+    let res = app
+        .authed(Method::POST, "/v1/invitations/accept", &ns.access_token)
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    problem(
+        sessions(&ns.access_token).await.unwrap(),
+        403,
+        "two_factor_required",
+    )
+    .await;
+    // Removed again, the member is free.
+    let res = app
+        .authed(
+            Method::DELETE,
+            &format!("/v1/orgs/{org}/members/{}", newcomer.id),
+            &ls.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(sessions(&ns.access_token).await.unwrap().status(), 200);
+}

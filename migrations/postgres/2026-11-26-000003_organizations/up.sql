@@ -57,6 +57,10 @@ CREATE TABLE activity_chains (
     last_hash TEXT NOT NULL
 );
 
+-- Whether an organisation the user belongs to requires 2FA: kept up to date when a policy,
+-- a membership or an organisation changes, so the caller's one query reads it as a column.
+ALTER TABLE users ADD COLUMN two_factor_required BOOLEAN NOT NULL DEFAULT FALSE;
+
 ALTER TABLE activities ADD COLUMN chain_id TEXT;
 ALTER TABLE activities ADD COLUMN seq BIGINT;
 ALTER TABLE activities ADD COLUMN actor_digest TEXT;

@@ -7,6 +7,7 @@ ALTER TABLE activities DROP COLUMN actor_digest;
 ALTER TABLE activities DROP COLUMN seq;
 ALTER TABLE activities DROP COLUMN chain_id;
 DROP TABLE activity_chains;
+ALTER TABLE users DROP COLUMN two_factor_required;
 DROP TABLE invitations;
 DROP TABLE memberships;
 DROP TABLE organizations;
