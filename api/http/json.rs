@@ -151,27 +151,35 @@ fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Whether the text holds a card number: a run of 13–19 digits (spaces or dashes between them
-/// allowed) that passes the Luhn check.
+/// Whether the text holds a card number: a run of 13–19 digits (single spaces or dashes between
+/// them allowed) that passes the Luhn check and stands on its own — not glued to letters, as the
+/// digits inside an id or a token are (`pm_0193…4b…`).
 pub fn holds_card_number(text: &str) -> bool {
     let mut digits: Vec<u8> = Vec::new();
-    let check = |digits: &Vec<u8>| (13..=19).contains(&digits.len()) && luhn(digits);
+    // Whether the current run started right after a letter (then it is part of a word).
+    let mut glued = false;
     let mut last_sep = false;
+    let mut prev_alpha = false;
     for c in text.chars() {
         if let Some(d) = c.to_digit(10) {
+            if digits.is_empty() {
+                glued = prev_alpha;
+            }
             digits.push(d as u8);
             last_sep = false;
         } else if (c == ' ' || c == '-') && !digits.is_empty() && !last_sep {
             last_sep = true;
         } else {
-            if check(&digits) {
+            let ends_in_word = c.is_alphabetic() && !last_sep;
+            if !glued && !ends_in_word && (13..=19).contains(&digits.len()) && luhn(&digits) {
                 return true;
             }
             digits.clear();
             last_sep = false;
         }
+        prev_alpha = c.is_alphabetic();
     }
-    check(&digits)
+    !glued && (13..=19).contains(&digits.len()) && luhn(&digits)
 }
 
 fn find_card_data(v: &serde_json::Value, at: String) -> Option<String> {
@@ -308,6 +316,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ids_and_tokens_are_never_taken_for_card_numbers() {
+        for _ in 0..100_000 {
+            let id = crate::db::new_id("pm");
+            assert!(!holds_card_number(&id), "{id}");
+            let secret = crate::auth::secrets::new_secret("lmn_");
+            assert!(!holds_card_number(&secret), "{secret}");
+        }
+    }
+
+    #[test]
     fn card_numbers_and_codes_are_found_in_any_field() {
         for text in [
             "4242424242424242",
@@ -324,6 +342,9 @@ mod tests {
             "+41 79 123 45 67",
             "2026-000001",
             "Qm9vdHN0cmFwcGluZyBpcyBoYXJk",
+            "pm_a4242424242424242b",
+            "x4242424242424242",
+            "4242424242424242y",
         ] {
             assert!(!holds_card_number(text), "{text}");
         }
