@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, problem, sandbox_reference};
+use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, ok, problem, sandbox_reference, send};
 
 pub async fn billing_app() -> TestApp {
     TestApp::builder()
@@ -13,27 +13,6 @@ pub async fn billing_app() -> TestApp {
         .env("LEMAN_AUTH_RATE_PER_IP", "1000")
         .spawn()
         .await
-}
-
-pub async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    s: &TestSession,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.authed(method, path, &s.access_token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
-pub async fn ok(res: reqwest::Response, status: u16) -> Value {
-    let got = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
 /// `GET path` and one string field of the answer.

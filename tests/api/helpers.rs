@@ -803,3 +803,26 @@ impl TestApp {
 pub fn sandbox_reference(payment_id: &str) -> String {
     format!("sbx_{}", payment_id.trim_start_matches("pay_"))
 }
+
+/// A request with the session's token and an optional JSON body.
+pub async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    s: &TestSession,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = app.authed(method, path, &s.access_token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+/// Expects `status`; returns the JSON body (null when there is none).
+pub async fn ok(res: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}

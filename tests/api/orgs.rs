@@ -4,21 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, link_token, problem};
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    s: &TestSession,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.authed(method, path, &s.access_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.unwrap()
-}
+use crate::helpers::{TestApp, TestSession, link_token, ok, problem, send};
 
 /// Calls and expects the problem `status`/`code`; returns its body.
 #[allow(clippy::too_many_arguments)]
@@ -31,14 +17,7 @@ async fn refused(
     status: u16,
     code: &str,
 ) -> Value {
-    problem(call(app, method, path, s, body).await, status, code).await
-}
-
-async fn json_of(res: reqwest::Response, status: u16) -> Value {
-    let got = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
+    problem(send(app, method, path, s, body).await, status, code).await
 }
 
 #[tokio::test]
@@ -50,8 +29,8 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
         "billing_address": {"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"},
         "vat_number": "che-123.456.789"
     });
-    let pro = json_of(
-        call(&app, Method::POST, "/v1/orgs", &s, Some(body)).await,
+    let pro = ok(
+        send(&app, Method::POST, "/v1/orgs", &s, Some(body)).await,
         201,
     )
     .await;
@@ -65,15 +44,15 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     );
     let personal = app.create_org(&s, "Zoë privé").await;
 
-    let list = json_of(
-        call(&app, Method::GET, "/v1/me/organizations?limit=1", &s, None).await,
+    let list = ok(
+        send(&app, Method::GET, "/v1/me/organizations?limit=1", &s, None).await,
         200,
     )
     .await;
     assert_eq!(list["data"][0]["id"], pro["id"]);
     let cursor = list["next_cursor"].as_str().unwrap();
-    let next = json_of(
-        call(
+    let next = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/me/organizations?limit=1&cursor={cursor}"),
@@ -87,14 +66,14 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     assert_eq!(next["data"][0]["id"], personal.as_str());
     assert!(next["next_cursor"].is_null());
 
-    let got = json_of(
-        call(&app, Method::GET, &format!("/v1/orgs/{personal}"), &s, None).await,
+    let got = ok(
+        send(&app, Method::GET, &format!("/v1/orgs/{personal}"), &s, None).await,
         200,
     )
     .await;
     assert_eq!(got["name"], "Zoë privé");
-    let edited = json_of(
-        call(
+    let edited = ok(
+        send(
             &app,
             Method::PATCH,
             &format!("/v1/orgs/{}", pro["id"].as_str().unwrap()),
@@ -111,7 +90,7 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     assert_eq!(edited["name"], "Müller Design Sàrl");
 
     // Bad input: every field reported at once, nothing created.
-    let res = call(
+    let res = send(
         &app,
         Method::POST,
         "/v1/orgs",
@@ -131,7 +110,7 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
         fields,
         ["/name", "/country", "/billing_address/line1", "/vat_number"]
     );
-    let res = call(
+    let res = send(
         &app,
         Method::POST,
         "/v1/orgs",
@@ -141,8 +120,8 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     )
     .await;
     problem(res, 422, "validation_failed").await;
-    let list = json_of(
-        call(&app, Method::GET, "/v1/me/organizations", &s, None).await,
+    let list = ok(
+        send(&app, Method::GET, "/v1/me/organizations", &s, None).await,
         200,
     )
     .await;
@@ -180,8 +159,8 @@ async fn r15_who_may_grant_what() {
     let member = |id: &str| format!("/v1/orgs/{org}/members/{id}");
 
     // A holder of `users`: plain members, with no more than they hold.
-    json_of(
-        call(
+    ok(
+        send(
             &app,
             Method::POST,
             &inv,
@@ -208,8 +187,8 @@ async fn r15_who_may_grant_what() {
         )
         .await;
     }
-    json_of(
-        call(
+    ok(
+        send(
             &app,
             Method::PATCH,
             &member(&plain.id),
@@ -252,8 +231,8 @@ async fn r15_who_may_grant_what() {
     .await;
 
     // An admin: also admins, never legal representatives.
-    let promoted = json_of(
-        call(
+    let promoted = ok(
+        send(
             &app,
             Method::PATCH,
             &member(&plain.id),
@@ -300,7 +279,7 @@ async fn r15_who_may_grant_what() {
     )
     .await;
     assert_eq!(
-        call(
+        send(
             &app,
             Method::DELETE,
             &member(&other_admin.id),
@@ -313,8 +292,8 @@ async fn r15_who_may_grant_what() {
     );
 
     // A legal representative: everything, including another legal representative.
-    let appointed = json_of(
-        call(
+    let appointed = ok(
+        send(
             &app,
             Method::PATCH,
             &member(&admin.id),
@@ -326,8 +305,8 @@ async fn r15_who_may_grant_what() {
     )
     .await;
     assert_eq!(appointed["role"], "legal_representative");
-    json_of(
-        call(
+    ok(
+        send(
             &app,
             Method::POST,
             &inv,
@@ -372,8 +351,8 @@ async fn r15_who_may_grant_what() {
     .await;
 
     // Every change is in the organisation's log, with the member as its subject.
-    let log = json_of(
-        call(
+    let log = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/activities?action=member.updated"),
@@ -388,8 +367,8 @@ async fn r15_who_may_grant_what() {
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["subject_user_id"], admin.id.as_str());
     assert_eq!(rows[0]["details"]["role"], "legal_representative");
-    let by_users = json_of(
-        call(
+    let by_users = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/activities?actor_id={}", users.id),
@@ -417,8 +396,8 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     let org = app.create_org(&ls, "Invites Sàrl").await;
     let inv = format!("/v1/orgs/{org}/invitations");
     // The invitee has no account yet: the mail is in the inviter's language.
-    let created = json_of(
-        call(&app, Method::POST, &inv, &ls, Some(json!({"email": " Ana.Garcia@Example.ES ", "role": "member", "permissions": ["products", "accounting", "products"]}))).await,
+    let created = ok(
+        send(&app, Method::POST, &inv, &ls, Some(json!({"email": " Ana.Garcia@Example.ES ", "role": "member", "permissions": ["products", "accounting", "products"]}))).await,
         201,
     )
     .await;
@@ -443,8 +422,8 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     )
     .await;
     let (ana, anas) = app.signed_in("ana.garcia@example.es").await;
-    let joined = json_of(
-        call(
+    let joined = ok(
+        send(
             &app,
             Method::POST,
             "/v1/invitations/accept",
@@ -467,8 +446,8 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
         "invalid_token",
     )
     .await;
-    let members = json_of(
-        call(
+    let members = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/members"),
@@ -500,13 +479,13 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
 
     // A new invitation replaces the pending one; a withdrawn or expired one stops working.
     let invite_luca = json!({"email": "luca@example.ch", "role": "admin"});
-    call(&app, Method::POST, &inv, &ls, Some(invite_luca.clone())).await;
+    send(&app, Method::POST, &inv, &ls, Some(invite_luca.clone())).await;
     let first = link_token(
         &app.wait_for_mail_containing("luca@example.ch", "/accept-invitation?token=")
             .await,
         "/accept-invitation",
     );
-    call(&app, Method::POST, &inv, &ls, Some(invite_luca)).await;
+    send(&app, Method::POST, &inv, &ls, Some(invite_luca)).await;
     let tokens = |mails: Vec<String>| -> Vec<String> {
         mails
             .iter()
@@ -517,7 +496,7 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
         .into_iter()
         .find(|t| *t != first)
         .unwrap();
-    let pending = json_of(call(&app, Method::GET, &inv, &ls, None).await, 200).await;
+    let pending = ok(send(&app, Method::GET, &inv, &ls, None).await, 200).await;
     let pending = pending["data"].as_array().unwrap();
     assert_eq!(pending.len(), 1);
     let (_, lucas) = app.signed_in("luca@example.ch").await;
@@ -533,7 +512,7 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     .await;
     let id = pending[0]["id"].as_str().unwrap();
     assert_eq!(
-        call(&app, Method::DELETE, &format!("{inv}/{id}"), &ls, None)
+        send(&app, Method::DELETE, &format!("{inv}/{id}"), &ls, None)
             .await
             .status(),
         204
@@ -559,7 +538,7 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     )
     .await;
 
-    call(
+    send(
         &app,
         Method::POST,
         &inv,
@@ -604,8 +583,8 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
         "invalid_token",
     )
     .await;
-    let mine = json_of(
-        call(&app, Method::GET, "/v1/me/organizations", &lucas, None).await,
+    let mine = ok(
+        send(&app, Method::GET, "/v1/me/organizations", &lucas, None).await,
         200,
     )
     .await;
@@ -651,7 +630,7 @@ async fn r15_the_last_legal_representative_cannot_leave_be_removed_or_demoted() 
     )
     .await;
     // With a second legal representative, the first may go.
-    call(
+    send(
         &app,
         Method::PATCH,
         &format!("/v1/orgs/{org}/members/{}", member.id),
@@ -660,7 +639,7 @@ async fn r15_the_last_legal_representative_cannot_leave_be_removed_or_demoted() 
     )
     .await;
     assert_eq!(
-        call(
+        send(
             &app,
             Method::POST,
             &format!("/v1/orgs/{org}/leave"),
@@ -704,8 +683,8 @@ async fn r18_the_member_list_flags_who_lacks_two_factor_and_filters_on_it() {
     app.add_member(&org, &without.id, "member", &["accounting"])
         .await;
     app.add_member(&org, &admin.id, "admin", &[]).await;
-    let all = json_of(
-        call(
+    let all = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/members"),
@@ -737,8 +716,8 @@ async fn r18_the_member_list_flags_who_lacks_two_factor_and_filters_on_it() {
         ]
     );
     assert!(all["data"][0]["last_login_at"].is_string());
-    let lacking = json_of(
-        call(
+    let lacking = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/members?two_factor_enabled=false&role=member"),
@@ -815,7 +794,7 @@ async fn r12_an_organisation_admin_unlocks_a_locked_member() {
         .await;
     assert_eq!(res.status(), 401, "locked");
     assert_eq!(
-        call(&app, Method::POST, &unlock, &ls, None).await.status(),
+        send(&app, Method::POST, &unlock, &ls, None).await.status(),
         204
     );
     let text = app
@@ -849,13 +828,13 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     let (legal, ls) = app.signed_in("legal@example.ch").await;
     let org = app.create_org(&ls, "Doomed").await;
     let check = format!("/v1/orgs/{org}/deletion-check");
-    let ok = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
-    assert_eq!(ok, json!({"deletable": true, "unmet": []}));
+    let fresh = ok(send(&app, Method::GET, &check, &ls, None).await, 200).await;
+    assert_eq!(fresh, json!({"deletable": true, "unmet": []}));
 
     // Another member alone blocks.
     let member = app.create_user("member@example.ch").await;
     app.add_member(&org, &member.id, "member", &[]).await;
-    let blocked = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
+    let blocked = ok(send(&app, Method::GET, &check, &ls, None).await, 200).await;
     assert_eq!(blocked["deletable"], false);
     assert_eq!(blocked["unmet"][0]["code"], "other_members");
     assert_eq!(blocked["unmet"][0]["count"], 1);
@@ -870,7 +849,7 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     )
     .await;
     assert_eq!(p["unmet"], blocked["unmet"]);
-    call(
+    send(
         &app,
         Method::DELETE,
         &format!("/v1/orgs/{org}/members/{}", member.id),
@@ -900,7 +879,7 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
         .map(|u| u["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["pending_invitations"]);
-    call(
+    send(
         &app,
         Method::DELETE,
         &format!("/v1/orgs/{org}/invitations/{invitation}"),
@@ -913,7 +892,7 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     app.add_member(&org, &member.id, "member", &[]).await;
     app.pending_invitation(&org, &legal.id, "later@example.ch")
         .await;
-    let both = json_of(call(&app, Method::GET, &check, &ls, None).await, 200).await;
+    let both = ok(send(&app, Method::GET, &check, &ls, None).await, 200).await;
     let codes: Vec<&str> = both["unmet"]
         .as_array()
         .unwrap()
@@ -940,7 +919,7 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
         "reauthentication_required",
     )
     .await;
-    let res = call(
+    let res = send(
         &app,
         Method::POST,
         "/v1/auth/reauthenticate",
@@ -950,13 +929,13 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
     .await;
     assert_eq!(res.status(), 204);
     assert_eq!(
-        call(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None)
+        send(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None)
             .await
             .status(),
         204
     );
-    let list = json_of(
-        call(&app, Method::GET, "/v1/me/organizations", &ls, None).await,
+    let list = ok(
+        send(&app, Method::GET, "/v1/me/organizations", &ls, None).await,
         200,
     )
     .await;
@@ -1010,7 +989,7 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
     );
     // The user's account stays.
     assert_eq!(
-        call(&app, Method::GET, "/v1/me", &ls, None).await.status(),
+        send(&app, Method::GET, "/v1/me", &ls, None).await.status(),
         200
     );
 }
@@ -1053,13 +1032,13 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
     assert_eq!(codes, ["last_legal_representative"]);
     // A plain member can go; the organisation loses them.
     assert_eq!(
-        call(&app, Method::DELETE, "/v1/me", &ms, None)
+        send(&app, Method::DELETE, "/v1/me", &ms, None)
             .await
             .status(),
         204
     );
-    let members = json_of(
-        call(
+    let members = ok(
+        send(
             &app,
             Method::GET,
             &format!("/v1/orgs/{org}/members"),

@@ -5,8 +5,8 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::billing::{billing_app, card, ok, send};
-use crate::helpers::{TestApp, TestSession, problem};
+use crate::billing::{billing_app, card};
+use crate::helpers::{TestApp, TestSession, ok, problem, send};
 
 async fn funded(app: &TestApp, s: &TestSession, name: &str, amount: &str) -> (String, String) {
     let org = app.create_org(s, name).await;
