@@ -298,7 +298,10 @@ pub async fn pay_invoice(
                 if kind == "bank_transfer" {
                     // The customer quotes this reference on the transfer; the provider's
                     // webhook names it when the money arrives.
-                    payment.gateway_reference = Some(format!("LMN-{}", invoice.number));
+                    // One reference per attempt: a transfer that failed can be tried again.
+                    let attempt = &payment.id[payment.id.len().saturating_sub(6)..];
+                    payment.gateway_reference =
+                        Some(format!("LMN-{}-{}", invoice.number, attempt.to_uppercase()));
                 }
                 insert_pending(c, &payment)?;
                 Ok((payment, method_row))

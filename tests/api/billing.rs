@@ -618,6 +618,23 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
     )
     .await;
     assert_eq!(invoice["status"], "open");
+    // A failed transfer can be tried again, under a new reference.
+    let again = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!(
+                "/v1/orgs/{org}/orders/{}/payments",
+                order["id"].as_str().unwrap()
+            ),
+            &s,
+            Some(json!({"method": "bank_transfer"})),
+        )
+        .await,
+        202,
+    )
+    .await;
+    assert_ne!(again["bank_transfer"]["reference"], reference.as_str());
 }
 
 #[tokio::test]
