@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use crate::error::FieldError;
 
-fn invalid(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+pub(crate) fn invalid(field: &str, code: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_string(),
         code: code.to_string(),

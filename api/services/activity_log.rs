@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::db::{self, Pool};
+use crate::domain::invalid;
 use crate::error::{ApiError, FieldError};
 use crate::http::PageParams;
 use crate::http::query::cursor;
@@ -23,14 +24,6 @@ pub struct Filters {
     pub products: Vec<String>,
     pub actors: Vec<String>,
     pub q: Option<String>,
-}
-
-fn invalid(field: &str, code: &str, message: &str) -> FieldError {
-    FieldError {
-        field: field.into(),
-        code: code.into(),
-        message: message.into(),
-    }
 }
 
 fn day(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {

@@ -12,9 +12,10 @@ use crate::catalog::{Catalog, Offer};
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::invalid;
 use crate::domain::money::to_minor;
 use crate::domain::orgs::{Currency, Need, Permission};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
 use crate::http::query::path_id;
@@ -36,14 +37,6 @@ pub struct ItemInput {
     pub options: BTreeMap<String, i64>,
 }
 
-fn field(path: String, code: &str, message: &str) -> FieldError {
-    FieldError {
-        field: path,
-        code: code.into(),
-        message: message.into(),
-    }
-}
-
 /// A checked item: its offer, period and option quantities.
 struct Item<'a> {
     offer: &'a Offer,
@@ -54,13 +47,13 @@ struct Item<'a> {
 fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, ApiError> {
     let mut errors = Vec::new();
     if items.is_empty() || items.len() > MAX_ITEMS {
-        errors.push(field("/items".into(), "out_of_range", "give 1 to 20 items"));
+        errors.push(invalid("/items", "out_of_range", "give 1 to 20 items"));
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Some(offer) = catalog.offer(&item.offer_id) else {
-            errors.push(field(
-                format!("/items/{i}/offer_id"),
+            errors.push(invalid(
+                &format!("/items/{i}/offer_id"),
                 "unknown_offer",
                 "is not an offer of the catalogue",
             ));
@@ -69,25 +62,25 @@ fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item
         let months = period_months(&item.billing_period).filter(|m| offer.prices.contains_key(m));
         let Some(months) = months else {
             let offered: Vec<&str> = offer.prices.keys().map(|m| period_name(*m)).collect();
-            errors.push(field(
-                format!("/items/{i}/billing_period"),
+            errors.push(invalid(
+                &format!("/items/{i}/billing_period"),
                 "period_not_offered",
-                &format!("this offer is billed {}", offered.join(", ")),
+                format!("this offer is billed {}", offered.join(", ")),
             ));
             continue;
         };
         let mut options = BTreeMap::new();
         for (name, qty) in &item.options {
             match offer.options.iter().find(|o| &o.name == name) {
-                None => errors.push(field(
-                    format!("/items/{i}/options/{name}"),
+                None => errors.push(invalid(
+                    &format!("/items/{i}/options/{name}"),
                     "unknown_option",
                     "is not an option of this offer",
                 )),
-                Some(o) if *qty < 0 || *qty > o.max => errors.push(field(
-                    format!("/items/{i}/options/{name}"),
+                Some(o) if *qty < 0 || *qty > o.max => errors.push(invalid(
+                    &format!("/items/{i}/options/{name}"),
                     "out_of_range",
-                    &format!("must be between 0 and {}", o.max),
+                    format!("must be between 0 and {}", o.max),
                 )),
                 Some(_) => {
                     options.insert(name.clone(), *qty);

@@ -36,12 +36,12 @@ pub struct NewMethod {
     pub label: Option<String>,
 }
 
-/// The organisation's methods and its default.
+/// The organisation (with its default), its saved methods and its prepaid balance (minor units).
 pub async fn list(
     pool: &Pool,
     caller: &Caller,
     raw_org_id: &str,
-) -> Result<(Organization, Vec<PaymentMethod>), ApiError> {
+) -> Result<(Organization, Vec<PaymentMethod>, i64), ApiError> {
     let access = orgs::access(
         pool,
         caller,
@@ -52,8 +52,14 @@ pub async fn list(
     .await?;
     let org = access.org;
     let id = org.id.clone();
-    let methods = db::run(pool, move |conn| Ok(payment_methods::list(conn, &id)?)).await?;
-    Ok((org, methods))
+    let (methods, balance) = db::run(pool, move |conn| {
+        Ok((
+            payment_methods::list(conn, &id)?,
+            crate::models::prepaid::balance(conn, &id)?,
+        ))
+    })
+    .await?;
+    Ok((org, methods, balance))
 }
 
 /// Saves a method.

@@ -99,13 +99,35 @@ pub fn unavailable(e: crate::gateway::GatewayError) -> ApiError {
 }
 
 /// A method's label for receipts: `prepaid`, `card`, `twint`, … `bank_transfer`.
-fn method_label(conn: &mut DbConnection, p: &Payment) -> diesel::QueryResult<String> {
+pub(crate) fn method_label(conn: &mut DbConnection, p: &Payment) -> diesel::QueryResult<String> {
     Ok(match (p.method.as_str(), &p.payment_method_id) {
         ("payment_method", Some(id)) => payment_methods::find(conn, &p.organization_id, id)?
             .map(|m| m.kind)
             .unwrap_or_else(|| "card".into()),
         (m, _) => m.to_string(),
     })
+}
+
+/// Mails `user_id` a receipt (`template`) in their language, adding their first name, the
+/// organisation's name and the time in their time zone to `context`.
+pub(crate) fn send_receipt(
+    conn: &mut DbConnection,
+    config: &Config,
+    template: &str,
+    user_id: &str,
+    org_id: &str,
+    mut context: serde_json::Value,
+) -> Result<(), ApiError> {
+    if let (Some(user), Some(org)) = (
+        users::find(conn, user_id)?,
+        organizations::find(conn, org_id)?,
+    ) {
+        context["first_name"] = user.first_name.clone().into();
+        context["organization_name"] = org.name.into();
+        context["time"] = crate::services::sessions::user_time(&user).into();
+        mail::send(conn, config, template, &user.language, &user.email, context)?;
+    }
+    Ok(())
 }
 
 /// Everything a succeeded invoice payment does, in the caller's transaction: the invoice and
@@ -127,26 +149,18 @@ fn complete_invoice_payment(
     }
     let currency = Currency::from_code(&invoice.currency);
     let method = method_label(conn, payment)?;
-    if let (Some(payer), Some(org)) = (
-        users::find(conn, &payment.created_by)?,
-        organizations::find(conn, &payment.organization_id)?,
-    ) {
-        mail::send(
-            conn,
-            config,
-            "payment_receipt",
-            &payer.language,
-            &payer.email,
-            serde_json::json!({
-                "first_name": payer.first_name,
-                "organization_name": org.name,
-                "invoice_number": invoice.number,
-                "amount": Money::from_minor(invoice.total_minor, currency).display(),
-                "method": method,
-                "time": crate::services::sessions::user_time(&payer),
-            }),
-        )?;
-    }
+    send_receipt(
+        conn,
+        config,
+        "payment_receipt",
+        &payment.created_by,
+        &payment.organization_id,
+        serde_json::json!({
+            "invoice_number": invoice.number,
+            "amount": Money::from_minor(invoice.total_minor, currency).display(),
+            "method": method,
+        }),
+    )?;
     activity::record(
         conn,
         meta,

@@ -15,10 +15,9 @@ use crate::domain::orgs::{Currency, Need, Permission};
 use crate::error::ApiError;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
-use crate::mail;
+use crate::models::payment_methods;
 use crate::models::payments::{self, Payment};
 use crate::models::prepaid::{self, PrepaidTransaction};
-use crate::models::{organizations, payment_methods, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::pending_payment;
@@ -125,26 +124,6 @@ pub async fn ledger(
     .await
 }
 
-fn receipt(
-    conn: &mut DbConnection,
-    config: &Config,
-    template: &str,
-    user_id: &str,
-    org_id: &str,
-    mut context: serde_json::Value,
-) -> Result<(), ApiError> {
-    if let (Some(user), Some(org)) = (
-        users::find(conn, user_id)?,
-        organizations::find(conn, org_id)?,
-    ) {
-        context["first_name"] = user.first_name.clone().into();
-        context["organization_name"] = org.name.into();
-        context["time"] = crate::services::sessions::user_time(&user).into();
-        mail::send(conn, config, template, &user.language, &user.email, context)?;
-    }
-    Ok(())
-}
-
 /// Credits a succeeded top-up payment, in the caller's transaction (from the charge's answer or
 /// the provider's webhook). The ceiling was checked when it was asked for: money already taken
 /// is always credited.
@@ -181,13 +160,8 @@ pub fn credit_top_up(
         },
     )?;
     let currency = Currency::from_code(&payment.currency);
-    let method = match &payment.payment_method_id {
-        Some(id) => payment_methods::find(conn, &payment.organization_id, id)?
-            .map(|m| m.kind)
-            .unwrap_or_else(|| "card".into()),
-        None => payment.method.clone(),
-    };
-    receipt(
+    let method = crate::services::payments::method_label(conn, payment)?;
+    crate::services::payments::send_receipt(
         conn,
         config,
         "top_up_receipt",
@@ -344,7 +318,7 @@ pub async fn withdraw(
                 created_at: now,
             };
             prepaid::append(c, &t)?;
-            receipt(
+            crate::services::payments::send_receipt(
                 c,
                 &config,
                 "withdrawal_receipt",

@@ -11,8 +11,7 @@ use crate::domain::orgs::Currency;
 use crate::error::ApiError;
 use crate::gateway::PaymentGateway;
 use crate::http::meta::RequestMeta;
-use crate::mail;
-use crate::models::{invoices, organizations, payments, prepaid, users};
+use crate::models::{invoices, payments, prepaid};
 use crate::services::activity::{self, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +37,15 @@ pub async fn refund(
             let currency = Currency::from_code(&invoice.currency);
             let left = invoice.total_minor - invoice.refunded_minor;
             let minor = match amount {
-                Some(a) => to_minor(parse_amount(a, "--amount").map_err(|e| ApiError::validation(vec![e]))?),
+                Some(a) => to_minor(
+                    parse_amount(a, "--amount").map_err(|e| ApiError::validation(vec![e]))?,
+                ),
                 None => left,
             };
-            if !["paid", "partially_refunded"].contains(&invoice.status.as_str()) || minor > left || minor <= 0 {
+            if !["paid", "partially_refunded"].contains(&invoice.status.as_str())
+                || minor > left
+                || minor <= 0
+            {
                 return Err(ApiError::conflict(
                     "not_refundable",
                     format!(
@@ -51,16 +55,28 @@ pub async fn refund(
                     ),
                 ));
             }
-            let payment = payments::succeeded_for_invoice(c, &invoice.id)?
-                .ok_or_else(|| ApiError::conflict("not_refundable", "The invoice has no payment to refund."))?;
+            let payment = payments::succeeded_for_invoice(c, &invoice.id)?.ok_or_else(|| {
+                ApiError::conflict("not_refundable", "The invoice has no payment to refund.")
+            })?;
             let now = db::now();
             // Money paid from the prepaid account can only go back there.
-            let to = if payment.method == "prepaid" { Destination::Prepaid } else { to };
+            let to = if payment.method == "prepaid" {
+                Destination::Prepaid
+            } else {
+                to
+            };
             let mut reference = None;
             match to {
                 Destination::Prepaid => {
-                    let balance = prepaid::move_balance(c, &invoice.organization_id, &invoice.currency, minor, i64::MAX, now)?
-                        .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
+                    let balance = prepaid::move_balance(
+                        c,
+                        &invoice.organization_id,
+                        &invoice.currency,
+                        minor,
+                        i64::MAX,
+                        now,
+                    )?
+                    .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
                     prepaid::append(
                         c,
                         &prepaid::PrepaidTransaction {
@@ -79,10 +95,12 @@ pub async fn refund(
                     )?;
                 }
                 Destination::Original => {
-                    let original = payment
-                        .gateway_reference
-                        .clone()
-                        .ok_or_else(|| ApiError::conflict("not_refundable", "The payment has no provider reference."))?;
+                    let original = payment.gateway_reference.clone().ok_or_else(|| {
+                        ApiError::conflict(
+                            "not_refundable",
+                            "The payment has no provider reference.",
+                        )
+                    })?;
                     reference = Some(
                         gateway
                             .refund(&original, Decimal::new(minor, 2), &invoice.currency)
@@ -91,30 +109,25 @@ pub async fn refund(
                 }
             }
             if !invoices::add_refund(c, &invoice.id, minor, now)? {
-                return Err(ApiError::conflict("not_refundable", "The invoice changed meanwhile; retry."));
+                return Err(ApiError::conflict(
+                    "not_refundable",
+                    "The invoice changed meanwhile; retry.",
+                ));
             }
             payments::add_refund(c, &payment.id, minor)?;
             let refunded = Money::from_minor(minor, currency);
-            if let (Some(payer), Some(org)) = (
-                users::find(c, &payment.created_by)?,
-                organizations::find(c, &invoice.organization_id)?,
-            ) {
-                mail::send(
-                    c,
-                    &config,
-                    "refund_receipt",
-                    &payer.language,
-                    &payer.email,
-                    serde_json::json!({
-                        "first_name": payer.first_name,
-                        "organization_name": org.name,
-                        "invoice_number": invoice.number,
-                        "amount": refunded.display(),
-                        "destination": if to == Destination::Prepaid { "prepaid" } else { "original" },
-                        "time": crate::services::sessions::user_time(&payer),
-                    }),
-                )?;
-            }
+            crate::services::payments::send_receipt(
+                c,
+                &config,
+                "refund_receipt",
+                &payment.created_by,
+                &invoice.organization_id,
+                serde_json::json!({
+                    "invoice_number": invoice.number,
+                    "amount": refunded.display(),
+                    "destination": if to == Destination::Prepaid { "prepaid" } else { "original" },
+                }),
+            )?;
             activity::record(
                 c,
                 &RequestMeta::default(),

@@ -403,20 +403,8 @@ async fn invoice_numbers_stay_gapless_and_unique_under_20_concurrent_orders() {
 async fn twenty_concurrent_payments_of_one_invoice_charge_once() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Once").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
     // By card, then from the prepaid account (topped up first).
-    let topped = send(
-        &app,
-        Method::POST,
-        &format!("/v1/orgs/{org}/prepaid-account/top-ups"),
-        &s,
-        Some(json!({"amount": {"amount": "500.00", "currency": "CHF"}, "payment_method_id": visa})),
-    )
-    .await;
-    ok(topped, 201).await;
+    let (org, visa) = app.funded_org(&s, "Once", "500.00").await;
     for payment in [card(&visa), json!({"method": "prepaid"})] {
         let order = app
             .order(
@@ -1098,11 +1086,7 @@ async fn r22_products_unpaid_invoices_and_prepaid_money_each_block_deleting_the_
     .await;
     assert_eq!(unmet(&app, &s, &b).await, ["products"]);
     // Prepaid money alone; withdrawn, the organisation can go.
-    let c = app.create_org(&s, "C").await;
-    let visa = app
-        .add_payment_method(&s, &c, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    ok(send(&app, Method::POST, &format!("/v1/orgs/{c}/prepaid-account/top-ups"), &s, Some(json!({"amount": {"amount": "25.00", "currency": "CHF"}, "payment_method_id": visa}))).await, 201).await;
+    let (c, _) = app.funded_org(&s, "C", "25.00").await;
     assert_eq!(unmet(&app, &s, &c).await, ["prepaid_balance"]);
     ok(send(&app, Method::POST, &format!("/v1/orgs/{c}/prepaid-account/withdrawals"), &s, Some(json!({"amount": {"amount": "25.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"}))).await, 201).await;
     assert!(unmet(&app, &s, &c).await.is_empty());

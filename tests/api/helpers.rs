@@ -763,6 +763,29 @@ impl TestApp {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// A new organisation with a Visa card that topped its prepaid account up by `amount` (CHF);
+    /// returns (organisation id, card id).
+    pub async fn funded_org(&self, s: &TestSession, name: &str, amount: &str) -> (String, String) {
+        let org = self.create_org(s, name).await;
+        let visa = self
+            .add_payment_method(
+                s,
+                &org,
+                serde_json::json!({"type": "card", "token": "tok_visa"}),
+            )
+            .await;
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            &format!("/v1/orgs/{org}/prepaid-account/top-ups"),
+            s,
+            Some(serde_json::json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": visa})),
+        )
+        .await;
+        ok(res, 201).await;
+        (org, visa)
+    }
+
     /// Orders `items` (no payment); returns the order.
     pub async fn order(
         &self,

@@ -6,24 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::billing::{billing_app, card};
-use crate::helpers::{TestApp, TestSession, ok, problem, send};
-
-async fn funded(app: &TestApp, s: &TestSession, name: &str, amount: &str) -> (String, String) {
-    let org = app.create_org(s, name).await;
-    let visa = app
-        .add_payment_method(s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    let res = send(
-        app,
-        Method::POST,
-        &format!("/v1/orgs/{org}/prepaid-account/top-ups"),
-        s,
-        Some(json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": visa})),
-    )
-    .await;
-    ok(res, 201).await;
-    (org, visa)
-}
+use crate::helpers::{TestApp, ok, problem, send};
 
 async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
     let org = org.to_string();
@@ -45,7 +28,7 @@ async fn r30_top_ups_stay_within_the_limits_and_the_ceiling() {
         .spawn()
         .await;
     let (user, s) = app.signed_in("zoe@example.ch").await;
-    let (org, visa) = funded(&app, &s, "Limits", "400.00").await;
+    let (org, visa) = app.funded_org(&s, "Limits", "400.00").await;
     let top_up = |amount: &str| json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": visa});
     let path = format!("/v1/orgs/{org}/prepaid-account/top-ups");
     for amount in ["9.99", "500.01", "300.00"] {
@@ -139,7 +122,7 @@ async fn r30_top_ups_stay_within_the_limits_and_the_ceiling() {
 async fn r32_twenty_concurrent_withdrawals_never_take_the_balance_below_zero() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let (org, _) = funded(&app, &s, "Withdrawals", "100.00").await;
+    let (org, _) = app.funded_org(&s, "Withdrawals", "100.00").await;
     let path = format!("/v1/orgs/{org}/prepaid-account/withdrawals");
     let attempts = (0..20).map(|_| {
         let (app, s, path) = (&app, &s, &path);
@@ -196,7 +179,7 @@ async fn r32_twenty_concurrent_withdrawals_never_take_the_balance_below_zero() {
 async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let (org, visa) = funded(&app, &s, "Keys", "50.00").await;
+    let (org, visa) = app.funded_org(&s, "Keys", "50.00").await;
     let top_up = format!("/v1/orgs/{org}/prepaid-account/top-ups");
     let body = json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": visa});
     let keyed = |key: &str, b: &Value| {
@@ -256,7 +239,7 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
 async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back() {
     let app = billing_app().await;
     let (user, s) = app.signed_in("zoe@example.ch").await;
-    let (org, visa) = funded(&app, &s, "Refunds", "20.00").await;
+    let (org, visa) = app.funded_org(&s, "Refunds", "20.00").await;
     let order = app
         .order(
             &s,

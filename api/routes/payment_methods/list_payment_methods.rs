@@ -5,7 +5,7 @@ use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::ApiError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::services::{payment_methods, prepaid};
+use crate::services::payment_methods;
 use crate::startup::Services;
 use crate::views::billing::{PaymentMethodList, PaymentMethodView};
 
@@ -31,11 +31,10 @@ pub async fn list_payment_methods(
     services: web::Data<Services>,
     org_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, methods) = payment_methods::list(&services.pool, &caller, &org_id).await?;
-    let account = prepaid::account(&services.pool, &caller, &org_id).await?;
+    let (org, methods, balance) = payment_methods::list(&services.pool, &caller, &org_id).await?;
     let default = org.default_payment_method.as_deref();
     let mut data = vec![PaymentMethodView::prepaid(
-        Money::new(account.balance.amount, Currency::from_code(&org.currency)),
+        Money::from_minor(balance, Currency::from_code(&org.currency)),
         default == Some(payment_methods::PREPAID),
     )];
     data.extend(
