@@ -1,17 +1,22 @@
 //! Logging and the per-request middleware: request id (taken from `X-Request-Id` or generated,
-//! echoed, on every log line and in problem bodies), the access log and the HTTP metrics.
+//! echoed, on every log line and in problem bodies), the access log and the HTTP metrics; a
+//! panicking handler answers a 500 problem instead of dropping the connection.
 
 use std::future::{Ready, ready};
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{Error, ResponseError};
+use futures_util::FutureExt as _;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
 
+use crate::error::ApiError;
 use crate::metrics::{Metrics, RequestLabels, RouteLabels};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,6 +53,14 @@ pub fn init_for_tests(filter: &str) {
         .with_env_filter(filter)
         .with_test_writer()
         .try_init();
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// A client's request id is kept when it is short and printable; otherwise a new one is made.
@@ -110,7 +123,33 @@ where
         Box::pin(
             REQUEST_ID_SCOPE
                 .scope(id.clone(), async move {
-                    let mut res = service.call(req).await?;
+                    // The request moves into the handler (it cannot be cloned before routing), so
+                    // a panic is answered as an error carrying the whole problem response.
+                    let served = AssertUnwindSafe(async move { service.call(req).await })
+                        .catch_unwind()
+                        .await;
+                    let mut res = match served {
+                        Ok(res) => res?,
+                        Err(panic) => {
+                            let what = panic_message(panic.as_ref());
+                            metrics
+                                .http_requests
+                                .get_or_create(&RequestLabels {
+                                    method,
+                                    route: "panicked".into(),
+                                    status: 500,
+                                })
+                                .inc();
+                            // Built here, in the request's scope: the body and the log line
+                            // carry its id.
+                            let response = ApiError::internal(format!("handler panicked: {what}"))
+                                .with_header(REQUEST_ID, &id)
+                                .error_response();
+                            return Err(
+                                InternalError::from_response("handler panicked", response).into()
+                            );
+                        }
+                    };
                     let elapsed = started.elapsed();
                     let status = res.status().as_u16();
                     // The route pattern, not the path: ids must not explode the label set.
@@ -143,5 +182,53 @@ where
                 })
                 .instrument(span),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_a_500_problem_with_the_request_id() {
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/boom",
+                    web::get().to(|| async {
+                        if std::hint::black_box(true) {
+                            panic!("boom");
+                        }
+                        HttpResponse::Ok().finish()
+                    }),
+                )
+                .route("/fine", web::get().to(HttpResponse::NoContent))
+                .wrap(Telemetry {
+                    metrics: Arc::new(Metrics::new()),
+                }),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header((REQUEST_ID, "req-1"))
+            .to_request();
+        // actix's dispatcher answers an error with its `error_response()`.
+        let Err(error) = test::try_call_service(&app, req).await else {
+            panic!("a panicking handler must come out as an error");
+        };
+        let res = error.error_response();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.headers().get(&REQUEST_ID).unwrap(), "req-1");
+        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert_eq!(body["request_id"], "req-1");
+        assert!(!body.to_string().contains("boom"), "{body}");
+        // The worker goes on serving.
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
+        assert_eq!(res.status(), 204);
     }
 }

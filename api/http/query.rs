@@ -21,16 +21,23 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
                 "query parameters must not contain NUL characters",
             ))
         } else {
-            serde_html_form::from_str::<T>(raw).map(Query).map_err(|e| {
-                let message = e.to_string();
-                // serde names the field in its message (`missing field `x``, `unknown field `x``).
-                let field = message.split('`').nth(1).unwrap_or("").to_string();
-                ApiError::validation(vec![FieldError {
-                    field,
-                    code: "invalid".into(),
-                    message,
-                }])
-            })
+            let form = serde_html_form::Deserializer::from_bytes(raw.as_bytes());
+            serde_path_to_error::deserialize::<_, T>(form)
+                .map(Query)
+                .map_err(|e| {
+                    let message = e.inner().to_string();
+                    // The path names a parameter whose value was refused; serde names a missing or
+                    // unknown one in its message (`missing field `x``).
+                    let field = match e.path().to_string() {
+                        path if path != "." => path,
+                        _ => message.split('`').nth(1).unwrap_or("").to_string(),
+                    };
+                    ApiError::validation(vec![FieldError {
+                        field,
+                        code: "invalid".into(),
+                        message,
+                    }])
+                })
         };
         std::future::ready(result)
     }
@@ -42,12 +49,28 @@ pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>,
     <String as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// For `#[serde(default, deserialize_with = "parsed")]` on an `Option<i64>` or `Option<bool>`
+/// parameter: `?limit=` is refused like any other value that is not a number (serde_html_form
+/// would read it as absent and answer as if it had not been sent).
+pub fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw = <String as serde::Deserialize>::deserialize(d)?;
+    raw.parse()
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{raw:?}: {e}")))
+}
+
 /// `?limit=&cursor=` of every list: 1–100 items, 20 by default; the cursor is opaque.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
+    #[serde(default, deserialize_with = "parsed")]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[param(min_length = 1)]

@@ -320,6 +320,8 @@ async fn r13_bad_pages_and_filters_are_422() {
     for (query, field) in [
         ("?limit=0", "limit"),
         ("?limit=101", "limit"),
+        ("?limit=", "limit"),
+        ("?limit=ten", "limit"),
         ("?cursor=not-a-cursor", "cursor"),
         ("?cursor=bm9waXBl", "cursor"),
         ("?from=2020-13-01", "from"),

@@ -16,6 +16,7 @@ use crate::views::orgs::{MemberList, MemberView};
 #[into_params(parameter_in = Query)]
 pub struct MemberQuery {
     /// `false`: only the members without two-factor authentication (R18).
+    #[serde(default, deserialize_with = "crate::http::query::parsed")]
     pub two_factor_enabled: Option<bool>,
     /// Only these roles (repeat the key for several).
     #[serde(default)]
