@@ -18,7 +18,10 @@ pub const SCALE: u32 = 2;
 #[schema(example = json!({"amount": "12.50", "currency": "CHF"}))]
 pub struct Money {
     /// A decimal string with at most two decimals, e.g. `"12.50"`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(
+        serialize_with = "rust_decimal::serde::str::serialize",
+        deserialize_with = "plain_decimal"
+    )]
     #[schema(value_type = String, pattern = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$", example = "12.50")]
     pub amount: Decimal,
     pub currency: Currency,
@@ -51,6 +54,25 @@ impl Money {
         amount.rescale(SCALE);
         format!("{} {amount}", self.currency.as_str())
     }
+}
+
+/// A decimal string as the spec writes it: an optional minus, digits, optionally a point and
+/// digits. `rust_decimal` alone would also take `1e3`, `1_000` or `+5`. More than two decimals
+/// or too large an amount are left to [`parse_amount`], which names the problem.
+fn plain_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    let raw = String::deserialize(d)?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 28 && s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = raw.strip_prefix('-').unwrap_or(&raw);
+    let plain = match unsigned.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && digits(fraction),
+        None => digits(unsigned),
+    };
+    if !plain {
+        return Err(serde::de::Error::custom(format!(
+            "{raw:?} is not a decimal amount such as \"12.50\""
+        )));
+    }
+    raw.parse().map_err(serde::de::Error::custom)
 }
 
 /// Minor units of an amount already rounded to cents.
@@ -92,6 +114,24 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_plain_decimal_strings() {
+        let parse = |raw: &str| {
+            serde_json::from_value::<Money>(serde_json::json!({"amount": raw, "currency": "CHF"}))
+                .map(|m| m.amount)
+        };
+        for ok in ["12.50", "0.5", "-3", "020.00", "1000000", "12.505"] {
+            assert_eq!(parse(ok).unwrap(), d(ok), "{ok}");
+        }
+        for bad in [
+            "1e3", "1_000", "+20.00", " 1", "1.", ".5", "", "-", "1,5", "NaN", "１２",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} must be refused");
+        }
+        let number = serde_json::json!({"amount": 12.5, "currency": "CHF"});
+        assert!(serde_json::from_value::<Money>(number).is_err());
     }
 
     #[test]

@@ -126,7 +126,7 @@ where
                 Err(e) => return Ok(ServiceResponse::new(http_req, e.error_response())),
             };
             let route = format!("{} {}", http_req.method(), http_req.path());
-            let hash = hex::encode(Sha256::digest(&body));
+            let hash = hex::encode(Sha256::digest(canonical(&body)));
             let (c, r, k) = (caller.clone(), route.clone(), key.clone());
             let begun = db::run(&pool, move |conn| {
                 Ok(idempotency_keys::begin(conn, &c, &r, &k, &hash)?)
@@ -226,5 +226,17 @@ where
                 head.set_body(bytes).map_into_boxed_body(),
             ))
         })
+    }
+}
+
+/// What a key is compared on: the same JSON with its keys in another order or other white
+/// space is the same request (clients re-serialise on retry); anything else, byte for byte.
+fn canonical(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            value.sort_all_objects();
+            std::borrow::Cow::Owned(serde_json::to_vec(&value).unwrap_or_default())
+        }
+        Err(_) => std::borrow::Cow::Borrowed(body),
     }
 }

@@ -81,6 +81,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("The body is not valid JSON: {e}."),
         )
     })?;
+    // JSON lets a key come twice and serde_json keeps the last: which one a client meant is
+    // unknowable, so neither is taken.
+    if let Some(pointer) = find_duplicate_key(bytes) {
+        return Err(ApiError::field(
+            &pointer,
+            "duplicate_key",
+            "is given more than once in its object",
+        ));
+    }
     // serde would read a struct from an array of its fields in order: bodies are objects.
     if !value.is_object() {
         return Err(ApiError::field(
@@ -283,6 +292,76 @@ fn find_nul(v: &serde_json::Value, at: String) -> Option<String> {
     }
 }
 
+/// The JSON pointer of the first key repeated within one object, in a body already known to be
+/// well-formed JSON (a second pass over it that keeps nothing but the keys of the open object).
+fn find_duplicate_key(bytes: &[u8]) -> Option<String> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Walk(String);
+
+    impl<'de> DeserializeSeed<'de> for Walk {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq
+                .next_element_seed(Walk(format!("{}/{i}", self.0)))?
+                .is_some()
+            {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let here = format!("{}/{}", self.0, escape(&key));
+                if !seen.insert(key) {
+                    return Err(A::Error::custom(here));
+                }
+                map.next_value_seed(Walk(here))?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // The error's message is the pointer; serde_json appends the position.
+    let error = Walk(String::new()).deserialize(&mut de).err()?;
+    let message = error.to_string();
+    Some(match message.rsplit_once(" at line ") {
+        Some((pointer, _)) => pointer.to_string(),
+        None => message,
+    })
+}
+
 fn escape(key: &str) -> String {
     // RFC 6901, and a NUL written out: problem bodies never carry one.
     key.replace('~', "~0")
@@ -314,6 +393,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_found_wherever_it_is() {
+        for (body, pointer) in [
+            (r#"{"type":"card","type":"twint"}"#, Some("/type")),
+            (r#"{"a":{"b":1,"c":{"d":1},"b":2}}"#, Some("/a/b")),
+            (r#"{"items":[{"x":1},{"x":1,"x":2}]}"#, Some("/items/1/x")),
+            (r#"{"a/b":1,"a/b":2}"#, Some("/a~1b")),
+            (r#"{"a":1,"b":{"a":1},"c":[{"a":1},{"a":1}]}"#, None),
+            (r#"{"\u0061":1,"a":2}"#, Some("/a")),
+        ] {
+            assert_eq!(
+                find_duplicate_key(body.as_bytes()).as_deref(),
+                pointer,
+                "{body}"
+            );
+        }
+    }
 
     #[test]
     fn ids_and_tokens_are_never_taken_for_card_numbers() {

@@ -108,6 +108,34 @@ pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> Quer
         .execute(conn)
 }
 
+/// What the organisation's pending top-ups will add to its prepaid balance, in minor units.
+pub fn pending_top_ups_minor(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = payments::table
+        .filter(payments::organization_id.eq(org_id))
+        .filter(payments::purpose.eq("top_up"))
+        .filter(payments::status.eq("pending"))
+        .select(payments::amount_minor)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// The organisation's payments still waiting for the provider (of invoices or top-ups).
+pub fn count_pending(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
+    payments::table
+        .filter(payments::organization_id.eq(org_id))
+        .filter(payments::status.eq("pending"))
+        .count()
+        .get_result(conn)
+}
+
+/// Whether the organisation ever paid or tried to pay anything.
+pub fn any_for_organization(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        payments::table.filter(payments::organization_id.eq(org_id)),
+    ))
+    .get_result(conn)
+}
+
 /// Whether the invoice has a payment pending or succeeded.
 pub fn live_for_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<bool> {
     let n: i64 = payments::table

@@ -37,6 +37,46 @@ pub fn balance(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
         .unwrap_or(0))
 }
 
+/// Creates the organisation's account row if missing and locks it until the transaction ends
+/// (a no-op update: a row lock on PostgreSQL; SQLite's write transaction is exclusive already),
+/// so checks that read more than the balance (pending top-ups) are not raced.
+pub fn lock(
+    conn: &mut DbConnection,
+    org_id: &str,
+    currency: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    ensure_account(conn, org_id, currency, now)?;
+    diesel::update(prepaid_accounts::table.find(org_id))
+        .set(prepaid_accounts::balance_minor.eq(prepaid_accounts::balance_minor))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn ensure_account(
+    conn: &mut DbConnection,
+    org_id: &str,
+    currency: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO prepaid_accounts (organization_id, currency, balance_minor, updated_at) VALUES ($1, $2, 0, $3) ON CONFLICT (organization_id) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(org_id)
+    .bind::<diesel::sql_types::Text, _>(currency)
+    .bind::<diesel::sql_types::Timestamp, _>(now)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the organisation's prepaid account ever moved (its ledger has a row).
+pub fn ever_used(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        prepaid_transactions::table.filter(prepaid_transactions::organization_id.eq(org_id)),
+    ))
+    .get_result(conn)
+}
+
 /// Moves `delta` minor units if the balance stays within 0..=`ceiling`; returns the new
 /// balance, or `None` (nothing changed) when it would not.
 pub fn move_balance(
@@ -47,13 +87,7 @@ pub fn move_balance(
     ceiling: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<i64>> {
-    diesel::sql_query(
-        "INSERT INTO prepaid_accounts (organization_id, currency, balance_minor, updated_at) VALUES ($1, $2, 0, $3) ON CONFLICT (organization_id) DO NOTHING",
-    )
-    .bind::<diesel::sql_types::Text, _>(org_id)
-    .bind::<diesel::sql_types::Text, _>(currency)
-    .bind::<diesel::sql_types::Timestamp, _>(now)
-    .execute(conn)?;
+    ensure_account(conn, org_id, currency, now)?;
     let n = diesel::update(
         prepaid_accounts::table
             .find(org_id)

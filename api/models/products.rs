@@ -88,6 +88,15 @@ pub fn of_order(conn: &mut DbConnection, order_id: &str) -> QueryResult<Vec<Prod
         .load(conn)
 }
 
+/// The products of several orders in one query (a page of orders), by order then id.
+pub fn of_orders(conn: &mut DbConnection, order_ids: &[String]) -> QueryResult<Vec<Product>> {
+    products::table
+        .filter(products::order_id.eq_any(order_ids))
+        .order((products::order_id, products::id))
+        .select(Product::as_select())
+        .load(conn)
+}
+
 /// Activates an order's products from `now` for their period.
 pub fn activate_order(
     conn: &mut DbConnection,

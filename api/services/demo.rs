@@ -174,7 +174,7 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), ApiError> {
         (
             vec![
                 item("domain-ch", "P2Y", &[]),
-                item("ksuite-standard", "P1Y", &[("users", 3)]),
+                item("ksuite-standard", "P1Y", &[("users", 8)]),
             ],
             Some(by_card),
         ),

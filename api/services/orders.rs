@@ -77,10 +77,15 @@ fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item
                     "unknown_option",
                     "is not an option of this offer",
                 )),
-                Some(o) if *qty < 0 || *qty > o.max => errors.push(invalid(
+                // Fewer than the offer includes would be billed as if included: refused, so
+                // what is ordered is what the product shows.
+                Some(o) if *qty < o.included || *qty > o.max => errors.push(invalid(
                     &format!("/items/{i}/options/{name}"),
                     "out_of_range",
-                    format!("must be between 0 and {}", o.max),
+                    format!(
+                        "must be between {} (included in the offer) and {}",
+                        o.included, o.max
+                    ),
                 )),
                 Some(_) => {
                     options.insert(name.clone(), *qty);
@@ -336,6 +341,11 @@ pub fn create(
                 "total": crate::domain::money::Money::from_minor(invoice.total_minor, currency),
             })),
     )?;
+    // Paying from the prepaid account happens in this transaction: a balance that does not
+    // cover it refuses the whole order (402), leaving neither an order nor a used number.
+    if payment.is_some_and(|p| p.method == PaymentMethodKind::Prepaid) {
+        crate::services::payments::pay_from_prepaid(conn, config, meta, &caller.user_id, &invoice)?;
+    }
     Ok(order)
 }
 
@@ -350,15 +360,31 @@ pub async fn list(
     raw_org_id: &str,
     statuses: Vec<String>,
     page: PageParams,
-) -> Result<(Vec<Order>, Option<String>), ApiError> {
+) -> Result<(Vec<(Order, Vec<Product>)>, Option<String>), ApiError> {
     orgs::page_of(
         pool,
         caller,
         raw_org_id,
         ("billing:read", Need::Permission(Permission::Accounting)),
         page,
-        move |c, org, before, limit| orders::page(c, org, &statuses, before, limit),
-        |o| (o.created_at, &o.id),
+        move |c, org, before, limit| {
+            let page = orders::page(c, org, &statuses, before, limit)?;
+            // The page's products in one query, not one per order.
+            let ids: Vec<String> = page.iter().map(|o| o.id.clone()).collect();
+            let mut by_order: std::collections::HashMap<String, Vec<Product>> =
+                std::collections::HashMap::new();
+            for p in products::of_orders(c, &ids)? {
+                by_order.entry(p.order_id.clone()).or_default().push(p);
+            }
+            Ok(page
+                .into_iter()
+                .map(|o| {
+                    let items = by_order.remove(&o.id).unwrap_or_default();
+                    (o, items)
+                })
+                .collect())
+        },
+        |(o, _)| (o.created_at, &o.id),
     )
     .await
 }
@@ -459,7 +485,7 @@ pub async fn create_and_pay(
         }
     })
     .await?;
-    if let Some(input) = payment {
+    if let Some(input) = payment.filter(|p| p.method != PaymentMethodKind::Prepaid) {
         let paid = crate::services::payments::pay_invoice(
             ctx,
             meta,

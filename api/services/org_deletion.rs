@@ -1,7 +1,8 @@
 //! Deleting an organisation (R14, R22): allowed to its admins and legal representatives, after a
 //! recent authentication, once every prerequisite is met. The prerequisites form a registry,
 //! [`CHECKS`], that each module appends to (here: no other members, no pending invitations; the
-//! billing module adds products, unpaid invoices and the prepaid balance). A deleted organisation
+//! billing module adds products, unpaid invoices, the prepaid balance and payments still being
+//! confirmed). A deleted organisation
 //! leaves its members' lists; its records stay archived, read-only, for the retention period.
 //!
 //! It also registers the organisations' prerequisites of deleting an account (R9).
@@ -28,6 +29,7 @@ pub const CHECKS: &[Check] = &[
     products_not_cancelled,
     open_invoices,
     prepaid_money,
+    payments_pending,
 ];
 
 fn products_not_cancelled(
@@ -58,6 +60,18 @@ fn prepaid_money(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<
         code: "prepaid_balance",
         detail: "The prepaid account holds money: withdraw it first.".to_string(),
         count: minor,
+    }))
+}
+
+/// A payment still being confirmed would land in a deleted organisation.
+fn payments_pending(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
+    let n = crate::models::payments::count_pending(conn, org_id)?;
+    Ok((n > 0).then(|| Unmet {
+        code: "payments_pending",
+        detail: format!(
+            "{n} payment(s) or top-up(s) are still being confirmed by the payment provider: wait for them."
+        ),
+        count: n,
     }))
 }
 

@@ -325,11 +325,13 @@ pub async fn update(
                 .is_some_and(|cur| *cur != access.org.currency);
             if changes_currency
                 && (crate::models::products::count_all(c, &org_id)? > 0
-                    || crate::models::invoices::count_all(c, &org_id)? > 0)
+                    || crate::models::invoices::count_all(c, &org_id)? > 0
+                    || crate::models::payments::any_for_organization(c, &org_id)?
+                    || crate::models::prepaid::ever_used(c, &org_id)?)
             {
                 return Err(ApiError::conflict(
                     "currency_locked",
-                    "The organisation has products or invoices: its currency can no longer change.",
+                    "The organisation has products, invoices, payments or prepaid money: its currency can no longer change.",
                 ));
             }
             organizations::update(c, &org_id, &change)?;

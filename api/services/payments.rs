@@ -206,6 +206,57 @@ fn new_payment(
     }
 }
 
+/// Pays the open `invoice` from the prepaid account, in the caller's transaction: refused with
+/// 402 `insufficient_prepaid_balance` (the caller rolls back) when the balance does not cover it.
+pub(crate) fn pay_from_prepaid(
+    c: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    user_id: &str,
+    invoice: &Invoice,
+) -> Result<Payment, ApiError> {
+    let org_id = &invoice.organization_id;
+    let mut payment = new_payment(
+        org_id,
+        Some(invoice),
+        "invoice",
+        "prepaid",
+        None,
+        (invoice.total_minor, &invoice.currency),
+        user_id,
+    );
+    payment.status = "succeeded".into();
+    payment.settled_at = Some(db::now());
+    insert_pending(c, &payment)?;
+    complete_invoice_payment(c, config, meta, &payment, invoice)?;
+    let balance = prepaid::move_balance(
+        c,
+        org_id,
+        &invoice.currency,
+        -invoice.total_minor,
+        i64::MAX,
+        db::now(),
+    )?
+    .ok_or_else(insufficient_balance)?;
+    prepaid::append(
+        c,
+        &prepaid::PrepaidTransaction {
+            id: db::new_id("ptx"),
+            organization_id: org_id.clone(),
+            kind: "payment".into(),
+            amount_minor: -invoice.total_minor,
+            balance_after_minor: balance,
+            currency: invoice.currency.clone(),
+            payment_id: Some(payment.id.clone()),
+            invoice_id: Some(invoice.id.clone()),
+            iban: None,
+            created_by: Some(user_id.to_string()),
+            created_at: db::now(),
+        },
+    )?;
+    Ok(payment)
+}
+
 /// Inserts a pending payment of an invoice; a second live payment of it is refused.
 fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), ApiError> {
     match payments::insert(conn, p) {
@@ -268,6 +319,10 @@ pub async fn pay_invoice(
                         ("payment_method", Some(m))
                     }
                 };
+                if kind == "prepaid" {
+                    let paid = pay_from_prepaid(c, &config, &meta, &caller.user_id, &invoice)?;
+                    return Ok((paid, None));
+                }
                 let mut payment = new_payment(
                     &org_id,
                     Some(&invoice),
@@ -277,38 +332,6 @@ pub async fn pay_invoice(
                     (invoice.total_minor, &invoice.currency),
                     &caller.user_id,
                 );
-                if kind == "prepaid" {
-                    payment.status = "succeeded".into();
-                    payment.settled_at = Some(db::now());
-                    insert_pending(c, &payment)?;
-                    complete_invoice_payment(c, &config, &meta, &payment, &invoice)?;
-                    let balance = prepaid::move_balance(
-                        c,
-                        &org_id,
-                        &invoice.currency,
-                        -invoice.total_minor,
-                        i64::MAX,
-                        db::now(),
-                    )?
-                    .ok_or_else(insufficient_balance)?;
-                    prepaid::append(
-                        c,
-                        &prepaid::PrepaidTransaction {
-                            id: db::new_id("ptx"),
-                            organization_id: org_id.clone(),
-                            kind: "payment".into(),
-                            amount_minor: -invoice.total_minor,
-                            balance_after_minor: balance,
-                            currency: invoice.currency.clone(),
-                            payment_id: Some(payment.id.clone()),
-                            invoice_id: Some(invoice.id.clone()),
-                            iban: None,
-                            created_by: Some(caller.user_id.clone()),
-                            created_at: db::now(),
-                        },
-                    )?;
-                    return Ok((payment, None));
-                }
                 if kind == "bank_transfer" {
                     // The customer quotes this reference on the transfer; the provider's
                     // webhook names it when the money arrives.

@@ -224,10 +224,13 @@ pub async fn top_up(
                         Money::new(config.prepaid_top_up_max, currency).display()
                     )));
                 }
-                let balance = prepaid::balance(c, &org_id)?;
-                if balance + to_minor(value) > to_minor(config.prepaid_ceiling) {
+                // Pending top-ups count: once confirmed they are credited whatever the ceiling.
+                prepaid::lock(c, &org_id, currency.as_str(), db::now())?;
+                let coming =
+                    prepaid::balance(c, &org_id)? + payments::pending_top_ups_minor(c, &org_id)?;
+                if coming + to_minor(value) > to_minor(config.prepaid_ceiling) {
                     return Err(out_of_range(format!(
-                        "The balance may not exceed {}.",
+                        "The balance, with the top-ups still being confirmed, may not exceed {}.",
                         Money::new(config.prepaid_ceiling, currency).display()
                     )));
                 }

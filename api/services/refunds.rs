@@ -59,11 +59,19 @@ pub async fn refund(
                 ApiError::conflict("not_refundable", "The invoice has no payment to refund.")
             })?;
             let now = db::now();
-            // Money paid from the prepaid account can only go back there.
-            let to = if payment.method == "prepaid" {
+            // Money paid from the prepaid account can only go back there, whatever the ceiling;
+            // money paid otherwise goes there only within it.
+            let from_prepaid = payment.method == "prepaid";
+            let to = if from_prepaid {
                 Destination::Prepaid
             } else {
                 to
+            };
+            let ceiling = if from_prepaid {
+                i64::MAX
+            } else {
+                to_minor(config.prepaid_ceiling)
+                    - payments::pending_top_ups_minor(c, &invoice.organization_id)?
             };
             let mut reference = None;
             match to {
@@ -73,10 +81,18 @@ pub async fn refund(
                         &invoice.organization_id,
                         &invoice.currency,
                         minor,
-                        i64::MAX,
+                        ceiling,
                         now,
                     )?
-                    .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
+                    .ok_or_else(|| {
+                        ApiError::conflict(
+                            "prepaid_ceiling_reached",
+                            format!(
+                                "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
+                                Money::new(config.prepaid_ceiling, currency).display()
+                            ),
+                        )
+                    })?;
                     prepaid::append(
                         c,
                         &prepaid::PrepaidTransaction {

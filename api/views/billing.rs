@@ -117,8 +117,8 @@ pub struct OfferList {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "prd_01936d7a6b2f7c3e9d4a5b6c7d8e9f10", "offer_id": "ksuite-pro", "kind": "ksuite",
-    "name": "kSuite Pro", "billing_period": "P1Y", "options": {"users": 12},
-    "status": "active", "auto_renew": false, "price": {"amount": "540.00", "currency": "CHF"},
+    "name": "kSuite Pro", "billing_period": "P1Y", "options": {"users": 25},
+    "status": "active", "auto_renew": false, "price": {"amount": "744.00", "currency": "CHF"},
     "order_id": "ord_01936d7a6b2f7c3e9d4a5b6c7d8e9f11",
     "started_at": "2026-11-26T09:00:00Z", "expires_at": "2027-11-26T09:00:00Z",
     "created_at": "2026-11-26T08:59:00Z"

@@ -17,6 +17,8 @@ use crate::helpers::TestApp;
 #[serde(deny_unknown_fields)]
 struct Charge {
     amount: String,
+    #[serde(default, rename = "note")]
+    _note: Option<String>,
 }
 
 struct Counter {
@@ -146,6 +148,29 @@ async fn the_same_key_with_another_body_is_refused() {
         (s, body["code"].as_str()),
         (422, Some("idempotency_key_reused"))
     );
+    assert_eq!(h.calls(), 1);
+}
+
+#[actix_web::test]
+async fn the_same_json_written_differently_is_the_same_request() {
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    let send = |body: &'static str| {
+        test::TestRequest::post()
+            .uri("/v1/charges")
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("authorization", token(&h.app.services.keys, "usr_a")))
+            .insert_header(("idempotency-key", "k-order"))
+            .set_payload(body)
+            .to_request()
+    };
+    let (s, replayed, _) =
+        json(test::call_service(&svc, send(r#"{"amount":"10.00","note":"x"}"#)).await).await;
+    assert_eq!((s, replayed), (201, None));
+    let (s, replayed, _) =
+        json(test::call_service(&svc, send("{ \"note\": \"x\",\n  \"amount\": \"10.00\" }")).await)
+            .await;
+    assert_eq!((s, replayed.as_deref()), (201, Some("true")));
     assert_eq!(h.calls(), 1);
 }
 

@@ -8,6 +8,7 @@ mod activities;
 mod activity_record;
 mod audit;
 mod billing;
+mod billing_edges;
 mod config;
 mod emails;
 mod errors;

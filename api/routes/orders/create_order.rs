@@ -23,15 +23,16 @@ pub struct OrderItem {
     /// One of the offer's periods: `P1M`, `P3M`, `P1Y` … `P10Y`.
     #[schema(example = "P1Y", max_length = 10)]
     pub billing_period: String,
-    /// Quantities of the offer's options (omitted: what the offer includes).
+    /// Quantities of the offer's options, from what the offer includes to its maximum
+    /// (omitted: what the offer includes); the quantity beyond the included is billed.
     #[serde(default)]
-    #[schema(value_type = Object, example = json!({"users": 12}))]
+    #[schema(value_type = Object, example = json!({"users": 25}))]
     pub options: BTreeMap<String, i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P2Y"}, {"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 12}}], "payment": {"method": "prepaid"}}))]
+#[schema(example = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P2Y"}, {"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 25}}], "payment": {"method": "prepaid"}}))]
 pub struct CreateOrder {
     /// 1 to 20 items.
     #[schema(min_items = 1, max_items = 20)]
@@ -42,7 +43,8 @@ pub struct CreateOrder {
 
 /// Order products: the order, its products (`pending_payment`) and its invoice (numbered now,
 /// VAT by the organisation's country) are created together, and paid at once when `payment` is
-/// given (the answer's `payment` shows how that went; a declined payment leaves the order open).
+/// given (the answer's `payment` shows how that went; a declined payment leaves the order open,
+/// while a prepaid balance that does not cover it refuses the whole order with 402).
 /// Paying provisions the products. An order left unpaid is cancelled after the configured days,
 /// its invoice with it (keeping its number). Holders of both `products` and `accounting`.
 /// Send an `Idempotency-Key`: a retry then never orders twice. Tokens need `products:write`
@@ -58,6 +60,8 @@ pub struct CreateOrder {
         (status = 201, description = "The order, with its products and any payment attempt", body = OrderView),
         Unauthenticated,
         OrgAccess,
+        (status = 402, description = "Paying from the prepaid account, whose balance does not cover the order (`insufficient_prepaid_balance`): nothing was created", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:insufficient_prepaid_balance", "title": "Payment Required", "status": 402, "detail": "The prepaid account's balance does not cover this amount: top it up, or pay another way.", "code": "insufficient_prepaid_balance"})),
         JsonBody,
         Common,
     )

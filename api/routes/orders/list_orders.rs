@@ -47,7 +47,10 @@ pub async fn list_orders(
     let (rows, next_cursor) =
         orders::list(&services.pool, &caller, &org_id, query.0.status, page.0).await?;
     Ok(HttpResponse::Ok().json(OrderList {
-        data: rows.iter().map(|o| OrderView::new(o, &[], None)).collect(),
+        data: rows
+            .iter()
+            .map(|(o, items)| OrderView::new(o, items, None))
+            .collect(),
         next_cursor,
     }))
 }

@@ -62,8 +62,10 @@ pub struct WebhookAck {
 pub async fn receive_payment_webhook(
     req: HttpRequest,
     services: web::Data<Services>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // Read as bytes (the signature covers them exactly), with the size limit in problem+json.
+    let body = crate::http::json::read_body(&req, &mut payload.into_inner()).await?;
     let signature = req
         .headers()
         .get("Leman-Signature")

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::domain::money::Money;
 use crate::error::ApiError;
-use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::prepaid::{self, TopUp};
@@ -39,8 +39,14 @@ pub struct TopUpRequest {
         (status = 202, description = "Waiting for the provider's confirmation", body = PaymentView),
         Unauthenticated,
         OrgAccess,
-        Charge,
+        (status = 402, description = "The payment was declined by the provider (`payment_declined`); nothing was charged", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:payment_declined", "title": "Payment Required", "status": 402, "detail": "The payment was declined (card_declined); nothing was charged. Try another method.", "code": "payment_declined"})),
         JsonBody,
+        // After JsonBody: replaces its 422 with one that also names the amount's own codes.
+        (status = 422, description = "Wrong types, missing or unknown fields, or invalid values such as an unknown `payment_method_id` (`validation_failed`); card data (`card_data_not_accepted`); an amount below the minimum or above the maximum top-up, or that would take the balance (with the top-ups still being confirmed) above the ceiling (`amount_out_of_range`); another currency than the organisation's (`currency_mismatch`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:amount_out_of_range", "title": "Unprocessable Content", "status": 422, "detail": "A top-up is between CHF 10.00 and CHF 10000.00.", "code": "amount_out_of_range"})),
+        (status = 503, description = "The payment provider cannot be reached; nothing was charged (`payment_provider_unavailable`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:payment_provider_unavailable", "title": "Service Unavailable", "status": 503, "detail": "the payment provider is unavailable: timeout; nothing was charged, retry later.", "code": "payment_provider_unavailable"})),
         Common,
     )
 )]

@@ -41,6 +41,9 @@ pub struct WithdrawalRequest {
         (status = 409, description = "The balance does not cover it (`insufficient_prepaid_balance`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:insufficient_prepaid_balance", "title": "Conflict", "status": 409, "detail": "The balance does not cover this withdrawal.", "code": "insufficient_prepaid_balance"})),
         JsonBody,
+        // After JsonBody: replaces its 422 with one that also names the amount's own codes.
+        (status = 422, description = "Wrong types, missing or unknown fields, or invalid values such as an IBAN that fails its check (`validation_failed`); card data (`card_data_not_accepted`); another currency than the organisation's (`currency_mismatch`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:currency_mismatch", "title": "Unprocessable Content", "status": 422, "detail": "This organisation is billed in CHF: give amounts in it.", "code": "currency_mismatch"})),
         Common,
     )
 )]

@@ -1,0 +1,312 @@
+//! Billing at its edges: top-ups still being confirmed, money that would change currency or
+//! outlive its organisation, amounts written loosely, orders paid from too small a balance,
+//! ambiguous bodies.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::billing::card;
+use crate::helpers::{TestApp, WEBHOOK_SECRET, ok, problem, sandbox_reference, send};
+
+async fn ceiling_app() -> TestApp {
+    TestApp::builder()
+        .env("LEMAN_PAYMENT_WEBHOOK_SECRETS", WEBHOOK_SECRET)
+        .env("LEMAN_PREPAID_TOP_UP_MAX", "500.00")
+        .env("LEMAN_PREPAID_CEILING", "600.00")
+        .spawn()
+        .await
+}
+
+async fn get(app: &TestApp, s: &crate::helpers::TestSession, path: &str) -> Value {
+    ok(send(app, Method::GET, path, s, None).await, 200).await
+}
+
+#[tokio::test]
+async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_the_organisation() {
+    let app = ceiling_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, visa) = app.funded_org(&s, "Ceiling", "400.00").await;
+    let slow = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa_async"}))
+        .await;
+    let path = format!("/v1/orgs/{org}/prepaid-account/top-ups");
+    let top_up = |amount: &str, method: &str| json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": method});
+    let pending = ok(
+        send(&app, Method::POST, &path, &s, Some(top_up("150.00", &slow))).await,
+        202,
+    )
+    .await;
+    // 400 credited + 150 coming + 100 asked > 600, though the balance alone is 400.
+    for method in [&slow, &visa] {
+        problem(
+            send(
+                &app,
+                Method::POST,
+                &path,
+                &s,
+                Some(top_up("100.00", method)),
+            )
+            .await,
+            422,
+            "amount_out_of_range",
+        )
+        .await;
+    }
+    let check = get(&app, &s, &format!("/v1/orgs/{org}/deletion-check")).await;
+    let codes: Vec<&str> = check["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["prepaid_balance", "payments_pending"], "{check}");
+    let event = json!({"id": "evt_ceiling", "type": "payment.succeeded",
+        "data": {"payment_reference": sandbox_reference(pending["id"].as_str().unwrap())}});
+    ok(
+        app.webhook(event, chrono::Utc::now().timestamp()).await,
+        200,
+    )
+    .await;
+    ok(
+        send(&app, Method::POST, &path, &s, Some(top_up("50.00", &visa))).await,
+        201,
+    )
+    .await;
+    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    assert_eq!(
+        account["balance"],
+        json!({"amount": "600.00", "currency": "CHF"})
+    );
+    // At the ceiling, a card payment refunded "to prepaid" is refused (the operator refunds it
+    // to the card); to the card it goes.
+    let order = app
+        .order(
+            &s,
+            &org,
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        )
+        .await;
+    let pay = format!(
+        "/v1/orgs/{org}/orders/{}/payments",
+        order["id"].as_str().unwrap()
+    );
+    ok(
+        send(&app, Method::POST, &pay, &s, Some(card(&visa))).await,
+        201,
+    )
+    .await;
+    let invoice = get(
+        &app,
+        &s,
+        &format!(
+            "/v1/orgs/{org}/invoices/{}",
+            order["invoice_id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let number = invoice["number"].as_str().unwrap();
+    let refund = |to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
+            .args(["billing", "refund", number, "--to", to])
+            .env("DATABASE_URL", &app.db.url)
+            .env("LEMAN_DATA_DIR", app.data_dir.path())
+            .env("LEMAN_PREPAID_TOP_UP_MAX", "500.00")
+            .env("LEMAN_PREPAID_CEILING", "600.00")
+            .output()
+            .unwrap()
+    };
+    let refused = refund("prepaid");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("exceed its ceiling"), "{stderr}");
+    assert!(refund("original").status.success());
+    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    assert_eq!(
+        account["balance"],
+        json!({"amount": "600.00", "currency": "CHF"})
+    );
+}
+
+#[tokio::test]
+async fn prepaid_money_locks_the_currency() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, _) = app.funded_org(&s, "Francs", "100.00").await;
+    problem(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("/v1/orgs/{org}"),
+            &s,
+            Some(json!({"currency": "EUR"})),
+        )
+        .await,
+        409,
+        "currency_locked",
+    )
+    .await;
+    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    assert_eq!(
+        account["balance"],
+        json!({"amount": "100.00", "currency": "CHF"})
+    );
+}
+
+#[tokio::test]
+async fn amounts_are_decimal_strings_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, visa) = app.funded_org(&s, "Strict", "100.00").await;
+    for amount in [
+        json!("1e2"),
+        json!("1_000"),
+        json!("+20.00"),
+        json!(" 20.00"),
+        json!("20,00"),
+        json!(20),
+    ] {
+        let body = problem(
+            send(
+                &app,
+                Method::POST,
+                &format!("/v1/orgs/{org}/prepaid-account/top-ups"),
+                &s,
+                Some(json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": visa})),
+            )
+            .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "/amount/amount", "{amount}");
+    }
+    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    assert_eq!(
+        account["balance"],
+        json!({"amount": "100.00", "currency": "CHF"})
+    );
+}
+
+#[tokio::test]
+async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, _) = app.funded_org(&s, "Short", "10.00").await;
+    let orders = format!("/v1/orgs/{org}/orders");
+    let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    problem(
+        send(
+            &app,
+            Method::POST,
+            &orders,
+            &s,
+            Some(json!({"items": domain, "payment": {"method": "prepaid"}})),
+        )
+        .await,
+        402,
+        "insufficient_prepaid_balance",
+    )
+    .await;
+    assert_eq!(get(&app, &s, &orders).await["data"], json!([]));
+    // Nothing was issued: the next invoice takes the first number.
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let order = app.order(&s, &org, domain.clone()).await;
+    let invoice = get(
+        &app,
+        &s,
+        &format!(
+            "/v1/orgs/{org}/invoices/{}",
+            order["invoice_id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(invoice["number"], format!("{year}-000001"));
+    // Covered, the order is paid in the same request, and the list shows its products.
+    let (rich, _) = app.funded_org(&s, "Rich", "100.00").await;
+    let paid = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{rich}/orders"),
+            &s,
+            Some(json!({"items": domain, "payment": {"method": "prepaid"}})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["payment"]["status"], "succeeded");
+    assert_eq!(paid["products"][0]["status"], "active");
+    let list = get(&app, &s, &format!("/v1/orgs/{rich}/orders")).await;
+    assert_eq!(list["data"][0]["products"], paid["products"], "{list}");
+}
+
+#[tokio::test]
+async fn options_below_what_the_offer_includes_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.create_org(&s, "Suite").await;
+    let body = problem(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/orders"),
+            &s,
+            Some(json!({"items": [{"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 12}}]})),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "/items/0/options/users");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("20"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_given_twice_is_refused_and_nothing_is_created() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.create_org(&s, "Twice").await;
+    let path = format!("/v1/orgs/{org}/payment-methods");
+    let res = app
+        .authed(Method::POST, &path, &s.access_token)
+        .header("Content-Type", "application/json")
+        .body(r#"{"type":"card","type":"twint","token":"tok_visa"}"#)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/type");
+    assert_eq!(body["errors"][0]["code"], "duplicate_key");
+    let methods = get(&app, &s, &path).await;
+    let types: Vec<&str> = methods["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["prepaid"]);
+}
+
+#[tokio::test]
+async fn an_oversized_webhook_is_a_problem_like_any_other() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/v1/payment-provider/webhooks"))
+        .header("Content-Type", "application/json")
+        .header("Leman-Signature", "t=1,v1=00")
+        .body(vec![b' '; 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    problem(res, 413, "payload_too_large").await;
+}
