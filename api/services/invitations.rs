@@ -22,6 +22,9 @@ use crate::services::members::grant_refused;
 use crate::services::orgs::{self, authorize};
 use crate::startup::Services;
 
+/// Invitation ids: `ivt_…` (invoices have `inv_`).
+pub const ID_PREFIX: &str = "ivt";
+
 /// How long an invitation link works.
 pub const VALID_DAYS: i64 = 7;
 
@@ -65,7 +68,7 @@ pub async fn create(
             let replaced = invitations::revoke_pending_to(c, &org_id, email.as_str(), now)?;
             let token = secrets::new_secret("");
             let invitation = Invitation {
-                id: db::new_id("inv"),
+                id: db::new_id(ID_PREFIX),
                 organization_id: org_id.clone(),
                 email: email.as_str().to_string(),
                 role: grant.role.as_str().to_string(),
@@ -146,7 +149,7 @@ pub async fn revoke(
 ) -> Result<(), ApiError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
-    let id = path_id(&raw_invitation_id, "inv", "invitation")?;
+    let id = path_id(&raw_invitation_id, ID_PREFIX, "invitation")?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;

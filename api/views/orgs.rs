@@ -144,7 +144,7 @@ pub struct MemberList {
 /// A pending invitation.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "member",
+    "id": "ivt_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "member",
     "permissions": ["accounting", "products"], "invited_by": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
     "expires_at": "2026-12-03T09:00:00Z", "created_at": "2026-11-26T09:00:00Z"
 }))]
@@ -177,7 +177,7 @@ impl From<&Invitation> for InvitationView {
 /// A page of pending invitations, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"data": [{
-    "id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "admin",
+    "id": "ivt_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "email": "ana.garcia@example.es", "role": "admin",
     "permissions": ["accounting", "products", "domains", "users"],
     "invited_by": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
     "expires_at": "2026-12-03T09:00:00Z", "created_at": "2026-11-26T09:00:00Z"

@@ -660,7 +660,7 @@ impl TestApp {
     pub async fn pending_invitation(&self, org_id: &str, invited_by: &str, email: &str) -> String {
         let now = leman::db::now();
         let row = leman::models::invitations::Invitation {
-            id: leman::db::new_id("inv"),
+            id: leman::db::new_id(leman::services::invitations::ID_PREFIX),
             organization_id: org_id.to_string(),
             email: email.to_string(),
             role: "member".into(),

@@ -46,7 +46,7 @@ async fn walk(app: &TestApp, token: &str, org: &str) -> Vec<(String, u16, String
         let url = path
             .replace("{org_id}", org)
             .replace("{user_id}", "usr_00000000000000000000000000000000")
-            .replace("{invitation_id}", "inv_00000000000000000000000000000000")
+            .replace("{invitation_id}", "ivt_00000000000000000000000000000000")
             .replace("{session_id}", "ses_00000000000000000000000000000000")
             .replace("{token_id}", "tok_00000000000000000000000000000000");
         let mut req = app.authed(

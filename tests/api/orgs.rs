@@ -403,6 +403,11 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
     .await;
     assert_eq!(created["email"], "ana.garcia@example.es");
     assert_eq!(created["permissions"], json!(["accounting", "products"]));
+    // Its own id prefix: never mistaken for an invoice (`inv_`).
+    assert!(
+        created["id"].as_str().unwrap().starts_with("ivt_"),
+        "{created}"
+    );
     let text = app
         .wait_for_mail_containing("ana.garcia@example.es", "/accept-invitation?token=")
         .await;

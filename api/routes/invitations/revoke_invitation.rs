@@ -15,7 +15,7 @@ use crate::startup::Services;
     security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
     params(
         ("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"),
-        ("invitation_id" = String, Path, description = "The invitation's id (`inv_…`)", example = "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f02"),
+        ("invitation_id" = String, Path, description = "The invitation's id (`ivt_…`)", example = "ivt_01936d7a6b2f7c3e9d4a5b6c7d8e9f02"),
     ),
     extensions(("x-leman-permission" = json!("users"))),
     responses(
