@@ -136,6 +136,35 @@ pub fn any_for_organization(conn: &mut DbConnection, org_id: &str) -> QueryResul
     .get_result(conn)
 }
 
+/// The bank transfer announced for the invoice and not arrived yet, if any.
+pub fn pending_transfer_for_invoice(
+    conn: &mut DbConnection,
+    invoice_id: &str,
+) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::invoice_id.eq(invoice_id))
+        .filter(payments::method.eq("bank_transfer"))
+        .filter(payments::status.eq("pending"))
+        .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A superseded bank transfer whose money arrived after all is credited once: true the first
+/// time only (`superseded` → `superseded_credited`).
+pub fn claim_late_transfer(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table
+            .find(id)
+            .filter(payments::method.eq("bank_transfer"))
+            .filter(payments::status.eq("failed"))
+            .filter(payments::failure_code.eq("superseded")),
+    )
+    .set(payments::failure_code.eq("superseded_credited"))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Whether the invoice has a payment pending or succeeded.
 pub fn live_for_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<bool> {
     let n: i64 = payments::table

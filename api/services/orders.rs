@@ -422,6 +422,13 @@ pub fn expire_due(
 ) -> diesel::QueryResult<usize> {
     let mut n = 0;
     for order in orders::expired(conn, now, 500)? {
+        // A transfer announced but not arrived does not keep the order alive (its money, if it
+        // comes, goes to the prepaid account); a payment the provider is confirming does.
+        let transfer =
+            crate::models::payments::pending_transfer_for_invoice(conn, &order.invoice_id)?;
+        if let Some(t) = &transfer {
+            crate::models::payments::settle(conn, &t.id, "failed", Some("superseded"), None, now)?;
+        }
         if crate::models::payments::live_for_invoice(conn, &order.invoice_id)? {
             continue;
         }
@@ -436,7 +443,11 @@ pub fn expire_due(
             Event {
                 action: "order.expired",
                 organization: Some(&order.organization_id),
-                details: serde_json::json!({"order_id": order.id, "invoice_id": order.invoice_id}),
+                details: serde_json::json!({
+                    "order_id": order.id,
+                    "invoice_id": order.invoice_id,
+                    "superseded_transfer": transfer.map(|t| t.id),
+                }),
                 ..Default::default()
             },
         )?;

@@ -9,6 +9,10 @@
 //!
 //! Settling a succeeded payment marks the invoice paid, the order paid, provisions its
 //! products, records the activity and mails the payer a receipt, all in one transaction.
+//!
+//! A bank transfer awaited does not hold an invoice: another payment, or the order's expiry,
+//! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
+//! webhook credits it to the prepaid account, once.
 
 use actix_web::http::StatusCode;
 use serde::Deserialize;
@@ -257,6 +261,29 @@ pub(crate) fn pay_from_prepaid(
     Ok(payment)
 }
 
+/// A bank transfer announced but not arrived does not hold the invoice: paying it another way
+/// (or announcing a new transfer) supersedes it, in the caller's transaction. Money that still
+/// arrives for it goes to the prepaid account (see `webhooks`).
+fn supersede_pending_transfer(
+    conn: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    invoice_id: &str,
+) -> Result<(), ApiError> {
+    if let Some(transfer) = payments::pending_transfer_for_invoice(conn, invoice_id)? {
+        settle(
+            conn,
+            config,
+            meta,
+            &transfer.id,
+            false,
+            Some("superseded"),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
 /// Inserts a pending payment of an invoice; a second live payment of it is refused.
 fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), ApiError> {
     match payments::insert(conn, p) {
@@ -319,6 +346,7 @@ pub async fn pay_invoice(
                         ("payment_method", Some(m))
                     }
                 };
+                supersede_pending_transfer(c, &config, &meta, &invoice.id)?;
                 if kind == "prepaid" {
                     let paid = pay_from_prepaid(c, &config, &meta, &caller.user_id, &invoice)?;
                     return Ok((paid, None));

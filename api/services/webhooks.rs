@@ -149,11 +149,16 @@ pub async fn receive(
                 if succeeded { None } else { failure },
                 None,
             )?;
-            Ok(if changed {
-                Handled::Applied
-            } else {
-                Handled::Ignored("payment already settled")
-            })
+            if changed {
+                return Ok(Handled::Applied);
+            }
+            // A transfer superseded by another payment (or the order's expiry) arrived after
+            // all: the money is the customer's, so it goes to their prepaid account.
+            if succeeded && payments::claim_late_transfer(c, &payment.id)? {
+                crate::services::prepaid::credit_top_up(c, &config, &RequestMeta::default(), &payment)?;
+                return Ok(Handled::Applied);
+            }
+            Ok(Handled::Ignored("payment already settled"))
         })
     })
     .await

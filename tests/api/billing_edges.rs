@@ -310,3 +310,105 @@ async fn an_oversized_webhook_is_a_problem_like_any_other() {
         .unwrap();
     problem(res, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepaid_account() {
+    let app = crate::billing::billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.create_org(&s, "Transfers").await;
+    let visa = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
+        .await;
+    let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let transfer_for = |order: &Value| {
+        let invoice = order["invoice_id"].as_str().unwrap().to_string();
+        let (app, s, org) = (&app, &s, &org);
+        async move {
+            let path = format!("/v1/orgs/{org}/invoices/{invoice}/payments");
+            let transfer = ok(
+                send(
+                    app,
+                    Method::POST,
+                    &path,
+                    s,
+                    Some(json!({"method": "bank_transfer"})),
+                )
+                .await,
+                202,
+            )
+            .await;
+            (
+                path,
+                transfer["bank_transfer"]["reference"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        }
+    };
+    let late = |event: &str, reference: &str| {
+        app.webhook(
+            json!({"id": event, "type": "payment.succeeded", "data": {"payment_reference": reference}}),
+            chrono::Utc::now().timestamp(),
+        )
+    };
+    let balance = || async {
+        get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await["balance"]["amount"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // Announced a transfer, then paid by card: the card goes through.
+    let first = app.order(&s, &org, domain.clone()).await;
+    let (path, reference) = transfer_for(&first).await;
+    let paid = ok(
+        send(&app, Method::POST, &path, &s, Some(card(&visa))).await,
+        201,
+    )
+    .await;
+    assert_eq!(paid["status"], "succeeded");
+    let total = paid["amount"]["amount"].as_str().unwrap().to_string();
+    // The transfer arrives after all: credited to the prepaid account, once.
+    assert_eq!(
+        ok(late("evt_late_1", &reference).await, 200).await["applied"],
+        true
+    );
+    assert_eq!(
+        ok(late("evt_late_2", &reference).await, 200).await["applied"],
+        false
+    );
+    assert_eq!(balance().await, total);
+
+    // An order whose transfer never comes still expires.
+    let second = app.order(&s, &org, domain).await;
+    let (_, reference) = transfer_for(&second).await;
+    let expired = app
+        .with_conn(|c| {
+            leman::services::orders::expire_due(c, leman::db::now() + chrono::Duration::days(31))
+                .unwrap()
+        })
+        .await;
+    assert_eq!(expired, 1);
+    let order = get(
+        &app,
+        &s,
+        &format!("/v1/orgs/{org}/orders/{}", second["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(order["status"], "cancelled");
+    ok(late("evt_late_3", &reference).await, 200).await;
+    let twice: rust_decimal::Decimal =
+        total.parse::<rust_decimal::Decimal>().unwrap() * rust_decimal::Decimal::TWO;
+    assert_eq!(balance().await, twice.to_string());
+    let org_id = org.clone();
+    let (sum, stored) = app
+        .with_conn(move |c| {
+            (
+                leman::models::prepaid::ledger_sum(c, &org_id).unwrap(),
+                leman::models::prepaid::balance(c, &org_id).unwrap(),
+            )
+        })
+        .await;
+    assert_eq!(sum, stored);
+}
