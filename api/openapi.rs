@@ -131,7 +131,17 @@ fn declare_idempotency(doc: &mut serde_json::Value) {
             .get("security")
             .and_then(|s| s.as_array())
             .is_some_and(|s| !s.is_empty());
-        if !secured {
+        // A secret shown once (`Cache-Control: no-store` declared on its answer) is never
+        // stored for a replay: those routes take no key.
+        let shows_secret = op
+            .get("responses")
+            .and_then(|r| r.as_object())
+            .is_some_and(|r| {
+                r.iter().any(|(status, answer)| {
+                    status.starts_with('2') && answer.pointer("/headers/Cache-Control").is_some()
+                })
+            });
+        if !secured || shows_secret {
             continue;
         }
         let Some(op) = op.as_object_mut() else {

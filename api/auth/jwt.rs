@@ -9,9 +9,7 @@ use super::keys::KeySet;
 pub const ISSUER: &str = "leman";
 pub const AUDIENCE: &str = "leman-api";
 pub const ACCESS_TYPE: &str = "access";
-pub const MFA_TYPE: &str = "mfa";
 pub const ACCESS_TTL_SECS: i64 = 900;
-pub const MFA_TTL_SECS: i64 = 300;
 
 impl Claims {
     pub fn new(

@@ -33,6 +33,14 @@ impl Email {
         if value.chars().count() > 254 {
             return Err(bad("is longer than 254 characters"));
         }
+        // The spec's `format: email` (RFC 5321) is ASCII, and so is every mail header we write;
+        // one spelling per mailbox also keeps `exämple.ch` and `xn--exmple-cua.ch` from making
+        // two accounts.
+        if !value.is_ascii() {
+            return Err(bad(
+                "must be written in ASCII: give an internationalised domain in its xn-- form (e.g. xn--exmple-cua.ch)",
+            ));
+        }
         let (local, domain) = value
             .rsplit_once('@')
             .ok_or_else(|| bad("is not an email address"))?;
@@ -101,7 +109,11 @@ pub fn check_password(password: &str, field: &str, user_inputs: &[&str]) -> Resu
     if (entropy.score() as u8) < 3 {
         let hint = entropy
             .feedback()
-            .and_then(|f| f.warning().map(|w| w.to_string()))
+            // zxcvbn's warnings end with a full stop; the sentence below adds its own.
+            .and_then(|f| {
+                f.warning()
+                    .map(|w| w.to_string().trim_end_matches('.').to_string())
+            })
             .unwrap_or_else(|| "it is too easy to guess".into());
         return Err(invalid(
             field,
@@ -205,7 +217,9 @@ mod tests {
                 .as_str(),
             "zoe.muller@example.ch"
         );
-        assert!(Email::parse("zoë@exämple.ch", "/email").is_ok());
+        assert!(Email::parse("zoe@xn--exmple-cua.ch", "/email").is_ok());
+        assert!(Email::parse("zoe@exämple.ch", "/email").is_err());
+        assert!(Email::parse("zoë@example.ch", "/email").is_err());
         for bad in [
             "",
             "plain",

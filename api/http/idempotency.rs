@@ -23,6 +23,15 @@ use crate::error::ApiError;
 use crate::models::idempotency_keys::{self, Begin};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Routes whose answer is a secret shown once (`Cache-Control: no-store`): never stored for a
+/// replay, so they take no key (the spec declares none; a test keeps the two in step).
+pub const SECRET_ROUTES: &[&str] = &[
+    "/v1/me/tokens",
+    "/v1/me/two-factor/totp",
+    "/v1/me/two-factor/totp/confirm",
+    "/v1/me/two-factor/recovery-codes",
+];
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Who is calling, for scoping keys: the user of a valid access token, or the hash of a
@@ -89,7 +98,11 @@ where
         let service = self.service.clone();
         Box::pin(async move {
             let key = match req.headers().get(&IDEMPOTENCY_KEY) {
-                Some(key) if req.method() == Method::POST => key.to_str().unwrap_or("").to_string(),
+                Some(key)
+                    if req.method() == Method::POST && !SECRET_ROUTES.contains(&req.path()) =>
+                {
+                    key.to_str().unwrap_or("").to_string()
+                }
                 _ => {
                     return service
                         .call(req)
@@ -112,6 +125,14 @@ where
                     .await
                     .map(ServiceResponse::map_into_boxed_body);
             };
+            // A stored answer goes only to a caller who may still call: an ended session or a
+            // revoked token gets its 401 (or 403) here, not a replay.
+            if let Err(e) =
+                <crate::auth::Caller as actix_web::FromRequest>::extract(req.request()).await
+            {
+                let response = actix_web::ResponseError::error_response(&e);
+                return Ok(req.into_response(response));
+            }
             let (http_req, mut payload) = req.into_parts();
             if !valid_key(&key) {
                 let e = ApiError::field(

@@ -12,6 +12,8 @@ pub const RESET_PASSWORD: &str = "reset_password";
 pub const UNLOCK: &str = "unlock";
 pub const CONFIRM_LOGIN_EMAIL: &str = "confirm_login_email";
 pub const CONFIRM_RECOVERY_EMAIL: &str = "confirm_recovery_email";
+/// The password step of a login with 2FA on (the `mfa_token`): used once, by the code step.
+pub const MFA_LOGIN: &str = "mfa_login";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tokens)]
@@ -35,8 +37,20 @@ pub fn issue(
     valid_for: chrono::Duration,
     new_email: Option<&str>,
 ) -> QueryResult<String> {
-    let now = db::now();
     revoke(conn, user_id, purpose)?;
+    issue_another(conn, user_id, purpose, valid_for, new_email)
+}
+
+/// Issues a token for `purpose` next to any others still unused (two devices signing in at
+/// once each keep their own).
+pub fn issue_another(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    valid_for: chrono::Duration,
+    new_email: Option<&str>,
+) -> QueryResult<String> {
+    let now = db::now();
     let secret = crate::auth::secrets::new_secret("");
     let row = OneTimeToken {
         id: db::new_id("ott"),

@@ -11,7 +11,9 @@ use crate::domain::{self, Checks, Email};
 use crate::error::{ApiError, FieldError};
 use crate::http::meta::RequestMeta;
 use crate::mail;
-use crate::models::one_time_tokens::{self, RESET_PASSWORD, UNLOCK};
+use crate::models::one_time_tokens::{
+    self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL, MFA_LOGIN, RESET_PASSWORD, UNLOCK,
+};
 use crate::models::passwords;
 use crate::models::sessions as session_rows;
 use crate::models::users::{self, User};
@@ -29,6 +31,21 @@ pub fn session_required() -> ApiError {
         "session_required",
         "Only a person signed in with a session can do this; tokens cannot.",
     )
+}
+
+/// A new password ends what the old one started: sign-ins waiting for their second factor, and
+/// login or recovery address changes awaiting confirmation (whoever knew the old password may
+/// have asked for them, to take the account back after a reset).
+fn withdraw_pending(
+    c: &mut crate::db::DbConnection,
+    user_id: &str,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    for purpose in [MFA_LOGIN, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL] {
+        one_time_tokens::revoke(c, user_id, purpose)?;
+    }
+    crate::models::emails::set_pending_recovery_email(c, user_id, None, now)?;
+    Ok(())
 }
 
 pub fn account_locked() -> ApiError {
@@ -145,6 +162,7 @@ pub async fn change(
             passwords::set_password(c, &user.id, &hash, now)?;
             let ended = session_rows::end_all_for_user(c, &user.id, Some(&sid), now)?;
             one_time_tokens::revoke(c, &user.id, RESET_PASSWORD)?;
+            withdraw_pending(c, &user.id, now)?;
             mail_password_changed(c, &config, &meta, &user)?;
             activity::record(
                 c,
@@ -245,6 +263,7 @@ pub async fn reset(
             let was_locked = user.locked_at.is_some();
             users::unlock(c, &user.id)?;
             one_time_tokens::revoke(c, &user.id, UNLOCK)?;
+            withdraw_pending(c, &user.id, now)?;
             mail_password_changed(c, &config, &meta, &user)?;
             activity::record(
                 c,

@@ -19,6 +19,9 @@ use crate::models::users::{self, User};
 use crate::services::activity::{self, Event};
 use crate::startup::Services;
 
+/// How long the password step of a login with 2FA on waits for the code.
+pub const MFA_TTL_SECS: i64 = 300;
+
 pub const UNLOCK_LINK_MINUTES: i64 = 60;
 
 /// What a finished login returns.
@@ -39,10 +42,11 @@ pub struct Tokens {
 
 /// The first login step succeeded; send the 2FA code with `mfa_token` to `POST /v1/auth/login/mfa`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"mfa_required": true, "mfa_token": "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJtZmEifQ.c2ln"}))]
+#[schema(example = json!({"mfa_required": true, "mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU"}))]
 pub struct MfaRequired {
     pub mfa_required: bool,
-    /// Valid 5 minutes.
+    /// Opaque; valid 5 minutes and for one sign-in (wrong codes may be retried with it); a
+    /// password change or reset withdraws it.
     pub mfa_token: String,
 }
 
@@ -192,15 +196,18 @@ pub async fn login(
         ));
     }
     if user.two_factor_enabled() {
-        let claims = Claims::new(
-            jwt::MFA_TYPE,
-            &user.id,
-            "",
-            jwt::MFA_TTL_SECS,
-            vec!["pwd".into()],
-        );
-        let mfa_token =
-            jwt::encode(&ctx.keys, &claims).map_err(|e| ApiError::internal(e.to_string()))?;
+        // Opaque and stored: used once, and withdrawn when the password changes.
+        let id = user.id.clone();
+        let mfa_token = db::run(&ctx.pool, move |conn| {
+            Ok(one_time_tokens::issue_another(
+                conn,
+                &id,
+                one_time_tokens::MFA_LOGIN,
+                chrono::Duration::seconds(MFA_TTL_SECS),
+                None,
+            )?)
+        })
+        .await?;
         return Ok(LoginOutcome::MfaRequired(MfaRequired {
             mfa_required: true,
             mfa_token,

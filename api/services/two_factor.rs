@@ -15,7 +15,6 @@ use rand::RngCore;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use crate::auth::caller::unauthenticated;
-use crate::auth::jwt;
 use crate::auth::{Caller, password, secrets};
 use crate::config::Config;
 use crate::db::{self, DbConnection};
@@ -23,7 +22,7 @@ use crate::error::ApiError;
 use crate::http::meta::RequestMeta;
 use crate::mail;
 use crate::models::users::{self, User};
-use crate::models::{recovery_codes, sessions as session_rows, two_factor};
+use crate::models::{one_time_tokens, recovery_codes, sessions as session_rows, two_factor};
 use crate::services::activity::{self, Event};
 use crate::services::sessions::{self, Tokens, alert_context, invalid_credentials};
 use crate::startup::Services;
@@ -405,24 +404,28 @@ pub async fn complete_login(
     mfa_token: String,
     factor: SecondFactor,
 ) -> Result<Tokens, ApiError> {
-    let claims = jwt::decode_typed(&ctx.keys, &mfa_token, jwt::MFA_TYPE)
-        .map_err(|_| invalid_credentials())?;
-    let id = claims.sub.clone();
-    let found = db::run(&ctx.pool, move |conn| Ok(users::find(conn, &id)?))
-        .await?
-        .ok_or_else(invalid_credentials)?;
+    let lookup = mfa_token.clone();
+    let found = db::run(&ctx.pool, move |conn| {
+        let Some(pending) =
+            crate::models::passwords::find_usable_token(conn, &lookup, one_time_tokens::MFA_LOGIN)?
+        else {
+            return Ok(None);
+        };
+        Ok(users::find(conn, &pending.user_id)?)
+    })
+    .await?
+    .ok_or_else(invalid_credentials)?;
     ctx.limits.account(&found.email)?;
     let config = ctx.config.clone();
     let tx_meta = meta.clone();
     let outcome = db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| -> Result<Result<User, ApiError>, ApiError> {
-            let Some(user) = users::find(c, &claims.sub)? else {
+            let Some(user) = users::find(c, &found.id)? else {
                 return Ok(Err(invalid_credentials()));
             };
-            // The password step no longer stands once the password changed or 2FA went off.
-            if !user.two_factor_enabled()
-                || user.password_changed_at.and_utc().timestamp() > claims.iat
-            {
+            // The password step no longer stands once 2FA went off (a password change withdraws
+            // the token itself).
+            if !user.two_factor_enabled() {
                 return Ok(Err(invalid_credentials()));
             }
             if user.locked_at.is_some() {
@@ -440,6 +443,10 @@ pub async fn complete_login(
                 }
             };
             if let Verdict::Accepted = verdict {
+                // Once: a concurrent or later use of the same token finds it used.
+                if one_time_tokens::consume(c, &mfa_token, one_time_tokens::MFA_LOGIN)?.is_none() {
+                    return Ok(Err(invalid_credentials()));
+                }
                 return Ok(Ok(user));
             }
             record_refusal(c, &config, &tx_meta, &user, &verdict, "login")?;

@@ -4,8 +4,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::{App, HttpResponse, test, web};
-use leman::auth::jwt::{self, Claims};
-use leman::auth::keys::KeySet;
 use leman::error::ApiError;
 use leman::http::Json;
 use leman::http::idempotency::Idempotency;
@@ -42,24 +40,11 @@ async fn charge(body: Json<Charge>, counter: web::Data<Counter>) -> Result<HttpR
     Ok(HttpResponse::Created().json(serde_json::json!({"charge": n, "amount": body.amount})))
 }
 
-fn token(keys: &KeySet, user: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        iss: jwt::ISSUER.into(),
-        aud: jwt::AUDIENCE.into(),
-        sub: user.into(),
-        sid: "ses_test".into(),
-        iat: now,
-        exp: now + 900,
-        typ: jwt::ACCESS_TYPE.into(),
-        amr: vec!["pwd".into()],
-    };
-    format!("Bearer {}", jwt::encode(keys, &claims).unwrap())
-}
-
 struct Harness {
     app: TestApp,
     counter: web::Data<Counter>,
+    /// Access tokens of two signed-in people, `usr_a` and `usr_b`.
+    bearers: std::collections::HashMap<&'static str, crate::helpers::TestSession>,
 }
 
 impl Harness {
@@ -69,7 +54,15 @@ impl Harness {
             calls: AtomicUsize::new(0),
             release: Notify::new(),
         });
-        Self { app, counter }
+        let mut bearers = std::collections::HashMap::new();
+        for (name, email) in [("usr_a", "a@example.ch"), ("usr_b", "b@example.ch")] {
+            bearers.insert(name, app.signed_in(email).await.1);
+        }
+        Self {
+            app,
+            counter,
+            bearers,
+        }
     }
 
     async fn service(
@@ -98,12 +91,16 @@ impl Harness {
             .uri("/v1/charges")
             .set_json(serde_json::json!({"amount": amount}));
         if let Some(user) = user {
-            req = req.insert_header(("authorization", token(&self.app.services.keys, user)));
+            req = req.insert_header(("authorization", self.bearer(user)));
         }
         if let Some(key) = key {
             req = req.insert_header(("idempotency-key", key));
         }
         req.to_request()
+    }
+
+    fn bearer(&self, user: &str) -> String {
+        format!("Bearer {}", self.bearers[user].access_token)
     }
 
     fn calls(&self) -> usize {
@@ -159,7 +156,7 @@ async fn the_same_json_written_differently_is_the_same_request() {
         test::TestRequest::post()
             .uri("/v1/charges")
             .insert_header(("content-type", "application/json"))
-            .insert_header(("authorization", token(&h.app.services.keys, "usr_a")))
+            .insert_header(("authorization", h.bearer("usr_a")))
             .insert_header(("idempotency-key", "k-order"))
             .set_payload(body)
             .to_request()
@@ -171,6 +168,31 @@ async fn the_same_json_written_differently_is_the_same_request() {
         json(test::call_service(&svc, send("{ \"note\": \"x\",\n  \"amount\": \"10.00\" }")).await)
             .await;
     assert_eq!((s, replayed.as_deref()), (201, Some("true")));
+    assert_eq!(h.calls(), 1);
+}
+
+#[actix_web::test]
+async fn an_ended_session_gets_no_replay() {
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    let (s, _, _) =
+        json(test::call_service(&svc, h.request(Some("usr_a"), Some("k-end"), "10.00")).await)
+            .await;
+    assert_eq!(s, 201);
+    let res = h
+        .app
+        .authed(
+            reqwest::Method::POST,
+            "/v1/auth/logout",
+            &h.bearers["usr_a"].access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = test::call_service(&svc, h.request(Some("usr_a"), Some("k-end"), "10.00")).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("idempotent-replayed").is_none());
     assert_eq!(h.calls(), 1);
 }
 

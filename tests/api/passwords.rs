@@ -555,3 +555,87 @@ async fn after_a_reset_the_next_login_still_asks_for_the_second_factor() {
     assert_eq!(body["mfa_required"], true, "{body}");
     assert!(body.get("access_token").is_none(), "{body}");
 }
+
+/// Asks, as `session`, for the login address and the recovery address to change to addresses an
+/// intruder reads; returns the two confirmation tokens mailed there.
+async fn intruder_address_changes(app: &TestApp, session: &TestSession) -> (String, String) {
+    let res = app
+        .authed(Method::PUT, "/v1/me/login-email", &session.access_token)
+        .json(&json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let res = app
+        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
+        .json(&json!({"email": "backdoor@evil.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let login = link_token(
+        &mail_containing(app, "intruder@evil.example", "/confirm-login-email?token=").await,
+        "/confirm-login-email",
+    );
+    let recovery = link_token(
+        &mail_containing(
+            app,
+            "backdoor@evil.example",
+            "/confirm-recovery-email?token=",
+        )
+        .await,
+        "/confirm-recovery-email",
+    );
+    (login, recovery)
+}
+
+/// Neither confirmation goes through, and the account still signs in at its own address.
+async fn address_changes_are_withdrawn(app: &TestApp, tokens: (String, String)) {
+    let res = app
+        .post_json("/v1/users/confirm-login-email", json!({"token": tokens.0}))
+        .await;
+    problem(res, 400, "invalid_token").await;
+    let res = app
+        .post_json("/v1/me/recovery-email/confirm", json!({"token": tokens.1}))
+        .await;
+    problem(res, 400, "invalid_token").await;
+    assert_eq!(login_status(app, "zoe@example.ch", NEW_PASSWORD).await, 200);
+    assert_eq!(
+        login_status(app, "intruder@evil.example", NEW_PASSWORD).await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_reset_withdraws_the_address_changes_asked_for_before_it() {
+    let app = TestApp::spawn().await;
+    let (user, session) = app.signed_in("zoe@example.ch").await;
+    let tokens = intruder_address_changes(&app, &session).await;
+    app.post_json(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
+    let token = link_token(
+        &reset_mail_to(&app, "zoe@example.ch").await,
+        "/reset-password",
+    );
+    let res = app
+        .post_json(
+            "/v1/auth/password-reset",
+            json!({"token": token, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    address_changes_are_withdrawn(&app, tokens).await;
+}
+
+#[tokio::test]
+async fn a_password_change_withdraws_the_address_changes_asked_for_before_it() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("zoe@example.ch").await;
+    let tokens = intruder_address_changes(&app, &session).await;
+    let res = change(&app, &session, PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(res.status(), 204);
+    address_changes_are_withdrawn(&app, tokens).await;
+}

@@ -85,3 +85,33 @@ fn every_operation_is_described_with_its_errors() {
         }
     }
 }
+
+/// The routes that show a secret once (declared `Cache-Control` on a success) are exactly those
+/// the idempotency middleware leaves alone, and they alone declare no `Idempotency-Key`.
+#[test]
+fn secret_answers_take_no_idempotency_key() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut secret = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post") else { continue };
+        let shows_secret = op["responses"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .any(|(status, r)| {
+                status.starts_with('2') && r.pointer("/headers/Cache-Control").is_some()
+            });
+        let takes_key = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert_eq!(takes_key, secured && !shows_secret, "POST {path}");
+        if shows_secret {
+            secret.push(path.as_str());
+        }
+    }
+    secret.sort_unstable();
+    let mut listed = leman::http::idempotency::SECRET_ROUTES.to_vec();
+    listed.sort_unstable();
+    assert_eq!(secret, listed);
+}

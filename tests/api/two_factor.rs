@@ -386,7 +386,8 @@ async fn r16_each_code_works_once_and_a_replay_is_refused_and_recorded() {
     let res = mfa(&app, json!({"mfa_token": mfa_token, "code": next})).await;
     assert_eq!(res.status(), 200);
     let tokens: Value = res.json().await.unwrap();
-    // The same code again, even with a valid mfa token: refused.
+    // The same code again, even with a fresh mfa token: refused.
+    let mfa_token = app.mfa_token(&user).await;
     problem(
         mfa(&app, json!({"mfa_token": mfa_token, "code": next})).await,
         401,
@@ -505,7 +506,8 @@ async fn r16_a_recovery_code_signs_in_once() {
     let tokens: Value = res.json().await.unwrap();
     assert!(tokens["access_token"].is_string());
 
-    // Used up: a second use is a failed attempt.
+    // Used up: a second use (with a new password step) is a failed attempt.
+    let mfa_token = app.mfa_token(&user).await;
     problem(
         mfa(
             &app,
@@ -544,7 +546,12 @@ async fn r16_a_recovery_code_signs_in_once() {
 
 #[tokio::test]
 async fn r16_wrong_codes_lock_the_account_at_its_threshold() {
-    let app = TestApp::spawn().await;
+    // More sign-in steps than a person makes in a minute: the rate limit is not under test.
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "100")
+        .env("LEMAN_AUTH_RATE_PER_IP", "100")
+        .spawn()
+        .await;
     let user = app.create_user_in("zoe@example.ch", "fr").await;
     let session = app.login(&user).await;
     let two_factor = app.enable_two_factor(&session).await;
@@ -570,6 +577,8 @@ async fn r16_wrong_codes_lock_the_account_at_its_threshold() {
         200
     );
     assert_eq!(failed_logins(&app, &user.id).await, 0);
+    // (an mfa_token signs in once: the next attempts start from a new password step)
+    let mfa_token = app.mfa_token(&user).await;
     for _ in 0..3 {
         problem(
             mfa(&app, json!({"mfa_token": mfa_token, "code": wrong})).await,
@@ -891,4 +900,50 @@ async fn the_second_login_step_is_rate_limited_per_ip() {
     let res = mfa(&app, json!({"mfa_token": "x.y.z", "code": "123456"})).await;
     assert!(res.headers().contains_key("retry-after"));
     problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn an_mfa_token_signs_in_once_and_not_after_a_password_change() {
+    let app = TestApp::spawn().await;
+    let (user, session) = app.signed_in("zoe@example.ch").await;
+    let two_factor = app.enable_two_factor(&session).await;
+    let codes = &two_factor.recovery_codes;
+    let mfa_token = app.mfa_token(&user).await;
+    let res = mfa(
+        &app,
+        json!({"mfa_token": mfa_token, "recovery_code": codes[0]}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    problem(
+        mfa(
+            &app,
+            json!({"mfa_token": mfa_token, "recovery_code": codes[1]}),
+        )
+        .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    // A password change withdraws a password step still waiting for its code.
+    let waiting = app.mfa_token(&user).await;
+    let res = app
+        .authed(Method::PUT, "/v1/me/password", &session.access_token)
+        .json(
+            &json!({"current_password": PASSWORD, "new_password": crate::passwords::NEW_PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    problem(
+        mfa(
+            &app,
+            json!({"mfa_token": waiting, "recovery_code": codes[1]}),
+        )
+        .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
 }

@@ -16,7 +16,8 @@ use crate::views::tokens::{ApiTokenView, CreatedApiToken, Scope, TokenKind};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Deploy script", "kind": "personal", "scopes": ["account:read", "domains:write"], "expires_at": "2027-11-26T00:00:00Z"}))]
 pub struct CreateToken {
-    /// 1 to 100 characters, to recognise the token by.
+    /// 1 to 100 characters, to recognise the token by: spaces around it are trimmed, and
+    /// control characters (line breaks, tabs) are refused (`invalid_characters`).
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub kind: TokenKind,
@@ -36,7 +37,7 @@ pub struct CreateToken {
     security(("bearer_jwt" = [])),
     request_body = CreateToken,
     responses(
-        (status = 201, description = "The token, with its secret shown this once", body = CreatedApiToken),
+        (status = 201, description = "The token, with its secret shown this once", body = CreatedApiToken, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         Reauthenticate,
         JsonBody,

@@ -27,7 +27,7 @@ pub struct ConfirmTotpInput {
     security(("bearer_jwt" = [])),
     request_body = ConfirmTotpInput,
     responses(
-        (status = 200, description = "Two-factor authentication is on; the recovery codes, shown once", body = RecoveryCodes),
+        (status = 200, description = "Two-factor authentication is on; the recovery codes, shown once", body = RecoveryCodes, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         (status = 403, description = "Called with a personal or application token (`session_required`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:session_required", "title": "Forbidden", "status": 403, "detail": "Two-factor authentication is set up by a person in a session, not with a token.", "code": "session_required"})),

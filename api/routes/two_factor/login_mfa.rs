@@ -23,7 +23,7 @@ pub struct LoginMfaInput {
 /// The second login step with the authenticator app's code.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"mfa_token": "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJtZmEifQ.c2ln", "code": "492039"}))]
+#[schema(example = json!({"mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU", "code": "492039"}))]
 pub struct LoginMfaWithCode {
     /// From the `mfa_required` answer of `POST /v1/auth/login` (valid 5 minutes).
     pub mfa_token: String,
@@ -34,7 +34,7 @@ pub struct LoginMfaWithCode {
 /// The second login step with a recovery code, which is used up.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"mfa_token": "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJtZmEifQ.c2ln", "recovery_code": "k7qp-2m4x-dzra-wz3e"}))]
+#[schema(example = json!({"mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU", "recovery_code": "k7qp-2m4x-dzra-wz3e"}))]
 pub struct LoginMfaWithRecoveryCode {
     /// From the `mfa_required` answer of `POST /v1/auth/login` (valid 5 minutes).
     pub mfa_token: String,
@@ -45,7 +45,7 @@ pub struct LoginMfaWithRecoveryCode {
 /// The `mfa_token` with either `code` or `recovery_code` (not both).
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
-#[schema(example = json!({"mfa_token": "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJtZmEifQ.c2ln", "code": "492039"}))]
+#[schema(example = json!({"mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU", "code": "492039"}))]
 pub enum LoginMfaBody {
     Code(LoginMfaWithCode),
     RecoveryCode(LoginMfaWithRecoveryCode),

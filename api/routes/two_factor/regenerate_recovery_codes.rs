@@ -15,7 +15,7 @@ use crate::views::two_factor::RecoveryCodes;
     tag = "two_factor",
     security(("bearer_jwt" = [])),
     responses(
-        (status = 200, description = "The new recovery codes, shown once", body = RecoveryCodes),
+        (status = 200, description = "The new recovery codes, shown once", body = RecoveryCodes, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         Reauthenticate,
         (status = 409, description = "Two-factor authentication is not on (`two_factor_not_enabled`)", body = crate::error::Problem, content_type = "application/problem+json",

@@ -17,7 +17,7 @@ use crate::views::two_factor::TotpEnrolment;
     tag = "two_factor",
     security(("bearer_jwt" = [])),
     responses(
-        (status = 200, description = "The pending secret, shown once", body = TotpEnrolment),
+        (status = 200, description = "The pending secret, shown once", body = TotpEnrolment, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         (status = 403, description = "Called with a personal or application token (`session_required`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:session_required", "title": "Forbidden", "status": 403, "detail": "Two-factor authentication is set up by a person in a session, not with a token.", "code": "session_required"})),
