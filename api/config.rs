@@ -101,7 +101,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     (
         "LEMAN_AUTH_RATE_PER_ACCOUNT",
         "10",
-        "Login attempts per minute on one account",
+        "Login attempts per minute on one account (password confirmations count too)",
     ),
     (
         "LEMAN_ORG_RETENTION_YEARS",

@@ -94,6 +94,8 @@ pub async fn confirm_password(
     if user.locked_at.is_some() {
         return Err(account_locked());
     }
+    // The same per-account budget as sign-ins: a session cannot guess faster than a login.
+    ctx.limits.account(&user.email)?;
     let right = password::verify(password, Some(user.password_hash.clone())).await?;
     if !right {
         let (config, meta, user) = (ctx.config.clone(), meta.clone(), user.clone());

@@ -66,6 +66,15 @@ pub async fn replace_settings(
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let old = security_settings::find(c, &caller.user_id)?.ok_or_else(account_gone)?;
+            // What an intruder holding a session or a token would want (fewer alerts, more
+            // guesses before the lock) needs a fresh proof that it is the person; tightening
+            // does not.
+            let weakens = (old.notify_on_login_success && !new.notify_on_login_success)
+                || (old.notify_on_login_failure && !new.notify_on_login_failure)
+                || new.lock_after_failed_logins > old.lock_after_failed_logins;
+            if weakens {
+                caller.require_recent_auth()?;
+            }
             security_settings::replace(c, &caller.user_id, &new, db::now())?;
             let changed: Vec<&str> = [
                 (

@@ -193,6 +193,8 @@ pub async fn start_enrolment(
     caller: Caller,
 ) -> Result<Enrolment, ApiError> {
     require_session(&caller)?;
+    // Someone holding a stolen session must not bind the account to their own device.
+    caller.require_recent_auth()?;
     if caller.two_factor_enabled() {
         return Err(already_enabled());
     }

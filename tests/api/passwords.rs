@@ -639,3 +639,22 @@ async fn a_password_change_withdraws_the_address_changes_asked_for_before_it() {
     assert_eq!(res.status(), 204);
     address_changes_are_withdrawn(&app, tokens).await;
 }
+
+#[tokio::test]
+async fn password_confirmations_share_the_sign_in_rate_limit() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "3")
+        .spawn()
+        .await;
+    let (_, session) = app.signed_in("zoe@example.ch").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let res = change(&app, &session, "not my password at all", NEW_PASSWORD).await;
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+        statuses.push(res.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(!statuses.contains(&204), "{statuses:?}");
+}

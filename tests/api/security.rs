@@ -210,6 +210,40 @@ async fn r12_settings_start_at_the_defaults_and_the_threshold_stays_within_3_to_
 }
 
 #[tokio::test]
+async fn loosening_the_settings_needs_a_recent_authentication_tightening_does_not() {
+    let app = TestApp::spawn().await;
+    let (user, session) = app.signed_in("zoe@example.ch").await;
+    app.make_session_not_recent(&session).await;
+    let token = session.access_token.clone();
+    let personal = app
+        .token_of_kind(&user.id, "personal", &["account:write"])
+        .await;
+    let defaults = json!({"notify_on_login_success": false, "notify_on_login_failure": true, "lock_after_failed_logins": 10});
+    for loosened in [
+        json!({"notify_on_login_success": false, "notify_on_login_failure": false, "lock_after_failed_logins": 10}),
+        json!({"notify_on_login_success": false, "notify_on_login_failure": true, "lock_after_failed_logins": 11}),
+    ] {
+        for caller in [&token, &personal] {
+            problem(
+                put_settings(&app, caller, loosened.clone()).await,
+                403,
+                "reauthentication_required",
+            )
+            .await;
+        }
+    }
+    assert_eq!(settings(&app, &token).await, defaults);
+    let tightened = json!({"notify_on_login_success": true, "notify_on_login_failure": true, "lock_after_failed_logins": 5});
+    for caller in [&token, &personal] {
+        assert_eq!(
+            put_settings(&app, caller, tightened.clone()).await.status(),
+            200
+        );
+    }
+    assert_eq!(settings(&app, &token).await, tightened);
+}
+
+#[tokio::test]
 async fn r11_login_alerts_are_mailed_as_the_user_chose() {
     let app = TestApp::spawn().await;
     let user = app.create_user_in("zoe@example.ch", "de").await;

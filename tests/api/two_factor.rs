@@ -947,3 +947,22 @@ async fn an_mfa_token_signs_in_once_and_not_after_a_password_change() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn starting_enrolment_needs_a_recent_authentication() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("zoe@example.ch").await;
+    app.make_session_not_recent(&session).await;
+    let start = || {
+        app.authed(
+            Method::POST,
+            "/v1/me/two-factor/totp",
+            &session.access_token,
+        )
+        .send()
+    };
+    problem(start().await.unwrap(), 403, "reauthentication_required").await;
+    let res = reauthenticate(&app, &session, json!({"password": PASSWORD})).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(start().await.unwrap().status(), 200);
+}

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, RateLimited, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::emails;
@@ -47,6 +47,7 @@ pub struct ChangeLoginEmail {
          example = json!({"type": "urn:leman:problem:email_taken", "title": "Conflict", "status": 409, "detail": "Another account signs in with this address; choose another one.", "code": "email_taken"})),
         Unauthenticated,
         JsonBody,
+        RateLimited,
         Common,
     )
 )]

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, RateLimited, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::passwords;
@@ -41,6 +41,7 @@ pub struct ChangePassword {
         )),
         Unauthenticated,
         JsonBody,
+        RateLimited,
         Common,
     )
 )]

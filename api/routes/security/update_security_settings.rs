@@ -25,6 +25,8 @@ pub struct SecuritySettingsInput {
 }
 
 /// Replace the login-alert choices and the lock threshold (all three fields are required).
+/// Loosening them (turning an alert off, raising the threshold) is a sensitive action: it needs
+/// an authentication in the last 5 minutes (`POST /v1/auth/reauthenticate`); tightening does not.
 #[utoipa::path(
     operation_id = "update_security_settings",
     tag = "security",
@@ -34,6 +36,9 @@ pub struct SecuritySettingsInput {
         (status = 200, description = "The settings now in force", body = SecuritySettingsView),
         Unauthenticated,
         InsufficientScope,
+        // After InsufficientScope: replaces its 403 with one naming both codes.
+        (status = 403, description = "A token without `account:write` (`insufficient_scope`); or a change that loosens protection (an alert turned off, a higher lock threshold) from a session that did not authenticate in the last 5 minutes, or from a token (`reauthentication_required`)", body = crate::error::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:leman:problem:reauthentication_required", "title": "Forbidden", "status": 403, "detail": "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.", "code": "reauthentication_required"})),
         JsonBody,
         Common,
     )
