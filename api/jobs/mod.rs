@@ -5,6 +5,7 @@
 
 pub mod expire_orders;
 pub mod purge_idempotency_keys;
+pub mod purge_organizations;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -118,6 +119,11 @@ pub fn registry() -> Registry {
             expire_orders::KIND,
             Duration::from_secs(300),
             expire_orders::ExpireOrders,
+        )
+        .periodic(
+            purge_organizations::KIND,
+            Duration::from_secs(3600),
+            purge_organizations::PurgeOrganizations,
         )
 }
 

@@ -13,6 +13,7 @@ pub mod memberships;
 pub mod newsletter_subscriptions;
 pub mod one_time_tokens;
 pub mod orders;
+pub mod organization_purge;
 pub mod organizations;
 pub mod passwords;
 pub mod payment_methods;

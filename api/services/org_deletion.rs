@@ -163,6 +163,18 @@ pub async fn delete(
     .await
 }
 
+/// Purges the deleted organisations whose retention period ended by `now` (up to 50 a run, in
+/// the caller's transaction); returns how many. Their members' 2FA flags were recomputed at
+/// deletion: the memberships of a deleted organisation count for nothing.
+pub fn purge_due(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> QueryResult<usize> {
+    let due = crate::models::organization_purge::due(conn, now, 50)?;
+    for org_id in &due {
+        crate::models::organization_purge::purge(conn, org_id)?;
+        tracing::info!(organization = %org_id, "purged a deleted organisation after its retention period");
+    }
+    Ok(due.len())
+}
+
 /// Account deletion (R9): the account is the only member of an organisation.
 pub fn only_member(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
     let alone = memberships::standing_of(conn, user_id)?

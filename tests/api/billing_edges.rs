@@ -412,3 +412,72 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
         .await;
     assert_eq!(sum, stored);
 }
+
+#[tokio::test]
+async fn a_deleted_organisation_with_a_billing_history_is_purged_after_its_retention() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, _) = app.funded_org(&s, "History", "100.00").await;
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/prepaid-account/withdrawals"),
+            &s,
+            Some(json!({"amount": {"amount": "100.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    app.order(
+        &s,
+        &org,
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+    )
+    .await;
+    let later = leman::db::now() + chrono::Duration::days(31);
+    app.with_conn(move |c| leman::services::orders::expire_due(c, later).unwrap())
+        .await;
+    assert_eq!(
+        send(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &s, None)
+            .await
+            .status(),
+        204
+    );
+    let end = leman::db::now() + chrono::Duration::days(366 * 11);
+    let purged = app
+        .with_conn(move |c| leman::services::org_deletion::purge_due(c, end).unwrap())
+        .await;
+    assert_eq!(purged, 1);
+    let id = org.clone();
+    let left = app
+        .with_conn(move |c| {
+            use diesel::prelude::*;
+            use leman::db::schema::{invoices, payment_methods, payments, prepaid_transactions};
+            [
+                invoices::table
+                    .filter(invoices::organization_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                payments::table
+                    .filter(payments::organization_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                payment_methods::table
+                    .filter(payment_methods::organization_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                prepaid_transactions::table
+                    .filter(prepaid_transactions::organization_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+            ]
+        })
+        .await;
+    assert_eq!(left, [0, 0, 0, 0]);
+}

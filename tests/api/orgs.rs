@@ -999,6 +999,51 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
         send(&app, Method::GET, "/v1/me", &ls, None).await.status(),
         200
     );
+
+    // Not before its retention ends: the periodic purge leaves it.
+    let purged = app
+        .with_conn(|c| leman::services::org_deletion::purge_due(c, leman::db::now()).unwrap())
+        .await;
+    assert_eq!(purged, 0);
+    // After it, the organisation, its rows and its chain are gone; every other chain verifies.
+    let after = retain_until.unwrap() + chrono::Duration::days(1);
+    let purged = app
+        .with_conn(move |c| leman::services::org_deletion::purge_due(c, after).unwrap())
+        .await;
+    assert_eq!(purged, 1);
+    let (orgs, records, members) = {
+        let id = org.clone();
+        app.with_conn(move |c| {
+            use diesel::prelude::*;
+            use leman::db::schema::{activities as a, memberships as m, organizations as o};
+            (
+                o::table.find(&id).count().get_result::<i64>(c).unwrap(),
+                a::table
+                    .filter(a::organization_id.eq(&id).or(a::chain_id.eq(&id)))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                m::table
+                    .filter(m::organization_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+            )
+        })
+        .await
+    };
+    assert_eq!((orgs, records, members), (0, 0, 0));
+    let reports = app
+        .with_conn(|c| leman::services::audit::verify_all(c).unwrap())
+        .await;
+    assert!(!reports.is_empty());
+    assert!(reports.iter().all(|r| r.intact), "{reports:?}");
+    assert_eq!(
+        send(&app, Method::GET, &format!("/v1/orgs/{keep}"), &ls, None)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]

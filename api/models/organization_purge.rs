@@ -1,0 +1,59 @@
+//! Purging a deleted organisation once its legal retention period is over: every row that
+//! belongs to it, its activity records and their hash chain, then the organisation itself.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{
+    activities, activity_chains, invitations, invoice_lines, invoices, memberships, orders,
+    organizations, payment_methods, payments, prepaid_accounts, prepaid_transactions, products,
+};
+
+/// Deleted organisations whose retention ended by `now`, oldest first.
+pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+    organizations::table
+        .filter(organizations::deleted_at.is_not_null())
+        .filter(organizations::retain_until.le(now))
+        .order((organizations::retain_until, organizations::id))
+        .select(organizations::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Deletes the organisation `org_id` and everything that belongs to it (children first). The
+/// records of its chain go with the chain, so what is left still verifies.
+pub fn purge(conn: &mut DbConnection, org_id: &str) -> QueryResult<()> {
+    let org_invoices = invoices::table
+        .filter(invoices::organization_id.eq(org_id))
+        .select(invoices::id);
+    diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq_any(org_invoices)))
+        .execute(conn)?;
+    diesel::delete(payments::table.filter(payments::organization_id.eq(org_id))).execute(conn)?;
+    diesel::delete(
+        prepaid_transactions::table.filter(prepaid_transactions::organization_id.eq(org_id)),
+    )
+    .execute(conn)?;
+    diesel::delete(prepaid_accounts::table.filter(prepaid_accounts::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(products::table.filter(products::organization_id.eq(org_id))).execute(conn)?;
+    diesel::delete(orders::table.filter(orders::organization_id.eq(org_id))).execute(conn)?;
+    diesel::delete(invoices::table.filter(invoices::organization_id.eq(org_id))).execute(conn)?;
+    diesel::delete(payment_methods::table.filter(payment_methods::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(invitations::table.filter(invitations::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(memberships::table.filter(memberships::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(
+        activities::table.filter(
+            activities::organization_id
+                .eq(org_id)
+                .or(activities::chain_id.eq(org_id)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::delete(activity_chains::table.find(org_id)).execute(conn)?;
+    diesel::delete(organizations::table.find(org_id)).execute(conn)?;
+    Ok(())
+}
