@@ -124,6 +124,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Days an unpaid order stays open before it and its invoice are cancelled (1-365)",
     ),
     (
+        "LEMAN_PAYMENT_PENDING_DAYS",
+        "7",
+        "Days a payment may wait for the provider's confirmation before it is given up (1-90); money confirmed later goes to the prepaid account",
+    ),
+    (
         "LEMAN_PREPAID_TOP_UP_MIN",
         "10.00",
         "Smallest prepaid top-up, in the organisation's currency",
@@ -194,6 +199,7 @@ pub struct Config {
     pub catalog_file: Option<PathBuf>,
     pub invoice_issuer: String,
     pub order_expiry_days: i64,
+    pub payment_pending_days: i64,
     pub prepaid_top_up_min: rust_decimal::Decimal,
     pub prepaid_top_up_max: rust_decimal::Decimal,
     pub prepaid_ceiling: rust_decimal::Decimal,
@@ -444,6 +450,7 @@ impl Config {
                 .map(PathBuf::from),
             invoice_issuer: issuer,
             order_expiry_days: int("LEMAN_ORDER_EXPIRY_DAYS", 1, 365)? as i64,
+            payment_pending_days: int("LEMAN_PAYMENT_PENDING_DAYS", 1, 90)? as i64,
             prepaid_top_up_min: top_up_min,
             prepaid_top_up_max: top_up_max,
             prepaid_ceiling: ceiling,

@@ -1,4 +1,5 @@
-//! Periodic: cancels orders left unpaid past their time, with their invoices and products.
+//! Periodic: gives up payments the provider left unconfirmed too long, then cancels orders left
+//! unpaid past their time, with their invoices and products.
 
 use futures_util::future::BoxFuture;
 
@@ -14,9 +15,16 @@ impl JobHandler for ExpireOrders {
         ctx: &'a JobContext,
         job: &'a ClaimedJob,
     ) -> BoxFuture<'a, Result<(), String>> {
+        let config = ctx.config.clone();
         Box::pin(async move {
-            ctx.complete(job, |conn| {
-                let expired = crate::services::orders::expire_due(conn, crate::db::now())?;
+            ctx.complete(job, move |conn| {
+                let now = crate::db::now();
+                let given_up = crate::services::payments::expire_stale(conn, &config, now)
+                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+                if given_up > 0 {
+                    tracing::info!(given_up, "gave up unconfirmed payments");
+                }
+                let expired = crate::services::orders::expire_due(conn, now)?;
                 if expired > 0 {
                     tracing::info!(expired, "expired unpaid orders");
                 }

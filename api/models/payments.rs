@@ -150,19 +150,40 @@ pub fn pending_transfer_for_invoice(
         .optional()
 }
 
-/// A superseded bank transfer whose money arrived after all is credited once: true the first
-/// time only (`superseded` → `superseded_credited`).
-pub fn claim_late_transfer(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    let n = diesel::update(
-        payments::table
-            .find(id)
-            .filter(payments::method.eq("bank_transfer"))
-            .filter(payments::status.eq("failed"))
-            .filter(payments::failure_code.eq("superseded")),
-    )
-    .set(payments::failure_code.eq("superseded_credited"))
-    .execute(conn)?;
-    Ok(n == 1)
+/// A payment given up (a bank transfer `superseded`, a charge `expired` unconfirmed) whose money
+/// arrived after all is credited once: true the first time only (the failure code gains
+/// `_credited`).
+pub fn claim_late_payment(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    for given_up in ["superseded", "expired"] {
+        let n = diesel::update(
+            payments::table
+                .find(id)
+                .filter(payments::status.eq("failed"))
+                .filter(payments::failure_code.eq(given_up)),
+        )
+        .set(payments::failure_code.eq(format!("{given_up}_credited")))
+        .execute(conn)?;
+        if n == 1 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Payments through a saved method still waiting for the provider since before `cutoff`.
+pub fn pending_since(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::status.eq("pending"))
+        .filter(payments::method.eq("payment_method"))
+        .filter(payments::created_at.lt(cutoff))
+        .order((payments::created_at, payments::id))
+        .limit(limit)
+        .select(Payment::as_select())
+        .load(conn)
 }
 
 /// Whether the invoice has a payment pending or succeeded.

@@ -494,6 +494,31 @@ pub fn settle(
     Ok(true)
 }
 
+/// Gives up the payments the provider has not confirmed within `LEMAN_PAYMENT_PENDING_DAYS`, in
+/// the caller's transaction: each fails (`expired`, with its activity), which frees its invoice
+/// for another payment (or its order for expiry) and its top-up's room under the ceiling. Money
+/// the provider still confirms later goes to the prepaid account (see `webhooks`).
+pub fn expire_stale(
+    conn: &mut DbConnection,
+    config: &Config,
+    now: chrono::NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let cutoff = now - chrono::Duration::days(config.payment_pending_days);
+    let stale = payments::pending_since(conn, cutoff, 500)?;
+    for p in &stale {
+        settle(
+            conn,
+            config,
+            &RequestMeta::default(),
+            &p.id,
+            false,
+            Some("expired"),
+            None,
+        )?;
+    }
+    Ok(stale.len())
+}
+
 /// Helpers for the other billing services.
 pub(crate) fn pending_payment(
     org_id: &str,

@@ -152,9 +152,10 @@ pub async fn receive(
             if changed {
                 return Ok(Handled::Applied);
             }
-            // A transfer superseded by another payment (or the order's expiry) arrived after
-            // all: the money is the customer's, so it goes to their prepaid account.
-            if succeeded && payments::claim_late_transfer(c, &payment.id)? {
+            // A payment given up (a transfer superseded by another payment or the order's
+            // expiry, a charge unconfirmed for too long) succeeded after all: the money is the
+            // customer's, so it goes to their prepaid account.
+            if succeeded && payments::claim_late_payment(c, &payment.id)? {
                 crate::services::prepaid::credit_top_up(c, &config, &RequestMeta::default(), &payment)?;
                 return Ok(Handled::Applied);
             }

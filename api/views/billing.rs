@@ -196,10 +196,11 @@ pub struct PaymentView {
     pub method: String,
     pub payment_method_id: Option<String>,
     pub amount: Money,
-    /// Why it failed: the provider's code (`card_declined`, `insufficient_funds`, …), or
-    /// `superseded` for a bank transfer replaced by another payment or by the order's expiry
-    /// (its money, if it still arrives, is credited to the prepaid account:
-    /// `superseded_credited`).
+    /// Why it failed: the provider's code (`card_declined`, `insufficient_funds`, …);
+    /// `superseded` for a bank transfer replaced by another payment or by the order's expiry;
+    /// `expired` for a charge the provider left unconfirmed past `LEMAN_PAYMENT_PENDING_DAYS`.
+    /// Money that still arrives for those is credited to the prepaid account
+    /// (`superseded_credited`, `expired_credited`).
     pub failure_code: Option<String>,
     /// For bank transfers: where to send the money.
     pub bank_transfer: Option<TransferInstructions>,

@@ -481,3 +481,69 @@ async fn a_deleted_organisation_with_a_billing_history_is_purged_after_its_reten
         .await;
     assert_eq!(left, [0, 0, 0, 0]);
 }
+
+#[tokio::test]
+async fn a_payment_the_provider_never_confirms_is_given_up_and_its_late_money_credited() {
+    let app = crate::billing::billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.create_org(&s, "Unconfirmed").await;
+    let slow = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa_async"}))
+        .await;
+    let visa = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
+        .await;
+    let order = app
+        .order(
+            &s,
+            &org,
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        )
+        .await;
+    let pay = format!(
+        "/v1/orgs/{org}/orders/{}/payments",
+        order["id"].as_str().unwrap()
+    );
+    let pending = ok(
+        send(&app, Method::POST, &pay, &s, Some(card(&slow))).await,
+        202,
+    )
+    .await;
+    // Held while the provider confirms...
+    problem(
+        send(&app, Method::POST, &pay, &s, Some(card(&visa))).await,
+        409,
+        "payment_in_progress",
+    )
+    .await;
+    // ...but not past LEMAN_PAYMENT_PENDING_DAYS.
+    let config = app.services.config.clone();
+    let given_up = app
+        .with_conn(move |c| {
+            let soon = leman::db::now() + chrono::Duration::days(1);
+            let late = leman::db::now() + chrono::Duration::days(8);
+            (
+                leman::services::payments::expire_stale(c, &config, soon).unwrap(),
+                leman::services::payments::expire_stale(c, &config, late).unwrap(),
+            )
+        })
+        .await;
+    assert_eq!(given_up, (0, 1));
+    let paid = ok(
+        send(&app, Method::POST, &pay, &s, Some(card(&visa))).await,
+        201,
+    )
+    .await;
+    assert_eq!(paid["status"], "succeeded");
+    // The provider confirms the first charge after all: its money goes to the prepaid account.
+    let event = json!({"id": "evt_unconfirmed", "type": "payment.succeeded",
+        "data": {"payment_reference": sandbox_reference(pending["id"].as_str().unwrap())}});
+    let ack = ok(
+        app.webhook(event, chrono::Utc::now().timestamp()).await,
+        200,
+    )
+    .await;
+    assert_eq!(ack["applied"], true);
+    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    assert_eq!(account["balance"], paid["amount"]);
+}
