@@ -127,11 +127,15 @@ where
             };
             // A stored answer goes only to a caller who may still call: an ended session or a
             // revoked token gets its 401 (or 403) here, not a replay.
-            if let Err(e) =
-                <crate::auth::Caller as actix_web::FromRequest>::extract(req.request()).await
-            {
-                let response = actix_web::ResponseError::error_response(&e);
-                return Ok(req.into_response(response));
+            match <crate::auth::Caller as actix_web::FromRequest>::extract(req.request()).await {
+                // Kept for the handler's own extractor: one caller query per request.
+                Ok(checked) => {
+                    actix_web::HttpMessage::extensions_mut(&req).insert(checked);
+                }
+                Err(e) => {
+                    let response = actix_web::ResponseError::error_response(&e);
+                    return Ok(req.into_response(response));
+                }
             }
             let (http_req, mut payload) = req.into_parts();
             if !valid_key(&key) {

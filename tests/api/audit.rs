@@ -94,13 +94,7 @@ async fn a_changed_record_fails_verification_at_that_record() {
     );
 
     // The operator's command names it too, and fails.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
-        .args(["audit", "verify", "--chain", &org])
-        .env("DATABASE_URL", &app.db.url)
-        .env("LEMAN_DATA_DIR", app.data_dir.path())
-        .env("LEMAN_JOBS", "false")
-        .output()
-        .unwrap();
+    let out = app.cli(&["audit", "verify", "--chain", &org], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(

@@ -105,16 +105,11 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
     )
     .await;
     let number = invoice["number"].as_str().unwrap();
-    let refund = |to: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
-            .args(["billing", "refund", number, "--to", to])
-            .env("DATABASE_URL", &app.db.url)
-            .env("LEMAN_DATA_DIR", app.data_dir.path())
-            .env("LEMAN_PREPAID_TOP_UP_MAX", "500.00")
-            .env("LEMAN_PREPAID_CEILING", "600.00")
-            .output()
-            .unwrap()
-    };
+    let limits = [
+        ("LEMAN_PREPAID_TOP_UP_MAX", "500.00"),
+        ("LEMAN_PREPAID_CEILING", "600.00"),
+    ];
+    let refund = |to: &str| app.cli(&["billing", "refund", number, "--to", to], &limits);
     let refused = refund("prepaid");
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -401,15 +396,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
     let twice: rust_decimal::Decimal =
         total.parse::<rust_decimal::Decimal>().unwrap() * rust_decimal::Decimal::TWO;
     assert_eq!(balance().await, twice.to_string());
-    let org_id = org.clone();
-    let (sum, stored) = app
-        .with_conn(move |c| {
-            (
-                leman::models::prepaid::ledger_sum(c, &org_id).unwrap(),
-                leman::models::prepaid::balance(c, &org_id).unwrap(),
-            )
-        })
-        .await;
+    let (sum, stored) = crate::prepaid::ledger_sum_and_balance(&app, &org).await;
     assert_eq!(sum, stored);
 }
 

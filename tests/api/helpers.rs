@@ -822,6 +822,21 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs the `leman` binary against this app's database and data directory, with `env` on
+    /// top (settings the command must share with the app), jobs off.
+    pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
+            .args(args)
+            .env("DATABASE_URL", &self.db.url)
+            .env("LEMAN_DATA_DIR", self.data_dir.path())
+            .env("LEMAN_JOBS", "false")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    }
+}
+
 /// The sandbox provider's reference of a payment.
 pub fn sandbox_reference(payment_id: &str) -> String {
     format!("sbx_{}", payment_id.trim_start_matches("pay_"))

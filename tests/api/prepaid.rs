@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::billing::{billing_app, card};
 use crate::helpers::{TestApp, ok, problem, send};
 
-async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
+pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
     let org = org.to_string();
     app.with_conn(move |c| {
         (
@@ -300,14 +300,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
     )
     .await;
     let number = invoice["number"].as_str().unwrap().to_string();
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
-            .args(args)
-            .env("DATABASE_URL", &app.db.url)
-            .env("LEMAN_DATA_DIR", app.data_dir.path())
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| app.cli(args, &[]);
     let out = run(&[
         "billing", "refund", &number, "--amount", "5.00", "--to", "original",
     ]);
@@ -468,13 +461,7 @@ unsafe fn libc_kill(pid: u32) {
 #[tokio::test]
 async fn demo_data_gives_a_newcomer_a_living_organisation() {
     let app = TestApp::spawn().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
-        .args(["demo-data", "--invoices", "30"])
-        .env("DATABASE_URL", &app.db.url)
-        .env("LEMAN_DATA_DIR", app.data_dir.path())
-        .env("LEMAN_JOBS", "false")
-        .output()
-        .unwrap();
+    let out = app.cli(&["demo-data", "--invoices", "30"], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
