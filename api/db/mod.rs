@@ -200,6 +200,14 @@ where
     }
 }
 
+/// Whether `conn` is inside a transaction (`db::write`).
+pub fn in_transaction(conn: &mut DbConnection) -> diesel::QueryResult<bool> {
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    Ok(Tm::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some())
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
     let applied = match conn {

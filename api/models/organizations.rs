@@ -61,6 +61,24 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organizatio
         .optional()
 }
 
+/// The concurrency rule (docs/decisions.md): a write transaction that reads an organisation's
+/// state to decide anything takes the organisation's row lock first, so two such transactions on
+/// PostgreSQL queue instead of both acting on what they read. SQLite's `BEGIN IMMEDIATE` already
+/// serialises every writer, so there it is a no-op. Returns whether the organisation exists
+/// (deleted ones included: the caller decides what a deleted one means).
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    match conn {
+        DbConnection::Postgresql(c) => Ok(organizations::table
+            .find(id)
+            .select(organizations::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?
+            .is_some()),
+        DbConnection::Sqlite(_) => Ok(true),
+    }
+}
+
 pub fn update(
     conn: &mut DbConnection,
     id: &str,

@@ -44,6 +44,11 @@ pub fn authorize(
     org_id: &str,
     need: Need,
 ) -> Result<Access, ApiError> {
+    // Inside a write transaction the organisation's row lock comes first (the concurrency rule):
+    // whatever this transaction then reads of the organisation stays true until it commits.
+    if db::in_transaction(conn)? {
+        organizations::lock(conn, org_id)?;
+    }
     let (membership, org) =
         memberships::find_with_org(conn, org_id, &caller.user_id)?.ok_or_else(not_found)?;
     let grant = Grant::from_db(&membership.role, &membership.permissions);
