@@ -72,9 +72,16 @@ impl DatabaseUrl {
 
     fn open(&self, create: bool) -> Result<DbConnection, String> {
         match self.engine {
-            Engine::Postgres => diesel::PgConnection::establish(&self.target)
-                .map(DbConnection::Postgresql)
-                .map_err(|e| e.to_string()),
+            Engine::Postgres => {
+                // OpenSSL without its exit-time clean-up, before libpq first initialises it: the
+                // clean-up freed OpenSSL's state while a pool thread was still opening a TLS
+                // connection, and a command such as `leman migrate` died of SIGSEGV after its
+                // work, about one run in ten. The first initialisation decides (a `Once`).
+                openssl_sys::init();
+                diesel::PgConnection::establish(&self.target)
+                    .map(DbConnection::Postgresql)
+                    .map_err(|e| e.to_string())
+            }
             Engine::Sqlite => {
                 if let Some(dir) = std::path::Path::new(&self.target).parent()
                     && !dir.as_os_str().is_empty()

@@ -9,6 +9,7 @@ mod activity_record;
 mod audit;
 mod billing;
 mod billing_edges;
+mod cli_exit;
 mod config;
 mod emails;
 mod errors;
