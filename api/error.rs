@@ -171,7 +171,32 @@ impl std::fmt::Display for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_retryable(&e) {
+            return ApiError::busy(format!("database: {e}"));
+        }
         ApiError::internal(format!("database: {e}"))
+    }
+}
+
+pub const DATABASE_BUSY: &str = "database_busy";
+
+impl ApiError {
+    /// A transaction the database aborted because a concurrent one got in the way (a deadlock, a
+    /// serialization failure) even after `db::write_retrying` ran it again: nothing was changed,
+    /// the client may retry. Declared as `responses::Busy`.
+    pub fn busy(cause: impl Into<String>) -> Self {
+        let mut e = Self::unavailable(
+            DATABASE_BUSY,
+            "Concurrent changes to the same data got in the way; nothing was changed. Retry in a moment.",
+        )
+        .with_header(header::RETRY_AFTER, "1");
+        e.internal = Some(cause.into());
+        e
+    }
+
+    /// Whether running the transaction again may succeed (`busy`).
+    pub fn is_retryable(&self) -> bool {
+        self.code == DATABASE_BUSY
     }
 }
 

@@ -200,6 +200,53 @@ where
     }
 }
 
+/// How many times `write_retrying` runs a transaction that lost a race with another one.
+pub const WRITE_TRIES: u32 = 3;
+
+/// Like `write`, but a transaction the database aborted because it conflicted with a concurrent
+/// one (a PostgreSQL deadlock or serialization failure, a SQLite busy timeout: see
+/// `is_retryable`) is rolled back and run again from the start, up to `WRITE_TRIES` times with a
+/// short jittered pause (the two losers of a deadlock must not collide again in step). What is
+/// still refused after the last try reaches the client as the declared 503 `database_busy`
+/// (`ApiError::from`), never a 500. Nested in another transaction it runs once: only the
+/// outermost transaction can be retried whole. `f` must have no effect outside the database.
+pub fn write_retrying<T, F>(conn: &mut DbConnection, mut f: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, crate::error::ApiError>,
+{
+    if in_transaction(conn)? {
+        return write(conn, f);
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write(conn, &mut f) {
+            Err(e) if e.is_retryable() && tries < WRITE_TRIES => {
+                tracing::info!(tries, "transaction lost a race, running it again: {e}");
+                let pause = 10 * u64::from(tries) + rand::random_range(0..=20u64);
+                std::thread::sleep(Duration::from_millis(pause));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the database refused a statement only because a concurrent transaction got in the
+/// way (PostgreSQL: serialization failure 40001 or deadlock 40P01; SQLite: the write lock not
+/// obtained within `busy_timeout`): running the whole transaction again can succeed.
+pub fn is_retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        // diesel has no kind for 40P01; PostgreSQL's message (and SQLite's busy one) is stable.
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            m.contains("deadlock detected") || m.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
 /// Whether `conn` is inside a transaction (`db::write`).
 pub fn in_transaction(conn: &mut DbConnection) -> diesel::QueryResult<bool> {
     type Tm = <DbConnection as Connection>::TransactionManager;
