@@ -314,3 +314,70 @@ where
     .await
     .map_err(|e| crate::error::ApiError::internal(format!("blocking task failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    fn memory() -> DbConnection {
+        DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap())
+    }
+
+    #[test]
+    fn f12_a_transaction_that_lost_a_race_runs_again_whole_up_to_three_times() {
+        let mut conn = memory();
+        let mut runs = 0;
+        let done = write_retrying(&mut conn, |_| {
+            runs += 1;
+            if runs < WRITE_TRIES {
+                Err(ApiError::busy("database: deadlock detected"))
+            } else {
+                Ok(runs)
+            }
+        });
+        assert_eq!(done.unwrap(), WRITE_TRIES);
+        let mut runs = 0;
+        let refused = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+            runs += 1;
+            Err(ApiError::busy("database: deadlock detected"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            (runs, refused.status.as_u16(), refused.code),
+            (WRITE_TRIES, 503, "database_busy")
+        );
+        // Any other error is answered at once.
+        let mut runs = 0;
+        let other = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+            runs += 1;
+            Err(ApiError::conflict("x", "y"))
+        });
+        assert_eq!((runs, other.unwrap_err().status.as_u16()), (1, 409));
+    }
+
+    #[test]
+    fn f12_deadlocks_and_serialization_failures_are_retryable_and_answered_503() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let deadlock = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_string()),
+        );
+        let serialization = Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("could not serialize access".to_string()),
+        );
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_string()),
+        );
+        assert!(is_retryable(&deadlock) && is_retryable(&serialization));
+        assert!(!is_retryable(&unique) && !is_retryable(&Error::NotFound));
+        let answered = ApiError::from(deadlock);
+        assert_eq!(
+            (answered.status.as_u16(), answered.code),
+            (503, "database_busy")
+        );
+        assert_eq!(ApiError::from(unique).status.as_u16(), 500);
+    }
+}

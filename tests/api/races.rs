@@ -448,7 +448,7 @@ async fn f12_top_ups_and_orders_paid_from_prepaid_under_load_never_answer_500() 
 }
 
 #[tokio::test]
-async fn f12_withdrawals_racing_orders_paid_from_prepaid_keep_the_balance_whole() {
+async fn race_withdrawals_and_orders_paid_from_prepaid_keep_the_balance_whole() {
     let app = race_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let (org, _) = app.funded_org(&s, "Withdraw", "150.00").await;
@@ -483,7 +483,7 @@ async fn f12_withdrawals_racing_orders_paid_from_prepaid_keep_the_balance_whole(
 }
 
 #[tokio::test]
-async fn f12_two_payers_of_one_invoice_pay_it_once() {
+async fn race_two_payers_of_one_invoice_pay_it_once() {
     let app = race_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let (org, visa) = app.funded_org(&s, "Payers", "500.00").await;
