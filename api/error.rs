@@ -171,7 +171,32 @@ impl std::fmt::Display for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_retryable(&e) {
+            return ApiError::busy(format!("database: {e}"));
+        }
         ApiError::internal(format!("database: {e}"))
+    }
+}
+
+pub const DATABASE_BUSY: &str = "database_busy";
+
+impl ApiError {
+    /// A transaction the database aborted because a concurrent one got in the way (a deadlock, a
+    /// serialization failure) even after `db::write_retrying` ran it again: nothing was changed,
+    /// the client may retry. Declared as `responses::Busy`.
+    pub fn busy(cause: impl Into<String>) -> Self {
+        let mut e = Self::unavailable(
+            DATABASE_BUSY,
+            "Concurrent changes to the same data got in the way; nothing was changed. Retry in a moment.",
+        )
+        .with_header(header::RETRY_AFTER, "1");
+        e.internal = Some(cause.into());
+        e
+    }
+
+    /// Whether running the transaction again may succeed (`busy`).
+    pub fn is_retryable(&self) -> bool {
+        self.code == DATABASE_BUSY
     }
 }
 
@@ -356,6 +381,15 @@ pub mod responses {
         Last(Problem),
     }
 
+    /// Routes that move an organisation's money (or decide on it): a transaction that still loses
+    /// a race after being run again three times is refused, changing nothing.
+    #[derive(IntoResponses)]
+    pub enum Busy {
+        /// Concurrent changes to the same organisation got in the way even after retrying; nothing was changed: retry after `Retry-After` seconds (`database_busy`).
+        #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait")), example = json!({"type": "urn:leman:problem:database_busy", "title": "Service Unavailable", "status": 503, "detail": "Concurrent changes to the same data got in the way; nothing was changed. Retry in a moment.", "code": "database_busy"}))]
+        Busy(Problem),
+    }
+
     /// Routes that charge money.
     #[derive(IntoResponses)]
     pub enum Charge {
@@ -365,8 +399,8 @@ pub mod responses {
         /// The invoice is paid, cancelled or being paid (`invoice_not_open`, `payment_in_progress`).
         #[response(status = 409, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invoice_not_open", "title": "Conflict", "status": 409, "detail": "This invoice is not open: it is paid, cancelled, or being paid.", "code": "invoice_not_open"}))]
         NotOpen(Problem),
-        /// The payment provider cannot be reached; nothing was charged (`payment_provider_unavailable`).
-        #[response(status = 503, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payment_provider_unavailable", "title": "Service Unavailable", "status": 503, "detail": "the payment provider is unavailable: timeout; nothing was charged, retry later.", "code": "payment_provider_unavailable"}))]
+        /// The payment provider cannot be reached; nothing was charged (`payment_provider_unavailable`); or concurrent changes to the same organisation got in the way even after retrying, nothing was changed: retry after `Retry-After` seconds (`database_busy`).
+        #[response(status = 503, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait (with `database_busy`)")), example = json!({"type": "urn:leman:problem:payment_provider_unavailable", "title": "Service Unavailable", "status": 503, "detail": "the payment provider is unavailable: timeout; nothing was charged, retry later.", "code": "payment_provider_unavailable"}))]
         Unavailable(Problem),
     }
 

@@ -207,6 +207,53 @@ where
     }
 }
 
+/// How many times `write_retrying` runs a transaction that lost a race with another one.
+pub const WRITE_TRIES: u32 = 3;
+
+/// Like `write`, but a transaction the database aborted because it conflicted with a concurrent
+/// one (a PostgreSQL deadlock or serialization failure, a SQLite busy timeout: see
+/// `is_retryable`) is rolled back and run again from the start, up to `WRITE_TRIES` times with a
+/// short jittered pause (the two losers of a deadlock must not collide again in step). What is
+/// still refused after the last try reaches the client as the declared 503 `database_busy`
+/// (`ApiError::from`), never a 500. Nested in another transaction it runs once: only the
+/// outermost transaction can be retried whole. `f` must have no effect outside the database.
+pub fn write_retrying<T, F>(conn: &mut DbConnection, mut f: F) -> Result<T, crate::error::ApiError>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, crate::error::ApiError>,
+{
+    if in_transaction(conn)? {
+        return write(conn, f);
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match write(conn, &mut f) {
+            Err(e) if e.is_retryable() && tries < WRITE_TRIES => {
+                tracing::info!(tries, "transaction lost a race, running it again: {e}");
+                let pause = 10 * u64::from(tries) + rand::random_range(0..=20u64);
+                std::thread::sleep(Duration::from_millis(pause));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the database refused a statement only because a concurrent transaction got in the
+/// way (PostgreSQL: serialization failure 40001 or deadlock 40P01; SQLite: the write lock not
+/// obtained within `busy_timeout`): running the whole transaction again can succeed.
+pub fn is_retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        // diesel has no kind for 40P01; PostgreSQL's message (and SQLite's busy one) is stable.
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            m.contains("deadlock detected") || m.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
 /// Whether `conn` is inside a transaction (`db::write`).
 pub fn in_transaction(conn: &mut DbConnection) -> diesel::QueryResult<bool> {
     type Tm = <DbConnection as Connection>::TransactionManager;
@@ -273,4 +320,71 @@ where
     })
     .await
     .map_err(|e| crate::error::ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    fn memory() -> DbConnection {
+        DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap())
+    }
+
+    #[test]
+    fn f12_a_transaction_that_lost_a_race_runs_again_whole_up_to_three_times() {
+        let mut conn = memory();
+        let mut runs = 0;
+        let done = write_retrying(&mut conn, |_| {
+            runs += 1;
+            if runs < WRITE_TRIES {
+                Err(ApiError::busy("database: deadlock detected"))
+            } else {
+                Ok(runs)
+            }
+        });
+        assert_eq!(done.unwrap(), WRITE_TRIES);
+        let mut runs = 0;
+        let refused = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+            runs += 1;
+            Err(ApiError::busy("database: deadlock detected"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            (runs, refused.status.as_u16(), refused.code),
+            (WRITE_TRIES, 503, "database_busy")
+        );
+        // Any other error is answered at once.
+        let mut runs = 0;
+        let other = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+            runs += 1;
+            Err(ApiError::conflict("x", "y"))
+        });
+        assert_eq!((runs, other.unwrap_err().status.as_u16()), (1, 409));
+    }
+
+    #[test]
+    fn f12_deadlocks_and_serialization_failures_are_retryable_and_answered_503() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let deadlock = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_string()),
+        );
+        let serialization = Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("could not serialize access".to_string()),
+        );
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_string()),
+        );
+        assert!(is_retryable(&deadlock) && is_retryable(&serialization));
+        assert!(!is_retryable(&unique) && !is_retryable(&Error::NotFound));
+        let answered = ApiError::from(deadlock);
+        assert_eq!(
+            (answered.status.as_u16(), answered.code),
+            (503, "database_busy")
+        );
+        assert_eq!(ApiError::from(unique).status.as_u16(), 500);
+    }
 }

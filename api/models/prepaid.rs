@@ -77,8 +77,20 @@ pub fn ever_used(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-/// Moves `delta` minor units if the balance stays within 0..=`ceiling`; returns the new
-/// balance, or `None` (nothing changed) when it would not.
+/// What became of a movement (`move_balance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    /// Done: the new balance.
+    To(i64),
+    /// Nothing changed: the balance would leave 0..=ceiling.
+    OutOfBounds,
+    /// Nothing changed: the account holds money in this other currency, and money never moves
+    /// across currencies (the ledger's foreign key to the account's currency holds it too).
+    OtherCurrency(String),
+}
+
+/// Moves `delta` minor units of `currency` if the account is in that currency and the balance
+/// stays within 0..=`ceiling` (a guarded `UPDATE`: the row lock queues concurrent movements).
 pub fn move_balance(
     conn: &mut DbConnection,
     org_id: &str,
@@ -86,11 +98,12 @@ pub fn move_balance(
     delta: i64,
     ceiling: i64,
     now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Moved> {
     ensure_account(conn, org_id, currency, now)?;
     let n = diesel::update(
         prepaid_accounts::table
             .find(org_id)
+            .filter(prepaid_accounts::currency.eq(currency))
             .filter((prepaid_accounts::balance_minor + delta).ge(0))
             .filter((prepaid_accounts::balance_minor + delta).le(ceiling)),
     )
@@ -99,10 +112,17 @@ pub fn move_balance(
         prepaid_accounts::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if n != 1 {
-        return Ok(None);
-    }
-    balance(conn, org_id).map(Some)
+    let (held, balance): (String, i64) = prepaid_accounts::table
+        .find(org_id)
+        .select((prepaid_accounts::currency, prepaid_accounts::balance_minor))
+        .first(conn)?;
+    Ok(if n == 1 {
+        Moved::To(balance)
+    } else if held != currency {
+        Moved::OtherCurrency(held)
+    } else {
+        Moved::OutOfBounds
+    })
 }
 
 pub fn append(conn: &mut DbConnection, t: &PrepaidTransaction) -> QueryResult<usize> {

@@ -422,6 +422,14 @@ pub fn expire_due(
 ) -> diesel::QueryResult<usize> {
     let mut n = 0;
     for order in orders::expired(conn, now, 500)? {
+        // The concurrency rule: the organisation's lock before its payments, invoice and order
+        // (a payment being made now either finishes first or finds the order cancelled).
+        crate::models::organizations::lock(conn, &order.organization_id)?;
+        let Some(order) =
+            orders::find(conn, &order.organization_id, &order.id)?.filter(|o| o.status == "open")
+        else {
+            continue;
+        };
         // A transfer announced but not arrived does not keep the order alive (its money, if it
         // comes, goes to the prepaid account); a payment the provider is confirming does.
         let transfer =
@@ -485,7 +493,7 @@ pub async fn create_and_pay(
             payment.clone(),
         );
         move |conn| {
-            db::write(conn, |c| {
+            db::write_retrying(conn, |c| {
                 let request = NewOrder {
                     org_id: &org_id,
                     items: &items,
@@ -509,6 +517,7 @@ pub async fn create_and_pay(
         if let Err(e) = paid
             && e.status.is_server_error()
             && e.code != "payment_provider_unavailable"
+            && !e.is_retryable()
         {
             return Err(e);
         }

@@ -135,7 +135,7 @@ pub async fn delete(
 ) -> Result<Outcome, ApiError> {
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
-        db::write(conn, |c| {
+        db::write_retrying(conn, |c| {
             authorize(c, &caller, &org_id, Need::Admin)?;
             caller.require_recent_auth()?;
             let blocking = unmet(c, &org_id, &caller.user_id)?;

@@ -322,7 +322,7 @@ pub async fn update(
         }
     }
     db::run(pool, move |conn| {
-        db::write(conn, |c| {
+        db::write_retrying(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Admin)?;
             let changes_currency = change
                 .currency

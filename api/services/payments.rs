@@ -95,7 +95,7 @@ fn in_progress() -> ApiError {
     )
 }
 
-pub fn unavailable(e: crate::gateway::GatewayError) -> ApiError {
+pub fn unavailable(e: impl std::fmt::Display) -> ApiError {
     ApiError::unavailable(
         "payment_provider_unavailable",
         format!("{e}; nothing was charged, retry later."),
@@ -231,17 +231,27 @@ pub(crate) fn pay_from_prepaid(
     );
     payment.status = "succeeded".into();
     payment.settled_at = Some(db::now());
-    insert_pending(c, &payment)?;
-    complete_invoice_payment(c, config, meta, &payment, invoice)?;
-    let balance = prepaid::move_balance(
+    // Locks in the global order (docs/decisions.md): the organisation (taken by the caller), then
+    // the prepaid account (this guarded update), then the invoice and its payment.
+    let balance = match prepaid::move_balance(
         c,
         org_id,
         &invoice.currency,
         -invoice.total_minor,
         i64::MAX,
         db::now(),
-    )?
-    .ok_or_else(insufficient_balance)?;
+    )? {
+        prepaid::Moved::To(balance) => balance,
+        prepaid::Moved::OutOfBounds => return Err(insufficient_balance()),
+        prepaid::Moved::OtherCurrency(held) => {
+            return Err(crate::services::prepaid::other_currency(
+                &held,
+                &invoice.currency,
+            ));
+        }
+    };
+    insert_pending(c, &payment)?;
+    complete_invoice_payment(c, config, meta, &payment, invoice)?;
     prepaid::append(
         c,
         &prepaid::PrepaidTransaction {
@@ -313,7 +323,7 @@ pub async fn pay_invoice(
         let config = config.clone();
         let meta = meta.clone();
         move |conn| {
-            db::write(conn, |c| {
+            db::write_retrying(conn, |c| {
                 authorize(
                     c,
                     &caller,
@@ -329,7 +339,7 @@ pub async fn pay_invoice(
                     PaymentMethodKind::Prepaid => ("prepaid", None),
                     PaymentMethodKind::BankTransfer => ("bank_transfer", None),
                     PaymentMethodKind::PaymentMethod => {
-                        let id = pid.ok_or_else(|| {
+                        let id = pid.clone().ok_or_else(|| {
                             ApiError::field(
                                 "/payment/payment_method_id",
                                 "required",
@@ -423,21 +433,23 @@ pub async fn record_charge(
     outcome: Result<ChargeOutcome, crate::gateway::GatewayError>,
 ) -> Result<Outcome, ApiError> {
     db::run(pool, move |conn| {
-        db::write(conn, |c| -> Result<Result<Outcome, ApiError>, ApiError> {
-            Ok(match outcome {
+        db::write_retrying(conn, |c| -> Result<Result<Outcome, ApiError>, ApiError> {
+            // The organisation's lock first (the global lock order), as every money path.
+            organizations::lock(c, &payment.organization_id)?;
+            Ok(match &outcome {
                 Ok(ChargeOutcome::Approved { reference }) => {
-                    settle(c, &config, &meta, &payment.id, true, None, Some(&reference))?;
+                    settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
                     let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
                     Ok(Outcome::Succeeded(paid))
                 }
                 Ok(ChargeOutcome::Pending { reference }) => {
-                    payments::set_reference(c, &payment.id, &reference)?;
+                    payments::set_reference(c, &payment.id, reference)?;
                     let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
                     Ok(Outcome::Pending(pending))
                 }
                 Ok(ChargeOutcome::Declined { code }) => {
-                    settle(c, &config, &meta, &payment.id, false, Some(&code), None)?;
-                    Err(declined(&code))
+                    settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
+                    Err(declined(code))
                 }
                 Err(e) => {
                     let code = Some("provider_error");
@@ -463,6 +475,11 @@ pub fn settle(
 ) -> Result<bool, ApiError> {
     let now = db::now();
     let status = if succeeded { "succeeded" } else { "failed" };
+    // The concurrency rule: the organisation's lock before its payment, invoice and account
+    // (a no-op when the caller holds it already, as it should).
+    if let Some(p) = payments::find(conn, payment_id)? {
+        organizations::lock(conn, &p.organization_id)?;
+    }
     if !payments::settle(conn, payment_id, status, failure_code, reference, now)? {
         return Ok(false);
     }

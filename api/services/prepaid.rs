@@ -17,7 +17,7 @@ use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
 use crate::models::payment_methods;
 use crate::models::payments::{self, Payment};
-use crate::models::prepaid::{self, PrepaidTransaction};
+use crate::models::prepaid::{self, Moved, PrepaidTransaction};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::pending_payment;
@@ -29,6 +29,18 @@ pub fn currency_mismatch(expected: Currency) -> ApiError {
         format!(
             "This organisation is billed in {}: give amounts in it.",
             expected.as_str()
+        ),
+    )
+}
+
+/// Money in `currency` met an account holding `held`: refused, nothing moves (money never
+/// changes currency one-to-one). The currency lock and the organisation's row lock make it
+/// unreachable; the ledger's foreign key to the account's currency holds it in the database.
+pub fn other_currency(held: &str, currency: &str) -> ApiError {
+    ApiError::conflict(
+        "prepaid_currency_mismatch",
+        format!(
+            "The prepaid account holds {held}; money in {currency} cannot move in or out of it."
         ),
     )
 }
@@ -134,15 +146,18 @@ pub fn credit_top_up(
     payment: &Payment,
 ) -> Result<(), ApiError> {
     let now = db::now();
-    let balance = prepaid::move_balance(
+    let balance = match prepaid::move_balance(
         conn,
         &payment.organization_id,
         &payment.currency,
         payment.amount_minor,
         i64::MAX,
         now,
-    )?
-    .ok_or_else(|| ApiError::internal("a credit cannot fail"))?;
+    )? {
+        Moved::To(balance) => balance,
+        Moved::OtherCurrency(held) => return Err(other_currency(&held, &payment.currency)),
+        Moved::OutOfBounds => return Err(ApiError::internal("a credit cannot fail")),
+    };
     prepaid::append(
         conn,
         &PrepaidTransaction {
@@ -208,7 +223,7 @@ pub async fn top_up(
     let (payment, method) = db::run(&ctx.pool, {
         let config = config.clone();
         move |conn| {
-            db::write(conn, |c| {
+            db::write_retrying(conn, |c| {
                 let access = authorize(
                     c,
                     &caller,
@@ -279,7 +294,7 @@ pub async fn withdraw(
     let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| {
+        db::write_retrying(conn, |c| {
             let access = authorize(
                 c,
                 &caller,
@@ -292,21 +307,26 @@ pub async fn withdraw(
             let iban = parse_iban(&iban, "/iban")?;
             let masked = mask_iban(iban.electronic_str());
             let now = db::now();
-            let balance = prepaid::move_balance(
+            let balance = match prepaid::move_balance(
                 c,
                 &org_id,
                 currency.as_str(),
                 -to_minor(value),
                 i64::MAX,
                 now,
-            )?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    "insufficient_prepaid_balance",
-                    "The balance does not cover this withdrawal.",
-                )
-            })?;
+            )? {
+                Moved::To(balance) => balance,
+                Moved::OtherCurrency(held) => {
+                    return Err(other_currency(&held, currency.as_str()));
+                }
+                Moved::OutOfBounds => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "insufficient_prepaid_balance",
+                        "The balance does not cover this withdrawal.",
+                    ));
+                }
+            };
             let t = PrepaidTransaction {
                 id: db::new_id("ptx"),
                 organization_id: org_id.clone(),

@@ -11,7 +11,7 @@ use crate::domain::orgs::Currency;
 use crate::error::ApiError;
 use crate::gateway::PaymentGateway;
 use crate::http::meta::RequestMeta;
-use crate::models::{invoices, payments, prepaid};
+use crate::models::{invoices, organizations, payments, prepaid};
 use crate::services::activity::{self, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,12 @@ pub async fn refund(
     let config = config.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let invoice = invoices::find_by_number(c, &number)?
+            let found = invoices::find_by_number(c, &number)?
                 .ok_or_else(|| ApiError::not_found(format!("No invoice numbered {number}.")))?;
+            // The concurrency rule: the organisation's lock first, then what it holds is read
+            // again (a payment or another refund may have changed it meanwhile).
+            organizations::lock(c, &found.organization_id)?;
+            let invoice = invoices::find_by_number(c, &number)?.unwrap_or(found);
             let currency = Currency::from_code(&invoice.currency);
             let left = invoice.total_minor - invoice.refunded_minor;
             let minor = match amount {
@@ -76,23 +80,31 @@ pub async fn refund(
             let mut reference = None;
             match to {
                 Destination::Prepaid => {
-                    let balance = prepaid::move_balance(
+                    let balance = match prepaid::move_balance(
                         c,
                         &invoice.organization_id,
                         &invoice.currency,
                         minor,
                         ceiling,
                         now,
-                    )?
-                    .ok_or_else(|| {
-                        ApiError::conflict(
-                            "prepaid_ceiling_reached",
-                            format!(
-                                "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
-                                Money::new(config.prepaid_ceiling, currency).display()
-                            ),
-                        )
-                    })?;
+                    )? {
+                        prepaid::Moved::To(balance) => balance,
+                        prepaid::Moved::OtherCurrency(held) => {
+                            return Err(crate::services::prepaid::other_currency(
+                                &held,
+                                &invoice.currency,
+                            ));
+                        }
+                        prepaid::Moved::OutOfBounds => {
+                            return Err(ApiError::conflict(
+                                "prepaid_ceiling_reached",
+                                format!(
+                                    "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
+                                    Money::new(config.prepaid_ceiling, currency).display()
+                                ),
+                            ));
+                        }
+                    };
                     prepaid::append(
                         c,
                         &prepaid::PrepaidTransaction {

@@ -123,7 +123,12 @@ pub async fn receive(
     }
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| {
+        db::write_retrying(conn, |c| {
+            // The concurrency rule: the payment's organisation is locked before anything of it
+            // is touched (its payment, invoice, prepaid account, activity chain).
+            if let Some(p) = payments::find_by_reference(c, &event.data.payment_reference)? {
+                crate::models::organizations::lock(c, &p.organization_id)?;
+            }
             let succeeded = match event.kind.as_str() {
                 "payment.succeeded" => true,
                 "payment.failed" => false,

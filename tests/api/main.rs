@@ -25,6 +25,7 @@ mod org_two_factor;
 mod orgs;
 mod passwords;
 mod prepaid;
+mod races;
 mod security;
 mod sessions;
 mod signup;

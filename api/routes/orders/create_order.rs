@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::orders::{self, ItemInput};
@@ -63,6 +63,7 @@ pub struct CreateOrder {
         (status = 402, description = "Paying from the prepaid account, whose balance does not cover the order (`insufficient_prepaid_balance`): nothing was created", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:insufficient_prepaid_balance", "title": "Payment Required", "status": 402, "detail": "The prepaid account's balance does not cover this amount: top it up, or pay another way.", "code": "insufficient_prepaid_balance"})),
         JsonBody,
+        Busy,
         Common,
     )
 )]

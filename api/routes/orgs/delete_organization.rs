@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, OrgSensitive, Unauthenticated};
+use crate::error::responses::{Busy, Common, OrgSensitive, Unauthenticated};
 use crate::http::meta::RequestMeta;
 use crate::services::deletion::Outcome;
 use crate::services::org_deletion;
@@ -25,6 +25,7 @@ use crate::views::prerequisites::PrerequisitesUnmet;
         Unauthenticated,
         OrgSensitive,
         (status = 409, description = "Something must be done first; `unmet` lists each condition (`prerequisites_unmet`)", body = PrerequisitesUnmet, content_type = "application/problem+json"),
+        Busy,
         Common,
     )
 )]

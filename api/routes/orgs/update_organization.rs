@@ -6,7 +6,7 @@ use super::create_organization::BillingAddress;
 use crate::auth::Caller;
 use crate::domain::orgs::Currency;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::orgs::{self, OrganizationEdit};
@@ -57,6 +57,7 @@ pub struct UpdateOrganization {
         (status = 409, description = "The organisation has products or invoices: its currency can no longer change (`currency_locked`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:currency_locked", "title": "Conflict", "status": 409, "detail": "The organisation has products or invoices: its currency can no longer change.", "code": "currency_locked"})),
         JsonBody,
+        Busy,
         Common,
     )
 )]

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::error::responses::Common;
+use crate::error::responses::{Busy, Common};
 use crate::services::webhooks::{self, Handled};
 use crate::startup::Services;
 
@@ -55,6 +55,7 @@ pub struct WebhookAck {
          example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"})),
         (status = 422, description = "Never: events are checked by signature first (kept for the body contract)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:validation_failed", "title": "Unprocessable Content", "status": 422, "detail": "The request is not valid.", "code": "validation_failed"})),
+        Busy,
         Common,
     )
 )]

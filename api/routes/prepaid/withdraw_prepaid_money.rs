@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::domain::money::Money;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, OrgSensitive, Unauthenticated};
+use crate::error::responses::{Busy, Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::prepaid;
@@ -44,6 +44,7 @@ pub struct WithdrawalRequest {
         // After JsonBody: replaces its 422 with one that also names the amount's own codes.
         (status = 422, description = "Wrong types, missing or unknown fields, or invalid values such as an IBAN that fails its check (`validation_failed`); card data (`card_data_not_accepted`); another currency than the organisation's (`currency_mismatch`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:currency_mismatch", "title": "Unprocessable Content", "status": 422, "detail": "This organisation is billed in CHF: give amounts in it.", "code": "currency_mismatch"})),
+        Busy,
         Common,
     )
 )]

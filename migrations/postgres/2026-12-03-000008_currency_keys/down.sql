@@ -1,0 +1,8 @@
+ALTER TABLE prepaid_transactions DROP CONSTRAINT prepaid_transactions_account_currency_fkey;
+ALTER TABLE prepaid_accounts DROP CONSTRAINT prepaid_accounts_org_currency_fkey;
+ALTER TABLE payments DROP CONSTRAINT payments_org_currency_fkey;
+ALTER TABLE invoices DROP CONSTRAINT invoices_org_currency_fkey;
+ALTER TABLE orders DROP CONSTRAINT orders_org_currency_fkey;
+ALTER TABLE products DROP CONSTRAINT products_org_currency_fkey;
+DROP INDEX prepaid_accounts_org_currency_key;
+DROP INDEX organizations_id_currency_key;
