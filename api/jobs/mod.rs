@@ -6,6 +6,7 @@
 pub mod expire_orders;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
+pub mod request_password_reset;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -110,6 +111,10 @@ impl Registry {
 pub fn registry() -> Registry {
     Registry::default()
         .handler(crate::mail::DELIVER_MAIL, crate::mail::DeliverMail)
+        .handler(
+            request_password_reset::KIND,
+            request_password_reset::RequestPasswordReset,
+        )
         .periodic(
             purge_idempotency_keys::KIND,
             Duration::from_secs(3600),

@@ -80,7 +80,23 @@ pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
     .execute(conn)
 }
 
-/// Revokes every token of a user (account deletion).
+/// The user's tokens still working (not revoked, not expired), oldest first.
+pub fn list_working(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<ApiToken>> {
+    let now = db::now();
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .order((api_tokens::created_at.asc(), api_tokens::id.asc()))
+        .select(ApiToken::as_select())
+        .load(conn)
+}
+
+/// Revokes every token of a user (account deletion, a password reset).
 pub fn revoke_all_for_user(
     conn: &mut DbConnection,
     user_id: &str,

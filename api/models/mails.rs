@@ -79,3 +79,19 @@ pub fn undelivered_counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i
 pub fn erase_to(conn: &mut DbConnection, addresses: &[String]) -> QueryResult<usize> {
     diesel::delete(mails::table.filter(mails::to_address.eq_any(addresses))).execute(conn)
 }
+
+/// How many mails of `template` went (or wait to go) to `to` since `since`. Served by
+/// `mails_recipient_idx` (to_address, template, created_at).
+pub fn count_recent(
+    conn: &mut DbConnection,
+    to: &str,
+    template: &str,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    mails::table
+        .filter(mails::to_address.eq(to))
+        .filter(mails::template.eq(template))
+        .filter(mails::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}

@@ -106,3 +106,13 @@ pub fn revoke(conn: &mut DbConnection, user_id: &str, purpose: &str) -> QueryRes
     )
     .execute(conn)
 }
+
+/// Withdraws every unused token of a user, whatever its purpose.
+pub fn revoke_every(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        tokens::table
+            .filter(tokens::user_id.eq(user_id))
+            .filter(tokens::used_at.is_null()),
+    )
+    .execute(conn)
+}

@@ -115,6 +115,59 @@ pub fn update_profile(
         .execute(conn)
 }
 
+/// Takes the account's row lock for the rest of the transaction (`FOR UPDATE` on PostgreSQL; a
+/// no-op on SQLite, where `BEGIN IMMEDIATE` already serialises writers). False when it is gone.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    match conn {
+        DbConnection::Postgresql(c) => Ok(users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?
+            .is_some()),
+        DbConnection::Sqlite(_) => Ok(true),
+    }
+}
+
+/// A new sign-up attempt on an account never verified: everything the account holds is replaced
+/// by the attempt's (password, names, language, zone) or set back to what a new account has
+/// (lock state, alerts, second factor, recovery address). Id, address and creation stay. Only an
+/// unverified account changes; returns the number of rows changed.
+pub fn replace_unverified(conn: &mut DbConnection, id: &str, attempt: &User) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::email_verified_at.is_null())
+            .filter(users::deleted_at.is_null()),
+    )
+    .set((
+        (
+            users::password_hash.eq(&attempt.password_hash),
+            users::first_name.eq(&attempt.first_name),
+            users::last_name.eq(&attempt.last_name),
+            users::language.eq(&attempt.language),
+            users::timezone.eq(&attempt.timezone),
+            users::password_changed_at.eq(attempt.password_changed_at),
+            users::updated_at.eq(attempt.updated_at),
+        ),
+        (
+            users::recovery_email.eq(None::<String>),
+            users::recovery_email_verified_at.eq(None::<NaiveDateTime>),
+            users::pending_recovery_email.eq(None::<String>),
+            users::failed_logins.eq(0),
+            users::locked_at.eq(None::<NaiveDateTime>),
+            users::lock_after_failed_logins.eq(attempt.lock_after_failed_logins),
+            users::notify_on_login_success.eq(attempt.notify_on_login_success),
+            users::notify_on_login_failure.eq(attempt.notify_on_login_failure),
+            users::totp_secret.eq(None::<String>),
+            users::totp_enabled_at.eq(None::<NaiveDateTime>),
+            users::totp_last_step.eq(None::<i64>),
+        ),
+    ))
+    .execute(conn)
+}
+
 pub fn mark_email_verified(
     conn: &mut DbConnection,
     id: &str,

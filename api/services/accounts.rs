@@ -1,4 +1,10 @@
 //! Sign-up and email verification. Answers never reveal whether an address has an account.
+//!
+//! An account whose address was never verified belongs to nobody yet: each sign-up attempt on its
+//! address replaces everything it holds (password, names, language, zone; lock state, second
+//! factor, recovery address, tokens and sessions back to those of a new account) and voids every
+//! earlier link, so the only link that works verifies exactly the newest attempt, and whoever
+//! tried before (perhaps someone else) keeps nothing.
 
 use crate::auth::password;
 use crate::config::Config;
@@ -9,10 +15,55 @@ use crate::http::meta::RequestMeta;
 use crate::mail;
 use crate::models::one_time_tokens::{self, VERIFY_EMAIL};
 use crate::models::users::{self, User};
+use crate::models::{api_tokens, mails, recovery_codes, sessions as session_rows};
 use crate::services::activity::{self, Event};
 
 pub const VERIFY_EMAIL_HOURS: i64 = 24;
 pub const DEFAULT_LOCK_AFTER: i32 = 10;
+
+/// Mails a stranger can cause (sign-up and verification mails, reset and unlock links) go to one
+/// address at most this many times an hour, per kind of mail; past it nothing is sent (and
+/// nothing changes), with the same answer.
+pub const STRANGER_MAILS_PER_HOUR: i64 = 3;
+
+/// Whether `template` may still go to `to` this hour (see `STRANGER_MAILS_PER_HOUR`). Counted in
+/// the outbox, so the limit holds across instances; call it holding the row lock of the account
+/// the mail is about (`users::lock`), so two requests at once on PostgreSQL cannot both pass.
+pub fn stranger_mail_allowed(
+    conn: &mut DbConnection,
+    to: &str,
+    template: &str,
+) -> diesel::QueryResult<bool> {
+    let since = db::now() - chrono::Duration::hours(1);
+    Ok(mails::count_recent(conn, to, template, since)? < STRANGER_MAILS_PER_HOUR)
+}
+
+/// The live account of a login address, its row locked for the rest of the transaction.
+pub fn find_locked_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> diesel::QueryResult<Option<User>> {
+    let Some(found) = users::find_by_email(conn, email)? else {
+        return Ok(None);
+    };
+    users::lock(conn, &found.id)?;
+    // Read again under the lock: another request may have changed it meanwhile.
+    users::find(conn, &found.id)
+}
+
+/// Ends whatever an account never verified may hold from an earlier attempt: every unused mail
+/// link, session, token and recovery code (it cannot sign in, so there should be none but links).
+fn forget_earlier_attempts(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    one_time_tokens::revoke_every(conn, user_id)?;
+    session_rows::end_all_for_user(conn, user_id, None, now)?;
+    api_tokens::revoke_all_for_user(conn, user_id, now)?;
+    recovery_codes::delete_all(conn, user_id)?;
+    Ok(())
+}
 
 pub struct SignUp {
     pub email: String,
@@ -112,8 +163,10 @@ fn send_verification(
     Ok(())
 }
 
-/// Creates the account and mails the verification link; an address already taken gets a mail
-/// telling its owner instead (or a new link, when it was never verified). Same answer either way.
+/// Creates the account and mails the verification link. An address already verified gets a mail
+/// telling its owner instead; an address never verified gets this attempt in place of the
+/// earlier one (see the module) and a link for it. Same answer either way, also when the
+/// address had its share of mails this hour and nothing happens.
 pub async fn sign_up(
     pool: &Pool,
     config: &Config,
@@ -124,8 +177,11 @@ pub async fn sign_up(
     let config = config.clone();
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            match users::find_by_email(conn, &user.email)? {
+            match find_locked_by_email(conn, &user.email)? {
                 Some(existing) if existing.email_verified_at.is_some() => {
+                    if !stranger_mail_allowed(conn, &existing.email, "signup_existing")? {
+                        return Ok(());
+                    }
                     mail::send(
                         conn,
                         &config,
@@ -140,7 +196,27 @@ pub async fn sign_up(
                     )?;
                     Ok(())
                 }
-                Some(existing) => send_verification(conn, &config, &existing),
+                Some(existing) => {
+                    if !stranger_mail_allowed(conn, &existing.email, "verify_email")? {
+                        return Ok(());
+                    }
+                    let attempt = User {
+                        id: existing.id.clone(),
+                        email: existing.email.clone(),
+                        created_at: existing.created_at,
+                        ..user
+                    };
+                    users::replace_unverified(conn, &attempt.id, &attempt)?;
+                    forget_earlier_attempts(conn, &attempt.id, attempt.updated_at)?;
+                    activity::record(
+                        conn,
+                        &meta,
+                        Event::new("user.signed_up", &attempt.id)
+                            .named(attempt.full_name())
+                            .details(serde_json::json!({"replaces_earlier_attempt": true})),
+                    )?;
+                    send_verification(conn, &config, &attempt)
+                }
                 None => {
                     users::insert(conn, &user)?;
                     activity::record(
@@ -173,6 +249,9 @@ pub async fn verify_email(pool: &Pool, meta: RequestMeta, token: String) -> Resu
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
+            users::lock(conn, &user.id)?;
+            // Only the newest attempt has a link; none other may outlive the verification.
+            one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;
             activity::record(conn, &meta, Event::new("user.email_verified", &user.id))?;
             Ok(())
@@ -194,9 +273,12 @@ pub async fn resend_verification(
     let config = config.clone();
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            if let Some(user) = users::find_by_email(conn, email.as_str())?
+            if let Some(user) = find_locked_by_email(conn, email.as_str())?
                 .filter(|u| u.email_verified_at.is_none())
             {
+                if !stranger_mail_allowed(conn, &user.email, "verify_email")? {
+                    return Ok(());
+                }
                 send_verification(conn, &config, &user)?;
                 activity::record(
                     conn,

@@ -1,6 +1,9 @@
-//! Passwords: changing one's own (ends the other sessions), and the forgotten-password reset
-//! (R5: the link goes to the verified recovery address, else the login address; following it
-//! ends every session and lifts a lock).
+//! Passwords: changing one's own (ends the other sessions; on request revokes every token too),
+//! and the forgotten-password reset (R5: the link goes to the verified recovery address, else the
+//! login address; following it ends every session, revokes every personal and application token
+//! and lifts a lock). The second factor and its recovery codes stay: the link only proves control
+//! of a mailbox, and the second factor is what still protects the account when that mailbox is
+//! someone else's; the mail about the change points to its settings.
 
 use actix_web::http::StatusCode;
 
@@ -11,6 +14,7 @@ use crate::domain::{self, Checks, Email};
 use crate::error::{ApiError, FieldError};
 use crate::http::meta::RequestMeta;
 use crate::mail;
+use crate::models::api_tokens;
 use crate::models::one_time_tokens::{
     self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL, MFA_LOGIN, RESET_PASSWORD, UNLOCK,
 };
@@ -109,15 +113,38 @@ pub async fn confirm_password(
     Ok(right)
 }
 
-/// Tells the account's login address that its password changed, with when, where from and how.
+/// Revokes every personal and application token of the account; returns how the mail names those
+/// that still worked ("name (lmn_abcd…)").
+fn revoke_tokens(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<String>, ApiError> {
+    let working = api_tokens::list_working(conn, user_id)?;
+    api_tokens::revoke_all_for_user(conn, user_id, now)?;
+    Ok(working
+        .iter()
+        .map(|t| format!("{} ({}…)", t.name, t.prefix))
+        .collect())
+}
+
+/// Tells the account's login address that its password changed, with when, where from and how;
+/// which tokens were revoked (`None`: none were, they still work), and where to review the
+/// second factor.
 fn mail_password_changed(
     conn: &mut DbConnection,
     config: &Config,
     meta: &RequestMeta,
     user: &User,
+    revoked: Option<&[String]>,
 ) -> Result<(), ApiError> {
     let mut ctx = sessions::alert_context(user, meta);
     ctx["reset_link"] = format!("{}/forgot-password", config.app_url).into();
+    ctx["tokens_revoked"] = revoked.is_some().into();
+    ctx["revoked_tokens"] = revoked.map(|r| r.join(", ")).unwrap_or_default().into();
+    ctx["tokens_link"] = format!("{}/settings/tokens", config.app_url).into();
+    ctx["two_factor_on"] = user.two_factor_enabled().into();
+    ctx["two_factor_link"] = format!("{}/settings/two-factor", config.app_url).into();
     mail::send(
         conn,
         config,
@@ -130,13 +157,15 @@ fn mail_password_changed(
 }
 
 /// `PUT /v1/me/password`: the current password, then a new one that passes the policy and differs
-/// from it. The caller's other sessions end; pending reset links stop working.
+/// from it. The caller's other sessions end; pending reset links stop working; with
+/// `revoke_tokens`, every personal and application token of the account is revoked too.
 pub async fn change(
     ctx: &Services,
     meta: RequestMeta,
     caller: crate::auth::Caller,
     current_password: String,
     new_password: String,
+    revoke_tokens: bool,
 ) -> Result<(), ApiError> {
     let sid = caller
         .session_id()
@@ -165,12 +194,20 @@ pub async fn change(
             let ended = session_rows::end_all_for_user(c, &user.id, Some(&sid), now)?;
             one_time_tokens::revoke(c, &user.id, RESET_PASSWORD)?;
             withdraw_pending(c, &user.id, now)?;
-            mail_password_changed(c, &config, &meta, &user)?;
+            let revoked = if revoke_tokens {
+                Some(self::revoke_tokens(c, &user.id, now)?)
+            } else {
+                None
+            };
+            mail_password_changed(c, &config, &meta, &user, revoked.as_deref())?;
+            let mut details = serde_json::json!({"sessions_ended": ended});
+            if let Some(revoked) = &revoked {
+                details["tokens_revoked"] = revoked.len().into();
+            }
             activity::record(
                 c,
                 &meta,
-                Event::new("password.changed", &user.id)
-                    .details(serde_json::json!({"sessions_ended": ended})),
+                Event::new("password.changed", &user.id).details(details),
             )?;
             Ok(())
         })
@@ -178,8 +215,9 @@ pub async fn change(
     .await
 }
 
-/// `POST /v1/auth/password-reset/request`: mails a single-use link (1 h) to the account's reset
-/// address (R5). Unknown or malformed addresses get the same answer and nothing is written.
+/// `POST /v1/auth/password-reset/request`: queues the request (R5); a job mails the link. The
+/// request does the same work whether the address has an account or not (one job queued), so
+/// neither its answer nor its time tells; a malformed address is only answered.
 pub async fn request_reset(
     ctx: &Services,
     meta: RequestMeta,
@@ -191,42 +229,22 @@ pub async fn request_reset(
     // Per address, known or not (so the limit says nothing): protects a mailbox from floods.
     ctx.limits
         .account(&format!("password-reset:{}", email.as_str()))?;
-    let config = ctx.config.clone();
+    let payload = crate::jobs::request_password_reset::Payload {
+        email: email.into_inner(),
+        ip: meta.ip,
+        user_agent: meta.user_agent,
+    };
+    let max_attempts = ctx.config.job_max_attempts;
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let Some(user) = users::find_by_email(c, email.as_str())? else {
-                return Ok(());
-            };
-            let token = one_time_tokens::issue(
+            crate::models::jobs::enqueue(
                 c,
-                &user.id,
-                RESET_PASSWORD,
-                chrono::Duration::minutes(RESET_LINK_MINUTES),
-                None,
-            )?;
-            let to = user.reset_address();
-            mail::send(
-                c,
-                &config,
-                "password_reset",
-                &user.language,
-                to,
-                serde_json::json!({
-                    "first_name": user.first_name,
-                    "link": config.app_link("/reset-password", &token),
-                    "minutes": RESET_LINK_MINUTES,
-                }),
-            )?;
-            let sent_to = if to == user.email {
-                "login_email"
-            } else {
-                "recovery_email"
-            };
-            activity::record(
-                c,
-                &meta,
-                Event::new("password.reset_requested", &user.id)
-                    .details(serde_json::json!({"sent_to": sent_to})),
+                crate::models::jobs::NewJob::new(
+                    crate::jobs::request_password_reset::KIND,
+                    serde_json::to_value(&payload)
+                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                    max_attempts,
+                ),
             )?;
             Ok(())
         })
@@ -234,9 +252,59 @@ pub async fn request_reset(
     .await
 }
 
-/// `POST /v1/auth/password-reset`: the link's token and a new password. Every session ends and a
-/// lock is lifted (the mailbox owner proved control); nobody is signed in, and the next login
-/// still asks for the second factor when it is on.
+/// The work of a reset request, in the job's transaction: when `email` is an account's login,
+/// mails a single-use link (1 h; it replaces an earlier one) to its reset address (R5), within
+/// that address's share of reset mails this hour; otherwise nothing.
+pub fn send_reset_link(
+    c: &mut DbConnection,
+    config: &Config,
+    meta: &RequestMeta,
+    email: &str,
+) -> Result<(), ApiError> {
+    let Some(user) = crate::services::accounts::find_locked_by_email(c, email)? else {
+        return Ok(());
+    };
+    let to = user.reset_address();
+    if !crate::services::accounts::stranger_mail_allowed(c, to, "password_reset")? {
+        return Ok(());
+    }
+    let token = one_time_tokens::issue(
+        c,
+        &user.id,
+        RESET_PASSWORD,
+        chrono::Duration::minutes(RESET_LINK_MINUTES),
+        None,
+    )?;
+    mail::send(
+        c,
+        config,
+        "password_reset",
+        &user.language,
+        to,
+        serde_json::json!({
+            "first_name": user.first_name,
+            "link": config.app_link("/reset-password", &token),
+            "minutes": RESET_LINK_MINUTES,
+        }),
+    )?;
+    let sent_to = if to == user.email {
+        "login_email"
+    } else {
+        "recovery_email"
+    };
+    activity::record(
+        c,
+        meta,
+        Event::new("password.reset_requested", &user.id)
+            .details(serde_json::json!({"sent_to": sent_to})),
+    )?;
+    Ok(())
+}
+
+/// `POST /v1/auth/password-reset`: the link's token and a new password. Every session ends, every
+/// personal and application token is revoked (the mail names them) and a lock is lifted (the
+/// mailbox owner proved control); nobody is signed in, and the next login still asks for the
+/// second factor when it is on (it and its recovery codes stay, see the module).
 pub async fn reset(
     ctx: &Services,
     meta: RequestMeta,
@@ -266,12 +334,16 @@ pub async fn reset(
             users::unlock(c, &user.id)?;
             one_time_tokens::revoke(c, &user.id, UNLOCK)?;
             withdraw_pending(c, &user.id, now)?;
-            mail_password_changed(c, &config, &meta, &user)?;
+            let revoked = revoke_tokens(c, &user.id, now)?;
+            mail_password_changed(c, &config, &meta, &user, Some(&revoked))?;
             activity::record(
                 c,
                 &meta,
-                Event::new("password.reset", &user.id)
-                    .details(serde_json::json!({"sessions_ended": ended, "unlocked": was_locked})),
+                Event::new("password.reset", &user.id).details(serde_json::json!({
+                    "sessions_ended": ended,
+                    "unlocked": was_locked,
+                    "tokens_revoked": revoked.len(),
+                })),
             )?;
             Ok(())
         })

@@ -154,11 +154,14 @@ pub async fn request_unlock(
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let Some(user) =
-                users::find_by_email(c, email.as_str())?.filter(|u| u.locked_at.is_some())
+            let Some(user) = crate::services::accounts::find_locked_by_email(c, email.as_str())?
+                .filter(|u| u.locked_at.is_some())
             else {
                 return Ok(());
             };
+            if !crate::services::accounts::stranger_mail_allowed(c, &user.email, "unlock_link")? {
+                return Ok(());
+            }
             let token = one_time_tokens::issue(
                 c,
                 &user.id,

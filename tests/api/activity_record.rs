@@ -288,14 +288,15 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 )
                 .await;
             assert!(res.status().is_success());
-            if operation == "request_password_reset" {
-                return count(app).await - before_request;
-            }
+            // The request is queued; its job mails the link and writes the record.
             let token = link_token(
                 &app.wait_for_mail_containing(&user.email, "/reset-password?token=")
                     .await,
                 "/reset-password",
             );
+            if operation == "request_password_reset" {
+                return count(app).await - before_request;
+            }
             let before = count(app).await;
             let res = app
                 .post_json(

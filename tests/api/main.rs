@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_attacks;
 mod account_deletion;
 mod activities;
 mod activity_record;

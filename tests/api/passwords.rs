@@ -471,7 +471,7 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     let details: serde_json::Value = serde_json::from_str(&details).unwrap();
     assert_eq!(
         details,
-        json!({"sessions_ended": 2, "unlocked": true}),
+        json!({"sessions_ended": 2, "unlocked": true, "tokens_revoked": 0}),
         "{details}"
     );
 }

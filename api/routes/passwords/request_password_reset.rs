@@ -21,7 +21,9 @@ pub struct PasswordResetRequest {
 
 /// Forgotten password: mail a single-use reset link (valid 1 hour; a newer one replaces it) to
 /// the account's confirmed recovery address, or to its login address when it has none. Always
-/// 202 with the same body: the answer does not tell whether the address has an account.
+/// 202 with the same body, after the same work (the request is queued and the mail sent in the
+/// background): the answer does not tell whether the address has an account. One address gets
+/// at most 3 reset mails an hour; further requests are answered the same and send nothing.
 #[utoipa::path(
     operation_id = "request_password_reset",
     tag = "auth",

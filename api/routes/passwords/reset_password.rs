@@ -21,7 +21,9 @@ pub struct ResetPassword {
 }
 
 /// Set a new password with the token of a reset link (single use, valid 1 hour). Every session of
-/// the account ends, a lock from failed attempts is lifted, and sign-ins waiting for their second
+/// the account ends, every personal and application token is revoked (the mail to the login
+/// address names them and points to the second factor's settings, to review it; the second
+/// factor and its recovery codes stay), a lock from failed attempts is lifted, and sign-ins waiting for their second
 /// factor and login or recovery address changes not yet confirmed are withdrawn (whoever knew
 /// the old password may have asked for them); nobody is signed in: sign in with
 /// the new password next (the second factor is still asked when it is on). A password the policy
@@ -32,7 +34,7 @@ pub struct ResetPassword {
     tag = "auth",
     request_body = ResetPassword,
     responses(
-        (status = 204, description = "The password is set; every session has ended"),
+        (status = 204, description = "The password is set; every session has ended and every personal and application token is revoked"),
         TokenBody,
         RateLimited,
         Common,

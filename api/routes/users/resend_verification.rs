@@ -18,8 +18,10 @@ pub struct EmailInput {
     pub email: String,
 }
 
-/// Send a new verification link (the previous one stops working). Always 202: the answer does
-/// not tell whether the address has an account waiting for confirmation.
+/// Send a new verification link (the previous one stops working) for the newest sign-up attempt
+/// of the address. Always 202: the answer does not tell whether the address has an account
+/// waiting for confirmation. An address gets at most 3 verification mails an hour, sign-ups
+/// included; further requests are answered the same and send nothing.
 #[utoipa::path(
     operation_id = "resend_verification",
     tag = "accounts",

@@ -1,0 +1,513 @@
+//! Issue 9, findings 1, 2, 7 and 11: account pre-hijack through sign-up, what a password reset
+//! leaves to an intruder, mail floods a stranger can cause, and a reset request that tells by its
+//! time whether an address has an account.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
+
+const ATTACKER_PASSWORD: &str = "mallory chose this one herself";
+const VICTIM: &str = "zoe@example.ch";
+
+fn signup(first_name: &str, password: &str) -> Value {
+    json!({"email": VICTIM, "password": password, "first_name": first_name, "last_name": "Müller", "language": "en"})
+}
+
+async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
+    app.post_json(
+        "/v1/auth/login",
+        json!({"email": email, "password": password}),
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// The verification mail to `to` that greets `name`, once it is delivered.
+async fn verification_for(app: &TestApp, to: &str, name: &str) -> String {
+    let mail = app
+        .wait_for_mail_containing(to, &format!("Hello {name},"))
+        .await;
+    link_token(&mail, "/verify-email")
+}
+
+#[tokio::test]
+async fn f1_a_sign_up_on_an_unverified_address_verifies_only_its_own_attempt() {
+    let app = TestApp::spawn().await;
+    // Mallory signs up first with Zoë's address; Zoë, who got a mail she did not ask for, signs
+    // up with her own password.
+    let res = app
+        .post_json("/v1/users", signup("Mallory", ATTACKER_PASSWORD))
+        .await;
+    assert_eq!(res.status(), 202);
+    let mallorys_link = verification_for(&app, VICTIM, "Mallory").await;
+    let res = app.post_json("/v1/users", signup("Zoë", PASSWORD)).await;
+    assert_eq!(res.status(), 202);
+    // Zoë's mail greets Zoë, and its link verifies her attempt.
+    let zoes_link = verification_for(&app, VICTIM, "Zoë").await;
+    assert_eq!(
+        app.post_json("/v1/users/verify-email", json!({"token": zoes_link}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(login_status(&app, VICTIM, PASSWORD).await, 200);
+    assert_eq!(login_status(&app, VICTIM, ATTACKER_PASSWORD).await, 401);
+    // Mallory's link died with her attempt.
+    problem(
+        app.post_json("/v1/users/verify-email", json!({"token": mallorys_link}))
+            .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    let me: Value = {
+        let session = app
+            .post_json(
+                "/v1/auth/login",
+                json!({"email": VICTIM, "password": PASSWORD}),
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        app.authed(
+            Method::GET,
+            "/v1/me",
+            session["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    };
+    assert_eq!(me["first_name"], "Zoë", "{me}");
+}
+
+#[tokio::test]
+async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_later() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "1000")
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await;
+    app.post_json("/v1/users", signup("Mallory", ATTACKER_PASSWORD))
+        .await;
+    // An account never verified cannot sign in: it can make no session, hence no token, second
+    // factor or recovery address.
+    problem(
+        app.post_json(
+            "/v1/auth/login",
+            json!({"email": VICTIM, "password": ATTACKER_PASSWORD}),
+        )
+        .await,
+        403,
+        "email_not_verified",
+    )
+    .await;
+    // Whatever it might hold all the same (put there directly): a lock from failed sign-ins, a
+    // second factor, a recovery address, a token.
+    let id: String = app
+        .with_conn(|c| {
+            use leman::db::schema::users;
+            users::table
+                .filter(users::email.eq(VICTIM))
+                .select(users::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let token = app.personal_token(&id).await;
+    let uid = id.clone();
+    app.with_conn(move |c| {
+        use leman::db::schema::users;
+        let now = leman::db::now();
+        diesel::update(users::table.find(uid))
+            .set((
+                users::locked_at.eq(Some(now)),
+                users::failed_logins.eq(10),
+                users::totp_secret.eq(Some("JBSWY3DPEHPK3PXP")),
+                users::totp_enabled_at.eq(Some(now)),
+                users::recovery_email.eq(Some("mallory@example.org")),
+                users::recovery_email_verified_at.eq(Some(now)),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+
+    app.post_json("/v1/users", signup("Zoë", PASSWORD)).await;
+    let link = verification_for(&app, VICTIM, "Zoë").await;
+    assert_eq!(
+        app.post_json("/v1/users/verify-email", json!({"token": link}))
+            .await
+            .status(),
+        204
+    );
+    // Not locked, no second factor asked: a session at once.
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            json!({"email": VICTIM, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
+    let me: Value = app
+        .authed(
+            Method::GET,
+            "/v1/me",
+            body["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["recovery_email"], Value::Null, "{me}");
+    assert_eq!(me["two_factor_enabled"], false, "{me}");
+    // The token made before is dead.
+    assert_eq!(
+        app.authed(Method::GET, "/v1/me", &token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+/// Creates a token through the API; returns its secret.
+async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &str) -> String {
+    let res = app
+        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
+        .json(&json!({"name": name, "kind": kind, "scopes": ["account:read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    body["secret"].as_str().unwrap().to_string()
+}
+
+async fn me_status(app: &TestApp, bearer: &str) -> u16 {
+    app.authed(Method::GET, "/v1/me", bearer)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_factor() {
+    let app = TestApp::spawn().await;
+    let (user, session) = app.signed_in(VICTIM).await;
+    // An intruder who knew the password made a token of each kind, and turned on 2FA.
+    let personal = create_token(&app, &session, "Intruder laptop", "personal").await;
+    let application = create_token(&app, &session, "Sync robot", "application").await;
+    app.enable_two_factor(&session).await;
+    assert_eq!(me_status(&app, &personal).await, 200);
+
+    app.post_json(
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
+    let token = link_token(
+        &app.wait_for_mail_containing(VICTIM, "/reset-password?token=")
+            .await,
+        "/reset-password",
+    );
+    let res = app
+        .post_json(
+            "/v1/auth/password-reset",
+            json!({"token": token, "new_password": "a completely different passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(me_status(&app, &personal).await, 401);
+    assert_eq!(me_status(&app, &application).await, 401);
+    let mail = app
+        .wait_for_mail_containing(VICTIM, "were revoked and no longer work")
+        .await;
+    assert!(mail.contains("Intruder laptop (lmn_"), "{mail}");
+    assert!(mail.contains("Sync robot (lmn_"), "{mail}");
+    assert!(
+        mail.contains(&format!(
+            "Sync robot ({}…)",
+            application.chars().take(8).collect::<String>()
+        )),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("https://app.leman.test/settings/two-factor"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Two-factor authentication stays on"),
+        "{mail}"
+    );
+    // The second factor stays (the link proves only the mailbox): the next login asks for it.
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            json!({"email": VICTIM, "password": "a completely different passphrase"}),
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    let revoked: Value = {
+        let id = user.id.clone();
+        let details: String = app
+            .with_conn(move |c| {
+                use leman::db::schema::activities as a;
+                a::table
+                    .filter(a::actor_user_id.eq(id))
+                    .filter(a::action.eq("password.reset"))
+                    .select(a::details)
+                    .first(c)
+                    .unwrap()
+            })
+            .await;
+        serde_json::from_str(&details).unwrap()
+    };
+    assert_eq!(revoked["tokens_revoked"], 2, "{revoked}");
+}
+
+#[tokio::test]
+async fn f2_a_password_change_revokes_every_token_when_asked() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in(VICTIM).await;
+    let token = create_token(&app, &session, "Intruder laptop", "personal").await;
+
+    // Without the option, tokens go on working, and the mail says so.
+    let res = app
+        .authed(Method::PUT, "/v1/me/password", &session.access_token)
+        .json(&json!({"current_password": PASSWORD, "new_password": "first new passphrase here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(me_status(&app, &token).await, 200);
+    app.wait_for_mail_containing(VICTIM, "tokens still work")
+        .await;
+
+    let res = app
+        .authed(Method::PUT, "/v1/me/password", &session.access_token)
+        .json(&json!({"current_password": "first new passphrase here", "new_password": "second new passphrase here", "revoke_tokens": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(me_status(&app, &token).await, 401);
+    // This session goes on.
+    assert_eq!(me_status(&app, &session.access_token).await, 200);
+    let mail = app
+        .wait_for_mail_containing(VICTIM, "were revoked and no longer work")
+        .await;
+    assert!(mail.contains("Intruder laptop (lmn_"), "{mail}");
+    assert!(
+        mail.contains("https://app.leman.test/settings/two-factor"),
+        "{mail}"
+    );
+}
+
+/// Mails of `template` to `to` in the outbox, once the jobs had time to write them.
+async fn outbox_count(app: &TestApp, to: &str, template: &str, at_least: i64) -> i64 {
+    let count = || {
+        let (to, template) = (to.to_string(), template.to_string());
+        app.with_conn(move |c| {
+            use leman::db::schema::mails;
+            mails::table
+                .filter(mails::to_address.eq(to))
+                .filter(mails::template.eq(template))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count().await < at_least && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Time for anything more to arrive.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    count().await
+}
+
+fn unlimited() -> crate::helpers::TestAppBuilder {
+    TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "1000")
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+}
+
+/// Posts `body` to `path` five times; every answer is the same 202.
+async fn five_times(app: &TestApp, path: &str, body: Value) {
+    let mut answers = vec![];
+    for _ in 0..5 {
+        let res = app.post_json(path, body.clone()).await;
+        answers.push((res.status().as_u16(), res.text().await.unwrap()));
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, 202);
+}
+
+#[tokio::test]
+async fn f7_sign_ups_and_resends_mail_one_address_at_most_three_times_an_hour() {
+    let app = unlimited().spawn().await;
+    // A verified address: sign-ups tell its owner, three times at most.
+    let owner = app.create_user("owner@example.ch").await;
+    five_times(
+        &app,
+        "/v1/users",
+        json!({"email": owner.email, "password": PASSWORD, "first_name": "A", "last_name": "B"}),
+    )
+    .await;
+    assert_eq!(
+        outbox_count(&app, &owner.email, "signup_existing", 3).await,
+        3
+    );
+    // An unverified address: sign-ups and resends share three verification mails.
+    app.post_json("/v1/users", signup("Zoë", PASSWORD)).await;
+    five_times(
+        &app,
+        "/v1/users/verify-email/resend",
+        json!({"email": VICTIM}),
+    )
+    .await;
+    assert_eq!(outbox_count(&app, VICTIM, "verify_email", 3).await, 3);
+    // Past the limit a sign-up changes nothing either: the last link sent still verifies the
+    // attempt it was sent for.
+    app.post_json("/v1/users", signup("Mallory", ATTACKER_PASSWORD))
+        .await;
+    assert_eq!(outbox_count(&app, VICTIM, "verify_email", 3).await, 3);
+    let newest = newest_mail(&app, VICTIM, "verify_email").await;
+    let link = link_token(&newest, "/verify-email");
+    assert_eq!(
+        app.post_json("/v1/users/verify-email", json!({"token": link}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(login_status(&app, VICTIM, PASSWORD).await, 200);
+}
+
+/// The text of the newest outbox mail of `template` to `to`.
+async fn newest_mail(app: &TestApp, to: &str, template: &str) -> String {
+    let (to, template) = (to.to_string(), template.to_string());
+    app.with_conn(move |c| {
+        use leman::db::schema::mails;
+        mails::table
+            .filter(mails::to_address.eq(to))
+            .filter(mails::template.eq(template))
+            .order((mails::created_at.desc(), mails::id.desc()))
+            .select(mails::text_body)
+            .first::<String>(c)
+            .unwrap()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn f7_reset_and_unlock_requests_mail_one_address_at_most_three_times_an_hour() {
+    let app = unlimited().spawn().await;
+    let user = app.create_user(VICTIM).await;
+    five_times(
+        &app,
+        "/v1/auth/password-reset/request",
+        json!({"email": user.email}),
+    )
+    .await;
+    assert_eq!(outbox_count(&app, VICTIM, "password_reset", 3).await, 3);
+
+    app.set_lock_threshold(&user.id, 3).await;
+    for _ in 0..3 {
+        login_status(&app, VICTIM, "not the password at all").await;
+    }
+    assert_eq!(outbox_count(&app, VICTIM, "account_locked", 1).await, 1);
+    five_times(
+        &app,
+        "/v1/auth/unlock/request",
+        json!({"email": user.email}),
+    )
+    .await;
+    assert_eq!(outbox_count(&app, VICTIM, "unlock_link", 3).await, 3);
+}
+
+#[tokio::test]
+async fn f11_a_reset_request_only_queues_a_job_whether_the_address_is_known_or_not() {
+    let app = TestApp::builder().without_jobs().spawn().await;
+    let user = app.create_user(VICTIM).await;
+    let mut answers = vec![];
+    for email in [VICTIM, "nobody@example.ch"] {
+        let res = app
+            .post_json("/v1/auth/password-reset/request", json!({"email": email}))
+            .await;
+        let mut headers: Vec<(String, String)> = res
+            .headers()
+            .iter()
+            .filter(|(name, _)| !["date", "x-request-id"].contains(&name.as_str()))
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_string()))
+            .collect();
+        headers.sort();
+        answers.push((res.status().as_u16(), headers, res.text().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 202);
+    // Each request wrote one job and nothing else: no link, no mail, no record yet.
+    let id = user.id.clone();
+    let (jobs, links, mails, records) = app
+        .with_conn(move |c| {
+            use leman::db::schema::{activities, jobs, mails, one_time_tokens};
+            (
+                jobs::table
+                    .filter(jobs::kind.eq("request_password_reset"))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                one_time_tokens::table
+                    .filter(one_time_tokens::user_id.eq(&id))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+                mails::table.count().get_result::<i64>(c).unwrap(),
+                activities::table
+                    .filter(activities::action.eq("password.reset_requested"))
+                    .count()
+                    .get_result::<i64>(c)
+                    .unwrap(),
+            )
+        })
+        .await;
+    assert_eq!((jobs, links, mails, records), (2, 0, 0, 0));
+    // The jobs do the work: the known address gets its link, the unknown one nothing.
+    let runner = app.services.runner();
+    while runner.run_once().await.unwrap() {}
+    let text = app
+        .wait_for_mail_containing(VICTIM, "/reset-password?token=")
+        .await;
+    let token = link_token(&text, "/reset-password");
+    assert_eq!(
+        app.post_json(
+            "/v1/auth/password-reset",
+            json!({"token": token, "new_password": "a completely different passphrase"}),
+        )
+        .await
+        .status(),
+        204
+    );
+    assert!(
+        app.mails()
+            .iter()
+            .all(|m| !m.contains("To: nobody@example.ch"))
+    );
+}
