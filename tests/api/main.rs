@@ -24,6 +24,7 @@ mod org_two_factor;
 mod orgs;
 mod passwords;
 mod prepaid;
+mod race_members;
 mod security;
 mod sessions;
 mod signup;
