@@ -260,7 +260,8 @@ pub async fn unlock(
 }
 
 /// Turns the organisation's 2FA requirement on or off (R17). Turning it on needs the caller's own
-/// 2FA (else they would lock themselves out) and mails every member without it.
+/// 2FA (else they would lock themselves out) and mails every member without it; turning it off
+/// needs a session that authenticated within the last minutes (issue 9, finding 6).
 pub async fn set_two_factor_requirement(
     ctx: &Services,
     meta: RequestMeta,
@@ -274,6 +275,12 @@ pub async fn set_two_factor_requirement(
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            // Loosening the policy is what an intruder holding an admin's token or idle session
+            // would want: it needs a person who has just authenticated (tokens cannot).
+            // Tightening does not.
+            if access.org.require_two_factor && !require {
+                caller.require_recent_auth()?;
+            }
             if require && !caller.two_factor_enabled() {
                 return Err(ApiError::conflict(
                     "two_factor_not_enabled",

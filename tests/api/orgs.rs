@@ -1104,3 +1104,90 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
     assert_eq!(members["data"].as_array().unwrap().len(), 1);
     let _ = ms;
 }
+
+/// PUT of the organisation's 2FA requirement with a bearer `token`.
+async fn put_policy(app: &TestApp, org: &str, token: &str, on: bool) -> reqwest::Response {
+    app.authed(
+        Method::PUT,
+        &format!("/v1/orgs/{org}/security-policy"),
+        token,
+    )
+    .json(&json!({ "require_two_factor": on }))
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Whether the organisation requires 2FA, as `s` reads it.
+async fn required(app: &TestApp, org: &str, s: &TestSession) -> bool {
+    let res = send(
+        app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/security-policy"),
+        s,
+        None,
+    )
+    .await;
+    ok(res, 200).await["require_two_factor"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn f6_only_a_recently_authenticated_session_turns_the_organisations_two_factor_requirement_off()
+ {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let two_factor = app.enable_two_factor(&ls).await;
+    let org = app.create_org(&ls, "Strict Sàrl").await;
+    let app_token = app
+        .token_of_kind(&legal.id, "application", &["orgs:write"])
+        .await;
+    let personal = app
+        .token_of_kind(&legal.id, "personal", &["orgs:write"])
+        .await;
+    // Tightening needs no fresh proof: a token may turn the requirement on.
+    ok(put_policy(&app, &org, &personal, true).await, 200).await;
+    assert!(required(&app, &org, &ls).await);
+    // Loosening does: tokens are refused, whatever their scope ...
+    for token in [&app_token, &personal] {
+        let body = problem(
+            put_policy(&app, &org, token, false).await,
+            403,
+            "reauthentication_required",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("Tokens"),
+            "{body}"
+        );
+        assert!(
+            required(&app, &org, &ls).await,
+            "a token turned the requirement off"
+        );
+    }
+    // ... and so is a session that authenticated more than 5 minutes ago.
+    app.make_session_not_recent(&ls).await;
+    problem(
+        put_policy(&app, &org, &ls.access_token, false).await,
+        403,
+        "reauthentication_required",
+    )
+    .await;
+    assert!(required(&app, &org, &ls).await);
+    // Setting it on again (no change) stays open to the old session.
+    ok(put_policy(&app, &org, &ls.access_token, true).await, 200).await;
+    // A person who just signed in turns it off.
+    let fresh = app.login_with_two_factor(&legal, &two_factor).await;
+    let res = put_policy(&app, &org, &fresh.access_token, false).await;
+    assert_eq!(ok(res, 200).await, json!({"require_two_factor": false}));
+    assert!(!required(&app, &org, &ls).await);
+    // Nothing was recorded for the refused attempts.
+    let records = app.activities_of(&legal.id).await;
+    assert_eq!(
+        records
+            .iter()
+            .filter(|a| *a == "organization.security_policy_updated")
+            .count(),
+        3,
+        "{records:?}"
+    );
+}
