@@ -105,6 +105,8 @@ pub fn delete_account(
     for address in &addresses {
         crate::models::invitations::revoke_all_to(conn, address, now)?;
     }
+    // ... and so do the invitations they made (issue 9, finding 8).
+    crate::models::invitations::revoke_all_by(conn, user_id, now)?;
     account_erasure::erase_session_origins(conn, user_id)?;
     let tokens_revoked = api_tokens::revoke_all_for_user(conn, user_id, now)?;
     newsletter_subscriptions::delete_all(conn, user_id)?;
