@@ -198,6 +198,13 @@ pub fn may_grant(
     }
 }
 
+/// Whether `actor` may handle an invitation granting `grant`: make it, withdraw it, or replace it
+/// with another (issue 9, finding 8: one rule for all three, the rule of making it). An invitation
+/// whose maker can no longer make it is void.
+pub fn may_invite(actor: &Grant, grant: &Grant) -> Result<(), NotGrantable> {
+    may_grant(actor, None, Some(grant))
+}
+
 /// Permission names from a request: each known, duplicates collapsed (unknown ones are reported
 /// at `<field>/<index>`).
 pub fn parse_permissions(raw: &[String], field: &str) -> Result<Vec<Permission>, Vec<FieldError>> {
@@ -393,6 +400,16 @@ mod tests {
         assert!(may_grant(&users, None, Some(&new_admin)).is_err());
         assert!(may_grant(&users, Some(&new_admin), None).is_err());
         assert!(may_grant(&plain, None, Some(&g(Role::Member, &[]))).is_err());
+        // Invitations: withdrawing one follows the rule of making it (not that of removing a
+        // member, which a holder of `users` may do whatever the member holds).
+        let users_only = g(Role::Member, &[Users]);
+        assert!(may_grant(&users_only, Some(&member_acc), None).is_ok());
+        assert!(may_invite(&users_only, &member_acc).is_err());
+        assert!(may_invite(&users_only, &new_admin).is_err());
+        assert!(may_invite(&users_only, &g(Role::Member, &[Users])).is_ok());
+        assert!(may_invite(&admin, &new_admin).is_ok());
+        assert!(may_invite(&admin, &new_legal).is_err());
+        assert!(may_invite(&plain, &g(Role::Member, &[])).is_err());
     }
 
     #[test]

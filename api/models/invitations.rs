@@ -94,6 +94,97 @@ pub fn find_by_token(
         .optional()
 }
 
+/// The organisation's live pending invitations to `email` (a new one would replace them).
+pub fn pending_to(
+    conn: &mut DbConnection,
+    org_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::email.eq(email))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// The organisation's live pending invitations made by `inviter`.
+pub fn pending_by(
+    conn: &mut DbConnection,
+    org_id: &str,
+    inviter: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::invited_by.eq(inviter))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// Revokes these invitations (those still pending); returns how many.
+pub fn revoke_many(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq_any(ids))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// Revokes every pending invitation a user made, in every organisation (their account is being
+/// deleted).
+pub fn revoke_all_by(
+    conn: &mut DbConnection,
+    inviter: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::invited_by.eq(inviter))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// How many invitations the organisation made since `since`, and the oldest of them: to all
+/// addresses, and to `email` (every one sent a mail, replaced or withdrawn ones included).
+pub fn sent_since(
+    conn: &mut DbConnection,
+    org_id: &str,
+    email: Option<&str>,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let mut query = invitations::table
+        .filter(invitations::organization_id.eq(org_id))
+        .filter(invitations::created_at.gt(since))
+        .select(invitations::created_at)
+        .order(invitations::created_at.asc())
+        .into_boxed();
+    if let Some(email) = email {
+        query = query.filter(invitations::email.eq(email));
+    }
+    let times: Vec<NaiveDateTime> = query.load(conn)?;
+    Ok((times.len() as i64, times.first().copied()))
+}
+
 /// Revokes the organisation's pending invitations to `email` (a new one replaces them).
 pub fn revoke_pending_to(
     conn: &mut DbConnection,

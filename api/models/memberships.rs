@@ -261,6 +261,15 @@ pub fn standing_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<St
         .collect())
 }
 
+/// The organisations the user belongs to, by id (the order their locks are taken in).
+pub fn organization_ids_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    memberships::table
+        .filter(memberships::user_id.eq(user_id))
+        .select(memberships::organization_id)
+        .order(memberships::organization_id.asc())
+        .load(conn)
+}
+
 /// Removes every membership of a user (their account is being deleted).
 pub fn delete_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
     diesel::delete(memberships::table.filter(memberships::user_id.eq(user_id))).execute(conn)

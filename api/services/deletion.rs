@@ -62,12 +62,31 @@ pub fn pseudonym(user_id: &str) -> String {
     format!("anon_{}", &secrets::hash(&salted)[..32])
 }
 
+/// The concurrency rule: the prerequisites read the state of each organisation the account
+/// belongs to (is it their last legal representative?), so their row locks come first, in id
+/// order; a membership gained meanwhile gets its lock too.
+fn lock_organizations_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    let mut locked = std::collections::BTreeSet::new();
+    loop {
+        let ids = crate::models::memberships::organization_ids_of(conn, user_id)?;
+        let new: Vec<String> = ids.into_iter().filter(|id| !locked.contains(id)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        for id in new {
+            crate::models::organizations::lock(conn, &id)?;
+            locked.insert(id);
+        }
+    }
+}
+
 /// Deletes the account in the caller's transaction, unless one of `checks` is unmet.
 pub fn delete_account(
     conn: &mut DbConnection,
     user_id: &str,
     checks: &[Check],
 ) -> Result<Outcome, ApiError> {
+    lock_organizations_of(conn, user_id)?;
     let blocking = unmet(conn, user_id, checks)?;
     if !blocking.is_empty() {
         return Ok(Outcome::Blocked(blocking));
@@ -86,6 +105,8 @@ pub fn delete_account(
     for address in &addresses {
         crate::models::invitations::revoke_all_to(conn, address, now)?;
     }
+    // ... and so do the invitations they made (issue 9, finding 8).
+    crate::models::invitations::revoke_all_by(conn, user_id, now)?;
     account_erasure::erase_session_origins(conn, user_id)?;
     let tokens_revoked = api_tokens::revoke_all_for_user(conn, user_id, now)?;
     newsletter_subscriptions::delete_all(conn, user_id)?;

@@ -1,15 +1,24 @@
 //! Invitations (R15): a holder of `users` invites an address with a role and permissions (no more
 //! than they may grant); the link is mailed and works 7 days, once, for the account whose login
-//! is that address. Inviting the new account then removing the old one is also how a person
-//! moves to another login.
+//! is that address (verified). Inviting the new account then removing the old one is also how a
+//! person moves to another login.
+//!
+//! Issue 9: withdrawing or replacing an invitation follows the rule of making it, and an
+//! invitation lives only as long as its maker could still make it (their removal, leaving, loss
+//! of the right or account deletion voids it) (finding 8); an organisation sends at most
+//! [`PER_HOUR`] invitations an hour and [`PER_ADDRESS_PER_DAY`] a day to one address, and the
+//! names a stranger chose reach the invitee's mail as inert text (finding 7).
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
 use crate::auth::{Caller, secrets};
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool};
 use crate::domain::Email;
-use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
+use crate::domain::orgs::{Grant, Need, Permission, Role, may_invite};
 use crate::error::ApiError;
 use crate::http::PageParams;
 use crate::http::meta::RequestMeta;
@@ -27,6 +36,97 @@ pub const ID_PREFIX: &str = "ivt";
 
 /// How long an invitation link works.
 pub const VALID_DAYS: i64 = 7;
+
+/// How many invitations an organisation may send in an hour (to any addresses).
+pub const PER_HOUR: i64 = 20;
+
+/// How many invitations an organisation may send to one address in a day.
+pub const PER_ADDRESS_PER_DAY: i64 = 3;
+
+/// 429 `rate_limited` with `Retry-After`: the seconds until the oldest invitation counted leaves
+/// the window.
+fn too_many(detail: &str, oldest: Option<NaiveDateTime>, window: chrono::Duration) -> ApiError {
+    let now = db::now();
+    let wait = oldest
+        .map(|at| (at + window - now).num_seconds() + 1)
+        .unwrap_or(1)
+        .max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{detail} Retry in {wait} s."),
+    )
+    .with_header(RETRY_AFTER, wait.to_string())
+}
+
+/// The organisation's invitation limits (finding 7 of issue 9): each invitation mails a stranger
+/// text an inviter chose, so neither an organisation nor one address gets a flood. Counted from
+/// the invitations themselves (withdrawn and replaced ones sent their mail too), under the
+/// organisation's lock.
+fn check_limits(conn: &mut DbConnection, org_id: &str, email: &str) -> Result<(), ApiError> {
+    let now = db::now();
+    let hour = chrono::Duration::hours(1);
+    let (sent, oldest) = invitations::sent_since(conn, org_id, None, now - hour)?;
+    if sent >= PER_HOUR {
+        return Err(too_many(
+            &format!("This organisation sent {PER_HOUR} invitations in the last hour."),
+            oldest,
+            hour,
+        ));
+    }
+    let day = chrono::Duration::days(1);
+    let (sent, oldest) = invitations::sent_since(conn, org_id, Some(email), now - day)?;
+    if sent >= PER_ADDRESS_PER_DAY {
+        return Err(too_many(
+            &format!(
+                "This organisation invited this address {PER_ADDRESS_PER_DAY} times in the last day."
+            ),
+            oldest,
+            day,
+        ));
+    }
+    Ok(())
+}
+
+/// Text a stranger chose (an organisation's name, the inviter's name), as an invitation mail
+/// shows it: bidirectional-override characters dropped (they can reverse what the reader sees),
+/// and a zero-width space after each `.`, `:`, `/` and `@` so that mail programs turn no part of
+/// it into a link or an address. HTML escaping is the template's (autoescaped `.html`).
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+        {
+            continue;
+        }
+        out.push(c);
+        if matches!(c, '.' | ':' | '/' | '@' | '\u{FF0E}' | '\u{3002}') {
+            out.push('\u{200B}');
+        }
+    }
+    out
+}
+
+/// Voids the organisation's pending invitations made by `inviter` that their grant `now_holds`
+/// (`None`: they are no longer a member) could not make (finding 8 of issue 9). Runs in the
+/// transaction that changes the inviter's membership, under the organisation's lock.
+pub fn void_made_by(
+    conn: &mut DbConnection,
+    org_id: &str,
+    inviter: &str,
+    now_holds: Option<&Grant>,
+) -> QueryResult<usize> {
+    let now = db::now();
+    let void: Vec<String> = invitations::pending_by(conn, org_id, inviter, now)?
+        .into_iter()
+        .filter(|i| {
+            now_holds
+                .is_none_or(|g| may_invite(g, &Grant::from_db(&i.role, &i.permissions)).is_err())
+        })
+        .map(|i| i.id)
+        .collect();
+    invitations::revoke_many(conn, &void, now)
+}
 
 fn already_member() -> ApiError {
     ApiError::conflict(
@@ -57,7 +157,7 @@ pub async fn create(
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
-            may_grant(&access.grant, None, Some(&grant)).map_err(|e| grant_refused(e.0))?;
+            may_invite(&access.grant, &grant).map_err(|e| grant_refused(e.0))?;
             let invitee = users::find_by_email(c, email.as_str())?;
             if let Some(user) = &invitee
                 && memberships::find(c, &org_id, &user.id)?.is_some()
@@ -65,6 +165,21 @@ pub async fn create(
                 return Err(already_member());
             }
             let now = db::now();
+            // Replacing an invitation withdraws it: only who could have made it.
+            for pending in invitations::pending_to(c, &org_id, email.as_str(), now)? {
+                may_invite(
+                    &access.grant,
+                    &Grant::from_db(&pending.role, &pending.permissions),
+                )
+                .map_err(|_| {
+                    grant_refused(
+                        "A pending invitation to this address grants more than you may grant: \
+                         only who could have made it may replace it."
+                            .into(),
+                    )
+                })?;
+            }
+            check_limits(c, &org_id, email.as_str())?;
             let replaced = invitations::revoke_pending_to(c, &org_id, email.as_str(), now)?;
             let token = secrets::new_secret("");
             let invitation = Invitation {
@@ -94,8 +209,8 @@ pub async fn create(
                 &language,
                 email.as_str(),
                 serde_json::json!({
-                    "inviter_name": caller.full_name(),
-                    "organization_name": access.org.name,
+                    "inviter_name": inert(&caller.full_name()),
+                    "organization_name": inert(&access.org.name),
                     "role": grant.role.as_str(),
                     "link": config.app_link("/accept-invitation", &token),
                     "days": VALID_DAYS,
@@ -157,7 +272,7 @@ pub async fn revoke(
             let invitation = invitations::find_pending(c, &org_id, &id, now)?
                 .ok_or_else(|| ApiError::not_found("No such invitation."))?;
             let grant = Grant::from_db(&invitation.role, &invitation.permissions);
-            may_grant(&access.grant, Some(&grant), None).map_err(|e| grant_refused(e.0))?;
+            may_invite(&access.grant, &grant).map_err(|e| grant_refused(e.0))?;
             invitations::revoke(c, &id, now)?;
             activity::record(
                 c,
@@ -184,13 +299,36 @@ pub async fn accept(
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let now = db::now();
-            let invitation = invitations::find_by_token(c, &secrets::hash(&token), now)?
+            let token_hash = secrets::hash(&token);
+            let found = invitations::find_by_token(c, &token_hash, now)?
                 .ok_or_else(ApiError::invalid_token)?;
+            // The concurrency rule: the organisation's lock, then what is read of it (the
+            // invitation may have been voided meanwhile).
+            organizations::lock(c, &found.organization_id)?;
+            let invitation = invitations::find_by_token(c, &token_hash, now)?
+                .ok_or_else(ApiError::invalid_token)?;
+            // Void when its maker could no longer make it (removed, left, lost the right).
+            let maker = memberships::find(c, &invitation.organization_id, &invitation.invited_by)?;
+            let grant = Grant::from_db(&invitation.role, &invitation.permissions);
+            if maker.is_none_or(|m| {
+                may_invite(&Grant::from_db(&m.role, &m.permissions), &grant).is_err()
+            }) {
+                return Err(ApiError::invalid_token());
+            }
             if invitation.email != caller.account.email {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "invitation_for_another_account",
                     "This invitation is for another address: sign in with the account whose login is the invited address.",
+                ));
+            }
+            // Only a verified login joins: an address someone merely signed up with is not
+            // proof of owning it (issue 9, finding 1).
+            if caller.account.email_verified_at.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "email_not_verified",
+                    "Confirm your email address first: follow the link we sent, or ask for a new one.",
                 ));
             }
             if memberships::find(c, &invitation.organization_id, &caller.user_id)?.is_some() {

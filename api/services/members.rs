@@ -1,7 +1,8 @@
 //! Members of an organisation (R15, R18): the list (with who lacks 2FA), changing a member's
 //! role and permissions, removing a member, leaving, and unlocking a member's account (R12).
 //! An organisation always keeps a legal representative: the last one can neither leave nor be
-//! removed or demoted.
+//! removed or demoted (counted under the organisation's lock, which `authorize` takes first). A
+//! member's removal, leaving or lesser grant voids the invitations they could no longer make.
 
 use actix_web::http::StatusCode;
 
@@ -17,6 +18,7 @@ use crate::mail;
 use crate::models::memberships::{self, MemberFilter, MemberRow};
 use crate::models::{one_time_tokens, organizations, users};
 use crate::services::activity::{self, Event};
+use crate::services::invitations;
 use crate::services::orgs::{self, authorize};
 use crate::startup::Services;
 
@@ -128,6 +130,7 @@ pub async fn update(
                 &next.permissions_json(),
                 db::now(),
             )?;
+            let voided = invitations::void_made_by(c, &org_id, &target, Some(&next))?;
             activity::record(
                 c,
                 &meta,
@@ -139,6 +142,7 @@ pub async fn update(
                         "permissions": next.effective(),
                         "previous_role": current.role,
                         "previous_permissions": current.effective(),
+                        "invitations_voided": voided,
                     })),
             )?;
             memberships::find_member(c, &org_id, &target)?.ok_or_else(no_member)
@@ -162,6 +166,7 @@ pub async fn remove(
         db::write(conn, |c| {
             let (current, _) = checked_change(c, &caller, &org_id, &target, |_| None)?;
             memberships::delete(c, &org_id, &target)?;
+            let voided = invitations::void_made_by(c, &org_id, &target, None)?;
             organizations::refresh_two_factor_required(c, std::slice::from_ref(&target))?;
             activity::record(
                 c,
@@ -169,7 +174,10 @@ pub async fn remove(
                 Event::new("member.removed", &caller.user_id)
                     .subject(&target)
                     .organization(&org_id)
-                    .details(serde_json::json!({ "role": current.role })),
+                    .details(serde_json::json!({
+                        "role": current.role,
+                        "invitations_voided": voided,
+                    })),
             )?;
             Ok(())
         })
@@ -191,13 +199,17 @@ pub async fn leave(
             let access = authorize(c, &caller, &org_id, Need::Member)?;
             keep_a_legal_representative(c, &org_id, &access.grant, None)?;
             memberships::delete(c, &org_id, &caller.user_id)?;
+            let voided = invitations::void_made_by(c, &org_id, &caller.user_id, None)?;
             organizations::refresh_two_factor_required(c, std::slice::from_ref(&caller.user_id))?;
             activity::record(
                 c,
                 &meta,
                 Event::new("member.left", &caller.user_id)
                     .organization(&org_id)
-                    .details(serde_json::json!({ "role": access.grant.role })),
+                    .details(serde_json::json!({
+                        "role": access.grant.role,
+                        "invitations_voided": voided,
+                    })),
             )?;
             Ok(())
         })
@@ -260,7 +272,8 @@ pub async fn unlock(
 }
 
 /// Turns the organisation's 2FA requirement on or off (R17). Turning it on needs the caller's own
-/// 2FA (else they would lock themselves out) and mails every member without it.
+/// 2FA (else they would lock themselves out) and mails every member without it; turning it off
+/// needs a session that authenticated within the last minutes (issue 9, finding 6).
 pub async fn set_two_factor_requirement(
     ctx: &Services,
     meta: RequestMeta,
@@ -274,6 +287,12 @@ pub async fn set_two_factor_requirement(
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            // Loosening the policy is what an intruder holding an admin's token or idle session
+            // would want: it needs a person who has just authenticated (tokens cannot).
+            // Tightening does not.
+            if access.org.require_two_factor && !require {
+                caller.require_recent_auth()?;
+            }
             if require && !caller.two_factor_enabled() {
                 return Err(ApiError::conflict(
                     "two_factor_not_enabled",

@@ -26,6 +26,7 @@ mod org_two_factor;
 mod orgs;
 mod passwords;
 mod prepaid;
+mod race_members;
 mod races;
 mod security;
 mod sessions;

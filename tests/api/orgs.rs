@@ -1104,3 +1104,660 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
     assert_eq!(members["data"].as_array().unwrap().len(), 1);
     let _ = ms;
 }
+
+/// PUT of the organisation's 2FA requirement with a bearer `token`.
+async fn put_policy(app: &TestApp, org: &str, token: &str, on: bool) -> reqwest::Response {
+    app.authed(
+        Method::PUT,
+        &format!("/v1/orgs/{org}/security-policy"),
+        token,
+    )
+    .json(&json!({ "require_two_factor": on }))
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Whether the organisation requires 2FA, as `s` reads it.
+async fn required(app: &TestApp, org: &str, s: &TestSession) -> bool {
+    let res = send(
+        app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/security-policy"),
+        s,
+        None,
+    )
+    .await;
+    ok(res, 200).await["require_two_factor"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn f6_only_a_recently_authenticated_session_turns_the_organisations_two_factor_requirement_off()
+ {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let two_factor = app.enable_two_factor(&ls).await;
+    let org = app.create_org(&ls, "Strict Sàrl").await;
+    let app_token = app
+        .token_of_kind(&legal.id, "application", &["orgs:write"])
+        .await;
+    let personal = app
+        .token_of_kind(&legal.id, "personal", &["orgs:write"])
+        .await;
+    // Tightening needs no fresh proof: a token may turn the requirement on.
+    ok(put_policy(&app, &org, &personal, true).await, 200).await;
+    assert!(required(&app, &org, &ls).await);
+    // Loosening does: tokens are refused, whatever their scope ...
+    for token in [&app_token, &personal] {
+        let body = problem(
+            put_policy(&app, &org, token, false).await,
+            403,
+            "reauthentication_required",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("Tokens"),
+            "{body}"
+        );
+        assert!(
+            required(&app, &org, &ls).await,
+            "a token turned the requirement off"
+        );
+    }
+    // ... and so is a session that authenticated more than 5 minutes ago.
+    app.make_session_not_recent(&ls).await;
+    problem(
+        put_policy(&app, &org, &ls.access_token, false).await,
+        403,
+        "reauthentication_required",
+    )
+    .await;
+    assert!(required(&app, &org, &ls).await);
+    // Setting it on again (no change) stays open to the old session.
+    ok(put_policy(&app, &org, &ls.access_token, true).await, 200).await;
+    // A person who just signed in turns it off.
+    let fresh = app.login_with_two_factor(&legal, &two_factor).await;
+    let res = put_policy(&app, &org, &fresh.access_token, false).await;
+    assert_eq!(ok(res, 200).await, json!({"require_two_factor": false}));
+    assert!(!required(&app, &org, &ls).await);
+    // Nothing was recorded for the refused attempts.
+    let records = app.activities_of(&legal.id).await;
+    assert_eq!(
+        records
+            .iter()
+            .filter(|a| *a == "organization.security_policy_updated")
+            .count(),
+        3,
+        "{records:?}"
+    );
+}
+
+/// The ids of the organisation's pending invitations, as `s` lists them.
+async fn pending_ids(app: &TestApp, org: &str, s: &TestSession) -> Vec<String> {
+    let res = send(
+        app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/invitations"),
+        s,
+        None,
+    )
+    .await;
+    ok(res, 200).await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `s` invites `email` into `org`; returns the invitation's id.
+async fn invite(app: &TestApp, org: &str, s: &TestSession, body: Value) -> String {
+    let res = send(
+        app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/invitations"),
+        s,
+        Some(body),
+    )
+    .await;
+    ok(res, 201).await["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn f8_withdrawing_or_replacing_an_invitation_follows_the_rule_of_making_it() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Rights Sàrl").await;
+    let (users, us) = app.signed_in("users@example.ch").await;
+    app.add_member(&org, &users.id, "member", &["users"]).await;
+    let inv = format!("/v1/orgs/{org}/invitations");
+
+    // The legal representative invites an accountant and an admin.
+    let accountant = invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "acc@example.ch", "role": "member", "permissions": ["accounting"]}),
+    )
+    .await;
+    let admin = invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "adm@example.ch", "role": "admin"}),
+    )
+    .await;
+    // A holder of `users` alone could make neither: they withdraw neither ...
+    for id in [&accountant, &admin] {
+        refused(
+            &app,
+            Method::DELETE,
+            &format!("{inv}/{id}"),
+            &us,
+            None,
+            403,
+            "grant_not_allowed",
+        )
+        .await;
+    }
+    // ... nor replace either with an invitation they may make.
+    for email in ["acc@example.ch", "adm@example.ch"] {
+        refused(
+            &app,
+            Method::POST,
+            &inv,
+            &us,
+            Some(json!({"email": email, "role": "member", "permissions": []})),
+            403,
+            "grant_not_allowed",
+        )
+        .await;
+    }
+    let mut pending = pending_ids(&app, &org, &ls).await;
+    pending.sort();
+    let mut expected = vec![accountant.clone(), admin.clone()];
+    expected.sort();
+    assert_eq!(pending, expected, "both invitations stand");
+    // What they may make, they may replace and withdraw.
+    let mine = invite(
+        &app,
+        &org,
+        &us,
+        json!({"email": "new@example.ch", "role": "member", "permissions": ["users"]}),
+    )
+    .await;
+    let replaced = invite(
+        &app,
+        &org,
+        &us,
+        json!({"email": "new@example.ch", "role": "member"}),
+    )
+    .await;
+    assert!(!pending_ids(&app, &org, &ls).await.contains(&mine));
+    assert_eq!(
+        send(
+            &app,
+            Method::DELETE,
+            &format!("{inv}/{replaced}"),
+            &us,
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    // The legal representative withdraws theirs.
+    assert_eq!(
+        send(&app, Method::DELETE, &format!("{inv}/{admin}"), &ls, None)
+            .await
+            .status(),
+        204
+    );
+}
+
+#[tokio::test]
+async fn f8_an_invitation_ends_when_its_maker_could_no_longer_make_it() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Void Sàrl").await;
+    let member = |role: &'static str, perms: &'static [&'static str], email: &'static str| {
+        let app = &app;
+        let org = org.clone();
+        async move {
+            let (u, s) = app.signed_in(email).await;
+            app.add_member(&org, &u.id, role, perms).await;
+            (u, s)
+        }
+    };
+    let (removed, rs) = member("member", &["users"], "removed@example.ch").await;
+    let (leaver, lvs) = member("member", &["users"], "leaver@example.ch").await;
+    let (demoted, ds) = member("member", &["users", "accounting"], "demoted@example.ch").await;
+    let (admin, ads) = member("admin", &[], "admin@example.ch").await;
+    let (deleted, dels) = member("member", &["users"], "deleted@example.ch").await;
+
+    let by_removed = invite(
+        &app,
+        &org,
+        &rs,
+        json!({"email": "a@example.ch", "role": "member"}),
+    )
+    .await;
+    let by_leaver = invite(
+        &app,
+        &org,
+        &lvs,
+        json!({"email": "b@example.ch", "role": "member"}),
+    )
+    .await;
+    let by_demoted_acc = invite(
+        &app,
+        &org,
+        &ds,
+        json!({"email": "c@example.ch", "role": "member", "permissions": ["accounting"]}),
+    )
+    .await;
+    let by_demoted_users = invite(
+        &app,
+        &org,
+        &ds,
+        json!({"email": "d@example.ch", "role": "member", "permissions": ["users"]}),
+    )
+    .await;
+    let by_admin_admin = invite(
+        &app,
+        &org,
+        &ads,
+        json!({"email": "e@example.ch", "role": "admin"}),
+    )
+    .await;
+    let by_admin_member = invite(
+        &app,
+        &org,
+        &ads,
+        json!({"email": "f@example.ch", "role": "member", "permissions": ["users"]}),
+    )
+    .await;
+    let by_deleted = invite(
+        &app,
+        &org,
+        &dels,
+        json!({"email": "g@example.ch", "role": "member"}),
+    )
+    .await;
+    // Keep the mailed link of the first: it stops working too.
+    let token = link_token(
+        &app.wait_for_mail_containing("a@example.ch", "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    assert_eq!(pending_ids(&app, &org, &ls).await.len(), 7);
+
+    // Removed; left; lost `accounting` (keeps `users`); admin made a member with `users`;
+    // account deleted.
+    let members = format!("/v1/orgs/{org}/members");
+    ok(
+        send(
+            &app,
+            Method::DELETE,
+            &format!("{members}/{}", removed.id),
+            &ls,
+            None,
+        )
+        .await,
+        204,
+    )
+    .await;
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/leave"),
+            &lvs,
+            None,
+        )
+        .await,
+        204,
+    )
+    .await;
+    ok(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("{members}/{}", demoted.id),
+            &ls,
+            Some(json!({"permissions": ["users"]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("{members}/{}", admin.id),
+            &ls,
+            Some(json!({"role": "member", "permissions": ["users"]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(send(&app, Method::DELETE, "/v1/me", &dels, None).await, 204).await;
+    let _ = (leaver, deleted);
+
+    // What they could still make stands; the rest is void.
+    let mut left = pending_ids(&app, &org, &ls).await;
+    left.sort();
+    let mut standing = vec![by_demoted_users, by_admin_member];
+    standing.sort();
+    assert_eq!(left, standing);
+    for gone in [
+        by_removed,
+        by_leaver,
+        by_demoted_acc,
+        by_admin_admin,
+        by_deleted,
+    ] {
+        assert!(!left.contains(&gone));
+    }
+    let (_, invitee) = app.signed_in("a@example.ch").await;
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &invitee,
+        Some(json!({"token": token})),
+        400,
+        "invalid_token",
+    )
+    .await;
+
+    // An invitation made before this rule by someone since gone is refused at acceptance too.
+    let secret = leman::auth::secrets::new_secret("");
+    let now = leman::db::now();
+    let row = leman::models::invitations::Invitation {
+        id: leman::db::new_id(leman::services::invitations::ID_PREFIX),
+        organization_id: org.clone(),
+        email: "h@example.ch".into(),
+        role: "member".into(),
+        permissions: "[]".into(),
+        token_hash: leman::auth::secrets::hash(&secret),
+        invited_by: removed.id.clone(),
+        expires_at: now + chrono::Duration::days(7),
+        accepted_at: None,
+        accepted_by: None,
+        revoked_at: None,
+        created_at: now,
+    };
+    app.with_conn(move |c| leman::models::invitations::insert(c, &row).unwrap())
+        .await;
+    let (_, h) = app.signed_in("h@example.ch").await;
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &h,
+        Some(json!({"token": secret})),
+        400,
+        "invalid_token",
+    )
+    .await;
+    let mine = ok(
+        send(&app, Method::GET, "/v1/me/organizations", &h, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(mine["data"], json!([]));
+}
+
+/// The outbox rows of invitation mails to `to`: (subject, text, html).
+async fn invitation_mails(app: &TestApp, to: &str) -> Vec<(String, String, String)> {
+    use diesel::prelude::*;
+    use leman::db::schema::mails as m;
+    let to = to.to_string();
+    app.with_conn(move |c| {
+        m::table
+            .filter(m::to_address.eq(to))
+            .filter(m::template.eq("invitation"))
+            .select((m::subject, m::text_body, m::html_body))
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn f7_an_organisation_sends_at_most_20_invitations_an_hour_and_3_a_day_to_one_address() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Busy Sàrl").await;
+    let inv = format!("/v1/orgs/{org}/invitations");
+    for n in 0..20 {
+        invite(
+            &app,
+            &org,
+            &ls,
+            json!({"email": format!("n{n}@example.ch"), "role": "member"}),
+        )
+        .await;
+    }
+    let before = app.activities_of(&legal.id).await.len();
+    let res = send(
+        &app,
+        Method::POST,
+        &inv,
+        &ls,
+        Some(json!({"email": "n20@example.ch", "role": "member"})),
+    )
+    .await;
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3601).contains(&wait), "{wait}");
+    let body = problem(res, 429, "rate_limited").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("20 invitations"),
+        "{body}"
+    );
+    assert!(invitation_mails(&app, "n20@example.ch").await.is_empty());
+    assert_eq!(
+        app.activities_of(&legal.id).await.len(),
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(pending_ids(&app, &org, &ls).await.len(), 20);
+
+    // One address: three invitations a day from one organisation (replacements count), then 429;
+    // another organisation is not held back by it.
+    let other = app.create_org(&ls, "Calm Sàrl").await;
+    for _ in 0..3 {
+        invite(
+            &app,
+            &other,
+            &ls,
+            json!({"email": "ana@example.ch", "role": "member"}),
+        )
+        .await;
+    }
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{other}/invitations"),
+        &ls,
+        Some(json!({"email": "ana@example.ch", "role": "member"})),
+    )
+    .await;
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((86_000..=86_401).contains(&wait), "{wait}");
+    problem(res, 429, "rate_limited").await;
+    assert_eq!(invitation_mails(&app, "ana@example.ch").await.len(), 3);
+    let third = app.create_org(&ls, "Third Sàrl").await;
+    invite(
+        &app,
+        &third,
+        &ls,
+        json!({"email": "ana@example.ch", "role": "member"}),
+    )
+    .await;
+    // Once the hour has passed, the first organisation invites again.
+    app.with_conn(|c| {
+        use diesel::prelude::*;
+        use leman::db::schema::invitations as i;
+        diesel::update(i::table)
+            .set(i::created_at.eq(leman::db::now() - chrono::Duration::minutes(61)))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "n20@example.ch", "role": "member"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn f7_names_a_stranger_chose_reach_the_invitation_mail_as_inert_text() {
+    let app = TestApp::spawn().await;
+    let (legal, ls) = app.signed_in("legal@example.ch").await;
+    let id = legal.id.clone();
+    app.with_conn(move |c| {
+        use diesel::prelude::*;
+        use leman::db::schema::users as u;
+        diesel::update(u::table.find(id))
+            .set((
+                u::first_name.eq("Support: call www.evil.example"),
+                u::last_name.eq("\u{202E}moc.live"),
+            ))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let org = app
+        .create_org(
+            &ls,
+            r#"<a href="https://evil.example/claim">Claim</a> x@evil.example"#,
+        )
+        .await;
+    invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "ana@example.ch", "role": "member"}),
+    )
+    .await;
+    let mails = invitation_mails(&app, "ana@example.ch").await;
+    let (subject, text, html) = &mails[0];
+    for part in [subject, text, html] {
+        // No address, link or host of the stranger's survives whole, and no direction override.
+        for whole in ["evil.example", "://evil", "x@evil", "\u{202E}"] {
+            assert!(!part.contains(whole), "{whole:?} in {part}");
+        }
+        assert!(part.contains("evil.\u{200B}example"), "{part}");
+    }
+    // The names are there to read, escaped in HTML.
+    assert!(html.contains("&lt;a href="), "{html}");
+    for tag in html.split("<a ").skip(1) {
+        let tag = &tag[..tag.find('>').unwrap()];
+        assert!(
+            tag.starts_with(
+                "href=\"https:&#x2f;&#x2f;app.leman.test&#x2f;accept-invitation?token="
+            ),
+            "a stranger's link: {tag}"
+        );
+    }
+    assert!(
+        text.contains("Support:\u{200B} call www.\u{200B}evil.\u{200B}example"),
+        "{text}"
+    );
+    // The one link is Leman's.
+    assert_eq!(text.matches("://").count(), 1, "{text}");
+    assert!(text.contains("/accept-invitation?token="), "{text}");
+}
+
+#[tokio::test]
+async fn f1_only_a_verified_login_accepts_an_invitation() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Verified Sàrl").await;
+    invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "ana@example.ch", "role": "member"}),
+    )
+    .await;
+    let token = link_token(
+        &app.wait_for_mail_containing("ana@example.ch", "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    // Someone signs up with the invited address: without the verification link they cannot
+    // even sign in, so there is no caller to accept with.
+    let res = app
+        .post_json(
+            "/v1/users",
+            json!({"email": "ana@example.ch", "password": crate::helpers::PASSWORD, "first_name": "Eve", "last_name": "Intruder", "language": "en", "timezone": "Europe/Zurich"}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            json!({"email": "ana@example.ch", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    problem(res, 403, "email_not_verified").await;
+    // And should a session of an unverified login exist, accepting is refused all the same.
+    let (other, os) = app.signed_in("bob@example.ch").await;
+    invite(
+        &app,
+        &org,
+        &ls,
+        json!({"email": "bob@example.ch", "role": "member"}),
+    )
+    .await;
+    let bob_token = link_token(
+        &app.wait_for_mail_containing("bob@example.ch", "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    let id = other.id.clone();
+    app.with_conn(move |c| {
+        use diesel::prelude::*;
+        use leman::db::schema::users as u;
+        diesel::update(u::table.find(id))
+            .set(u::email_verified_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    refused(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &os,
+        Some(json!({"token": bob_token})),
+        403,
+        "email_not_verified",
+    )
+    .await;
+    assert_eq!(
+        pending_ids(&app, &org, &ls).await.len(),
+        2,
+        "both invitations still wait"
+    );
+    let _ = token;
+}

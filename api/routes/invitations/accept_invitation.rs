@@ -20,8 +20,10 @@ pub struct AcceptInvitation {
     pub token: String,
 }
 
-/// Accept an invitation: signed in as the account whose login is the invited address, the
-/// caller joins the organisation with the invited role and permissions. Tokens need `orgs:write`.
+/// Accept an invitation: signed in as the account whose login is the invited address (a
+/// verified one), the caller joins the organisation with the invited role and permissions. An
+/// invitation whose maker could no longer make it (removed, left, lost the right) is void.
+/// Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "accept_invitation",
     tag = "members",
@@ -30,7 +32,7 @@ pub struct AcceptInvitation {
     responses(
         (status = 200, description = "The organisation joined", body = OrganizationView),
         Unauthenticated,
-        (status = 403, description = "The invitation is for another address (`invitation_for_another_account`), or a token lacks the scope (`insufficient_scope`)", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 403, description = "The invitation is for another address (`invitation_for_another_account`), the caller's login address is not verified (`email_not_verified`), or a token lacks the scope (`insufficient_scope`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:invitation_for_another_account", "title": "Forbidden", "status": 403, "detail": "This invitation is for another address: sign in with the account whose login is the invited address.", "code": "invitation_for_another_account"})),
         (status = 409, description = "The caller already belongs to the organisation (`already_member`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:already_member", "title": "Conflict", "status": 409, "detail": "This account is already a member of the organisation.", "code": "already_member"})),

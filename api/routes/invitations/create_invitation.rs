@@ -27,7 +27,10 @@ pub struct CreateInvitation {
 
 /// Invite someone by email with a role and permissions (no more than the caller may grant):
 /// the link is mailed, works 7 days and once, for the account whose login is that address. A
-/// pending invitation to the same address is replaced. Inviting a new account, then removing
+/// pending invitation to the same address is replaced, by who could have made it only (else 403
+/// `grant_not_allowed`). The invitation is void once its maker could no longer make it (removed,
+/// left, lost the right). An organisation sends at most 20 invitations an hour, and 3 a day to
+/// one address (429 `rate_limited` with `Retry-After`). Inviting a new account, then removing
 /// the old one, is how a person moves to another login. Holders of `users`. Tokens need
 /// `orgs:write`.
 #[utoipa::path(
@@ -43,6 +46,9 @@ pub struct CreateInvitation {
         OrgGrant,
         (status = 409, description = "That account already belongs to the organisation (`already_member`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:already_member", "title": "Conflict", "status": 409, "detail": "This account is already a member of the organisation.", "code": "already_member"})),
+        (status = 429, description = "The organisation sent 20 invitations in the last hour, or invited this address 3 times in the last day (`rate_limited`); retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait")),
+         example = json!({"type": "urn:leman:problem:rate_limited", "title": "Too Many Requests", "status": 429, "detail": "This organisation sent 20 invitations in the last hour. Retry in 1260 s.", "code": "rate_limited"})),
         JsonBody,
         Common,
     )

@@ -10,7 +10,7 @@ use crate::startup::Services;
 /// Remove a member from the organisation; their account stays. The same rules as for editing
 /// apply (holders of `users` remove plain members; admins also admins; only legal
 /// representatives remove legal representatives), and the last legal representative stays.
-/// Tokens need `orgs:write`.
+/// The member's pending invitations are withdrawn. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "remove_member",
     tag = "members",

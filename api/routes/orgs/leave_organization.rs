@@ -9,7 +9,7 @@ use crate::startup::Services;
 
 /// Leave the organisation. Open to members blocked by its 2FA requirement, who may leave rather
 /// than comply (R21). The last legal representative cannot leave: appoint another, or delete
-/// the organisation. Tokens need `orgs:write`.
+/// the organisation. The caller's pending invitations are withdrawn. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "leave_organization",
     tag = "organizations",

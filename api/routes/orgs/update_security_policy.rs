@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
 use crate::http::meta::RequestMeta;
 use crate::services::members;
@@ -22,7 +22,10 @@ pub struct UpdateSecurityPolicy {
 /// Require two-factor authentication of every member, or stop requiring it. Turning it on mails
 /// each member without 2FA; from then on they are refused everywhere (403
 /// `two_factor_required`) until they turn it on or leave; desktop and mobile apps keep working.
-/// The caller must have 2FA on first. Admins and legal representatives. Tokens need `orgs:write`.
+/// The caller must have 2FA on first. Turning the requirement off is a sensitive action: only a
+/// person in a session that authenticated within the last 5 minutes (`POST
+/// /v1/auth/reauthenticate`); tokens are refused (403 `reauthentication_required`). Admins and
+/// legal representatives. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "update_security_policy",
     tag = "organizations",
@@ -33,7 +36,7 @@ pub struct UpdateSecurityPolicy {
     responses(
         (status = 200, description = "The policy now in force", body = SecurityPolicyView),
         Unauthenticated,
-        OrgAccess,
+        OrgSensitive,
         (status = 409, description = "The caller has no two-factor authentication themself (`two_factor_not_enabled`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:two_factor_not_enabled", "title": "Conflict", "status": 409, "detail": "Turn on two-factor authentication for your own account before requiring it of the members.", "code": "two_factor_not_enabled"})),
         JsonBody,
