@@ -535,3 +535,48 @@ async fn race_two_payers_of_one_invoice_pay_it_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn f12_top_ups_confirmed_by_webhook_racing_orders_paid_from_prepaid_never_answer_500() {
+    let app = race_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, _) = app.funded_org(&s, "Webhooks", "500.00").await;
+    let later = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa_async"}))
+        .await;
+    let (app_ref, s_ref, org_ref, later_ref) = (&app, &s, &org, &later);
+    // Six clients for three seconds: half ask for a top-up the provider confirms later and
+    // deliver its confirmation, half order and pay from the account.
+    let statuses = load(6, Duration::from_secs(3), |client, n| async move {
+        if client % 2 == 1 {
+            return order(app_ref, s_ref, org_ref, true).await;
+        }
+        let res = send(
+            app_ref,
+            Method::POST,
+            &format!("/v1/orgs/{org_ref}/prepaid-account/top-ups"),
+            s_ref,
+            Some(json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": later_ref})),
+        )
+        .await;
+        if res.status() != 202 {
+            return status_of(res).await;
+        }
+        let pending: serde_json::Value = res.json().await.unwrap();
+        let event = json!({"id": format!("evt_race_{client}_{n}"), "type": "payment.succeeded",
+            "data": {"payment_reference": crate::helpers::sandbox_reference(pending["id"].as_str().unwrap())}});
+        status_of(app_ref.webhook(event, chrono::Utc::now().timestamp()).await).await
+    })
+    .await;
+    assert!(statuses.len() >= 12, "{statuses:?}");
+    assert_only(
+        &statuses,
+        &[200, 201, 402, 409, 429],
+        "confirmations and prepaid orders",
+    );
+    assert!(
+        statuses.contains(&200) && statuses.contains(&201),
+        "{statuses:?}"
+    );
+    assert_money_invariants(&app, &org).await;
+}
