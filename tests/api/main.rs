@@ -12,6 +12,7 @@ mod billing_edges;
 mod config;
 mod emails;
 mod errors;
+mod hardening;
 mod idempotency;
 mod jobs;
 mod login;
