@@ -260,16 +260,21 @@ where
 }
 
 /// For a path under `/v1/orgs/{org_id}`: whether the checked caller is still a member (the
-/// membership check every organisation route makes first), else its error (404).
+/// membership check every organisation route makes first), else its error (404). Leaving is the
+/// exception: the answer (204, no body) to a retried leave is the one whose request ended the
+/// membership.
 async fn still_member(pool: &Pool, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-    let Some(raw) = req
+    let mut rest = req
         .path()
         .strip_prefix("/v1/orgs/")
-        .and_then(|rest| rest.split('/').next())
-        .filter(|raw| !raw.is_empty())
-    else {
+        .unwrap_or("")
+        .split('/');
+    let Some(raw) = rest.next().filter(|raw| !raw.is_empty()) else {
         return Ok(());
     };
+    if rest.next() == Some("leave") && rest.next().is_none() {
+        return Ok(());
+    }
     let caller = actix_web::HttpMessage::extensions(req)
         .get::<crate::auth::Caller>()
         .cloned();
