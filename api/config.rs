@@ -57,6 +57,16 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "false",
         "Take the client IP from X-Forwarded-For / Forwarded (true only behind a proxy that sets them)",
     ),
+    (
+        "LEMAN_METRICS_ALLOW",
+        "127.0.0.1/8,::1/128",
+        "Client addresses (IPs or CIDRs, comma-separated) that may read /metrics without a token; empty: none",
+    ),
+    (
+        "LEMAN_METRICS_TOKEN",
+        "",
+        "Bearer token that opens /metrics from any address (at least 32 characters); unset: only LEMAN_METRICS_ALLOW",
+    ),
     ("LEMAN_LOG_FORMAT", "pretty", "Log format: pretty or json"),
     (
         "LEMAN_LOG",
@@ -185,6 +195,9 @@ pub struct Config {
     pub jwt_keys: Option<Vec<(String, Vec<u8>)>>,
     pub cors_origins: Vec<String>,
     pub trust_proxy: bool,
+    /// Who may read /metrics without the token: (network, prefix length).
+    pub metrics_allow: Vec<(std::net::IpAddr, u8)>,
+    pub metrics_token: Option<String>,
     pub log_json: bool,
     pub log_filter: String,
     pub http_workers: usize,
@@ -353,6 +366,23 @@ impl Config {
                 ));
             }
         }
+        let metrics_allow = get("LEMAN_METRICS_ALLOW")
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(parse_cidr)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| err("LEMAN_METRICS_ALLOW", m))?;
+        let metrics_token = match get("LEMAN_METRICS_TOKEN").trim() {
+            "" => None,
+            t if t.len() < 32 || !t.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(err(
+                    "LEMAN_METRICS_TOKEN",
+                    "must be at least 32 visible ASCII characters",
+                ));
+            }
+            t => Some(t.to_string()),
+        };
         let log_json = match get("LEMAN_LOG_FORMAT").trim() {
             "json" => true,
             "pretty" => false,
@@ -429,6 +459,8 @@ impl Config {
             jwt_keys,
             cors_origins,
             trust_proxy: boolean("LEMAN_TRUST_PROXY")?,
+            metrics_allow,
+            metrics_token,
             log_json,
             log_filter,
             http_workers: int("LEMAN_HTTP_WORKERS", 0, 256)? as usize,
@@ -474,6 +506,53 @@ impl Config {
     /// A link in a mail: the front end's page for `path`, carrying `token`.
     pub fn app_link(&self, path: &str, token: &str) -> String {
         format!("{}{}?token={}", self.app_url, path, token)
+    }
+}
+
+/// `10.0.0.0/8`, `::1/128` or a bare address (the whole address).
+fn parse_cidr(raw: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let (ip, prefix) = match raw.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (raw, None),
+    };
+    let ip: std::net::IpAddr = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{raw}` is not an IP address or a CIDR such as 10.0.0.0/8"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => max,
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| format!("`{raw}`: the prefix length must be 0-{max}"))?,
+    };
+    Ok((ip, prefix))
+}
+
+impl Config {
+    /// Whether `ip` is in `LEMAN_METRICS_ALLOW` (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn metrics_allowed(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.metrics_allow
+            .iter()
+            .any(|(net, prefix)| match (net, ip) {
+                (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                    let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
+                    u32::from(*net) & mask == u32::from(ip) & mask
+                }
+                (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                    let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
+                    u128::from(*net) & mask == u128::from(ip) & mask
+                }
+                _ => false,
+            })
     }
 }
 
@@ -568,6 +647,38 @@ mod tests {
         assert!(e.message.contains("32 bytes"));
         let e = Config::from_vars(vars(&[("LEMAN_DB_POOL_SIZE", "0")])).unwrap_err();
         assert_eq!(e.setting, "LEMAN_DB_POOL_SIZE");
+    }
+
+    #[test]
+    fn f11_metrics_are_open_to_loopback_by_default_and_to_listed_networks() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert!(c.metrics_allowed(ip("127.0.0.1")));
+        assert!(c.metrics_allowed(ip("::1")));
+        assert!(c.metrics_allowed(ip("::ffff:127.0.0.1")));
+        assert!(!c.metrics_allowed(ip("10.0.0.1")));
+        assert!(c.metrics_token.is_none());
+        let c = Config::from_vars(vars(&[(
+            "LEMAN_METRICS_ALLOW",
+            "10.1.0.0/16, 192.0.2.7, fd00::/8",
+        )]))
+        .unwrap();
+        assert!(c.metrics_allowed(ip("10.1.200.3")));
+        assert!(!c.metrics_allowed(ip("10.2.0.1")));
+        assert!(c.metrics_allowed(ip("192.0.2.7")));
+        assert!(!c.metrics_allowed(ip("192.0.2.8")));
+        assert!(c.metrics_allowed(ip("fd12::1")));
+        assert!(!c.metrics_allowed(ip("127.0.0.1")));
+        let c = Config::from_vars(vars(&[("LEMAN_METRICS_ALLOW", "0.0.0.0/0")])).unwrap();
+        assert!(c.metrics_allowed(ip("203.0.113.9")));
+        let c = Config::from_vars(vars(&[("LEMAN_METRICS_ALLOW", "")])).unwrap();
+        assert!(!c.metrics_allowed(ip("127.0.0.1")));
+        for bad in ["10.0.0.0/33", "localhost", "::1/129"] {
+            let e = Config::from_vars(vars(&[("LEMAN_METRICS_ALLOW", bad)])).unwrap_err();
+            assert_eq!(e.setting, "LEMAN_METRICS_ALLOW", "{bad}");
+        }
+        let e = Config::from_vars(vars(&[("LEMAN_METRICS_TOKEN", "short")])).unwrap_err();
+        assert_eq!(e.setting, "LEMAN_METRICS_TOKEN");
     }
 
     #[test]

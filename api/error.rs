@@ -237,6 +237,9 @@ pub mod responses {
         /// An unexpected error; the body carries no internals.
         #[response(status = 500, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:internal_error", "title": "Internal Server Error", "status": 500, "detail": "An unexpected error occurred. Quote the request id to support.", "code": "internal_error", "request_id": "01890a5d-ac96-774b-bcce-b302099a8057"}))]
         Internal(Problem),
+        /// The path and query exceed 8 KiB (`uri_too_long`).
+        #[response(status = 414, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:uri_too_long", "title": "URI Too Long", "status": 414, "detail": "The path and query exceed 8192 bytes.", "code": "uri_too_long"}))]
+        UriTooLong(Problem),
     }
 
     /// Errors of every route that reads a JSON body.

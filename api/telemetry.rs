@@ -8,9 +8,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{Error, ResponseError};
 use futures_util::FutureExt as _;
 use futures_util::future::LocalBoxFuture;
@@ -73,6 +75,64 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
+/// The method as a metric label, from a closed set: a made-up method (any token is a valid
+/// method in HTTP) is `other`, so no client can add series to the registry. Routes are their
+/// registered patterns (or `unmatched`), statuses the few actix can send: every label is bounded.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Longest path and query accepted (414 `uri_too_long` beyond; actix itself answers a request
+/// line over its 128 KiB buffer before any of this runs).
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+fn url_too_long() -> ApiError {
+    ApiError::new(
+        StatusCode::URI_TOO_LONG,
+        "uri_too_long",
+        format!("The path and query exceed {MAX_URL_BYTES} bytes."),
+    )
+}
+
+/// On every answer: `X-Content-Type-Options: nosniff`; on every answer to a request that carried
+/// credentials (`Authorization`), `Cache-Control: no-store` (added last, outside the idempotency
+/// middleware, which keeps no answer marked so).
+fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, authenticated: bool) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if authenticated {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// actix-cors answers a refused preflight with a plain-text 400: the same status as a problem.
+fn cors_refusal_as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(refusal) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_cors::CorsError>())
+        .map(|e| e.to_string())
+    else {
+        return res;
+    };
+    let problem = ApiError::bad_request("cors_refused", format!("{refusal}."));
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, problem.error_response()).map_into_boxed_body()
+}
+
 pub struct Telemetry {
     pub metrics: Arc<Metrics>,
 }
@@ -80,9 +140,9 @@ pub struct Telemetry {
 impl<S, B> Transform<S, ServiceRequest> for Telemetry
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: 'static,
+    B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<BoxBody>;
     type Error = Error;
     type Transform = TelemetryMiddleware<S>;
     type InitError = ();
@@ -104,9 +164,9 @@ pub struct TelemetryMiddleware<S> {
 impl<S, B> Service<ServiceRequest> for TelemetryMiddleware<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: 'static,
+    B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<BoxBody>;
     type Error = Error;
     type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
 
@@ -114,22 +174,54 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let id = request_id(&req);
-        let method = req.method().to_string();
-        let span =
-            tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+        let method = method_label(req.method()).to_string();
         let service = self.service.clone();
         let metrics = self.metrics.clone();
         let started = Instant::now();
+        let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+        let too_long = req
+            .uri()
+            .path_and_query()
+            .is_some_and(|pq| pq.as_str().len() > MAX_URL_BYTES);
         Box::pin(
             REQUEST_ID_SCOPE
                 .scope(id.clone(), async move {
                     // The request moves into the handler (it cannot be cloned before routing), so
                     // a panic is answered as an error carrying the whole problem response.
-                    let served = AssertUnwindSafe(async move { service.call(req).await })
-                        .catch_unwind()
-                        .await;
-                    let mut res = match served {
-                        Ok(res) => res?,
+                    let served = AssertUnwindSafe(async move {
+                        if too_long {
+                            return Ok(req
+                                .into_response(url_too_long().error_response())
+                                .map_into_boxed_body());
+                        }
+                        service
+                            .call(req)
+                            .await
+                            .map(ServiceResponse::map_into_boxed_body)
+                    })
+                    .catch_unwind()
+                    .await;
+                    let res = match served {
+                        Ok(Ok(res)) => res,
+                        // An error a middleware gave up with: its answer, with the headers
+                        // below, counted.
+                        Ok(Err(e)) => {
+                            let mut response = e.error_response();
+                            secure_headers(response.headers_mut(), authenticated);
+                            if let Ok(v) = HeaderValue::from_str(&id) {
+                                response.headers_mut().insert(REQUEST_ID, v);
+                            }
+                            metrics
+                                .http_requests
+                                .get_or_create(&RequestLabels {
+                                    method,
+                                    route: "failed".into(),
+                                    status: response.status().as_u16(),
+                                })
+                                .inc();
+                            return Err(InternalError::from_response(e, response).into());
+                        }
                         Err(panic) => {
                             let what = panic_message(panic.as_ref());
                             metrics
@@ -142,14 +234,17 @@ where
                                 .inc();
                             // Built here, in the request's scope: the body and the log line
                             // carry its id.
-                            let response = ApiError::internal(format!("handler panicked: {what}"))
-                                .with_header(REQUEST_ID, &id)
-                                .error_response();
+                            let mut response =
+                                ApiError::internal(format!("handler panicked: {what}"))
+                                    .with_header(REQUEST_ID, &id)
+                                    .error_response();
+                            secure_headers(response.headers_mut(), authenticated);
                             return Err(
                                 InternalError::from_response("handler panicked", response).into()
                             );
                         }
                     };
+                    let mut res = cors_refusal_as_problem(res);
                     let elapsed = started.elapsed();
                     let status = res.status().as_u16();
                     // The route pattern, not the path: ids must not explode the label set.
@@ -172,6 +267,7 @@ where
                     if let Ok(v) = HeaderValue::from_str(&id) {
                         res.headers_mut().insert(REQUEST_ID, v);
                     }
+                    secure_headers(res.headers_mut(), authenticated);
                     let ms = elapsed.as_secs_f64() * 1000.0;
                     if status >= 500 {
                         tracing::error!(status, ms, "request failed");

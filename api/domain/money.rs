@@ -16,6 +16,7 @@ pub const SCALE: u32 = 2;
 /// An amount of money.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"amount": "12.50", "currency": "CHF"}))]
+#[serde(deny_unknown_fields)]
 pub struct Money {
     /// A decimal string with at most two decimals, e.g. `"12.50"`.
     #[serde(
@@ -132,6 +133,22 @@ mod tests {
         }
         let number = serde_json::json!({"amount": 12.5, "currency": "CHF"});
         assert!(serde_json::from_value::<Money>(number).is_err());
+    }
+
+    /// Issue 9, finding 11: like every other object, `Money` names an unknown field.
+    #[test]
+    fn f11_money_refuses_unknown_fields() {
+        let body = br#"{"amount": {"amount": "12.50", "currency": "CHF", "fx_rate": "0.5"}}"#;
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Body {
+            amount: Money,
+        }
+        let e = crate::http::json::parse::<Body>(body).unwrap_err();
+        assert_eq!(
+            (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+            ("/amount/fx_rate", "unknown_field")
+        );
     }
 
     #[test]

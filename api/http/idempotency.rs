@@ -164,6 +164,11 @@ where
                     content_type,
                     body,
                 }) => {
+                    // An organisation's answer goes only to who is still its member: one who
+                    // left or was removed since gets the route's own 404.
+                    if let Err(e) = still_member(&pool, &http_req).await {
+                        return Ok(ServiceResponse::new(http_req, e.error_response()));
+                    }
                     let mut res =
                         HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
                     if let Some(ct) = content_type {
@@ -252,6 +257,36 @@ where
             ))
         })
     }
+}
+
+/// For a path under `/v1/orgs/{org_id}`: whether the checked caller is still a member (the
+/// membership check every organisation route makes first), else its error (404). Leaving is the
+/// exception: the answer (204, no body) to a retried leave is the one whose request ended the
+/// membership.
+async fn still_member(pool: &Pool, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    let mut rest = req
+        .path()
+        .strip_prefix("/v1/orgs/")
+        .unwrap_or("")
+        .split('/');
+    let Some(raw) = rest.next().filter(|raw| !raw.is_empty()) else {
+        return Ok(());
+    };
+    if rest.next() == Some("leave") && rest.next().is_none() {
+        return Ok(());
+    }
+    let caller = actix_web::HttpMessage::extensions(req)
+        .get::<crate::auth::Caller>()
+        .cloned();
+    let Some(caller) = caller else {
+        return Ok(());
+    };
+    let org_id = crate::services::orgs::org_id(raw)?;
+    db::run(pool, move |conn| {
+        crate::services::orgs::authorize(conn, &caller, &org_id, crate::domain::orgs::Need::Member)
+            .map(|_| ())
+    })
+    .await
 }
 
 /// What a key is compared on: the same JSON with its keys in another order or other white

@@ -160,35 +160,153 @@ fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Whether the text holds a card number: a run of 13–19 digits (single spaces or dashes between
-/// them allowed) that passes the Luhn check and stands on its own — not glued to letters, as the
-/// digits inside an id or a token are (`pm_0193…4b…`).
-pub fn holds_card_number(text: &str) -> bool {
-    let mut digits: Vec<u8> = Vec::new();
-    // Whether the current run started right after a letter (then it is part of a word).
-    let mut glued = false;
-    let mut last_sep = false;
-    let mut prev_alpha = false;
-    for c in text.chars() {
-        if let Some(d) = c.to_digit(10) {
-            if digits.is_empty() {
-                glued = prev_alpha;
-            }
-            digits.push(d as u8);
-            last_sep = false;
-        } else if (c == ' ' || c == '-') && !digits.is_empty() && !last_sep {
-            last_sep = true;
-        } else {
-            let ends_in_word = c.is_alphabetic() && !last_sep;
-            if !glued && !ends_in_word && (13..=19).contains(&digits.len()) && luhn(&digits) {
-                return true;
-            }
-            digits.clear();
-            last_sep = false;
+/// Characters a card number may be written with between its digit groups: spaces of any kind,
+/// dashes, dots, slashes, underscores (at most two in a row: `4242  4242`, `4242 - 4242`).
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '.' | '/' | '_' | '\u{00B7}' | '\u{2010}'..='\u{2015}' | '\u{2212}'
+        )
+}
+
+/// Invisible characters (soft hyphen, zero-width spaces and joiners, BOM): skipped as if absent.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+/// The text as the scan reads it: NFKC (full-width, mathematical, circled or superscript digits
+/// become ASCII digits; no-break and other spaces become spaces), invisible characters dropped,
+/// and every valid IBAN blanked out (its check digits tell it apart from a card number).
+fn normalise_for_scan(text: &str) -> Vec<char> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let chars: Vec<char> = if text.is_ascii() {
+        text.chars().collect()
+    } else {
+        text.nfkc().filter(|c| !is_invisible(*c)).collect()
+    };
+    blank_ibans(chars)
+}
+
+/// Replaces each valid IBAN (`CH93 0076 2011 6238 5295 7`, compact or grouped by single spaces,
+/// any case) with `#`s.
+fn blank_ibans(mut chars: Vec<char>) -> Vec<char> {
+    let n = chars.len();
+    let mut i = 0;
+    while i + 4 <= n {
+        let starts = (i == 0 || !chars[i - 1].is_alphanumeric())
+            && chars[i].is_ascii_alphabetic()
+            && chars[i + 1].is_ascii_alphabetic()
+            && chars[i + 2].is_ascii_digit()
+            && chars[i + 3].is_ascii_digit();
+        if !starts {
+            i += 1;
+            continue;
         }
-        prev_alpha = c.is_alphabetic();
+        // The candidate: alphanumerics and single spaces, at most 34 alphanumerics.
+        let mut compact = String::new();
+        let mut ends = Vec::new();
+        let mut j = i;
+        while j < n && compact.len() < 34 {
+            if chars[j].is_ascii_alphanumeric() {
+                compact.push(chars[j].to_ascii_uppercase());
+                j += 1;
+                ends.push((j, compact.clone()));
+            } else if chars[j] == ' ' && j + 1 < n && chars[j + 1].is_ascii_alphanumeric() {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        // The longest prefix that is an IBAN and ends a word.
+        let found = ends.into_iter().rev().find(|(end, compact)| {
+            compact.len() >= 15
+                && (*end == n || !chars[*end].is_alphanumeric())
+                && compact.parse::<iban::Iban>().is_ok()
+        });
+        match found {
+            Some((end, _)) => {
+                chars[i..end].iter_mut().for_each(|c| *c = '#');
+                i = end;
+            }
+            None => i += 1,
+        }
     }
-    !glued && (13..=19).contains(&digits.len()) && luhn(&digits)
+    chars
+}
+
+/// Whether the text holds a card number: a run of 13–19 digits (groups joined by at most two
+/// separators: spaces of any kind, `-`, `.`, `/`, `_`) that passes the Luhn check, read after
+/// NFKC normalisation (full-width digits are digits, a no-break space is a space). Digits glued
+/// to a word count (`card4242424242424242`), except where they are part of an id or a token: a
+/// run with letters on both sides (`pm_a4242…b`), or whose glued word holds other digits
+/// (`0193ab4242…`, the hex of an id), or the check digits of an IBAN (`CH93 0076 …`).
+pub fn holds_card_number(text: &str) -> bool {
+    const MAX_SEPARATORS: usize = 2;
+    let chars = normalise_for_scan(text);
+    let n = chars.len();
+    let digit = |i: usize| chars[i].is_ascii_digit();
+    let mut i = 0;
+    while i < n {
+        if !digit(i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits: Vec<u8> = Vec::new();
+        let mut groups = 0;
+        let mut first_group = 0;
+        let mut j = i;
+        let end = loop {
+            while j < n && digit(j) {
+                digits.push(chars[j] as u8 - b'0');
+                j += 1;
+            }
+            groups += 1;
+            if groups == 1 {
+                first_group = digits.len();
+            }
+            let group_end = j;
+            let mut k = j;
+            while k < n && is_separator(chars[k]) {
+                k += 1;
+            }
+            if k > j && k - j <= MAX_SEPARATORS && k < n && digit(k) {
+                j = k;
+            } else {
+                break group_end;
+            }
+        };
+        i = end;
+        if !(13..=19).contains(&digits.len()) || !luhn(&digits) {
+            continue;
+        }
+        // The words glued to the run on either side.
+        let left: Vec<char> = chars[..start]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_alphanumeric())
+            .copied()
+            .collect();
+        let right: Vec<char> = chars[end..]
+            .iter()
+            .take_while(|c| c.is_alphanumeric())
+            .copied()
+            .collect();
+        let inside_word = !left.is_empty() && !right.is_empty();
+        let token = left.iter().chain(&right).any(char::is_ascii_digit);
+        let iban_like = left.len() == 2
+            && left.iter().all(char::is_ascii_alphabetic)
+            && first_group == 2
+            && groups > 1;
+        if !(inside_word || token || iban_like) {
+            return true;
+        }
+    }
+    false
 }
 
 fn find_card_data(v: &serde_json::Value, at: String) -> Option<String> {
@@ -440,8 +558,13 @@ mod tests {
             "2026-000001",
             "Qm9vdHN0cmFwcGluZyBpcyBoYXJk",
             "pm_a4242424242424242b",
-            "x4242424242424242",
-            "4242424242424242y",
+            "pm_0193ab4242424242424242",
+            "pm_4242424242424242ab01",
+            "GB82 WEST 1234 5698 7654 32",
+            "DE89 3704 0044 0532 0130 00",
+            "ch93 0076 2011 6238 5295 7",
+            "CH93 0076 2011 6238 5295 8",
+            "4242   4242 4242 4242",
         ] {
             assert!(!holds_card_number(text), "{text}");
         }
@@ -464,6 +587,59 @@ mod tests {
             refused(serde_json::json!({"n": 4242424242424242u64})).code,
             "card_data_not_accepted"
         );
+    }
+
+    /// Issue 9, finding 9: each way the scan was bypassed.
+    #[test]
+    fn f9_separators_dots_slashes_underscores_are_still_a_card_number() {
+        for text in [
+            "4242.4242.4242.4242",
+            "4242/4242/4242/4242",
+            "4242_4242_4242_4242",
+            "card: 4242.4242.4242.4242.",
+            "5555-5555 5555.4444",
+        ] {
+            assert!(holds_card_number(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn f9_double_and_no_break_spaces_are_still_a_card_number() {
+        for text in [
+            "4242  4242  4242  4242",
+            "4242\u{00A0}4242\u{00A0}4242\u{00A0}4242",
+            "4242\u{202F}4242\u{2007}4242\u{3000}4242",
+            "4242 \u{00A0}4242\t4242\n4242",
+            "4242\u{200B}4242\u{00AD}4242\u{2060}4242",
+        ] {
+            assert!(holds_card_number(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn f9_full_width_and_other_compatibility_digits_are_still_a_card_number() {
+        for text in [
+            "\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}\u{FF14}\u{FF12}",
+            "４２４２ ４２４２ ４２４２ ４２４２",
+            "4242 4242 ４２４２ 4242",
+            "𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐𝟒𝟐",
+        ] {
+            assert!(holds_card_number(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn f9_digits_glued_to_letters_are_still_a_card_number() {
+        for text in [
+            "card4242424242424242",
+            "x4242424242424242",
+            "4242424242424242y",
+            "Visa4242 4242 4242 4242",
+            "carte n°4242424242424242",
+            "card4242424242424242.",
+        ] {
+            assert!(holds_card_number(text), "{text}");
+        }
     }
 
     #[derive(serde::Deserialize, Debug)]

@@ -99,6 +99,9 @@ pub mod cursor {
 
     use crate::error::ApiError;
 
+    /// 9999-12-31T23:59:59.999999Z in microseconds since the epoch.
+    const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
     pub fn encode(at: NaiveDateTime, id: &str) -> String {
         let raw = format!("{}|{id}", at.and_utc().timestamp_micros());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
@@ -112,10 +115,20 @@ pub mod cursor {
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let (micros, id) = raw.split_once('|').ok_or_else(bad)?;
         let micros: i64 = micros.parse().map_err(|_| bad())?;
+        // Every timestamp of a row is `db::now()`: a cursor's lies within years 1970–9999, which
+        // both engines hold (PostgreSQL refused chrono's far wider range with a 500).
+        if !(0..=MAX_MICROS).contains(&micros) {
+            return Err(bad());
+        }
         let at = chrono::DateTime::from_timestamp_micros(micros)
             .ok_or_else(bad)?
             .naive_utc();
-        if id.is_empty() || id.contains('\0') {
+        // An id: `<prefix>_<hex>`, nothing else.
+        let id_shaped = (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !id_shaped {
             return Err(bad());
         }
         Ok((at, id.to_string()))
@@ -159,6 +172,38 @@ mod tests {
         assert_eq!(cursor::decode(&c).unwrap(), (at, "act_1".to_string()));
         assert!(cursor::decode("!!").is_err());
         assert!(cursor::decode("bm9waXBl").is_err());
+    }
+
+    /// Issue 9, finding 10: a timestamp PostgreSQL cannot hold never reaches a query.
+    #[test]
+    fn f10_cursors_out_of_range_or_with_a_strange_id_are_refused() {
+        use base64::Engine as _;
+        let raw = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        for bad in [
+            "-8210298412800000001|x",
+            "-1|act_1",
+            "253402300800000000|act_1",
+            "9223372036854775807|act_1",
+            "1764147600000000|",
+            "1764147600000000|act 1",
+            "1764147600000000|act_1'--",
+        ] {
+            let e = cursor::decode(&raw(bad)).unwrap_err();
+            assert_eq!(
+                (e.status.as_u16(), e.errors[0].field.as_str()),
+                (422, "cursor"),
+                "{bad}"
+            );
+        }
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .unwrap()
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .unwrap();
+        let id = crate::db::new_id("act");
+        assert_eq!(
+            cursor::decode(&cursor::encode(far, &id)).unwrap(),
+            (far, id)
+        );
     }
 
     #[test]

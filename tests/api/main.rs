@@ -14,6 +14,7 @@ mod cli_exit;
 mod config;
 mod emails;
 mod errors;
+mod hardening;
 mod idempotency;
 mod jobs;
 mod login;
