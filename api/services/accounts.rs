@@ -232,13 +232,20 @@ pub async fn sign_up(
     .await
 }
 
-/// Uses the single-use token of a mail link (in the caller's transaction): the token and its
-/// live account, or 400 `invalid_token` when it is unknown, used, expired or its account gone.
+/// Uses the single-use token of a mail link (in the caller's transaction, holding its account's
+/// row lock from then on): the token and its live account, or 400 `invalid_token` when it is
+/// unknown, used, expired or its account gone.
 pub fn redeem_link(
     conn: &mut DbConnection,
     token: &str,
     purpose: &str,
 ) -> Result<(one_time_tokens::OneTimeToken, User), ApiError> {
+    // The account's row lock first, then the token's (the order of every change to an account
+    // and its links: a sign-up replacing an unverified account's attempt takes them so too), so
+    // two such changes at once on PostgreSQL wait for each other instead of deadlocking.
+    if let Some(found) = crate::models::passwords::find_usable_token(conn, token, purpose)? {
+        users::lock(conn, &found.user_id)?;
+    }
     let used =
         one_time_tokens::consume(conn, token, purpose)?.ok_or_else(ApiError::invalid_token)?;
     let user = users::find(conn, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
@@ -249,7 +256,6 @@ pub async fn verify_email(pool: &Pool, meta: RequestMeta, token: String) -> Resu
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
-            users::lock(conn, &user.id)?;
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;

@@ -511,3 +511,35 @@ async fn f11_a_reset_request_only_queues_a_job_whether_the_address_is_known_or_n
             .all(|m| !m.contains("To: nobody@example.ch"))
     );
 }
+
+/// A sign-up replacing an unverified attempt and the verification of that attempt, at once:
+/// both take the account's row lock before its links, so neither deadlocks (PostgreSQL) and the
+/// account ends either verified with the first attempt or waiting with the second.
+#[tokio::test]
+async fn a_sign_up_racing_the_verification_of_the_earlier_attempt_never_fails() {
+    let app = unlimited().spawn().await;
+    for n in 0..10 {
+        let email = format!("race{n}@example.ch");
+        let body = |password: &str| json!({"email": email, "password": password, "first_name": "Zoë", "last_name": "Müller"});
+        app.post_json("/v1/users", body(PASSWORD)).await;
+        let link = link_token(
+            &app.wait_for_mail_containing(&email, "/verify-email?token=")
+                .await,
+            "/verify-email",
+        );
+        let (verified, signed_up) = tokio::join!(
+            app.post_json("/v1/users/verify-email", json!({"token": link})),
+            app.post_json("/v1/users", body(ATTACKER_PASSWORD)),
+        );
+        assert_eq!(signed_up.status(), 202);
+        let (first, second) = (
+            login_status(&app, &email, PASSWORD).await,
+            login_status(&app, &email, ATTACKER_PASSWORD).await,
+        );
+        match verified.status().as_u16() {
+            204 => assert_eq!((first, second), (200, 401), "{n}"),
+            400 => assert_eq!((first, second), (401, 403), "{n}"),
+            other => panic!("verification answered {other}"),
+        }
+    }
+}
