@@ -30,7 +30,7 @@ impl Email {
         if value.is_empty() {
             return Err(bad("is required"));
         }
-        if value.chars().count() > 254 {
+        if raw.chars().count() > 254 {
             return Err(bad("is longer than 254 characters"));
         }
         // The spec's `format: email` (RFC 5321) is ASCII, and so is every mail header we write;

@@ -296,7 +296,8 @@ pub fn parse_text(raw: &str, field: &str, max: usize) -> Result<String, FieldErr
     if value.is_empty() {
         return Err(invalid(field, "required", "must not be empty"));
     }
-    if value.chars().count() > max {
+    // The spec's `maxLength` bounds what the client sent, surrounding spaces included.
+    if raw.chars().count() > max {
         return Err(invalid(
             field,
             "too_long",
@@ -350,6 +351,21 @@ pub fn parse_vat_number(raw: &str, field: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_longer_than_its_maximum_is_refused_even_when_spaces_make_the_excess() {
+        let raw = format!(" {}", "a".repeat(100));
+        assert_eq!(
+            parse_text(&raw, "/first_name", 100).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            parse_text(&"a".repeat(100), "/first_name", 100)
+                .unwrap()
+                .len(),
+            100
+        );
+    }
 
     fn g(role: Role, perms: &[Permission]) -> Grant {
         Grant::new(role, perms)
