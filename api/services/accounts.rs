@@ -252,10 +252,45 @@ pub fn redeem_link(
     Ok((used, user))
 }
 
-pub async fn verify_email(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
+/// Verifies the sign-up attempt of the link, given that attempt's password. The link alone only
+/// proves control of the mailbox, not whose attempt it verifies: a stranger who signs up with the
+/// address after its owner (but before the owner clicks) makes the newest link theirs, so without
+/// the password the owner's click would verify an account whose password the stranger knows. A
+/// wrong password (422 `wrong_password` at `/password`) changes nothing and leaves the link
+/// usable; who did not make the attempt signs up again, which voids it.
+pub async fn verify_email(
+    pool: &Pool,
+    meta: RequestMeta,
+    token: String,
+    password: String,
+) -> Result<(), ApiError> {
+    let lookup = token.clone();
+    let attempt = db::run(pool, move |conn| {
+        let Some(found) = crate::models::passwords::find_usable_token(conn, &lookup, VERIFY_EMAIL)?
+        else {
+            return Ok(None);
+        };
+        Ok(users::find(conn, &found.user_id)?)
+    })
+    .await?
+    .ok_or_else(ApiError::invalid_token)?;
+    let checked_hash = attempt.password_hash.clone();
+    if !password::verify(password, Some(attempt.password_hash)).await? {
+        return Err(ApiError::validation(vec![crate::error::FieldError {
+            field: "/password".into(),
+            code: "wrong_password".into(),
+            message: "is not the password of the sign-up this link confirms: if you did not \
+                      sign up with it, sign up again"
+                .into(),
+        }]));
+    }
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
+            // Another attempt replaced this one meanwhile (it also voids the link).
+            if user.password_hash != checked_hash {
+                return Err(ApiError::invalid_token());
+            }
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;

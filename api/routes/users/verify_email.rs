@@ -12,14 +12,19 @@ use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"token": "q0Zp7m3Vt2kX9sLr4Wc8yHb1NfJd6Ga5Ue0Ao3Ri7Ks"}))]
+#[schema(example = json!({"token": "q0Zp7m3Vt2kX9sLr4Wc8yHb1NfJd6Ga5Ue0Ao3Ri7Ks", "password": "tangerine orbit quietly sailing"}))]
 pub struct TokenInput {
     /// The `token` query parameter of the link in the mail.
     pub token: String,
+    /// The password chosen at the sign-up the link confirms: the link alone does not prove whose
+    /// sign-up it is (someone else may have signed up with the address since).
+    pub password: String,
 }
 
 /// Confirm the email address of a new account with the token of the mailed link (single use,
-/// valid 24 hours).
+/// valid 24 hours) and the password chosen at that sign-up. A wrong password (422
+/// `wrong_password` at `/password`) changes nothing and leaves the link usable: whoever did not
+/// make that sign-up signs up again, which voids its link.
 #[utoipa::path(
     operation_id = "verify_email",
     tag = "accounts",
@@ -38,6 +43,7 @@ pub async fn verify_email(
     meta: RequestMeta,
     body: Json<TokenInput>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts::verify_email(&services.pool, meta, body.0.token).await?;
+    let TokenInput { token, password } = body.0;
+    accounts::verify_email(&services.pool, meta, token, password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
