@@ -252,37 +252,58 @@ pub fn redeem_link(
     Ok((used, user))
 }
 
-/// Verifies the sign-up attempt of the link, given that attempt's password. The link alone only
-/// proves control of the mailbox, not whose attempt it verifies: a stranger who signs up with the
-/// address after its owner (but before the owner clicks) makes the newest link theirs, so without
-/// the password the owner's click would verify an account whose password the stranger knows. A
-/// wrong password (422 `wrong_password` at `/password`) changes nothing and leaves the link
-/// usable; who did not make the attempt signs up again, which voids it.
+/// Verifies the sign-up attempt of the link. The link alone only proves control of the mailbox,
+/// not whose attempt it verifies: a stranger who signs up with the address after its owner (but
+/// before the owner clicks) makes the newest link theirs. So once an attempt has replaced another
+/// on the address, the link also needs that attempt's password (422 `password_required`, or
+/// `wrong_password`, at `/password`: nothing changes and the link stays usable; whoever did not
+/// make the attempt signs up again, which voids it). A password given is always checked.
 pub async fn verify_email(
     pool: &Pool,
     meta: RequestMeta,
     token: String,
-    password: String,
+    password: Option<String>,
 ) -> Result<(), ApiError> {
     let lookup = token.clone();
-    let attempt = db::run(pool, move |conn| {
+    let (attempt, replaced) = db::run(pool, move |conn| {
         let Some(found) = crate::models::passwords::find_usable_token(conn, &lookup, VERIFY_EMAIL)?
         else {
             return Ok(None);
         };
-        Ok(users::find(conn, &found.user_id)?)
+        let Some(user) = users::find(conn, &found.user_id)? else {
+            return Ok(None);
+        };
+        let replaced = users::signup_replaced(conn, &user.id)?;
+        Ok(Some((user, replaced)))
     })
     .await?
     .ok_or_else(ApiError::invalid_token)?;
     let checked_hash = attempt.password_hash.clone();
-    if !password::verify(password, Some(attempt.password_hash)).await? {
-        return Err(ApiError::validation(vec![crate::error::FieldError {
+    let password_error = |code: &str, message: &str| {
+        ApiError::validation(vec![crate::error::FieldError {
             field: "/password".into(),
-            code: "wrong_password".into(),
-            message: "is not the password of the sign-up this link confirms: if you did not \
-                      sign up with it, sign up again"
-                .into(),
-        }]));
+            code: code.into(),
+            message: message.into(),
+        }])
+    };
+    match password {
+        Some(password) => {
+            if !password::verify(password, Some(attempt.password_hash)).await? {
+                return Err(password_error(
+                    "wrong_password",
+                    "is not the password of the sign-up this link confirms: if you did not \
+                     sign up with it, sign up again",
+                ));
+            }
+        }
+        None if replaced => {
+            return Err(password_error(
+                "password_required",
+                "this address was signed up for more than once: give the password chosen at \
+                 the sign-up this link confirms (if it was not you, sign up again)",
+            ));
+        }
+        None => {}
     }
     db::run(pool, move |conn| {
         db::write(conn, |conn| {

@@ -589,11 +589,14 @@ async fn f1_a_stranger_signing_up_after_the_owner_cannot_have_the_owners_click_v
         .into_iter()
         .find(|l| *l != first)
         .unwrap();
-    // Zoë clicks the newest link as a client did before: the token alone verifies nothing.
+    // Zoë clicks the newest link as a client did before: after a second sign-up on the address
+    // the token alone verifies nothing.
     let res = app
         .post_json("/v1/users/verify-email", json!({"token": newest}))
         .await;
-    assert_eq!(res.status(), 422);
+    let body = problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/password", "{body}");
+    assert_eq!(body["errors"][0]["code"], "password_required", "{body}");
     // With her own password it is refused too, and nothing changes.
     let res = app
         .post_json(

@@ -16,15 +16,19 @@ use crate::startup::Services;
 pub struct TokenInput {
     /// The `token` query parameter of the link in the mail.
     pub token: String,
-    /// The password chosen at the sign-up the link confirms: the link alone does not prove whose
-    /// sign-up it is (someone else may have signed up with the address since).
-    pub password: String,
+    /// The password chosen at the sign-up the link confirms. Needed when the address was signed
+    /// up for more than once before its verification (the link alone does not prove whose
+    /// sign-up it is: someone else may have signed up with the address since); checked whenever
+    /// given. Front ends should always send it.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// Confirm the email address of a new account with the token of the mailed link (single use,
-/// valid 24 hours) and the password chosen at that sign-up. A wrong password (422
-/// `wrong_password` at `/password`) changes nothing and leaves the link usable: whoever did not
-/// make that sign-up signs up again, which voids its link.
+/// valid 24 hours), with the password chosen at that sign-up. The password is needed when the
+/// address was signed up for more than once (422 `password_required` at `/password`) and checked
+/// whenever given (422 `wrong_password`); either refusal changes nothing and leaves the link
+/// usable: whoever did not make that sign-up signs up again, which voids its link.
 #[utoipa::path(
     operation_id = "verify_email",
     tag = "accounts",
