@@ -87,6 +87,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         two_factor_required -> Bool,
+        signup_replaced -> Bool,
     }
 }
 

@@ -134,6 +134,14 @@ pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
 /// by the attempt's (password, names, language, zone) or set back to what a new account has
 /// (lock state, alerts, second factor, recovery address). Id, address and creation stay. Only an
 /// unverified account changes; returns the number of rows changed.
+/// Whether the account's sign-up replaced an earlier attempt on its address (`replace_unverified`).
+pub fn signup_replaced(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    users::table
+        .find(id)
+        .select(users::signup_replaced)
+        .first(conn)
+}
+
 pub fn replace_unverified(conn: &mut DbConnection, id: &str, attempt: &User) -> QueryResult<usize> {
     diesel::update(
         users::table
@@ -150,6 +158,7 @@ pub fn replace_unverified(conn: &mut DbConnection, id: &str, attempt: &User) -> 
             users::timezone.eq(&attempt.timezone),
             users::password_changed_at.eq(attempt.password_changed_at),
             users::updated_at.eq(attempt.updated_at),
+            users::signup_replaced.eq(true),
         ),
         (
             users::recovery_email.eq(None::<String>),

@@ -252,10 +252,66 @@ pub fn redeem_link(
     Ok((used, user))
 }
 
-pub async fn verify_email(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
+/// Verifies the sign-up attempt of the link. The link alone only proves control of the mailbox,
+/// not whose attempt it verifies: a stranger who signs up with the address after its owner (but
+/// before the owner clicks) makes the newest link theirs. So once an attempt has replaced another
+/// on the address, the link also needs that attempt's password (422 `password_required`, or
+/// `wrong_password`, at `/password`: nothing changes and the link stays usable; whoever did not
+/// make the attempt signs up again, which voids it). A password given is always checked.
+pub async fn verify_email(
+    pool: &Pool,
+    meta: RequestMeta,
+    token: String,
+    password: Option<String>,
+) -> Result<(), ApiError> {
+    let lookup = token.clone();
+    let (attempt, replaced) = db::run(pool, move |conn| {
+        let Some(found) = crate::models::passwords::find_usable_token(conn, &lookup, VERIFY_EMAIL)?
+        else {
+            return Ok(None);
+        };
+        let Some(user) = users::find(conn, &found.user_id)? else {
+            return Ok(None);
+        };
+        let replaced = users::signup_replaced(conn, &user.id)?;
+        Ok(Some((user, replaced)))
+    })
+    .await?
+    .ok_or_else(ApiError::invalid_token)?;
+    let checked_hash = attempt.password_hash.clone();
+    let password_error = |code: &str, message: &str| {
+        ApiError::validation(vec![crate::error::FieldError {
+            field: "/password".into(),
+            code: code.into(),
+            message: message.into(),
+        }])
+    };
+    match password {
+        Some(password) => {
+            if !password::verify(password, Some(attempt.password_hash)).await? {
+                return Err(password_error(
+                    "wrong_password",
+                    "is not the password of the sign-up this link confirms: if you did not \
+                     sign up with it, sign up again",
+                ));
+            }
+        }
+        None if replaced => {
+            return Err(password_error(
+                "password_required",
+                "this address was signed up for more than once: give the password chosen at \
+                 the sign-up this link confirms (if it was not you, sign up again)",
+            ));
+        }
+        None => {}
+    }
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
+            // Another attempt replaced this one meanwhile (it also voids the link).
+            if user.password_hash != checked_hash {
+                return Err(ApiError::invalid_token());
+            }
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;

@@ -50,17 +50,23 @@ async fn f1_a_sign_up_on_an_unverified_address_verifies_only_its_own_attempt() {
     // Zoë's mail greets Zoë, and its link verifies her attempt.
     let zoes_link = verification_for(&app, VICTIM, "Zoë").await;
     assert_eq!(
-        app.post_json("/v1/users/verify-email", json!({"token": zoes_link}))
-            .await
-            .status(),
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": zoes_link, "password": PASSWORD})
+        )
+        .await
+        .status(),
         204
     );
     assert_eq!(login_status(&app, VICTIM, PASSWORD).await, 200);
     assert_eq!(login_status(&app, VICTIM, ATTACKER_PASSWORD).await, 401);
     // Mallory's link died with her attempt.
     problem(
-        app.post_json("/v1/users/verify-email", json!({"token": mallorys_link}))
-            .await,
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": mallorys_link, "password": PASSWORD}),
+        )
+        .await,
         400,
         "invalid_token",
     )
@@ -145,9 +151,12 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
     app.post_json("/v1/users", signup("Zoë", PASSWORD)).await;
     let link = verification_for(&app, VICTIM, "Zoë").await;
     assert_eq!(
-        app.post_json("/v1/users/verify-email", json!({"token": link}))
-            .await
-            .status(),
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": link, "password": PASSWORD})
+        )
+        .await
+        .status(),
         204
     );
     // Not locked, no second factor asked: a session at once.
@@ -393,9 +402,12 @@ async fn f7_sign_ups_and_resends_mail_one_address_at_most_three_times_an_hour() 
     let newest = newest_mail(&app, VICTIM, "verify_email").await;
     let link = link_token(&newest, "/verify-email");
     assert_eq!(
-        app.post_json("/v1/users/verify-email", json!({"token": link}))
-            .await
-            .status(),
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": link, "password": PASSWORD})
+        )
+        .await
+        .status(),
         204
     );
     assert_eq!(login_status(&app, VICTIM, PASSWORD).await, 200);
@@ -528,7 +540,10 @@ async fn a_sign_up_racing_the_verification_of_the_earlier_attempt_never_fails() 
             "/verify-email",
         );
         let (verified, signed_up) = tokio::join!(
-            app.post_json("/v1/users/verify-email", json!({"token": link})),
+            app.post_json(
+                "/v1/users/verify-email",
+                json!({"token": link, "password": PASSWORD})
+            ),
             app.post_json("/v1/users", body(ATTACKER_PASSWORD)),
         );
         assert_eq!(signed_up.status(), 202);
@@ -542,4 +557,83 @@ async fn a_sign_up_racing_the_verification_of_the_earlier_attempt_never_fails() 
             other => panic!("verification answered {other}"),
         }
     }
+}
+
+/// The other order of finding 1: Zoë signs up, then Mallory signs up with Zoë's address before
+/// Zoë clicks. The newest link (the only one that works) confirms Mallory's attempt; clicking it
+/// must not verify an account whose password Mallory knows: the link needs the password of the
+/// attempt it confirms.
+#[tokio::test]
+async fn f1_a_stranger_signing_up_after_the_owner_cannot_have_the_owners_click_verify_their_attempt()
+ {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.post_json("/v1/users", signup("Zoë", PASSWORD))
+            .await
+            .status(),
+        202
+    );
+    let first = verification_for(&app, VICTIM, "Zoë").await;
+    // Mallory gives Zoë's own name: the mail cannot tell Zoë it is not her attempt.
+    let res = app
+        .post_json("/v1/users", json!({"email": VICTIM, "password": ATTACKER_PASSWORD, "first_name": "Zoë", "last_name": "Müller", "language": "en"}))
+        .await;
+    assert_eq!(res.status(), 202);
+    let links = |mails: Vec<String>| -> Vec<String> {
+        mails
+            .iter()
+            .map(|m| link_token(&crate::helpers::mail_text(m), "/verify-email"))
+            .collect()
+    };
+    let newest = links(app.wait_for_mails(VICTIM, 2).await)
+        .into_iter()
+        .find(|l| *l != first)
+        .unwrap();
+    // Zoë clicks the newest link as a client did before: after a second sign-up on the address
+    // the token alone verifies nothing.
+    let res = app
+        .post_json("/v1/users/verify-email", json!({"token": newest}))
+        .await;
+    let body = problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/password", "{body}");
+    assert_eq!(body["errors"][0]["code"], "password_required", "{body}");
+    // With her own password it is refused too, and nothing changes.
+    let res = app
+        .post_json(
+            "/v1/users/verify-email",
+            json!({"token": newest, "password": PASSWORD}),
+        )
+        .await;
+    let body = problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "/password", "{body}");
+    assert_eq!(body["errors"][0]["code"], "wrong_password", "{body}");
+    // Mallory cannot sign in: the account is still unverified.
+    assert_eq!(login_status(&app, VICTIM, ATTACKER_PASSWORD).await, 403);
+    // Zoë signs up again, which voids Mallory's attempt, and verifies her own.
+    app.post_json("/v1/users", signup("Zoë", PASSWORD)).await;
+    let hers = links(app.wait_for_mails(VICTIM, 3).await)
+        .into_iter()
+        .find(|l| *l != first && *l != newest)
+        .unwrap();
+    problem(
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": newest, "password": ATTACKER_PASSWORD}),
+        )
+        .await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.post_json(
+            "/v1/users/verify-email",
+            json!({"token": hers, "password": PASSWORD}),
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(login_status(&app, VICTIM, PASSWORD).await, 200);
+    assert_eq!(login_status(&app, VICTIM, ATTACKER_PASSWORD).await, 401);
 }

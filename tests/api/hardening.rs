@@ -256,6 +256,50 @@ async fn f11_metrics_answer_only_allowed_addresses_or_the_metrics_token() {
     problem(res, 404, "not_found").await;
 }
 
+/// Finding 11, reviewed: the metrics' address rule cannot be met by a forwarding header. Behind a
+/// proxy on the same host every peer is loopback, so a request that came through a proxy the
+/// server does not trust is nobody's by address; behind a trusted proxy that appends to
+/// `X-Forwarded-For`, a client's own `127.0.0.1` in front of its real address does not pass.
+#[tokio::test]
+async fn f11_metrics_cannot_be_reached_by_a_forged_or_proxied_loopback_address() {
+    let via = |app: &TestApp, name: &'static str, value: &'static str| {
+        app.client
+            .get(app.url("/metrics"))
+            .header(name, value)
+            .send()
+    };
+    // The default: no proxy trusted, loopback allowed; a local proxy forwards an outsider.
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/metrics").await.status(), 200);
+    for (name, value) in [
+        ("X-Forwarded-For", "203.0.113.5"),
+        ("X-Forwarded-For", "127.0.0.1"),
+        ("Forwarded", "for=203.0.113.5"),
+        ("X-Real-IP", "203.0.113.5"),
+    ] {
+        problem(via(&app, name, value).await.unwrap(), 404, "not_found").await;
+    }
+    // A trusted proxy appending the real client's address to what the client sent.
+    let app = TestApp::builder()
+        .env("LEMAN_TRUST_PROXY", "true")
+        .spawn()
+        .await;
+    for (name, value) in [
+        ("X-Forwarded-For", "127.0.0.1, 203.0.113.5"),
+        ("Forwarded", "for=127.0.0.1, for=203.0.113.5"),
+        ("X-Forwarded-For", "127.0.0.1, not-an-address"),
+    ] {
+        problem(via(&app, name, value).await.unwrap(), 404, "not_found").await;
+    }
+    assert_eq!(
+        via(&app, "X-Forwarded-For", "127.0.0.1")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
 /// Finding 11: a stored idempotent answer of an organisation is not replayed to a caller who is
 /// no longer its member: the route's own 404.
 #[tokio::test]

@@ -11,13 +11,13 @@ use crate::metrics::Metrics;
 use crate::models::{jobs, mails};
 
 /// Who may read the metrics: a client address in `LEMAN_METRICS_ALLOW` (loopback by default;
-/// behind a trusted proxy, the forwarded client's), or anyone with `Authorization: Bearer
+/// behind a trusted proxy, every address the request was forwarded for; through an untrusted
+/// proxy, none: see `forwarded_chain`), or anyone with `Authorization: Bearer
 /// <LEMAN_METRICS_TOKEN>`. Anyone else gets the 404 of an unknown route: the endpoint is not
 /// advertised to strangers.
 fn may_read(req: &HttpRequest, config: &Config) -> bool {
-    let by_address = crate::http::meta::client_ip(req)
-        .and_then(|ip| ip.parse().ok())
-        .is_some_and(|ip| config.metrics_allowed(ip));
+    let by_address = forwarded_chain(req, config.trust_proxy)
+        .is_some_and(|chain| chain.iter().all(|ip| config.metrics_allowed(*ip)));
     let by_token = config.metrics_token.as_deref().is_some_and(|expected| {
         req.headers()
             .get(header::AUTHORIZATION)
@@ -30,6 +30,64 @@ fn may_read(req: &HttpRequest, config: &Config) -> bool {
             })
     });
     by_address || by_token
+}
+
+/// Every address a request came from, as far as the server can tell: with no forwarding header,
+/// the peer. A request that came through a proxy (`Forwarded`, `X-Forwarded-For` or
+/// `X-Real-IP`) has `None` unless `LEMAN_TRUST_PROXY` is on (behind a proxy on the same host
+/// every peer is loopback, outsiders included); when it is on, every address of the chain, since
+/// a client may prepend any address it likes to what an appending proxy then adds (`None` when
+/// one is not an address).
+fn forwarded_chain(req: &HttpRequest, trust_proxy: bool) -> Option<Vec<std::net::IpAddr>> {
+    let headers = req.headers();
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .map(|v| {
+                v.to_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|_| "?".into())
+            })
+            .collect()
+    };
+    let (xff, forwarded, real_ip) = (
+        values("x-forwarded-for"),
+        values("forwarded"),
+        values("x-real-ip"),
+    );
+    if xff.is_empty() && forwarded.is_empty() && real_ip.is_empty() {
+        return req.peer_addr().map(|a| vec![a.ip()]);
+    }
+    if !trust_proxy {
+        return None;
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for v in xff.iter().chain(&real_ip) {
+        hosts.extend(v.split(',').map(|h| h.trim().to_string()));
+    }
+    for v in &forwarded {
+        for pair in v.split([',', ';']) {
+            if let Some((key, value)) = pair.trim().split_once('=')
+                && key.trim().eq_ignore_ascii_case("for")
+            {
+                hosts.push(value.trim().trim_matches('"').to_string());
+            }
+        }
+    }
+    hosts
+        .iter()
+        .map(|host| {
+            // "1.2.3.4", "1.2.3.4:5678", "[::1]:5678" or "::1".
+            let ip = if let Some(rest) = host.strip_prefix('[') {
+                rest.split(']').next().unwrap_or(rest)
+            } else if host.matches(':').count() == 1 {
+                host.split(':').next().unwrap_or(host)
+            } else {
+                host
+            };
+            ip.parse().ok()
+        })
+        .collect()
 }
 
 /// Prometheus metrics in the text exposition format: requests by route and status, latency,
