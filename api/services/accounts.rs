@@ -286,24 +286,21 @@ pub async fn verify_email(
             message: message.into(),
         }])
     };
-    match password {
-        Some(password) => {
-            if !password::verify(password, Some(attempt.password_hash)).await? {
-                return Err(password_error(
-                    "wrong_password",
-                    "is not the password of the sign-up this link confirms: if you did not \
-                     sign up with it, sign up again",
-                ));
-            }
-        }
-        None if replaced => {
-            return Err(password_error(
-                "password_required",
-                "this address was signed up for more than once: give the password chosen at \
-                 the sign-up this link confirms (if it was not you, sign up again)",
-            ));
-        }
-        None => {}
+    let given = password.is_some();
+    if given && !password::verify(password.unwrap_or_default(), Some(attempt.password_hash)).await?
+    {
+        return Err(password_error(
+            "wrong_password",
+            "is not the password of the sign-up this link confirms: if you did not sign up \
+             with it, sign up again",
+        ));
+    }
+    if !given && replaced {
+        return Err(password_error(
+            "password_required",
+            "this address was signed up for more than once: give the password chosen at the \
+             sign-up this link confirms (if it was not you, sign up again)",
+        ));
     }
     db::run(pool, move |conn| {
         db::write(conn, |conn| {

@@ -129,16 +129,27 @@ fn revoke_tokens(
 }
 
 /// Tells the account's login address that its password changed, with when, where from and how;
-/// which tokens were revoked (`None`: none were, they still work), and where to review the
-/// second factor.
+/// which tokens were revoked (`None`: none were, they still work), whether every session ended
+/// (a reset) or only the others (a change), where resets go, and where to review the second
+/// factor.
 fn mail_password_changed(
     conn: &mut DbConnection,
     config: &Config,
     meta: &RequestMeta,
     user: &User,
     revoked: Option<&[String]>,
+    all_sessions_ended: bool,
 ) -> Result<(), ApiError> {
     let mut ctx = sessions::alert_context(user, meta);
+    ctx["all_sessions_ended"] = all_sessions_ended.into();
+    // Resets go to the recovery address (R5): one an intruder set would let them back in, so the
+    // owner is shown it with every password change.
+    if user.recovery_email_verified_at.is_some()
+        && let Some(recovery) = &user.recovery_email
+    {
+        ctx["recovery_email"] = recovery.clone().into();
+        ctx["recovery_link"] = format!("{}/settings/recovery-email", config.app_url).into();
+    }
     ctx["reset_link"] = format!("{}/forgot-password", config.app_url).into();
     ctx["tokens_revoked"] = revoked.is_some().into();
     ctx["revoked_tokens"] = revoked.map(|r| r.join(", ")).unwrap_or_default().into();
@@ -199,7 +210,7 @@ pub async fn change(
             } else {
                 None
             };
-            mail_password_changed(c, &config, &meta, &user, revoked.as_deref())?;
+            mail_password_changed(c, &config, &meta, &user, revoked.as_deref(), false)?;
             let mut details = serde_json::json!({"sessions_ended": ended});
             if let Some(revoked) = &revoked {
                 details["tokens_revoked"] = revoked.len().into();
@@ -335,7 +346,7 @@ pub async fn reset(
             one_time_tokens::revoke(c, &user.id, UNLOCK)?;
             withdraw_pending(c, &user.id, now)?;
             let revoked = revoke_tokens(c, &user.id, now)?;
-            mail_password_changed(c, &config, &meta, &user, Some(&revoked))?;
+            mail_password_changed(c, &config, &meta, &user, Some(&revoked), true)?;
             activity::record(
                 c,
                 &meta,

@@ -658,3 +658,54 @@ async fn password_confirmations_share_the_sign_in_rate_limit() {
     assert!(statuses.contains(&429), "{statuses:?}");
     assert!(!statuses.contains(&204), "{statuses:?}");
 }
+
+/// An intruder's recovery address would receive the next reset link (R5): every password-changed
+/// mail shows the owner where resets go, and says whether all sessions or only the others ended.
+#[tokio::test]
+async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ended() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user_in("zoe@example.ch", "en").await;
+    let session = app.login(&user).await;
+    confirm_recovery(&app, &session, "zoe.backup@example.org").await;
+    let res = app
+        .authed(Method::PUT, "/v1/me/password", &session.access_token)
+        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let changed = mail_containing(
+        &app,
+        "zoe@example.ch",
+        "password of your Leman account was just changed",
+    )
+    .await;
+    assert!(
+        changed.contains("Your other sessions have ended."),
+        "{changed}"
+    );
+    assert!(
+        changed.contains("Password resets go to your recovery address zoe.backup@example.org")
+            && changed.contains("https://app.leman.test/settings/recovery-email"),
+        "{changed}"
+    );
+
+    app.post_json(
+        "/v1/auth/password-reset/request",
+        json!({"email": "zoe@example.ch"}),
+    )
+    .await;
+    let token = link_token(
+        &reset_mail_to(&app, "zoe.backup@example.org").await,
+        "/reset-password",
+    );
+    let res = app
+        .post_json(
+            "/v1/auth/password-reset",
+            json!({"token": token, "new_password": "another fine passphrase here"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let reset = mail_containing(&app, "zoe@example.ch", "All your sessions have ended.").await;
+    assert!(reset.contains("zoe.backup@example.org"), "{reset}");
+}
