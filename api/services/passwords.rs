@@ -144,12 +144,12 @@ fn mail_password_changed(
     ctx["all_sessions_ended"] = all_sessions_ended.into();
     // Resets go to the recovery address (R5): one an intruder set would let them back in, so the
     // owner is shown it with every password change.
-    if user.recovery_email_verified_at.is_some()
-        && let Some(recovery) = &user.recovery_email
-    {
-        ctx["recovery_email"] = recovery.clone().into();
-        ctx["recovery_link"] = format!("{}/settings/recovery-email", config.app_url).into();
-    }
+    ctx["recovery_email"] = user
+        .recovery_email
+        .clone()
+        .filter(|_| user.recovery_email_verified_at.is_some())
+        .into();
+    ctx["recovery_link"] = format!("{}/settings/recovery-email", config.app_url).into();
     ctx["reset_link"] = format!("{}/forgot-password", config.app_url).into();
     ctx["tokens_revoked"] = revoked.is_some().into();
     ctx["revoked_tokens"] = revoked.map(|r| r.join(", ")).unwrap_or_default().into();
