@@ -421,7 +421,11 @@ pub fn expire_due(
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<usize> {
     let mut n = 0;
-    for order in orders::expired(conn, now, 500)? {
+    let mut due = orders::expired(conn, now, 500)?;
+    // One transaction locks several organisations: in id order, like account deletion, so the
+    // two never wait on each other in a cycle.
+    due.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
+    for order in due {
         // The concurrency rule: the organisation's lock before its payments, invoice and order
         // (a payment being made now either finishes first or finds the order cancelled).
         crate::models::organizations::lock(conn, &order.organization_id)?;

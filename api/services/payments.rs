@@ -521,7 +521,10 @@ pub fn expire_stale(
     now: chrono::NaiveDateTime,
 ) -> Result<usize, ApiError> {
     let cutoff = now - chrono::Duration::days(config.payment_pending_days);
-    let stale = payments::pending_since(conn, cutoff, 500)?;
+    let mut stale = payments::pending_since(conn, cutoff, 500)?;
+    // One transaction locks several organisations: in id order, like account deletion, so the
+    // two never wait on each other in a cycle.
+    stale.sort_by(|a, b| a.organization_id.cmp(&b.organization_id));
     for p in &stale {
         settle(
             conn,
