@@ -124,6 +124,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Offers file replacing the built-in catalogue (catalog/offers.json format); checked at start",
     ),
     (
+        "LEMAN_PAYMENT_GATEWAY",
+        "sandbox",
+        "Payment provider adapter: `sandbox` (built in, answers from its documented test tokens)",
+    ),
+    (
         "LEMAN_INVOICE_ISSUER",
         "LEMAN",
         "Issuer code whose invoices are numbered together, yearly and gapless (YYYY-NNNNNN)",
@@ -211,6 +216,8 @@ pub struct Config {
     pub org_retention_years: u32,
     pub catalog_file: Option<PathBuf>,
     pub invoice_issuer: String,
+    /// The payment provider adapter, chosen at start.
+    pub payment_gateway: crate::gateway::GatewayKind,
     pub order_expiry_days: i64,
     pub payment_pending_days: i64,
     pub prepaid_top_up_min: rust_decimal::Decimal,
@@ -481,6 +488,10 @@ impl Config {
                 .filter(|f| !f.is_empty())
                 .map(PathBuf::from),
             invoice_issuer: issuer,
+            payment_gateway: crate::gateway::GatewayKind::parse(
+                get("LEMAN_PAYMENT_GATEWAY").trim(),
+            )
+            .map_err(|e| err("LEMAN_PAYMENT_GATEWAY", e))?,
             order_expiry_days: int("LEMAN_ORDER_EXPIRY_DAYS", 1, 365)? as i64,
             payment_pending_days: int("LEMAN_PAYMENT_PENDING_DAYS", 1, 90)? as i64,
             prepaid_top_up_min: top_up_min,

@@ -1,8 +1,8 @@
-//! Every error leaves the API as RFC 9457 `application/problem+json` with a stable `code`.
+//! The one error type of services and everything below them: a stable `code`, a kind that says
+//! what went wrong (not found, conflict, …), a detail for people and per-field errors. It knows
+//! nothing of HTTP: `http::problem` maps it to an RFC 9457 `application/problem+json` answer
+//! (the kind gives the status).
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -54,18 +54,84 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// What kind of failure an error is; the HTTP layer answers it with the status named alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    BadRequest,
+    Unauthorized,
+    PaymentRequired,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UriTooLong,
+    UnsupportedMediaType,
+    UnprocessableEntity,
+    TooManyRequests,
+    InternalServerError,
+    ServiceUnavailable,
+}
+
+impl Status {
+    pub fn as_u16(self) -> u16 {
+        match self {
+            Status::BadRequest => 400,
+            Status::Unauthorized => 401,
+            Status::PaymentRequired => 402,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::Conflict => 409,
+            Status::PayloadTooLarge => 413,
+            Status::UriTooLong => 414,
+            Status::UnsupportedMediaType => 415,
+            Status::UnprocessableEntity => 422,
+            Status::TooManyRequests => 429,
+            Status::InternalServerError => 500,
+            Status::ServiceUnavailable => 503,
+        }
+    }
+
+    /// The status's reason phrase, the problem's `title`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Status::BadRequest => "Bad Request",
+            Status::Unauthorized => "Unauthorized",
+            Status::PaymentRequired => "Payment Required",
+            Status::Forbidden => "Forbidden",
+            Status::NotFound => "Not Found",
+            Status::MethodNotAllowed => "Method Not Allowed",
+            Status::Conflict => "Conflict",
+            Status::PayloadTooLarge => "Payload Too Large",
+            Status::UriTooLong => "URI Too Long",
+            Status::UnsupportedMediaType => "Unsupported Media Type",
+            Status::UnprocessableEntity => "Unprocessable Content",
+            Status::TooManyRequests => "Too Many Requests",
+            Status::InternalServerError => "Internal Server Error",
+            Status::ServiceUnavailable => "Service Unavailable",
+        }
+    }
+
+    /// A failure on our side (or a provider's), not the client's.
+    pub fn is_server_error(self) -> bool {
+        self.as_u16() >= 500
+    }
+}
+
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
+pub struct AppError {
+    pub status: Status,
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Headers the answer carries (`Retry-After`, `WWW-Authenticate`, `Allow`), lower case.
+    pub headers: Vec<(String, String)>,
     /// Logged, never sent.
     pub internal: Option<String>,
 }
 
-impl ApiError {
+impl AppError {
     pub fn invalid_token() -> Self {
         Self::bad_request(
             "invalid_token",
@@ -73,7 +139,7 @@ impl ApiError {
         )
     }
 
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: Status, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -84,27 +150,33 @@ impl ApiError {
         }
     }
 
-    pub fn with_header(mut self, name: HeaderName, value: impl AsRef<str>) -> Self {
-        if let Ok(v) = HeaderValue::from_str(value.as_ref()) {
-            self.headers.push((name, v));
-        }
+    pub fn with_header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.headers.push((
+            name.as_ref().to_ascii_lowercase(),
+            value.as_ref().to_string(),
+        ));
         self
     }
 
+    /// Tells the client to wait `secs` seconds before trying again.
+    pub fn retry_after(self, secs: u64) -> Self {
+        self.with_header("retry-after", secs.to_string())
+    }
+
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
+        Self::new(Status::BadRequest, code, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+        Self::new(Status::NotFound, "not_found", detail)
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
+        Self::new(Status::Conflict, code, detail)
     }
 
     pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+        Self::new(Status::UnprocessableEntity, code, detail)
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -122,13 +194,13 @@ impl ApiError {
     }
 
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+        Self::new(Status::ServiceUnavailable, code, detail)
     }
 
     /// Something unexpected: the cause is logged, the client sees a generic body.
     pub fn internal(cause: impl Into<String>) -> Self {
         let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            Status::InternalServerError,
             "internal_error",
             "An unexpected error occurred. Quote the request id to support.",
         );
@@ -145,11 +217,7 @@ impl ApiError {
     pub fn to_problem(&self, request_id: Option<String>) -> Problem {
         Problem {
             type_: format!("urn:leman:problem:{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            title: self.status.title().to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_string(),
@@ -159,7 +227,7 @@ impl ApiError {
     }
 }
 
-impl std::fmt::Display for ApiError {
+impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
         if let Some(internal) = &self.internal {
@@ -169,18 +237,18 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
+impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         if crate::db::is_retryable(&e) {
-            return ApiError::busy(format!("database: {e}"));
+            return AppError::busy(format!("database: {e}"));
         }
-        ApiError::internal(format!("database: {e}"))
+        AppError::internal(format!("database: {e}"))
     }
 }
 
 pub const DATABASE_BUSY: &str = "database_busy";
 
-impl ApiError {
+impl AppError {
     /// A transaction the database aborted because a concurrent one got in the way (a deadlock, a
     /// serialization failure) even after `db::write_retrying` ran it again: nothing was changed,
     /// the client may retry. Declared as `responses::Busy`.
@@ -189,7 +257,7 @@ impl ApiError {
             DATABASE_BUSY,
             "Concurrent changes to the same data got in the way; nothing was changed. Retry in a moment.",
         )
-        .with_header(header::RETRY_AFTER, "1");
+        .retry_after(1);
         e.internal = Some(cause.into());
         e
     }
@@ -197,31 +265,6 @@ impl ApiError {
     /// Whether running the transaction again may succeed (`busy`).
     pub fn is_retryable(&self) -> bool {
         self.code == DATABASE_BUSY
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let Some(internal) = &self.internal {
-            tracing::error!(
-                code = self.code,
-                status = self.status.as_u16(),
-                "{internal}"
-            );
-        }
-        let mut res = HttpResponse::build(self.status);
-        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        for (name, value) in &self.headers {
-            res.insert_header((name.clone(), value.clone()));
-        }
-        res.body(
-            serde_json::to_vec(&self.to_problem(crate::telemetry::current_request_id()))
-                .unwrap_or_default(),
-        )
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod domain;
 pub mod error;

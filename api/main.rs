@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use leman::config::{self, Config};
-use leman::startup::{Application, Services};
+use leman::context::Services;
+use leman::startup::Application;
 
 #[derive(Parser)]
 #[command(name = "leman", version, about = "Leman: the customer Manager API", after_help = config::settings_help())]
@@ -238,7 +239,7 @@ async fn create_user(
         leman::services::accounts::sign_up(
             &services.pool,
             &services.config,
-            Default::default(),
+            leman::domain::actor::Origin::operator("users create"),
             input,
         )
         .await
@@ -253,7 +254,7 @@ async fn create_user(
     Ok(())
 }
 
-fn describe(e: leman::error::ApiError) -> anyhow::Error {
+fn describe(e: leman::error::AppError) -> anyhow::Error {
     let fields: Vec<String> = e
         .errors
         .iter()

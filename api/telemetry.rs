@@ -8,17 +8,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::error::Status;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::error::InternalError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{Error, ResponseError};
 use futures_util::FutureExt as _;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::metrics::{Metrics, RequestLabels, RouteLabels};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -97,9 +97,9 @@ pub fn method_label(method: &actix_web::http::Method) -> &'static str {
 /// line over its 128 KiB buffer before any of this runs).
 pub const MAX_URL_BYTES: usize = 8 * 1024;
 
-fn url_too_long() -> ApiError {
-    ApiError::new(
-        StatusCode::URI_TOO_LONG,
+fn url_too_long() -> AppError {
+    AppError::new(
+        Status::UriTooLong,
         "uri_too_long",
         format!("The path and query exceed {MAX_URL_BYTES} bytes."),
     )
@@ -128,7 +128,7 @@ fn cors_refusal_as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<Box
     else {
         return res;
     };
-    let problem = ApiError::bad_request("cors_refused", format!("{refusal}."));
+    let problem = AppError::bad_request("cors_refused", format!("{refusal}."));
     let (req, _) = res.into_parts();
     ServiceResponse::new(req, problem.error_response()).map_into_boxed_body()
 }
@@ -235,7 +235,7 @@ where
                             // Built here, in the request's scope: the body and the log line
                             // carry its id.
                             let mut response =
-                                ApiError::internal(format!("handler panicked: {what}"))
+                                AppError::internal(format!("handler panicked: {what}"))
                                     .with_header(REQUEST_ID, &id)
                                     .error_response();
                             secure_headers(response.headers_mut(), authenticated);

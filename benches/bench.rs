@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::prelude::*;
 use leman::config::Config;
-use leman::startup::{Application, Services};
+use leman::context::Services;
+use leman::startup::Application;
 
 const PASSWORD: &str = "correct horse battery staple";
 const CONCURRENCY: usize = 16;

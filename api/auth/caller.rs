@@ -2,7 +2,7 @@
 //! its session on every request, in one indexed query that also loads the user, so ending a
 //! session takes effect at once. A personal or application token (`lmn_…`) is looked up by hash.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use chrono::NaiveDateTime;
@@ -12,7 +12,7 @@ use super::jwt;
 use super::keys::KeySet;
 use super::two_factor_gate;
 use crate::db::{self, Pool};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::models::users::CallerUser;
 use crate::models::{api_tokens, sessions};
 
@@ -42,8 +42,8 @@ pub struct Caller {
     pub two_factor_required: bool,
 }
 
-pub fn unauthenticated(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+pub fn unauthenticated(detail: &str) -> AppError {
+    AppError::new(Status::Unauthorized, "unauthenticated", detail)
         .with_header(WWW_AUTHENTICATE, "Bearer")
 }
 
@@ -78,7 +78,7 @@ impl Caller {
     }
 
     /// Sensitive actions need a person in a session who authenticated within the last 5 minutes.
-    pub fn require_recent_auth(&self) -> Result<&str, ApiError> {
+    pub fn require_recent_auth(&self) -> Result<&str, AppError> {
         match &self.auth {
             CallerAuth::Session {
                 session_id,
@@ -88,13 +88,13 @@ impl Caller {
             {
                 Ok(session_id)
             }
-            CallerAuth::Session { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            CallerAuth::Session { .. } => Err(AppError::new(
+                Status::Forbidden,
                 "reauthentication_required",
                 "This action needs a recent authentication: POST /v1/auth/reauthenticate, then retry.",
             )),
-            CallerAuth::Token { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            CallerAuth::Token { .. } => Err(AppError::new(
+                Status::Forbidden,
                 "reauthentication_required",
                 "Tokens cannot perform sensitive actions; sign in as a person to do this.",
             )),
@@ -104,21 +104,21 @@ impl Caller {
     /// What the caller may touch: a session holds every scope; a personal or application token
     /// only the scopes it was given (`<area>:write` implies `<area>:read`), else 403
     /// `insufficient_scope`.
-    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+    pub fn require_scope(&self, scope: &str) -> Result<(), AppError> {
         match &self.auth {
             CallerAuth::Session { .. } => Ok(()),
             CallerAuth::Token { scopes, .. } if crate::domain::scopes::grants(scopes, scope) => {
                 Ok(())
             }
-            CallerAuth::Token { .. } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            CallerAuth::Token { .. } => Err(AppError::new(
+                Status::Forbidden,
                 "insufficient_scope",
                 format!("This token lacks the `{scope}` scope."),
             )),
         }
     }
 
-    async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+    async fn authenticate(req: HttpRequest) -> Result<Caller, AppError> {
         let header = req
             .headers()
             .get(AUTHORIZATION)
@@ -136,7 +136,7 @@ impl Caller {
             .to_string();
         let pool = req
             .app_data::<web::Data<Pool>>()
-            .ok_or_else(|| ApiError::internal("no pool"))?
+            .ok_or_else(|| AppError::internal("no pool"))?
             .get_ref()
             .clone();
         if token.starts_with("lmn_") {
@@ -179,7 +179,7 @@ impl Caller {
         }
         let keys = req
             .app_data::<web::Data<KeySet>>()
-            .ok_or_else(|| ApiError::internal("no keys"))?;
+            .ok_or_else(|| AppError::internal("no keys"))?;
         let claims = jwt::decode_cached(keys, &token)
             .map_err(|e| unauthenticated(&format!("The access token is not valid ({e}).")))?;
         let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
@@ -215,7 +215,7 @@ impl Caller {
 }
 
 /// Refuses a caller blocked by an organisation's 2FA requirement, unless the route is exempt.
-fn gate(req: &HttpRequest) -> Result<(), ApiError> {
+fn gate(req: &HttpRequest) -> Result<(), AppError> {
     let pattern = req.match_pattern().unwrap_or_default();
     if two_factor_gate::exempt(req.method().as_str(), &pattern) {
         Ok(())
@@ -225,8 +225,8 @@ fn gate(req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Already checked for this request (the idempotency middleware does, before a replay):

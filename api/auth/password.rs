@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
@@ -37,29 +37,29 @@ fn dummy_hash() -> &'static str {
 
 async fn on_blocking_pool<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
+) -> Result<T, AppError> {
     let _permit = slots()
         .acquire()
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(|e| AppError::internal(e.to_string()))?;
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::internal(format!("hashing task: {e}")))
+        .map_err(|e| AppError::internal(format!("hashing task: {e}")))
 }
 
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, AppError> {
     on_blocking_pool(move || {
         hasher()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
     })
     .await?
-    .map_err(|e| ApiError::internal(format!("hashing a password: {e}")))
+    .map_err(|e| AppError::internal(format!("hashing a password: {e}")))
 }
 
 /// Checks `password` against `stored`, or against a dummy hash when there is no account, so
 /// both take the same time. False for no account.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
     on_blocking_pool(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());

@@ -4,13 +4,13 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub struct RateLimits {
     per_ip: DefaultKeyedRateLimiter<String>,
@@ -21,12 +21,12 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
-fn check(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), ApiError> {
+fn check(limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), AppError> {
     limiter.check_key(&key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+        AppError::new(
+            Status::TooManyRequests,
             "rate_limited",
             format!("Too many attempts; retry in {secs} s."),
         )
@@ -43,7 +43,7 @@ impl RateLimits {
     }
 
     /// One attempt on the account `email` (normalised).
-    pub fn account(&self, email: &str) -> Result<(), ApiError> {
+    pub fn account(&self, email: &str) -> Result<(), AppError> {
         check(&self.per_account, email.to_string())
     }
 
@@ -60,8 +60,8 @@ impl RateLimits {
 pub struct IpRateLimited;
 
 impl FromRequest for IpRateLimited {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let result = match req.app_data::<web::Data<Arc<RateLimits>>>() {

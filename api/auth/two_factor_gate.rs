@@ -3,9 +3,9 @@
 //! except where they sign in and out, read who they are, set 2FA up, or leave an organisation
 //! rather than comply. Application tokens (desktop and mobile apps) are never blocked (R20).
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Whether the route (method and path pattern as registered, e.g. `/v1/orgs/{org_id}/leave`)
 /// stays open to a member blocked by the requirement.
@@ -18,9 +18,9 @@ pub fn exempt(method: &str, pattern: &str) -> bool {
 }
 
 /// The refusal, telling what to do.
-pub fn refusal() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
+pub fn refusal() -> AppError {
+    AppError::new(
+        Status::Forbidden,
         "two_factor_required",
         "An organisation you belong to requires two-factor authentication: turn it on \
          (POST /v1/me/two-factor/totp, then /v1/me/two-factor/totp/confirm) before anything else, \

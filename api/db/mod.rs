@@ -215,11 +215,11 @@ pub const WRITE_TRIES: u32 = 3;
 /// `is_retryable`) is rolled back and run again from the start, up to `WRITE_TRIES` times with a
 /// short jittered pause (the two losers of a deadlock must not collide again in step). What is
 /// still refused after the last try reaches the client as the declared 503 `database_busy`
-/// (`ApiError::from`), never a 500. Nested in another transaction it runs once: only the
+/// (`AppError::from`), never a 500. Nested in another transaction it runs once: only the
 /// outermost transaction can be retried whole. `f` must have no effect outside the database.
-pub fn write_retrying<T, F>(conn: &mut DbConnection, mut f: F) -> Result<T, crate::error::ApiError>
+pub fn write_retrying<T, F>(conn: &mut DbConnection, mut f: F) -> Result<T, crate::error::AppError>
 where
-    F: FnMut(&mut DbConnection) -> Result<T, crate::error::ApiError>,
+    F: FnMut(&mut DbConnection) -> Result<T, crate::error::AppError>,
 {
     if in_transaction(conn)? {
         return write(conn, f);
@@ -308,24 +308,24 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// Runs blocking database work on the blocking pool, never on the async executor.
-pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::ApiError>
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, crate::error::ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, crate::error::AppError> + Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(crate::error::ApiError::from_pool)?;
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(crate::error::AppError::from_pool)?;
         f(&mut conn)
     })
     .await
-    .map_err(|e| crate::error::ApiError::internal(format!("blocking task failed: {e}")))?
+    .map_err(|e| crate::error::AppError::internal(format!("blocking task failed: {e}")))?
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::error::AppError;
 
     fn memory() -> DbConnection {
         DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap())
@@ -338,16 +338,16 @@ mod tests {
         let done = write_retrying(&mut conn, |_| {
             runs += 1;
             if runs < WRITE_TRIES {
-                Err(ApiError::busy("database: deadlock detected"))
+                Err(AppError::busy("database: deadlock detected"))
             } else {
                 Ok(runs)
             }
         });
         assert_eq!(done.unwrap(), WRITE_TRIES);
         let mut runs = 0;
-        let refused = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+        let refused = write_retrying(&mut conn, |_| -> Result<(), AppError> {
             runs += 1;
-            Err(ApiError::busy("database: deadlock detected"))
+            Err(AppError::busy("database: deadlock detected"))
         })
         .unwrap_err();
         assert_eq!(
@@ -356,9 +356,9 @@ mod tests {
         );
         // Any other error is answered at once.
         let mut runs = 0;
-        let other = write_retrying(&mut conn, |_| -> Result<(), ApiError> {
+        let other = write_retrying(&mut conn, |_| -> Result<(), AppError> {
             runs += 1;
-            Err(ApiError::conflict("x", "y"))
+            Err(AppError::conflict("x", "y"))
         });
         assert_eq!((runs, other.unwrap_err().status.as_u16()), (1, 409));
     }
@@ -380,11 +380,11 @@ mod tests {
         );
         assert!(is_retryable(&deadlock) && is_retryable(&serialization));
         assert!(!is_retryable(&unique) && !is_retryable(&Error::NotFound));
-        let answered = ApiError::from(deadlock);
+        let answered = AppError::from(deadlock);
         assert_eq!(
             (answered.status.as_u16(), answered.code),
             (503, "database_busy")
         );
-        assert_eq!(ApiError::from(unique).status.as_u16(), 500);
+        assert_eq!(AppError::from(unique).status.as_u16(), 500);
     }
 }

@@ -1,10 +1,13 @@
 //! Parse-don't-validate types for what users type: each `parse` returns the clean value or the
 //! field error to show. `field` is the JSON pointer of the input, for the 422 body.
 
+pub mod actor;
 pub mod billing;
+pub mod ids;
 pub mod money;
 pub mod newsletters;
 pub mod orgs;
+pub mod page;
 pub mod scopes;
 
 use std::str::FromStr;
@@ -196,11 +199,11 @@ impl Checks {
         }
     }
 
-    pub fn finish(self) -> Result<(), crate::error::ApiError> {
+    pub fn finish(self) -> Result<(), crate::error::AppError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(crate::error::ApiError::validation(self.errors))
+            Err(crate::error::AppError::validation(self.errors))
         }
     }
 }

@@ -60,3 +60,27 @@ pub trait PaymentGateway: Send + Sync {
         currency: &str,
     ) -> Result<String, GatewayError>;
 }
+
+/// The payment provider adapters this build knows (`LEMAN_PAYMENT_GATEWAY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GatewayKind {
+    /// The built-in sandbox: answers from its documented test tokens, moves no real money.
+    #[default]
+    Sandbox,
+}
+
+impl GatewayKind {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "" | "sandbox" => Ok(Self::Sandbox),
+            other => Err(format!("unknown payment gateway `{other}`; known: sandbox")),
+        }
+    }
+}
+
+/// The adapter the configuration names.
+pub fn from_config(config: &crate::config::Config) -> std::sync::Arc<dyn PaymentGateway> {
+    match config.payment_gateway {
+        GatewayKind::Sandbox => std::sync::Arc::new(sandbox::Sandbox),
+    }
+}

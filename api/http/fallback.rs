@@ -2,11 +2,11 @@
 //! (actix itself would say 404, actix-web #2735), else 404. The table is built from the OpenAPI
 //! paths, which are the registered routes.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use actix_web::http::header::ALLOW;
 use actix_web::{HttpRequest, web};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Path templates (`/v1/orgs/{org_id}`) with the methods registered on each.
 #[derive(Debug, Default, Clone)]
@@ -78,10 +78,10 @@ impl RouteTable {
 pub async fn not_matched(
     req: HttpRequest,
     table: web::Data<RouteTable>,
-) -> Result<actix_web::HttpResponse, ApiError> {
+) -> Result<actix_web::HttpResponse, AppError> {
     Err(match table.allowed(req.path()) {
-        Some(methods) => ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
+        Some(methods) => AppError::new(
+            Status::MethodNotAllowed,
             "method_not_allowed",
             format!(
                 "{} is not allowed here; allowed: {}.",
@@ -90,6 +90,6 @@ pub async fn not_matched(
             ),
         )
         .with_header(ALLOW, methods.join(", ")),
-        None => ApiError::not_found(format!("No route matches {}.", req.path())),
+        None => AppError::not_found(format!("No route matches {}.", req.path())),
     })
 }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::jwt;
 use crate::auth::keys::KeySet;
 use crate::db::{self, Pool};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::models::idempotency_keys::{self, Begin};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -139,7 +139,7 @@ where
             }
             let (http_req, mut payload) = req.into_parts();
             if !valid_key(&key) {
-                let e = ApiError::field(
+                let e = AppError::field(
                     "Idempotency-Key",
                     "invalid",
                     "must be 1 to 255 visible ASCII characters",
@@ -178,14 +178,14 @@ where
                     return Ok(ServiceResponse::new(http_req, res.body(body)));
                 }
                 Ok(Begin::Mismatch) => {
-                    let e = ApiError::unprocessable(
+                    let e = AppError::unprocessable(
                         "idempotency_key_reused",
                         "This Idempotency-Key was already used with a different request body.",
                     );
                     return Ok(ServiceResponse::new(http_req, e.error_response()));
                 }
                 Ok(Begin::InFlight) => {
-                    let e = ApiError::conflict(
+                    let e = AppError::conflict(
                         "idempotency_key_in_use",
                         "A request with this Idempotency-Key is still being processed; retry later.",
                     )
@@ -223,7 +223,7 @@ where
                 Ok(bytes) => bytes,
                 Err(_) => {
                     release(pool, row_id).await;
-                    let e = ApiError::internal("reading the response body failed");
+                    let e = AppError::internal("reading the response body failed");
                     return Ok(ServiceResponse::new(http_req, e.error_response()));
                 }
             };
@@ -263,7 +263,7 @@ where
 /// membership check every organisation route makes first), else its error (404). Leaving is the
 /// exception: the answer (204, no body) to a retried leave is the one whose request ended the
 /// membership.
-async fn still_member(pool: &Pool, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+async fn still_member(pool: &Pool, req: &actix_web::HttpRequest) -> Result<(), AppError> {
     let mut rest = req
         .path()
         .strip_prefix("/v1/orgs/")

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::MAX_BODY_BYTES;
-use crate::error::{ApiError, FieldError};
+use crate::error::{AppError, FieldError};
 
 pub struct Json<T>(pub T);
 
@@ -21,9 +21,9 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-pub fn too_large() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+pub fn too_large() -> AppError {
+    AppError::new(
+        crate::error::Status::PayloadTooLarge,
         "payload_too_large",
         format!("The request body exceeds {MAX_BODY_BYTES} bytes."),
     )
@@ -48,7 +48,7 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// Reads the whole body, refusing more than `MAX_BODY_BYTES` without buffering it.
-pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, ApiError> {
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, AppError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -60,7 +60,7 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
+            AppError::bad_request(
                 "unreadable_body",
                 format!("The body could not be read: {e}"),
             )
@@ -74,9 +74,9 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
 }
 
 /// Parses JSON into `T`, mapping serde's errors to problems.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request(
+        AppError::bad_request(
             "malformed_json",
             format!("The body is not valid JSON: {e}."),
         )
@@ -84,7 +84,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // JSON lets a key come twice and serde_json keeps the last: which one a client meant is
     // unknowable, so neither is taken.
     if let Some(pointer) = find_duplicate_key(bytes) {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             &pointer,
             "duplicate_key",
             "is given more than once in its object",
@@ -92,7 +92,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // serde would read a struct from an array of its fields in order: bodies are objects.
     if !value.is_object() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "",
             "invalid_type",
             "the body must be a JSON object",
@@ -100,7 +100,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // PostgreSQL text cannot hold NUL: refuse it here, naming the field, on both engines.
     if let Some(pointer) = find_nul(&value, String::new()) {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             &pointer,
             "invalid_characters",
             "must not contain NUL characters",
@@ -113,12 +113,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // JSON Schema counts 82.0 as an integer; serde would not.
     integral_floats_to_integers(&mut value);
     serde_path_to_error::deserialize(value)
-        .map_err(|e| ApiError::validation(vec![field_error(e.path(), e.inner())]))
+        .map_err(|e| AppError::validation(vec![field_error(e.path(), e.inner())]))
 }
 
 /// 422 `card_data_not_accepted`, naming the field but never its value.
-fn card_data_refused(pointer: &str) -> ApiError {
-    let mut e = ApiError::unprocessable(
+fn card_data_refused(pointer: &str) -> AppError {
+    let mut e = AppError::unprocessable(
         "card_data_not_accepted",
         "Card numbers and security codes are never accepted here: register a card through the payment provider's form and send its token.",
     );
@@ -488,16 +488,16 @@ fn escape(key: &str) -> String {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json(&req) {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                return Err(AppError::new(
+                    crate::error::Status::UnsupportedMediaType,
                     "unsupported_media_type",
                     "Send the body as application/json.",
                 ));
@@ -658,7 +658,7 @@ mod tests {
         items: Vec<Item>,
     }
 
-    fn problem(body: &str) -> ApiError {
+    fn problem(body: &str) -> AppError {
         parse::<Order>(body.as_bytes()).unwrap_err()
     }
 

@@ -5,11 +5,7 @@ use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::domain::actor::{Origin, describe_user_agent};
 
 /// The client's IP: the peer address, or — only when `LEMAN_TRUST_PROXY` says a proxy in front
 /// sets them — the first address of `Forwarded` / `X-Forwarded-For` (a client could forge those
@@ -35,45 +31,21 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
-impl RequestMeta {
-    pub fn from_request(req: &HttpRequest) -> Self {
-        let ip = client_ip(req);
-        let user_agent = req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(512).collect());
-        Self { ip, user_agent }
-    }
-
-    /// "Firefox on Linux" style description of the user agent.
-    pub fn device(&self) -> String {
-        describe_user_agent(self.user_agent.as_deref())
-    }
+/// The origin of a request: its client's address and user agent.
+pub fn origin_of(req: &HttpRequest) -> Origin {
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(512).collect());
+    Origin::request(client_ip(req), user_agent)
 }
 
-pub fn describe_user_agent(user_agent: Option<&str>) -> String {
-    let Some(ua) = user_agent.filter(|u| !u.is_empty()) else {
-        return "Unknown device".into();
-    };
-    match woothee::parser::Parser::new().parse(ua) {
-        Some(r) if r.name != "UNKNOWN" => {
-            let os = if r.os == "UNKNOWN" {
-                String::new()
-            } else {
-                format!(" on {}", r.os)
-            };
-            format!("{}{os}", r.name)
-        }
-        _ => ua.chars().take(60).collect(),
-    }
-}
-
-impl FromRequest for RequestMeta {
+impl FromRequest for Origin {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(RequestMeta::from_request(req)))
+        ready(Ok(origin_of(req)))
     }
 }

@@ -3,6 +3,7 @@
 //! register it in `registry()`, enqueue with `models::jobs::enqueue` inside the transaction that
 //! causes it.
 
+pub mod deliver_mail;
 pub mod expire_orders;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
@@ -17,9 +18,8 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
-use crate::config::Config;
-use crate::db::{self, DbConnection, Pool};
-use crate::mail::Mailer;
+use crate::context::Services;
+use crate::db::{self, DbConnection};
 use crate::metrics::Metrics;
 use crate::models::jobs::{self as job_rows, Job};
 
@@ -27,12 +27,24 @@ use crate::models::jobs::{self as job_rows, Job};
 pub const LEASE_SECS: i64 = 300;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
-/// What a job handler can reach.
+/// What a job handler can reach: the same services as a route (pool, configuration, mailer,
+/// catalogue, payment gateway, …), so a job can do whatever a request can.
 pub struct JobContext {
-    pub pool: Pool,
-    pub config: Arc<Config>,
-    pub metrics: Arc<Metrics>,
-    pub mailer: Arc<Mailer>,
+    pub services: Services,
+}
+
+impl JobContext {
+    pub fn new(services: Services) -> Self {
+        Self { services }
+    }
+}
+
+impl std::ops::Deref for JobContext {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 /// A job as its handler sees it: the row plus the claim token that proves ownership.
@@ -110,7 +122,7 @@ impl Registry {
 /// Every job Leman knows.
 pub fn registry() -> Registry {
     Registry::default()
-        .handler(crate::mail::DELIVER_MAIL, crate::mail::DeliverMail)
+        .handler(deliver_mail::KIND, deliver_mail::DeliverMail)
         .handler(
             request_password_reset::KIND,
             request_password_reset::RequestPasswordReset,

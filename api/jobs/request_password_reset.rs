@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::{ClaimedJob, JobContext, JobHandler};
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
 
 pub const KIND: &str = "request_password_reset";
 
@@ -33,7 +33,7 @@ impl JobHandler for RequestPasswordReset {
                 ip,
                 user_agent,
             } = job.payload()?;
-            let meta = RequestMeta { ip, user_agent };
+            let meta = Origin::request(ip, user_agent);
             ctx.complete(job, move |conn| {
                 crate::services::passwords::send_reset_link(conn, &config, &meta, &email)
                     .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))

@@ -9,18 +9,17 @@
 
 use std::sync::OnceLock;
 
-use futures_util::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::Environment;
 
 use crate::config::Config;
 use crate::db::{self, DbConnection};
-use crate::jobs::{ClaimedJob, JobContext, JobHandler};
 use crate::models::jobs::{self as job_rows, NewJob};
 use crate::models::mails::{self, Mail};
 
 pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
+/// The job that delivers one outbox mail (`jobs::deliver_mail`).
 pub const DELIVER_MAIL: &str = "deliver_mail";
 
 /// Every template, embedded in the binary by build.rs: (path under templates/, source).
@@ -58,9 +57,9 @@ pub enum MailError {
     Db(#[from] diesel::result::Error),
 }
 
-impl From<MailError> for crate::error::ApiError {
+impl From<MailError> for crate::error::AppError {
     fn from(e: MailError) -> Self {
-        crate::error::ApiError::internal(e.to_string())
+        crate::error::AppError::internal(e.to_string())
     }
 }
 
@@ -164,7 +163,8 @@ impl Mailer {
     }
 }
 
-fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
+/// The message of an outbox mail, ready for the transport.
+pub fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
     let to: Mailbox = mail
         .to_address
         .parse()
@@ -178,69 +178,6 @@ fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
             mail.html_body.clone(),
         ))
         .map_err(|e| e.to_string())
-}
-
-/// The `deliver_mail` job: sends one outbox mail, then marks it sent with the job's completion.
-pub struct DeliverMail;
-
-#[derive(serde::Deserialize)]
-struct DeliverPayload {
-    mail_id: String,
-}
-
-impl JobHandler for DeliverMail {
-    fn run<'a>(
-        &'a self,
-        ctx: &'a JobContext,
-        job: &'a ClaimedJob,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let DeliverPayload { mail_id } = job.payload()?;
-            let pool = ctx.pool.clone();
-            let id = mail_id.clone();
-            let mail = tokio::task::spawn_blocking(move || {
-                let mut conn = pool.get().map_err(|e| e.to_string())?;
-                mails::find(&mut conn, &id).map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            let Some(mail) = mail.filter(|m| m.status == mails::PENDING) else {
-                return Ok(()); // already sent, or gone: nothing to do
-            };
-            let sent = match build_message(&ctx.config.mail_from, &mail) {
-                Ok(message) => ctx.mailer.deliver(message).await,
-                Err(e) => Err(e),
-            };
-            match sent {
-                Ok(()) => {
-                    ctx.metrics.mails_sent.inc();
-                    ctx.complete(job, move |c| {
-                        mails::mark_sent(c, &mail_id, db::now()).map(|_| ())
-                    })
-                    .await
-                }
-                Err(error) => {
-                    ctx.metrics.mail_delivery_failures.inc();
-                    let pool = ctx.pool.clone();
-                    let message = error.clone();
-                    let _ = tokio::task::spawn_blocking(move || {
-                        let mut conn = pool.get().map_err(|e| e.to_string())?;
-                        db::write(&mut conn, |c| mails::record_failure(c, &mail_id, &message))
-                            .map_err(|e| e.to_string())
-                    })
-                    .await;
-                    Err(format!("delivering mail: {error}"))
-                }
-            }
-        })
-    }
-
-    fn on_dead(&self, conn: &mut DbConnection, job: &job_rows::Job) -> diesel::QueryResult<()> {
-        if let Ok(DeliverPayload { mail_id }) = serde_json::from_str(&job.payload) {
-            mails::mark_failed(conn, &mail_id)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

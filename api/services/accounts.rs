@@ -9,9 +9,9 @@
 use crate::auth::password;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::{self, Checks, Email};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::one_time_tokens::{self, VERIFY_EMAIL};
 use crate::models::users::{self, User};
@@ -75,7 +75,7 @@ pub struct SignUp {
 }
 
 /// A new account, valid fields checked (all errors at once) and the password hashed.
-pub async fn prepare(input: SignUp, verified: bool) -> Result<User, ApiError> {
+pub async fn prepare(input: SignUp, verified: bool) -> Result<User, AppError> {
     let mut checks = Checks::default();
     let email = checks.check(Email::parse(&input.email, "/email"));
     let first_name = checks.check(domain::parse_name(&input.first_name, "/first_name"));
@@ -104,7 +104,7 @@ pub async fn prepare(input: SignUp, verified: bool) -> Result<User, ApiError> {
     let (Some(email), Some(first_name), Some(last_name), Some(language), Some(timezone)) =
         (email, first_name, last_name, language, timezone)
     else {
-        return Err(ApiError::internal("checked fields missing"));
+        return Err(AppError::internal("checked fields missing"));
     };
     let hash = password::hash(input.password).await?;
     let now = db::now();
@@ -140,7 +140,7 @@ fn send_verification(
     conn: &mut DbConnection,
     config: &Config,
     user: &User,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let token = one_time_tokens::issue(
         conn,
         &user.id,
@@ -170,9 +170,9 @@ fn send_verification(
 pub async fn sign_up(
     pool: &Pool,
     config: &Config,
-    meta: RequestMeta,
+    meta: Origin,
     input: SignUp,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let user = prepare(input, false).await?;
     let config = config.clone();
     db::run(pool, move |conn| {
@@ -239,7 +239,7 @@ pub fn redeem_link(
     conn: &mut DbConnection,
     token: &str,
     purpose: &str,
-) -> Result<(one_time_tokens::OneTimeToken, User), ApiError> {
+) -> Result<(one_time_tokens::OneTimeToken, User), AppError> {
     // The account's row lock first, then the token's (the order of every change to an account
     // and its links: a sign-up replacing an unverified account's attempt takes them so too), so
     // two such changes at once on PostgreSQL wait for each other instead of deadlocking.
@@ -247,8 +247,8 @@ pub fn redeem_link(
         users::lock(conn, &found.user_id)?;
     }
     let used =
-        one_time_tokens::consume(conn, token, purpose)?.ok_or_else(ApiError::invalid_token)?;
-    let user = users::find(conn, &used.user_id)?.ok_or_else(ApiError::invalid_token)?;
+        one_time_tokens::consume(conn, token, purpose)?.ok_or_else(AppError::invalid_token)?;
+    let user = users::find(conn, &used.user_id)?.ok_or_else(AppError::invalid_token)?;
     Ok((used, user))
 }
 
@@ -260,10 +260,10 @@ pub fn redeem_link(
 /// make the attempt signs up again, which voids it). A password given is always checked.
 pub async fn verify_email(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     token: String,
     password: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let lookup = token.clone();
     let (attempt, replaced) = db::run(pool, move |conn| {
         let Some(found) = crate::models::passwords::find_usable_token(conn, &lookup, VERIFY_EMAIL)?
@@ -277,10 +277,10 @@ pub async fn verify_email(
         Ok(Some((user, replaced)))
     })
     .await?
-    .ok_or_else(ApiError::invalid_token)?;
+    .ok_or_else(AppError::invalid_token)?;
     let checked_hash = attempt.password_hash.clone();
     let password_error = |code: &str, message: &str| {
-        ApiError::validation(vec![crate::error::FieldError {
+        AppError::validation(vec![crate::error::FieldError {
             field: "/password".into(),
             code: code.into(),
             message: message.into(),
@@ -307,7 +307,7 @@ pub async fn verify_email(
             let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
             // Another attempt replaced this one meanwhile (it also voids the link).
             if user.password_hash != checked_hash {
-                return Err(ApiError::invalid_token());
+                return Err(AppError::invalid_token());
             }
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
@@ -322,9 +322,9 @@ pub async fn verify_email(
 pub async fn resend_verification(
     pool: &Pool,
     config: &Config,
-    meta: RequestMeta,
+    meta: Origin,
     email: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let Ok(email) = Email::parse(&email, "/email") else {
         // Not an address: nothing to send, and the same answer as for any other.
         return Ok(());
@@ -353,12 +353,12 @@ pub async fn resend_verification(
 
 /// Creates a verified account at once (for `leman users create`: scripts, demos, contract tests).
 /// Refuses an address already taken.
-pub async fn create_verified(pool: &Pool, input: SignUp) -> Result<User, ApiError> {
+pub async fn create_verified(pool: &Pool, input: SignUp) -> Result<User, AppError> {
     let user = prepare(input, true).await?;
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
             if users::find_by_email(conn, &user.email)?.is_some() {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "/email",
                     "taken",
                     "an account already uses this address",
@@ -367,7 +367,7 @@ pub async fn create_verified(pool: &Pool, input: SignUp) -> Result<User, ApiErro
             users::insert(conn, &user)?;
             activity::record(
                 conn,
-                &RequestMeta::default(),
+                &Origin::operator("users create"),
                 Event::new("user.signed_up", &user.id).details(serde_json::json!({"via": "cli"})),
             )?;
             Ok(user)

@@ -6,7 +6,7 @@
 use diesel::QueryResult;
 
 use crate::db::{self, DbConnection};
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
 use crate::models::activities::{self, Activity};
 
 /// One recorded change. `actor` did it; `subject` is another person it affected.
@@ -88,7 +88,7 @@ pub fn hash_of(a: &Activity) -> String {
     ))
 }
 
-pub fn record(conn: &mut DbConnection, meta: &RequestMeta, event: Event<'_>) -> QueryResult<()> {
+pub fn record(conn: &mut DbConnection, meta: &Origin, event: Event<'_>) -> QueryResult<()> {
     let chain = chain_of(&event);
     let (seq, prev_hash) = activities::advance_chain(conn, &chain)?;
     let mut activity = Activity {
@@ -101,7 +101,7 @@ pub fn record(conn: &mut DbConnection, meta: &RequestMeta, event: Event<'_>) -> 
         details: event.details.to_string(),
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.clone(),
-        actor_name: event.actor_name,
+        actor_name: event.actor_name.or_else(|| meta.actor_name()),
         created_at: db::now(),
         chain_id: Some(chain.clone()),
         seq: Some(seq),

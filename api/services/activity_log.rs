@@ -6,9 +6,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::db::{self, Pool};
 use crate::domain::invalid;
-use crate::error::{ApiError, FieldError};
-use crate::http::PageParams;
-use crate::http::query::cursor;
+use crate::domain::page::PageParams;
+use crate::domain::page::cursor;
+use crate::error::{AppError, FieldError};
 use crate::models::activities::{self, Activity, ActivityFilter};
 use crate::services::tokens::next_cursor;
 
@@ -45,7 +45,7 @@ fn start_of(day: NaiveDate) -> NaiveDateTime {
 }
 
 /// Checks the filters (all errors at once): `from` and `to` are inclusive UTC days.
-pub fn parse(filters: Filters) -> Result<ActivityFilter, ApiError> {
+pub fn parse(filters: Filters) -> Result<ActivityFilter, AppError> {
     let mut errors = Vec::new();
     let from = filters
         .from
@@ -77,7 +77,7 @@ pub fn parse(filters: Filters) -> Result<ActivityFilter, ApiError> {
         .map(|q| q.trim().to_string())
         .filter(|q| !q.is_empty());
     if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
+        return Err(AppError::validation(errors));
     }
     Ok(ActivityFilter {
         from: from.map(start_of),
@@ -95,7 +95,7 @@ pub async fn list(
     user_id: String,
     page: PageParams,
     filters: Filters,
-) -> Result<(Vec<Activity>, Option<String>), ApiError> {
+) -> Result<(Vec<Activity>, Option<String>), AppError> {
     let limit = page.limit()?;
     let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let filter = parse(filters)?;
@@ -120,7 +120,7 @@ pub async fn list_for_organization(
     raw_org_id: &str,
     page: PageParams,
     filters: Filters,
-) -> Result<(Vec<Activity>, Option<String>), ApiError> {
+) -> Result<(Vec<Activity>, Option<String>), AppError> {
     let access = crate::services::orgs::access(
         pool,
         caller,

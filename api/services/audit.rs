@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::orgs::Need;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::models::activities::{self, Activity};
 use crate::services::activity::{digest, hash_of};
 use crate::services::orgs::{self, authorize};
@@ -123,7 +123,7 @@ pub async fn verify_organization(
     pool: &Pool,
     caller: crate::auth::Caller,
     raw_org_id: String,
-) -> Result<ChainReport, ApiError> {
+) -> Result<ChainReport, AppError> {
     caller.require_scope("orgs:read")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {

@@ -2,38 +2,33 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
-use crate::models::sessions;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
+use crate::models::sessions::{self, Session};
 use crate::services::activity::{self, Event};
 use crate::services::sessions::end_session;
-use crate::views::sessions::{SessionList, SessionView};
 
 /// Why a session ended, in its `session.ended` activity record.
 pub const ENDED_FROM_LOG: &str = "ended_from_connection_log";
 
-/// The caller's active sessions, newest first; the caller's own one is marked `current`.
-pub async fn list(pool: &Pool, caller: Caller) -> Result<SessionList, ApiError> {
+/// The caller's active sessions, newest first (the caller's own one is `caller.session_id()`).
+pub async fn list(pool: &Pool, caller: &Caller) -> Result<Vec<Session>, AppError> {
     let user_id = caller.user_id.clone();
-    let rows = db::run(pool, move |conn| Ok(sessions::list_active(conn, &user_id)?)).await?;
-    let current = caller.session_id();
-    Ok(SessionList {
-        data: rows.iter().map(|s| SessionView::new(s, current)).collect(),
-    })
+    db::run(pool, move |conn| Ok(sessions::list_active(conn, &user_id)?)).await
 }
 
-fn no_such_session() -> ApiError {
-    ApiError::not_found("No such session.")
+fn no_such_session() -> AppError {
+    AppError::not_found("No such session.")
 }
 
 /// Ends one active session of the caller (it may be the current one). Another user's session,
 /// an ended or expired one, or an unknown id: 404, and nothing changes.
 pub async fn end_one(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     session_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let session = sessions::find(c, &session_id)?
@@ -53,7 +48,7 @@ pub async fn end_one(
 
 /// Ends every active session of the caller but the current one (a token caller, having none,
 /// ends them all). One activity record carries the count. Returns the count.
-pub async fn end_others(pool: &Pool, meta: RequestMeta, caller: Caller) -> Result<usize, ApiError> {
+pub async fn end_others(pool: &Pool, meta: Origin, caller: Caller) -> Result<usize, AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let keep = caller.session_id();

@@ -10,8 +10,8 @@ use diesel::QueryResult;
 
 use crate::auth::{Caller, secrets};
 use crate::db::{self, DbConnection, Pool};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::models::{account_erasure, activities, api_tokens, newsletter_subscriptions, sessions};
 use crate::services::activity::{self, Event};
 
@@ -85,7 +85,7 @@ pub fn delete_account(
     conn: &mut DbConnection,
     user_id: &str,
     checks: &[Check],
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, AppError> {
     lock_organizations_of(conn, user_id)?;
     let blocking = unmet(conn, user_id, checks)?;
     if !blocking.is_empty() {
@@ -128,7 +128,7 @@ pub fn delete_account(
     // record leads back to the person.
     activity::record(
         conn,
-        &RequestMeta::default(),
+        &Origin::request(None, None),
         Event::new("account.deleted", &pseudonym).details(serde_json::json!({
             "sessions_ended": sessions_ended,
             "tokens_revoked": tokens_revoked,
@@ -140,7 +140,7 @@ pub fn delete_account(
 
 /// `DELETE /v1/me`: a sensitive action (a person, re-authenticated with the password within the
 /// last minutes), checked against every registered prerequisite.
-pub async fn delete(pool: &Pool, caller: Caller) -> Result<Outcome, ApiError> {
+pub async fn delete(pool: &Pool, caller: Caller) -> Result<Outcome, AppError> {
     caller.require_recent_auth()?;
     let user_id = caller.user_id;
     db::run(pool, move |conn| {
@@ -196,10 +196,7 @@ mod tests {
             deleted_at: None,
         };
         crate::models::users::insert(conn, &user).unwrap();
-        let meta = RequestMeta {
-            ip: Some("192.0.2.7".into()),
-            user_agent: Some("Firefox".into()),
-        };
+        let meta = Origin::request(Some("192.0.2.7".into()), Some("Firefox".into()));
         activity::record(conn, &meta, Event::new("login.succeeded", &user.id)).unwrap();
         user.id
     }

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use crate::auth::{Caller, secrets};
+use crate::context::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::actor::Origin;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::users;
 use crate::services::accounts::{self, SignUp};
@@ -17,7 +18,6 @@ use crate::services::orders::{self, ItemInput};
 use crate::services::orgs::{self, AddressInput, NewOrganization};
 use crate::services::payment_methods::{self, NewMethod};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
-use crate::startup::Services;
 
 pub const DEMO_EMAIL: &str = "demo@leman.localhost";
 
@@ -33,7 +33,7 @@ fn item(offer: &str, period: &str, options: &[(&str, i64)]) -> ItemInput {
 }
 
 /// Creates the demo data (once) and `invoices` more paid invoices; returns what to print.
-pub async fn create(ctx: &Services, invoices: u64) -> Result<String, ApiError> {
+pub async fn create(ctx: &Services, invoices: u64) -> Result<String, AppError> {
     let existing = {
         let pool = ctx.pool.clone();
         db::run(&pool, |c| Ok(users::find_by_email(c, DEMO_EMAIL)?)).await?
@@ -67,7 +67,7 @@ pub async fn create(ctx: &Services, invoices: u64) -> Result<String, ApiError> {
         let (org, _) = orgs::list_mine(
             &ctx.pool,
             &caller,
-            crate::http::PageParams {
+            crate::domain::page::PageParams {
                 limit: Some(1),
                 cursor: None,
             },
@@ -76,7 +76,7 @@ pub async fn create(ctx: &Services, invoices: u64) -> Result<String, ApiError> {
         let org_id = org
             .first()
             .map(|(m, _)| m.organization_id.clone())
-            .ok_or_else(|| ApiError::internal("the demo account has no organisation"))?;
+            .ok_or_else(|| AppError::internal("the demo account has no organisation"))?;
         let config = ctx.config.clone();
         db::run(&ctx.pool, move |conn| {
             generate_invoices(conn, &config, &org_id, invoices)
@@ -87,16 +87,16 @@ pub async fn create(ctx: &Services, invoices: u64) -> Result<String, ApiError> {
     Ok(message)
 }
 
-async fn caller_of(ctx: &Services, user_id: &str) -> Result<Caller, ApiError> {
+async fn caller_of(ctx: &Services, user_id: &str) -> Result<Caller, AppError> {
     let id = user_id.to_string();
     let account = db::run(&ctx.pool, move |c| Ok(users::find_caller(c, &id)?))
         .await?
-        .ok_or_else(|| ApiError::internal("demo account vanished"))?;
+        .ok_or_else(|| AppError::internal("demo account vanished"))?;
     Ok(Caller::acting_as(account))
 }
 
-async fn populate(ctx: &Services, caller: Caller) -> Result<(), ApiError> {
-    let meta = RequestMeta::default();
+async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
+    let meta = Origin::operator("demo-data");
     let (org, _) = orgs::create(
         &ctx.pool,
         meta.clone(),
@@ -204,9 +204,9 @@ pub fn generate_invoices(
     config: &crate::config::Config,
     org_id: &str,
     n: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let org = crate::models::organizations::find(conn, org_id)?
-        .ok_or_else(|| ApiError::internal("no such organisation"))?;
+        .ok_or_else(|| AppError::internal("no such organisation"))?;
     let now = db::now();
     let year = chrono::Datelike::year(&now);
     let start_of_year = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
@@ -269,7 +269,7 @@ pub fn generate_invoices(
                 };
                 invoices::insert(c, &invoice, &[line])?;
             }
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })?;
         done += size;
     }

@@ -4,10 +4,11 @@
 //! re-sent; the pending request can be withdrawn).
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::actor::Origin;
 use crate::domain::{Checks, Email};
-use crate::error::{ApiError, FieldError};
-use crate::http::meta::RequestMeta;
+use crate::error::{AppError, FieldError};
 use crate::mail;
 use crate::models::emails;
 use crate::models::one_time_tokens::{self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL};
@@ -16,7 +17,6 @@ use crate::services::accounts::redeem_link;
 use crate::services::activity::{self, Event};
 use crate::services::passwords::{self, session_required, wrong_password};
 use crate::services::sessions::alert_context;
-use crate::startup::Services;
 
 /// How long the links confirming an address work.
 pub const CONFIRM_LINK_HOURS: i64 = 24;
@@ -29,8 +29,8 @@ fn field(field: &str, code: &str, message: &str) -> FieldError {
     }
 }
 
-pub fn email_taken() -> ApiError {
-    ApiError::conflict(
+pub fn email_taken() -> AppError {
+    AppError::conflict(
         "email_taken",
         "Another account signs in with this address; choose another one.",
     )
@@ -43,7 +43,7 @@ fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
-fn current_user(conn: &mut DbConnection, user_id: &str) -> Result<User, ApiError> {
+fn current_user(conn: &mut DbConnection, user_id: &str) -> Result<User, AppError> {
     users::find(conn, user_id)?
         .ok_or_else(|| crate::auth::caller::unauthenticated("The account no longer exists."))
 }
@@ -53,12 +53,12 @@ fn current_user(conn: &mut DbConnection, user_id: &str) -> Result<User, ApiError
 /// mails a confirmation link to the new address. Nothing changes until it is followed.
 pub async fn request_login_change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     new_email: String,
     confirmation: String,
     password: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.session_id().ok_or_else(session_required)?;
     let user = passwords::load_user(&ctx.pool, &caller.user_id).await?;
     let mut checks = Checks::default();
@@ -89,7 +89,7 @@ pub async fn request_login_change(
         checks.errors.push(wrong_password("/password"));
     }
     checks.finish()?;
-    let new = new.ok_or_else(|| ApiError::internal("checked address missing"))?;
+    let new = new.ok_or_else(|| AppError::internal("checked address missing"))?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
@@ -132,19 +132,19 @@ pub async fn request_login_change(
 /// tells the old address. A refused confirmation leaves the link usable.
 pub async fn confirm_login_change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     token: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let (used, user) = redeem_link(c, &token, CONFIRM_LOGIN_EMAIL)?;
-            let new = used.new_email.ok_or_else(ApiError::invalid_token)?;
+            let new = used.new_email.ok_or_else(AppError::invalid_token)?;
             if emails::login_taken_by_other(c, &new, &user.id)? {
                 return Err(email_taken());
             }
             if user.recovery_email.as_deref() == Some(new.as_str()) {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "same_as_recovery_email",
                     "This address became your recovery address meanwhile; the login address must differ from it.",
                 ));
@@ -181,7 +181,7 @@ fn send_recovery_confirmation(
     config: &crate::config::Config,
     user: &User,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let token = one_time_tokens::issue(
         conn,
         &user.id,
@@ -209,25 +209,25 @@ fn send_recovery_confirmation(
 /// current recovery address, if any, stays in force until then.
 pub async fn request_recovery_change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     email: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_recent_auth()?;
-    let email = Email::parse(&email, "/email").map_err(|e| ApiError::validation(vec![e]))?;
+    let email = Email::parse(&email, "/email").map_err(|e| AppError::validation(vec![e]))?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let user = current_user(c, &caller.user_id)?;
             if email.as_str() == user.email {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "/email",
                     "same_as_login_email",
                     "must differ from your login address",
                 ));
             }
             if user.recovery_email.as_deref() == Some(email.as_str()) {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "/email",
                     "same_as_current",
                     "is already your recovery address",
@@ -251,9 +251,9 @@ pub async fn request_recovery_change(
 /// told.
 pub async fn confirm_recovery_change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     token: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
@@ -261,9 +261,9 @@ pub async fn confirm_recovery_change(
             let address = used
                 .new_email
                 .filter(|a| user.pending_recovery_email.as_deref() == Some(a.as_str()))
-                .ok_or_else(ApiError::invalid_token)?;
+                .ok_or_else(AppError::invalid_token)?;
             if address == user.email {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "same_as_login_email",
                     "This address became your login address meanwhile; the recovery address must differ from it.",
                 ));
@@ -286,8 +286,8 @@ pub async fn confirm_recovery_change(
     .await
 }
 
-pub fn no_pending() -> ApiError {
-    ApiError::conflict(
+pub fn no_pending() -> AppError {
+    AppError::conflict(
         "no_pending_recovery_email",
         "No recovery address is waiting for confirmation.",
     )
@@ -297,9 +297,9 @@ pub fn no_pending() -> ApiError {
 /// stops working.
 pub async fn resend_recovery_confirmation(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
@@ -321,14 +321,14 @@ pub async fn resend_recovery_confirmation(
 /// and the confirmed recovery address, if any, stays.
 pub async fn withdraw_recovery_change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let user = current_user(c, &caller.user_id)?;
             if user.pending_recovery_email.is_none() {
-                return Err(ApiError::not_found(
+                return Err(AppError::not_found(
                     "No recovery address is waiting for confirmation.",
                 ));
             }

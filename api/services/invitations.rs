@@ -9,27 +9,26 @@
 //! [`PER_HOUR`] invitations an hour and [`PER_ADDRESS_PER_DAY`] a day to one address, and the
 //! names a stranger chose reach the invitee's mail as inert text (finding 7).
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
+use crate::error::Status;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::auth::{Caller, secrets};
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Email;
+use crate::domain::actor::Origin;
+use crate::domain::ids::path_id;
 use crate::domain::orgs::{Grant, Need, Permission, Role, may_invite};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
-use crate::http::query::path_id;
+use crate::domain::page::PageParams;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::invitations::{self, Invitation};
 use crate::models::{memberships, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::members::grant_refused;
 use crate::services::orgs::{self, authorize};
-use crate::startup::Services;
 
 /// Invitation ids: `ivt_…` (invoices have `inv_`).
 pub const ID_PREFIX: &str = "ivt";
@@ -45,25 +44,25 @@ pub const PER_ADDRESS_PER_DAY: i64 = 3;
 
 /// 429 `rate_limited` with `Retry-After`: the seconds until the oldest invitation counted leaves
 /// the window.
-fn too_many(detail: &str, oldest: Option<NaiveDateTime>, window: chrono::Duration) -> ApiError {
+fn too_many(detail: &str, oldest: Option<NaiveDateTime>, window: chrono::Duration) -> AppError {
     let now = db::now();
     let wait = oldest
         .map(|at| (at + window - now).num_seconds() + 1)
         .unwrap_or(1)
         .max(1);
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
+    AppError::new(
+        Status::TooManyRequests,
         "rate_limited",
         format!("{detail} Retry in {wait} s."),
     )
-    .with_header(RETRY_AFTER, wait.to_string())
+    .retry_after(wait as u64)
 }
 
 /// The organisation's invitation limits (finding 7 of issue 9): each invitation mails a stranger
 /// text an inviter chose, so neither an organisation nor one address gets a flood. Counted from
 /// the invitations themselves (withdrawn and replaced ones sent their mail too), under the
 /// organisation's lock.
-fn check_limits(conn: &mut DbConnection, org_id: &str, email: &str) -> Result<(), ApiError> {
+fn check_limits(conn: &mut DbConnection, org_id: &str, email: &str) -> Result<(), AppError> {
     let now = db::now();
     let hour = chrono::Duration::hours(1);
     let (sent, oldest) = invitations::sent_since(conn, org_id, None, now - hour)?;
@@ -128,8 +127,8 @@ pub fn void_made_by(
     invitations::revoke_many(conn, &void, now)
 }
 
-fn already_member() -> ApiError {
-    ApiError::conflict(
+fn already_member() -> AppError {
+    AppError::conflict(
         "already_member",
         "This account is already a member of the organisation.",
     )
@@ -144,14 +143,14 @@ pub struct NewInvitation {
 /// Invites an address; a pending invitation to the same address is replaced.
 pub async fn create(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     input: NewInvitation,
-) -> Result<Invitation, ApiError> {
+) -> Result<Invitation, AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
-    let email = Email::parse(&input.email, "/email").map_err(|e| ApiError::validation(vec![e]))?;
+    let email = Email::parse(&input.email, "/email").map_err(|e| AppError::validation(vec![e]))?;
     let grant = Grant::new(input.role, &input.permissions);
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
@@ -241,7 +240,7 @@ pub async fn list(
     caller: &Caller,
     raw_org_id: &str,
     page: PageParams,
-) -> Result<(Vec<Invitation>, Option<String>), ApiError> {
+) -> Result<(Vec<Invitation>, Option<String>), AppError> {
     orgs::page_of(
         pool,
         caller,
@@ -257,11 +256,11 @@ pub async fn list(
 /// Withdraws a pending invitation (one the caller could have made).
 pub async fn revoke(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_invitation_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let id = path_id(&raw_invitation_id, ID_PREFIX, "invitation")?;
@@ -270,7 +269,7 @@ pub async fn revoke(
             let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
             let now = db::now();
             let invitation = invitations::find_pending(c, &org_id, &id, now)?
-                .ok_or_else(|| ApiError::not_found("No such invitation."))?;
+                .ok_or_else(|| AppError::not_found("No such invitation."))?;
             let grant = Grant::from_db(&invitation.role, &invitation.permissions);
             may_invite(&access.grant, &grant).map_err(|e| grant_refused(e.0))?;
             invitations::revoke(c, &id, now)?;
@@ -291,33 +290,33 @@ pub async fn revoke(
 /// with the invited role and permissions.
 pub async fn accept(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     token: String,
-) -> Result<(organizations::Organization, memberships::Membership), ApiError> {
+) -> Result<(organizations::Organization, memberships::Membership), AppError> {
     caller.require_scope("orgs:write")?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let now = db::now();
             let token_hash = secrets::hash(&token);
             let found = invitations::find_by_token(c, &token_hash, now)?
-                .ok_or_else(ApiError::invalid_token)?;
+                .ok_or_else(AppError::invalid_token)?;
             // The concurrency rule: the organisation's lock, then what is read of it (the
             // invitation may have been voided meanwhile).
             organizations::lock(c, &found.organization_id)?;
             let invitation = invitations::find_by_token(c, &token_hash, now)?
-                .ok_or_else(ApiError::invalid_token)?;
+                .ok_or_else(AppError::invalid_token)?;
             // Void when its maker could no longer make it (removed, left, lost the right).
             let maker = memberships::find(c, &invitation.organization_id, &invitation.invited_by)?;
             let grant = Grant::from_db(&invitation.role, &invitation.permissions);
             if maker.is_none_or(|m| {
                 may_invite(&Grant::from_db(&m.role, &m.permissions), &grant).is_err()
             }) {
-                return Err(ApiError::invalid_token());
+                return Err(AppError::invalid_token());
             }
             if invitation.email != caller.account.email {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
+                return Err(AppError::new(
+                    Status::Forbidden,
                     "invitation_for_another_account",
                     "This invitation is for another address: sign in with the account whose login is the invited address.",
                 ));
@@ -325,8 +324,8 @@ pub async fn accept(
             // Only a verified login joins: an address someone merely signed up with is not
             // proof of owning it (issue 9, finding 1).
             if caller.account.email_verified_at.is_none() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
+                return Err(AppError::new(
+                    Status::Forbidden,
                     "email_not_verified",
                     "Confirm your email address first: follow the link we sent, or ask for a new one.",
                 ));
@@ -335,7 +334,7 @@ pub async fn accept(
                 return Err(already_member());
             }
             if !invitations::accept(c, &invitation.id, &caller.user_id, now)? {
-                return Err(ApiError::invalid_token());
+                return Err(AppError::invalid_token());
             }
             let membership = memberships::Membership {
                 organization_id: invitation.organization_id.clone(),
@@ -359,7 +358,7 @@ pub async fn accept(
                     })),
             )?;
             let org = organizations::find(c, &invitation.organization_id)?
-                .ok_or_else(ApiError::invalid_token)?;
+                .ok_or_else(AppError::invalid_token)?;
             Ok((org, membership))
         })
     })

@@ -3,10 +3,11 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
+use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::query::{cursor, path_id};
+use crate::domain::page::PageParams;
+use crate::domain::page::cursor;
+use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
 use crate::models::products::{self, Product, ProductFilter};
 use crate::services::activity_log;
@@ -38,7 +39,7 @@ pub async fn list(
     from: Option<String>,
     to: Option<String>,
     page: PageParams,
-) -> Result<(Vec<(Invoice, Vec<InvoiceLine>)>, Option<String>), ApiError> {
+) -> Result<(Vec<(Invoice, Vec<InvoiceLine>)>, Option<String>), AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -91,7 +92,7 @@ pub async fn get(
     caller: &Caller,
     raw_org_id: &str,
     raw_invoice_id: &str,
-) -> Result<(Invoice, Vec<InvoiceLine>), ApiError> {
+) -> Result<(Invoice, Vec<InvoiceLine>), AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -103,7 +104,7 @@ pub async fn get(
     let id = path_id(raw_invoice_id, "inv", "invoice")?;
     db::run(pool, move |conn| {
         let invoice = invoices::find(conn, &access.org.id, &id)?
-            .ok_or_else(|| ApiError::not_found("No such invoice."))?;
+            .ok_or_else(|| AppError::not_found("No such invoice."))?;
         let lines = invoices::lines(conn, &invoice.id)?;
         Ok((invoice, lines))
     })
@@ -117,7 +118,7 @@ pub async fn list_products(
     raw_org_id: &str,
     filter: ProductFilter,
     page: PageParams,
-) -> Result<(Vec<Product>, Option<String>), ApiError> {
+) -> Result<(Vec<Product>, Option<String>), AppError> {
     orgs::page_of(
         pool,
         caller,
@@ -135,7 +136,7 @@ pub async fn get_product(
     caller: &Caller,
     raw_org_id: &str,
     raw_product_id: &str,
-) -> Result<Product, ApiError> {
+) -> Result<Product, AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -147,7 +148,7 @@ pub async fn get_product(
     let id = path_id(raw_product_id, "prd", "product")?;
     db::run(pool, move |conn| {
         products::find(conn, &access.org.id, &id)?
-            .ok_or_else(|| ApiError::not_found("No such product."))
+            .ok_or_else(|| AppError::not_found("No such product."))
     })
     .await
 }

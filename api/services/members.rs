@@ -4,41 +4,41 @@
 //! removed or demoted (counted under the organisation's lock, which `authorize` takes first). A
 //! member's removal, leaving or lesser grant voids the invitations they could no longer make.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
+use crate::domain::ids::path_id;
 use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
-use crate::http::query::path_id;
+use crate::domain::page::PageParams;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::memberships::{self, MemberFilter, MemberRow};
 use crate::models::{one_time_tokens, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::invitations;
 use crate::services::orgs::{self, authorize};
-use crate::startup::Services;
 
-pub fn user_id(raw: &str) -> Result<String, ApiError> {
+pub fn user_id(raw: &str) -> Result<String, AppError> {
     path_id(raw, "usr", "member")
 }
 
-fn no_member() -> ApiError {
-    ApiError::not_found("No such member.")
+fn no_member() -> AppError {
+    AppError::not_found("No such member.")
 }
 
-pub fn last_legal_representative() -> ApiError {
-    ApiError::conflict(
+pub fn last_legal_representative() -> AppError {
+    AppError::conflict(
         "last_legal_representative",
         "This is the organisation's last legal representative: appoint another one first.",
     )
 }
 
-pub fn grant_refused(reason: String) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "grant_not_allowed", reason)
+pub fn grant_refused(reason: String) -> AppError {
+    AppError::new(Status::Forbidden, "grant_not_allowed", reason)
 }
 
 /// Refuses a change that would leave the organisation without a legal representative.
@@ -47,7 +47,7 @@ fn keep_a_legal_representative(
     org_id: &str,
     current: &Grant,
     next: Option<&Grant>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let loses_one = current.role == Role::LegalRepresentative
         && next.is_none_or(|g| g.role != Role::LegalRepresentative);
     if loses_one && memberships::count(conn, org_id)?.1 <= 1 {
@@ -65,7 +65,7 @@ fn checked_change(
     org_id: &str,
     target: &str,
     next: impl FnOnce(&Grant) -> Option<Grant>,
-) -> Result<(Grant, Option<Grant>), ApiError> {
+) -> Result<(Grant, Option<Grant>), AppError> {
     let access = authorize(conn, caller, org_id, Need::Permission(Permission::Users))?;
     let row = memberships::find(conn, org_id, target)?.ok_or_else(no_member)?;
     let current = Grant::from_db(&row.role, &row.permissions);
@@ -82,7 +82,7 @@ pub async fn list(
     raw_org_id: &str,
     page: PageParams,
     filter: MemberFilter,
-) -> Result<(Vec<MemberRow>, Option<String>), ApiError> {
+) -> Result<(Vec<MemberRow>, Option<String>), AppError> {
     orgs::page_of(
         pool,
         caller,
@@ -104,12 +104,12 @@ pub struct MemberEdit {
 /// Changes a member's role or permissions, within what the caller may grant.
 pub async fn update(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_user_id: String,
     edit: MemberEdit,
-) -> Result<MemberRow, ApiError> {
+) -> Result<MemberRow, AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
@@ -121,7 +121,7 @@ pub async fn update(
                     edit.permissions.as_deref().unwrap_or(&current.permissions),
                 ))
             })?;
-            let next = next.ok_or_else(|| ApiError::internal("no new grant"))?;
+            let next = next.ok_or_else(|| AppError::internal("no new grant"))?;
             memberships::set_grant(
                 c,
                 &org_id,
@@ -154,11 +154,11 @@ pub async fn update(
 /// Removes a member (not the last legal representative), within what the caller may grant.
 pub async fn remove(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_user_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
@@ -188,10 +188,10 @@ pub async fn remove(
 /// The caller leaves the organisation (R21: also the way out of its 2FA requirement).
 pub async fn leave(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
@@ -221,11 +221,11 @@ pub async fn leave(
 /// by mail, and the record names them as its subject so it shows in their own log too.
 pub async fn unlock(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_user_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
@@ -236,7 +236,7 @@ pub async fn unlock(
             memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
             let user = users::find(c, &target)?.ok_or_else(no_member)?;
             if user.locked_at.is_none() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "account_not_locked",
                     "This member's account is not locked.",
                 ));
@@ -276,11 +276,11 @@ pub async fn unlock(
 /// needs a session that authenticated within the last minutes (issue 9, finding 6).
 pub async fn set_two_factor_requirement(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     require: bool,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let config: std::sync::Arc<Config> = ctx.config.clone();
@@ -294,7 +294,7 @@ pub async fn set_two_factor_requirement(
                 caller.require_recent_auth()?;
             }
             if require && !caller.two_factor_enabled() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "two_factor_not_enabled",
                     "Turn on two-factor authentication for your own account before requiring it of the members.",
                 ));

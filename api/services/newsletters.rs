@@ -2,9 +2,9 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::newsletters::{self, TOPICS};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::error::AppError;
 use crate::models::newsletter_subscriptions;
 use crate::services::activity::{self, Event};
 
@@ -18,7 +18,7 @@ fn ordered(stored: &[String]) -> Vec<String> {
 }
 
 /// The topics the user receives, in catalogue order.
-pub async fn subscriptions(pool: &Pool, user_id: String) -> Result<Vec<String>, ApiError> {
+pub async fn subscriptions(pool: &Pool, user_id: String) -> Result<Vec<String>, AppError> {
     let stored = db::run(pool, move |conn| {
         Ok(newsletter_subscriptions::topics(conn, &user_id)?)
     })
@@ -29,11 +29,11 @@ pub async fn subscriptions(pool: &Pool, user_id: String) -> Result<Vec<String>, 
 /// Replaces the set of topics the user receives; returns the new set, in catalogue order.
 pub async fn replace(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     topics: Vec<String>,
-) -> Result<Vec<String>, ApiError> {
-    let wanted = newsletters::parse_topics(&topics, "/topics").map_err(ApiError::validation)?;
+) -> Result<Vec<String>, AppError> {
+    let wanted = newsletters::parse_topics(&topics, "/topics").map_err(AppError::validation)?;
     let result: Vec<String> = wanted.iter().map(|t| t.to_string()).collect();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
@@ -51,7 +51,7 @@ pub async fn replace(
                     "unsubscribed": ordered(&removed),
                 })),
             )?;
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
     })
     .await?;

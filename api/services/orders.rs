@@ -10,15 +10,16 @@ use rust_decimal::Decimal;
 use crate::auth::Caller;
 use crate::catalog::{Catalog, Offer};
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::ids::path_id;
 use crate::domain::invalid;
 use crate::domain::money::to_minor;
 use crate::domain::orgs::{Currency, Need, Permission};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
-use crate::http::query::path_id;
+use crate::domain::page::PageParams;
+use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::orders::{self, Order};
 use crate::models::organizations::Organization;
@@ -26,7 +27,6 @@ use crate::models::products::{self, Product};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
-use crate::startup::Services;
 
 pub const MAX_ITEMS: usize = 20;
 
@@ -44,7 +44,7 @@ struct Item<'a> {
     options: BTreeMap<String, i64>,
 }
 
-fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, ApiError> {
+fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, AppError> {
     let mut errors = Vec::new();
     if items.is_empty() || items.len() > MAX_ITEMS {
         errors.push(invalid("/items", "out_of_range", "give 1 to 20 items"));
@@ -101,7 +101,7 @@ fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(ApiError::validation(errors))
+        Err(AppError::validation(errors))
     }
 }
 
@@ -161,7 +161,7 @@ pub fn issue_invoice(
     order_id: Option<&str>,
     lines: Vec<NewLine>,
     now: chrono::NaiveDateTime,
-) -> Result<Invoice, ApiError> {
+) -> Result<Invoice, AppError> {
     let amounts: Vec<LineAmounts> = lines.iter().map(|l| l.amounts).collect();
     let total = totals(&amounts);
     let id = db::new_id("inv");
@@ -233,10 +233,10 @@ pub fn create(
     conn: &mut DbConnection,
     config: &Config,
     catalog: &Catalog,
-    meta: &RequestMeta,
+    meta: &Origin,
     caller: &Caller,
     request: NewOrder<'_>,
-) -> Result<Order, ApiError> {
+) -> Result<Order, AppError> {
     let NewOrder {
         org_id,
         items,
@@ -254,14 +254,14 @@ pub fn create(
         && p.method == PaymentMethodKind::PaymentMethod
     {
         let id = p.payment_method_id.as_deref().ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 "/payment/payment_method_id",
                 "required",
                 "give the saved payment method to charge",
             )
         })?;
         crate::models::payment_methods::find(conn, org_id, id)?.ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 "/payment/payment_method_id",
                 "unknown_payment_method",
                 "is not a payment method of this organisation",
@@ -349,7 +349,7 @@ pub fn create(
     Ok(order)
 }
 
-pub fn order_id(raw: &str) -> Result<String, ApiError> {
+pub fn order_id(raw: &str) -> Result<String, AppError> {
     path_id(raw, "ord", "order")
 }
 
@@ -360,7 +360,7 @@ pub async fn list(
     raw_org_id: &str,
     statuses: Vec<String>,
     page: PageParams,
-) -> Result<(Vec<(Order, Vec<Product>)>, Option<String>), ApiError> {
+) -> Result<(Vec<(Order, Vec<Product>)>, Option<String>), AppError> {
     orgs::page_of(
         pool,
         caller,
@@ -395,7 +395,7 @@ pub async fn get(
     caller: &Caller,
     raw_org_id: &str,
     raw_order_id: &str,
-) -> Result<(Order, Vec<Product>), ApiError> {
+) -> Result<(Order, Vec<Product>), AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -407,7 +407,7 @@ pub async fn get(
     let id = order_id(raw_order_id)?;
     db::run(pool, move |conn| {
         let order = orders::find(conn, &access.org.id, &id)?
-            .ok_or_else(|| ApiError::not_found("No such order."))?;
+            .ok_or_else(|| AppError::not_found("No such order."))?;
         let items = products::of_order(conn, &order.id)?;
         Ok((order, items))
     })
@@ -451,7 +451,7 @@ pub fn expire_due(
         products::cancel_unpaid_of_order(conn, &order.id, now)?;
         activity::record(
             conn,
-            &RequestMeta::default(),
+            &Origin::system("expire_orders"),
             Event {
                 action: "order.expired",
                 organization: Some(&order.organization_id),
@@ -472,7 +472,7 @@ pub fn expire_due(
 /// fails leaves the order open, its invoice payable later; the answer shows the attempt.
 pub async fn create_and_pay(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     items: Vec<ItemInput>,
@@ -483,7 +483,7 @@ pub async fn create_and_pay(
         Vec<Product>,
         Option<crate::models::payments::Payment>,
     ),
-    ApiError,
+    AppError,
 > {
     caller.require_scope("billing:write")?;
     caller.require_scope("products:write")?;
@@ -529,7 +529,7 @@ pub async fn create_and_pay(
     let (id, invoice_id) = (order.id.clone(), order.invoice_id.clone());
     db::run(&ctx.pool, move |conn| {
         let order = orders::find(conn, &org_id, &id)?
-            .ok_or_else(|| ApiError::internal("order vanished"))?;
+            .ok_or_else(|| AppError::internal("order vanished"))?;
         let items = products::of_order(conn, &id)?;
         let payment = crate::models::payments::latest_for_invoice(conn, &invoice_id)?;
         Ok((order, items, payment))
@@ -540,18 +540,18 @@ pub async fn create_and_pay(
 /// Pays an open order's invoice.
 pub async fn pay(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_order_id: String,
     input: PaymentInput,
-) -> Result<crate::services::payments::Outcome, ApiError> {
+) -> Result<crate::services::payments::Outcome, AppError> {
     let org_id = orgs::org_id(&raw_org_id)?;
     let id = order_id(&raw_order_id)?;
     let (o, cl) = (org_id.clone(), caller.clone());
     let order = db::run(&ctx.pool, move |conn| {
         authorize(conn, &cl, &o, Need::Permission(Permission::Accounting))?;
-        orders::find(conn, &o, &id)?.ok_or_else(|| ApiError::not_found("No such order."))
+        orders::find(conn, &o, &id)?.ok_or_else(|| AppError::not_found("No such order."))
     })
     .await?;
     crate::services::payments::pay_invoice(ctx, meta, caller, org_id, order.invoice_id, input).await

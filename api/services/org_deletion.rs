@@ -11,9 +11,9 @@ use diesel::QueryResult;
 
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::orgs::Need;
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::error::AppError;
 use crate::models::{invitations, memberships, organizations};
 use crate::services::activity::{self, Event};
 use crate::services::deletion::{Outcome, Unmet};
@@ -115,7 +115,7 @@ pub async fn check(
     pool: &Pool,
     caller: Caller,
     raw_org_id: String,
-) -> Result<Vec<Unmet>, ApiError> {
+) -> Result<Vec<Unmet>, AppError> {
     caller.require_scope("orgs:read")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
@@ -128,11 +128,11 @@ pub async fn check(
 /// Deletes the organisation, unless a prerequisite is unmet.
 pub async fn delete(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     retention_years: u32,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, AppError> {
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
         db::write_retrying(conn, |c| {

@@ -3,16 +3,17 @@
 //! `/v1/orgs/{org_id}` goes through: not a member (or no such organisation) is 404, a member
 //! without what the route needs is 403 `permission_denied`.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Checks;
+use crate::domain::actor::Origin;
+use crate::domain::ids::path_id;
 use crate::domain::orgs::{self as rules, Currency, Grant, Need, Role};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
-use crate::http::query::{cursor, path_id};
+use crate::domain::page::PageParams;
+use crate::domain::page::cursor;
+use crate::error::AppError;
 use crate::models::memberships::{self, Membership};
 use crate::models::organizations::{self, Organization, OrganizationChange};
 use crate::services::activity::{self, Event};
@@ -27,12 +28,12 @@ pub struct Access {
 }
 
 /// The organisation id of a path: anything not shaped like one cannot exist (404).
-pub fn org_id(raw: &str) -> Result<String, ApiError> {
+pub fn org_id(raw: &str) -> Result<String, AppError> {
     path_id(raw, "org", "organisation")
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::not_found("No such organisation.")
+pub fn not_found() -> AppError {
+    AppError::not_found("No such organisation.")
 }
 
 /// The caller's access to `org_id` for a route needing `need`: the token scope first, then the
@@ -43,7 +44,7 @@ pub fn authorize(
     caller: &Caller,
     org_id: &str,
     need: Need,
-) -> Result<Access, ApiError> {
+) -> Result<Access, AppError> {
     // Inside a write transaction the organisation's row lock comes first (the concurrency rule):
     // whatever this transaction then reads of the organisation stays true until it commits.
     if db::in_transaction(conn)? {
@@ -67,8 +68,8 @@ pub fn authorize(
                 other.as_str()
             ),
         };
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(AppError::new(
+            Status::Forbidden,
             "permission_denied",
             detail,
         ));
@@ -87,7 +88,7 @@ pub async fn access(
     raw_org_id: &str,
     scope: &str,
     need: Need,
-) -> Result<Access, ApiError> {
+) -> Result<Access, AppError> {
     caller.require_scope(scope)?;
     let org_id = org_id(raw_org_id)?;
     let caller = caller.clone();
@@ -105,7 +106,7 @@ pub async fn page_of<T, L, K>(
     page: PageParams,
     load: L,
     key: K,
-) -> Result<(Vec<T>, Option<String>), ApiError>
+) -> Result<(Vec<T>, Option<String>), AppError>
 where
     T: Send + 'static,
     L: FnOnce(
@@ -195,10 +196,10 @@ fn org_name(raw: &str) -> Result<String, crate::error::FieldError> {
 /// Creates an organisation; the caller becomes its legal representative.
 pub async fn create(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     input: NewOrganization,
-) -> Result<(Organization, Membership), ApiError> {
+) -> Result<(Organization, Membership), AppError> {
     caller.require_scope("orgs:write")?;
     let mut checks = Checks::default();
     let name = checks.check(org_name(&input.name));
@@ -209,7 +210,7 @@ pub async fn create(
     let (Some(name), Some(country), Some(address), Some(vat_number)) =
         (name, country, address, vat)
     else {
-        return Err(ApiError::internal("checked fields missing"));
+        return Err(AppError::internal("checked fields missing"));
     };
     let now = db::now();
     let org = Organization {
@@ -252,7 +253,7 @@ pub async fn create(
                         "currency": o.currency,
                     })),
             )?;
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
     })
     .await?;
@@ -272,11 +273,11 @@ pub struct OrganizationEdit {
 /// Edits the organisation's identity (admins and legal representatives).
 pub async fn update(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     edit: OrganizationEdit,
-) -> Result<(Organization, Membership), ApiError> {
+) -> Result<(Organization, Membership), AppError> {
     caller.require_scope("orgs:write")?;
     let org_id = org_id(&raw_org_id)?;
     let mut checks = Checks::default();
@@ -334,7 +335,7 @@ pub async fn update(
                     || crate::models::payments::any_for_organization(c, &org_id)?
                     || crate::models::prepaid::ever_used(c, &org_id)?)
             {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "currency_locked",
                     "The organisation has products, invoices, payments or prepaid money: its currency can no longer change.",
                 ));
@@ -359,7 +360,7 @@ pub async fn list_mine(
     pool: &Pool,
     caller: &Caller,
     page: PageParams,
-) -> Result<(Vec<(Membership, Organization)>, Option<String>), ApiError> {
+) -> Result<(Vec<(Membership, Organization)>, Option<String>), AppError> {
     caller.require_scope("orgs:read")?;
     let limit = page.limit()?;
     let after = page.cursor.as_deref().map(cursor::decode).transpose()?;

@@ -5,14 +5,15 @@
 //! of a mailbox, and the second factor is what still protects the account when that mailbox is
 //! someone else's; the mail about the change points to its settings.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 
 use crate::auth::password;
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::{self, Checks, Email};
-use crate::error::{ApiError, FieldError};
-use crate::http::meta::RequestMeta;
+use crate::error::{AppError, FieldError};
 use crate::mail;
 use crate::models::api_tokens;
 use crate::models::one_time_tokens::{
@@ -23,15 +24,14 @@ use crate::models::sessions as session_rows;
 use crate::models::users::{self, User};
 use crate::services::activity::{self, Event};
 use crate::services::sessions;
-use crate::startup::Services;
 
 /// How long a reset link works.
 pub const RESET_LINK_MINUTES: i64 = 60;
 
 /// Tokens have no password and no session: what changes credentials needs a person signed in.
-pub fn session_required() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
+pub fn session_required() -> AppError {
+    AppError::new(
+        Status::Forbidden,
         "session_required",
         "Only a person signed in with a session can do this; tokens cannot.",
     )
@@ -52,9 +52,9 @@ fn withdraw_pending(
     Ok(())
 }
 
-pub fn account_locked() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
+pub fn account_locked() -> AppError {
+    AppError::new(
+        Status::Forbidden,
         "account_locked",
         "The account is locked after too many failed attempts: unlock it with the link we mailed, or reset the password.",
     )
@@ -69,7 +69,7 @@ pub fn wrong_password(field: &str) -> FieldError {
 }
 
 /// The caller's account, as stored now.
-pub async fn load_user(pool: &Pool, user_id: &str) -> Result<User, ApiError> {
+pub async fn load_user(pool: &Pool, user_id: &str) -> Result<User, AppError> {
     let id = user_id.to_string();
     db::run(pool, move |conn| Ok(users::find(conn, &id)?))
         .await?
@@ -91,10 +91,10 @@ fn check_new_password(password: &str, field: &str, user: &User) -> Result<(), Fi
 /// request itself then fails. True when right.
 pub async fn confirm_password(
     ctx: &Services,
-    meta: &RequestMeta,
+    meta: &Origin,
     user: &User,
     password: String,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     if user.locked_at.is_some() {
         return Err(account_locked());
     }
@@ -119,7 +119,7 @@ fn revoke_tokens(
     conn: &mut DbConnection,
     user_id: &str,
     now: chrono::NaiveDateTime,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, AppError> {
     let working = api_tokens::list_working(conn, user_id)?;
     api_tokens::revoke_all_for_user(conn, user_id, now)?;
     Ok(working
@@ -135,11 +135,11 @@ fn revoke_tokens(
 fn mail_password_changed(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     user: &User,
     revoked: Option<&[String]>,
     all_sessions_ended: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let mut ctx = sessions::alert_context(user, meta);
     ctx["all_sessions_ended"] = all_sessions_ended.into();
     // Resets go to the recovery address (R5): one an intruder set would let them back in, so the
@@ -172,12 +172,12 @@ fn mail_password_changed(
 /// `revoke_tokens`, every personal and application token of the account is revoked too.
 pub async fn change(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: crate::auth::Caller,
     current_password: String,
     new_password: String,
     revoke_tokens: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let sid = caller
         .session_id()
         .ok_or_else(session_required)?
@@ -190,7 +190,7 @@ pub async fn change(
     }
     checks.finish()?;
     if password::verify(new_password.clone(), Some(user.password_hash.clone())).await? {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "/new_password",
             "same_as_current",
             "must differ from the current password",
@@ -229,11 +229,7 @@ pub async fn change(
 /// `POST /v1/auth/password-reset/request`: queues the request (R5); a job mails the link. The
 /// request does the same work whether the address has an account or not (one job queued), so
 /// neither its answer nor its time tells; a malformed address is only answered.
-pub async fn request_reset(
-    ctx: &Services,
-    meta: RequestMeta,
-    email: String,
-) -> Result<(), ApiError> {
+pub async fn request_reset(ctx: &Services, meta: Origin, email: String) -> Result<(), AppError> {
     let Ok(email) = Email::parse(&email, "/email") else {
         return Ok(());
     };
@@ -253,7 +249,7 @@ pub async fn request_reset(
                 crate::models::jobs::NewJob::new(
                     crate::jobs::request_password_reset::KIND,
                     serde_json::to_value(&payload)
-                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                        .map_err(|e| AppError::internal(e.to_string()))?,
                     max_attempts,
                 ),
             )?;
@@ -269,9 +265,9 @@ pub async fn request_reset(
 pub fn send_reset_link(
     c: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     email: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let Some(user) = crate::services::accounts::find_locked_by_email(c, email)? else {
         return Ok(());
     };
@@ -318,10 +314,10 @@ pub fn send_reset_link(
 /// second factor when it is on (it and its recovery codes stay, see the module).
 pub async fn reset(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     token: String,
     new_password: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let lookup = token.clone();
     let user = db::run(&ctx.pool, move |conn| {
         let Some(found) = passwords::find_usable_token(conn, &lookup, RESET_PASSWORD)? else {
@@ -330,9 +326,9 @@ pub async fn reset(
         Ok(users::find(conn, &found.user_id)?)
     })
     .await?
-    .ok_or_else(ApiError::invalid_token)?;
+    .ok_or_else(AppError::invalid_token)?;
     check_new_password(&new_password, "/new_password", &user)
-        .map_err(|e| ApiError::validation(vec![e]))?;
+        .map_err(|e| AppError::validation(vec![e]))?;
     let hash = password::hash(new_password).await?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {

@@ -5,17 +5,17 @@
 use iban::IbanLike as _;
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::db::{self, Pool};
+use crate::domain::actor::Origin;
+use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
-use crate::http::query::path_id;
+use crate::error::AppError;
 use crate::models::organizations::Organization;
 use crate::models::payment_methods::{self, PaymentMethod};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::prepaid::{mask_iban, parse_iban};
-use crate::startup::Services;
 
 /// The id under which the prepaid account is listed and chosen as the default.
 pub const PREPAID: &str = "prepaid";
@@ -41,7 +41,7 @@ pub async fn list(
     pool: &Pool,
     caller: &Caller,
     raw_org_id: &str,
-) -> Result<(Organization, Vec<PaymentMethod>, i64), ApiError> {
+) -> Result<(Organization, Vec<PaymentMethod>, i64), AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -65,11 +65,11 @@ pub async fn list(
 /// Saves a method.
 pub async fn create(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     input: NewMethod,
-) -> Result<PaymentMethod, ApiError> {
+) -> Result<PaymentMethod, AppError> {
     caller.require_scope("billing:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let now = db::now();
@@ -93,7 +93,7 @@ pub async fn create(
                 .token
                 .filter(|t| !t.trim().is_empty())
                 .ok_or_else(|| {
-                    ApiError::field(
+                    AppError::field(
                         "/token",
                         "required",
                         "a card is saved from the provider's token",
@@ -103,9 +103,9 @@ pub async fn create(
             let t = token.clone();
             let card = tokio::task::spawn_blocking(move || gateway.card_details(&t))
                 .await
-                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(|e| AppError::internal(e.to_string()))?
                 .map_err(|_| {
-                    ApiError::field(
+                    AppError::field(
                         "/token",
                         "invalid_card_token",
                         "is not a card token the payment provider knows",
@@ -120,7 +120,7 @@ pub async fn create(
         }
         "bank_transfer" => {
             let raw = input.iban.ok_or_else(|| {
-                ApiError::field("/iban", "required", "a bank account needs its IBAN")
+                AppError::field("/iban", "required", "a bank account needs its IBAN")
             })?;
             let iban = parse_iban(&raw, "/iban")?;
             method.label = format!("IBAN {}", mask_iban(iban.electronic_str()));
@@ -136,7 +136,7 @@ pub async fn create(
         }
     }
     if method.label.chars().count() > 100 {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "/label",
             "too_long",
             "must be at most 100 characters",
@@ -159,7 +159,7 @@ pub async fn create(
                     .organization(&org_id)
                     .details(serde_json::json!({"payment_method_id": row.id, "type": row.kind})),
             )?;
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
     })
     .await?;
@@ -185,15 +185,15 @@ fn default_label(kind: &str) -> &'static str {
 /// Removes a saved method; the prepaid account is not removable.
 pub async fn delete(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("billing:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     if raw_id == PREPAID {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "prepaid_not_deletable",
             "The prepaid account is always there; withdraw its balance instead.",
         ));
@@ -208,7 +208,7 @@ pub async fn delete(
                 Need::Permission(Permission::Accounting),
             )?;
             payment_methods::find(c, &org_id, &id)?
-                .ok_or_else(|| ApiError::not_found("No such payment method."))?;
+                .ok_or_else(|| AppError::not_found("No such payment method."))?;
             payment_methods::delete(c, &id, db::now())?;
             if access.org.default_payment_method.as_deref() == Some(id.as_str()) {
                 payment_methods::set_default(c, &org_id, None)?;
@@ -229,11 +229,11 @@ pub async fn delete(
 /// Makes a saved method, or the prepaid account (`prepaid`), the default.
 pub async fn make_default(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     raw_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     caller.require_scope("billing:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let id = if raw_id == PREPAID {
@@ -251,7 +251,7 @@ pub async fn make_default(
             )?;
             if id != PREPAID {
                 payment_methods::find(c, &org_id, &id)?
-                    .ok_or_else(|| ApiError::not_found("No such payment method."))?;
+                    .ok_or_else(|| AppError::not_found("No such payment method."))?;
             }
             payment_methods::set_default(c, &org_id, Some(&id))?;
             activity::record(

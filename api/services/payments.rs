@@ -14,25 +14,25 @@
 //! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
 //! webhook credits it to the prepaid account, once.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::actor::Origin;
 use crate::domain::money::Money;
 use crate::domain::orgs::{Currency, Need, Permission};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::gateway::{Charge, ChargeOutcome};
-use crate::http::meta::RequestMeta;
 use crate::mail;
 use crate::models::invoices::{self, Invoice};
 use crate::models::payments::{self, Payment};
 use crate::models::{orders, organizations, payment_methods, prepaid, products, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::authorize;
-use crate::startup::Services;
 
 /// How to pay: `{"method": "prepaid"}`, `{"method": "payment_method", "payment_method_id": …}`
 /// or `{"method": "bank_transfer"}`.
@@ -65,38 +65,38 @@ pub enum Outcome {
     Pending(Payment),
 }
 
-pub fn invoice_not_open() -> ApiError {
-    ApiError::conflict(
+pub fn invoice_not_open() -> AppError {
+    AppError::conflict(
         "invoice_not_open",
         "This invoice is not open: it is paid, cancelled, or being paid.",
     )
 }
 
-fn insufficient_balance() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYMENT_REQUIRED,
+fn insufficient_balance() -> AppError {
+    AppError::new(
+        Status::PaymentRequired,
         "insufficient_prepaid_balance",
         "The prepaid account's balance does not cover this amount: top it up, or pay another way.",
     )
 }
 
-pub fn declined(code: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYMENT_REQUIRED,
+pub fn declined(code: &str) -> AppError {
+    AppError::new(
+        Status::PaymentRequired,
         "payment_declined",
         format!("The payment was declined ({code}); nothing was charged. Try another method."),
     )
 }
 
-fn in_progress() -> ApiError {
-    ApiError::conflict(
+fn in_progress() -> AppError {
+    AppError::conflict(
         "payment_in_progress",
         "A payment of this invoice is already under way or done.",
     )
 }
 
-pub fn unavailable(e: impl std::fmt::Display) -> ApiError {
-    ApiError::unavailable(
+pub fn unavailable(e: impl std::fmt::Display) -> AppError {
+    AppError::unavailable(
         "payment_provider_unavailable",
         format!("{e}; nothing was charged, retry later."),
     )
@@ -121,7 +121,7 @@ pub(crate) fn send_receipt(
     user_id: &str,
     org_id: &str,
     mut context: serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let (Some(user), Some(org)) = (
         users::find(conn, user_id)?,
         organizations::find(conn, org_id)?,
@@ -139,10 +139,10 @@ pub(crate) fn send_receipt(
 fn complete_invoice_payment(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     payment: &Payment,
     invoice: &Invoice,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let now = db::now();
     if !invoices::transition(conn, &invoice.id, "open", "paid", now)? {
         return Err(invoice_not_open());
@@ -215,10 +215,10 @@ fn new_payment(
 pub(crate) fn pay_from_prepaid(
     c: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     user_id: &str,
     invoice: &Invoice,
-) -> Result<Payment, ApiError> {
+) -> Result<Payment, AppError> {
     let org_id = &invoice.organization_id;
     let mut payment = new_payment(
         org_id,
@@ -277,9 +277,9 @@ pub(crate) fn pay_from_prepaid(
 fn supersede_pending_transfer(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     invoice_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let Some(transfer) = payments::pending_transfer_for_invoice(conn, invoice_id)? {
         settle(
             conn,
@@ -295,7 +295,7 @@ fn supersede_pending_transfer(
 }
 
 /// Inserts a pending payment of an invoice; a second live payment of it is refused.
-fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), ApiError> {
+fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), AppError> {
     match payments::insert(conn, p) {
         Ok(_) => Ok(()),
         Err(e) if db::is_unique_violation(&e) => Err(in_progress()),
@@ -306,15 +306,15 @@ fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), ApiError> 
 /// Pays the open invoice `invoice_id` of the organisation with `input`.
 pub async fn pay_invoice(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     org_id: String,
     invoice_id: String,
     input: PaymentInput,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, AppError> {
     caller.require_scope("billing:write")?;
     let org_id = crate::services::orgs::org_id(&org_id)?;
-    let invoice_id = crate::http::query::path_id(&invoice_id, "inv", "invoice")?;
+    let invoice_id = crate::domain::ids::path_id(&invoice_id, "inv", "invoice")?;
     let config = ctx.config.clone();
     let pid = input.payment_method_id.clone();
     // Step 1: check, and either pay from the prepaid account at once, or claim the invoice with
@@ -331,7 +331,7 @@ pub async fn pay_invoice(
                     Need::Permission(Permission::Accounting),
                 )?;
                 let invoice = invoices::find(c, &org_id, &invoice_id)?
-                    .ok_or_else(|| ApiError::not_found("No such invoice."))?;
+                    .ok_or_else(|| AppError::not_found("No such invoice."))?;
                 if invoice.status != "open" {
                     return Err(invoice_not_open());
                 }
@@ -340,14 +340,14 @@ pub async fn pay_invoice(
                     PaymentMethodKind::BankTransfer => ("bank_transfer", None),
                     PaymentMethodKind::PaymentMethod => {
                         let id = pid.clone().ok_or_else(|| {
-                            ApiError::field(
+                            AppError::field(
                                 "/payment/payment_method_id",
                                 "required",
                                 "give the saved payment method to charge",
                             )
                         })?;
                         let m = payment_methods::find(c, &org_id, &id)?.ok_or_else(|| {
-                            ApiError::field(
+                            AppError::field(
                                 "/payment/payment_method_id",
                                 "unknown_payment_method",
                                 "is not a payment method of this organisation",
@@ -392,7 +392,7 @@ pub async fn pay_invoice(
         });
     }
     // Step 2: the charge, outside any transaction; step 3: its outcome.
-    let method = method.ok_or_else(|| ApiError::internal("no method to charge"))?;
+    let method = method.ok_or_else(|| AppError::internal("no method to charge"))?;
     charge_and_record(ctx, config, meta, payment, method).await
 }
 
@@ -401,10 +401,10 @@ pub async fn pay_invoice(
 pub async fn charge_and_record(
     ctx: &Services,
     config: std::sync::Arc<Config>,
-    meta: RequestMeta,
+    meta: Origin,
     payment: Payment,
     method: payment_methods::PaymentMethod,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, AppError> {
     let gateway = ctx.gateway.clone();
     let amount = Money::from_minor(payment.amount_minor, Currency::from_code(&payment.currency));
     let p = payment.clone();
@@ -418,7 +418,7 @@ pub async fn charge_and_record(
         })
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?;
+    .map_err(|e| AppError::internal(e.to_string()))?;
     record_charge(&ctx.pool, config, meta, payment, outcome).await
 }
 
@@ -428,12 +428,12 @@ pub async fn charge_and_record(
 pub async fn record_charge(
     pool: &crate::db::Pool,
     config: std::sync::Arc<Config>,
-    meta: RequestMeta,
+    meta: Origin,
     payment: Payment,
     outcome: Result<ChargeOutcome, crate::gateway::GatewayError>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, AppError> {
     db::run(pool, move |conn| {
-        db::write_retrying(conn, |c| -> Result<Result<Outcome, ApiError>, ApiError> {
+        db::write_retrying(conn, |c| -> Result<Result<Outcome, AppError>, AppError> {
             // The organisation's lock first (the global lock order), as every money path.
             organizations::lock(c, &payment.organization_id)?;
             Ok(match &outcome {
@@ -467,12 +467,12 @@ pub async fn record_charge(
 pub fn settle(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     payment_id: &str,
     succeeded: bool,
     failure_code: Option<&str>,
     reference: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     let now = db::now();
     let status = if succeeded { "succeeded" } else { "failed" };
     // The concurrency rule: the organisation's lock before its payment, invoice and account
@@ -484,7 +484,7 @@ pub fn settle(
         return Ok(false);
     }
     let payment = payments::find(conn, payment_id)?
-        .ok_or_else(|| ApiError::internal("settled payment vanished"))?;
+        .ok_or_else(|| AppError::internal("settled payment vanished"))?;
     if !succeeded {
         activity::record(
             conn,
@@ -503,7 +503,7 @@ pub fn settle(
     match (payment.purpose.as_str(), &payment.invoice_id) {
         ("invoice", Some(invoice_id)) => {
             let invoice = invoices::find_any(conn, invoice_id)?
-                .ok_or_else(|| ApiError::internal("paid invoice vanished"))?;
+                .ok_or_else(|| AppError::internal("paid invoice vanished"))?;
             complete_invoice_payment(conn, config, meta, &payment, &invoice)?;
         }
         _ => crate::services::prepaid::credit_top_up(conn, config, meta, &payment)?,
@@ -519,7 +519,7 @@ pub fn expire_stale(
     conn: &mut DbConnection,
     config: &Config,
     now: chrono::NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     let cutoff = now - chrono::Duration::days(config.payment_pending_days);
     let mut stale = payments::pending_since(conn, cutoff, 500)?;
     // One transaction locks several organisations: in id order, like account deletion, so the
@@ -529,7 +529,7 @@ pub fn expire_stale(
         settle(
             conn,
             config,
-            &RequestMeta::default(),
+            &Origin::system("expire_orders"),
             &p.id,
             false,
             Some("expired"),

@@ -2,29 +2,29 @@
 //! limits, spent on invoices, withdrawn to a bank account. Its ledger is append-only and sums
 //! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use rust_decimal::Decimal;
 
 use iban::IbanLike as _;
 
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::{Currency, Need, Permission};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
+use crate::domain::page::PageParams;
+use crate::error::AppError;
 use crate::models::payment_methods;
 use crate::models::payments::{self, Payment};
 use crate::models::prepaid::{self, Moved, PrepaidTransaction};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::pending_payment;
-use crate::startup::Services;
 
-pub fn currency_mismatch(expected: Currency) -> ApiError {
-    ApiError::unprocessable(
+pub fn currency_mismatch(expected: Currency) -> AppError {
+    AppError::unprocessable(
         "currency_mismatch",
         format!(
             "This organisation is billed in {}: give amounts in it.",
@@ -36,8 +36,8 @@ pub fn currency_mismatch(expected: Currency) -> ApiError {
 /// Money in `currency` met an account holding `held`: refused, nothing moves (money never
 /// changes currency one-to-one). The currency lock and the organisation's row lock make it
 /// unreachable; the ledger's foreign key to the account's currency holds it in the database.
-pub fn other_currency(held: &str, currency: &str) -> ApiError {
-    ApiError::conflict(
+pub fn other_currency(held: &str, currency: &str) -> AppError {
+    AppError::conflict(
         "prepaid_currency_mismatch",
         format!(
             "The prepaid account holds {held}; money in {currency} cannot move in or out of it."
@@ -45,8 +45,8 @@ pub fn other_currency(held: &str, currency: &str) -> ApiError {
     )
 }
 
-fn out_of_range(detail: String) -> ApiError {
-    ApiError::unprocessable("amount_out_of_range", detail)
+fn out_of_range(detail: String) -> AppError {
+    AppError::unprocessable("amount_out_of_range", detail)
 }
 
 /// The amount of a request, in the organisation's currency, checked (all errors at `field`).
@@ -54,8 +54,8 @@ pub fn checked_amount(
     amount: &Money,
     org_currency: Currency,
     field: &str,
-) -> Result<Decimal, ApiError> {
-    let value = parse_amount(amount.amount, field).map_err(|e| ApiError::validation(vec![e]))?;
+) -> Result<Decimal, AppError> {
+    let value = parse_amount(amount.amount, field).map_err(|e| AppError::validation(vec![e]))?;
     if amount.currency != org_currency {
         return Err(currency_mismatch(org_currency));
     }
@@ -63,12 +63,12 @@ pub fn checked_amount(
 }
 
 /// An IBAN, checked (country format and checksum) and in its compact form.
-pub fn parse_iban(raw: &str, field: &str) -> Result<iban::Iban, ApiError> {
+pub fn parse_iban(raw: &str, field: &str) -> Result<iban::Iban, AppError> {
     raw.trim()
         .to_ascii_uppercase()
         .parse::<iban::Iban>()
         .map_err(|_| {
-            ApiError::field(
+            AppError::field(
                 field,
                 "invalid_iban",
                 "is not a valid IBAN (check digits and country format)",
@@ -99,7 +99,7 @@ pub struct Account {
 }
 
 /// The balance (accounting).
-pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<Account, ApiError> {
+pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<Account, AppError> {
     let access = orgs::access(
         pool,
         caller,
@@ -123,7 +123,7 @@ pub async fn ledger(
     caller: &Caller,
     raw_org_id: &str,
     page: PageParams,
-) -> Result<(Vec<PrepaidTransaction>, Option<String>), ApiError> {
+) -> Result<(Vec<PrepaidTransaction>, Option<String>), AppError> {
     orgs::page_of(
         pool,
         caller,
@@ -142,9 +142,9 @@ pub async fn ledger(
 pub fn credit_top_up(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     payment: &Payment,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let now = db::now();
     let balance = match prepaid::move_balance(
         conn,
@@ -156,7 +156,7 @@ pub fn credit_top_up(
     )? {
         Moved::To(balance) => balance,
         Moved::OtherCurrency(held) => return Err(other_currency(&held, &payment.currency)),
-        Moved::OutOfBounds => return Err(ApiError::internal("a credit cannot fail")),
+        Moved::OutOfBounds => return Err(AppError::internal("a credit cannot fail")),
     };
     prepaid::append(
         conn,
@@ -211,12 +211,12 @@ pub enum TopUp {
 /// Tops the account up by `amount` from the saved method `payment_method_id`.
 pub async fn top_up(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     amount: Money,
     payment_method_id: String,
-) -> Result<TopUp, ApiError> {
+) -> Result<TopUp, AppError> {
     caller.require_scope("billing:write")?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
@@ -251,7 +251,7 @@ pub async fn top_up(
                 }
                 let method =
                     payment_methods::find(c, &org_id, &payment_method_id)?.ok_or_else(|| {
-                        ApiError::field(
+                        AppError::field(
                             "/payment_method_id",
                             "unknown_payment_method",
                             "is not a saved payment method of this organisation",
@@ -285,12 +285,12 @@ pub async fn top_up(
 /// nothing, when the balance does not cover it.
 pub async fn withdraw(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     raw_org_id: String,
     amount: Money,
     iban: String,
-) -> Result<PrepaidTransaction, ApiError> {
+) -> Result<PrepaidTransaction, AppError> {
     let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
@@ -320,8 +320,8 @@ pub async fn withdraw(
                     return Err(other_currency(&held, currency.as_str()));
                 }
                 Moved::OutOfBounds => {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
+                    return Err(AppError::new(
+                        Status::Conflict,
                         "insufficient_prepaid_balance",
                         "The balance does not cover this withdrawal.",
                     ));

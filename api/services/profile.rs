@@ -2,9 +2,9 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::{self, Checks};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::error::AppError;
 use crate::models::users::{self, ProfileChange, User};
 use crate::services::activity::{self, Event};
 
@@ -17,10 +17,10 @@ pub struct ProfileInput {
 
 pub async fn update(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     input: ProfileInput,
-) -> Result<User, ApiError> {
+) -> Result<User, AppError> {
     let mut checks = Checks::default();
     let change = ProfileChange {
         first_name: input
@@ -62,7 +62,7 @@ pub async fn update(
                 &meta,
                 Event::new("profile.updated", &caller.user_id).details(details),
             )?;
-            users::find(c, &caller.user_id)?.ok_or_else(|| ApiError::not_found("No such account."))
+            users::find(c, &caller.user_id)?.ok_or_else(|| AppError::not_found("No such account."))
         })
     })
     .await

@@ -6,11 +6,11 @@ use rust_decimal::Decimal;
 
 use crate::config::Config;
 use crate::db::{self, Pool};
+use crate::domain::actor::Origin;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::gateway::PaymentGateway;
-use crate::http::meta::RequestMeta;
 use crate::models::{invoices, organizations, payments, prepaid};
 use crate::services::activity::{self, Event};
 
@@ -28,12 +28,12 @@ pub async fn refund(
     number: String,
     amount: Option<Decimal>,
     to: Destination,
-) -> Result<(Money, Destination), ApiError> {
+) -> Result<(Money, Destination), AppError> {
     let config = config.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let found = invoices::find_by_number(c, &number)?
-                .ok_or_else(|| ApiError::not_found(format!("No invoice numbered {number}.")))?;
+                .ok_or_else(|| AppError::not_found(format!("No invoice numbered {number}.")))?;
             // The concurrency rule: the organisation's lock first, then what it holds is read
             // again (a payment or another refund may have changed it meanwhile).
             organizations::lock(c, &found.organization_id)?;
@@ -42,7 +42,7 @@ pub async fn refund(
             let left = invoice.total_minor - invoice.refunded_minor;
             let minor = match amount {
                 Some(a) => to_minor(
-                    parse_amount(a, "--amount").map_err(|e| ApiError::validation(vec![e]))?,
+                    parse_amount(a, "--amount").map_err(|e| AppError::validation(vec![e]))?,
                 ),
                 None => left,
             };
@@ -50,7 +50,7 @@ pub async fn refund(
                 || minor > left
                 || minor <= 0
             {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "not_refundable",
                     format!(
                         "Invoice {number} is {} with {} left to refund.",
@@ -60,7 +60,7 @@ pub async fn refund(
                 ));
             }
             let payment = payments::succeeded_for_invoice(c, &invoice.id)?.ok_or_else(|| {
-                ApiError::conflict("not_refundable", "The invoice has no payment to refund.")
+                AppError::conflict("not_refundable", "The invoice has no payment to refund.")
             })?;
             let now = db::now();
             // Money paid from the prepaid account can only go back there, whatever the ceiling;
@@ -96,7 +96,7 @@ pub async fn refund(
                             ));
                         }
                         prepaid::Moved::OutOfBounds => {
-                            return Err(ApiError::conflict(
+                            return Err(AppError::conflict(
                                 "prepaid_ceiling_reached",
                                 format!(
                                     "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
@@ -124,7 +124,7 @@ pub async fn refund(
                 }
                 Destination::Original => {
                     let original = payment.gateway_reference.clone().ok_or_else(|| {
-                        ApiError::conflict(
+                        AppError::conflict(
                             "not_refundable",
                             "The payment has no provider reference.",
                         )
@@ -137,7 +137,7 @@ pub async fn refund(
                 }
             }
             if !invoices::add_refund(c, &invoice.id, minor, now)? {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "not_refundable",
                     "The invoice changed meanwhile; retry.",
                 ));
@@ -158,7 +158,7 @@ pub async fn refund(
             )?;
             activity::record(
                 c,
-                &RequestMeta::default(),
+                &Origin::operator("billing refund"),
                 Event {
                     action: "invoice.refunded",
                     organization: Some(&invoice.organization_id),

@@ -4,26 +4,26 @@
 
 use crate::auth::Caller;
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, Pool};
 use crate::domain::Email;
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::one_time_tokens::{self, UNLOCK};
 use crate::models::security_settings::{self, SecuritySettings};
 use crate::models::users;
 use crate::services::activity::{self, Event};
 use crate::services::sessions::{UNLOCK_LINK_MINUTES, alert_context};
-use crate::startup::Services;
 
 /// The lock threshold a user may choose: at least 3 failed attempts, at most 100.
 pub const LOCK_AFTER_RANGE: std::ops::RangeInclusive<i64> = 3..=100;
 
-fn account_gone() -> ApiError {
+fn account_gone() -> AppError {
     crate::auth::caller::unauthenticated("The account no longer exists.")
 }
 
-pub async fn settings(pool: &Pool, caller: Caller) -> Result<SecuritySettings, ApiError> {
+pub async fn settings(pool: &Pool, caller: Caller) -> Result<SecuritySettings, AppError> {
     db::run(pool, move |conn| {
         security_settings::find(conn, &caller.user_id)?.ok_or_else(account_gone)
     })
@@ -40,15 +40,15 @@ pub struct SettingsInput {
 /// Replaces the three settings; the threshold must be within 3–100.
 pub async fn replace_settings(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     input: SettingsInput,
-) -> Result<SecuritySettings, ApiError> {
+) -> Result<SecuritySettings, AppError> {
     let lock_after = i32::try_from(input.lock_after_failed_logins)
         .ok()
         .filter(|n| LOCK_AFTER_RANGE.contains(&i64::from(*n)))
         .ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 "/lock_after_failed_logins",
                 "out_of_range",
                 format!(
@@ -114,7 +114,7 @@ pub async fn replace_settings(
 
 /// Unlocks the account of a mailed unlock link (single use, valid 1 hour); the failure count
 /// starts again.
-pub async fn unlock(pool: &Pool, meta: RequestMeta, token: String) -> Result<(), ApiError> {
+pub async fn unlock(pool: &Pool, meta: Origin, token: String) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let (_, user) = crate::services::accounts::redeem_link(c, &token, UNLOCK)?;
@@ -136,11 +136,7 @@ pub async fn unlock(pool: &Pool, meta: RequestMeta, token: String) -> Result<(),
 /// Mails a fresh unlock link when `email` is the login of a locked account (the previous link
 /// stops working). Any other address, or no address at all, changes nothing; the caller answers
 /// the same either way.
-pub async fn request_unlock(
-    ctx: &Services,
-    meta: RequestMeta,
-    email: String,
-) -> Result<(), ApiError> {
+pub async fn request_unlock(ctx: &Services, meta: Origin, email: String) -> Result<(), AppError> {
     let parsed = Email::parse(&email, "/email").ok();
     let key = parsed
         .as_ref()

@@ -1,23 +1,23 @@
 //! Logging in and out, and keeping a session alive: password check (with lockout and alerts),
 //! session creation, refresh-token rotation with reuse detection.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::jwt::{self, Claims};
 use crate::auth::{password, secrets};
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::Email;
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::one_time_tokens::{self, UNLOCK};
 use crate::models::sessions::{self, Session};
 use crate::models::users::{self, User};
 use crate::services::activity::{self, Event};
-use crate::startup::Services;
 
 /// How long the password step of a login with 2FA on waits for the code.
 pub const MFA_TTL_SECS: i64 = 300;
@@ -57,9 +57,9 @@ pub enum LoginOutcome {
     MfaRequired(MfaRequired),
 }
 
-pub fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
+pub fn invalid_credentials() -> AppError {
+    AppError::new(
+        Status::Unauthorized,
         "invalid_credentials",
         "The email address or the password is wrong.",
     )
@@ -74,7 +74,7 @@ pub fn user_time(user: &User) -> String {
 }
 
 /// A login-alert or lock mail's common facts: when (in the user's zone), from where, on what.
-pub fn alert_context(user: &User, meta: &RequestMeta) -> serde_json::Value {
+pub fn alert_context(user: &User, meta: &Origin) -> serde_json::Value {
     serde_json::json!({
         "first_name": user.first_name,
         "time": user_time(user),
@@ -88,10 +88,10 @@ pub fn alert_context(user: &User, meta: &RequestMeta) -> serde_json::Value {
 pub fn record_failure(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     user: &User,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let (count, locked) = users::record_failed_login(conn, &user.id, db::now())?;
     if locked {
         let token = one_time_tokens::issue(
@@ -144,10 +144,10 @@ pub fn record_failure(
 /// 401 after the same work (a hash verification).
 pub async fn login(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     email: String,
     password: String,
-) -> Result<LoginOutcome, ApiError> {
+) -> Result<LoginOutcome, AppError> {
     let email = Email::parse(&email, "/email")
         .map(Email::into_inner)
         .unwrap_or_else(|_| email.trim().to_lowercase());
@@ -189,8 +189,8 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     if user.email_verified_at.is_none() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(AppError::new(
+            Status::Forbidden,
             "email_not_verified",
             "Confirm your email address first: follow the link we sent, or ask for a new one.",
         ));
@@ -221,10 +221,10 @@ pub async fn login(
 /// Opens a session for a fully authenticated user and returns its tokens.
 pub async fn start_session(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     user: User,
     amr: Vec<String>,
-) -> Result<Tokens, ApiError> {
+) -> Result<Tokens, AppError> {
     let refresh = secrets::new_secret("");
     let refresh_hash = secrets::hash(&refresh);
     let now = db::now();
@@ -263,7 +263,7 @@ pub async fn start_session(
                 Event::new("login.succeeded", &user.id)
                     .details(serde_json::json!({"session_id": session.id, "amr": amr})),
             )?;
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
     })
     .await?;
@@ -276,7 +276,7 @@ fn tokens(
     sid: &str,
     amr: &str,
     refresh: String,
-) -> Result<Tokens, ApiError> {
+) -> Result<Tokens, AppError> {
     let amr = amr
         .split(' ')
         .filter(|s| !s.is_empty())
@@ -284,7 +284,7 @@ fn tokens(
         .collect();
     let claims = Claims::new(jwt::ACCESS_TYPE, user_id, sid, jwt::ACCESS_TTL_SECS, amr);
     let access_token =
-        jwt::encode(&ctx.keys, &claims).map_err(|e| ApiError::internal(e.to_string()))?;
+        jwt::encode(&ctx.keys, &claims).map_err(|e| AppError::internal(e.to_string()))?;
     Ok(Tokens {
         access_token,
         token_type: "Bearer",
@@ -294,7 +294,7 @@ fn tokens(
     })
 }
 
-fn refresh_refused() -> ApiError {
+fn refresh_refused() -> AppError {
     crate::auth::caller::unauthenticated(
         "The refresh token is not valid, or its session has ended; sign in again.",
     )
@@ -304,9 +304,9 @@ fn refresh_refused() -> ApiError {
 /// or replayed); so does a session idle past its limit.
 pub async fn refresh(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     refresh_token: String,
-) -> Result<Tokens, ApiError> {
+) -> Result<Tokens, AppError> {
     let old_hash = secrets::hash(&refresh_token);
     let new_secret = secrets::new_secret("");
     let new_hash = secrets::hash(&new_secret);
@@ -315,7 +315,7 @@ pub async fn refresh(
     let outcome = db::run(&ctx.pool, move |conn| {
         db::write(
             conn,
-            |c| -> Result<Result<(String, String, String), ApiError>, ApiError> {
+            |c| -> Result<Result<(String, String, String), AppError>, AppError> {
                 let now = db::now();
                 let Some(token) = sessions::find_refresh(c, &old_hash)? else {
                     return Ok(Err(refresh_refused()));
@@ -359,11 +359,11 @@ pub async fn refresh(
 /// Ends one session of the user (logout, or from the connection log).
 pub fn end_session(
     conn: &mut DbConnection,
-    meta: &RequestMeta,
+    meta: &Origin,
     user_id: &str,
     sid: &str,
     reason: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     let ended = sessions::end(conn, sid, db::now())? == 1;
     if ended {
         activity::record(

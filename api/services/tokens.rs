@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::{Caller, secrets};
 use crate::db::{self, Pool};
+use crate::domain::actor::Origin;
+use crate::domain::page::PageParams;
+use crate::domain::page::cursor;
 use crate::domain::{self, Checks, scopes};
-use crate::error::ApiError;
-use crate::http::PageParams;
-use crate::http::meta::RequestMeta;
-use crate::http::query::cursor;
+use crate::error::AppError;
 use crate::models::api_tokens::{self, ApiToken};
 use crate::services::activity::{self, Event};
 
@@ -28,10 +28,10 @@ pub struct NewToken {
 /// can never make another). Returns the stored row and the secret, which is not kept.
 pub async fn create(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     input: NewToken,
-) -> Result<(ApiToken, String), ApiError> {
+) -> Result<(ApiToken, String), AppError> {
     caller.require_recent_auth()?;
     let now = db::now();
     let mut checks = Checks::default();
@@ -53,7 +53,7 @@ pub async fn create(
     }
     checks.finish()?;
     let (Some(name), Some(scopes)) = (name, scopes) else {
-        return Err(ApiError::internal("checked fields missing"));
+        return Err(AppError::internal("checked fields missing"));
     };
     let secret = secrets::new_secret("lmn_");
     let token = ApiToken {
@@ -61,7 +61,7 @@ pub async fn create(
         user_id: caller.user_id.clone(),
         name,
         kind: input.kind.to_string(),
-        scopes: serde_json::to_string(&scopes).map_err(|e| ApiError::internal(e.to_string()))?,
+        scopes: serde_json::to_string(&scopes).map_err(|e| AppError::internal(e.to_string()))?,
         token_hash: secrets::hash(&secret),
         prefix: secret.chars().take(PREFIX_CHARS).collect(),
         expires_at,
@@ -83,7 +83,7 @@ pub async fn create(
                     "expires_at": row.expires_at.map(|t| t.and_utc()),
                 })),
             )?;
-            Ok::<_, ApiError>(())
+            Ok::<_, AppError>(())
         })
     })
     .await?;
@@ -95,7 +95,7 @@ pub async fn list(
     pool: &Pool,
     user_id: String,
     page: PageParams,
-) -> Result<(Vec<ApiToken>, Option<String>), ApiError> {
+) -> Result<(Vec<ApiToken>, Option<String>), AppError> {
     let limit = page.limit()?;
     let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let mut rows = db::run(pool, move |conn| {
@@ -120,14 +120,14 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String)
 /// Revokes one of the caller's tokens; it stops working on the very next request.
 pub async fn revoke(
     pool: &Pool,
-    meta: RequestMeta,
+    meta: Origin,
     user_id: String,
     token_id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             if !api_tokens::revoke(c, &user_id, &token_id, db::now())? {
-                return Err(ApiError::not_found("No such token."));
+                return Err(AppError::not_found("No such token."));
             }
             activity::record(
                 c,

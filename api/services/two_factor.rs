@@ -10,22 +10,22 @@
 //! Enrolment needs a person in a session (tokens get 403 `session_required`); turning 2FA off
 //! and regenerating recovery codes are sensitive actions (recent authentication).
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use rand::RngCore;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use crate::auth::caller::unauthenticated;
 use crate::auth::{Caller, password, secrets};
 use crate::config::Config;
+use crate::context::Services;
 use crate::db::{self, DbConnection};
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::mail;
 use crate::models::users::{self, User};
 use crate::models::{one_time_tokens, recovery_codes, sessions as session_rows, two_factor};
 use crate::services::activity::{self, Event};
 use crate::services::sessions::{self, Tokens, alert_context, invalid_credentials};
-use crate::startup::Services;
 
 /// The name authenticator apps show above the code.
 pub const ISSUER: &str = "Leman";
@@ -60,11 +60,11 @@ pub enum CodeCheck {
     Wrong,
 }
 
-pub fn session_required(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "session_required", detail)
+pub fn session_required(detail: &str) -> AppError {
+    AppError::new(Status::Forbidden, "session_required", detail)
 }
 
-fn require_session(caller: &Caller) -> Result<&str, ApiError> {
+fn require_session(caller: &Caller) -> Result<&str, AppError> {
     caller.session_id().ok_or_else(|| {
         session_required(
             "Two-factor authentication is set up by a person in a session, not with a token.",
@@ -72,25 +72,25 @@ fn require_session(caller: &Caller) -> Result<&str, ApiError> {
     })
 }
 
-fn already_enabled() -> ApiError {
-    ApiError::conflict(
+fn already_enabled() -> AppError {
+    AppError::conflict(
         "two_factor_already_enabled",
         "Two-factor authentication is already on; turn it off first to enrol another device.",
     )
 }
 
-fn not_enabled() -> ApiError {
-    ApiError::conflict(
+fn not_enabled() -> AppError {
+    AppError::conflict(
         "two_factor_not_enabled",
         "Two-factor authentication is not on.",
     )
 }
 
-fn account_gone() -> ApiError {
+fn account_gone() -> AppError {
     unauthenticated("The account no longer exists.")
 }
 
-fn build(secret: Secret, account: &str) -> Result<Totp, ApiError> {
+fn build(secret: Secret, account: &str) -> Result<Totp, AppError> {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(DIGITS)
@@ -100,18 +100,18 @@ fn build(secret: Secret, account: &str) -> Result<Totp, ApiError> {
         .with_account_name(account)
         .with_issuer(Some(ISSUER))
         .build()
-        .map_err(|e| ApiError::internal(format!("totp: {e}")))
+        .map_err(|e| AppError::internal(format!("totp: {e}")))
 }
 
 /// A new random secret (160 bits) for `account` (the login email), with its URI and QR code.
-pub fn new_enrolment(account: &str) -> Result<Enrolment, ApiError> {
+pub fn new_enrolment(account: &str) -> Result<Enrolment, AppError> {
     let totp = build(Secret::generate(), account)?;
     let otpauth_uri = totp
         .to_url()
-        .map_err(|e| ApiError::internal(format!("totp url: {e}")))?;
+        .map_err(|e| AppError::internal(format!("totp url: {e}")))?;
     let png = totp
         .to_qr_base64()
-        .map_err(|e| ApiError::internal(format!("totp qr: {e}")))?;
+        .map_err(|e| AppError::internal(format!("totp qr: {e}")))?;
     Ok(Enrolment {
         secret: totp.secret().to_base32(),
         otpauth_uri,
@@ -126,9 +126,9 @@ pub fn check_code(
     code: &str,
     last_step: Option<i64>,
     unix_secs: u64,
-) -> Result<CodeCheck, ApiError> {
+) -> Result<CodeCheck, AppError> {
     let secret = Secret::try_from_base32(secret)
-        .map_err(|e| ApiError::internal(format!("stored totp secret: {e}")))?;
+        .map_err(|e| AppError::internal(format!("stored totp secret: {e}")))?;
     let totp = build(secret, "check")?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     Ok(match totp.check(&code, unix_secs) {
@@ -189,9 +189,9 @@ pub fn hash_recovery_code(raw: &str) -> String {
 /// Starts (or restarts) enrolment: a new pending secret; 2FA stays off until confirmed.
 pub async fn start_enrolment(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
-) -> Result<Enrolment, ApiError> {
+) -> Result<Enrolment, AppError> {
     require_session(&caller)?;
     // Someone holding a stolen session must not bind the account to their own device.
     caller.require_recent_auth()?;
@@ -199,9 +199,9 @@ pub async fn start_enrolment(
         return Err(already_enabled());
     }
     let email = caller.account.email.clone();
-    let enrolment = actix_web::rt::task::spawn_blocking(move || new_enrolment(&email))
+    let enrolment = tokio::task::spawn_blocking(move || new_enrolment(&email))
         .await
-        .map_err(|e| ApiError::internal(format!("totp task: {e}")))??;
+        .map_err(|e| AppError::internal(format!("totp task: {e}")))??;
     let secret = enrolment.secret.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
@@ -224,10 +224,10 @@ pub async fn start_enrolment(
 /// Turns 2FA on with a code from the pending secret; returns the recovery codes (shown once).
 pub async fn confirm_enrolment(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     code: String,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, AppError> {
     require_session(&caller)?;
     let (shown, hashes) = new_recovery_codes();
     let config = ctx.config.clone();
@@ -238,13 +238,13 @@ pub async fn confirm_enrolment(
                 return Err(already_enabled());
             }
             let Some(secret) = user.totp_secret.clone() else {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "two_factor_enrolment_not_started",
                     "No enrolment is pending: POST /v1/me/two-factor/totp first.",
                 ));
             };
             let CodeCheck::Valid(step) = check_code(&secret, &code, None, unix_now())? else {
-                return Err(ApiError::unprocessable(
+                return Err(AppError::unprocessable(
                     "invalid_code",
                     "The code is wrong or expired: check the device's clock and type the code it shows now.",
                 ));
@@ -278,9 +278,9 @@ pub async fn confirm_enrolment(
 /// Replaces every recovery code by ten new ones (a sensitive action).
 pub async fn regenerate_recovery_codes(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, AppError> {
     caller.require_recent_auth()?;
     let (shown, hashes) = new_recovery_codes();
     db::run(&ctx.pool, move |conn| {
@@ -304,7 +304,7 @@ pub async fn regenerate_recovery_codes(
 }
 
 /// Turns 2FA off: secret, used step and recovery codes go (a sensitive action).
-pub async fn disable(ctx: &Services, meta: RequestMeta, caller: Caller) -> Result<(), ApiError> {
+pub async fn disable(ctx: &Services, meta: Origin, caller: Caller) -> Result<(), AppError> {
     caller.require_recent_auth()?;
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
@@ -315,7 +315,7 @@ pub async fn disable(ctx: &Services, meta: RequestMeta, caller: Caller) -> Resul
             }
             let requiring = crate::models::organizations::requiring_two_factor_for(c, &user.id)?;
             if !requiring.is_empty() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "two_factor_required_by_organization",
                     format!(
                         "An organisation you belong to requires two-factor authentication ({}): leave it first to turn 2FA off.",
@@ -353,7 +353,7 @@ enum Verdict {
 }
 
 /// Checks a TOTP code of a user with 2FA on and, when right, marks its step used.
-fn verify_code(conn: &mut DbConnection, user: &User, code: &str) -> Result<Verdict, ApiError> {
+fn verify_code(conn: &mut DbConnection, user: &User, code: &str) -> Result<Verdict, AppError> {
     let Some(secret) = user.totp_secret.as_deref() else {
         return Ok(Verdict::Wrong);
     };
@@ -373,11 +373,11 @@ fn verify_code(conn: &mut DbConnection, user: &User, code: &str) -> Result<Verdi
 fn record_refusal(
     conn: &mut DbConnection,
     config: &Config,
-    meta: &RequestMeta,
+    meta: &Origin,
     user: &User,
     verdict: &Verdict,
     during: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     match verdict {
         Verdict::Accepted => Ok(()),
         Verdict::Wrong => sessions::record_failure(conn, config, meta, user, "two_factor"),
@@ -390,7 +390,7 @@ fn record_refusal(
     }
 }
 
-fn record_locked(conn: &mut DbConnection, meta: &RequestMeta, user: &User) -> Result<(), ApiError> {
+fn record_locked(conn: &mut DbConnection, meta: &Origin, user: &User) -> Result<(), AppError> {
     Ok(activity::record(
         conn,
         meta,
@@ -402,10 +402,10 @@ fn record_locked(conn: &mut DbConnection, meta: &RequestMeta, user: &User) -> Re
 /// code. Every refusal is the same 401 `invalid_credentials`.
 pub async fn complete_login(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     mfa_token: String,
     factor: SecondFactor,
-) -> Result<Tokens, ApiError> {
+) -> Result<Tokens, AppError> {
     let lookup = mfa_token.clone();
     let found = db::run(&ctx.pool, move |conn| {
         let Some(pending) =
@@ -421,7 +421,7 @@ pub async fn complete_login(
     let config = ctx.config.clone();
     let tx_meta = meta.clone();
     let outcome = db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| -> Result<Result<User, ApiError>, ApiError> {
+        db::write(conn, |c| -> Result<Result<User, AppError>, AppError> {
             let Some(user) = users::find(c, &found.id)? else {
                 return Ok(Err(invalid_credentials()));
             };
@@ -464,11 +464,11 @@ pub async fn complete_login(
 /// actions are allowed for the next 5 minutes.
 pub async fn reauthenticate(
     ctx: &Services,
-    meta: RequestMeta,
+    meta: Origin,
     caller: Caller,
     password: String,
     code: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let sid = caller
         .session_id()
         .ok_or_else(|| {
@@ -479,7 +479,7 @@ pub async fn reauthenticate(
         .to_string();
     let code = code.filter(|c| !c.trim().is_empty());
     if caller.two_factor_enabled() && code.is_none() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "/code",
             "required",
             "two-factor authentication is on: send the code your authenticator app shows",
@@ -495,7 +495,7 @@ pub async fn reauthenticate(
     let config = ctx.config.clone();
     // The inner error is answered after the commit: failed attempts must be recorded.
     db::run(&ctx.pool, move |conn| {
-        db::write(conn, |c| -> Result<Result<(), ApiError>, ApiError> {
+        db::write(conn, |c| -> Result<Result<(), AppError>, AppError> {
             let user = users::find(c, &caller.user_id)?.ok_or_else(account_gone)?;
             if user.locked_at.is_some() {
                 record_locked(c, &meta, &user)?;

@@ -3,27 +3,23 @@
 //! rotation). Timestamps more than 5 minutes away are refused (no replay of old deliveries),
 //! signatures are compared in constant time, and each event id is handled once.
 
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::auth::secrets::constant_time_eq;
+use crate::context::Services;
 use crate::db;
-use crate::error::ApiError;
-use crate::http::meta::RequestMeta;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::models::{payments, webhook_events};
-use crate::startup::Services;
 
 /// How far a delivery's timestamp may be from now.
 pub const TOLERANCE_SECS: i64 = 300;
 
-fn bad_signature(detail: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_signature",
-        detail.to_string(),
-    )
+fn bad_signature(detail: &str) -> AppError {
+    AppError::new(Status::BadRequest, "invalid_signature", detail.to_string())
 }
 
 /// The hex HMAC-SHA256 of `<timestamp>.<body>` under `secret`.
@@ -41,7 +37,7 @@ pub fn verify(
     header: Option<&str>,
     body: &[u8],
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if secrets.is_empty() {
         return Err(bad_signature("Webhooks are not configured on this server."));
     }
@@ -100,7 +96,7 @@ pub async fn receive(
     ctx: &Services,
     signature: Option<String>,
     body: Vec<u8>,
-) -> Result<Handled, ApiError> {
+) -> Result<Handled, AppError> {
     verify(
         &ctx.config.webhook_secrets,
         signature.as_deref(),
@@ -108,15 +104,15 @@ pub async fn receive(
         chrono::Utc::now().timestamp(),
     )?;
     let event: Event = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
+        AppError::new(
+            Status::BadRequest,
             "malformed_event",
             format!("The event is not one we know: {e}."),
         )
     })?;
     if event.id.is_empty() || event.id.len() > 200 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+        return Err(AppError::new(
+            Status::BadRequest,
             "malformed_event",
             "The event id is missing or too long.",
         ));
@@ -148,7 +144,7 @@ pub async fn receive(
             let changed = crate::services::payments::settle(
                 c,
                 &config,
-                &RequestMeta::default(),
+                &Origin::system("payment_webhook"),
                 &payment.id,
                 succeeded,
                 if succeeded { None } else { failure },
@@ -161,7 +157,7 @@ pub async fn receive(
             // expiry, a charge unconfirmed for too long) succeeded after all: the money is the
             // customer's, so it goes to their prepaid account.
             if succeeded && payments::claim_late_payment(c, &payment.id)? {
-                crate::services::prepaid::credit_top_up(c, &config, &RequestMeta::default(), &payment)?;
+                crate::services::prepaid::credit_top_up(c, &config, &Origin::system("payment_webhook"), &payment)?;
                 return Ok(Handled::Applied);
             }
             Ok(Handled::Ignored("payment already settled"))

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use crate::error::{AppError, PROBLEM_JSON, Problem};
 use crate::services::deletion::Unmet;
 
 /// One condition that blocks the deletion.
@@ -48,7 +48,7 @@ pub struct PrerequisitesUnmet {
 impl PrerequisitesUnmet {
     /// The 409 answer, as problem+json with the request id.
     pub fn response(detail: &str, unmet: Vec<Unmet>) -> HttpResponse {
-        let error = ApiError::conflict("prerequisites_unmet", detail);
+        let error = AppError::conflict("prerequisites_unmet", detail);
         let body = PrerequisitesUnmet {
             problem: error.to_problem(crate::telemetry::current_request_id()),
             unmet: unmet.into_iter().map(UnmetPrerequisite::from).collect(),

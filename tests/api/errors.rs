@@ -2,7 +2,7 @@
 
 use crate::helpers::{TestApp, problem};
 use actix_web::{App, HttpResponse, test, web};
-use leman::error::ApiError;
+use leman::error::AppError;
 use leman::http::Json;
 
 #[tokio::test]
@@ -72,8 +72,8 @@ async fn create(body: Json<Signup>) -> HttpResponse {
     HttpResponse::Created().json(serde_json::json!({"email": body.email}))
 }
 
-async fn fails() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::internal(
+async fn fails() -> Result<HttpResponse, AppError> {
+    Err(AppError::internal(
         "password=hunter2 in /srv/leman/secret.rs",
     ))
 }

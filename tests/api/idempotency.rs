@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::{App, HttpResponse, test, web};
-use leman::error::ApiError;
+use leman::error::AppError;
 use leman::http::Json;
 use leman::http::idempotency::Idempotency;
 use tokio::sync::Notify;
@@ -24,9 +24,9 @@ struct Counter {
     release: Notify,
 }
 
-async fn charge(body: Json<Charge>, counter: web::Data<Counter>) -> Result<HttpResponse, ApiError> {
+async fn charge(body: Json<Charge>, counter: web::Data<Counter>) -> Result<HttpResponse, AppError> {
     if body.amount == "0" {
-        return Err(ApiError::field("/amount", "invalid", "must be positive"));
+        return Err(AppError::field("/amount", "invalid", "must be positive"));
     }
     let n = counter.calls.fetch_add(1, Ordering::SeqCst) + 1;
     if body.amount == "slow" {

@@ -64,15 +64,7 @@ impl JobHandler for Records {
 
 fn runner(app: &TestApp, registry: Registry) -> Runner {
     let s = &app.services;
-    Runner::new(
-        JobContext {
-            pool: s.pool.clone(),
-            config: s.config.clone(),
-            metrics: s.metrics.clone(),
-            mailer: s.mailer.clone(),
-        },
-        registry,
-    )
+    Runner::new(JobContext::new(s.clone()), registry)
 }
 
 async fn enqueue(app: &TestApp, job: NewJob) -> Option<String> {
@@ -303,12 +295,11 @@ async fn two_runners_never_run_the_same_job_twice() {
         let config = test_config(app.data_dir.path(), &app.db.url, vars);
         let pool = leman::db::build_pool(&config.database_url, 4).unwrap();
         runners.push(Runner::new(
-            JobContext {
+            JobContext::new(leman::context::Services {
                 pool,
                 config: Arc::new(config),
-                metrics: app.services.metrics.clone(),
-                mailer: app.services.mailer.clone(),
-            },
+                ..app.services.clone()
+            }),
             Registry::default()
                 .handler("work", records.clone())
                 .handler("followup", Noop),

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
 use crate::services::deletion::{self, Outcome};
-use crate::startup::Services;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
 /// Delete the caller's account. A sensitive action: the session must have authenticated with
@@ -28,7 +28,7 @@ use crate::views::prerequisites::PrerequisitesUnmet;
 pub async fn delete_me(
     caller: Caller,
     services: web::Data<Services>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     match deletion::delete(&services.pool, caller).await? {
         Outcome::Deleted => Ok(HttpResponse::NoContent().finish()),
         Outcome::Blocked(unmet) => Ok(PrerequisitesUnmet::response(

@@ -3,11 +3,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::activity_log::{self, Filters};
-use crate::startup::Services;
 use crate::views::activities::{ActivityList, ActivityView};
 
 #[derive(Deserialize, IntoParams)]
@@ -72,7 +72,7 @@ pub async fn list_my_activities(
     services: web::Data<Services>,
     page: Query<PageParams>,
     query: Query<ActivityQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
     let (rows, next_cursor) =
         activity_log::list(&services.pool, caller.user_id, page.0, query.0.into()).await?;

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, Login, RateLimited};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::sessions::{self, LoginOutcome};
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,9 +40,9 @@ pub struct LoginInput {
 pub async fn login(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<LoginInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let LoginInput { email, password } = body.0;
     let outcome = sessions::login(&services, meta, email, password).await?;
     Ok(HttpResponse::Ok()

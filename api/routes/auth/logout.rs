@@ -1,13 +1,13 @@
-use actix_web::http::StatusCode;
+use crate::error::Status;
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::db;
-use crate::error::ApiError;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::sessions;
-use crate::startup::Services;
 
 /// End the current session: its access and refresh tokens stop working at once.
 #[utoipa::path(
@@ -26,13 +26,13 @@ use crate::startup::Services;
 pub async fn logout(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     let sid = caller
         .session_id()
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
+            AppError::new(
+                Status::Forbidden,
                 "session_required",
                 "Tokens have no session to end; revoke the token instead.",
             )

@@ -1,8 +1,8 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::Common;
-use crate::startup::Services;
 use crate::views::billing::{OfferList, OfferView};
 
 /// Every offer of the catalogue: its kind, its prices per billing period in CHF and EUR (before
@@ -16,7 +16,7 @@ use crate::views::billing::{OfferList, OfferView};
     )
 )]
 #[get("/catalog/offers")]
-pub async fn list_offers(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
+pub async fn list_offers(services: web::Data<Services>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(OfferList {

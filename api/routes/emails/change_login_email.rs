@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::emails;
-use crate::startup::Services;
 use crate::views::Accepted;
 
 #[derive(Deserialize, ToSchema)]
@@ -55,9 +55,9 @@ pub struct ChangeLoginEmail {
 pub async fn change_login_email(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ChangeLoginEmail>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let ChangeLoginEmail {
         new_email,
         new_email_confirmation,

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, RateLimited, TokenBody};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::emails;
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,9 +42,9 @@ pub struct ConfirmLoginEmail {
 pub async fn confirm_login_email(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ConfirmLoginEmail>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     emails::confirm_login_change(&services, meta, body.0.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::emails;
-use crate::startup::Services;
 
 /// Withdraw the pending recovery address (R6): its confirmation links stop working; a confirmed
 /// recovery address, if any, stays.
@@ -26,8 +26,8 @@ use crate::startup::Services;
 pub async fn delete_pending_recovery_email(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     emails::withdraw_recovery_change(&services, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())

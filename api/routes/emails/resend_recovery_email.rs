@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::emails;
-use crate::startup::Services;
 use crate::views::Accepted;
 
 /// Send the confirmation link for the pending recovery address again (R6). The new link replaces
@@ -27,8 +27,8 @@ use crate::views::Accepted;
 pub async fn resend_recovery_email(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     emails::resend_recovery_confirmation(&services, meta, caller).await?;
     Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))

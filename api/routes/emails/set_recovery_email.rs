@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, Reauthenticate, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::emails;
-use crate::startup::Services;
 use crate::views::Accepted;
 
 #[derive(Deserialize, ToSchema)]
@@ -43,9 +43,9 @@ pub struct SetRecoveryEmail {
 pub async fn set_recovery_email(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<SetRecoveryEmail>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     emails::request_recovery_change(&services, meta, caller, body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
 }

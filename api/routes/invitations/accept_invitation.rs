@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, TokenBody, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::invitations;
-use crate::startup::Services;
 use crate::views::orgs::OrganizationView;
 
 #[derive(Deserialize, ToSchema)]
@@ -44,9 +44,9 @@ pub struct AcceptInvitation {
 pub async fn accept_invitation(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<AcceptInvitation>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org, membership) = invitations::accept(&services.pool, meta, caller, body.0.token).await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(&org, &membership)))
 }

@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::orgs::{Permission, Role};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgGrant, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::invitations::{self, NewInvitation};
-use crate::startup::Services;
 use crate::views::orgs::InvitationView;
 
 #[derive(Deserialize, ToSchema)]
@@ -57,10 +57,10 @@ pub struct CreateInvitation {
 pub async fn create_invitation(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<CreateInvitation>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let input = NewInvitation {
         email: b.email,

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::invitations;
-use crate::startup::Services;
 use crate::views::orgs::{InvitationList, InvitationView};
 
 /// The organisation's pending invitations (not accepted, withdrawn or expired), newest first.
@@ -30,7 +30,7 @@ pub async fn list_invitations(
     services: web::Data<Services>,
     org_id: web::Path<String>,
     page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (rows, next_cursor) = invitations::list(&services.pool, &caller, &org_id, page.0).await?;
     Ok(HttpResponse::Ok().json(InvitationList {
         data: rows.iter().map(InvitationView::from).collect(),

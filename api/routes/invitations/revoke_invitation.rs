@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgGrant, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::invitations;
-use crate::startup::Services;
 
 /// Withdraw a pending invitation: its link stops working. Holders of `users`, for invitations
 /// they could have made. Tokens need `orgs:write`.
@@ -29,9 +29,9 @@ use crate::startup::Services;
 pub async fn revoke_invitation(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, invitation_id) = path.into_inner();
     invitations::revoke(&services.pool, meta, caller, org_id, invitation_id).await?;
     Ok(HttpResponse::NoContent().finish())

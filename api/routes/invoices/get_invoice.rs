@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::invoices;
-use crate::startup::Services;
 use crate::views::billing::InvoiceView;
 
 /// One invoice with its lines. Holders of `accounting`. Tokens need `billing:read`.
@@ -26,7 +26,7 @@ pub async fn get_invoice(
     caller: Caller,
     services: web::Data<Services>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, invoice_id) = path.into_inner();
     let (invoice, lines) = invoices::get(&services.pool, &caller, &org_id, &invoice_id).await?;
     Ok(HttpResponse::Ok().json(InvoiceView::new(&invoice, &lines)))

@@ -3,11 +3,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::invoices::{self, INVOICE_STATUSES};
-use crate::startup::Services;
 use crate::views::billing::{InvoiceList, InvoiceView};
 
 #[derive(Deserialize, IntoParams)]
@@ -51,7 +51,7 @@ pub async fn list_invoices(
     org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<InvoiceQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = query.0;
     crate::http::query::one_of(&q.status, &INVOICE_STATUSES, "status")?;
     let (rows, next_cursor) = invoices::list(

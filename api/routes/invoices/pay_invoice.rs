@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::payments::{self, Outcome, PaymentInput};
-use crate::startup::Services;
 use crate::views::billing::PaymentView;
 
 /// Pay an open invoice, as `POST …/orders/{order_id}/payments` does (R31: the prepaid account
@@ -33,10 +33,10 @@ use crate::views::billing::PaymentView;
 pub async fn pay_invoice(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
     body: Json<PaymentInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, invoice_id) = path.into_inner();
     Ok(
         match payments::pay_invoice(&services, meta, caller, org_id, invoice_id, body.0).await? {

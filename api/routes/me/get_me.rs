@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, get};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::views::me::Me;
 
@@ -19,7 +19,7 @@ use crate::views::me::Me;
     )
 )]
 #[get("/me")]
-pub async fn get_me(caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
     // The account came with the session check: no second query.
     Ok(HttpResponse::Ok().json(Me::from(&caller.account)))

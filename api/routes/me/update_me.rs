@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::profile::{self, ProfileInput};
-use crate::startup::Services;
 use crate::views::me::Me;
 
 #[derive(Deserialize, ToSchema)]
@@ -53,9 +53,9 @@ pub struct UpdateMe {
 pub async fn update_me(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<UpdateMe>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     let b = body.0;
     let input = ProfileInput {

@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::domain::orgs::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::models::memberships::MemberFilter;
 use crate::services::members;
-use crate::startup::Services;
 use crate::views::orgs::{MemberList, MemberView};
 
 #[derive(Deserialize, IntoParams)]
@@ -48,7 +48,7 @@ pub async fn list_members(
     org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<MemberQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let filter = MemberFilter {
         two_factor_enabled: q.two_factor_enabled,

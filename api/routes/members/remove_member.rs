@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, LastLegalRepresentative, OrgGrant, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::members;
-use crate::startup::Services;
 
 /// Remove a member from the organisation; their account stays. The same rules as for editing
 /// apply (holders of `users` remove plain members; admins also admins; only legal
@@ -32,9 +32,9 @@ use crate::startup::Services;
 pub async fn remove_member(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, user_id) = path.into_inner();
     members::remove(&services.pool, meta, caller, org_id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::members;
-use crate::startup::Services;
 
 /// Unlock the account of a member locked after too many failed sign-ins (R12). The member is
 /// told by mail; the activity record shows it in the organisation's log and in the member's.
@@ -32,9 +32,9 @@ use crate::startup::Services;
 pub async fn unlock_member(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, user_id) = path.into_inner();
     members::unlock(&services, meta, caller, org_id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())

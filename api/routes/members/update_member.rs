@@ -3,15 +3,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::orgs::{Permission, Role};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{
     Common, JsonBody, LastLegalRepresentative, OrgGrant, Unauthenticated,
 };
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::members::{self, MemberEdit};
-use crate::startup::Services;
 use crate::views::orgs::MemberView;
 
 #[derive(Deserialize, ToSchema)]
@@ -52,10 +52,10 @@ pub struct UpdateMember {
 pub async fn update_member(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
     body: Json<UpdateMember>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, user_id) = path.into_inner();
     let edit = MemberEdit {
         role: body.0.role,

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::newsletters;
-use crate::startup::Services;
 use crate::views::newsletters::NewsletterSubscriptions;
 
 /// The newsletter topics the caller receives. Tokens need `account:read`.
@@ -23,7 +23,7 @@ use crate::views::newsletters::NewsletterSubscriptions;
 pub async fn get_newsletter_subscriptions(
     caller: Caller,
     services: web::Data<Services>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
     let topics = newsletters::subscriptions(&services.pool, caller.user_id).await?;
     Ok(HttpResponse::Ok().json(NewsletterSubscriptions { topics }))

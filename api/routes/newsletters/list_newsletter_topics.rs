@@ -3,7 +3,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::{self, newsletters::TOPICS};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, Query as QueryErrors};
 use crate::http::Query;
 use crate::views::newsletters::{NewsletterTopic, NewsletterTopicList};
@@ -29,11 +29,11 @@ pub struct TopicsQuery {
     )
 )]
 #[get("/newsletter-topics")]
-pub async fn list_newsletter_topics(query: Query<TopicsQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_newsletter_topics(query: Query<TopicsQuery>) -> Result<HttpResponse, AppError> {
     let language = match query.0.language.as_deref() {
         None => "en".to_string(),
         Some(l) => {
-            domain::parse_language(l, "language").map_err(|e| ApiError::validation(vec![e]))?
+            domain::parse_language(l, "language").map_err(|e| AppError::validation(vec![e]))?
         }
     };
     let data = TOPICS

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::newsletters;
-use crate::startup::Services;
 use crate::views::newsletters::NewsletterSubscriptions;
 
 #[derive(Deserialize, ToSchema)]
@@ -40,9 +40,9 @@ pub struct UpdateNewsletterSubscriptions {
 pub async fn update_newsletter_subscriptions(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<UpdateNewsletterSubscriptions>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     let topics = newsletters::replace(&services.pool, meta, caller, body.0.topics).await?;
     Ok(HttpResponse::Ok().json(NewsletterSubscriptions { topics }))

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::config::Config;
 use crate::db::Pool;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::Common;
 use crate::metrics::Metrics;
 use crate::models::{jobs, mails};
@@ -111,9 +111,9 @@ pub async fn metrics(
     config: web::Data<Config>,
     pool: web::Data<Pool>,
     metrics: web::Data<Arc<Metrics>>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if !may_read(&req, &config) {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::not_found(format!(
             "No route matches {}.",
             req.path()
         )));

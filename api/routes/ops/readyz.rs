@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::config::Config;
 use crate::db::{self, Engine, Pool};
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, Unavailable};
 
 #[derive(Serialize, ToSchema)]
@@ -33,7 +33,7 @@ pub struct Readiness {
 pub async fn readyz(
     pool: web::Data<Pool>,
     config: web::Data<Config>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let pool = pool.get_ref().clone();
     let url = config.database_url.clone();
     let checked = web::block(move || -> Result<Engine, String> {
@@ -67,7 +67,7 @@ pub async fn readyz(
             } else {
                 "The database is not reachable."
             };
-            Err(ApiError::unavailable("not_ready", detail))
+            Err(AppError::unavailable("not_ready", detail))
         }
     }
 }

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::orders::{self, ItemInput};
 use crate::services::payments::PaymentInput;
-use crate::startup::Services;
 use crate::views::billing::OrderView;
 
 #[derive(Deserialize, ToSchema)]
@@ -71,10 +71,10 @@ pub struct CreateOrder {
 pub async fn create_order(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<CreateOrder>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let items = b
         .items

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::orders;
-use crate::startup::Services;
 use crate::views::billing::OrderView;
 
 /// One order with its products. Holders of `accounting`. Tokens need `billing:read`.
@@ -26,7 +26,7 @@ pub async fn get_order(
     caller: Caller,
     services: web::Data<Services>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, order_id) = path.into_inner();
     let (order, products) = orders::get(&services.pool, &caller, &org_id, &order_id).await?;
     Ok(HttpResponse::Ok().json(OrderView::new(&order, &products, None)))

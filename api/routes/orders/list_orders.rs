@@ -3,11 +3,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::orders;
-use crate::startup::Services;
 use crate::views::billing::{OrderList, OrderView};
 
 #[derive(Deserialize, IntoParams)]
@@ -42,7 +42,7 @@ pub async fn list_orders(
     org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<OrderQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     crate::http::query::one_of(&query.0.status, &["open", "paid", "cancelled"], "status")?;
     let (rows, next_cursor) =
         orders::list(&services.pool, &caller, &org_id, query.0.status, page.0).await?;

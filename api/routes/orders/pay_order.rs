@@ -1,13 +1,13 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::orders;
 use crate::services::payments::{Outcome, PaymentInput};
-use crate::startup::Services;
 use crate::views::billing::PaymentView;
 
 /// Pay an open order: from the prepaid account or a card at once (201), or through a method the
@@ -35,10 +35,10 @@ use crate::views::billing::PaymentView;
 pub async fn pay_order(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
     body: Json<PaymentInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, order_id) = path.into_inner();
     Ok(
         match orders::pay(&services, meta, caller, org_id, order_id, body.0).await? {

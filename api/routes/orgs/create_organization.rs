@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::orgs::Currency;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::orgs::{self, AddressInput, NewOrganization};
-use crate::startup::Services;
 use crate::views::orgs::OrganizationView;
 
 /// Where invoices are addressed; the country is the organisation's.
@@ -92,9 +92,9 @@ pub struct CreateOrganization {
 pub async fn create_organization(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<CreateOrganization>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let input = NewOrganization {
         name: b.name,

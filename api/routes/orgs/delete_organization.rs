@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Busy, Common, OrgSensitive, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::deletion::Outcome;
 use crate::services::org_deletion;
-use crate::startup::Services;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
 /// Delete the organisation. Admins and legal representatives, after a recent authentication
@@ -33,9 +33,9 @@ use crate::views::prerequisites::PrerequisitesUnmet;
 pub async fn delete_organization(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let years = services.config.org_retention_years;
     match org_deletion::delete(&services.pool, meta, caller, org_id.into_inner(), years).await? {
         Outcome::Deleted => Ok(HttpResponse::NoContent().finish()),

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::domain::orgs::Need;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::orgs;
-use crate::startup::Services;
 use crate::views::orgs::OrganizationView;
 
 /// One organisation the caller belongs to, with their role and permissions in it. Any member.
@@ -28,7 +28,7 @@ pub async fn get_organization(
     caller: Caller,
     services: web::Data<Services>,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let access = orgs::access(&services.pool, &caller, &org_id, "orgs:read", Need::Member).await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(&access.org, &access.membership)))
 }

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::org_deletion;
-use crate::startup::Services;
 use crate::views::orgs::DeletionCheckView;
 use crate::views::prerequisites::UnmetPrerequisite;
 
@@ -31,7 +31,7 @@ pub async fn get_organization_deletion_check(
     caller: Caller,
     services: web::Data<Services>,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let unmet = org_deletion::check(&services.pool, caller, org_id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(DeletionCheckView {
         deletable: unmet.is_empty(),

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, LastLegalRepresentative, OrgAccess, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::members;
-use crate::startup::Services;
 
 /// Leave the organisation. Open to members blocked by its 2FA requirement, who may leave rather
 /// than comply (R21). The last legal representative cannot leave: appoint another, or delete
@@ -28,9 +28,9 @@ use crate::startup::Services;
 pub async fn leave_organization(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     members::leave(&services.pool, meta, caller, org_id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

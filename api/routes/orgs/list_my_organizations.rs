@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::orgs;
-use crate::startup::Services;
 use crate::views::orgs::{OrganizationList, OrganizationView};
 
 /// The organisations the caller belongs to, with their role and permissions in each, oldest
@@ -29,7 +29,7 @@ pub async fn list_my_organizations(
     caller: Caller,
     services: web::Data<Services>,
     page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (rows, next_cursor) = orgs::list_mine(&services.pool, &caller, page.0).await?;
     Ok(HttpResponse::Ok().json(OrganizationList {
         data: rows

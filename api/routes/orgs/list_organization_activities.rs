@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::routes::activities::list_my_activities::ActivityQuery;
 use crate::services::activity_log;
-use crate::startup::Services;
 use crate::views::activities::{ActivityList, ActivityView};
 
 /// What anyone did in the organisation, newest first, with filters by day, action type,
@@ -33,7 +33,7 @@ pub async fn list_organization_activities(
     org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<ActivityQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (rows, next_cursor) = activity_log::list_for_organization(
         &services.pool,
         &caller,

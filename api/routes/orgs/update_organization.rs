@@ -4,13 +4,13 @@ use utoipa::ToSchema;
 
 use super::create_organization::BillingAddress;
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::orgs::Currency;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::orgs::{self, OrganizationEdit};
-use crate::startup::Services;
 use crate::views::orgs::OrganizationView;
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -65,10 +65,10 @@ pub struct UpdateOrganization {
 pub async fn update_organization(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<UpdateOrganization>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let edit = OrganizationEdit {
         name: b.name,

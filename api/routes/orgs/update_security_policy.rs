@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::members;
-use crate::startup::Services;
 use crate::views::orgs::SecurityPolicyView;
 
 #[derive(Deserialize, ToSchema)]
@@ -47,10 +47,10 @@ pub struct UpdateSecurityPolicy {
 pub async fn update_security_policy(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<UpdateSecurityPolicy>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let require = members::set_two_factor_requirement(
         &services,
         meta,

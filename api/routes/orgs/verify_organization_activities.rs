@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::audit::{self, ChainReport};
-use crate::startup::Services;
 
 /// Check that the organisation's activity record is intact: its records form a hash chain, and
 /// the first record that was changed, removed or reordered is reported. Admins and legal
@@ -27,7 +27,7 @@ pub async fn verify_organization_activities(
     caller: Caller,
     services: web::Data<Services>,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let report = audit::verify_organization(&services.pool, caller, org_id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(report))
 }

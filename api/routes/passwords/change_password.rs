@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::passwords;
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,9 +56,9 @@ pub struct ChangePassword {
 pub async fn change_password(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ChangePassword>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let ChangePassword {
         current_password,
         new_password,

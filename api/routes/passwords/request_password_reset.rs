@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::passwords;
-use crate::startup::Services;
 use crate::views::Accepted;
 
 #[derive(Deserialize, ToSchema)]
@@ -39,9 +39,9 @@ pub struct PasswordResetRequest {
 pub async fn request_password_reset(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     passwords::request_reset(&services, meta, body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
 }

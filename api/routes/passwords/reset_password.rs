@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, RateLimited, TokenBody};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::passwords;
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,9 +44,9 @@ pub struct ResetPassword {
 pub async fn reset_password(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ResetPassword>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let ResetPassword {
         token,
         new_password,

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::payment_methods::{self, NewMethod};
-use crate::startup::Services;
 use crate::views::billing::PaymentMethodView;
 
 #[derive(Deserialize, ToSchema)]
@@ -62,10 +62,10 @@ pub struct CreatePaymentMethod {
 pub async fn create_payment_method(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<CreatePaymentMethod>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let kind = match b.kind {
         MethodType::Card => "card",

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::payment_methods;
-use crate::startup::Services;
 
 /// Remove a saved method (it stops being the default). The prepaid account cannot be removed.
 /// Holders of `accounting`. Tokens need `billing:write`.
@@ -28,9 +28,9 @@ use crate::startup::Services;
 pub async fn delete_payment_method(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, id) = path.into_inner();
     payment_methods::delete(&services.pool, meta, caller, org_id, id).await?;
     Ok(HttpResponse::NoContent().finish())

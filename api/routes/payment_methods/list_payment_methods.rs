@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::payment_methods;
-use crate::startup::Services;
 use crate::views::billing::{PaymentMethodList, PaymentMethodView};
 
 /// The ways the organisation pays (R29): its prepaid account (always there, id `prepaid`),
@@ -30,7 +30,7 @@ pub async fn list_payment_methods(
     caller: Caller,
     services: web::Data<Services>,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org, methods, balance) = payment_methods::list(&services.pool, &caller, &org_id).await?;
     let default = org.default_payment_method.as_deref();
     let mut data = vec![PaymentMethodView::prepaid(

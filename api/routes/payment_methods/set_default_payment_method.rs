@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::payment_methods;
-use crate::startup::Services;
 
 /// Make a saved method, or the prepaid account (`prepaid`), the default (R29). Holders of
 /// `accounting`. Tokens need `billing:write`.
@@ -26,9 +26,9 @@ use crate::startup::Services;
 pub async fn set_default_payment_method(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, id) = path.into_inner();
     payment_methods::make_default(&services.pool, meta, caller, org_id, id).await?;
     Ok(HttpResponse::NoContent().finish())

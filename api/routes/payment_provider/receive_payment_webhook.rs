@@ -2,10 +2,10 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Busy, Common};
 use crate::services::webhooks::{self, Handled};
-use crate::startup::Services;
 
 /// What the provider sends.
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +64,7 @@ pub async fn receive_payment_webhook(
     req: HttpRequest,
     services: web::Data<Services>,
     payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     // Read as bytes (the signature covers them exactly), with the size limit in problem+json.
     let body = crate::http::json::read_body(&req, &mut payload.into_inner()).await?;
     let signature = req

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
+use crate::context::Services;
 use crate::domain::money::Money;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::prepaid;
-use crate::startup::Services;
 use crate::views::billing::PrepaidAccountView;
 
 /// The prepaid account's balance and limits (R30). Holders of `accounting`. Tokens need
@@ -28,7 +28,7 @@ pub async fn get_prepaid_account(
     caller: Caller,
     services: web::Data<Services>,
     org_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let account = prepaid::account(&services.pool, &caller, &org_id).await?;
     let c = &services.config;
     Ok(HttpResponse::Ok().json(PrepaidAccountView {

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::prepaid;
-use crate::startup::Services;
 use crate::views::billing::{PrepaidTransactionList, PrepaidTransactionView};
 
 /// The prepaid account's ledger, newest first: every top-up, payment, withdrawal and refund,
@@ -31,7 +31,7 @@ pub async fn list_prepaid_transactions(
     services: web::Data<Services>,
     org_id: web::Path<String>,
     page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (rows, next_cursor) = prepaid::ledger(&services.pool, &caller, &org_id, page.0).await?;
     Ok(HttpResponse::Ok().json(PrepaidTransactionList {
         data: rows.iter().map(PrepaidTransactionView::from).collect(),

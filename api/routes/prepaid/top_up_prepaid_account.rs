@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::money::Money;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::prepaid::{self, TopUp};
-use crate::startup::Services;
 use crate::views::billing::PaymentView;
 
 #[derive(Deserialize, ToSchema)]
@@ -54,10 +54,10 @@ pub struct TopUpRequest {
 pub async fn top_up_prepaid_account(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<TopUpRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     Ok(
         match prepaid::top_up(

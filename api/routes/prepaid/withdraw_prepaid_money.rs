@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::domain::money::Money;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::prepaid;
-use crate::startup::Services;
 use crate::views::billing::PrepaidTransactionView;
 
 #[derive(Deserialize, ToSchema)]
@@ -52,10 +52,10 @@ pub struct WithdrawalRequest {
 pub async fn withdraw_prepaid_money(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     org_id: web::Path<String>,
     body: Json<WithdrawalRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let t = prepaid::withdraw(
         &services,

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::invoices;
-use crate::startup::Services;
 use crate::views::billing::ProductView;
 
 /// One product. Holders of `products`. Tokens need `products:read`.
@@ -26,7 +26,7 @@ pub async fn get_product(
     caller: Caller,
     services: web::Data<Services>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (org_id, product_id) = path.into_inner();
     let p = invoices::get_product(&services.pool, &caller, &org_id, &product_id).await?;
     Ok(HttpResponse::Ok().json(ProductView::from(&p)))

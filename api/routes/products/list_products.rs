@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::models::products::ProductFilter;
 use crate::services::invoices;
-use crate::startup::Services;
 use crate::views::billing::{ProductList, ProductView};
 
 #[derive(Deserialize, IntoParams)]
@@ -48,7 +48,7 @@ pub async fn list_products(
     org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<ProductQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let q = query.0;
     crate::http::query::one_of(
         &q.status,

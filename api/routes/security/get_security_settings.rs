@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::security;
-use crate::startup::Services;
 use crate::views::security::SecuritySettingsView;
 
 /// Login alerts and the lock threshold of the caller's account.
@@ -23,7 +23,7 @@ use crate::views::security::SecuritySettingsView;
 pub async fn get_security_settings(
     caller: Caller,
     services: web::Data<Services>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
     let settings = security::settings(&services.pool, caller).await?;
     Ok(HttpResponse::Ok().json(SecuritySettingsView::from(settings)))

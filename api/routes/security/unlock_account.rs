@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, RateLimited, TokenBody};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::security;
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,9 +35,9 @@ pub struct UnlockInput {
 pub async fn unlock_account(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<UnlockInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     security::unlock(&services.pool, meta, body.0.token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::security::{self, SettingsInput};
-use crate::startup::Services;
 use crate::views::security::SecuritySettingsView;
 
 #[derive(Deserialize, ToSchema)]
@@ -47,9 +47,9 @@ pub struct SecuritySettingsInput {
 pub async fn update_security_settings(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<SecuritySettingsInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     let b = body.0;
     let input = SettingsInput {

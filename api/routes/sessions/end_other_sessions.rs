@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::connection_log;
-use crate::startup::Services;
 
 /// Sign out every other device: ends all the caller's sessions but the current one (called with
 /// a personal or application token, which has no session, it ends them all).
@@ -24,8 +24,8 @@ use crate::startup::Services;
 pub async fn end_other_sessions(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     connection_log::end_others(&services.pool, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())

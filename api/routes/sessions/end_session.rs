@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::http::path_id;
 use crate::services::connection_log;
-use crate::startup::Services;
 
 /// End one of the caller's sessions (the current one included): its access and refresh tokens
 /// stop working at once.
@@ -27,9 +27,9 @@ use crate::startup::Services;
 pub async fn end_session(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     session_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     let sid = path_id(&session_id, "ses", "session")?;
     connection_log::end_one(&services.pool, meta, caller, sid).await?;

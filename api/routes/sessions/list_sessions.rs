@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
-use crate::startup::Services;
-use crate::views::sessions::SessionList;
+use crate::views::sessions::{SessionList, SessionView};
 
 /// The connection log: every device signed in to the account (its active sessions), newest
 /// first, with browser, system, IP address, when it signed in and when it was last seen. The
@@ -25,9 +25,13 @@ use crate::views::sessions::SessionList;
 pub async fn list_sessions(
     caller: Caller,
     services: web::Data<Services>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
-    let list = connection_log::list(&services.pool, caller).await?;
+    let rows = connection_log::list(&services.pool, &caller).await?;
+    let current = caller.session_id();
+    let list = SessionList {
+        data: rows.iter().map(|s| SessionView::new(s, current)).collect(),
+    };
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(list))

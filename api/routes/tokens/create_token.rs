@@ -4,12 +4,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, Reauthenticate, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::tokens::{self, NewToken};
-use crate::startup::Services;
 use crate::views::tokens::{ApiTokenView, CreatedApiToken, Scope, TokenKind};
 
 #[derive(Deserialize, ToSchema)]
@@ -48,9 +48,9 @@ pub struct CreateToken {
 pub async fn create_token(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<CreateToken>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let b = body.0;
     let input = NewToken {
         name: b.name,

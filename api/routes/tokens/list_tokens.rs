@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
 use crate::services::tokens;
-use crate::startup::Services;
 use crate::views::tokens::{ApiTokenList, ApiTokenView};
 
 /// The caller's tokens that are not revoked (expired ones included), newest first. Secrets are
@@ -28,7 +28,7 @@ pub async fn list_tokens(
     caller: Caller,
     services: web::Data<Services>,
     page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:read")?;
     let (rows, next_cursor) = tokens::list(&services.pool, caller.user_id, page.0).await?;
     Ok(HttpResponse::Ok().json(ApiTokenList {

@@ -1,12 +1,12 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::http::path_id;
 use crate::services::tokens;
-use crate::startup::Services;
 
 /// Revoke one of the caller's tokens: it stops working on the very next request. Tokens need
 /// `account:write` (a token may revoke itself).
@@ -27,9 +27,9 @@ use crate::startup::Services;
 pub async fn revoke_token(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     token_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_scope("account:write")?;
     let token_id = path_id(&token_id, "tok", "token")?;
     tokens::revoke(&services.pool, meta, caller.user_id, token_id).await?;

@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{CodeBody, Common, Unauthenticated};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::two_factor;
-use crate::startup::Services;
 use crate::views::two_factor::RecoveryCodes;
 
 #[derive(Deserialize, ToSchema)]
@@ -41,9 +41,9 @@ pub struct ConfirmTotpInput {
 pub async fn confirm_totp_enrolment(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ConfirmTotpInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let codes = two_factor::confirm_enrolment(&services, meta, caller, body.0.code).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, delete, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::two_factor;
-use crate::startup::Services;
 
 /// Turn two-factor authentication off: the secret and the recovery codes are deleted and the
 /// user is told by mail. A sensitive action: it needs an authentication within the last 5 minutes.
@@ -27,8 +27,8 @@ use crate::startup::Services;
 pub async fn disable_two_factor(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     two_factor::disable(&services, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

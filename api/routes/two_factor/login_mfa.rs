@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
+use crate::context::Services;
+use crate::domain::actor::Origin;
 use crate::error::responses::{Common, JsonBody, RateLimited};
-use crate::error::{ApiError, FieldError};
+use crate::error::{AppError, FieldError};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::sessions::Tokens;
 use crate::services::two_factor::{self, SecondFactor};
-use crate::startup::Services;
 
 /// What the handler reads; `LoginMfaBody` is how the spec states "exactly one of the two".
 #[derive(Deserialize)]
@@ -71,9 +71,9 @@ pub enum LoginMfaBody {
 pub async fn login_mfa(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<LoginMfaInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let LoginMfaInput {
         mfa_token,
         code,
@@ -88,7 +88,7 @@ pub async fn login_mfa(
             } else {
                 "send `code` or `recovery_code`"
             };
-            return Err(ApiError::validation(
+            return Err(AppError::validation(
                 ["/code", "/recovery_code"]
                     .into_iter()
                     .map(|field| FieldError {

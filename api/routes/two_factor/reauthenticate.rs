@@ -4,12 +4,12 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::two_factor;
-use crate::startup::Services;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,9 +44,9 @@ pub async fn reauthenticate(
     _limited: IpRateLimited,
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<ReauthenticateInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let ReauthenticateInput { password, code } = body.0;
     two_factor::reauthenticate(&services, meta, caller, password, code).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::two_factor;
-use crate::startup::Services;
 use crate::views::two_factor::RecoveryCodes;
 
 /// Replace every recovery code by ten new ones, shown this once; the old ones stop working. A
@@ -27,8 +27,8 @@ use crate::views::two_factor::RecoveryCodes;
 pub async fn regenerate_recovery_codes(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     let codes = two_factor::regenerate_recovery_codes(&services, meta, caller).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, Unauthenticated};
-use crate::http::meta::RequestMeta;
 use crate::services::two_factor;
-use crate::startup::Services;
 use crate::views::two_factor::TotpEnrolment;
 
 /// Start setting up two-factor authentication with an authenticator app (TOTP): returns a new
@@ -31,8 +31,8 @@ use crate::views::two_factor::TotpEnrolment;
 pub async fn start_totp_enrolment(
     caller: Caller,
     services: web::Data<Services>,
-    meta: RequestMeta,
-) -> Result<HttpResponse, ApiError> {
+    meta: Origin,
+) -> Result<HttpResponse, AppError> {
     let enrolment = two_factor::start_enrolment(&services, meta, caller).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

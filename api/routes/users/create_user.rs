@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::accounts::{self, SignUp};
-use crate::startup::Services;
 use crate::views::Accepted;
 
 #[derive(Deserialize, ToSchema)]
@@ -61,9 +61,9 @@ pub struct CreateUser {
 pub async fn create_user(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<CreateUser>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.0;
     let input = SignUp {
         email: body.email,

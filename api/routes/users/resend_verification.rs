@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::ratelimit::IpRateLimited;
-use crate::error::ApiError;
+use crate::context::Services;
+use crate::domain::actor::Origin;
+use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, RateLimited};
 use crate::http::Json;
-use crate::http::meta::RequestMeta;
 use crate::services::accounts;
-use crate::startup::Services;
 use crate::views::Accepted;
 
 #[derive(Deserialize, ToSchema)]
@@ -37,9 +37,9 @@ pub struct EmailInput {
 pub async fn resend_verification(
     _limited: IpRateLimited,
     services: web::Data<Services>,
-    meta: RequestMeta,
+    meta: Origin,
     body: Json<EmailInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     accounts::resend_verification(&services.pool, &services.config, meta, body.0.email).await?;
     Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
 }
