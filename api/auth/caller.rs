@@ -2,6 +2,7 @@
 //! its session on every request, in one indexed query that also loads the user, so ending a
 //! session takes effect at once. A personal or application token (`lmn_…`) is looked up by hash.
 
+use crate::domain::scopes::TokenKind;
 use crate::error::Status;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
@@ -28,7 +29,7 @@ pub enum CallerAuth {
     Token {
         token_id: String,
         kind: String,
-        scopes: Vec<String>,
+        scopes: Vec<crate::domain::scopes::Scope>,
     },
 }
 
@@ -104,7 +105,7 @@ impl Caller {
     /// What the caller may touch: a session holds every scope; a personal or application token
     /// only the scopes it was given (`<area>:write` implies `<area>:read`), else 403
     /// `insufficient_scope`.
-    pub fn require_scope(&self, scope: &str) -> Result<(), AppError> {
+    pub fn require_scope(&self, scope: crate::domain::scopes::Scope) -> Result<(), AppError> {
         match &self.auth {
             CallerAuth::Session { .. } => Ok(()),
             CallerAuth::Token { scopes, .. } if crate::domain::scopes::grants(scopes, scope) => {
@@ -160,10 +161,10 @@ impl Caller {
                     .await;
                 });
             }
-            let scopes = serde_json::from_str(&row.scopes).unwrap_or_default();
+            let scopes = crate::domain::scopes::Scope::list_from_db(&row.scopes);
             // Desktop and mobile apps keep working without 2FA (R20); scripts do not.
             let blocked = row.two_factor_required && row.user.totp_enabled_at.is_none();
-            if blocked && row.kind != "application" {
+            if blocked && TokenKind::from_db(&row.kind) != TokenKind::Application {
                 gate(&req)?;
             }
             return Ok(Caller {

@@ -8,6 +8,7 @@ use crate::db::{self, Pool};
 use crate::domain::invalid;
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
+use crate::domain::scopes::Scope;
 use crate::error::{AppError, FieldError};
 use crate::models::activities::{self, Activity, ActivityFilter};
 use crate::services::tokens::next_cursor;
@@ -125,7 +126,7 @@ pub async fn list_for_organization(
         pool,
         caller,
         raw_org_id,
-        "orgs:read",
+        Scope::OrgsRead,
         crate::domain::orgs::Need::Admin,
     )
     .await?;

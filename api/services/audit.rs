@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::orgs::Need;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::activities::{self, Activity};
 use crate::services::activity::{digest, hash_of};
@@ -124,7 +125,7 @@ pub async fn verify_organization(
     caller: crate::auth::Caller,
     raw_org_id: String,
 ) -> Result<ChainReport, AppError> {
-    caller.require_scope("orgs:read")?;
+    caller.require_scope(Scope::OrgsRead)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
         authorize(conn, &caller, &org_id, Need::Admin)?;

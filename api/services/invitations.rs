@@ -9,6 +9,7 @@
 //! [`PER_HOUR`] invitations an hour and [`PER_ADDRESS_PER_DAY`] a day to one address, and the
 //! names a stranger chose reach the invitee's mail as inert text (finding 7).
 
+use crate::domain::scopes::Scope;
 use crate::error::Status;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -148,7 +149,7 @@ pub async fn create(
     raw_org_id: String,
     input: NewInvitation,
 ) -> Result<Invitation, AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let email = Email::parse(&input.email, "/email").map_err(|e| AppError::validation(vec![e]))?;
     let grant = Grant::new(input.role, &input.permissions);
@@ -245,7 +246,7 @@ pub async fn list(
         pool,
         caller,
         raw_org_id,
-        ("orgs:read", Need::Permission(Permission::Users)),
+        (Scope::OrgsRead, Need::Permission(Permission::Users)),
         page,
         |c, org, before, limit| invitations::pending_page(c, org, db::now(), before, limit),
         |i| (i.created_at, &i.id),
@@ -261,7 +262,7 @@ pub async fn revoke(
     raw_org_id: String,
     raw_invitation_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let id = path_id(&raw_invitation_id, ID_PREFIX, "invitation")?;
     db::run(pool, move |conn| {
@@ -294,7 +295,7 @@ pub async fn accept(
     caller: Caller,
     token: String,
 ) -> Result<(organizations::Organization, memberships::Membership), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             let now = db::now();

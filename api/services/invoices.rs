@@ -7,6 +7,7 @@ use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
 use crate::models::products::{self, Product, ProductFilter};
@@ -44,7 +45,7 @@ pub async fn list(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
+        Scope::BillingRead,
         Need::Permission(Permission::Accounting),
     )
     .await?;
@@ -97,7 +98,7 @@ pub async fn get(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
+        Scope::BillingRead,
         Need::Permission(Permission::Accounting),
     )
     .await?;
@@ -123,7 +124,7 @@ pub async fn list_products(
         pool,
         caller,
         raw_org_id,
-        ("products:read", Need::Permission(Permission::Products)),
+        (Scope::ProductsRead, Need::Permission(Permission::Products)),
         page,
         move |c, org, before, limit| products::page(c, org, &filter, before, limit),
         |p| (p.created_at, &p.id),
@@ -141,7 +142,7 @@ pub async fn get_product(
         pool,
         caller,
         raw_org_id,
-        "products:read",
+        Scope::ProductsRead,
         Need::Permission(Permission::Products),
     )
     .await?;

@@ -4,6 +4,7 @@
 //! removed or demoted (counted under the organisation's lock, which `authorize` takes first). A
 //! member's removal, leaving or lesser grant voids the invitations they could no longer make.
 
+use crate::domain::scopes::Scope;
 use crate::error::Status;
 
 use crate::auth::Caller;
@@ -87,7 +88,7 @@ pub async fn list(
         pool,
         caller,
         raw_org_id,
-        ("orgs:read", Need::Permission(Permission::Users)),
+        (Scope::OrgsRead, Need::Permission(Permission::Users)),
         page,
         move |c, org, after, limit| memberships::page(c, org, &filter, after, limit),
         |r| (r.membership.created_at, &r.membership.user_id),
@@ -110,7 +111,7 @@ pub async fn update(
     raw_user_id: String,
     edit: MemberEdit,
 ) -> Result<MemberRow, AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
     db::run(pool, move |conn| {
@@ -159,7 +160,7 @@ pub async fn remove(
     raw_org_id: String,
     raw_user_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
     db::run(pool, move |conn| {
@@ -192,7 +193,7 @@ pub async fn leave(
     caller: Caller,
     raw_org_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
         db::write(conn, |c| {
@@ -226,7 +227,7 @@ pub async fn unlock(
     raw_org_id: String,
     raw_user_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let target = user_id(&raw_user_id)?;
     let config: std::sync::Arc<Config> = ctx.config.clone();
@@ -281,7 +282,7 @@ pub async fn set_two_factor_requirement(
     raw_org_id: String,
     require: bool,
 ) -> Result<bool, AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {

@@ -19,6 +19,7 @@ use crate::domain::invalid;
 use crate::domain::money::to_minor;
 use crate::domain::orgs::{Currency, Need, Permission};
 use crate::domain::page::PageParams;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::orders::{self, Order};
@@ -365,7 +366,7 @@ pub async fn list(
         pool,
         caller,
         raw_org_id,
-        ("billing:read", Need::Permission(Permission::Accounting)),
+        (Scope::BillingRead, Need::Permission(Permission::Accounting)),
         page,
         move |c, org, before, limit| {
             let page = orders::page(c, org, &statuses, before, limit)?;
@@ -400,7 +401,7 @@ pub async fn get(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
+        Scope::BillingRead,
         Need::Permission(Permission::Accounting),
     )
     .await?;
@@ -485,8 +486,8 @@ pub async fn create_and_pay(
     ),
     AppError,
 > {
-    caller.require_scope("billing:write")?;
-    caller.require_scope("products:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
+    caller.require_scope(Scope::ProductsWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let (config, catalog) = (ctx.config.clone(), ctx.catalog.clone());
     let order = db::run(&ctx.pool, {

@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::orgs::Need;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::{invitations, memberships, organizations};
 use crate::services::activity::{self, Event};
@@ -116,7 +117,7 @@ pub async fn check(
     caller: Caller,
     raw_org_id: String,
 ) -> Result<Vec<Unmet>, AppError> {
-    caller.require_scope("orgs:read")?;
+    caller.require_scope(Scope::OrgsRead)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     db::run(pool, move |conn| {
         authorize(conn, &caller, &org_id, Need::Admin)?;

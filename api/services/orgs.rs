@@ -3,6 +3,7 @@
 //! `/v1/orgs/{org_id}` goes through: not a member (or no such organisation) is 404, a member
 //! without what the route needs is 403 `permission_denied`.
 
+use crate::domain::scopes::Scope;
 use crate::error::Status;
 
 use crate::auth::Caller;
@@ -86,7 +87,7 @@ pub async fn access(
     pool: &Pool,
     caller: &Caller,
     raw_org_id: &str,
-    scope: &str,
+    scope: Scope,
     need: Need,
 ) -> Result<Access, AppError> {
     caller.require_scope(scope)?;
@@ -102,7 +103,7 @@ pub async fn page_of<T, L, K>(
     pool: &Pool,
     caller: &Caller,
     raw_org_id: &str,
-    rights: (&str, Need),
+    rights: (Scope, Need),
     page: PageParams,
     load: L,
     key: K,
@@ -200,7 +201,7 @@ pub async fn create(
     caller: Caller,
     input: NewOrganization,
 ) -> Result<(Organization, Membership), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let mut checks = Checks::default();
     let name = checks.check(org_name(&input.name));
     let country = checks.check(rules::parse_country(&input.country, "/country"));
@@ -278,7 +279,7 @@ pub async fn update(
     raw_org_id: String,
     edit: OrganizationEdit,
 ) -> Result<(Organization, Membership), AppError> {
-    caller.require_scope("orgs:write")?;
+    caller.require_scope(Scope::OrgsWrite)?;
     let org_id = org_id(&raw_org_id)?;
     let mut checks = Checks::default();
     let name = edit.name.as_deref().map(|n| checks.check(org_name(n)));
@@ -361,7 +362,7 @@ pub async fn list_mine(
     caller: &Caller,
     page: PageParams,
 ) -> Result<(Vec<(Membership, Organization)>, Option<String>), AppError> {
-    caller.require_scope("orgs:read")?;
+    caller.require_scope(Scope::OrgsRead)?;
     let limit = page.limit()?;
     let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let user_id = caller.user_id.clone();

@@ -10,6 +10,7 @@ use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::organizations::Organization;
 use crate::models::payment_methods::{self, PaymentMethod};
@@ -46,7 +47,7 @@ pub async fn list(
         pool,
         caller,
         raw_org_id,
-        "billing:read",
+        Scope::BillingRead,
         Need::Permission(Permission::Accounting),
     )
     .await?;
@@ -70,7 +71,7 @@ pub async fn create(
     raw_org_id: String,
     input: NewMethod,
 ) -> Result<PaymentMethod, AppError> {
-    caller.require_scope("billing:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let now = db::now();
     let mut method = PaymentMethod {
@@ -190,7 +191,7 @@ pub async fn delete(
     raw_org_id: String,
     raw_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("billing:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     if raw_id == PREPAID {
         return Err(AppError::conflict(
@@ -234,7 +235,7 @@ pub async fn make_default(
     raw_org_id: String,
     raw_id: String,
 ) -> Result<(), AppError> {
-    caller.require_scope("billing:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let id = if raw_id == PREPAID {
         raw_id

@@ -14,6 +14,7 @@
 //! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
 //! webhook credits it to the prepaid account, once.
 
+use crate::domain::scopes::Scope;
 use crate::error::Status;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -312,7 +313,7 @@ pub async fn pay_invoice(
     invoice_id: String,
     input: PaymentInput,
 ) -> Result<Outcome, AppError> {
-    caller.require_scope("billing:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
     let org_id = crate::services::orgs::org_id(&org_id)?;
     let invoice_id = crate::domain::ids::path_id(&invoice_id, "inv", "invoice")?;
     let config = ctx.config.clone();

@@ -2,6 +2,7 @@
 //! limits, spent on invoices, withdrawn to a bank account. Its ledger is append-only and sums
 //! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
 
+use crate::domain::scopes::Scope;
 use crate::error::Status;
 use rust_decimal::Decimal;
 
@@ -104,7 +105,7 @@ pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<A
         pool,
         caller,
         raw_org_id,
-        "billing:read",
+        Scope::BillingRead,
         Need::Permission(Permission::Accounting),
     )
     .await?;
@@ -128,7 +129,7 @@ pub async fn ledger(
         pool,
         caller,
         raw_org_id,
-        ("billing:read", Need::Permission(Permission::Accounting)),
+        (Scope::BillingRead, Need::Permission(Permission::Accounting)),
         page,
         prepaid::page,
         |t| (t.created_at, &t.id),
@@ -217,7 +218,7 @@ pub async fn top_up(
     amount: Money,
     payment_method_id: String,
 ) -> Result<TopUp, AppError> {
-    caller.require_scope("billing:write")?;
+    caller.require_scope(Scope::BillingWrite)?;
     let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
     let (payment, method) = db::run(&ctx.pool, {

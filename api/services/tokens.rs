@@ -8,7 +8,8 @@ use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
-use crate::domain::{self, Checks, scopes};
+use crate::domain::scopes::{self, Scope};
+use crate::domain::{self, Checks};
 use crate::error::AppError;
 use crate::models::api_tokens::{self, ApiToken};
 use crate::services::activity::{self, Event};
@@ -61,7 +62,7 @@ pub async fn create(
         user_id: caller.user_id.clone(),
         name,
         kind: input.kind.to_string(),
-        scopes: serde_json::to_string(&scopes).map_err(|e| AppError::internal(e.to_string()))?,
+        scopes: Scope::list_to_db(&scopes),
         token_hash: secrets::hash(&secret),
         prefix: secret.chars().take(PREFIX_CHARS).collect(),
         expires_at,

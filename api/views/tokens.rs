@@ -1,67 +1,11 @@
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
 use crate::models::api_tokens::ApiToken;
 
-/// What a token is for: `application` (a desktop or mobile app acting for the user) or
-/// `personal` (scripts and integrations).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenKind {
-    Application,
-    Personal,
-}
-
-impl TokenKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Application => "application",
-            TokenKind::Personal => "personal",
-        }
-    }
-}
-
-/// What a token may do: read or write, per area. `<area>:write` implies `<area>:read`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-pub enum Scope {
-    #[serde(rename = "account:read")]
-    AccountRead,
-    #[serde(rename = "account:write")]
-    AccountWrite,
-    #[serde(rename = "orgs:read")]
-    OrgsRead,
-    #[serde(rename = "orgs:write")]
-    OrgsWrite,
-    #[serde(rename = "billing:read")]
-    BillingRead,
-    #[serde(rename = "billing:write")]
-    BillingWrite,
-    #[serde(rename = "products:read")]
-    ProductsRead,
-    #[serde(rename = "products:write")]
-    ProductsWrite,
-    #[serde(rename = "domains:read")]
-    DomainsRead,
-    #[serde(rename = "domains:write")]
-    DomainsWrite,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 10] = [
-        Scope::AccountRead,
-        Scope::AccountWrite,
-        Scope::OrgsRead,
-        Scope::OrgsWrite,
-        Scope::BillingRead,
-        Scope::BillingWrite,
-        Scope::ProductsRead,
-        Scope::ProductsWrite,
-        Scope::DomainsRead,
-        Scope::DomainsWrite,
-    ];
-}
+pub use crate::domain::scopes::{Scope, TokenKind};
 
 /// A personal or application token. Its secret is never shown again after creation; `prefix`
 /// (its first 8 characters) helps recognise it.
@@ -75,8 +19,7 @@ pub struct ApiTokenView {
     pub id: String,
     pub name: String,
     pub kind: TokenKind,
-    #[schema(value_type = Vec<Scope>)]
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     /// The first 8 characters of the secret.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
@@ -91,12 +34,8 @@ impl From<&ApiToken> for ApiTokenView {
         Self {
             id: t.id.clone(),
             name: t.name.clone(),
-            kind: if t.kind == "application" {
-                TokenKind::Application
-            } else {
-                TokenKind::Personal
-            },
-            scopes: serde_json::from_str(&t.scopes).unwrap_or_default(),
+            kind: TokenKind::from_db(&t.kind),
+            scopes: Scope::list_from_db(&t.scopes),
             prefix: t.prefix.clone(),
             created_at: utc(t.created_at),
             expires_at: t.expires_at.map(utc),
@@ -131,24 +70,4 @@ pub struct CreatedApiToken {
     pub token: ApiTokenView,
     /// Send as `Authorization: Bearer <secret>`. Store it now: it is not kept.
     pub secret: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_scopes_are_the_catalogue() {
-        let documented: Vec<String> = Scope::ALL
-            .iter()
-            .map(|s| {
-                serde_json::to_value(s)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        assert_eq!(documented, crate::domain::scopes::SCOPES);
-    }
 }

@@ -4,6 +4,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
@@ -73,7 +74,7 @@ pub async fn list_my_activities(
     page: Query<PageParams>,
     query: Query<ActivityQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     let (rows, next_cursor) =
         activity_log::list(&services.pool, caller.user_id, page.0, query.0.into()).await?;
     Ok(HttpResponse::Ok().json(ActivityList {

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::emails;
@@ -28,7 +29,7 @@ pub async fn delete_pending_recovery_email(
     services: web::Data<Services>,
     meta: Origin,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     emails::withdraw_recovery_change(&services, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::emails;
@@ -29,7 +30,7 @@ pub async fn resend_recovery_email(
     services: web::Data<Services>,
     meta: Origin,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     emails::resend_recovery_confirmation(&services, meta, caller).await?;
     Ok(HttpResponse::Accepted().json(Accepted::mail_on_its_way()))
 }

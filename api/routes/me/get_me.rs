@@ -1,6 +1,7 @@
 use actix_web::{HttpResponse, get};
 
 use crate::auth::Caller;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::views::me::Me;
@@ -20,7 +21,7 @@ use crate::views::me::Me;
 )]
 #[get("/me")]
 pub async fn get_me(caller: Caller) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     // The account came with the session check: no second query.
     Ok(HttpResponse::Ok().json(Me::from(&caller.account)))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::newsletters;
@@ -24,7 +25,7 @@ pub async fn get_newsletter_subscriptions(
     caller: Caller,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     let topics = newsletters::subscriptions(&services.pool, caller.user_id).await?;
     Ok(HttpResponse::Ok().json(NewsletterSubscriptions { topics }))
 }

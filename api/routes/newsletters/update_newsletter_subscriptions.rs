@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
@@ -43,7 +44,7 @@ pub async fn update_newsletter_subscriptions(
     meta: Origin,
     body: Json<UpdateNewsletterSubscriptions>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     let topics = newsletters::replace(&services.pool, meta, caller, body.0.topics).await?;
     Ok(HttpResponse::Ok().json(NewsletterSubscriptions { topics }))
 }

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, get, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::orgs::Need;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::orgs;
@@ -29,6 +30,13 @@ pub async fn get_organization(
     services: web::Data<Services>,
     org_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let access = orgs::access(&services.pool, &caller, &org_id, "orgs:read", Need::Member).await?;
+    let access = orgs::access(
+        &services.pool,
+        &caller,
+        &org_id,
+        Scope::OrgsRead,
+        Need::Member,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(OrganizationView::new(&access.org, &access.membership)))
 }

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::security;
@@ -24,7 +25,7 @@ pub async fn get_security_settings(
     caller: Caller,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     let settings = security::settings(&services.pool, caller).await?;
     Ok(HttpResponse::Ok().json(SecuritySettingsView::from(settings)))
 }

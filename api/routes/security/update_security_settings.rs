@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
@@ -50,7 +51,7 @@ pub async fn update_security_settings(
     meta: Origin,
     body: Json<SecuritySettingsInput>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     let b = body.0;
     let input = SettingsInput {
         notify_on_login_success: b.notify_on_login_success,

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
@@ -26,7 +27,7 @@ pub async fn end_other_sessions(
     services: web::Data<Services>,
     meta: Origin,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     connection_log::end_others(&services.pool, meta, caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

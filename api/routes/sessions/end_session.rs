@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
 use crate::http::path_id;
@@ -30,7 +31,7 @@ pub async fn end_session(
     meta: Origin,
     session_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     let sid = path_id(&session_id, "ses", "session")?;
     connection_log::end_one(&services.pool, meta, caller, sid).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
@@ -26,7 +27,7 @@ pub async fn list_sessions(
     caller: Caller,
     services: web::Data<Services>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     let rows = connection_log::list(&services.pool, &caller).await?;
     let current = caller.session_id();
     let list = SessionList {

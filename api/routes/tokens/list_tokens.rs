@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
 use crate::http::{PageParams, Query};
@@ -29,7 +30,7 @@ pub async fn list_tokens(
     services: web::Data<Services>,
     page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:read")?;
+    caller.require_scope(Scope::AccountRead)?;
     let (rows, next_cursor) = tokens::list(&services.pool, caller.user_id, page.0).await?;
     Ok(HttpResponse::Ok().json(ApiTokenList {
         data: rows.iter().map(ApiTokenView::from).collect(),

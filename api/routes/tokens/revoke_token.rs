@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
 use crate::http::path_id;
@@ -30,7 +31,7 @@ pub async fn revoke_token(
     meta: Origin,
     token_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_scope("account:write")?;
+    caller.require_scope(Scope::AccountWrite)?;
     let token_id = path_id(&token_id, "tok", "token")?;
     tokens::revoke(&services.pool, meta, caller.user_id, token_id).await?;
     Ok(HttpResponse::NoContent().finish())
