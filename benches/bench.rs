@@ -167,9 +167,14 @@ async fn invoice_org(services: &Services, user_id: &str, name: &str, n: u64) -> 
         },
         vat_number: None,
     };
-    let (org, _) = leman::services::orgs::create(&services.pool, Default::default(), caller, input)
-        .await
-        .unwrap();
+    let (org, _) = leman::services::orgs::create(
+        &services.pool,
+        leman::domain::actor::Origin::operator("bench"),
+        caller,
+        input,
+    )
+    .await
+    .unwrap();
     let (config, org_id) = (services.config.clone(), org.id.clone());
     leman::db::run(&services.pool, move |c| {
         leman::services::demo::generate_invoices(c, &config, &org_id, n)
