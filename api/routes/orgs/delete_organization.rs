@@ -4,8 +4,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error::responses::{Busy, Common, OrgSensitive, Unauthenticated};
 use crate::http::meta::RequestMeta;
-use crate::services::deletion::Outcome;
 use crate::services::org_deletion;
+use crate::services::prerequisites::Outcome;
 use crate::startup::Services;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
