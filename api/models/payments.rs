@@ -128,6 +128,17 @@ pub fn count_pending(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> 
         .get_result(conn)
 }
 
+/// The organisation's payments still waiting for the provider, oldest first, at most `limit`.
+pub fn pending_of(conn: &mut DbConnection, org_id: &str, limit: i64) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::organization_id.eq(org_id))
+        .filter(payments::status.eq("pending"))
+        .order((payments::created_at, payments::id))
+        .limit(limit)
+        .select(Payment::as_select())
+        .load(conn)
+}
+
 /// Whether the organisation ever paid or tried to pay anything.
 pub fn any_for_organization(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

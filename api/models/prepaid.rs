@@ -37,6 +37,15 @@ pub fn balance(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
         .unwrap_or(0))
 }
 
+/// The balance in minor units and its currency (`None` when the account was never used).
+pub fn held(conn: &mut DbConnection, org_id: &str) -> QueryResult<Option<(i64, String)>> {
+    prepaid_accounts::table
+        .find(org_id)
+        .select((prepaid_accounts::balance_minor, prepaid_accounts::currency))
+        .first(conn)
+        .optional()
+}
+
 /// Creates the organisation's account row if missing and locks it until the transaction ends
 /// (a no-op update: a row lock on PostgreSQL; SQLite's write transaction is exclusive already),
 /// so checks that read more than the balance (pending top-ups) are not raced.

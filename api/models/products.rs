@@ -152,6 +152,21 @@ pub fn count_not_cancelled(conn: &mut DbConnection, org_id: &str) -> QueryResult
         .get_result(conn)
 }
 
+/// The organisation's products not cancelled, oldest first: (id, name), at most `limit`.
+pub fn not_cancelled(
+    conn: &mut DbConnection,
+    org_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    products::table
+        .filter(products::organization_id.eq(org_id))
+        .filter(products::status.ne("cancelled"))
+        .order((products::created_at, products::id))
+        .limit(limit)
+        .select((products::id, products::name))
+        .load(conn)
+}
+
 pub fn count_all(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
     products::table
         .filter(products::organization_id.eq(org_id))

@@ -2,9 +2,9 @@
 //! transaction, every session and token ends, personal data is erased, and the activity record
 //! keeps only a pseudonym.
 //!
-//! The prerequisites form a registry: each module that can block a deletion appends a check to
-//! [`CHECKS`] (the organisations module adds "only member of an organisation" and "last legal
-//! representative"). A check runs inside the deletion's transaction and reports what blocks it.
+//! The prerequisites are a fixed list of checks, [`CHECKS`], kept here in one place, each a
+//! function (nothing registers itself). A check runs inside the deletion's transaction and
+//! reports what blocks it, naming the objects (organisations) concerned.
 
 use diesel::QueryResult;
 
@@ -12,38 +12,76 @@ use crate::auth::{Caller, secrets};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::error::AppError;
+use crate::models::memberships::{self, Standing};
 use crate::models::{account_erasure, activities, api_tokens, newsletter_subscriptions, sessions};
 use crate::services::activity::{self, Event};
-
-/// Something that blocks the deletion, and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unmet {
-    /// Stable machine-readable reason, e.g. `only_member_of_organization`.
-    pub code: &'static str,
-    /// What to do, for a human.
-    pub detail: String,
-    /// How many objects block (e.g. organisations).
-    pub count: i64,
-}
+use crate::services::prerequisites::{Blocker, MAX_OBJECTS, ObjectKind, Outcome, Unmet};
 
 /// A prerequisite of deleting the account `user_id`: `Some` when it is not met.
 pub type Check = fn(&mut DbConnection, &str) -> QueryResult<Option<Unmet>>;
 
-/// Every prerequisite of deleting an account. Modules append their checks here.
-pub const CHECKS: &[Check] = &[
-    crate::services::org_deletion::only_member,
-    crate::services::org_deletion::last_legal_representative,
-];
+/// Every prerequisite of deleting an account, in the order they are listed.
+pub const CHECKS: &[Check] = &[only_member, last_legal_representative];
 
-/// The outcome of a deletion request.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Deleted,
-    /// Nothing changed; each entry says what to do first.
-    Blocked(Vec<Unmet>),
+/// The account is the only member of an organisation.
+fn only_member(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
+    let alone: Vec<Standing> = memberships::standing_of(conn, user_id)?
+        .into_iter()
+        .filter(|s| s.roles.len() == 1)
+        .collect();
+    let n = alone.len() as i64;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Unmet {
+        code: "only_member_of_organization",
+        detail: format!(
+            "You are the only member of {n} organisation(s): delete it or appoint someone else first."
+        ),
+        count: n,
+        objects: organizations(conn, &alone)?,
+    }))
 }
 
-/// Every unmet prerequisite among `checks`, in registry order.
+/// The account is the last legal representative of an organisation that has other members.
+fn last_legal_representative(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
+    let last: Vec<Standing> = memberships::standing_of(conn, user_id)?
+        .into_iter()
+        .filter(|s| {
+            s.role == "legal_representative" && s.roles.len() > 1 && s.legal_representatives() == 1
+        })
+        .collect();
+    let n = last.len() as i64;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Unmet {
+        code: "last_legal_representative",
+        detail: format!(
+            "You are the last legal representative of {n} organisation(s): appoint another one first."
+        ),
+        count: n,
+        objects: organizations(conn, &last)?,
+    }))
+}
+
+/// The organisations of `standings`, named (one query each: a person belongs to few).
+fn organizations(conn: &mut DbConnection, standings: &[Standing]) -> QueryResult<Vec<Blocker>> {
+    let mut found = Vec::new();
+    for s in standings.iter().take(MAX_OBJECTS as usize) {
+        let name = crate::models::organizations::find(conn, &s.organization_id)?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        found.push(Blocker::new(
+            ObjectKind::Organization,
+            &s.organization_id,
+            name,
+        ));
+    }
+    Ok(found)
+}
+
+/// Every unmet prerequisite among `checks`, in their order.
 pub fn unmet(conn: &mut DbConnection, user_id: &str, checks: &[Check]) -> QueryResult<Vec<Unmet>> {
     let mut found = Vec::new();
     for check in checks {
@@ -139,7 +177,7 @@ pub fn delete_account(
 }
 
 /// `DELETE /v1/me`: a sensitive action (a person, re-authenticated with the password within the
-/// last minutes), checked against every registered prerequisite.
+/// last minutes), checked against every prerequisite in [`CHECKS`].
 pub async fn delete(pool: &Pool, caller: Caller) -> Result<Outcome, AppError> {
     caller.require_recent_auth()?;
     let user_id = caller.user_id;
@@ -206,6 +244,7 @@ mod tests {
             code: "only_member_of_organization",
             detail: "Delete the organisation or appoint someone else first.".into(),
             count: 2,
+            objects: vec![],
         }))
     }
 
@@ -222,6 +261,7 @@ mod tests {
             code: "has_activity",
             detail: "test".into(),
             count: n,
+            objects: vec![],
         }))
     }
 
@@ -229,7 +269,7 @@ mod tests {
     fn checks_run_in_registry_order_and_report_what_blocks() {
         let mut conn = database();
         let id = user(&mut conn);
-        // A new account with no organisation meets every registered prerequisite.
+        // A new account with no organisation meets every prerequisite in CHECKS.
         assert!(unmet(&mut conn, &id, CHECKS).unwrap().is_empty());
         let found = unmet(
             &mut conn,

@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
+pub mod prerequisites;
 pub mod profile;
 pub mod refunds;
 pub mod security;

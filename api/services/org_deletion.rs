@@ -1,24 +1,25 @@
 //! Deleting an organisation (R14, R22): allowed to its admins and legal representatives, after a
-//! recent authentication, once every prerequisite is met. The prerequisites form a registry,
-//! [`CHECKS`], that each module appends to (here: no other members, no pending invitations; the
-//! billing module adds products, unpaid invoices, the prepaid balance and payments still being
-//! confirmed). A deleted organisation
-//! leaves its members' lists; its records stay archived, read-only, for the retention period.
-//!
-//! It also registers the organisations' prerequisites of deleting an account (R9).
+//! recent authentication, once every prerequisite is met. The prerequisites are a fixed list of
+//! checks, [`CHECKS`], kept here in one place, each a function: no other members, no pending
+//! invitations, no products left, no unpaid invoices, no prepaid money, no payment still being
+//! confirmed. Each names the objects that block it. A deleted organisation leaves its members'
+//! lists; its records stay archived, read-only, for the retention period.
 
 use diesel::QueryResult;
 
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::orgs::Need;
+use crate::domain::money::Money;
+use crate::domain::orgs::{Currency, Need};
 use crate::domain::scopes::Scope;
 use crate::error::AppError;
-use crate::models::{invitations, memberships, organizations};
+use crate::models::{
+    invitations, invoices, memberships, organizations, payments, prepaid, products,
+};
 use crate::services::activity::{self, Event};
-use crate::services::deletion::{Outcome, Unmet};
 use crate::services::orgs::{self, authorize};
+use crate::services::prerequisites::{Blocker, MAX_OBJECTS, ObjectKind, Outcome, Unmet};
 
 /// A prerequisite of deleting the organisation `org_id` asked by `user_id`: `Some` when unmet.
 pub type Check = fn(&mut DbConnection, &str, &str) -> QueryResult<Option<Unmet>>;
@@ -38,53 +39,120 @@ fn products_not_cancelled(
     org_id: &str,
     _: &str,
 ) -> QueryResult<Option<Unmet>> {
-    let n = crate::models::products::count_not_cancelled(conn, org_id)?;
-    Ok((n > 0).then(|| Unmet {
+    let n = products::count_not_cancelled(conn, org_id)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let objects = products::not_cancelled(conn, org_id, MAX_OBJECTS)?
+        .into_iter()
+        .map(|(id, name)| Blocker::new(ObjectKind::Product, id, name))
+        .collect();
+    Ok(Some(Unmet {
         code: "products",
         detail: format!("{n} product(s) are not cancelled: cancel them first."),
         count: n,
+        objects,
     }))
 }
 
 fn open_invoices(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
-    let n = crate::models::invoices::count_open(conn, org_id)?;
-    Ok((n > 0).then(|| Unmet {
+    let n = invoices::count_open(conn, org_id)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let filter = invoices::InvoiceFilter {
+        statuses: vec!["open".into()],
+        ..Default::default()
+    };
+    let objects = invoices::page(conn, org_id, &filter, None, MAX_OBJECTS)?
+        .into_iter()
+        .map(|i| Blocker::new(ObjectKind::Invoice, i.id, i.number))
+        .collect();
+    Ok(Some(Unmet {
         code: "open_invoices",
         detail: format!("{n} invoice(s) are unpaid: pay them first."),
         count: n,
+        objects,
     }))
 }
 
 fn prepaid_money(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
-    let minor = crate::models::prepaid::balance(conn, org_id)?;
-    Ok((minor != 0).then(|| Unmet {
+    let Some((minor, currency)) = prepaid::held(conn, org_id)? else {
+        return Ok(None);
+    };
+    if minor == 0 {
+        return Ok(None);
+    }
+    let held = Money::from_minor(minor, Currency::from_code(&currency)).display();
+    Ok(Some(Unmet {
         code: "prepaid_balance",
         detail: "The prepaid account holds money: withdraw it first.".to_string(),
         count: minor,
+        objects: vec![Blocker::new(
+            ObjectKind::PrepaidAccount,
+            org_id,
+            format!("Prepaid account ({held})"),
+        )],
     }))
 }
 
 /// A payment still being confirmed would land in a deleted organisation.
 fn payments_pending(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
-    let n = crate::models::payments::count_pending(conn, org_id)?;
-    Ok((n > 0).then(|| Unmet {
+    let n = payments::count_pending(conn, org_id)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let objects = payments::pending_of(conn, org_id, MAX_OBJECTS)?
+        .into_iter()
+        .map(|p| {
+            let amount =
+                Money::from_minor(p.amount_minor, Currency::from_code(&p.currency)).display();
+            let what = if p.purpose == "top_up" {
+                "Top-up"
+            } else {
+                "Payment"
+            };
+            Blocker::new(ObjectKind::Payment, p.id, format!("{what} of {amount}"))
+        })
+        .collect();
+    Ok(Some(Unmet {
         code: "payments_pending",
         detail: format!(
             "{n} payment(s) or top-up(s) are still being confirmed by the payment provider: wait for them."
         ),
         count: n,
+        objects,
     }))
 }
 
-fn other_members(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<Option<Unmet>> {
+fn other_members(
+    conn: &mut DbConnection,
+    org_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<Unmet>> {
     let (members, _) = memberships::count(conn, org_id)?;
     let others = members - 1;
-    Ok((others > 0).then(|| Unmet {
+    if others <= 0 {
+        return Ok(None);
+    }
+    // One more than shown: the caller is among them.
+    let filter = memberships::MemberFilter::default();
+    let objects = memberships::page(conn, org_id, &filter, None, MAX_OBJECTS + 1)?
+        .into_iter()
+        .filter(|m| m.membership.user_id != user_id)
+        .take(MAX_OBJECTS as usize)
+        .map(|m| {
+            let name = format!("{} {}", m.first_name, m.last_name);
+            Blocker::new(ObjectKind::Member, m.membership.user_id, name)
+        })
+        .collect();
+    Ok(Some(Unmet {
         code: "other_members",
         detail: format!(
             "{others} other member(s) still belong to the organisation: remove them first."
         ),
         count: others,
+        objects,
     }))
 }
 
@@ -93,11 +161,20 @@ fn pending_invitations(
     org_id: &str,
     _: &str,
 ) -> QueryResult<Option<Unmet>> {
-    let n = invitations::count_pending(conn, org_id, db::now())?;
-    Ok((n > 0).then(|| Unmet {
+    let now = db::now();
+    let n = invitations::count_pending(conn, org_id, now)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let objects = invitations::pending_page(conn, org_id, now, None, MAX_OBJECTS)?
+        .into_iter()
+        .map(|i| Blocker::new(ObjectKind::Invitation, i.id, i.email))
+        .collect();
+    Ok(Some(Unmet {
         code: "pending_invitations",
         detail: format!("{n} invitation(s) are pending: withdraw them first."),
         count: n,
+        objects,
     }))
 }
 
@@ -174,40 +251,4 @@ pub fn purge_due(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> QueryRe
         tracing::info!(organization = %org_id, "purged a deleted organisation after its retention period");
     }
     Ok(due.len())
-}
-
-/// Account deletion (R9): the account is the only member of an organisation.
-pub fn only_member(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<Unmet>> {
-    let alone = memberships::standing_of(conn, user_id)?
-        .into_iter()
-        .filter(|s| s.roles.len() == 1)
-        .count() as i64;
-    Ok((alone > 0).then(|| Unmet {
-        code: "only_member_of_organization",
-        detail: format!(
-            "You are the only member of {alone} organisation(s): delete it or appoint someone else first."
-        ),
-        count: alone,
-    }))
-}
-
-/// Account deletion (R9): the account is the last legal representative of an organisation that
-/// has other members.
-pub fn last_legal_representative(
-    conn: &mut DbConnection,
-    user_id: &str,
-) -> QueryResult<Option<Unmet>> {
-    let n = memberships::standing_of(conn, user_id)?
-        .into_iter()
-        .filter(|s| {
-            s.role == "legal_representative" && s.roles.len() > 1 && s.legal_representatives() == 1
-        })
-        .count() as i64;
-    Ok((n > 0).then(|| Unmet {
-        code: "last_legal_representative",
-        detail: format!(
-            "You are the last legal representative of {n} organisation(s): appoint another one first."
-        ),
-        count: n,
-    }))
 }

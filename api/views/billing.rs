@@ -282,7 +282,7 @@ pub struct InvoiceView {
     pub number: String,
     /// `open`, `paid`, `partially_refunded`, `refunded`, `cancelled`.
     pub status: String,
-    pub currency: String,
+    pub currency: Currency,
     pub customer: InvoiceCustomer,
     pub lines: Vec<InvoiceLineView>,
     /// Sum of the lines' net amounts.
@@ -306,7 +306,7 @@ impl InvoiceView {
             id: i.id.clone(),
             number: i.number.clone(),
             status: i.status.clone(),
-            currency: i.currency.clone(),
+            currency: Currency::from_code(&i.currency),
             customer: InvoiceCustomer {
                 name: i.customer_name.clone(),
                 address: i.customer_address.clone(),

@@ -3,7 +3,20 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
+use crate::domain::Language;
 use crate::models::users::{CallerUser, User};
+
+/// The stored language code as the enum the requests use; the column only holds codes that
+/// `domain::parse_language` accepted, so the fallback (the default, English) is never taken.
+fn language(code: &str) -> Language {
+    match code {
+        "fr" => Language::Fr,
+        "de" => Language::De,
+        "it" => Language::It,
+        "es" => Language::Es,
+        _ => Language::En,
+    }
+}
 
 /// The caller's own account.
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,8 +33,8 @@ pub struct Me {
     pub email_verified: bool,
     pub first_name: String,
     pub last_name: String,
-    /// `fr`, `en`, `de`, `it` or `es`: mails and documents use it.
-    pub language: String,
+    /// Mails and documents use it.
+    pub language: Language,
     /// IANA time zone: mails and documents show times in it.
     pub timezone: String,
     /// Where password resets go once confirmed.
@@ -41,7 +54,7 @@ impl From<&User> for Me {
             email_verified: u.email_verified_at.is_some(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
-            language: u.language.clone(),
+            language: language(&u.language),
             timezone: u.timezone.clone(),
             recovery_email: u.recovery_email.clone(),
             recovery_email_verified: u.recovery_email_verified_at.is_some(),
@@ -60,7 +73,7 @@ impl From<&CallerUser> for Me {
             email_verified: u.email_verified_at.is_some(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
-            language: u.language.clone(),
+            language: language(&u.language),
             timezone: u.timezone.clone(),
             recovery_email: u.recovery_email.clone(),
             recovery_email_verified: u.recovery_email_verified_at.is_some(),

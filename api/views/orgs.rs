@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::domain::orgs::{Grant, Permission, Role};
+use crate::domain::orgs::{Currency, Grant, Permission, Role};
 use crate::models::invitations::Invitation;
 use crate::models::memberships::{MemberRow, Membership};
 use crate::models::organizations::Organization;
@@ -35,8 +35,8 @@ pub struct OrganizationView {
     pub name: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
-    /// `CHF` or `EUR`: every price and invoice of the organisation is in it.
-    pub currency: String,
+    /// Every price and invoice of the organisation is in it.
+    pub currency: Currency,
     pub billing_address: BillingAddressView,
     pub vat_number: Option<String>,
     /// Members without 2FA are refused everywhere until they turn it on (or leave).
@@ -54,7 +54,7 @@ impl OrganizationView {
             id: o.id.clone(),
             name: o.name.clone(),
             country: o.country.clone(),
-            currency: o.currency.clone(),
+            currency: Currency::from_code(&o.currency),
             billing_address: BillingAddressView {
                 line1: o.address_line1.clone(),
                 line2: o.address_line2.clone(),
@@ -198,7 +198,9 @@ pub struct SecurityPolicyView {
 
 /// Whether the organisation can be deleted now.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"deletable": false, "unmet": [{"code": "other_members", "detail": "2 other member(s) still belong to the organisation: remove them first.", "count": 2}]}))]
+#[schema(example = json!({"deletable": false, "unmet": [{"code": "other_members", "detail": "2 other member(s) still belong to the organisation: remove them first.", "count": 2,
+    "objects": [{"kind": "member", "id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "name": "Luca Rossi"},
+                {"kind": "member", "id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "name": "Ana García"}]}]}))]
 pub struct DeletionCheckView {
     /// True when nothing blocks the deletion.
     pub deletable: bool,

@@ -6,18 +6,44 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{AppError, PROBLEM_JSON, Problem};
-use crate::services::deletion::Unmet;
+use crate::services::prerequisites::{Blocker, ObjectKind, Unmet};
+
+/// An object that blocks a deletion: what it is, its id and a label, so a front end can link to
+/// it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "organization", "id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "name": "Müller Design Sàrl"}))]
+pub struct BlockingObject {
+    pub kind: ObjectKind,
+    /// The object's id (for `prepaid_account`: the organisation's).
+    pub id: String,
+    /// A label for a human: the organisation's, member's or product's name, the invoice
+    /// number, the invited address, what a payment or the prepaid account holds.
+    pub name: String,
+}
+
+impl From<Blocker> for BlockingObject {
+    fn from(b: Blocker) -> Self {
+        Self {
+            kind: b.kind,
+            id: b.id,
+            name: b.name,
+        }
+    }
+}
 
 /// One condition that blocks the deletion.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"code": "only_member_of_organization", "detail": "You are the only member of 1 organisation: delete it or appoint someone else first.", "count": 1}))]
+#[schema(example = json!({"code": "only_member_of_organization", "detail": "You are the only member of 1 organisation: delete it or appoint someone else first.", "count": 1,
+    "objects": [{"kind": "organization", "id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "name": "Müller Design Sàrl"}]}))]
 pub struct UnmetPrerequisite {
     /// Stable machine-readable reason.
     pub code: &'static str,
     /// What to do first, for a human.
     pub detail: String,
-    /// How many objects block.
+    /// How many objects block (for `prepaid_balance`: the balance in minor units).
     pub count: i64,
+    /// The objects that block, up to 100 (`count` says how many there are).
+    pub objects: Vec<BlockingObject>,
 }
 
 impl From<Unmet> for UnmetPrerequisite {
@@ -26,6 +52,7 @@ impl From<Unmet> for UnmetPrerequisite {
             code: u.code,
             detail: u.detail,
             count: u.count,
+            objects: u.objects.into_iter().map(BlockingObject::from).collect(),
         }
     }
 }
@@ -36,7 +63,8 @@ impl From<Unmet> for UnmetPrerequisite {
     "type": "urn:leman:problem:prerequisites_unmet", "title": "Conflict", "status": 409,
     "detail": "The account cannot be deleted yet; see `unmet`.", "code": "prerequisites_unmet",
     "request_id": "01890a5d-ac96-774b-bcce-b302099a8057",
-    "unmet": [{"code": "only_member_of_organization", "detail": "You are the only member of 1 organisation: delete it or appoint someone else first.", "count": 1}]
+    "unmet": [{"code": "only_member_of_organization", "detail": "You are the only member of 1 organisation: delete it or appoint someone else first.", "count": 1,
+               "objects": [{"kind": "organization", "id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "name": "Müller Design Sàrl"}]}]
 }))]
 pub struct PrerequisitesUnmet {
     #[serde(flatten)]
@@ -71,6 +99,11 @@ mod tests {
                 code: "only_member_of_organization",
                 detail: "Delete it first.".into(),
                 count: 2,
+                objects: vec![Blocker::new(
+                    ObjectKind::Organization,
+                    "org_1",
+                    "Müller Sàrl",
+                )],
             }],
         );
         assert_eq!(res.status(), StatusCode::CONFLICT);
@@ -88,7 +121,8 @@ mod tests {
         assert_eq!(body["detail"], "Not yet.");
         assert_eq!(
             body["unmet"],
-            serde_json::json!([{"code": "only_member_of_organization", "detail": "Delete it first.", "count": 2}])
+            serde_json::json!([{"code": "only_member_of_organization", "detail": "Delete it first.", "count": 2,
+                "objects": [{"kind": "organization", "id": "org_1", "name": "Müller Sàrl"}]}])
         );
     }
 }

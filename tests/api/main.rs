@@ -27,6 +27,7 @@ mod org_two_factor;
 mod orgs;
 mod passwords;
 mod prepaid;
+mod prerequisites;
 mod race_members;
 mod races;
 mod security;

@@ -4,14 +4,16 @@ use crate::auth::Caller;
 use crate::context::Services;
 use crate::error::AppError;
 use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
-use crate::services::deletion::{self, Outcome};
+use crate::services::deletion;
+use crate::services::prerequisites::Outcome;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
 /// Delete the caller's account. A sensitive action: the session must have authenticated with
 /// the password within the last 5 minutes (`POST /v1/auth/reauthenticate`). Refused while
-/// something depends on the account (each condition is listed); otherwise every session and
-/// token ends at once, personal data is erased, the activity record keeps only a pseudonym, and
-/// the address can be used to sign up again.
+/// something depends on the account (each condition is listed, with the organisations it
+/// concerns: their ids and names); otherwise every session and token ends at once, personal
+/// data is erased, the activity record keeps only a pseudonym, and the address can be used to
+/// sign up again.
 #[utoipa::path(
     operation_id = "delete_me",
     tag = "accounts",

@@ -5,8 +5,8 @@ use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::error::responses::{Busy, Common, OrgSensitive, Unauthenticated};
-use crate::services::deletion::Outcome;
 use crate::services::org_deletion;
+use crate::services::prerequisites::Outcome;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
 /// Delete the organisation. Admins and legal representatives, after a recent authentication

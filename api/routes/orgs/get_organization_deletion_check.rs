@@ -8,8 +8,8 @@ use crate::services::org_deletion;
 use crate::views::orgs::DeletionCheckView;
 use crate::views::prerequisites::UnmetPrerequisite;
 
-/// What still blocks deleting the organisation: each unmet condition with what to do and how
-/// many objects it concerns (R22: deletion is offered only when nothing is left). The codes:
+/// What still blocks deleting the organisation: each unmet condition with what to do, how
+/// many objects it concerns and which (`objects`: kind, id and a label, up to 100) (R22: deletion is offered only when nothing is left). The codes:
 /// `other_members`, `pending_invitations`, `products` (not cancelled), `open_invoices`,
 /// `prepaid_balance` (money left to withdraw) and `payments_pending` (payments or top-ups the
 /// provider has yet to confirm). Admins and legal representatives. Tokens need `orgs:read`.
