@@ -174,7 +174,7 @@ fn claim(
         None => left,
     };
     let refundable = ["paid", "partially_refunded"].contains(&invoice.status.as_str());
-    if refundable && pending > 0 && minor > left {
+    if refundable && pending > 0 && (minor > left || left == 0) {
         return Err(in_progress(number));
     }
     if !refundable || minor > left || minor <= 0 {
