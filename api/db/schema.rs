@@ -369,6 +369,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    refunds (id) {
+        id -> Text,
+        payment_id -> Text,
+        amount_minor -> BigInt,
+        destination -> Text,
+        status -> Text,
+        provider_reference -> Nullable<Text>,
+        failure_code -> Nullable<Text>,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     prepaid_accounts (organization_id) {
         organization_id -> Text,
         currency -> Text,
@@ -436,6 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     payment_methods,
     payments,
+    refunds,
     prepaid_accounts,
     prepaid_transactions,
     webhook_events,

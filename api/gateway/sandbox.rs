@@ -8,6 +8,8 @@
 //! | `tok_visa_decline` | Visa ····0002 | declined (`card_declined`) |
 //! | `tok_visa_insufficient_funds` | Visa ····9995 | declined (`insufficient_funds`) |
 //! | `tok_visa_async` | Visa ····3184 | pending, confirmed by a webhook event |
+//! | `tok_visa_refund_slow` | Visa ····0077 | approved; a refund of it takes `SLOW_REFUND` |
+//! | `tok_visa_refund_fails` | Visa ····0119 | approved; a refund of it answers "unavailable" |
 //!
 //! TWINT, PostFinance, PayPal, eBill and bank transfers are always pending until a webhook event
 //! (`payment.succeeded` / `payment.failed`) settles them.
@@ -18,12 +20,22 @@ use super::{CardDetails, Charge, ChargeOutcome, GatewayError, PaymentGateway};
 
 pub struct Sandbox;
 
-const CARDS: [(&str, &str, &str); 5] = [
+/// How long the provider takes to refund a `tok_visa_refund_slow` charge: long enough to see
+/// that nothing waits on it.
+pub const SLOW_REFUND: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Marks in a charge's reference that tell its refund's behaviour (the refund sees only it).
+const SLOW: &str = "slowrefund_";
+const FAILS: &str = "failrefund_";
+
+const CARDS: [(&str, &str, &str); 7] = [
     ("tok_visa", "visa", "4242"),
     ("tok_mastercard", "mastercard", "4444"),
     ("tok_visa_decline", "visa", "0002"),
     ("tok_visa_insufficient_funds", "visa", "9995"),
     ("tok_visa_async", "visa", "3184"),
+    ("tok_visa_refund_slow", "visa", "0077"),
+    ("tok_visa_refund_fails", "visa", "0119"),
 ];
 
 fn reference(payment_id: &str) -> String {
@@ -63,11 +75,26 @@ impl PaymentGateway for Sandbox {
             "tok_visa_async" => ChargeOutcome::Pending {
                 reference: reference(charge.payment_id),
             },
+            "tok_visa_refund_slow" => ChargeOutcome::Approved {
+                reference: reference(&format!("{SLOW}{}", charge.payment_id)),
+            },
+            "tok_visa_refund_fails" => ChargeOutcome::Approved {
+                reference: reference(&format!("{FAILS}{}", charge.payment_id)),
+            },
             _ => return Err(GatewayError::InvalidToken),
         })
     }
 
     fn refund(&self, reference: &str, _: Decimal, _: &str) -> Result<String, GatewayError> {
+        if reference.contains(FAILS) {
+            return Err(GatewayError::Unavailable(
+                "the sandbox refuses this refund".into(),
+            ));
+        }
+        if reference.contains(SLOW) {
+            tracing::info!(reference, "sandbox: a slow refund under way");
+            std::thread::sleep(SLOW_REFUND);
+        }
         Ok(format!("{reference}_refund_{}", crate::db::new_id("r")))
     }
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::payments;
+use crate::db::schema::{payments, refunds};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payments)]
@@ -216,6 +216,74 @@ pub fn latest_for_invoice(
         .filter(payments::invoice_id.eq(invoice_id))
         .order((payments::created_at.desc(), payments::id.desc()))
         .select(Payment::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A refund of a payment. One through the provider is `pending` while the provider is asked
+/// (a partial unique index allows one per payment: a second refund waits for its outcome),
+/// then `succeeded` or `failed`; one to the prepaid account is `succeeded` at once.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refunds)]
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub amount_minor: i64,
+    /// `prepaid` or `original`.
+    pub destination: String,
+    /// `pending`, `succeeded`, `failed`.
+    pub status: String,
+    pub provider_reference: Option<String>,
+    pub failure_code: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub settled_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_refund(conn: &mut DbConnection, r: &Refund) -> QueryResult<usize> {
+    diesel::insert_into(refunds::table).values(r).execute(conn)
+}
+
+/// What the payment's pending refund claims, in minor units (0 when none).
+pub fn pending_refund_minor(conn: &mut DbConnection, payment_id: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = refunds::table
+        .filter(refunds::payment_id.eq(payment_id))
+        .filter(refunds::status.eq("pending"))
+        .select(refunds::amount_minor)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Settles a pending refund (`succeeded` with the provider's reference, or `failed` with a
+/// code); returns false when it was not pending (settled already).
+pub fn settle_refund(
+    conn: &mut DbConnection,
+    id: &str,
+    outcome: Result<&str, &str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (status, reference, code) = match outcome {
+        Ok(reference) => ("succeeded", Some(reference), None),
+        Err(code) => ("failed", None, Some(code)),
+    };
+    let n = diesel::update(
+        refunds::table
+            .find(id)
+            .filter(refunds::status.eq("pending")),
+    )
+    .set((
+        refunds::status.eq(status),
+        refunds::provider_reference.eq(reference),
+        refunds::failure_code.eq(code),
+        refunds::settled_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn find_refund(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Refund>> {
+    refunds::table
+        .find(id)
+        .select(Refund::as_select())
         .first(conn)
         .optional()
 }

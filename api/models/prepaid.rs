@@ -100,6 +100,7 @@ pub enum Moved {
 
 /// Moves `delta` minor units of `currency` if the account is in that currency and the balance
 /// stays within 0..=`ceiling` (a guarded `UPDATE`: the row lock queues concurrent movements).
+/// Half of a movement: services call `post`, which appends the ledger row with it.
 pub fn move_balance(
     conn: &mut DbConnection,
     org_id: &str,
@@ -134,10 +135,63 @@ pub fn move_balance(
     })
 }
 
+/// The other half of a movement (see `post`).
 pub fn append(conn: &mut DbConnection, t: &PrepaidTransaction) -> QueryResult<usize> {
     diesel::insert_into(prepaid_transactions::table)
         .values(t)
         .execute(conn)
+}
+
+/// One movement of the prepaid account: its ledger row but the balance after it.
+#[derive(Debug, Clone)]
+pub struct Posting<'a> {
+    pub organization_id: &'a str,
+    /// `top_up`, `payment`, `withdrawal`, `refund`.
+    pub kind: &'a str,
+    /// Signed: money in is positive, money out negative.
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub payment_id: Option<&'a str>,
+    pub invoice_id: Option<&'a str>,
+    pub iban: Option<&'a str>,
+    pub created_by: Option<&'a str>,
+}
+
+/// The one way money moves in or out of the account: `move_balance` (the account's row lock,
+/// never below zero nor above `ceiling`), then the ledger row with the balance after it, so
+/// the ledger always sums to the balance. Refused (`Err`: never `Moved::To`), nothing changes.
+pub fn post(
+    conn: &mut DbConnection,
+    posting: &Posting<'_>,
+    ceiling: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Result<PrepaidTransaction, Moved>> {
+    let balance = match move_balance(
+        conn,
+        posting.organization_id,
+        posting.currency,
+        posting.amount_minor,
+        ceiling,
+        now,
+    )? {
+        Moved::To(balance) => balance,
+        refused => return Ok(Err(refused)),
+    };
+    let row = PrepaidTransaction {
+        id: crate::db::new_id("ptx"),
+        organization_id: posting.organization_id.to_string(),
+        kind: posting.kind.to_string(),
+        amount_minor: posting.amount_minor,
+        balance_after_minor: balance,
+        currency: posting.currency.to_string(),
+        payment_id: posting.payment_id.map(str::to_string),
+        invoice_id: posting.invoice_id.map(str::to_string),
+        iban: posting.iban.map(str::to_string),
+        created_by: posting.created_by.map(str::to_string),
+        created_at: now,
+    };
+    append(conn, &row)?;
+    Ok(Ok(row))
 }
 
 /// The ledger, newest first, after the keyset `before`.

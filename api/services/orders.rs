@@ -254,20 +254,12 @@ pub fn create(
     if let Some(p) = payment
         && p.method == PaymentMethodKind::PaymentMethod
     {
-        let id = p.payment_method_id.as_deref().ok_or_else(|| {
-            AppError::field(
-                "/payment/payment_method_id",
-                "required",
-                "give the saved payment method to charge",
-            )
-        })?;
-        crate::models::payment_methods::find(conn, org_id, id)?.ok_or_else(|| {
-            AppError::field(
-                "/payment/payment_method_id",
-                "unknown_payment_method",
-                "is not a payment method of this organisation",
-            )
-        })?;
+        crate::services::payment_methods::may_pay(
+            conn,
+            org_id,
+            p.payment_method_id.as_deref(),
+            "/payment/payment_method_id",
+        )?;
     }
     let org = access.org;
     let currency = Currency::from_code(&org.currency);

@@ -6,7 +6,7 @@ use iban::IbanLike as _;
 
 use crate::auth::Caller;
 use crate::context::Services;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
@@ -35,6 +35,31 @@ pub struct NewMethod {
     pub token: Option<String>,
     pub iban: Option<String>,
     pub label: Option<String>,
+}
+
+/// The saved method `id` that may pay for the organisation (its own, not removed), in the
+/// caller's transaction; otherwise the field error at `pointer`. Paying an invoice and ordering
+/// with a payment both ask it, so a method refused by one is refused by the other.
+pub fn may_pay(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: Option<&str>,
+    pointer: &str,
+) -> Result<PaymentMethod, AppError> {
+    let id = id.ok_or_else(|| {
+        AppError::field(
+            pointer,
+            "required",
+            "give the saved payment method to charge",
+        )
+    })?;
+    payment_methods::find(conn, org_id, id)?.ok_or_else(|| {
+        AppError::field(
+            pointer,
+            "unknown_payment_method",
+            "is not a payment method of this organisation",
+        )
+    })
 }
 
 /// The organisation (with its default), its saved methods and its prepaid balance (minor units).

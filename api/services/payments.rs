@@ -233,42 +233,24 @@ pub(crate) fn pay_from_prepaid(
     payment.status = "succeeded".into();
     payment.settled_at = Some(db::now());
     // Locks in the global order (docs/decisions.md): the organisation (taken by the caller), then
-    // the prepaid account (this guarded update), then the invoice and its payment.
-    let balance = match prepaid::move_balance(
+    // the prepaid account (this posting), then the invoice and its payment.
+    crate::services::prepaid::post(
         c,
-        org_id,
-        &invoice.currency,
-        -invoice.total_minor,
+        &prepaid::Posting {
+            organization_id: org_id,
+            kind: "payment",
+            amount_minor: -invoice.total_minor,
+            currency: &invoice.currency,
+            payment_id: Some(&payment.id),
+            invoice_id: Some(&invoice.id),
+            iban: None,
+            created_by: Some(user_id),
+        },
         i64::MAX,
-        db::now(),
-    )? {
-        prepaid::Moved::To(balance) => balance,
-        prepaid::Moved::OutOfBounds => return Err(insufficient_balance()),
-        prepaid::Moved::OtherCurrency(held) => {
-            return Err(crate::services::prepaid::other_currency(
-                &held,
-                &invoice.currency,
-            ));
-        }
-    };
+        insufficient_balance,
+    )?;
     insert_pending(c, &payment)?;
     complete_invoice_payment(c, config, meta, &payment, invoice)?;
-    prepaid::append(
-        c,
-        &prepaid::PrepaidTransaction {
-            id: db::new_id("ptx"),
-            organization_id: org_id.clone(),
-            kind: "payment".into(),
-            amount_minor: -invoice.total_minor,
-            balance_after_minor: balance,
-            currency: invoice.currency.clone(),
-            payment_id: Some(payment.id.clone()),
-            invoice_id: Some(invoice.id.clone()),
-            iban: None,
-            created_by: Some(user_id.to_string()),
-            created_at: db::now(),
-        },
-    )?;
     Ok(payment)
 }
 
@@ -340,20 +322,12 @@ pub async fn pay_invoice(
                     PaymentMethodKind::Prepaid => ("prepaid", None),
                     PaymentMethodKind::BankTransfer => ("bank_transfer", None),
                     PaymentMethodKind::PaymentMethod => {
-                        let id = pid.clone().ok_or_else(|| {
-                            AppError::field(
-                                "/payment/payment_method_id",
-                                "required",
-                                "give the saved payment method to charge",
-                            )
-                        })?;
-                        let m = payment_methods::find(c, &org_id, &id)?.ok_or_else(|| {
-                            AppError::field(
-                                "/payment/payment_method_id",
-                                "unknown_payment_method",
-                                "is not a payment method of this organisation",
-                            )
-                        })?;
+                        let m = crate::services::payment_methods::may_pay(
+                            c,
+                            &org_id,
+                            pid.as_deref(),
+                            "/payment/payment_method_id",
+                        )?;
                         ("payment_method", Some(m))
                     }
                 };

@@ -19,7 +19,7 @@ use crate::domain::page::PageParams;
 use crate::error::AppError;
 use crate::models::payment_methods;
 use crate::models::payments::{self, Payment};
-use crate::models::prepaid::{self, Moved, PrepaidTransaction};
+use crate::models::prepaid::{self, Moved, Posting, PrepaidTransaction};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::{self, authorize};
 use crate::services::payments::pending_payment;
@@ -44,6 +44,23 @@ pub fn other_currency(held: &str, currency: &str) -> AppError {
             "The prepaid account holds {held}; money in {currency} cannot move in or out of it."
         ),
     )
+}
+
+/// Posts a movement of the prepaid account in the caller's transaction (the one way money
+/// moves there, see `models::prepaid::post`), after the organisation's lock (the concurrency
+/// rule) and before any invoice or payment. When the balance would leave 0..=`ceiling`, the
+/// answer is `refused()` and the caller rolls back.
+pub fn post(
+    conn: &mut DbConnection,
+    posting: &Posting<'_>,
+    ceiling: i64,
+    refused: impl FnOnce() -> AppError,
+) -> Result<PrepaidTransaction, AppError> {
+    match prepaid::post(conn, posting, ceiling, db::now())? {
+        Ok(row) => Ok(row),
+        Err(Moved::OtherCurrency(held)) => Err(other_currency(&held, posting.currency)),
+        Err(_) => Err(refused()),
+    }
 }
 
 fn out_of_range(detail: String) -> AppError {
@@ -146,35 +163,22 @@ pub fn credit_top_up(
     meta: &Origin,
     payment: &Payment,
 ) -> Result<(), AppError> {
-    let now = db::now();
-    let balance = match prepaid::move_balance(
+    let balance = post(
         conn,
-        &payment.organization_id,
-        &payment.currency,
-        payment.amount_minor,
-        i64::MAX,
-        now,
-    )? {
-        Moved::To(balance) => balance,
-        Moved::OtherCurrency(held) => return Err(other_currency(&held, &payment.currency)),
-        Moved::OutOfBounds => return Err(AppError::internal("a credit cannot fail")),
-    };
-    prepaid::append(
-        conn,
-        &PrepaidTransaction {
-            id: db::new_id("ptx"),
-            organization_id: payment.organization_id.clone(),
-            kind: "top_up".into(),
+        &Posting {
+            organization_id: &payment.organization_id,
+            kind: "top_up",
             amount_minor: payment.amount_minor,
-            balance_after_minor: balance,
-            currency: payment.currency.clone(),
-            payment_id: Some(payment.id.clone()),
+            currency: &payment.currency,
+            payment_id: Some(&payment.id),
             invoice_id: None,
             iban: None,
-            created_by: Some(payment.created_by.clone()),
-            created_at: now,
+            created_by: Some(&payment.created_by),
         },
-    )?;
+        i64::MAX,
+        || AppError::internal("a credit cannot fail"),
+    )?
+    .balance_after_minor;
     let currency = Currency::from_code(&payment.currency);
     let method = crate::services::payments::method_label(conn, payment)?;
     crate::services::payments::send_receipt(
@@ -307,41 +311,28 @@ pub async fn withdraw(
             let value = checked_amount(&amount, currency, "/amount")?;
             let iban = parse_iban(&iban, "/iban")?;
             let masked = mask_iban(iban.electronic_str());
-            let now = db::now();
-            let balance = match prepaid::move_balance(
+            let t = post(
                 c,
-                &org_id,
-                currency.as_str(),
-                -to_minor(value),
+                &Posting {
+                    organization_id: &org_id,
+                    kind: "withdrawal",
+                    amount_minor: -to_minor(value),
+                    currency: currency.as_str(),
+                    payment_id: None,
+                    invoice_id: None,
+                    iban: Some(&masked),
+                    created_by: Some(&caller.user_id),
+                },
                 i64::MAX,
-                now,
-            )? {
-                Moved::To(balance) => balance,
-                Moved::OtherCurrency(held) => {
-                    return Err(other_currency(&held, currency.as_str()));
-                }
-                Moved::OutOfBounds => {
-                    return Err(AppError::new(
+                || {
+                    AppError::new(
                         Status::Conflict,
                         "insufficient_prepaid_balance",
                         "The balance does not cover this withdrawal.",
-                    ));
-                }
-            };
-            let t = PrepaidTransaction {
-                id: db::new_id("ptx"),
-                organization_id: org_id.clone(),
-                kind: "withdrawal".into(),
-                amount_minor: -to_minor(value),
-                balance_after_minor: balance,
-                currency: currency.as_str().into(),
-                payment_id: None,
-                invoice_id: None,
-                iban: Some(masked.clone()),
-                created_by: Some(caller.user_id.clone()),
-                created_at: now,
-            };
-            prepaid::append(c, &t)?;
+                    )
+                },
+            )?;
+            let balance = t.balance_after_minor;
             crate::services::payments::send_receipt(
                 c,
                 &config,

@@ -1,23 +1,64 @@
 //! Refunds, an operator's act (`leman billing refund`): part or all of a paid invoice goes back,
 //! to the organisation's prepaid account or to the method that paid it, and the invoice becomes
 //! `partially_refunded` or `refunded`. The payer gets a receipt; one activity records it.
+//!
+//! A refund to the prepaid account is one transaction. One through the provider takes three
+//! steps, as a charge does: a `pending` refund claims the amount (one pending refund per payment,
+//! by a partial unique index), the provider is called outside any transaction (no lock is held
+//! across the network), then the outcome is recorded in one transaction; a failed call marks the
+//! refund `failed` and changes nothing else.
 
 use rust_decimal::Decimal;
 
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
 use crate::gateway::PaymentGateway;
-use crate::models::{invoices, organizations, payments, prepaid};
+use crate::models::invoices::{self, Invoice};
+use crate::models::payments::{self, Payment, Refund};
+use crate::models::{organizations, prepaid};
 use crate::services::activity::{self, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
     Prepaid,
     Original,
+}
+
+impl Destination {
+    fn as_str(self) -> &'static str {
+        match self {
+            Destination::Prepaid => "prepaid",
+            Destination::Original => "original",
+        }
+    }
+}
+
+/// What the first step leaves to do.
+enum Claimed {
+    /// Refunded to the prepaid account, in that one transaction.
+    Done(Money),
+    /// A pending refund through the provider: ask it, then record the outcome.
+    Pending {
+        refund_id: String,
+        organization_id: String,
+        /// The provider's reference of the payment refunded.
+        original: String,
+        minor: i64,
+        currency: String,
+    },
+}
+
+fn in_progress(number: &str) -> AppError {
+    AppError::conflict(
+        "refund_in_progress",
+        format!(
+            "A refund of invoice {number} through the provider is under way; retry once it is settled."
+        ),
+    )
 }
 
 /// Refunds `amount` (default: all that is left) of the invoice numbered `number`.
@@ -30,151 +71,248 @@ pub async fn refund(
     to: Destination,
 ) -> Result<(Money, Destination), AppError> {
     let config = config.clone();
-    db::run(pool, move |conn| {
-        db::write(conn, |c| {
-            let found = invoices::find_by_number(c, &number)?
-                .ok_or_else(|| AppError::not_found(format!("No invoice numbered {number}.")))?;
-            // The concurrency rule: the organisation's lock first, then what it holds is read
-            // again (a payment or another refund may have changed it meanwhile).
-            organizations::lock(c, &found.organization_id)?;
-            let invoice = invoices::find_by_number(c, &number)?.unwrap_or(found);
-            let currency = Currency::from_code(&invoice.currency);
-            let left = invoice.total_minor - invoice.refunded_minor;
-            let minor = match amount {
-                Some(a) => to_minor(
-                    parse_amount(a, "--amount").map_err(|e| AppError::validation(vec![e]))?,
-                ),
-                None => left,
-            };
-            if !["paid", "partially_refunded"].contains(&invoice.status.as_str())
-                || minor > left
-                || minor <= 0
-            {
-                return Err(AppError::conflict(
-                    "not_refundable",
-                    format!(
-                        "Invoice {number} is {} with {} left to refund.",
-                        invoice.status,
-                        Money::from_minor(left, currency).display()
-                    ),
-                ));
-            }
-            let payment = payments::succeeded_for_invoice(c, &invoice.id)?.ok_or_else(|| {
-                AppError::conflict("not_refundable", "The invoice has no payment to refund.")
-            })?;
-            let now = db::now();
-            // Money paid from the prepaid account can only go back there, whatever the ceiling;
-            // money paid otherwise goes there only within it.
-            let from_prepaid = payment.method == "prepaid";
-            let to = if from_prepaid {
-                Destination::Prepaid
-            } else {
-                to
-            };
-            let ceiling = if from_prepaid {
-                i64::MAX
-            } else {
-                to_minor(config.prepaid_ceiling)
-                    - payments::pending_top_ups_minor(c, &invoice.organization_id)?
-            };
-            let mut reference = None;
-            match to {
-                Destination::Prepaid => {
-                    let balance = match prepaid::move_balance(
-                        c,
-                        &invoice.organization_id,
-                        &invoice.currency,
-                        minor,
-                        ceiling,
-                        now,
-                    )? {
-                        prepaid::Moved::To(balance) => balance,
-                        prepaid::Moved::OtherCurrency(held) => {
-                            return Err(crate::services::prepaid::other_currency(
-                                &held,
-                                &invoice.currency,
-                            ));
-                        }
-                        prepaid::Moved::OutOfBounds => {
-                            return Err(AppError::conflict(
-                                "prepaid_ceiling_reached",
-                                format!(
-                                    "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
-                                    Money::new(config.prepaid_ceiling, currency).display()
-                                ),
-                            ));
-                        }
-                    };
-                    prepaid::append(
-                        c,
-                        &prepaid::PrepaidTransaction {
-                            id: db::new_id("ptx"),
-                            organization_id: invoice.organization_id.clone(),
-                            kind: "refund".into(),
-                            amount_minor: minor,
-                            balance_after_minor: balance,
-                            currency: invoice.currency.clone(),
-                            payment_id: Some(payment.id.clone()),
-                            invoice_id: Some(invoice.id.clone()),
-                            iban: None,
-                            created_by: None,
-                            created_at: now,
-                        },
-                    )?;
-                }
-                Destination::Original => {
-                    let original = payment.gateway_reference.clone().ok_or_else(|| {
-                        AppError::conflict(
-                            "not_refundable",
-                            "The payment has no provider reference.",
-                        )
-                    })?;
-                    reference = Some(
-                        gateway
-                            .refund(&original, Decimal::new(minor, 2), &invoice.currency)
-                            .map_err(crate::services::payments::unavailable)?,
-                    );
-                }
-            }
-            if !invoices::add_refund(c, &invoice.id, minor, now)? {
-                return Err(AppError::conflict(
-                    "not_refundable",
-                    "The invoice changed meanwhile; retry.",
-                ));
-            }
-            payments::add_refund(c, &payment.id, minor)?;
-            let refunded = Money::from_minor(minor, currency);
-            crate::services::payments::send_receipt(
-                c,
-                &config,
-                "refund_receipt",
-                &payment.created_by,
-                &invoice.organization_id,
-                serde_json::json!({
-                    "invoice_number": invoice.number,
-                    "amount": refunded.display(),
-                    "destination": if to == Destination::Prepaid { "prepaid" } else { "original" },
-                }),
-            )?;
-            activity::record(
-                c,
-                &Origin::operator("billing refund"),
-                Event {
-                    action: "invoice.refunded",
-                    organization: Some(&invoice.organization_id),
-                    subject: Some(&payment.created_by),
-                    details: serde_json::json!({
-                        "invoice_id": invoice.id,
-                        "invoice_number": invoice.number,
-                        "amount": refunded,
-                        "to": if to == Destination::Prepaid { "prepaid" } else { "original" },
-                        "provider_reference": reference,
-                    }),
-                    ..Default::default()
-                },
-            )?;
-            Ok((refunded, to))
-        })
+    // Step 1: the checks, then either the whole refund to the prepaid account, or the claim.
+    let claimed = db::run(pool, {
+        let config = config.clone();
+        move |conn| db::write(conn, |c| claim(c, &config, &number, amount, to))
+    })
+    .await?;
+    let (refund_id, org_id, original, minor, currency) = match claimed {
+        (Claimed::Done(money), to) => return Ok((money, to)),
+        (
+            Claimed::Pending {
+                refund_id,
+                organization_id,
+                original,
+                minor,
+                currency,
+            },
+            _,
+        ) => (refund_id, organization_id, original, minor, currency),
+    };
+    // Step 2: the provider, outside any transaction (a real one is a network call).
+    let outcome = tokio::task::spawn_blocking({
+        let currency = currency.clone();
+        move || gateway.refund(&original, Decimal::new(minor, 2), &currency)
     })
     .await
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    // Step 3: the outcome, in one transaction; a failure is committed (the refund `failed`,
+    // nothing else changed), then answered as the error it is.
+    let done = db::run(pool, move |conn| {
+        db::write_retrying(conn, |c| -> Result<Result<Money, AppError>, AppError> {
+            organizations::lock(c, &org_id)?;
+            match &outcome {
+                Ok(reference) => {
+                    if !payments::settle_refund(c, &refund_id, Ok(reference), db::now())? {
+                        return Err(AppError::internal(
+                            "the pending refund was settled meanwhile",
+                        ));
+                    }
+                    let (invoice, payment) = refunded_of(c, &refund_id)?;
+                    let money = record(
+                        c,
+                        &config,
+                        &invoice,
+                        &payment,
+                        minor,
+                        Destination::Original,
+                        Some(reference),
+                    )?;
+                    Ok(Ok(money))
+                }
+                Err(e) => {
+                    payments::settle_refund(c, &refund_id, Err("provider_error"), db::now())?;
+                    Ok(Err(crate::services::payments::unavailable(e)))
+                }
+            }
+        })
+    })
+    .await??;
+    Ok((done, Destination::Original))
+}
+
+/// The invoice and the payment a refund gives back.
+fn refunded_of(c: &mut DbConnection, refund_id: &str) -> Result<(Invoice, Payment), AppError> {
+    let missing = || AppError::internal("a refunded payment or invoice vanished");
+    let payment_id = payments::find_refund(c, refund_id)?
+        .ok_or_else(missing)?
+        .payment_id;
+    let payment = payments::find(c, &payment_id)?.ok_or_else(missing)?;
+    let invoice_id = payment.invoice_id.clone().ok_or_else(missing)?;
+    let invoice = invoices::find_any(c, &invoice_id)?.ok_or_else(missing)?;
+    Ok((invoice, payment))
+}
+
+/// Step 1, in its transaction: checks the refund, then refunds to the prepaid account at once
+/// or records the pending refund through the provider.
+fn claim(
+    c: &mut DbConnection,
+    config: &Config,
+    number: &str,
+    amount: Option<Decimal>,
+    to: Destination,
+) -> Result<(Claimed, Destination), AppError> {
+    let found = invoices::find_by_number(c, number)?
+        .ok_or_else(|| AppError::not_found(format!("No invoice numbered {number}.")))?;
+    // The concurrency rule: the organisation's lock first, then what it holds is read
+    // again (a payment or another refund may have changed it meanwhile).
+    organizations::lock(c, &found.organization_id)?;
+    let invoice = invoices::find_by_number(c, number)?.unwrap_or(found);
+    let currency = Currency::from_code(&invoice.currency);
+    let payment = payments::succeeded_for_invoice(c, &invoice.id)?;
+    // A refund under way through the provider holds what it claims.
+    let pending = match &payment {
+        Some(p) => payments::pending_refund_minor(c, &p.id)?,
+        None => 0,
+    };
+    let left = invoice.total_minor - invoice.refunded_minor - pending;
+    let minor = match amount {
+        Some(a) => {
+            to_minor(parse_amount(a, "--amount").map_err(|e| AppError::validation(vec![e]))?)
+        }
+        None => left,
+    };
+    let refundable = ["paid", "partially_refunded"].contains(&invoice.status.as_str());
+    if refundable && pending > 0 && (minor > left || left == 0) {
+        return Err(in_progress(number));
+    }
+    if !refundable || minor > left || minor <= 0 {
+        return Err(AppError::conflict(
+            "not_refundable",
+            format!(
+                "Invoice {number} is {} with {} left to refund.",
+                invoice.status,
+                Money::from_minor(left, currency).display()
+            ),
+        ));
+    }
+    let payment = payment.ok_or_else(|| {
+        AppError::conflict("not_refundable", "The invoice has no payment to refund.")
+    })?;
+    let now = db::now();
+    // Money paid from the prepaid account can only go back there, whatever the ceiling;
+    // money paid otherwise goes there only within it.
+    let from_prepaid = payment.method == "prepaid";
+    let to = if from_prepaid {
+        Destination::Prepaid
+    } else {
+        to
+    };
+    let mut refund = Refund {
+        id: db::new_id("rfd"),
+        payment_id: payment.id.clone(),
+        amount_minor: minor,
+        destination: to.as_str().into(),
+        status: "pending".into(),
+        provider_reference: None,
+        failure_code: None,
+        created_at: now,
+        settled_at: None,
+    };
+    if to == Destination::Original {
+        let original = payment.gateway_reference.clone().ok_or_else(|| {
+            AppError::conflict("not_refundable", "The payment has no provider reference.")
+        })?;
+        match payments::insert_refund(c, &refund) {
+            Ok(_) => {}
+            Err(e) if db::is_unique_violation(&e) => return Err(in_progress(number)),
+            Err(e) => return Err(e.into()),
+        }
+        return Ok((
+            Claimed::Pending {
+                refund_id: refund.id,
+                organization_id: invoice.organization_id,
+                original,
+                minor,
+                currency: invoice.currency,
+            },
+            to,
+        ));
+    }
+    let ceiling = if from_prepaid {
+        i64::MAX
+    } else {
+        to_minor(config.prepaid_ceiling)
+            - payments::pending_top_ups_minor(c, &invoice.organization_id)?
+    };
+    crate::services::prepaid::post(
+        c,
+        &prepaid::Posting {
+            organization_id: &invoice.organization_id,
+            kind: "refund",
+            amount_minor: minor,
+            currency: &invoice.currency,
+            payment_id: Some(&payment.id),
+            invoice_id: Some(&invoice.id),
+            iban: None,
+            created_by: None,
+        },
+        ceiling,
+        || {
+            AppError::conflict(
+                "prepaid_ceiling_reached",
+                format!(
+                    "The prepaid account would exceed its ceiling of {}: refund to the original method (--to original).",
+                    Money::new(config.prepaid_ceiling, currency).display()
+                ),
+            )
+        },
+    )?;
+    refund.status = "succeeded".into();
+    refund.settled_at = Some(now);
+    payments::insert_refund(c, &refund)?;
+    let money = record(c, config, &invoice, &payment, minor, to, None)?;
+    Ok((Claimed::Done(money), to))
+}
+
+/// A refund done, in the caller's transaction: the invoice and the payment count it, the
+/// payer gets a receipt, one activity records it.
+fn record(
+    c: &mut DbConnection,
+    config: &Config,
+    invoice: &Invoice,
+    payment: &Payment,
+    minor: i64,
+    to: Destination,
+    reference: Option<&str>,
+) -> Result<Money, AppError> {
+    if !invoices::add_refund(c, &invoice.id, minor, db::now())? {
+        return Err(AppError::conflict(
+            "not_refundable",
+            "The invoice changed meanwhile; retry.",
+        ));
+    }
+    payments::add_refund(c, &payment.id, minor)?;
+    let refunded = Money::from_minor(minor, Currency::from_code(&invoice.currency));
+    crate::services::payments::send_receipt(
+        c,
+        config,
+        "refund_receipt",
+        &payment.created_by,
+        &invoice.organization_id,
+        serde_json::json!({
+            "invoice_number": invoice.number,
+            "amount": refunded.display(),
+            "destination": to.as_str(),
+        }),
+    )?;
+    activity::record(
+        c,
+        &Origin::operator("billing refund"),
+        Event {
+            action: "invoice.refunded",
+            organization: Some(&invoice.organization_id),
+            subject: Some(&payment.created_by),
+            details: serde_json::json!({
+                "invoice_id": invoice.id,
+                "invoice_number": invoice.number,
+                "amount": refunded,
+                "to": to.as_str(),
+                "provider_reference": reference,
+            }),
+            ..Default::default()
+        },
+    )?;
+    Ok(refunded)
 }

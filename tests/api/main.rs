@@ -20,6 +20,7 @@ mod jobs;
 mod login;
 mod mail;
 mod migrations;
+mod money_one_place;
 mod newsletters;
 mod ops;
 mod org_access;
