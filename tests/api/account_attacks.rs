@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
+use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem, send};
 
 const ATTACKER_PASSWORD: &str = "mallory chose this one herself";
 const VICTIM: &str = "zoe@example.ch";
@@ -81,14 +81,14 @@ async fn f1_a_sign_up_on_an_unverified_address_verifies_only_its_own_attempt() {
             .json::<Value>()
             .await
             .unwrap();
-        app.authed(
+        send(
+            &app,
             Method::GET,
             "/v1/me",
             session["access_token"].as_str().unwrap(),
+            None,
         )
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap()
@@ -169,26 +169,23 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert!(body["access_token"].is_string(), "{body}");
-    let me: Value = app
-        .authed(
-            Method::GET,
-            "/v1/me",
-            body["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = send(
+        &app,
+        Method::GET,
+        "/v1/me",
+        body["access_token"].as_str().unwrap(),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(me["recovery_email"], Value::Null, "{me}");
     assert_eq!(me["two_factor_enabled"], false, "{me}");
     // The token made before is dead.
     assert_eq!(
-        app.authed(Method::GET, "/v1/me", &token)
-            .send()
+        send(&app, Method::GET, "/v1/me", &token, None)
             .await
-            .unwrap()
             .status(),
         401
     );
@@ -196,22 +193,22 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
 
 /// Creates a token through the API; returns its secret.
 async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &str) -> String {
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-        .json(&json!({"name": name, "kind": kind, "scopes": ["account:read"]}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/me/tokens",
+        &session,
+        Some(json!({"name": name, "kind": kind, "scopes": ["account:read"]})),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     body["secret"].as_str().unwrap().to_string()
 }
 
 async fn me_status(app: &TestApp, bearer: &str) -> u16 {
-    app.authed(Method::GET, "/v1/me", bearer)
-        .send()
+    send(&app, Method::GET, "/v1/me", bearer, None)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -299,23 +296,20 @@ async fn f2_a_password_change_revokes_every_token_when_asked() {
     let token = create_token(&app, &session, "Intruder laptop", "personal").await;
 
     // Without the option, tokens go on working, and the mail says so.
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": "first new passphrase here"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": "first new passphrase here"})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     assert_eq!(me_status(&app, &token).await, 200);
     app.wait_for_mail_containing(VICTIM, "tokens still work")
         .await;
 
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": "first new passphrase here", "new_password": "second new passphrase here", "revoke_tokens": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PUT, "/v1/me/password", &session, Some(json!({"current_password": "first new passphrase here", "new_password": "second new passphrase here", "revoke_tokens": true}))).await;
     assert_eq!(res.status(), 204);
     assert_eq!(me_status(&app, &token).await, 401);
     // This session goes on.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem};
+use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem, send, send_with};
 use crate::tokens::create_token;
 
 #[tokio::test]
@@ -13,28 +13,16 @@ async fn r9_deleting_the_account_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     app.make_session_not_recent(&session).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     problem(res, 403, "reauthentication_required").await;
     // Nothing happened.
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
 
     // A token never deletes an account, whatever its scopes.
     let fresh = app.login(&user).await;
     let (_, secret) = create_token(&app, &fresh, &["account:write"]).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &secret)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &secret, None).await;
     problem(res, 403, "reauthentication_required").await;
     assert!(
         !app.activities_of(&user.id)
@@ -43,11 +31,7 @@ async fn r9_deleting_the_account_needs_a_recent_authentication() {
     );
 
     // Authenticated with the password just now: allowed.
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &fresh.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &fresh, None).await;
     assert_eq!(res.status(), 204);
 }
 
@@ -57,20 +41,18 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
     let (user, first) = app.signed_in("zoe@example.ch").await;
     let second = app.login(&user).await;
     let (_, secret) = create_token(&app, &second, &["account:read"]).await;
-    let put = app
-        .authed(
-            Method::PUT,
-            "/v1/me/newsletter-subscriptions",
-            &first.access_token,
-        )
-        .header(
+    let put = send_with(
+        &app,
+        Method::PUT,
+        "/v1/me/newsletter-subscriptions",
+        &first,
+        Some(json!({"topics": ["offers", "events"]})),
+        &[(
             "User-Agent",
             "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
-        )
-        .json(&json!({"topics": ["offers", "events"]}))
-        .send()
-        .await
-        .unwrap();
+        )],
+    )
+    .await;
     assert_eq!(put.status(), 200);
     // Leftovers of other features: a pending mail link, 2FA recovery codes, a recovery address.
     let uid = user.id.clone();
@@ -105,24 +87,23 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
     })
     .await;
 
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &second.access_token)
-        .header(
+    let res = send_with(
+        &app,
+        Method::DELETE,
+        "/v1/me",
+        &second,
+        None,
+        &[(
             "User-Agent",
             "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
-        )
-        .send()
-        .await
-        .unwrap();
+        )],
+    )
+    .await;
     assert_eq!(res.status(), 204);
 
     // Every session and token is dead at once.
     for token in [&first.access_token, &second.access_token, &secret] {
-        let res = app
-            .authed(Method::GET, "/v1/me", token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, Method::GET, "/v1/me", token, None).await;
         problem(res, 401, "unauthenticated").await;
     }
     for refresh in [&first.refresh_token, &second.refresh_token] {
@@ -278,18 +259,10 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
 async fn r9_the_address_can_sign_up_again() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 204);
     // Gone means gone: the same request again is no longer authenticated.
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     problem(res, 401, "unauthenticated").await;
 
     let res = app
@@ -320,11 +293,8 @@ async fn r9_the_address_can_sign_up_again() {
         .as_str()
         .unwrap()
         .to_string();
-    let me: Value = app
-        .authed(Method::GET, "/v1/me", &access)
-        .send()
+    let me: Value = send(&app, Method::GET, "/v1/me", &access, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -361,11 +331,7 @@ async fn r9_deletion_erases_the_mail_sent_or_queued_to_the_account() {
         })
         .await;
     assert_eq!(queued, 1);
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 204);
     let email = user.email.clone();
     let left: i64 = app
@@ -385,23 +351,24 @@ async fn r9_deletion_forgets_the_accounts_stored_idempotent_answers() {
     use leman::db::schema::idempotency_keys as keys;
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("keys@example.ch").await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "backup@example.ch"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "backup@example.ch"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
-    let res = app
-        .authed(
-            Method::POST,
-            "/v1/me/recovery-email/resend",
-            &session.access_token,
-        )
-        .header("Idempotency-Key", "resend-1")
-        .send()
-        .await
-        .unwrap();
+    let res = send_with(
+        &app,
+        Method::POST,
+        "/v1/me/recovery-email/resend",
+        &session,
+        None,
+        &[("Idempotency-Key", "resend-1")],
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let caller = format!("usr:{}", user.id);
     let stored = {
@@ -417,10 +384,8 @@ async fn r9_deletion_forgets_the_accounts_stored_idempotent_answers() {
     };
     assert_eq!(stored, 1, "the answer was kept for replay");
     assert_eq!(
-        app.authed(Method::DELETE, "/v1/me", &session.access_token)
-            .send()
+        send(&app, Method::DELETE, "/v1/me", &session, None)
             .await
-            .unwrap()
             .status(),
         204
     );

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
+use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem, send};
 use crate::passwords::{
     confirm_recovery, count, login_status, mail_containing, status_of, texts_to,
 };
@@ -15,27 +15,31 @@ async fn change_login(
     confirmation: &str,
     password: &str,
 ) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/login-email", &session.access_token)
-        .json(&json!({"new_email": new, "new_email_confirmation": confirmation, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::PUT,
+        "/v1/me/login-email",
+        &session,
+        Some(
+            json!({"new_email": new, "new_email_confirmation": confirmation, "password": password}),
+        ),
+    )
+    .await
 }
 
 async fn set_recovery(app: &TestApp, token: &str, email: &str) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/recovery-email", token)
-        .json(&json!({"email": email}))
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        token,
+        Some(json!({"email": email})),
+    )
+    .await
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> serde_json::Value {
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -149,12 +153,7 @@ async fn r4_a_new_login_is_typed_twice_differs_from_the_recovery_address_and_nee
 
     // Tokens cannot change the login.
     let token = app.personal_token(&user.id).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/login-email", &token)
-        .json(&json!({"new_email": "new@example.ch", "new_email_confirmation": "new@example.ch", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PUT, "/v1/me/login-email", &token, Some(json!({"new_email": "new@example.ch", "new_email_confirmation": "new@example.ch", "password": PASSWORD}))).await;
     problem(res, 403, "session_required").await;
 }
 
@@ -375,14 +374,15 @@ async fn r6_a_resent_link_replaces_the_first() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let resend = || {
-        app.authed(
+        send(
+            &app,
             Method::POST,
             "/v1/me/recovery-email/resend",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
     };
-    problem(resend().await.unwrap(), 409, "no_pending_recovery_email").await;
+    problem(resend().await, 409, "no_pending_recovery_email").await;
 
     set_recovery(&app, &session.access_token, "zoe.backup@example.org").await;
     let first = link_token(
@@ -394,7 +394,7 @@ async fn r6_a_resent_link_replaces_the_first() {
         .await,
         "/confirm-recovery-email",
     );
-    let res = resend().await.unwrap();
+    let res = resend().await;
     assert_eq!(res.status(), 202);
     let texts = loop {
         let texts = texts_to(&app, "zoe.backup@example.org");
@@ -443,14 +443,15 @@ async fn r6_a_pending_request_can_be_withdrawn() {
         "/confirm-recovery-email",
     );
     let withdraw = || {
-        app.authed(
+        send(
+            &app,
             Method::DELETE,
             "/v1/me/recovery-email/pending",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
     };
-    let res = withdraw().await.unwrap();
+    let res = withdraw().await;
     assert_eq!(res.status(), 204);
     problem(
         app.post_json("/v1/me/recovery-email/confirm", json!({"token": token}))
@@ -465,16 +466,16 @@ async fn r6_a_pending_request_can_be_withdrawn() {
         me_now["recovery_email"], "first@example.org",
         "the confirmed address stays"
     );
-    problem(withdraw().await.unwrap(), 404, "not_found").await;
+    problem(withdraw().await, 404, "not_found").await;
     problem(
-        app.authed(
+        send(
+            &app,
             Method::POST,
             "/v1/me/recovery-email/resend",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
         409,
         "no_pending_recovery_email",
     )

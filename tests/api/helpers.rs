@@ -291,18 +291,6 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A request with the bearer token of `session`.
-    pub fn authed(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-    ) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(token)
-    }
-
     /// A verified account, created as `leman users create --verified` does.
     pub async fn create_user(&self, email: &str) -> TestUser {
         self.create_user_in(email, "en").await
@@ -492,28 +480,25 @@ pub fn totp_code(secret: &str, offset: i64) -> String {
 impl TestApp {
     /// Turns 2FA on for the session's user: enrolment, then confirmation with the current code.
     pub async fn enable_two_factor(&self, session: &TestSession) -> TestTwoFactor {
-        let res = self
-            .authed(
-                reqwest::Method::POST,
-                "/v1/me/two-factor/totp",
-                &session.access_token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            "/v1/me/two-factor/totp",
+            &session,
+            None,
+        )
+        .await;
         assert_eq!(res.status(), 200, "start enrolment");
         let body: serde_json::Value = res.json().await.unwrap();
         let secret = body["secret"].as_str().unwrap().to_string();
-        let res = self
-            .authed(
-                reqwest::Method::POST,
-                "/v1/me/two-factor/totp/confirm",
-                &session.access_token,
-            )
-            .json(&serde_json::json!({"code": totp_code(&secret, 0)}))
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            "/v1/me/two-factor/totp/confirm",
+            &session,
+            Some(serde_json::json!({"code": totp_code(&secret, 0)})),
+        )
+        .await;
         assert_eq!(res.status(), 200, "confirm enrolment");
         let body: serde_json::Value = res.json().await.unwrap();
         let recovery_codes = body["recovery_codes"]
@@ -624,15 +609,10 @@ impl TestApp {
 impl TestApp {
     /// A new organisation of `session`'s user (its legal representative); returns its id.
     pub async fn create_org(&self, session: &TestSession, name: &str) -> String {
-        let res = self
-            .authed(reqwest::Method::POST, "/v1/orgs", &session.access_token)
-            .json(&serde_json::json!({
+        let res = send(self, reqwest::Method::POST, "/v1/orgs", &session, Some(serde_json::json!({
                 "name": name, "country": "CH", "currency": "CHF",
                 "billing_address": {"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}
-            }))
-            .send()
-            .await
-            .unwrap();
+            }))).await;
         assert_eq!(res.status(), 201, "create org");
         let body: serde_json::Value = res.json().await.unwrap();
         body["id"].as_str().unwrap().to_string()
@@ -748,16 +728,14 @@ impl TestApp {
         org: &str,
         body: serde_json::Value,
     ) -> String {
-        let res = self
-            .authed(
-                reqwest::Method::POST,
-                &format!("/v1/orgs/{org}/payment-methods"),
-                &s.access_token,
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            &format!("/v1/orgs/{org}/payment-methods"),
+            &s,
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(res.status(), 201, "add payment method");
         let v: serde_json::Value = res.json().await.unwrap();
         v["id"].as_str().unwrap().to_string()
@@ -793,16 +771,14 @@ impl TestApp {
         org: &str,
         items: serde_json::Value,
     ) -> serde_json::Value {
-        let res = self
-            .authed(
-                reqwest::Method::POST,
-                &format!("/v1/orgs/{org}/orders"),
-                &s.access_token,
-            )
-            .json(&serde_json::json!({ "items": items }))
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            &format!("/v1/orgs/{org}/orders"),
+            &s,
+            Some(serde_json::json!({ "items": items })),
+        )
+        .await;
         assert_eq!(res.status(), 201, "order");
         res.json().await.unwrap()
     }
@@ -842,15 +818,64 @@ pub fn sandbox_reference(payment_id: &str) -> String {
     format!("sbx_{}", payment_id.trim_start_matches("pay_"))
 }
 
-/// A request with the session's token and an optional JSON body.
+/// Who a request is sent as: a signed-in session or a bare bearer token (`lmn_…`, a stolen or
+/// expired access token…).
+pub trait Bearer {
+    fn bearer(&self) -> &str;
+}
+
+impl Bearer for TestSession {
+    fn bearer(&self) -> &str {
+        &self.access_token
+    }
+}
+
+impl Bearer for str {
+    fn bearer(&self) -> &str {
+        self
+    }
+}
+
+impl Bearer for String {
+    fn bearer(&self) -> &str {
+        self
+    }
+}
+
+impl<T: Bearer + ?Sized> Bearer for &T {
+    fn bearer(&self) -> &str {
+        (**self).bearer()
+    }
+}
+
+/// The one way tests send an authenticated request: `send(&app, Method::POST, path, &session,
+/// Some(json!(…)))`, then `ok(res, 201)` or `problem(res, 403, "…")` on the answer.
 pub async fn send(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
-    s: &TestSession,
+    as_who: impl Bearer,
     body: Option<serde_json::Value>,
 ) -> reqwest::Response {
-    let mut req = app.authed(method, path, &s.access_token);
+    send_with(app, method, path, as_who, body, &[]).await
+}
+
+/// `send` with extra headers (`Idempotency-Key`, `User-Agent`…).
+pub async fn send_with(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    as_who: impl Bearer,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(as_who.bearer());
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
     if let Some(b) = body {
         req = req.json(&b);
     }

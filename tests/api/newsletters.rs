@@ -3,25 +3,31 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem};
+use crate::helpers::{TestApp, problem, send};
 use crate::tokens::create_token;
 
 async fn subscriptions(app: &TestApp, token: &str) -> Value {
-    let res = app
-        .authed(Method::GET, "/v1/me/newsletter-subscriptions", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::GET,
+        "/v1/me/newsletter-subscriptions",
+        token,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
 
 async fn put(app: &TestApp, token: &str, topics: Value) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/newsletter-subscriptions", token)
-        .json(&json!({ "topics": topics }))
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::PUT,
+        "/v1/me/newsletter-subscriptions",
+        token,
+        Some(json!({ "topics": topics })),
+    )
+    .await
 }
 
 #[tokio::test]

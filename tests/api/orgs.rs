@@ -131,11 +131,7 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     let token = app
         .personal_token(&app.create_user("tok@example.ch").await.id)
         .await;
-    let res = app
-        .authed(Method::GET, "/v1/me/organizations", &token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/organizations", &token, None).await;
     problem(res, 403, "insufficient_scope").await;
 }
 
@@ -1107,15 +1103,14 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
 
 /// PUT of the organisation's 2FA requirement with a bearer `token`.
 async fn put_policy(app: &TestApp, org: &str, token: &str, on: bool) -> reqwest::Response {
-    app.authed(
+    send(
+        &app,
         Method::PUT,
         &format!("/v1/orgs/{org}/security-policy"),
         token,
+        Some(json!({ "require_two_factor": on })),
     )
-    .json(&json!({ "require_two_factor": on }))
-    .send()
     .await
-    .unwrap()
 }
 
 /// Whether the organisation requires 2FA, as `s` reads it.

@@ -4,15 +4,15 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem};
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem, send,
+};
 
 pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
 
 pub async fn status_of(app: &TestApp, session: &TestSession) -> u16 {
-    app.authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
+    send(&app, Method::GET, "/v1/me", &session, None)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -33,11 +33,14 @@ async fn change(
     current: &str,
     new: &str,
 ) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": current, "new_password": new}))
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": current, "new_password": new})),
+    )
+    .await
 }
 
 pub fn count(actions: &[String], action: &str) -> usize {
@@ -203,22 +206,26 @@ async fn a_weak_or_unchanged_new_password_is_refused_and_tokens_cannot_change_it
     .await;
     assert_eq!(body["errors"][0]["code"], "password_too_long");
     // Unknown fields are refused.
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "logout": false}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "logout": false})),
+    )
+    .await;
     problem(res, 422, "validation_failed").await;
 
     // A personal token has no session to keep: refused.
     let token = app.personal_token(&user.id).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &token,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+    )
+    .await;
     problem(res, 403, "session_required").await;
     problem(
         app.client
@@ -275,12 +282,14 @@ async fn reset_mail_to(app: &TestApp, to: &str) -> String {
 }
 
 pub async fn confirm_recovery(app: &TestApp, session: &TestSession, address: &str) {
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": address}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": address})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let text = mail_containing(app, address, "/confirm-recovery-email?token=").await;
     let token = link_token(&text, "/confirm-recovery-email");
@@ -324,12 +333,14 @@ async fn r5_the_reset_link_goes_to_the_verified_recovery_address() {
     let without = app.create_user_in("ugo@example.ch", "it").await;
     let pending = app.create_user_in("eva@example.ch", "es").await;
     let session = app.login(&pending).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "eva.backup@example.org"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "eva.backup@example.org"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     for user in [&without, &pending] {
         app.post_json(
@@ -559,19 +570,16 @@ async fn after_a_reset_the_next_login_still_asks_for_the_second_factor() {
 /// Asks, as `session`, for the login address and the recovery address to change to addresses an
 /// intruder reads; returns the two confirmation tokens mailed there.
 async fn intruder_address_changes(app: &TestApp, session: &TestSession) -> (String, String) {
-    let res = app
-        .authed(Method::PUT, "/v1/me/login-email", &session.access_token)
-        .json(&json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))).await;
     assert_eq!(res.status(), 202);
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "backdoor@evil.example"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "backdoor@evil.example"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let login = link_token(
         &mail_containing(app, "intruder@evil.example", "/confirm-login-email?token=").await,
@@ -667,12 +675,14 @@ async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ende
     let user = app.create_user_in("zoe@example.ch", "en").await;
     let session = app.login(&user).await;
     confirm_recovery(&app, &session, "zoe.backup@example.org").await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     let changed = mail_containing(
         &app,

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::billing::{billing_app, card};
-use crate::helpers::{TestApp, ok, problem, send};
+use crate::helpers::{TestApp, ok, problem, send, send_with};
 
 pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
     let org = org.to_string();
@@ -182,16 +182,25 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let (org, visa) = app.funded_org(&s, "Keys", "50.00").await;
     let top_up = format!("/v1/orgs/{org}/prepaid-account/top-ups");
     let body = json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": visa});
-    let keyed = |key: &str, b: &Value| {
-        app.authed(Method::POST, &top_up, &s.access_token)
-            .header("Idempotency-Key", key)
-            .json(b)
-            .send()
+    let (app_ref, top_up, s_ref) = (&app, &top_up, &s);
+    let keyed = |key: &'static str, b: &Value| {
+        let b = b.clone();
+        async move {
+            send_with(
+                app_ref,
+                Method::POST,
+                top_up,
+                s_ref,
+                Some(b),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
     };
-    let first = keyed("top-up-1", &body).await.unwrap();
+    let first = keyed("top-up-1", &body).await;
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.unwrap();
-    let replay = keyed("top-up-1", &body).await.unwrap();
+    let replay = keyed("top-up-1", &body).await;
     assert_eq!(replay.status(), 201);
     assert_eq!(replay.headers()["Idempotent-Replayed"], "true");
     let replay: Value = replay.json().await.unwrap();
@@ -199,13 +208,13 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let other =
         json!({"amount": {"amount": "30.00", "currency": "CHF"}, "payment_method_id": visa});
     problem(
-        keyed("top-up-1", &other).await.unwrap(),
+        keyed("top-up-1", &other).await,
         422,
         "idempotency_key_reused",
     )
     .await;
     // Twenty at once with one key: one runs, the others replay it or wait (409).
-    let same = (0..20).map(|_| async { keyed("top-up-2", &body).await.unwrap().status().as_u16() });
+    let same = (0..20).map(|_| async { keyed("top-up-2", &body).await.status().as_u16() });
     let statuses = join_all(same).await;
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 409),
@@ -220,13 +229,15 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let order_body = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}], "payment": {"method": "prepaid"}});
     let orders = format!("/v1/orgs/{org}/orders");
     for _ in 0..3 {
-        let res = app
-            .authed(Method::POST, &orders, &s.access_token)
-            .header("Idempotency-Key", "order-1")
-            .json(&order_body)
-            .send()
-            .await
-            .unwrap();
+        let res = send_with(
+            &app,
+            Method::POST,
+            &orders,
+            &s,
+            Some(order_body.clone()),
+            &[("Idempotency-Key", "order-1")],
+        )
+        .await;
         assert_eq!(res.status(), 201);
     }
     let list = ok(send(&app, Method::GET, &orders, &s, None).await, 200).await;

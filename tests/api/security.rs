@@ -4,22 +4,21 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, link_token, mail_text, problem};
+use crate::helpers::{PASSWORD, TestApp, TestUser, link_token, mail_text, problem, send};
 
 async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/security-settings", token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::PUT,
+        "/v1/me/security-settings",
+        token,
+        Some(body.clone()),
+    )
+    .await
 }
 
 async fn settings(app: &TestApp, token: &str) -> serde_json::Value {
-    let res = app
-        .authed(Method::GET, "/v1/me/security-settings", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/security-settings", token, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, problem};
+use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, problem, send};
 
 const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -30,11 +30,7 @@ async fn login_as(app: &TestApp, user: &TestUser, user_agent: &str) -> TestSessi
 }
 
 async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
-    let res = app
-        .authed(Method::GET, "/v1/me/sessions", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/sessions", token, None).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body.as_object().unwrap().len(), 1, "only `data`: {body}");
@@ -42,10 +38,8 @@ async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
 }
 
 async fn status_of(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    app.authed(method, path, token)
-        .send()
+    send(&app, method, path, token, None)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -134,10 +128,7 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
     );
     // The phone's access token fails on its very next request, and it cannot refresh.
     problem(
-        app.authed(Method::GET, "/v1/me", &phone.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::GET, "/v1/me", &phone, None).await,
         401,
         "unauthenticated",
     )
@@ -157,10 +148,7 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
     assert_eq!(left[0]["id"], laptop.session_id.as_str());
     // Ended already: a second DELETE finds nothing.
     problem(
-        app.authed(Method::DELETE, &path, &laptop.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &path, &laptop, None).await,
         404,
         "not_found",
     )
@@ -241,19 +229,13 @@ async fn r10_another_users_session_or_a_malformed_id_is_not_found() {
     let other = format!("/v1/me/sessions/{}", theirs.session_id);
     let unknown = format!("/v1/me/sessions/{}", leman::db::new_id("ses"));
     let body = problem(
-        app.authed(Method::DELETE, &other, &mine.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &other, &mine, None).await,
         404,
         "not_found",
     )
     .await;
     let unknown_body = problem(
-        app.authed(Method::DELETE, &unknown, &mine.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &unknown, &mine, None).await,
         404,
         "not_found",
     )
@@ -269,14 +251,14 @@ async fn r10_another_users_session_or_a_malformed_id_is_not_found() {
     ];
     for id in malformed {
         problem(
-            app.authed(
+            send(
+                &app,
                 Method::DELETE,
                 &format!("/v1/me/sessions/{id}"),
-                &mine.access_token,
+                &mine,
+                None,
             )
-            .send()
-            .await
-            .unwrap(),
+            .await,
             404,
             "not_found",
         )
@@ -350,11 +332,8 @@ async fn session_ip(app: &TestApp, forwarded_for: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
-    let list: serde_json::Value = app
-        .authed(Method::GET, "/v1/me/sessions", &token)
-        .send()
+    let list: serde_json::Value = send(&app, Method::GET, "/v1/me/sessions", &token, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

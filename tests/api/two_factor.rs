@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, mail_text, problem, totp_code};
+use crate::helpers::{PASSWORD, TestApp, TestSession, mail_text, problem, send, totp_code};
 
 /// Waits, when needed, until at least 5 s remain in the current 30-second step, so a test that
 /// computes codes relative to "now" runs within one step.
@@ -21,26 +21,18 @@ async fn settle() {
 }
 
 async fn start(app: &TestApp, session: &TestSession) -> reqwest::Response {
-    app.authed(
-        Method::POST,
-        "/v1/me/two-factor/totp",
-        &session.access_token,
-    )
-    .send()
-    .await
-    .unwrap()
+    send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None).await
 }
 
 async fn confirm(app: &TestApp, session: &TestSession, code: &str) -> reqwest::Response {
-    app.authed(
+    send(
+        &app,
         Method::POST,
         "/v1/me/two-factor/totp/confirm",
-        &session.access_token,
+        &session,
+        Some(json!({ "code": code })),
     )
-    .json(&json!({ "code": code }))
-    .send()
     .await
-    .unwrap()
 }
 
 async fn started_secret(app: &TestApp, session: &TestSession) -> String {
@@ -51,11 +43,7 @@ async fn started_secret(app: &TestApp, session: &TestSession) -> String {
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> Value {
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -65,29 +53,29 @@ async fn mfa(app: &TestApp, body: Value) -> reqwest::Response {
 }
 
 async fn reauthenticate(app: &TestApp, session: &TestSession, body: Value) -> reqwest::Response {
-    app.authed(
+    send(
+        &app,
         Method::POST,
         "/v1/auth/reauthenticate",
-        &session.access_token,
+        &session,
+        Some(body.clone()),
     )
-    .json(&body)
-    .send()
     .await
-    .unwrap()
 }
 
 async fn disable(app: &TestApp, token: &str) -> reqwest::Response {
-    app.authed(Method::DELETE, "/v1/me/two-factor", token)
-        .send()
-        .await
-        .unwrap()
+    send(&app, Method::DELETE, "/v1/me/two-factor", token, None).await
 }
 
 async fn regenerate(app: &TestApp, token: &str) -> reqwest::Response {
-    app.authed(Method::POST, "/v1/me/two-factor/recovery-codes", token)
-        .send()
-        .await
-        .unwrap()
+    send(
+        &app,
+        Method::POST,
+        "/v1/me/two-factor/recovery-codes",
+        token,
+        None,
+    )
+    .await
 }
 
 async fn failed_logins(app: &TestApp, user_id: &str) -> i32 {
@@ -271,16 +259,14 @@ async fn confirming_needs_a_pending_enrolment_and_a_well_formed_body() {
         json!({"code": 123456}),
         json!({"code": "1", "x": 1}),
     ] {
-        let res = app
-            .authed(
-                Method::POST,
-                "/v1/me/two-factor/totp/confirm",
-                &session.access_token,
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            &app,
+            Method::POST,
+            "/v1/me/two-factor/totp/confirm",
+            &session,
+            Some(body.clone()),
+        )
+        .await;
         problem(res, 422, "validation_failed").await;
     }
     // Nothing to turn off or regenerate while 2FA is off (the session is recent).
@@ -437,10 +423,7 @@ async fn r16_login_asks_for_the_second_factor_then_gives_working_tokens() {
     let mfa_token = body["mfa_token"].as_str().unwrap().to_string();
     // The mfa token opens nothing by itself.
     problem(
-        app.authed(Method::GET, "/v1/me", &mfa_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::GET, "/v1/me", &mfa_token, None).await,
         401,
         "unauthenticated",
     )
@@ -471,11 +454,7 @@ async fn r16_login_asks_for_the_second_factor_then_gives_working_tokens() {
     let tokens: Value = res.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(amr_of(access), json!(["pwd", "otp"]));
-    let res = app
-        .authed(Method::GET, "/v1/me", access)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", access, None).await;
     assert_eq!(res.status(), 200);
     let res = app
         .post_json(
@@ -830,38 +809,37 @@ async fn r16_tokens_never_change_two_factor_nor_reauthenticate() {
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let token = app.personal_token(&user.id).await;
     // The token itself works.
-    let res = app
-        .authed(Method::GET, "/v1/me", &token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &token, None).await;
     assert_eq!(res.status(), 200);
 
     problem(
-        app.authed(Method::POST, "/v1/me/two-factor/totp", &token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::POST, "/v1/me/two-factor/totp", &token, None).await,
         403,
         "session_required",
     )
     .await;
     problem(
-        app.authed(Method::POST, "/v1/me/two-factor/totp/confirm", &token)
-            .json(&json!({"code": "123456"}))
-            .send()
-            .await
-            .unwrap(),
+        send(
+            &app,
+            Method::POST,
+            "/v1/me/two-factor/totp/confirm",
+            &token,
+            Some(json!({"code": "123456"})),
+        )
+        .await,
         403,
         "session_required",
     )
     .await;
     problem(
-        app.authed(Method::POST, "/v1/auth/reauthenticate", &token)
-            .json(&json!({"password": PASSWORD}))
-            .send()
-            .await
-            .unwrap(),
+        send(
+            &app,
+            Method::POST,
+            "/v1/auth/reauthenticate",
+            &token,
+            Some(json!({"password": PASSWORD})),
+        )
+        .await,
         403,
         "session_required",
     )
@@ -927,14 +905,14 @@ async fn an_mfa_token_signs_in_once_and_not_after_a_password_change() {
     .await;
     // A password change withdraws a password step still waiting for its code.
     let waiting = app.mfa_token(&user).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(
-            &json!({"current_password": PASSWORD, "new_password": crate::passwords::NEW_PASSWORD}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": crate::passwords::NEW_PASSWORD})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     problem(
         mfa(
@@ -953,16 +931,9 @@ async fn starting_enrolment_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (_, session) = app.signed_in("zoe@example.ch").await;
     app.make_session_not_recent(&session).await;
-    let start = || {
-        app.authed(
-            Method::POST,
-            "/v1/me/two-factor/totp",
-            &session.access_token,
-        )
-        .send()
-    };
-    problem(start().await.unwrap(), 403, "reauthentication_required").await;
+    let start = || send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None);
+    problem(start().await, 403, "reauthentication_required").await;
     let res = reauthenticate(&app, &session, json!({"password": PASSWORD})).await;
     assert_eq!(res.status(), 204);
-    assert_eq!(start().await.unwrap().status(), 200);
+    assert_eq!(start().await.status(), 200);
 }
