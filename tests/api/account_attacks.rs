@@ -8,23 +8,15 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem, send};
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, link_token, login_status, me_status, problem, send,
+};
 
 const ATTACKER_PASSWORD: &str = "mallory chose this one herself";
 const VICTIM: &str = "zoe@example.ch";
 
 fn signup(first_name: &str, password: &str) -> Value {
     json!({"email": VICTIM, "password": password, "first_name": first_name, "last_name": "Müller", "language": "en"})
-}
-
-async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
-    app.post_json(
-        "/v1/auth/login",
-        json!({"email": email, "password": password}),
-    )
-    .await
-    .status()
-    .as_u16()
 }
 
 /// The verification mail to `to` that greets `name`, once it is delivered.
@@ -204,13 +196,6 @@ async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &s
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     body["secret"].as_str().unwrap().to_string()
-}
-
-async fn me_status(app: &TestApp, bearer: &str) -> u16 {
-    send(&app, Method::GET, "/v1/me", bearer, None)
-        .await
-        .status()
-        .as_u16()
 }
 
 #[tokio::test]

@@ -5,65 +5,9 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, ok, problem, sandbox_reference, send};
-
-pub async fn billing_app() -> TestApp {
-    TestApp::builder()
-        .env("LEMAN_PAYMENT_WEBHOOK_SECRETS", WEBHOOK_SECRET)
-        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
-        .spawn()
-        .await
-}
-
-/// `GET path` and one string field of the answer.
-async fn field_of(app: &TestApp, s: &TestSession, path: &str, field: &str) -> String {
-    let v: Value = send(app, Method::GET, path, s, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    v[field].as_str().unwrap().to_string()
-}
-
-/// The statuses of a page of invoices.
-async fn statuses(app: &TestApp, s: &TestSession, path: &str) -> Vec<String> {
-    let v: Value = send(app, Method::GET, path, s, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["status"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The codes of what blocks deleting the organisation.
-async fn unmet(app: &TestApp, s: &TestSession, org: &str) -> Vec<String> {
-    let v: Value = send(
-        app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/deletion-check"),
-        s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    v["unmet"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
-pub fn card(id: &str) -> Value {
-    json!({"method": "payment_method", "payment_method_id": id})
-}
+use crate::helpers::{
+    TestApp, billing_app, card, field_of, ok, problem, sandbox_reference, send, statuses, unmet,
+};
 
 #[tokio::test]
 async fn the_catalogue_is_public_with_prices_per_period_in_both_currencies() {

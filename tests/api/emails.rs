@@ -3,10 +3,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem, send};
-use crate::passwords::{
-    confirm_recovery, count, login_status, mail_containing, status_of, texts_to,
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, link_token, login_status, me_status, problem, send,
 };
+use crate::passwords::{confirm_recovery, count, mail_containing, texts_to};
 
 async fn change_login(
     app: &TestApp,
@@ -542,5 +542,5 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     let me_now = me(&app, &session).await;
     assert_eq!(me_now["email"], "other@example.org");
     assert_eq!(me_now["recovery_email"], json!(null));
-    assert_eq!(status_of(&app, &session).await, 200);
+    assert_eq!(me_status(&app, &session).await, 200);
 }

@@ -889,3 +889,213 @@ pub async fn ok(res: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(got, status, "{text}");
     serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
+
+/// `GET path` as `who`, expecting 200; returns the body.
+pub async fn get_json(app: &TestApp, who: impl Bearer, path: &str) -> serde_json::Value {
+    ok(send(app, reqwest::Method::GET, path, who, None).await, 200).await
+}
+
+/// The status `GET /v1/me` answers `who` (200 while the session or token still works).
+pub async fn me_status(app: &TestApp, who: impl Bearer) -> u16 {
+    send(app, reqwest::Method::GET, "/v1/me", who, None)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// The status of a password login (200 whether or not a second factor follows).
+pub async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
+    app.post_json(
+        "/v1/auth/login",
+        serde_json::json!({"email": email, "password": password}),
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// An app for billing: provider webhooks signed with `WEBHOOK_SECRET`, and a login limit that
+/// scenarios with several users do not hit.
+pub async fn billing_app() -> TestApp {
+    TestApp::builder()
+        .env("LEMAN_PAYMENT_WEBHOOK_SECRETS", WEBHOOK_SECRET)
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await
+}
+
+/// A payment body: pay with the saved method `id`.
+pub fn card(id: &str) -> serde_json::Value {
+    serde_json::json!({"method": "payment_method", "payment_method_id": id})
+}
+
+/// `GET path` and one string field of the answer.
+pub async fn field_of(app: &TestApp, s: &TestSession, path: &str, field: &str) -> String {
+    let v = get_json(app, s, path).await;
+    v[field].as_str().unwrap().to_string()
+}
+
+/// The statuses of a page of invoices.
+pub async fn statuses(app: &TestApp, s: &TestSession, path: &str) -> Vec<String> {
+    let v = get_json(app, s, path).await;
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The codes of what blocks deleting the organisation.
+pub async fn unmet(app: &TestApp, s: &TestSession, org: &str) -> Vec<String> {
+    let v = get_json(app, s, &format!("/v1/orgs/{org}/deletion-check")).await;
+    v["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// An organisation fixture, described then made with `.await`:
+/// `app.an_org(&owner).with_member(&user, "member", &["users"]).funded("50.00").await`.
+/// The owner's session creates it (legal representative); everything else goes through the
+/// API as a customer would, except members, placed as an accepted invitation places them.
+pub struct OrgFixture<'a> {
+    app: &'a TestApp,
+    owner: &'a TestSession,
+    name: String,
+    members: Vec<(String, String, Vec<String>)>,
+    card: bool,
+    top_up: Option<String>,
+    orders: Vec<(serde_json::Value, bool)>,
+}
+
+/// What `OrgFixture` made.
+#[derive(Clone, Debug)]
+pub struct TestOrg {
+    pub id: String,
+    /// The saved Visa card, when asked for (`with_card`, `funded`, `with_product`).
+    pub card: Option<String>,
+    /// The orders placed, in the order asked for (as `POST /orders` answered them).
+    pub orders: Vec<serde_json::Value>,
+}
+
+impl TestOrg {
+    /// The saved Visa card's id.
+    pub fn card(&self) -> &str {
+        self.card.as_deref().expect("the fixture has a card")
+    }
+
+    /// The invoice id of the n-th order.
+    pub fn invoice(&self, n: usize) -> &str {
+        self.orders[n]["invoice_id"].as_str().unwrap()
+    }
+}
+
+impl TestApp {
+    /// An organisation of `owner`'s user named "Acme" (see `OrgFixture`).
+    pub fn an_org<'a>(&'a self, owner: &'a TestSession) -> OrgFixture<'a> {
+        OrgFixture {
+            app: self,
+            owner,
+            name: "Acme".into(),
+            members: vec![],
+            card: false,
+            top_up: None,
+            orders: vec![],
+        }
+    }
+}
+
+impl<'a> OrgFixture<'a> {
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// `user` joins with `role` and `permissions`.
+    pub fn with_member(mut self, user: &TestUser, role: &str, permissions: &[&str]) -> Self {
+        let permissions = permissions.iter().map(|p| p.to_string()).collect();
+        self.members
+            .push((user.id.clone(), role.to_string(), permissions));
+        self
+    }
+
+    /// A saved Visa card (`tok_visa`).
+    pub fn with_card(mut self) -> Self {
+        self.card = true;
+        self
+    }
+
+    /// The prepaid account topped up by `amount` (in the organisation's CHF) with the card.
+    pub fn funded(mut self, amount: &str) -> Self {
+        self.card = true;
+        self.top_up = Some(amount.to_string());
+        self
+    }
+
+    /// An order of `items` left unpaid: its invoice is open.
+    pub fn with_open_invoice(mut self, items: serde_json::Value) -> Self {
+        self.orders.push((items, false));
+        self
+    }
+
+    /// An order of `items` paid by card: its products are provisioned.
+    pub fn with_product(mut self, items: serde_json::Value) -> Self {
+        self.card = true;
+        self.orders.push((items, true));
+        self
+    }
+
+    async fn make(self) -> TestOrg {
+        let (app, s) = (self.app, self.owner);
+        let id = app.create_org(s, &self.name).await;
+        for (user, role, permissions) in &self.members {
+            let permissions: Vec<&str> = permissions.iter().map(String::as_str).collect();
+            app.add_member(&id, user, role, &permissions).await;
+        }
+        let card = match self.card {
+            true => Some(
+                app.add_payment_method(
+                    s,
+                    &id,
+                    serde_json::json!({"type": "card", "token": "tok_visa"}),
+                )
+                .await,
+            ),
+            false => None,
+        };
+        if let Some(amount) = &self.top_up {
+            let body = serde_json::json!({"amount": {"amount": amount, "currency": "CHF"},
+                "payment_method_id": card.as_deref().unwrap()});
+            let path = format!("/v1/orgs/{id}/prepaid-account/top-ups");
+            ok(
+                send(app, reqwest::Method::POST, &path, s, Some(body)).await,
+                201,
+            )
+            .await;
+        }
+        let mut orders = vec![];
+        for (items, paid) in self.orders {
+            let order = app.order(s, &id, items).await;
+            if paid {
+                let order_id = order["id"].as_str().unwrap();
+                let path = format!("/v1/orgs/{id}/orders/{order_id}/payments");
+                let body = Some(self::card(card.as_deref().unwrap()));
+                ok(send(app, reqwest::Method::POST, &path, s, body).await, 201).await;
+            }
+            orders.push(order);
+        }
+        TestOrg { id, card, orders }
+    }
+}
+
+impl<'a> std::future::IntoFuture for OrgFixture<'a> {
+    type Output = TestOrg;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = TestOrg> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.make())
+    }
+}

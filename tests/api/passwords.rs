@@ -5,27 +5,11 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem, send,
+    PASSWORD, TestApp, TestSession, TestUser, link_token, login_status, mail_text, me_status,
+    problem, send,
 };
 
 pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
-
-pub async fn status_of(app: &TestApp, session: &TestSession) -> u16 {
-    send(&app, Method::GET, "/v1/me", &session, None)
-        .await
-        .status()
-        .as_u16()
-}
-
-pub async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
-    app.post_json(
-        "/v1/auth/login",
-        json!({"email": email, "password": password}),
-    )
-    .await
-    .status()
-    .as_u16()
-}
 
 async fn change(
     app: &TestApp,
@@ -67,9 +51,9 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     let res = change(&app, &here, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 204);
 
-    assert_eq!(status_of(&app, &here).await, 200, "this session goes on");
+    assert_eq!(me_status(&app, &here).await, 200, "this session goes on");
     assert_eq!(
-        status_of(&app, &elsewhere).await,
+        me_status(&app, &elsewhere).await,
         401,
         "the other one ended"
     );
@@ -416,7 +400,7 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "/new_password");
-    assert_eq!(status_of(&app, &first).await, 200, "nothing changed yet");
+    assert_eq!(me_status(&app, &first).await, 200, "nothing changed yet");
 
     let res = app
         .post_json(
@@ -451,8 +435,8 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     )
     .await;
     // Every session ended.
-    assert_eq!(status_of(&app, &first).await, 401);
-    assert_eq!(status_of(&app, &second).await, 401);
+    assert_eq!(me_status(&app, &first).await, 401);
+    assert_eq!(me_status(&app, &second).await, 401);
     // Unlocked; the old password fails, the new one works.
     assert_eq!(login_status(&app, &user.email, PASSWORD).await, 401);
     assert_eq!(login_status(&app, &user.email, NEW_PASSWORD).await, 200);

@@ -5,8 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::billing::{billing_app, card};
-use crate::helpers::{TestApp, ok, problem, send, send_with};
+use crate::helpers::{TestApp, billing_app, card, ok, problem, send, send_with};
 
 pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
     let org = org.to_string();

@@ -14,8 +14,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::billing::card;
-use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, ok, send};
+use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, card, ok, send};
 
 /// Runs `rounds` rounds of the writes `a` and `b`, started together in each round (each gets the
 /// round's number); returns each round's two statuses.
