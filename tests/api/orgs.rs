@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, link_token, ok, problem, send};
+use crate::helpers::{TestApp, TestSession, TestUser, get_json, link_token, ok, problem, send};
 
 /// Calls and expects the problem `status`/`code`; returns its body.
 #[allow(clippy::too_many_arguments)]
@@ -135,48 +135,92 @@ async fn r2_one_login_creates_several_organisations_and_switches_between_them() 
     problem(res, 403, "insufficient_scope").await;
 }
 
-#[tokio::test]
-async fn r15_who_may_grant_what() {
-    let app = TestApp::spawn().await;
-    let (legal, ls) = app.signed_in("legal@example.ch").await;
-    let org = app.create_org(&ls, "Grants").await;
-    let (admin, admins) = app.signed_in("admin@example.ch").await;
-    let (users, us) = app.signed_in("users@example.ch").await;
-    let plain = app.create_user("plain@example.ch").await;
-    let other_admin = app.create_user("admin2@example.ch").await;
-    app.add_member(&org, &admin.id, "admin", &[]).await;
-    app.add_member(&org, &users.id, "member", &["users", "accounting"])
-        .await;
-    app.add_member(&org, &plain.id, "member", &["domains"])
-        .await;
-    app.add_member(&org, &other_admin.id, "admin", &[]).await;
-    let invite = |role: &str, perms: Value| json!({"email": "new@example.ch", "role": role, "permissions": perms});
-    let inv = format!("/v1/orgs/{org}/invitations");
-    let member = |id: &str| format!("/v1/orgs/{org}/members/{id}");
+/// R15's cast: a legal representative who made the organisation, an admin, a member holding
+/// `users` (and `accounting`), a plain member holding `domains`, and a second admin.
+struct Grants {
+    app: TestApp,
+    org: String,
+    legal: TestUser,
+    ls: TestSession,
+    admin: TestUser,
+    admins: TestSession,
+    users: TestUser,
+    us: TestSession,
+    plain: TestUser,
+    other_admin: TestUser,
+}
 
+impl Grants {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let (legal, ls) = app.signed_in("legal@example.ch").await;
+        let (admin, admins) = app.signed_in("admin@example.ch").await;
+        let (users, us) = app.signed_in("users@example.ch").await;
+        let plain = app.create_user("plain@example.ch").await;
+        let other_admin = app.create_user("admin2@example.ch").await;
+        let org = app
+            .an_org(&ls)
+            .named("Grants")
+            .with_member(&admin, "admin", &[])
+            .with_member(&users, "member", &["users", "accounting"])
+            .with_member(&plain, "member", &["domains"])
+            .with_member(&other_admin, "admin", &[])
+            .await
+            .id;
+        Self {
+            app,
+            org,
+            legal,
+            ls,
+            admin,
+            admins,
+            users,
+            us,
+            plain,
+            other_admin,
+        }
+    }
+
+    fn invitations(&self) -> String {
+        format!("/v1/orgs/{}/invitations", self.org)
+    }
+
+    fn member(&self, id: &str) -> String {
+        format!("/v1/orgs/{}/members/{id}", self.org)
+    }
+}
+
+fn grant_invitation(role: &str, perms: Value) -> Value {
+    json!({"email": "new@example.ch", "role": role, "permissions": perms})
+}
+
+#[tokio::test]
+async fn r15_who_may_grant_what_a_holder_of_users_grants_plain_membership_within_its_own() {
+    let g = Grants::new().await;
+    let (app, us) = (&g.app, &g.us);
     // A holder of `users`: plain members, with no more than they hold.
     ok(
         send(
-            &app,
+            app,
             Method::POST,
-            &inv,
-            &us,
-            Some(invite("member", json!(["accounting"]))),
+            &g.invitations(),
+            us,
+            Some(grant_invitation("member", json!(["accounting"]))),
         )
         .await,
         201,
     )
     .await;
     for body in [
-        invite("member", json!(["products"])),
-        invite("admin", json!([])),
-        invite("legal_representative", json!([])),
+        grant_invitation("member", json!(["products"])),
+        grant_invitation("admin", json!([])),
+        grant_invitation("legal_representative", json!([])),
     ] {
         refused(
-            &app,
+            app,
             Method::POST,
-            &inv,
-            &us,
+            &g.invitations(),
+            us,
             Some(body),
             403,
             "grant_not_allowed",
@@ -185,10 +229,10 @@ async fn r15_who_may_grant_what() {
     }
     ok(
         send(
-            &app,
+            app,
             Method::PATCH,
-            &member(&plain.id),
-            &us,
+            &g.member(&g.plain.id),
+            us,
             Some(json!({"permissions": ["accounting"]})),
         )
         .await,
@@ -196,43 +240,48 @@ async fn r15_who_may_grant_what() {
     )
     .await;
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member(&plain.id),
-        &us,
+        &g.member(&g.plain.id),
+        us,
         Some(json!({"permissions": ["products"]})),
         403,
         "grant_not_allowed",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member(&plain.id),
-        &us,
+        &g.member(&g.plain.id),
+        us,
         Some(json!({"role": "admin"})),
         403,
         "grant_not_allowed",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::DELETE,
-        &member(&other_admin.id),
-        &us,
+        &g.member(&g.other_admin.id),
+        us,
         None,
         403,
         "grant_not_allowed",
     )
     .await;
+}
 
+#[tokio::test]
+async fn r15_who_may_grant_what_an_admin_grants_admin_but_never_legal_representative() {
+    let g = Grants::new().await;
+    let (app, admins) = (&g.app, &g.admins);
     // An admin: also admins, never legal representatives.
     let promoted = ok(
         send(
-            &app,
+            app,
             Method::PATCH,
-            &member(&plain.id),
-            &admins,
+            &g.member(&g.plain.id),
+            admins,
             Some(json!({"role": "admin"})),
         )
         .await,
@@ -245,55 +294,60 @@ async fn r15_who_may_grant_what() {
         json!(["accounting", "products", "domains", "users"])
     );
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member(&plain.id),
-        &admins,
+        &g.member(&g.plain.id),
+        admins,
         Some(json!({"role": "legal_representative"})),
         403,
         "grant_not_allowed",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member(&legal.id),
-        &admins,
+        &g.member(&g.legal.id),
+        admins,
         Some(json!({"role": "member"})),
         403,
         "grant_not_allowed",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::POST,
-        &inv,
-        &admins,
-        Some(invite("legal_representative", json!([]))),
+        &g.invitations(),
+        admins,
+        Some(grant_invitation("legal_representative", json!([]))),
         403,
         "grant_not_allowed",
     )
     .await;
     assert_eq!(
         send(
-            &app,
+            app,
             Method::DELETE,
-            &member(&other_admin.id),
-            &admins,
+            &g.member(&g.other_admin.id),
+            admins,
             None
         )
         .await
         .status(),
         204
     );
+}
 
+#[tokio::test]
+async fn r15_who_may_grant_what_a_legal_representative_grants_everything() {
+    let g = Grants::new().await;
+    let (app, ls) = (&g.app, &g.ls);
     // A legal representative: everything, including another legal representative.
     let appointed = ok(
         send(
-            &app,
+            app,
             Method::PATCH,
-            &member(&admin.id),
-            &ls,
+            &g.member(&g.admin.id),
+            ls,
             Some(json!({"role": "legal_representative"})),
         )
         .await,
@@ -303,76 +357,108 @@ async fn r15_who_may_grant_what() {
     assert_eq!(appointed["role"], "legal_representative");
     ok(
         send(
-            &app,
+            app,
             Method::POST,
-            &inv,
-            &ls,
-            Some(invite("legal_representative", json!([]))),
+            &g.invitations(),
+            ls,
+            Some(grant_invitation("legal_representative", json!([]))),
         )
         .await,
         201,
     )
     .await;
+}
 
-    // Unknown values and ids.
+#[tokio::test]
+async fn r15_who_may_grant_what_unknown_values_and_ids_are_refused() {
+    let g = Grants::new().await;
+    let (app, ls) = (&g.app, &g.ls);
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member(&plain.id),
-        &ls,
+        &g.member(&g.plain.id),
+        ls,
         Some(json!({"permissions": ["root"]})),
         422,
         "validation_failed",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member("usr_00000000000000000000000000000000"),
-        &ls,
+        &g.member("usr_00000000000000000000000000000000"),
+        ls,
         Some(json!({"role": "member"})),
         404,
         "not_found",
     )
     .await;
     refused(
-        &app,
+        app,
         Method::PATCH,
-        &member("nonsense"),
-        &ls,
+        &g.member("nonsense"),
+        ls,
         Some(json!({"role": "member"})),
         404,
         "not_found",
     )
     .await;
+}
 
+#[tokio::test]
+async fn r15_who_may_grant_what_every_change_is_logged_with_the_member_as_subject() {
+    let g = Grants::new().await;
+    let (app, org) = (&g.app, &g.org);
+    // One change by each grantor: the `users` holder invites and edits, the admin promotes,
+    // the legal representative appoints.
+    let changes = [
+        (
+            Method::POST,
+            g.invitations(),
+            &g.us,
+            grant_invitation("member", json!(["accounting"])),
+            201,
+        ),
+        (
+            Method::PATCH,
+            g.member(&g.plain.id),
+            &g.us,
+            json!({"permissions": ["accounting"]}),
+            200,
+        ),
+        (
+            Method::PATCH,
+            g.member(&g.plain.id),
+            &g.admins,
+            json!({"role": "admin"}),
+            200,
+        ),
+        (
+            Method::PATCH,
+            g.member(&g.admin.id),
+            &g.ls,
+            json!({"role": "legal_representative"}),
+            200,
+        ),
+    ];
+    for (method, path, who, body, status) in changes {
+        ok(send(app, method, &path, who, Some(body)).await, status).await;
+    }
     // Every change is in the organisation's log, with the member as its subject.
-    let log = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/activities?action=member.updated"),
-            &ls,
-            None,
-        )
-        .await,
-        200,
+    let log = get_json(
+        app,
+        &g.ls,
+        &format!("/v1/orgs/{org}/activities?action=member.updated"),
     )
     .await;
     let rows = log["data"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[0]["subject_user_id"], admin.id.as_str());
+    assert_eq!(rows[0]["subject_user_id"], g.admin.id.as_str());
     assert_eq!(rows[0]["details"]["role"], "legal_representative");
-    let by_users = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/activities?actor_id={}", users.id),
-            &ls,
-            None,
-        )
-        .await,
-        200,
+    let by_users = get_json(
+        app,
+        &g.ls,
+        &format!("/v1/orgs/{org}/activities?actor_id={}", g.users.id),
     )
     .await;
     assert_eq!(
