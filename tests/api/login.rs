@@ -297,23 +297,30 @@ async fn login_attempts_are_rate_limited_per_account() {
         .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "2")
         .spawn()
         .await;
+    // The attempts within the limit are answered (a wrong login, not a refusal)…
     for _ in 0..2 {
-        app.post_json(
-            "/v1/auth/login",
-            json!({"email": "target@example.ch", "password": "guess guess guess"}),
-        )
-        .await;
+        let res = app
+            .post_json(
+                "/v1/auth/login",
+                json!({"email": "target@example.ch", "password": "guess guess guess"}),
+            )
+            .await;
+        problem(res, 401, "invalid_credentials").await;
     }
-    problem(
-        app.post_json(
+    // …the next, however the address is written, is refused and says when to come back.
+    let res = app
+        .post_json(
             "/v1/auth/login",
             json!({"email": "Target@example.ch", "password": "guess guess guess"}),
         )
-        .await,
-        429,
-        "rate_limited",
-    )
-    .await;
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1, "{retry}");
+    problem(res, 429, "rate_limited").await;
 }
 
 #[tokio::test]
