@@ -1099,3 +1099,27 @@ impl<'a> std::future::IntoFuture for OrgFixture<'a> {
         Box::pin(self.make())
     }
 }
+
+/// The details of `who`'s own activity records with `action`, oldest first, as
+/// `GET /v1/me/activities` shows them.
+pub async fn my_activity_details(
+    app: &TestApp,
+    who: impl Bearer,
+    action: &str,
+) -> Vec<serde_json::Value> {
+    let page = get_json(
+        app,
+        who,
+        &format!("/v1/me/activities?action={action}&limit=100"),
+    )
+    .await;
+    assert!(page["next_cursor"].is_null(), "one page holds them all");
+    let mut details: Vec<serde_json::Value> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["details"].clone())
+        .collect();
+    details.reverse();
+    details
+}

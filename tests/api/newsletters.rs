@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, send};
+use crate::helpers::{TestApp, my_activity_details, problem, send};
 use crate::tokens::create_token;
 
 async fn subscriptions(app: &TestApp, token: &str) -> Value {
@@ -135,24 +135,8 @@ async fn r8_subscribe_and_unsubscribe_per_topic() {
             .count(),
         3
     );
-    let details: Vec<Value> = {
-        use diesel::prelude::*;
-        use leman::db::schema::activities as a;
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            a::table
-                .filter(a::actor_user_id.eq(id))
-                .filter(a::action.eq("newsletters.updated"))
-                .order((a::created_at.asc(), a::id.asc()))
-                .select(a::details)
-                .load::<String>(c)
-                .unwrap()
-        })
-        .await
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect()
-    };
+    let details = my_activity_details(&app, token, "newsletters.updated").await;
+    assert_eq!(details.len(), 3);
     assert_eq!(details[1]["subscribed"], json!(["events"]));
     assert_eq!(details[1]["unsubscribed"], json!(["offers"]));
     assert_eq!(details[2]["unsubscribed"], json!(["tips", "events"]));

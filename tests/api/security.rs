@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, link_token, mail_text, problem, send};
+use crate::helpers::{
+    PASSWORD, TestApp, TestUser, link_token, mail_text, my_activity_details, problem, send,
+};
 
 async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
     send(
@@ -182,21 +184,8 @@ async fn r12_settings_start_at_the_defaults_and_the_threshold_stays_within_3_to_
         ),
         2
     );
-    let last_details: String = {
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            use leman::db::schema::activities as a;
-            a::table
-                .filter(a::actor_user_id.eq(&id))
-                .filter(a::action.eq("security_settings.updated"))
-                .order((a::created_at.desc(), a::id.desc()))
-                .select(a::details)
-                .first(c)
-                .unwrap()
-        })
-        .await
-    };
-    let last: serde_json::Value = serde_json::from_str(&last_details).unwrap();
+    let details = my_activity_details(&app, &token, "security_settings.updated").await;
+    let last = details.last().unwrap();
     assert_eq!(last["changed"], json!(["lock_after_failed_logins"]));
     assert_eq!(last["lock_after_failed_logins"], 100);
     // No token, no settings.
