@@ -469,7 +469,8 @@ async fn r15_who_may_grant_what_every_change_is_logged_with_the_member_as_subjec
 }
 
 #[tokio::test]
-async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() {
+async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days_the_invitee_joins_once()
+ {
     let app = TestApp::builder()
         .env("LEMAN_AUTH_RATE_PER_IP", "1000")
         .spawn()
@@ -563,7 +564,18 @@ async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days() 
         "already_member",
     )
     .await;
+}
 
+#[tokio::test]
+async fn r15_invitations_are_accepted_once_by_the_invited_login_within_7_days_replaced_withdrawn_or_expired_ones_stop_working()
+ {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .spawn()
+        .await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Invites Sàrl").await;
+    let inv = format!("/v1/orgs/{org}/invitations");
     // A new invitation replaces the pending one; a withdrawn or expired one stops working.
     let invite_luca = json!({"email": "luca@example.ch", "role": "admin"});
     send(&app, Method::POST, &inv, &ls, Some(invite_luca.clone())).await;
