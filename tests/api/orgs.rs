@@ -1004,7 +1004,8 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
 }
 
 #[tokio::test]
-async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authentication() {
+async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authentication_which_archives_it()
+ {
     let app = TestApp::spawn().await;
     let (legal, ls) = app.signed_in("legal@example.ch").await;
     let org = app.create_org(&ls, "Gone").await;
@@ -1093,6 +1094,37 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
         send(&app, Method::GET, "/v1/me", &ls, None).await.status(),
         200
     );
+}
+
+/// `retain_until` of a deleted organisation: the API no longer shows a deleted organisation.
+async fn retain_until(app: &TestApp, org: &str) -> chrono::NaiveDateTime {
+    let id = org.to_string();
+    app.with_conn(move |c| {
+        use diesel::prelude::*;
+        use leman::db::schema::organizations as o;
+        o::table
+            .find(id)
+            .select(o::retain_until)
+            .first::<Option<chrono::NaiveDateTime>>(c)
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authentication_purged_when_its_retention_ends()
+ {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("legal@example.ch").await;
+    let org = app.create_org(&ls, "Gone").await;
+    let keep = app.create_org(&ls, "Kept").await;
+    ok(
+        send(&app, Method::DELETE, &format!("/v1/orgs/{org}"), &ls, None).await,
+        204,
+    )
+    .await;
+    let retain_until = retain_until(&app, &org).await;
 
     // Not before its retention ends: the periodic purge leaves it.
     let purged = app
@@ -1100,7 +1132,7 @@ async fn r14_an_admin_deletes_an_empty_organisation_after_a_recent_authenticatio
         .await;
     assert_eq!(purged, 0);
     // After it, the organisation, its rows and its chain are gone; every other chain verifies.
-    let after = retain_until.unwrap() + chrono::Duration::days(1);
+    let after = retain_until + chrono::Duration::days(1);
     let purged = app
         .with_conn(move |c| leman::services::org_deletion::purge_due(c, after).unwrap())
         .await;
