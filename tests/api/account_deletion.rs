@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem, send, send_with};
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem, send, send_with,
+};
 use crate::tokens::create_token;
 
 #[tokio::test]
@@ -35,14 +37,15 @@ async fn r9_deleting_the_account_needs_a_recent_authentication() {
     assert_eq!(res.status(), 204);
 }
 
-#[tokio::test]
-async fn r9_deletion_ends_all_access_and_erases_personal_data() {
-    let app = TestApp::spawn().await;
+/// Zoë with two sessions, a token, newsletter subscriptions and leftovers of other features,
+/// who then deletes her account from the second session; returns (user, first session,
+/// second session, token secret).
+async fn deleted_account(app: &TestApp) -> (TestUser, TestSession, TestSession, String) {
     let (user, first) = app.signed_in("zoe@example.ch").await;
     let second = app.login(&user).await;
-    let (_, secret) = create_token(&app, &second, &["account:read"]).await;
+    let (_, secret) = create_token(app, &second, &["account:read"]).await;
     let put = send_with(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/newsletter-subscriptions",
         &first,
@@ -88,7 +91,7 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
     .await;
 
     let res = send_with(
-        &app,
+        app,
         Method::DELETE,
         "/v1/me",
         &second,
@@ -100,7 +103,13 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
     )
     .await;
     assert_eq!(res.status(), 204);
+    (user, first, second, secret)
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_every_access_ends() {
+    let app = TestApp::spawn().await;
+    let (_, first, second, secret) = deleted_account(&app).await;
     // Every session and token is dead at once.
     for token in [&first.access_token, &second.access_token, &secret] {
         let res = send(&app, Method::GET, "/v1/me", token, None).await;
@@ -119,7 +128,13 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
         )
         .await;
     problem(res, 401, "invalid_credentials").await;
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_from_the_account_and_its_satellites()
+{
+    let app = TestApp::spawn().await;
+    let (user, ..) = deleted_account(&app).await;
     // Personal data is gone from the account row and its satellites.
     let uid = user.id.clone();
     let (row, leftovers) = app
@@ -203,7 +218,13 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
         [0, 0, 0, 0, 0],
         "subscriptions, mail links, recovery codes, live tokens, sessions"
     );
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_the_record_keeps_a_pseudonymous_history()
+ {
+    let app = TestApp::spawn().await;
+    let (user, ..) = deleted_account(&app).await;
     // The activity record keeps the history under a pseudonym, without IPs or user agents.
     assert!(app.activities_of(&user.id).await.is_empty());
     let rows = app
