@@ -37,23 +37,11 @@ async fn the_catalogue_is_public_with_prices_per_period_in_both_currencies() {
 }
 
 #[tokio::test]
-async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
+async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_the_invoice() {
     let app = billing_app().await;
-    let (user, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Shop Sàrl").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    let order = app
-        .order(
-            &s,
-            &org,
-            json!([
-                {"offer_id": "domain-ch", "billing_period": "P2Y"},
-                {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": 8}}
-            ]),
-        )
-        .await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.an_org(&s).named("Shop Sàrl").with_card().await.id;
+    let order = app.order(&s, &org, shop_items()).await;
     assert_eq!(order["status"], "open");
     assert_eq!(order["products"].as_array().unwrap().len(), 2);
     assert!(
@@ -111,6 +99,30 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
             invoice[total_key]["amount"].as_str().unwrap()
         );
     }
+}
+
+/// A .ch domain for two years and kSuite for eight users for one.
+fn shop_items() -> Value {
+    json!([
+        {"offer_id": "domain-ch", "billing_period": "P2Y"},
+        {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": 8}}
+    ])
+}
+
+#[tokio::test]
+async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_paid_by_card() {
+    let app = billing_app().await;
+    let (user, s) = app.signed_in("zoe@example.ch").await;
+    let shop = app
+        .an_org(&s)
+        .named("Shop Sàrl")
+        .with_card()
+        .with_open_invoice(shop_items())
+        .await;
+    let (org, visa, order) = (&shop.id, shop.card(), &shop.orders[0]);
+    let invoice_id = shop.invoice(0);
+    let invoice = get_json(&app, &s, &format!("/v1/orgs/{org}/invoices/{invoice_id}")).await;
+    let year = chrono::Utc::now().format("%Y").to_string();
 
     let paid = ok(
         send(
