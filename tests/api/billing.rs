@@ -431,7 +431,7 @@ async fn twenty_concurrent_payments_of_one_invoice_charge_once() {
 }
 
 #[tokio::test]
-async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
+async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_twint_payment() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let org = app.create_org(&s, "Hooks").await;
@@ -512,6 +512,14 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
     )
     .await;
     assert_eq!(paid["data"].as_array().unwrap().len(), 1, "{paid}");
+}
+
+#[tokio::test]
+async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_bank_transfer() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.an_org(&s).named("Hooks").await.id;
+    let now = chrono::Utc::now().timestamp();
     // A bank transfer waits for the money, under the invoice's reference.
     let order = app
         .order(
