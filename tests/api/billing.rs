@@ -589,36 +589,15 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_b
 async fn r25_invoices_filter_by_status_and_period_newest_first() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "History").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    for i in 0..3 {
-        let order = app
-            .order(
-                &s,
-                &org,
-                json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
-            )
-            .await;
-        if i < 2 {
-            ok(
-                send(
-                    &app,
-                    Method::POST,
-                    &format!(
-                        "/v1/orgs/{org}/orders/{}/payments",
-                        order["id"].as_str().unwrap()
-                    ),
-                    &s,
-                    Some(card(&visa)),
-                )
-                .await,
-                201,
-            )
-            .await;
-        }
-    }
+    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let org = app
+        .an_org(&s)
+        .named("History")
+        .with_product(domain())
+        .with_product(domain())
+        .with_open_invoice(domain())
+        .await
+        .id;
     // One invoice issued last year, cancelled.
     app.with_conn(|c| {
         use diesel::prelude::*;
@@ -675,29 +654,9 @@ async fn r25_invoices_filter_by_status_and_period_newest_first() {
         ["cancelled"]
     );
     // Pages follow each other without gaps.
-    let first: Value = send(
-        &app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/invoices?limit=2"),
-        &s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let first = get_json(&app, &s, &format!("{base}?limit=2")).await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = send(
-        &app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/invoices?limit=2&cursor={cursor}"),
-        &s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let second = get_json(&app, &s, &format!("{base}?limit=2&cursor={cursor}")).await;
     assert_eq!(second["data"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
     problem(
