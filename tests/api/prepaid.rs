@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, billing_app, card, ok, problem, send, send_with};
+use crate::helpers::{TestApp, billing_app, get_json, ok, problem, send, send_with};
 
 pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
     let org = org.to_string();
@@ -246,10 +246,11 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
 }
 
 #[tokio::test]
-async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back() {
+async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back_to_the_prepaid_account()
+ {
     let app = billing_app().await;
     let (user, s) = app.signed_in("zoe@example.ch").await;
-    let (org, visa) = app.funded_org(&s, "Refunds", "20.00").await;
+    let (org, _) = app.funded_org(&s, "Refunds", "20.00").await;
     let order = app
         .order(
             &s,
@@ -258,6 +259,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         )
         .await;
     let invoice_id = order["invoice_id"].as_str().unwrap();
+    let invoice_path = format!("/v1/orgs/{org}/invoices/{invoice_id}");
     ok(
         send(
             &app,
@@ -297,18 +299,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
     assert_eq!(ledger_sum_and_balance(&app, &org).await, (811, 811));
     // The operator refunds part of it (back to the prepaid account, where it came from), then
     // the rest.
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     let number = invoice["number"].as_str().unwrap().to_string();
     let run = |args: &[&str]| app.cli(args, &[]);
     let out = run(&[
@@ -320,18 +311,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("CHF 5.00"));
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     assert_eq!(invoice["status"], "partially_refunded");
     assert_eq!(ledger_sum_and_balance(&app, &org).await, (1311, 1311));
     assert!(
@@ -342,63 +322,31 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         "more than is left"
     );
     assert!(run(&["billing", "refund", &number]).status.success());
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     assert_eq!(invoice["status"], "refunded");
     assert_eq!(invoice["refunded"], invoice["total"]);
     app.wait_for_mail_containing(&user.email, &number).await;
+}
+
+#[tokio::test]
+async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back_to_the_card() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
     // A card payment is refunded to the card.
-    let paid = app
-        .order(
-            &s,
-            &org,
-            json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]),
-        )
+    let refunds = app
+        .an_org(&s)
+        .named("Refunds")
+        .funded("20.00")
+        .with_product(json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]))
         .await;
-    ok(
-        send(
-            &app,
-            Method::POST,
-            &format!(
-                "/v1/orgs/{org}/orders/{}/payments",
-                paid["id"].as_str().unwrap()
-            ),
-            &s,
-            Some(card(&visa)),
-        )
-        .await,
-        201,
+    let invoice = get_json(
+        &app,
+        &s,
+        &format!("/v1/orgs/{}/invoices/{}", refunds.id, refunds.invoice(0)),
     )
     .await;
-    let number: String = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!(
-                "/v1/orgs/{org}/invoices/{}",
-                paid["invoice_id"].as_str().unwrap()
-            ),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await["number"]
-        .as_str()
-        .unwrap()
-        .into();
-    let out = run(&["billing", "refund", &number]);
+    let number = invoice["number"].as_str().unwrap();
+    let out = app.cli(&["billing", "refund", number], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("original payment method"));
 }
 
