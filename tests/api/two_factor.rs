@@ -108,7 +108,7 @@ fn amr_of(access_token: &str) -> Value {
 }
 
 #[tokio::test]
-async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app() {
+async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app_enrolment_starts_pending() {
     let app = TestApp::spawn().await;
     let user = app.create_user_in("zoe@example.ch", "de").await;
     let session = app.login(&user).await;
@@ -159,6 +159,18 @@ async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app() {
     .await;
     problem(confirm(&app, &session, "abcdef").await, 422, "invalid_code").await;
     assert_eq!(me(&app, &session).await["two_factor_enabled"], false);
+}
+
+#[tokio::test]
+async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app_a_current_code_turns_it_on() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user_in("zoe@example.ch", "de").await;
+    let session = app.login(&user).await;
+    let res = start(&app, &session).await;
+    let body: Value = res.json().await.unwrap();
+    let secret = body["secret"].as_str().unwrap().to_string();
+    // A second login while pending, as in the scenario before: the record shows both.
+    app.login(&user).await;
 
     let res = confirm(&app, &session, &totp_code(&secret, 0)).await;
     assert_eq!(res.status(), 200);
