@@ -887,10 +887,12 @@ async fn r29_payment_methods_keep_no_card_data_and_one_is_the_default() {
 async fn the_currency_must_be_the_organisations_and_locks_once_billed() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Francs").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (org, visa) = app
+        .an_org(&s)
+        .named("Francs")
+        .with_card()
+        .await
+        .id_and_card();
     let res = send(
         &app,
         Method::POST,
@@ -977,10 +979,7 @@ async fn r22_products_unpaid_invoices_and_prepaid_money_each_block_deleting_the_
     .await;
     assert_eq!(unmet(&app, &s, &a).await, ["products", "open_invoices"]);
     // A paid order: the product alone.
-    let b = app.create_org(&s, "B").await;
-    let visa = app
-        .add_payment_method(&s, &b, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (b, visa) = app.an_org(&s).named("B").with_card().await.id_and_card();
     let order = app
         .order(
             &s,

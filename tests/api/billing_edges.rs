@@ -310,10 +310,12 @@ async fn an_oversized_webhook_is_a_problem_like_any_other() {
 async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepaid_account() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Transfers").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (org, visa) = app
+        .an_org(&s)
+        .named("Transfers")
+        .with_card()
+        .await
+        .id_and_card();
     let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
     let transfer_for = |order: &Value| {
         let invoice = order["invoice_id"].as_str().unwrap().to_string();

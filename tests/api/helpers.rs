@@ -744,24 +744,11 @@ impl TestApp {
     /// A new organisation with a Visa card that topped its prepaid account up by `amount` (CHF);
     /// returns (organisation id, card id).
     pub async fn funded_org(&self, s: &TestSession, name: &str, amount: &str) -> (String, String) {
-        let org = self.create_org(s, name).await;
-        let visa = self
-            .add_payment_method(
-                s,
-                &org,
-                serde_json::json!({"type": "card", "token": "tok_visa"}),
-            )
-            .await;
-        let res = send(
-            self,
-            reqwest::Method::POST,
-            &format!("/v1/orgs/{org}/prepaid-account/top-ups"),
-            s,
-            Some(serde_json::json!({"amount": {"amount": amount, "currency": "CHF"}, "payment_method_id": visa})),
-        )
-        .await;
-        ok(res, 201).await;
-        (org, visa)
+        self.an_org(s)
+            .named(name)
+            .funded(amount)
+            .await
+            .id_and_card()
     }
 
     /// Orders `items` (no payment); returns the order.
@@ -985,6 +972,12 @@ impl TestOrg {
     /// The saved Visa card's id.
     pub fn card(&self) -> &str {
         self.card.as_deref().expect("the fixture has a card")
+    }
+
+    /// (organisation id, card id), for scenarios that use both as plain strings.
+    pub fn id_and_card(self) -> (String, String) {
+        let card = self.card().to_string();
+        (self.id, card)
     }
 
     /// The invoice id of the n-th order.
