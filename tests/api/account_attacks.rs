@@ -9,7 +9,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, link_token, login_status, me_status, problem, send,
+    PASSWORD, TestApp, TestSession, TestUser, link_token, login_status, me_status,
+    my_activity_details, problem, send,
 };
 
 const ATTACKER_PASSWORD: &str = "mallory chose this one herself";
@@ -205,7 +206,7 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
     // An intruder who knew the password made a token of each kind, and turned on 2FA.
     let personal = create_token(&app, &session, "Intruder laptop", "personal").await;
     let application = create_token(&app, &session, "Sync robot", "application").await;
-    app.enable_two_factor(&session).await;
+    let two_factor = app.enable_two_factor(&session).await;
     assert_eq!(me_status(&app, &personal).await, 200);
 
     app.post_json(
@@ -256,21 +257,15 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
         .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["mfa_required"], true, "{body}");
-    let revoked: Value = {
-        let id = user.id.clone();
-        let details: String = app
-            .with_conn(move |c| {
-                use leman::db::schema::activities as a;
-                a::table
-                    .filter(a::actor_user_id.eq(id))
-                    .filter(a::action.eq("password.reset"))
-                    .select(a::details)
-                    .first(c)
-                    .unwrap()
-            })
-            .await;
-        serde_json::from_str(&details).unwrap()
+    // The owner, signed in with both factors, reads what the reset did.
+    let owner = TestUser {
+        password: "a completely different passphrase".to_string(),
+        ..user.clone()
     };
+    let owner = app.login_with_two_factor(&owner, &two_factor).await;
+    let details = my_activity_details(&app, &owner, "password.reset").await;
+    assert_eq!(details.len(), 1, "{details:?}");
+    let revoked = &details[0];
     assert_eq!(revoked["tokens_revoked"], 2, "{revoked}");
 }
 

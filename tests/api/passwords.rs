@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{
     PASSWORD, TestApp, TestSession, TestUser, link_token, login_status, mail_text, me_status,
-    problem, send,
+    my_activity_details, problem, send,
 };
 
 pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
@@ -450,22 +450,17 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     .await;
     let actions = app.activities_of(&user.id).await;
     assert_eq!(count(&actions, "password.reset"), 1, "{actions:?}");
-    let details = {
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            use leman::db::schema::activities as a;
-            a::table
-                .filter(a::actor_user_id.eq(id))
-                .filter(a::action.eq("password.reset"))
-                .select(a::details)
-                .first::<String>(c)
-                .unwrap()
-        })
-        .await
+    // What the reset did, as its owner reads it.
+    let renewed = TestUser {
+        password: NEW_PASSWORD.to_string(),
+        ..user.clone()
     };
-    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    let session = app.login(&renewed).await;
+    let details = my_activity_details(&app, &session, "password.reset").await;
+    assert_eq!(details.len(), 1, "{details:?}");
+    let details = &details[0];
     assert_eq!(
-        details,
+        *details,
         json!({"sessions_ended": 2, "unlocked": true, "tokens_revoked": 0}),
         "{details}"
     );
