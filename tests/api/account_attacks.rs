@@ -187,7 +187,7 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
 /// Creates a token through the API; returns its secret.
 async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &str) -> String {
     let res = send(
-        &app,
+        app,
         Method::POST,
         "/v1/me/tokens",
         &session,

@@ -11,7 +11,7 @@ use crate::tokens::create_token;
 
 async fn page(app: &TestApp, token: &str, query: &str) -> Value {
     let res = send(
-        &app,
+        app,
         Method::GET,
         &format!("/v1/me/activities{query}"),
         token,

@@ -158,10 +158,10 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                     )
                     .await
                 }
-                "logout" => send(&app, Method::POST, "/v1/auth/logout", &session, None).await,
+                "logout" => send(app, Method::POST, "/v1/auth/logout", &session, None).await,
                 _ => {
                     send(
-                        &app,
+                        app,
                         Method::PATCH,
                         "/v1/me",
                         &session,
@@ -180,7 +180,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 match operation {
                     "update_newsletter_subscriptions" => {
                         send(
-                            &app,
+                            app,
                             Method::PUT,
                             "/v1/me/newsletter-subscriptions",
                             &session,
@@ -189,14 +189,14 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                         .await
                     }
                     "create_token" => send(
-                        &app,
+                        app,
                         Method::POST,
                         "/v1/me/tokens",
                         &session,
                         Some(json!({"name": "CI", "kind": "personal", "scopes": ["account:read"]})),
                     )
                     .await,
-                    _ => send(&app, Method::DELETE, "/v1/me", &session, None).await,
+                    _ => send(app, Method::DELETE, "/v1/me", &session, None).await,
                 };
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
@@ -206,7 +206,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let (id, _) = crate::tokens::create_token(app, &session, &["account:read"]).await;
             let before = count(app).await;
             let res = send(
-                &app,
+                app,
                 Method::DELETE,
                 &format!("/v1/me/tokens/{id}"),
                 &session,
@@ -222,9 +222,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let session = app.login(&user).await;
             let before = count(app).await;
             let res = match operation {
-                "end_session" => send(&app, Method::DELETE, &format!("/v1/me/sessions/{}", other.session_id), &session, None).await,
-                "end_other_sessions" => send(&app, Method::DELETE, "/v1/me/sessions", &session, None).await,
-                _ => send(&app, Method::PUT, "/v1/me/security-settings", &session, Some(json!({"notify_on_login_success": true, "notify_on_login_failure": true, "lock_after_failed_logins": 5}))).await,
+                "end_session" => send(app, Method::DELETE, &format!("/v1/me/sessions/{}", other.session_id), &session, None).await,
+                "end_other_sessions" => send(app, Method::DELETE, "/v1/me/sessions", &session, None).await,
+                _ => send(app, Method::PUT, "/v1/me/security-settings", &session, Some(json!({"notify_on_login_success": true, "notify_on_login_failure": true, "lock_after_failed_logins": 5}))).await,
             };
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
@@ -247,12 +247,12 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let (_, session) = app.signed_in(&email).await;
             let before = count(app).await;
             let res = match operation {
-                "change_password" => send(&app, Method::PUT, "/v1/me/password", &session, Some(json!({"current_password": PASSWORD, "new_password": "a completely different passphrase"}))).await,
+                "change_password" => send(app, Method::PUT, "/v1/me/password", &session, Some(json!({"current_password": PASSWORD, "new_password": "a completely different passphrase"}))).await,
                 "change_login_email" => {
                     let new = format!("moved{n}@example.ch");
-                    send(&app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": new, "new_email_confirmation": new, "password": PASSWORD}))).await
+                    send(app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": new, "new_email_confirmation": new, "password": PASSWORD}))).await
                 }
-                _ => send(&app, Method::PUT, "/v1/me/recovery-email", &session, Some(json!({"email": format!("backup{n}@example.ch")}))).await,
+                _ => send(app, Method::PUT, "/v1/me/recovery-email", &session, Some(json!({"email": format!("backup{n}@example.ch")}))).await,
             };
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
@@ -290,7 +290,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let (_, session) = app.signed_in(&email).await;
             let new = format!("moved{n}@example.ch");
             send(
-                &app,
+                app,
                 Method::PUT,
                 "/v1/me/login-email",
                 &session,
@@ -315,7 +315,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let (_, session) = app.signed_in(&email).await;
             let backup = format!("backup{n}@example.ch");
             send(
-                &app,
+                app,
                 Method::PUT,
                 "/v1/me/recovery-email",
                 &session,
@@ -335,7 +335,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 }
                 "resend_recovery_email" => {
                     send(
-                        &app,
+                        app,
                         Method::POST,
                         "/v1/me/recovery-email/resend",
                         &session,
@@ -345,7 +345,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 }
                 _ => {
                     send(
-                        &app,
+                        app,
                         Method::DELETE,
                         "/v1/me/recovery-email/pending",
                         &session,
@@ -361,18 +361,18 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             let (_, session) = app.signed_in(&email).await;
             if operation == "start_totp_enrolment" {
                 let before = count(app).await;
-                let res = send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None).await;
+                let res = send(app, Method::POST, "/v1/me/two-factor/totp", &session, None).await;
                 assert!(res.status().is_success(), "{operation}: {}", res.status());
                 return count(app).await - before;
             }
-            let res = send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None).await;
+            let res = send(app, Method::POST, "/v1/me/two-factor/totp", &session, None).await;
             let secret = res.json::<serde_json::Value>().await.unwrap()["secret"]
                 .as_str()
                 .unwrap()
                 .to_string();
             let before = count(app).await;
             let res = send(
-                &app,
+                app,
                 Method::POST,
                 "/v1/me/two-factor/totp/confirm",
                 &session,
@@ -390,7 +390,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 "regenerate_recovery_codes" => {
                     before = count(app).await;
                     send(
-                        &app,
+                        app,
                         Method::POST,
                         "/v1/me/two-factor/recovery-codes",
                         &session,
@@ -400,7 +400,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                 }
                 "disable_two_factor" => {
                     before = count(app).await;
-                    send(&app, Method::DELETE, "/v1/me/two-factor", &session, None).await
+                    send(app, Method::DELETE, "/v1/me/two-factor", &session, None).await
                 }
                 "login_mfa" => {
                     let mfa_token = app.mfa_token(&user).await;
@@ -416,7 +416,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                     let code = app.next_totp_code(&user.id, &two_factor).await;
                     before = count(app).await;
                     send(
-                        &app,
+                        app,
                         Method::POST,
                         "/v1/auth/reauthenticate",
                         &session,
@@ -479,7 +479,7 @@ async fn org_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
     if operation == "accept_invitation" {
         let newcomer = format!("new.{email}");
         send(
-            &app,
+            app,
             Method::POST,
             &format!("/v1/orgs/{org}/invitations"),
             &session,
@@ -504,18 +504,18 @@ async fn org_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
     let token = &session.access_token;
     let m = &member.id;
     let res = match operation {
-        "create_organization" => send(&app, Method::POST, "/v1/orgs", token, Some(json!({"name": "Walker", "country": "FR", "currency": "EUR",
+        "create_organization" => send(app, Method::POST, "/v1/orgs", token, Some(json!({"name": "Walker", "country": "FR", "currency": "EUR",
                 "billing_address": {"line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris"}}))).await,
-        "update_organization" => send(&app, Method::PATCH, &format!("/v1/orgs/{org}"), token, Some(json!({"name": "Walker SA"}))).await,
-        "delete_organization" => send(&app, Method::DELETE, &format!("/v1/orgs/{org}"), token, None).await,
-        "update_security_policy" => send(&app, Method::PUT, &format!("/v1/orgs/{org}/security-policy"), token, Some(json!({"require_two_factor": true}))).await,
-        "leave_organization" => send(&app, Method::POST, &format!("/v1/orgs/{org}/leave"), &member_session, None).await,
-        "update_member" => send(&app, Method::PATCH, &format!("/v1/orgs/{org}/members/{m}"), token, Some(json!({"permissions": ["accounting"]}))).await,
-        "remove_member" => send(&app, Method::DELETE, &format!("/v1/orgs/{org}/members/{m}"), token, None).await,
-        "unlock_member" => send(&app, Method::POST, &format!("/v1/orgs/{org}/members/{m}/unlock"), token, None).await,
-        "create_invitation" => send(&app, Method::POST, &format!("/v1/orgs/{org}/invitations"), token, Some(json!({"email": "invitee@example.ch", "role": "member", "permissions": ["products"]}))).await,
-        "revoke_invitation" => send(&app, Method::DELETE, &format!("/v1/orgs/{org}/invitations/{invitation}"), token, None).await,
-        _ => send(&app, Method::POST, "/v1/invitations/accept", &newcomer_session.unwrap().access_token, Some(json!({"token": accept_token}))).await,
+        "update_organization" => send(app, Method::PATCH, &format!("/v1/orgs/{org}"), token, Some(json!({"name": "Walker SA"}))).await,
+        "delete_organization" => send(app, Method::DELETE, &format!("/v1/orgs/{org}"), token, None).await,
+        "update_security_policy" => send(app, Method::PUT, &format!("/v1/orgs/{org}/security-policy"), token, Some(json!({"require_two_factor": true}))).await,
+        "leave_organization" => send(app, Method::POST, &format!("/v1/orgs/{org}/leave"), &member_session, None).await,
+        "update_member" => send(app, Method::PATCH, &format!("/v1/orgs/{org}/members/{m}"), token, Some(json!({"permissions": ["accounting"]}))).await,
+        "remove_member" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/members/{m}"), token, None).await,
+        "unlock_member" => send(app, Method::POST, &format!("/v1/orgs/{org}/members/{m}/unlock"), token, None).await,
+        "create_invitation" => send(app, Method::POST, &format!("/v1/orgs/{org}/invitations"), token, Some(json!({"email": "invitee@example.ch", "role": "member", "permissions": ["products"]}))).await,
+        "revoke_invitation" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/invitations/{invitation}"), token, None).await,
+        _ => send(app, Method::POST, "/v1/invitations/accept", &newcomer_session.unwrap().access_token, Some(json!({"token": accept_token}))).await,
     };
     assert!(res.status().is_success(), "{operation}: {}", res.status());
     count(app).await - before
@@ -545,7 +545,7 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
     let mut reference = String::new();
     if operation == "receive_payment_webhook" {
         let res = send(
-            &app,
+            app,
             Method::POST,
             &format!("/v1/orgs/{org}/orders/{order_id}/payments"),
             &s,
@@ -557,21 +557,21 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         reference = crate::helpers::sandbox_reference(p["id"].as_str().unwrap());
     }
     if operation == "withdraw_prepaid_money" {
-        let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), &s, Some(json!({"amount": {"amount": "50.00", "currency": "CHF"}, "payment_method_id": card}))).await;
+        let res = send(app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), &s, Some(json!({"amount": {"amount": "50.00", "currency": "CHF"}, "payment_method_id": card}))).await;
         assert_eq!(res.status(), 201);
     }
     let before = count(app).await;
     let t = &s.access_token;
     let by_card = json!({"method": "payment_method", "payment_method_id": card});
     let res = match operation {
-        "create_order" => send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
-        "pay_order" => send(&app, Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t, Some(by_card.clone())).await,
-        "pay_invoice" => send(&app, Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t, Some(by_card.clone())).await,
-        "create_payment_method" => send(&app, Method::POST, &format!("/v1/orgs/{org}/payment-methods"), t, Some(json!({"type": "bank_transfer", "iban": "CH93 0076 2011 6238 5295 7"}))).await,
-        "delete_payment_method" => send(&app, Method::DELETE, &format!("/v1/orgs/{org}/payment-methods/{twint}"), t, None).await,
-        "set_default_payment_method" => send(&app, Method::POST, &format!("/v1/orgs/{org}/payment-methods/prepaid/default"), t, None).await,
-        "top_up_prepaid_account" => send(&app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), t, Some(json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": card}))).await,
-        "withdraw_prepaid_money" => send(&app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/withdrawals"), t, Some(json!({"amount": {"amount": "30.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"}))).await,
+        "create_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
+        "pay_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t, Some(by_card.clone())).await,
+        "pay_invoice" => send(app, Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t, Some(by_card.clone())).await,
+        "create_payment_method" => send(app, Method::POST, &format!("/v1/orgs/{org}/payment-methods"), t, Some(json!({"type": "bank_transfer", "iban": "CH93 0076 2011 6238 5295 7"}))).await,
+        "delete_payment_method" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/payment-methods/{twint}"), t, None).await,
+        "set_default_payment_method" => send(app, Method::POST, &format!("/v1/orgs/{org}/payment-methods/prepaid/default"), t, None).await,
+        "top_up_prepaid_account" => send(app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), t, Some(json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": card}))).await,
+        "withdraw_prepaid_money" => send(app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/withdrawals"), t, Some(json!({"amount": {"amount": "30.00", "currency": "CHF"}, "iban": "CH93 0076 2011 6238 5295 7"}))).await,
         _ => {
             let res = app
                 .webhook(

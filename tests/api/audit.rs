@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, TestSession, send};
 
 async fn verification(app: &TestApp, s: &TestSession, org: &str) -> Value {
     let res = send(
-        &app,
+        app,
         Method::GET,
         &format!("/v1/orgs/{org}/activities/verification"),
         &s,
@@ -38,7 +38,7 @@ async fn chain(app: &TestApp, org: &str) -> Vec<String> {
 
 async fn rename(app: &TestApp, s: &TestSession, org: &str, name: &str) -> u16 {
     send(
-        &app,
+        app,
         Method::PATCH,
         &format!("/v1/orgs/{org}"),
         &s,

@@ -133,7 +133,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_pai
                 order["id"].as_str().unwrap()
             ),
             &s,
-            Some(card(&visa)),
+            Some(card(visa)),
         )
         .await,
         201,
@@ -178,7 +178,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_pai
             Method::POST,
             &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"),
             &s,
-            Some(card(&visa)),
+            Some(card(visa)),
         )
         .await,
         409,

@@ -16,7 +16,7 @@ async fn change_login(
     password: &str,
 ) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/login-email",
         &session,
@@ -29,7 +29,7 @@ async fn change_login(
 
 async fn set_recovery(app: &TestApp, token: &str, email: &str) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/recovery-email",
         token,
@@ -39,7 +39,7 @@ async fn set_recovery(app: &TestApp, token: &str, email: &str) -> reqwest::Respo
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> serde_json::Value {
-    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
+    let res = send(app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }

@@ -8,7 +8,7 @@ use crate::tokens::create_token;
 
 async fn subscriptions(app: &TestApp, token: &str) -> Value {
     let res = send(
-        &app,
+        app,
         Method::GET,
         "/v1/me/newsletter-subscriptions",
         token,
@@ -21,7 +21,7 @@ async fn subscriptions(app: &TestApp, token: &str) -> Value {
 
 async fn put(app: &TestApp, token: &str, topics: Value) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/newsletter-subscriptions",
         token,

@@ -55,7 +55,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     let (org, invitation) = organisation(app, people, n).await;
     let token = &people.legal.1.access_token;
     let order: Value = send(
-        &app,
+        app,
         Method::POST,
         &format!("/v1/orgs/{org}/orders"),
         token,
@@ -66,7 +66,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     .await
     .unwrap();
     let method: Value = send(
-        &app,
+        app,
         Method::POST,
         &format!("/v1/orgs/{org}/payment-methods"),
         token,
@@ -250,7 +250,7 @@ async fn r15_every_org_route_answers_each_caller_as_its_permission_declares() {
 impl People {
     async fn outsider_id(&self, app: &TestApp) -> String {
         let res = send(
-            &app,
+            app,
             Method::GET,
             "/v1/me",
             &self.outsider.access_token,

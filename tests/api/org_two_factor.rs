@@ -22,7 +22,7 @@ fn open_to_blocked(method: &str, path: &str) -> bool {
 /// Turns the organisation's 2FA requirement on or off as `s`.
 async fn set_policy(app: &TestApp, s: &TestSession, org: &str, on: bool) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         &format!("/v1/orgs/{org}/security-policy"),
         &s,

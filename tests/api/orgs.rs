@@ -1234,7 +1234,7 @@ async fn r9_account_deletion_waits_for_the_organisations_that_depend_on_it() {
 /// PUT of the organisation's 2FA requirement with a bearer `token`.
 async fn put_policy(app: &TestApp, org: &str, token: &str, on: bool) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         &format!("/v1/orgs/{org}/security-policy"),
         token,

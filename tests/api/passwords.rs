@@ -18,7 +18,7 @@ async fn change(
     new: &str,
 ) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/password",
         &session,
@@ -267,7 +267,7 @@ async fn reset_mail_to(app: &TestApp, to: &str) -> String {
 
 pub async fn confirm_recovery(app: &TestApp, session: &TestSession, address: &str) {
     let res = send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/recovery-email",
         &session,
@@ -549,10 +549,10 @@ async fn after_a_reset_the_next_login_still_asks_for_the_second_factor() {
 /// Asks, as `session`, for the login address and the recovery address to change to addresses an
 /// intruder reads; returns the two confirmation tokens mailed there.
 async fn intruder_address_changes(app: &TestApp, session: &TestSession) -> (String, String) {
-    let res = send(&app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))).await;
+    let res = send(app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))).await;
     assert_eq!(res.status(), 202);
     let res = send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/recovery-email",
         &session,

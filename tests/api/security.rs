@@ -10,7 +10,7 @@ use crate::helpers::{
 
 async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::PUT,
         "/v1/me/security-settings",
         token,
@@ -20,7 +20,7 @@ async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> re
 }
 
 async fn settings(app: &TestApp, token: &str) -> serde_json::Value {
-    let res = send(&app, Method::GET, "/v1/me/security-settings", token, None).await;
+    let res = send(app, Method::GET, "/v1/me/security-settings", token, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }

@@ -31,7 +31,7 @@ async fn login_as(app: &TestApp, user: &TestUser, user_agent: &str) -> TestSessi
 }
 
 async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
-    let res = send(&app, Method::GET, "/v1/me/sessions", token, None).await;
+    let res = send(app, Method::GET, "/v1/me/sessions", token, None).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body.as_object().unwrap().len(), 1, "only `data`: {body}");
@@ -39,10 +39,7 @@ async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
 }
 
 async fn status_of(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    send(&app, method, path, token, None)
-        .await
-        .status()
-        .as_u16()
+    send(app, method, path, token, None).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -325,7 +322,7 @@ async fn session_ip(app: &TestApp, forwarded_for: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
-    let list: serde_json::Value = send(&app, Method::GET, "/v1/me/sessions", &token, None)
+    let list: serde_json::Value = send(app, Method::GET, "/v1/me/sessions", &token, None)
         .await
         .json()
         .await

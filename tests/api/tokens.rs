@@ -16,7 +16,7 @@ pub async fn create_token(
     scopes: &[&str],
 ) -> (String, String) {
     let res = send(
-        &app,
+        app,
         Method::POST,
         "/v1/me/tokens",
         &session,
@@ -32,14 +32,11 @@ pub async fn create_token(
 }
 
 async fn status(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    send(&app, method, path, token, None)
-        .await
-        .status()
-        .as_u16()
+    send(app, method, path, token, None).await.status().as_u16()
 }
 
 async fn list(app: &TestApp, token: &str) -> Value {
-    let res = send(&app, Method::GET, "/v1/me/tokens", token, None).await;
+    let res = send(app, Method::GET, "/v1/me/tokens", token, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }

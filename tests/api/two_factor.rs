@@ -21,12 +21,12 @@ async fn settle() {
 }
 
 async fn start(app: &TestApp, session: &TestSession) -> reqwest::Response {
-    send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None).await
+    send(app, Method::POST, "/v1/me/two-factor/totp", &session, None).await
 }
 
 async fn confirm(app: &TestApp, session: &TestSession, code: &str) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::POST,
         "/v1/me/two-factor/totp/confirm",
         &session,
@@ -43,7 +43,7 @@ async fn started_secret(app: &TestApp, session: &TestSession) -> String {
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> Value {
-    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
+    let res = send(app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -54,7 +54,7 @@ async fn mfa(app: &TestApp, body: Value) -> reqwest::Response {
 
 async fn reauthenticate(app: &TestApp, session: &TestSession, body: Value) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::POST,
         "/v1/auth/reauthenticate",
         &session,
@@ -64,12 +64,12 @@ async fn reauthenticate(app: &TestApp, session: &TestSession, body: Value) -> re
 }
 
 async fn disable(app: &TestApp, token: &str) -> reqwest::Response {
-    send(&app, Method::DELETE, "/v1/me/two-factor", token, None).await
+    send(app, Method::DELETE, "/v1/me/two-factor", token, None).await
 }
 
 async fn regenerate(app: &TestApp, token: &str) -> reqwest::Response {
     send(
-        &app,
+        app,
         Method::POST,
         "/v1/me/two-factor/recovery-codes",
         token,
