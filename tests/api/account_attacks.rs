@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, TestUser, link_token, login_status, me_status,
+    PASSWORD, TestApp, TestUser, create_named_token, link_token, login_status, me_status,
     my_activity_details, problem, send,
 };
 
@@ -184,28 +184,29 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
     );
 }
 
-/// Creates a token through the API; returns its secret.
-async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &str) -> String {
-    let res = send(
-        app,
-        Method::POST,
-        "/v1/me/tokens",
-        &session,
-        Some(json!({"name": name, "kind": kind, "scopes": ["account:read"]})),
-    )
-    .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    body["secret"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_factor() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in(VICTIM).await;
     // An intruder who knew the password made a token of each kind, and turned on 2FA.
-    let personal = create_token(&app, &session, "Intruder laptop", "personal").await;
-    let application = create_token(&app, &session, "Sync robot", "application").await;
+    let personal = create_named_token(
+        &app,
+        &session,
+        "Intruder laptop",
+        "personal",
+        &["account:read"],
+    )
+    .await
+    .1;
+    let application = create_named_token(
+        &app,
+        &session,
+        "Sync robot",
+        "application",
+        &["account:read"],
+    )
+    .await
+    .1;
     let two_factor = app.enable_two_factor(&session).await;
     assert_eq!(me_status(&app, &personal).await, 200);
 
@@ -273,7 +274,15 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
 async fn f2_a_password_change_revokes_every_token_when_asked() {
     let app = TestApp::spawn().await;
     let (_, session) = app.signed_in(VICTIM).await;
-    let token = create_token(&app, &session, "Intruder laptop", "personal").await;
+    let token = create_named_token(
+        &app,
+        &session,
+        "Intruder laptop",
+        "personal",
+        &["account:read"],
+    )
+    .await
+    .1;
 
     // Without the option, tokens go on working, and the mail says so.
     let res = send(

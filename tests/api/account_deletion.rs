@@ -6,9 +6,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem, send, send_with,
+    PASSWORD, TestApp, TestSession, TestUser, create_token, link_token, mail_text, problem, send,
+    send_with,
 };
-use crate::tokens::create_token;
 
 #[tokio::test]
 async fn r9_deleting_the_account_needs_a_recent_authentication() {

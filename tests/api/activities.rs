@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, send, send_with};
-use crate::tokens::create_token;
+use crate::helpers::{TestApp, create_token, problem, send, send_with};
 
 async fn page(app: &TestApp, token: &str, query: &str) -> Value {
     let res = send(

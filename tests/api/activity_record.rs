@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, link_token, send};
+use crate::helpers::{PASSWORD, TestApp, create_token, link_token, send};
 
 /// Rows a successful call adds. Zero only where the issue says so: a refresh is not a change
 /// of the account's state.
@@ -203,7 +203,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         }
         "revoke_token" => {
             let (_, session) = app.signed_in(&email).await;
-            let (id, _) = crate::tokens::create_token(app, &session, &["account:read"]).await;
+            let (id, _) = create_token(app, &session, &["account:read"]).await;
             let before = count(app).await;
             let res = send(
                 app,

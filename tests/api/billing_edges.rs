@@ -6,7 +6,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, WEBHOOK_SECRET, billing_app, card, get_json, ok, problem, sandbox_reference, send,
+    TestApp, WEBHOOK_SECRET, billing_app, card, get_json, ledger_sum_and_balance, ok, problem,
+    sandbox_reference, send,
 };
 
 async fn ceiling_app() -> TestApp {
@@ -398,7 +399,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
     let twice: rust_decimal::Decimal =
         total.parse::<rust_decimal::Decimal>().unwrap() * rust_decimal::Decimal::TWO;
     assert_eq!(balance().await, twice.to_string());
-    let (sum, stored) = crate::prepaid::ledger_sum_and_balance(&app, &org).await;
+    let (sum, stored) = ledger_sum_and_balance(&app, &org).await;
     assert_eq!(sum, stored);
 }
 

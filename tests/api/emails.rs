@@ -4,9 +4,9 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, link_token, login_status, me_status, problem, send,
+    PASSWORD, TestApp, TestSession, confirm_recovery, count, link_token, login_status, me_status,
+    problem, send, texts_to,
 };
-use crate::passwords::{confirm_recovery, count, mail_containing, texts_to};
 
 async fn change_login(
     app: &TestApp,
@@ -175,7 +175,9 @@ async fn r4_the_new_login_applies_when_its_link_is_followed_and_the_old_address_
     assert!(body["message"].is_string());
 
     // The link goes to the new address, in the account's language.
-    let text = mail_containing(&app, "zoe@muller.example", "/confirm-login-email?token=").await;
+    let text = app
+        .wait_for_mail_containing("zoe@muller.example", "/confirm-login-email?token=")
+        .await;
     assert!(
         text.contains("Hallo Zoë") && text.contains("zoe@muller.example"),
         "{text}"
@@ -201,7 +203,9 @@ async fn r4_the_new_login_applies_when_its_link_is_followed_and_the_old_address_
     assert_eq!(me["email"], "zoe@muller.example", "the session goes on");
     assert_eq!(me["email_verified"], true);
     // The old address is told, in German, where the login went.
-    let told = mail_containing(&app, "zoe@example.ch", "zoe@muller.example").await;
+    let told = app
+        .wait_for_mail_containing("zoe@example.ch", "zoe@muller.example")
+        .await;
     assert!(
         told.contains("Hallo Zoë") && told.contains("Anmeldeadresse"),
         "{told}"
@@ -236,7 +240,8 @@ async fn r4_a_login_taken_in_the_meantime_is_refused_at_confirmation() {
     .await;
     assert_eq!(res.status(), 202);
     let token = link_token(
-        &mail_containing(&app, "wanted@example.ch", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("wanted@example.ch", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     app.create_user("wanted@example.ch").await;
@@ -316,12 +321,9 @@ async fn r6_the_recovery_address_is_confirmed_through_its_link() {
     assert_eq!(me_now["pending_recovery_email"], "zoe.backup@example.org");
     assert_eq!(me_now["recovery_email"], json!(null));
 
-    let text = mail_containing(
-        &app,
-        "zoe.backup@example.org",
-        "/confirm-recovery-email?token=",
-    )
-    .await;
+    let text = app
+        .wait_for_mail_containing("zoe.backup@example.org", "/confirm-recovery-email?token=")
+        .await;
     assert!(
         text.contains("Bonjour Zoë") && text.contains("adresse de secours"),
         "{text}"
@@ -345,7 +347,9 @@ async fn r6_the_recovery_address_is_confirmed_through_its_link() {
     assert_eq!(me_now["recovery_email_verified"], true);
     assert_eq!(me_now["pending_recovery_email"], json!(null));
     // The login address is told, in French.
-    let told = mail_containing(&app, "zoe@example.ch", "zoe.backup@example.org").await;
+    let told = app
+        .wait_for_mail_containing("zoe@example.ch", "zoe.backup@example.org")
+        .await;
     assert!(told.contains("désormais"), "{told}");
 
     let actions = app.activities_of(&user.id).await;
@@ -386,12 +390,8 @@ async fn r6_a_resent_link_replaces_the_first() {
 
     set_recovery(&app, &session.access_token, "zoe.backup@example.org").await;
     let first = link_token(
-        &mail_containing(
-            &app,
-            "zoe.backup@example.org",
-            "/confirm-recovery-email?token=",
-        )
-        .await,
+        &app.wait_for_mail_containing("zoe.backup@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     let res = resend().await;
@@ -439,7 +439,8 @@ async fn r6_a_pending_request_can_be_withdrawn() {
     confirm_recovery(&app, &session, "first@example.org").await;
     set_recovery(&app, &session.access_token, "second@example.org").await;
     let token = link_token(
-        &mail_containing(&app, "second@example.org", "/confirm-recovery-email?token=").await,
+        &app.wait_for_mail_containing("second@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     let withdraw = || {
@@ -505,7 +506,8 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     let (_, session) = app.signed_in("zoe@example.ch").await;
     set_recovery(&app, &session.access_token, "other@example.org").await;
     let recovery_token = link_token(
-        &mail_containing(&app, "other@example.org", "/confirm-recovery-email?token=").await,
+        &app.wait_for_mail_containing("other@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     // The same address becomes the login meanwhile.
@@ -519,7 +521,8 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     .await;
     assert_eq!(res.status(), 202);
     let login_token = link_token(
-        &mail_containing(&app, "other@example.org", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("other@example.org", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     let res = app

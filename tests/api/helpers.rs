@@ -1116,3 +1116,91 @@ pub async fn my_activity_details(
     details.reverse();
     details
 }
+
+/// The password tests change to.
+pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
+
+/// Creates a token named `name` of `kind` with `scopes` through the API; returns (id, secret).
+pub async fn create_named_token(
+    app: &TestApp,
+    session: &TestSession,
+    name: &str,
+    kind: &str,
+    scopes: &[&str],
+) -> (String, String) {
+    let body = serde_json::json!({"name": name, "kind": kind, "scopes": scopes});
+    let body = ok(
+        send(
+            app,
+            reqwest::Method::POST,
+            "/v1/me/tokens",
+            session,
+            Some(body),
+        )
+        .await,
+        201,
+    )
+    .await;
+    (
+        body["id"].as_str().unwrap().to_string(),
+        body["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+/// How many times `action` occurs in a list of actions (see `activities_of`).
+pub fn count(actions: &[String], action: &str) -> usize {
+    actions.iter().filter(|a| *a == action).count()
+}
+
+/// Every mail to `to` so far, as text.
+pub fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
+    app.mails()
+        .iter()
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .map(|m| mail_text(m))
+        .collect()
+}
+
+pub async fn confirm_recovery(app: &TestApp, session: &TestSession, address: &str) {
+    let res = send(
+        app,
+        reqwest::Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(serde_json::json!({"email": address})),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let text = app
+        .wait_for_mail_containing(address, "/confirm-recovery-email?token=")
+        .await;
+    let token = link_token(&text, "/confirm-recovery-email");
+    let res = app
+        .post_json(
+            "/v1/me/recovery-email/confirm",
+            serde_json::json!({"token": token}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+}
+
+/// Creates a token through the API and returns (id, secret).
+pub async fn create_token(
+    app: &TestApp,
+    session: &TestSession,
+    scopes: &[&str],
+) -> (String, String) {
+    create_named_token(app, session, "Deploy script", "personal", scopes).await
+}
+
+/// The prepaid ledger's sum and the stored balance, in cents: read at rest, they must agree.
+pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
+    let org = org.to_string();
+    app.with_conn(move |c| {
+        (
+            leman::models::prepaid::ledger_sum(c, &org).unwrap(),
+            leman::models::prepaid::balance(c, &org).unwrap(),
+        )
+    })
+    .await
+}

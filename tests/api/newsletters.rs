@@ -3,8 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, my_activity_details, problem, send};
-use crate::tokens::create_token;
+use crate::helpers::{TestApp, create_token, my_activity_details, problem, send};
 
 async fn subscriptions(app: &TestApp, token: &str) -> Value {
     let res = send(

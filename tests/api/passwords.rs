@@ -5,11 +5,9 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestSession, TestUser, link_token, login_status, mail_text, me_status,
-    my_activity_details, problem, send,
+    NEW_PASSWORD, PASSWORD, TestApp, TestSession, TestUser, confirm_recovery, count, link_token,
+    login_status, me_status, my_activity_details, problem, send, texts_to,
 };
-
-pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
 
 async fn change(
     app: &TestApp,
@@ -25,10 +23,6 @@ async fn change(
         Some(json!({"current_password": current, "new_password": new})),
     )
     .await
-}
-
-pub fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
 }
 
 #[tokio::test]
@@ -81,7 +75,9 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     .await;
 
     // The owner is told, in German, with where it came from.
-    let text = mail_containing(&app, "zoe@example.ch", "soeben geändert").await;
+    let text = app
+        .wait_for_mail_containing("zoe@example.ch", "soeben geändert")
+        .await;
     assert!(
         text.contains("Hallo Zoë") && text.contains("IP-Adresse: 127.0.0.1"),
         "{text}"
@@ -114,7 +110,8 @@ async fn a_wrong_current_password_is_refused_and_counts_as_a_failed_attempt() {
     assert_eq!(count(&actions, "login.failed"), 1, "{actions:?}");
     assert_eq!(count(&actions, "password.changed"), 0, "{actions:?}");
     // The failure alert went out like for a failed sign-in.
-    mail_containing(&app, "zoe@example.ch", "failed to sign in").await;
+    app.wait_for_mail_containing("zoe@example.ch", "failed to sign in")
+        .await;
 
     // A weak new password and a wrong current one: both reported at once.
     let body = problem(
@@ -231,56 +228,9 @@ async fn a_weak_or_unchanged_new_password_is_refused_and_tokens_cannot_change_it
     assert_eq!(login_status(&app, &user.email, PASSWORD).await, 200);
 }
 
-/// Waits (up to 10 s) for a mail to `to` whose text contains `needle`, and returns that text.
-pub async fn mail_containing(app: &TestApp, to: &str, needle: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Some(text) = app
-            .mails()
-            .iter()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .map(|m| mail_text(m))
-            .find(|t| t.contains(needle))
-        {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no mail to {to} containing {needle:?} within 10 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-}
-
-/// Every mail to `to` so far, as text.
-pub fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
-    app.mails()
-        .iter()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .map(|m| mail_text(m))
-        .collect()
-}
-
 async fn reset_mail_to(app: &TestApp, to: &str) -> String {
-    mail_containing(app, to, "/reset-password?token=").await
-}
-
-pub async fn confirm_recovery(app: &TestApp, session: &TestSession, address: &str) {
-    let res = send(
-        app,
-        Method::PUT,
-        "/v1/me/recovery-email",
-        &session,
-        Some(json!({"email": address})),
-    )
-    .await;
-    assert_eq!(res.status(), 202);
-    let text = mail_containing(app, address, "/confirm-recovery-email?token=").await;
-    let token = link_token(&text, "/confirm-recovery-email");
-    let res = app
-        .post_json("/v1/me/recovery-email/confirm", json!({"token": token}))
-        .await;
-    assert_eq!(res.status(), 204);
+    app.wait_for_mail_containing(to, "/reset-password?token=")
+        .await
 }
 
 #[tokio::test]
@@ -442,8 +392,7 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     assert_eq!(login_status(&app, &user.email, NEW_PASSWORD).await, 200);
 
     // The owner is told.
-    mail_containing(
-        &app,
+    app.wait_for_mail_containing(
         "zoe@example.ch",
         "password of your Leman account was just changed",
     )
@@ -561,16 +510,13 @@ async fn intruder_address_changes(app: &TestApp, session: &TestSession) -> (Stri
     .await;
     assert_eq!(res.status(), 202);
     let login = link_token(
-        &mail_containing(app, "intruder@evil.example", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("intruder@evil.example", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     let recovery = link_token(
-        &mail_containing(
-            app,
-            "backdoor@evil.example",
-            "/confirm-recovery-email?token=",
-        )
-        .await,
+        &app.wait_for_mail_containing("backdoor@evil.example", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     (login, recovery)
@@ -663,12 +609,12 @@ async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ende
     )
     .await;
     assert_eq!(res.status(), 204);
-    let changed = mail_containing(
-        &app,
-        "zoe@example.ch",
-        "password of your Leman account was just changed",
-    )
-    .await;
+    let changed = app
+        .wait_for_mail_containing(
+            "zoe@example.ch",
+            "password of your Leman account was just changed",
+        )
+        .await;
     assert!(
         changed.contains("Your other sessions have ended."),
         "{changed}"
@@ -695,6 +641,8 @@ async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ende
         )
         .await;
     assert_eq!(res.status(), 204);
-    let reset = mail_containing(&app, "zoe@example.ch", "All your sessions have ended.").await;
+    let reset = app
+        .wait_for_mail_containing("zoe@example.ch", "All your sessions have ended.")
+        .await;
     assert!(reset.contains("zoe.backup@example.org"), "{reset}");
 }

@@ -5,18 +5,9 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, billing_app, get_json, ok, problem, send, send_with};
-
-pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
-    let org = org.to_string();
-    app.with_conn(move |c| {
-        (
-            leman::models::prepaid::ledger_sum(c, &org).unwrap(),
-            leman::models::prepaid::balance(c, &org).unwrap(),
-        )
-    })
-    .await
-}
+use crate::helpers::{
+    TestApp, billing_app, get_json, ledger_sum_and_balance, ok, problem, send, send_with,
+};
 
 #[tokio::test]
 async fn r30_top_ups_stay_within_the_limits_and_the_ceiling() {

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    PASSWORD, TestApp, TestUser, link_token, mail_text, my_activity_details, problem, send,
+    PASSWORD, TestApp, TestUser, count, link_token, mail_text, my_activity_details, problem, send,
 };
 
 async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
@@ -46,10 +46,6 @@ async fn login_status(app: &TestApp, user: &TestUser) -> u16 {
     .await
     .status()
     .as_u16()
-}
-
-fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
 }
 
 /// Mails to `to` whose text contains `needle`, as text.

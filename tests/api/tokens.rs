@@ -7,29 +7,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, problem, send};
-
-/// Creates a token through the API and returns (id, secret).
-pub async fn create_token(
-    app: &TestApp,
-    session: &TestSession,
-    scopes: &[&str],
-) -> (String, String) {
-    let res = send(
-        app,
-        Method::POST,
-        "/v1/me/tokens",
-        &session,
-        Some(json!({"name": "Deploy script", "kind": "personal", "scopes": scopes})),
-    )
-    .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_string(),
-        body["secret"].as_str().unwrap().to_string(),
-    )
-}
+use crate::helpers::{TestApp, create_token, problem, send};
 
 async fn status(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
     send(app, method, path, token, None).await.status().as_u16()

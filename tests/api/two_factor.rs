@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, mail_text, problem, send, totp_code};
+use crate::helpers::{
+    NEW_PASSWORD, PASSWORD, TestApp, TestSession, count, mail_text, problem, send, totp_code,
+};
 
 /// Waits, when needed, until at least 5 s remain in the current 30-second step, so a test that
 /// computes codes relative to "now" runs within one step.
@@ -89,10 +91,6 @@ async fn failed_logins(app: &TestApp, user_id: &str) -> i32 {
             .unwrap()
     })
     .await
-}
-
-fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
 }
 
 fn amr_of(access_token: &str) -> Value {
@@ -922,7 +920,7 @@ async fn an_mfa_token_signs_in_once_and_not_after_a_password_change() {
         Method::PUT,
         "/v1/me/password",
         &session,
-        Some(json!({"current_password": PASSWORD, "new_password": crate::passwords::NEW_PASSWORD})),
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
     )
     .await;
     assert_eq!(res.status(), 204);
