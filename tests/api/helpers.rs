@@ -341,7 +341,10 @@ impl TestApp {
         (user, session)
     }
 
-    /// Activity actions recorded for a user (as actor or subject), oldest first.
+    /// Activity actions recorded for a user (as actor or subject), oldest first. Read at rest:
+    /// tests ask it of accounts the API cannot show (not yet verified, deleted, locked out) and
+    /// before and after calls that must record nothing. With a live session, prefer
+    /// `my_activity_details`.
     pub async fn activities_of(&self, user_id: &str) -> Vec<String> {
         use leman::db::schema::activities as a;
         let id = user_id.to_string();
