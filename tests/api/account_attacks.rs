@@ -8,23 +8,16 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
+use crate::helpers::{
+    PASSWORD, TestApp, TestUser, create_named_token, link_token, login_status, me_status,
+    my_activity_details, problem, send,
+};
 
 const ATTACKER_PASSWORD: &str = "mallory chose this one herself";
 const VICTIM: &str = "zoe@example.ch";
 
 fn signup(first_name: &str, password: &str) -> Value {
     json!({"email": VICTIM, "password": password, "first_name": first_name, "last_name": "Müller", "language": "en"})
-}
-
-async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
-    app.post_json(
-        "/v1/auth/login",
-        json!({"email": email, "password": password}),
-    )
-    .await
-    .status()
-    .as_u16()
 }
 
 /// The verification mail to `to` that greets `name`, once it is delivered.
@@ -81,14 +74,14 @@ async fn f1_a_sign_up_on_an_unverified_address_verifies_only_its_own_attempt() {
             .json::<Value>()
             .await
             .unwrap();
-        app.authed(
+        send(
+            &app,
             Method::GET,
             "/v1/me",
             session["access_token"].as_str().unwrap(),
+            None,
         )
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap()
@@ -169,51 +162,26 @@ async fn f1_nothing_an_earlier_attempt_held_survives_into_the_account_verified_l
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert!(body["access_token"].is_string(), "{body}");
-    let me: Value = app
-        .authed(
-            Method::GET,
-            "/v1/me",
-            body["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = send(
+        &app,
+        Method::GET,
+        "/v1/me",
+        body["access_token"].as_str().unwrap(),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(me["recovery_email"], Value::Null, "{me}");
     assert_eq!(me["two_factor_enabled"], false, "{me}");
     // The token made before is dead.
     assert_eq!(
-        app.authed(Method::GET, "/v1/me", &token)
-            .send()
+        send(&app, Method::GET, "/v1/me", &token, None)
             .await
-            .unwrap()
             .status(),
         401
     );
-}
-
-/// Creates a token through the API; returns its secret.
-async fn create_token(app: &TestApp, session: &TestSession, name: &str, kind: &str) -> String {
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-        .json(&json!({"name": name, "kind": kind, "scopes": ["account:read"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    body["secret"].as_str().unwrap().to_string()
-}
-
-async fn me_status(app: &TestApp, bearer: &str) -> u16 {
-    app.authed(Method::GET, "/v1/me", bearer)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 #[tokio::test]
@@ -221,9 +189,25 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in(VICTIM).await;
     // An intruder who knew the password made a token of each kind, and turned on 2FA.
-    let personal = create_token(&app, &session, "Intruder laptop", "personal").await;
-    let application = create_token(&app, &session, "Sync robot", "application").await;
-    app.enable_two_factor(&session).await;
+    let personal = create_named_token(
+        &app,
+        &session,
+        "Intruder laptop",
+        "personal",
+        &["account:read"],
+    )
+    .await
+    .1;
+    let application = create_named_token(
+        &app,
+        &session,
+        "Sync robot",
+        "application",
+        &["account:read"],
+    )
+    .await
+    .1;
+    let two_factor = app.enable_two_factor(&session).await;
     assert_eq!(me_status(&app, &personal).await, 200);
 
     app.post_json(
@@ -274,21 +258,15 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
         .await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["mfa_required"], true, "{body}");
-    let revoked: Value = {
-        let id = user.id.clone();
-        let details: String = app
-            .with_conn(move |c| {
-                use leman::db::schema::activities as a;
-                a::table
-                    .filter(a::actor_user_id.eq(id))
-                    .filter(a::action.eq("password.reset"))
-                    .select(a::details)
-                    .first(c)
-                    .unwrap()
-            })
-            .await;
-        serde_json::from_str(&details).unwrap()
+    // The owner, signed in with both factors, reads what the reset did.
+    let owner = TestUser {
+        password: "a completely different passphrase".to_string(),
+        ..user.clone()
     };
+    let owner = app.login_with_two_factor(&owner, &two_factor).await;
+    let details = my_activity_details(&app, &owner, "password.reset").await;
+    assert_eq!(details.len(), 1, "{details:?}");
+    let revoked = &details[0];
     assert_eq!(revoked["tokens_revoked"], 2, "{revoked}");
 }
 
@@ -296,26 +274,31 @@ async fn f2_a_reset_revokes_every_token_names_them_and_points_to_the_second_fact
 async fn f2_a_password_change_revokes_every_token_when_asked() {
     let app = TestApp::spawn().await;
     let (_, session) = app.signed_in(VICTIM).await;
-    let token = create_token(&app, &session, "Intruder laptop", "personal").await;
+    let token = create_named_token(
+        &app,
+        &session,
+        "Intruder laptop",
+        "personal",
+        &["account:read"],
+    )
+    .await
+    .1;
 
     // Without the option, tokens go on working, and the mail says so.
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": "first new passphrase here"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": "first new passphrase here"})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     assert_eq!(me_status(&app, &token).await, 200);
     app.wait_for_mail_containing(VICTIM, "tokens still work")
         .await;
 
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": "first new passphrase here", "new_password": "second new passphrase here", "revoke_tokens": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PUT, "/v1/me/password", &session, Some(json!({"current_password": "first new passphrase here", "new_password": "second new passphrase here", "revoke_tokens": true}))).await;
     assert_eq!(res.status(), 204);
     assert_eq!(me_status(&app, &token).await, 401);
     // This session goes on.

@@ -5,36 +5,26 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, link_token, mail_text, problem};
-use crate::tokens::create_token;
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, TestUser, create_token, link_token, mail_text, problem, send,
+    send_with,
+};
 
 #[tokio::test]
 async fn r9_deleting_the_account_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     app.make_session_not_recent(&session).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     problem(res, 403, "reauthentication_required").await;
     // Nothing happened.
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
 
     // A token never deletes an account, whatever its scopes.
     let fresh = app.login(&user).await;
     let (_, secret) = create_token(&app, &fresh, &["account:write"]).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &secret)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &secret, None).await;
     problem(res, 403, "reauthentication_required").await;
     assert!(
         !app.activities_of(&user.id)
@@ -43,34 +33,29 @@ async fn r9_deleting_the_account_needs_a_recent_authentication() {
     );
 
     // Authenticated with the password just now: allowed.
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &fresh.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &fresh, None).await;
     assert_eq!(res.status(), 204);
 }
 
-#[tokio::test]
-async fn r9_deletion_ends_all_access_and_erases_personal_data() {
-    let app = TestApp::spawn().await;
+/// Zoë with two sessions, a token, newsletter subscriptions and leftovers of other features,
+/// who then deletes her account from the second session; returns (user, first session,
+/// second session, token secret).
+async fn deleted_account(app: &TestApp) -> (TestUser, TestSession, TestSession, String) {
     let (user, first) = app.signed_in("zoe@example.ch").await;
     let second = app.login(&user).await;
-    let (_, secret) = create_token(&app, &second, &["account:read"]).await;
-    let put = app
-        .authed(
-            Method::PUT,
-            "/v1/me/newsletter-subscriptions",
-            &first.access_token,
-        )
-        .header(
+    let (_, secret) = create_token(app, &second, &["account:read"]).await;
+    let put = send_with(
+        app,
+        Method::PUT,
+        "/v1/me/newsletter-subscriptions",
+        &first,
+        Some(json!({"topics": ["offers", "events"]})),
+        &[(
             "User-Agent",
             "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
-        )
-        .json(&json!({"topics": ["offers", "events"]}))
-        .send()
-        .await
-        .unwrap();
+        )],
+    )
+    .await;
     assert_eq!(put.status(), 200);
     // Leftovers of other features: a pending mail link, 2FA recovery codes, a recovery address.
     let uid = user.id.clone();
@@ -105,24 +90,29 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
     })
     .await;
 
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &second.access_token)
-        .header(
+    let res = send_with(
+        app,
+        Method::DELETE,
+        "/v1/me",
+        &second,
+        None,
+        &[(
             "User-Agent",
             "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
-        )
-        .send()
-        .await
-        .unwrap();
+        )],
+    )
+    .await;
     assert_eq!(res.status(), 204);
+    (user, first, second, secret)
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_every_access_ends() {
+    let app = TestApp::spawn().await;
+    let (_, first, second, secret) = deleted_account(&app).await;
     // Every session and token is dead at once.
     for token in [&first.access_token, &second.access_token, &secret] {
-        let res = app
-            .authed(Method::GET, "/v1/me", token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, Method::GET, "/v1/me", token, None).await;
         problem(res, 401, "unauthenticated").await;
     }
     for refresh in [&first.refresh_token, &second.refresh_token] {
@@ -138,7 +128,13 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
         )
         .await;
     problem(res, 401, "invalid_credentials").await;
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_from_the_account_and_its_satellites()
+{
+    let app = TestApp::spawn().await;
+    let (user, ..) = deleted_account(&app).await;
     // Personal data is gone from the account row and its satellites.
     let uid = user.id.clone();
     let (row, leftovers) = app
@@ -222,7 +218,13 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
         [0, 0, 0, 0, 0],
         "subscriptions, mail links, recovery codes, live tokens, sessions"
     );
+}
 
+#[tokio::test]
+async fn r9_deletion_ends_all_access_and_erases_personal_data_the_record_keeps_a_pseudonymous_history()
+ {
+    let app = TestApp::spawn().await;
+    let (user, ..) = deleted_account(&app).await;
     // The activity record keeps the history under a pseudonym, without IPs or user agents.
     assert!(app.activities_of(&user.id).await.is_empty());
     let rows = app
@@ -278,18 +280,10 @@ async fn r9_deletion_ends_all_access_and_erases_personal_data() {
 async fn r9_the_address_can_sign_up_again() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 204);
     // Gone means gone: the same request again is no longer authenticated.
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     problem(res, 401, "unauthenticated").await;
 
     let res = app
@@ -320,11 +314,8 @@ async fn r9_the_address_can_sign_up_again() {
         .as_str()
         .unwrap()
         .to_string();
-    let me: Value = app
-        .authed(Method::GET, "/v1/me", &access)
-        .send()
+    let me: Value = send(&app, Method::GET, "/v1/me", &access, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -361,11 +352,7 @@ async fn r9_deletion_erases_the_mail_sent_or_queued_to_the_account() {
         })
         .await;
     assert_eq!(queued, 1);
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 204);
     let email = user.email.clone();
     let left: i64 = app
@@ -385,23 +372,24 @@ async fn r9_deletion_forgets_the_accounts_stored_idempotent_answers() {
     use leman::db::schema::idempotency_keys as keys;
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("keys@example.ch").await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "backup@example.ch"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "backup@example.ch"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
-    let res = app
-        .authed(
-            Method::POST,
-            "/v1/me/recovery-email/resend",
-            &session.access_token,
-        )
-        .header("Idempotency-Key", "resend-1")
-        .send()
-        .await
-        .unwrap();
+    let res = send_with(
+        &app,
+        Method::POST,
+        "/v1/me/recovery-email/resend",
+        &session,
+        None,
+        &[("Idempotency-Key", "resend-1")],
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let caller = format!("usr:{}", user.id);
     let stored = {
@@ -417,10 +405,8 @@ async fn r9_deletion_forgets_the_accounts_stored_idempotent_answers() {
     };
     assert_eq!(stored, 1, "the answer was kept for replay");
     assert_eq!(
-        app.authed(Method::DELETE, "/v1/me", &session.access_token)
-            .send()
+        send(&app, Method::DELETE, "/v1/me", &session, None)
             .await
-            .unwrap()
             .status(),
         204
     );

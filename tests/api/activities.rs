@@ -6,15 +6,17 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem};
-use crate::tokens::create_token;
+use crate::helpers::{TestApp, create_token, problem, send, send_with};
 
 async fn page(app: &TestApp, token: &str, query: &str) -> Value {
-    let res = app
-        .authed(Method::GET, &format!("/v1/me/activities{query}"), token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app,
+        Method::GET,
+        &format!("/v1/me/activities{query}"),
+        token,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 200, "{query}");
     res.json().await.unwrap()
 }
@@ -68,17 +70,15 @@ async fn r13_the_log_pages_newest_first_without_gaps_or_duplicates() {
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let topics = ["offers", "tips", "events"];
     for i in 0..12 {
-        let res = app
-            .authed(
-                Method::PUT,
-                "/v1/me/newsletter-subscriptions",
-                &session.access_token,
-            )
-            .header("User-Agent", "Leman-Test/1.0")
-            .json(&json!({"topics": [topics[i % 3]]}))
-            .send()
-            .await
-            .unwrap();
+        let res = send_with(
+            &app,
+            Method::PUT,
+            "/v1/me/newsletter-subscriptions",
+            &session,
+            Some(json!({"topics": [topics[i % 3]]})),
+            &[("User-Agent", "Leman-Test/1.0")],
+        )
+        .await;
         assert_eq!(res.status(), 200);
     }
     let expected = app.activities_of(&user.id).await;
@@ -327,28 +327,26 @@ async fn r13_bad_pages_and_filters_are_422() {
         ("?from=2020-13-01", "from"),
         ("?to=yesterday", "to"),
     ] {
-        let res = app
-            .authed(
-                Method::GET,
-                &format!("/v1/me/activities{query}"),
-                &session.access_token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            &app,
+            Method::GET,
+            &format!("/v1/me/activities{query}"),
+            &session,
+            None,
+        )
+        .await;
         let body = problem(res, 422, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], field, "{query}");
     }
     let long = "x".repeat(101);
-    let res = app
-        .authed(
-            Method::GET,
-            &format!("/v1/me/activities?q={long}"),
-            &session.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::GET,
+        &format!("/v1/me/activities?q={long}"),
+        &session,
+        None,
+    )
+    .await;
     problem(res, 422, "validation_failed").await;
 }
 
@@ -362,11 +360,7 @@ async fn r13_tokens_need_account_read() {
         actions(&page(&app, &read, "?limit=1").await),
         ["token.created"]
     );
-    let res = app
-        .authed(Method::GET, "/v1/me/activities", &orgs)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/activities", &orgs, None).await;
     problem(res, 403, "insufficient_scope").await;
     let res = app.get("/v1/me/activities").await;
     problem(res, 401, "unauthenticated").await;

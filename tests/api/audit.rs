@@ -6,18 +6,17 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession};
+use crate::helpers::{TestApp, TestSession, send};
 
 async fn verification(app: &TestApp, s: &TestSession, org: &str) -> Value {
-    let res = app
-        .authed(
-            Method::GET,
-            &format!("/v1/orgs/{org}/activities/verification"),
-            &s.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app,
+        Method::GET,
+        &format!("/v1/orgs/{org}/activities/verification"),
+        &s,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -38,13 +37,16 @@ async fn chain(app: &TestApp, org: &str) -> Vec<String> {
 }
 
 async fn rename(app: &TestApp, s: &TestSession, org: &str, name: &str) -> u16 {
-    app.authed(Method::PATCH, &format!("/v1/orgs/{org}"), &s.access_token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    send(
+        app,
+        Method::PATCH,
+        &format!("/v1/orgs/{org}"),
+        &s,
+        Some(json!({ "name": name })),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 #[tokio::test]
@@ -160,18 +162,16 @@ async fn erasing_a_person_keeps_every_chain_intact() {
     let (member, ms) = app.signed_in("member@example.ch").await;
     app.add_member(&org, &member.id, "admin", &[]).await;
     assert_eq!(rename(&app, &ms, &org, "Renamed by the member").await, 200);
-    let res = app
-        .authed(Method::PATCH, "/v1/me", &ms.access_token)
-        .json(&json!({"language": "fr"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PATCH,
+        "/v1/me",
+        &ms,
+        Some(json!({"language": "fr"})),
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .authed(Method::DELETE, "/v1/me", &ms.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me", &ms, None).await;
     assert_eq!(res.status(), 204);
     let report = verification(&app, &ls, &org).await;
     assert_eq!(report["intact"], true, "{report}");

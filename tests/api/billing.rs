@@ -5,65 +5,10 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, ok, problem, sandbox_reference, send};
-
-pub async fn billing_app() -> TestApp {
-    TestApp::builder()
-        .env("LEMAN_PAYMENT_WEBHOOK_SECRETS", WEBHOOK_SECRET)
-        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
-        .spawn()
-        .await
-}
-
-/// `GET path` and one string field of the answer.
-async fn field_of(app: &TestApp, s: &TestSession, path: &str, field: &str) -> String {
-    let v: Value = send(app, Method::GET, path, s, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    v[field].as_str().unwrap().to_string()
-}
-
-/// The statuses of a page of invoices.
-async fn statuses(app: &TestApp, s: &TestSession, path: &str) -> Vec<String> {
-    let v: Value = send(app, Method::GET, path, s, None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["status"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The codes of what blocks deleting the organisation.
-async fn unmet(app: &TestApp, s: &TestSession, org: &str) -> Vec<String> {
-    let v: Value = send(
-        app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/deletion-check"),
-        s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    v["unmet"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
-pub fn card(id: &str) -> Value {
-    json!({"method": "payment_method", "payment_method_id": id})
-}
+use crate::helpers::{
+    TestApp, billing_app, card, field_of, get_json, ok, problem, sandbox_reference, send, statuses,
+    unmet,
+};
 
 #[tokio::test]
 async fn the_catalogue_is_public_with_prices_per_period_in_both_currencies() {
@@ -92,23 +37,11 @@ async fn the_catalogue_is_public_with_prices_per_period_in_both_currencies() {
 }
 
 #[tokio::test]
-async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
+async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_the_invoice() {
     let app = billing_app().await;
-    let (user, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Shop Sàrl").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    let order = app
-        .order(
-            &s,
-            &org,
-            json!([
-                {"offer_id": "domain-ch", "billing_period": "P2Y"},
-                {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": 8}}
-            ]),
-        )
-        .await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.an_org(&s).named("Shop Sàrl").with_card().await.id;
+    let order = app.order(&s, &org, shop_items()).await;
     assert_eq!(order["status"], "open");
     assert_eq!(order["products"].as_array().unwrap().len(), 2);
     assert!(
@@ -166,6 +99,30 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
             invoice[total_key]["amount"].as_str().unwrap()
         );
     }
+}
+
+/// A .ch domain for two years and kSuite for eight users for one.
+fn shop_items() -> Value {
+    json!([
+        {"offer_id": "domain-ch", "billing_period": "P2Y"},
+        {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": 8}}
+    ])
+}
+
+#[tokio::test]
+async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_paid_by_card() {
+    let app = billing_app().await;
+    let (user, s) = app.signed_in("zoe@example.ch").await;
+    let shop = app
+        .an_org(&s)
+        .named("Shop Sàrl")
+        .with_card()
+        .with_open_invoice(shop_items())
+        .await;
+    let (org, visa, order) = (&shop.id, shop.card(), &shop.orders[0]);
+    let invoice_id = shop.invoice(0);
+    let invoice = get_json(&app, &s, &format!("/v1/orgs/{org}/invoices/{invoice_id}")).await;
+    let year = chrono::Utc::now().format("%Y").to_string();
 
     let paid = ok(
         send(
@@ -176,7 +133,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
                 order["id"].as_str().unwrap()
             ),
             &s,
-            Some(card(&visa)),
+            Some(card(visa)),
         )
         .await,
         201,
@@ -221,7 +178,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it() {
             Method::POST,
             &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"),
             &s,
-            Some(card(&visa)),
+            Some(card(visa)),
         )
         .await,
         409,
@@ -474,7 +431,7 @@ async fn twenty_concurrent_payments_of_one_invoice_charge_once() {
 }
 
 #[tokio::test]
-async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
+async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_twint_payment() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let org = app.create_org(&s, "Hooks").await;
@@ -548,18 +505,21 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
     assert_eq!(field_of(&app, &s, &order_path, "status").await, "paid");
     let replay = ok(app.webhook(event, now).await, 200).await;
     assert_eq!(replay["applied"], false);
-    let paid: i64 = app
-        .with_conn(|c| {
-            use diesel::prelude::*;
-            use leman::db::schema::activities as a;
-            a::table
-                .filter(a::action.eq("invoice.paid"))
-                .count()
-                .get_result(c)
-                .unwrap()
-        })
-        .await;
-    assert_eq!(paid, 1);
+    let paid = get_json(
+        &app,
+        &s,
+        &format!("/v1/orgs/{org}/activities?action=invoice.paid"),
+    )
+    .await;
+    assert_eq!(paid["data"].as_array().unwrap().len(), 1, "{paid}");
+}
+
+#[tokio::test]
+async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_bank_transfer() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let org = app.an_org(&s).named("Hooks").await.id;
+    let now = chrono::Utc::now().timestamp();
     // A bank transfer waits for the money, under the invoice's reference.
     let order = app
         .order(
@@ -629,36 +589,15 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed() {
 async fn r25_invoices_filter_by_status_and_period_newest_first() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "History").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
-    for i in 0..3 {
-        let order = app
-            .order(
-                &s,
-                &org,
-                json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
-            )
-            .await;
-        if i < 2 {
-            ok(
-                send(
-                    &app,
-                    Method::POST,
-                    &format!(
-                        "/v1/orgs/{org}/orders/{}/payments",
-                        order["id"].as_str().unwrap()
-                    ),
-                    &s,
-                    Some(card(&visa)),
-                )
-                .await,
-                201,
-            )
-            .await;
-        }
-    }
+    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let org = app
+        .an_org(&s)
+        .named("History")
+        .with_product(domain())
+        .with_product(domain())
+        .with_open_invoice(domain())
+        .await
+        .id;
     // One invoice issued last year, cancelled.
     app.with_conn(|c| {
         use diesel::prelude::*;
@@ -715,29 +654,9 @@ async fn r25_invoices_filter_by_status_and_period_newest_first() {
         ["cancelled"]
     );
     // Pages follow each other without gaps.
-    let first: Value = send(
-        &app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/invoices?limit=2"),
-        &s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let first = get_json(&app, &s, &format!("{base}?limit=2")).await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = send(
-        &app,
-        Method::GET,
-        &format!("/v1/orgs/{org}/invoices?limit=2&cursor={cursor}"),
-        &s,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let second = get_json(&app, &s, &format!("{base}?limit=2&cursor={cursor}")).await;
     assert_eq!(second["data"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
     problem(
@@ -968,10 +887,12 @@ async fn r29_payment_methods_keep_no_card_data_and_one_is_the_default() {
 async fn the_currency_must_be_the_organisations_and_locks_once_billed() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Francs").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (org, visa) = app
+        .an_org(&s)
+        .named("Francs")
+        .with_card()
+        .await
+        .id_and_card();
     let res = send(
         &app,
         Method::POST,
@@ -1058,10 +979,7 @@ async fn r22_products_unpaid_invoices_and_prepaid_money_each_block_deleting_the_
     .await;
     assert_eq!(unmet(&app, &s, &a).await, ["products", "open_invoices"]);
     // A paid order: the product alone.
-    let b = app.create_org(&s, "B").await;
-    let visa = app
-        .add_payment_method(&s, &b, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (b, visa) = app.an_org(&s).named("B").with_card().await.id_and_card();
     let order = app
         .order(
             &s,

@@ -5,8 +5,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::billing::card;
-use crate::helpers::{TestApp, WEBHOOK_SECRET, ok, problem, sandbox_reference, send};
+use crate::helpers::{
+    TestApp, WEBHOOK_SECRET, billing_app, card, get_json, ledger_sum_and_balance, ok, problem,
+    sandbox_reference, send,
+};
 
 async fn ceiling_app() -> TestApp {
     TestApp::builder()
@@ -15,10 +17,6 @@ async fn ceiling_app() -> TestApp {
         .env("LEMAN_PREPAID_CEILING", "600.00")
         .spawn()
         .await
-}
-
-async fn get(app: &TestApp, s: &crate::helpers::TestSession, path: &str) -> Value {
-    ok(send(app, Method::GET, path, s, None).await, 200).await
 }
 
 #[tokio::test]
@@ -52,7 +50,7 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
         )
         .await;
     }
-    let check = get(&app, &s, &format!("/v1/orgs/{org}/deletion-check")).await;
+    let check = get_json(&app, &s, &format!("/v1/orgs/{org}/deletion-check")).await;
     let codes: Vec<&str> = check["unmet"]
         .as_array()
         .unwrap()
@@ -72,7 +70,7 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
         201,
     )
     .await;
-    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    let account = get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
     assert_eq!(
         account["balance"],
         json!({"amount": "600.00", "currency": "CHF"})
@@ -95,7 +93,7 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
         201,
     )
     .await;
-    let invoice = get(
+    let invoice = get_json(
         &app,
         &s,
         &format!(
@@ -115,7 +113,7 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("exceed its ceiling"), "{stderr}");
     assert!(refund("original").status.success());
-    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    let account = get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
     assert_eq!(
         account["balance"],
         json!({"amount": "600.00", "currency": "CHF"})
@@ -140,7 +138,7 @@ async fn prepaid_money_locks_the_currency() {
         "currency_locked",
     )
     .await;
-    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    let account = get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
     assert_eq!(
         account["balance"],
         json!({"amount": "100.00", "currency": "CHF"})
@@ -175,7 +173,7 @@ async fn amounts_are_decimal_strings_and_nothing_else() {
         .await;
         assert_eq!(body["errors"][0]["field"], "/amount/amount", "{amount}");
     }
-    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    let account = get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
     assert_eq!(
         account["balance"],
         json!({"amount": "100.00", "currency": "CHF"})
@@ -202,11 +200,11 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
         "insufficient_prepaid_balance",
     )
     .await;
-    assert_eq!(get(&app, &s, &orders).await["data"], json!([]));
+    assert_eq!(get_json(&app, &s, &orders).await["data"], json!([]));
     // Nothing was issued: the next invoice takes the first number.
     let year = chrono::Utc::now().format("%Y").to_string();
     let order = app.order(&s, &org, domain.clone()).await;
-    let invoice = get(
+    let invoice = get_json(
         &app,
         &s,
         &format!(
@@ -233,7 +231,7 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment"]["status"], "succeeded");
     assert_eq!(paid["products"][0]["status"], "active");
-    let list = get(&app, &s, &format!("/v1/orgs/{rich}/orders")).await;
+    let list = get_json(&app, &s, &format!("/v1/orgs/{rich}/orders")).await;
     assert_eq!(list["data"][0]["products"], paid["products"], "{list}");
 }
 
@@ -271,8 +269,11 @@ async fn a_key_given_twice_is_refused_and_nothing_is_created() {
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let org = app.create_org(&s, "Twice").await;
     let path = format!("/v1/orgs/{org}/payment-methods");
+    // Raw bytes: a JSON value cannot hold the same key twice.
     let res = app
-        .authed(Method::POST, &path, &s.access_token)
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&s.access_token)
         .header("Content-Type", "application/json")
         .body(r#"{"type":"card","type":"twint","token":"tok_visa"}"#)
         .send()
@@ -281,7 +282,7 @@ async fn a_key_given_twice_is_refused_and_nothing_is_created() {
     let body = problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "/type");
     assert_eq!(body["errors"][0]["code"], "duplicate_key");
-    let methods = get(&app, &s, &path).await;
+    let methods = get_json(&app, &s, &path).await;
     let types: Vec<&str> = methods["data"]
         .as_array()
         .unwrap()
@@ -308,12 +309,14 @@ async fn an_oversized_webhook_is_a_problem_like_any_other() {
 
 #[tokio::test]
 async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepaid_account() {
-    let app = crate::billing::billing_app().await;
+    let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let org = app.create_org(&s, "Transfers").await;
-    let visa = app
-        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
-        .await;
+    let (org, visa) = app
+        .an_org(&s)
+        .named("Transfers")
+        .with_card()
+        .await
+        .id_and_card();
     let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
     let transfer_for = |order: &Value| {
         let invoice = order["invoice_id"].as_str().unwrap().to_string();
@@ -348,7 +351,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
         )
     };
     let balance = || async {
-        get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await["balance"]["amount"]
+        get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await["balance"]["amount"]
             .as_str()
             .unwrap()
             .to_string()
@@ -385,7 +388,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
         })
         .await;
     assert_eq!(expired, 1);
-    let order = get(
+    let order = get_json(
         &app,
         &s,
         &format!("/v1/orgs/{org}/orders/{}", second["id"].as_str().unwrap()),
@@ -396,7 +399,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
     let twice: rust_decimal::Decimal =
         total.parse::<rust_decimal::Decimal>().unwrap() * rust_decimal::Decimal::TWO;
     assert_eq!(balance().await, twice.to_string());
-    let (sum, stored) = crate::prepaid::ledger_sum_and_balance(&app, &org).await;
+    let (sum, stored) = ledger_sum_and_balance(&app, &org).await;
     assert_eq!(sum, stored);
 }
 
@@ -471,7 +474,7 @@ async fn a_deleted_organisation_with_a_billing_history_is_purged_after_its_reten
 
 #[tokio::test]
 async fn a_payment_the_provider_never_confirms_is_given_up_and_its_late_money_credited() {
-    let app = crate::billing::billing_app().await;
+    let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let org = app.create_org(&s, "Unconfirmed").await;
     let slow = app
@@ -531,6 +534,6 @@ async fn a_payment_the_provider_never_confirms_is_given_up_and_its_late_money_cr
     )
     .await;
     assert_eq!(ack["applied"], true);
-    let account = get(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
+    let account = get_json(&app, &s, &format!("/v1/orgs/{org}/prepaid-account")).await;
     assert_eq!(account["balance"], paid["amount"]);
 }

@@ -3,9 +3,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, link_token, problem};
-use crate::passwords::{
-    confirm_recovery, count, login_status, mail_containing, status_of, texts_to,
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, confirm_recovery, count, link_token, login_status, me_status,
+    problem, send, texts_to,
 };
 
 async fn change_login(
@@ -15,27 +15,31 @@ async fn change_login(
     confirmation: &str,
     password: &str,
 ) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/login-email", &session.access_token)
-        .json(&json!({"new_email": new, "new_email_confirmation": confirmation, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    send(
+        app,
+        Method::PUT,
+        "/v1/me/login-email",
+        &session,
+        Some(
+            json!({"new_email": new, "new_email_confirmation": confirmation, "password": password}),
+        ),
+    )
+    .await
 }
 
 async fn set_recovery(app: &TestApp, token: &str, email: &str) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/recovery-email", token)
-        .json(&json!({"email": email}))
-        .send()
-        .await
-        .unwrap()
+    send(
+        app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        token,
+        Some(json!({"email": email})),
+    )
+    .await
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> serde_json::Value {
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -149,12 +153,7 @@ async fn r4_a_new_login_is_typed_twice_differs_from_the_recovery_address_and_nee
 
     // Tokens cannot change the login.
     let token = app.personal_token(&user.id).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/login-email", &token)
-        .json(&json!({"new_email": "new@example.ch", "new_email_confirmation": "new@example.ch", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PUT, "/v1/me/login-email", &token, Some(json!({"new_email": "new@example.ch", "new_email_confirmation": "new@example.ch", "password": PASSWORD}))).await;
     problem(res, 403, "session_required").await;
 }
 
@@ -176,7 +175,9 @@ async fn r4_the_new_login_applies_when_its_link_is_followed_and_the_old_address_
     assert!(body["message"].is_string());
 
     // The link goes to the new address, in the account's language.
-    let text = mail_containing(&app, "zoe@muller.example", "/confirm-login-email?token=").await;
+    let text = app
+        .wait_for_mail_containing("zoe@muller.example", "/confirm-login-email?token=")
+        .await;
     assert!(
         text.contains("Hallo Zoë") && text.contains("zoe@muller.example"),
         "{text}"
@@ -202,7 +203,9 @@ async fn r4_the_new_login_applies_when_its_link_is_followed_and_the_old_address_
     assert_eq!(me["email"], "zoe@muller.example", "the session goes on");
     assert_eq!(me["email_verified"], true);
     // The old address is told, in German, where the login went.
-    let told = mail_containing(&app, "zoe@example.ch", "zoe@muller.example").await;
+    let told = app
+        .wait_for_mail_containing("zoe@example.ch", "zoe@muller.example")
+        .await;
     assert!(
         told.contains("Hallo Zoë") && told.contains("Anmeldeadresse"),
         "{told}"
@@ -237,7 +240,8 @@ async fn r4_a_login_taken_in_the_meantime_is_refused_at_confirmation() {
     .await;
     assert_eq!(res.status(), 202);
     let token = link_token(
-        &mail_containing(&app, "wanted@example.ch", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("wanted@example.ch", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     app.create_user("wanted@example.ch").await;
@@ -317,12 +321,9 @@ async fn r6_the_recovery_address_is_confirmed_through_its_link() {
     assert_eq!(me_now["pending_recovery_email"], "zoe.backup@example.org");
     assert_eq!(me_now["recovery_email"], json!(null));
 
-    let text = mail_containing(
-        &app,
-        "zoe.backup@example.org",
-        "/confirm-recovery-email?token=",
-    )
-    .await;
+    let text = app
+        .wait_for_mail_containing("zoe.backup@example.org", "/confirm-recovery-email?token=")
+        .await;
     assert!(
         text.contains("Bonjour Zoë") && text.contains("adresse de secours"),
         "{text}"
@@ -346,7 +347,9 @@ async fn r6_the_recovery_address_is_confirmed_through_its_link() {
     assert_eq!(me_now["recovery_email_verified"], true);
     assert_eq!(me_now["pending_recovery_email"], json!(null));
     // The login address is told, in French.
-    let told = mail_containing(&app, "zoe@example.ch", "zoe.backup@example.org").await;
+    let told = app
+        .wait_for_mail_containing("zoe@example.ch", "zoe.backup@example.org")
+        .await;
     assert!(told.contains("désormais"), "{told}");
 
     let actions = app.activities_of(&user.id).await;
@@ -375,26 +378,23 @@ async fn r6_a_resent_link_replaces_the_first() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let resend = || {
-        app.authed(
+        send(
+            &app,
             Method::POST,
             "/v1/me/recovery-email/resend",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
     };
-    problem(resend().await.unwrap(), 409, "no_pending_recovery_email").await;
+    problem(resend().await, 409, "no_pending_recovery_email").await;
 
     set_recovery(&app, &session.access_token, "zoe.backup@example.org").await;
     let first = link_token(
-        &mail_containing(
-            &app,
-            "zoe.backup@example.org",
-            "/confirm-recovery-email?token=",
-        )
-        .await,
+        &app.wait_for_mail_containing("zoe.backup@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
-    let res = resend().await.unwrap();
+    let res = resend().await;
     assert_eq!(res.status(), 202);
     let texts = loop {
         let texts = texts_to(&app, "zoe.backup@example.org");
@@ -439,18 +439,20 @@ async fn r6_a_pending_request_can_be_withdrawn() {
     confirm_recovery(&app, &session, "first@example.org").await;
     set_recovery(&app, &session.access_token, "second@example.org").await;
     let token = link_token(
-        &mail_containing(&app, "second@example.org", "/confirm-recovery-email?token=").await,
+        &app.wait_for_mail_containing("second@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     let withdraw = || {
-        app.authed(
+        send(
+            &app,
             Method::DELETE,
             "/v1/me/recovery-email/pending",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
     };
-    let res = withdraw().await.unwrap();
+    let res = withdraw().await;
     assert_eq!(res.status(), 204);
     problem(
         app.post_json("/v1/me/recovery-email/confirm", json!({"token": token}))
@@ -465,16 +467,16 @@ async fn r6_a_pending_request_can_be_withdrawn() {
         me_now["recovery_email"], "first@example.org",
         "the confirmed address stays"
     );
-    problem(withdraw().await.unwrap(), 404, "not_found").await;
+    problem(withdraw().await, 404, "not_found").await;
     problem(
-        app.authed(
+        send(
+            &app,
             Method::POST,
             "/v1/me/recovery-email/resend",
-            &session.access_token,
+            &session,
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
         409,
         "no_pending_recovery_email",
     )
@@ -504,7 +506,8 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     let (_, session) = app.signed_in("zoe@example.ch").await;
     set_recovery(&app, &session.access_token, "other@example.org").await;
     let recovery_token = link_token(
-        &mail_containing(&app, "other@example.org", "/confirm-recovery-email?token=").await,
+        &app.wait_for_mail_containing("other@example.org", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     // The same address becomes the login meanwhile.
@@ -518,7 +521,8 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     .await;
     assert_eq!(res.status(), 202);
     let login_token = link_token(
-        &mail_containing(&app, "other@example.org", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("other@example.org", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     let res = app
@@ -541,5 +545,5 @@ async fn r6_a_pending_recovery_address_that_became_the_login_is_refused() {
     let me_now = me(&app, &session).await;
     assert_eq!(me_now["email"], "other@example.org");
     assert_eq!(me_now["recovery_email"], json!(null));
-    assert_eq!(status_of(&app, &session).await, 200);
+    assert_eq!(me_status(&app, &session).await, 200);
 }

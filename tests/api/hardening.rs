@@ -5,7 +5,7 @@ use base64::Engine as _;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, ok, operations, problem, send, spec};
+use crate::helpers::{TestApp, ok, operations, problem, send, send_with, spec};
 
 /// Finding 9: every bypass of the card-number scan found by the attack is refused in a stored
 /// text (an organisation's name and address, a label), and nothing is stored.
@@ -198,11 +198,7 @@ async fn f11_every_answer_is_nosniff_and_every_authenticated_one_no_store() {
             "{path}"
         );
     }
-    let res = app
-        .authed(Method::GET, "/v1/me", "not-a-token")
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", "not-a-token", None).await;
     assert_eq!(res.status(), 401);
     assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
 }
@@ -220,18 +216,10 @@ async fn f11_metrics_answer_only_allowed_addresses_or_the_metrics_token() {
     let p = problem(app.get("/metrics").await, 404, "not_found").await;
     assert_eq!(p["detail"], "No route matches /metrics.");
     for wrong in ["nope", &TOKEN[1..], &format!("{TOKEN}x")] {
-        let res = app
-            .authed(Method::GET, "/metrics", wrong)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, Method::GET, "/metrics", wrong, None).await;
         problem(res, 404, "not_found").await;
     }
-    let res = app
-        .authed(Method::GET, "/metrics", TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/metrics", TOKEN, None).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.text()
@@ -312,28 +300,36 @@ async fn f11_an_idempotent_answer_is_not_replayed_to_a_caller_who_left_the_organ
         .await;
     let path = format!("/v1/orgs/{org}/payment-methods");
     let keyed = || {
-        app.authed(Method::POST, &path, &s.access_token)
-            .header("Idempotency-Key", "f11-replay")
-            .json(&json!({"type": "card", "token": "tok_visa"}))
+        send_with(
+            &app,
+            Method::POST,
+            &path,
+            &s,
+            Some(json!({"type": "card", "token": "tok_visa"})),
+            &[("Idempotency-Key", "f11-replay")],
+        )
     };
-    let first = ok(keyed().send().await.unwrap(), 201).await;
-    let res = keyed().send().await.unwrap();
+    let first = ok(keyed().await, 201).await;
+    let res = keyed().await;
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_eq!(ok(res, 201).await, first);
     // Leaving, retried with its key, still replays its own answer.
+    let leave_path = format!("/v1/orgs/{org}/leave");
     let leave = || {
-        app.authed(
+        send_with(
+            &app,
             Method::POST,
-            &format!("/v1/orgs/{org}/leave"),
-            &s.access_token,
+            &leave_path,
+            &s,
+            None,
+            &[("Idempotency-Key", "f11-leave")],
         )
-        .header("Idempotency-Key", "f11-leave")
     };
-    assert_eq!(leave().send().await.unwrap().status(), 204);
-    let res = leave().send().await.unwrap();
+    assert_eq!(leave().await.status(), 204);
+    let res = leave().await;
     assert_eq!(res.status(), 204);
     assert_eq!(res.headers()["idempotent-replayed"], "true");
-    let res = keyed().send().await.unwrap();
+    let res = keyed().await;
     assert!(res.headers().get("idempotent-replayed").is_none());
     let p = problem(res, 404, "not_found").await;
     assert_eq!(p["detail"], "No such organisation.");

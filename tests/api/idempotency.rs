@@ -9,7 +9,7 @@ use leman::http::Json;
 use leman::http::idempotency::Idempotency;
 use tokio::sync::Notify;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, send};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,16 +179,14 @@ async fn an_ended_session_gets_no_replay() {
         json(test::call_service(&svc, h.request(Some("usr_a"), Some("k-end"), "10.00")).await)
             .await;
     assert_eq!(s, 201);
-    let res = h
-        .app
-        .authed(
-            reqwest::Method::POST,
-            "/v1/auth/logout",
-            &h.bearers["usr_a"].access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &h.app,
+        reqwest::Method::POST,
+        "/v1/auth/logout",
+        &h.bearers["usr_a"].access_token,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 204);
     let res = test::call_service(&svc, h.request(Some("usr_a"), Some("k-end"), "10.00")).await;
     assert_eq!(res.status(), 401);

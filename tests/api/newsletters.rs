@@ -3,25 +3,30 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem};
-use crate::tokens::create_token;
+use crate::helpers::{TestApp, create_token, my_activity_details, problem, send};
 
 async fn subscriptions(app: &TestApp, token: &str) -> Value {
-    let res = app
-        .authed(Method::GET, "/v1/me/newsletter-subscriptions", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app,
+        Method::GET,
+        "/v1/me/newsletter-subscriptions",
+        token,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
 
 async fn put(app: &TestApp, token: &str, topics: Value) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/newsletter-subscriptions", token)
-        .json(&json!({ "topics": topics }))
-        .send()
-        .await
-        .unwrap()
+    send(
+        app,
+        Method::PUT,
+        "/v1/me/newsletter-subscriptions",
+        token,
+        Some(json!({ "topics": topics })),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -129,24 +134,8 @@ async fn r8_subscribe_and_unsubscribe_per_topic() {
             .count(),
         3
     );
-    let details: Vec<Value> = {
-        use diesel::prelude::*;
-        use leman::db::schema::activities as a;
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            a::table
-                .filter(a::actor_user_id.eq(id))
-                .filter(a::action.eq("newsletters.updated"))
-                .order((a::created_at.asc(), a::id.asc()))
-                .select(a::details)
-                .load::<String>(c)
-                .unwrap()
-        })
-        .await
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect()
-    };
+    let details = my_activity_details(&app, token, "newsletters.updated").await;
+    assert_eq!(details.len(), 3);
     assert_eq!(details[1]["subscribed"], json!(["events"]));
     assert_eq!(details[1]["unsubscribed"], json!(["offers"]));
     assert_eq!(details[2]["unsubscribed"], json!(["tips", "events"]));

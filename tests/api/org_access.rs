@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestSession, example_body, operations, spec};
+use crate::helpers::{TestApp, TestSession, example_body, operations, send, spec};
 
 /// The callers of the matrix: (name, role, permissions).
 const MEMBERS: &[(&str, &str, &[&str])] = &[
@@ -54,28 +54,28 @@ impl Fixture {
 async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     let (org, invitation) = organisation(app, people, n).await;
     let token = &people.legal.1.access_token;
-    let order: Value = app
-        .authed(Method::POST, &format!("/v1/orgs/{org}/orders"), token)
-        .json(&serde_json::json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let method: Value = app
-        .authed(
-            Method::POST,
-            &format!("/v1/orgs/{org}/payment-methods"),
-            token,
-        )
-        .json(&serde_json::json!({"type": "card", "token": "tok_visa"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let order: Value = send(
+        app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/orders"),
+        token,
+        Some(serde_json::json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}]})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let method: Value = send(
+        app,
+        Method::POST,
+        &format!("/v1/orgs/{org}/payment-methods"),
+        token,
+        Some(serde_json::json!({"type": "card", "token": "tok_visa"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = |v: &Value| v.as_str().unwrap().to_string();
     Fixture {
         org,
@@ -242,22 +242,21 @@ async fn r15_every_org_route_answers_each_caller_as_its_permission_declares() {
         ),
         (Method::GET, "/v1/orgs/org_nonsense".to_string()),
     ] {
-        let res = app
-            .authed(method.clone(), &url, legal_token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, method.clone(), &url, legal_token, None).await;
         assert_eq!(res.status(), 404, "{method} {url}");
     }
 }
 
 impl People {
     async fn outsider_id(&self, app: &TestApp) -> String {
-        let res = app
-            .authed(Method::GET, "/v1/me", &self.outsider.access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            app,
+            Method::GET,
+            "/v1/me",
+            &self.outsider.access_token,
+            None,
+        )
+        .await;
         let me: Value = res.json().await.unwrap();
         me["id"].as_str().unwrap().to_string()
     }

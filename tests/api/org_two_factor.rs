@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, example_body, operations, problem, spec};
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, example_body, operations, problem, send, spec,
+};
 
 /// The routes the issue keeps open to a blocked member — written here from the issue, not read
 /// from the server's own list.
@@ -19,15 +21,14 @@ fn open_to_blocked(method: &str, path: &str) -> bool {
 
 /// Turns the organisation's 2FA requirement on or off as `s`.
 async fn set_policy(app: &TestApp, s: &TestSession, org: &str, on: bool) -> reqwest::Response {
-    app.authed(
+    send(
+        app,
         Method::PUT,
         &format!("/v1/orgs/{org}/security-policy"),
-        &s.access_token,
+        &s,
+        Some(json!({ "require_two_factor": on })),
     )
-    .json(&json!({ "require_two_factor": on }))
-    .send()
     .await
-    .unwrap()
 }
 
 fn secured(op: &Value) -> bool {
@@ -49,15 +50,14 @@ async fn walk(app: &TestApp, token: &str, org: &str) -> Vec<(String, u16, String
             .replace("{invitation_id}", "ivt_00000000000000000000000000000000")
             .replace("{session_id}", "ses_00000000000000000000000000000000")
             .replace("{token_id}", "tok_00000000000000000000000000000000");
-        let mut req = app.authed(
+        let res = send(
+            app,
             Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
             &url,
             token,
-        );
-        if let Some(body) = example_body(&spec, &op) {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
+            example_body(&spec, &op),
+        )
+        .await;
         let status = res.status().as_u16();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         answers.push((
@@ -93,11 +93,8 @@ async fn r17_r19_r20_a_member_without_two_factor_is_stopped_everywhere_but_in_ap
         .wait_for_mail_containing(&member.email, "Strict Sàrl")
         .await;
     assert!(mail.contains("Zoë Müller"), "{mail}");
-    let got: Value = app
-        .authed(Method::GET, &policy, &ls.access_token)
-        .send()
+    let got: Value = send(&app, Method::GET, &policy, &ls, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -117,28 +114,22 @@ async fn r17_r19_r20_a_member_without_two_factor_is_stopped_everywhere_but_in_ap
     let script = app
         .token_of_kind(&member.id, "personal", &["account:read", "orgs:read"])
         .await;
-    let res = app
-        .authed(Method::GET, "/v1/me/sessions", &script)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/sessions", &script, None).await;
     problem(res, 403, "two_factor_required").await;
 
     // Open: reading who one is and one's organisations, re-authenticating, refreshing.
     for path in ["/v1/me", "/v1/me/organizations"] {
-        let res = app
-            .authed(Method::GET, path, &ms.access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, Method::GET, path, &ms, None).await;
         assert_eq!(res.status(), 200, "{path}");
     }
-    let res = app
-        .authed(Method::POST, "/v1/auth/reauthenticate", &ms.access_token)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/auth/reauthenticate",
+        &ms,
+        Some(json!({"password": PASSWORD})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     let res = app
         .post_json(
@@ -196,27 +187,18 @@ async fn r21_a_member_may_leave_rather_than_turn_two_factor_on() {
     let res = set_policy(&app, &ls, &strict, true).await;
     assert_eq!(res.status(), 200);
     // The block is global: even the member's own organisation is closed.
-    let res = app
-        .authed(Method::GET, &format!("/v1/orgs/{own}"), &ms.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, &format!("/v1/orgs/{own}"), &ms, None).await;
     problem(res, 403, "two_factor_required").await;
-    let res = app
-        .authed(
-            Method::POST,
-            &format!("/v1/orgs/{strict}/leave"),
-            &ms.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{strict}/leave"),
+        &ms,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 204);
-    let res = app
-        .authed(Method::GET, &format!("/v1/orgs/{own}"), &ms.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, &format!("/v1/orgs/{own}"), &ms, None).await;
     assert_eq!(res.status(), 200);
 }
 
@@ -227,18 +209,10 @@ async fn r16_two_factor_cannot_be_turned_off_while_an_organisation_requires_it()
     app.enable_two_factor(&ls).await;
     let org = app.create_org(&ls, "Strict").await;
     set_policy(&app, &ls, &org, true).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me/two-factor", &ls.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me/two-factor", &ls, None).await;
     problem(res, 409, "two_factor_required_by_organization").await;
     set_policy(&app, &ls, &org, false).await;
-    let res = app
-        .authed(Method::DELETE, "/v1/me/two-factor", &ls.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, "/v1/me/two-factor", &ls, None).await;
     assert_eq!(res.status(), 204);
 }
 
@@ -250,45 +224,40 @@ async fn r19_joining_an_organisation_that_requires_two_factor_stops_at_once() {
     let org = app.create_org(&ls, "Strict").await;
     set_policy(&app, &ls, &org, true).await;
     let (newcomer, ns) = app.signed_in("newcomer@example.ch").await;
-    app.authed(
+    send(
+        &app,
         Method::POST,
         &format!("/v1/orgs/{org}/invitations"),
-        &ls.access_token,
+        &ls,
+        Some(json!({"email": newcomer.email, "role": "member"})),
     )
-    .json(&json!({"email": newcomer.email, "role": "member"}))
-    .send()
-    .await
-    .unwrap();
+    .await;
     let token = crate::helpers::link_token(
         &app.wait_for_mail_containing(&newcomer.email, "/accept-invitation?token=")
             .await,
         "/accept-invitation",
     );
-    let sessions = |t: &str| app.authed(Method::GET, "/v1/me/sessions", t).send();
-    assert_eq!(sessions(&ns.access_token).await.unwrap().status(), 200);
-    let res = app
-        .authed(Method::POST, "/v1/invitations/accept", &ns.access_token)
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    problem(
-        sessions(&ns.access_token).await.unwrap(),
-        403,
-        "two_factor_required",
+    let sessions = || send(&app, Method::GET, "/v1/me/sessions", &ns, None);
+    assert_eq!(sessions().await.status(), 200);
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &ns,
+        Some(json!({ "token": token })),
     )
     .await;
+    assert_eq!(res.status(), 200);
+    problem(sessions().await, 403, "two_factor_required").await;
     // Removed again, the member is free.
-    let res = app
-        .authed(
-            Method::DELETE,
-            &format!("/v1/orgs/{org}/members/{}", newcomer.id),
-            &ls.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}/members/{}", newcomer.id),
+        &ls,
+        None,
+    )
+    .await;
     assert_eq!(res.status(), 204);
-    assert_eq!(sessions(&ns.access_token).await.unwrap().status(), 200);
+    assert_eq!(sessions().await.status(), 200);
 }

@@ -4,28 +4,10 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, link_token, mail_text, problem};
-
-pub const NEW_PASSWORD: &str = "tangerine orbit quietly sailing";
-
-pub async fn status_of(app: &TestApp, session: &TestSession) -> u16 {
-    app.authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-pub async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
-    app.post_json(
-        "/v1/auth/login",
-        json!({"email": email, "password": password}),
-    )
-    .await
-    .status()
-    .as_u16()
-}
+use crate::helpers::{
+    NEW_PASSWORD, PASSWORD, TestApp, TestSession, TestUser, confirm_recovery, count, link_token,
+    login_status, me_status, my_activity_details, problem, send, texts_to,
+};
 
 async fn change(
     app: &TestApp,
@@ -33,15 +15,14 @@ async fn change(
     current: &str,
     new: &str,
 ) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": current, "new_password": new}))
-        .send()
-        .await
-        .unwrap()
-}
-
-pub fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
+    send(
+        app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": current, "new_password": new})),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -64,9 +45,9 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     let res = change(&app, &here, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(res.status(), 204);
 
-    assert_eq!(status_of(&app, &here).await, 200, "this session goes on");
+    assert_eq!(me_status(&app, &here).await, 200, "this session goes on");
     assert_eq!(
-        status_of(&app, &elsewhere).await,
+        me_status(&app, &elsewhere).await,
         401,
         "the other one ended"
     );
@@ -94,7 +75,9 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     .await;
 
     // The owner is told, in German, with where it came from.
-    let text = mail_containing(&app, "zoe@example.ch", "soeben geändert").await;
+    let text = app
+        .wait_for_mail_containing("zoe@example.ch", "soeben geändert")
+        .await;
     assert!(
         text.contains("Hallo Zoë") && text.contains("IP-Adresse: 127.0.0.1"),
         "{text}"
@@ -127,7 +110,8 @@ async fn a_wrong_current_password_is_refused_and_counts_as_a_failed_attempt() {
     assert_eq!(count(&actions, "login.failed"), 1, "{actions:?}");
     assert_eq!(count(&actions, "password.changed"), 0, "{actions:?}");
     // The failure alert went out like for a failed sign-in.
-    mail_containing(&app, "zoe@example.ch", "failed to sign in").await;
+    app.wait_for_mail_containing("zoe@example.ch", "failed to sign in")
+        .await;
 
     // A weak new password and a wrong current one: both reported at once.
     let body = problem(
@@ -203,22 +187,26 @@ async fn a_weak_or_unchanged_new_password_is_refused_and_tokens_cannot_change_it
     .await;
     assert_eq!(body["errors"][0]["code"], "password_too_long");
     // Unknown fields are refused.
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "logout": false}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "logout": false})),
+    )
+    .await;
     problem(res, 422, "validation_failed").await;
 
     // A personal token has no session to keep: refused.
     let token = app.personal_token(&user.id).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &token,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+    )
+    .await;
     problem(res, 403, "session_required").await;
     problem(
         app.client
@@ -240,54 +228,9 @@ async fn a_weak_or_unchanged_new_password_is_refused_and_tokens_cannot_change_it
     assert_eq!(login_status(&app, &user.email, PASSWORD).await, 200);
 }
 
-/// Waits (up to 10 s) for a mail to `to` whose text contains `needle`, and returns that text.
-pub async fn mail_containing(app: &TestApp, to: &str, needle: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Some(text) = app
-            .mails()
-            .iter()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .map(|m| mail_text(m))
-            .find(|t| t.contains(needle))
-        {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no mail to {to} containing {needle:?} within 10 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-}
-
-/// Every mail to `to` so far, as text.
-pub fn texts_to(app: &TestApp, to: &str) -> Vec<String> {
-    app.mails()
-        .iter()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .map(|m| mail_text(m))
-        .collect()
-}
-
 async fn reset_mail_to(app: &TestApp, to: &str) -> String {
-    mail_containing(app, to, "/reset-password?token=").await
-}
-
-pub async fn confirm_recovery(app: &TestApp, session: &TestSession, address: &str) {
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": address}))
-        .send()
+    app.wait_for_mail_containing(to, "/reset-password?token=")
         .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let text = mail_containing(app, address, "/confirm-recovery-email?token=").await;
-    let token = link_token(&text, "/confirm-recovery-email");
-    let res = app
-        .post_json("/v1/me/recovery-email/confirm", json!({"token": token}))
-        .await;
-    assert_eq!(res.status(), 204);
 }
 
 #[tokio::test]
@@ -324,12 +267,14 @@ async fn r5_the_reset_link_goes_to_the_verified_recovery_address() {
     let without = app.create_user_in("ugo@example.ch", "it").await;
     let pending = app.create_user_in("eva@example.ch", "es").await;
     let session = app.login(&pending).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "eva.backup@example.org"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "eva.backup@example.org"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     for user in [&without, &pending] {
         app.post_json(
@@ -405,7 +350,7 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "/new_password");
-    assert_eq!(status_of(&app, &first).await, 200, "nothing changed yet");
+    assert_eq!(me_status(&app, &first).await, 200, "nothing changed yet");
 
     let res = app
         .post_json(
@@ -440,37 +385,31 @@ async fn r5_a_reset_link_works_once_ends_every_session_and_unlocks_the_account()
     )
     .await;
     // Every session ended.
-    assert_eq!(status_of(&app, &first).await, 401);
-    assert_eq!(status_of(&app, &second).await, 401);
+    assert_eq!(me_status(&app, &first).await, 401);
+    assert_eq!(me_status(&app, &second).await, 401);
     // Unlocked; the old password fails, the new one works.
     assert_eq!(login_status(&app, &user.email, PASSWORD).await, 401);
     assert_eq!(login_status(&app, &user.email, NEW_PASSWORD).await, 200);
 
     // The owner is told.
-    mail_containing(
-        &app,
+    app.wait_for_mail_containing(
         "zoe@example.ch",
         "password of your Leman account was just changed",
     )
     .await;
     let actions = app.activities_of(&user.id).await;
     assert_eq!(count(&actions, "password.reset"), 1, "{actions:?}");
-    let details = {
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            use leman::db::schema::activities as a;
-            a::table
-                .filter(a::actor_user_id.eq(id))
-                .filter(a::action.eq("password.reset"))
-                .select(a::details)
-                .first::<String>(c)
-                .unwrap()
-        })
-        .await
+    // What the reset did, as its owner reads it.
+    let renewed = TestUser {
+        password: NEW_PASSWORD.to_string(),
+        ..user.clone()
     };
-    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    let session = app.login(&renewed).await;
+    let details = my_activity_details(&app, &session, "password.reset").await;
+    assert_eq!(details.len(), 1, "{details:?}");
+    let details = &details[0];
     assert_eq!(
-        details,
+        *details,
         json!({"sessions_ended": 2, "unlocked": true, "tokens_revoked": 0}),
         "{details}"
     );
@@ -559,31 +498,25 @@ async fn after_a_reset_the_next_login_still_asks_for_the_second_factor() {
 /// Asks, as `session`, for the login address and the recovery address to change to addresses an
 /// intruder reads; returns the two confirmation tokens mailed there.
 async fn intruder_address_changes(app: &TestApp, session: &TestSession) -> (String, String) {
-    let res = app
-        .authed(Method::PUT, "/v1/me/login-email", &session.access_token)
-        .json(&json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::PUT, "/v1/me/login-email", &session, Some(json!({"new_email": "intruder@evil.example", "new_email_confirmation": "intruder@evil.example", "password": PASSWORD}))).await;
     assert_eq!(res.status(), 202);
-    let res = app
-        .authed(Method::PUT, "/v1/me/recovery-email", &session.access_token)
-        .json(&json!({"email": "backdoor@evil.example"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app,
+        Method::PUT,
+        "/v1/me/recovery-email",
+        &session,
+        Some(json!({"email": "backdoor@evil.example"})),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let login = link_token(
-        &mail_containing(app, "intruder@evil.example", "/confirm-login-email?token=").await,
+        &app.wait_for_mail_containing("intruder@evil.example", "/confirm-login-email?token=")
+            .await,
         "/confirm-login-email",
     );
     let recovery = link_token(
-        &mail_containing(
-            app,
-            "backdoor@evil.example",
-            "/confirm-recovery-email?token=",
-        )
-        .await,
+        &app.wait_for_mail_containing("backdoor@evil.example", "/confirm-recovery-email?token=")
+            .await,
         "/confirm-recovery-email",
     );
     (login, recovery)
@@ -667,19 +600,21 @@ async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ende
     let user = app.create_user_in("zoe@example.ch", "en").await;
     let session = app.login(&user).await;
     confirm_recovery(&app, &session, "zoe.backup@example.org").await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let changed = mail_containing(
+    let res = send(
         &app,
-        "zoe@example.ch",
-        "password of your Leman account was just changed",
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
     )
     .await;
+    assert_eq!(res.status(), 204);
+    let changed = app
+        .wait_for_mail_containing(
+            "zoe@example.ch",
+            "password of your Leman account was just changed",
+        )
+        .await;
     assert!(
         changed.contains("Your other sessions have ended."),
         "{changed}"
@@ -706,6 +641,8 @@ async fn the_password_changed_mail_shows_where_resets_go_and_which_sessions_ende
         )
         .await;
     assert_eq!(res.status(), 204);
-    let reset = mail_containing(&app, "zoe@example.ch", "All your sessions have ended.").await;
+    let reset = app
+        .wait_for_mail_containing("zoe@example.ch", "All your sessions have ended.")
+        .await;
     assert!(reset.contains("zoe.backup@example.org"), "{reset}");
 }

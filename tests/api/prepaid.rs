@@ -5,19 +5,9 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::billing::{billing_app, card};
-use crate::helpers::{TestApp, ok, problem, send};
-
-pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
-    let org = org.to_string();
-    app.with_conn(move |c| {
-        (
-            leman::models::prepaid::ledger_sum(c, &org).unwrap(),
-            leman::models::prepaid::balance(c, &org).unwrap(),
-        )
-    })
-    .await
-}
+use crate::helpers::{
+    TestApp, billing_app, get_json, ledger_sum_and_balance, ok, problem, send, send_with,
+};
 
 #[tokio::test]
 async fn r30_top_ups_stay_within_the_limits_and_the_ceiling() {
@@ -182,16 +172,25 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let (org, visa) = app.funded_org(&s, "Keys", "50.00").await;
     let top_up = format!("/v1/orgs/{org}/prepaid-account/top-ups");
     let body = json!({"amount": {"amount": "20.00", "currency": "CHF"}, "payment_method_id": visa});
-    let keyed = |key: &str, b: &Value| {
-        app.authed(Method::POST, &top_up, &s.access_token)
-            .header("Idempotency-Key", key)
-            .json(b)
-            .send()
+    let (app_ref, top_up, s_ref) = (&app, &top_up, &s);
+    let keyed = |key: &'static str, b: &Value| {
+        let b = b.clone();
+        async move {
+            send_with(
+                app_ref,
+                Method::POST,
+                top_up,
+                s_ref,
+                Some(b),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
     };
-    let first = keyed("top-up-1", &body).await.unwrap();
+    let first = keyed("top-up-1", &body).await;
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.unwrap();
-    let replay = keyed("top-up-1", &body).await.unwrap();
+    let replay = keyed("top-up-1", &body).await;
     assert_eq!(replay.status(), 201);
     assert_eq!(replay.headers()["Idempotent-Replayed"], "true");
     let replay: Value = replay.json().await.unwrap();
@@ -199,13 +198,13 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let other =
         json!({"amount": {"amount": "30.00", "currency": "CHF"}, "payment_method_id": visa});
     problem(
-        keyed("top-up-1", &other).await.unwrap(),
+        keyed("top-up-1", &other).await,
         422,
         "idempotency_key_reused",
     )
     .await;
     // Twenty at once with one key: one runs, the others replay it or wait (409).
-    let same = (0..20).map(|_| async { keyed("top-up-2", &body).await.unwrap().status().as_u16() });
+    let same = (0..20).map(|_| async { keyed("top-up-2", &body).await.status().as_u16() });
     let statuses = join_all(same).await;
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 409),
@@ -220,13 +219,15 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
     let order_body = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}], "payment": {"method": "prepaid"}});
     let orders = format!("/v1/orgs/{org}/orders");
     for _ in 0..3 {
-        let res = app
-            .authed(Method::POST, &orders, &s.access_token)
-            .header("Idempotency-Key", "order-1")
-            .json(&order_body)
-            .send()
-            .await
-            .unwrap();
+        let res = send_with(
+            &app,
+            Method::POST,
+            &orders,
+            &s,
+            Some(order_body.clone()),
+            &[("Idempotency-Key", "order-1")],
+        )
+        .await;
         assert_eq!(res.status(), 201);
     }
     let list = ok(send(&app, Method::GET, &orders, &s, None).await, 200).await;
@@ -236,10 +237,11 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
 }
 
 #[tokio::test]
-async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back() {
+async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back_to_the_prepaid_account()
+ {
     let app = billing_app().await;
     let (user, s) = app.signed_in("zoe@example.ch").await;
-    let (org, visa) = app.funded_org(&s, "Refunds", "20.00").await;
+    let (org, _) = app.funded_org(&s, "Refunds", "20.00").await;
     let order = app
         .order(
             &s,
@@ -248,6 +250,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         )
         .await;
     let invoice_id = order["invoice_id"].as_str().unwrap();
+    let invoice_path = format!("/v1/orgs/{org}/invoices/{invoice_id}");
     ok(
         send(
             &app,
@@ -287,18 +290,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
     assert_eq!(ledger_sum_and_balance(&app, &org).await, (811, 811));
     // The operator refunds part of it (back to the prepaid account, where it came from), then
     // the rest.
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     let number = invoice["number"].as_str().unwrap().to_string();
     let run = |args: &[&str]| app.cli(args, &[]);
     let out = run(&[
@@ -310,18 +302,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("CHF 5.00"));
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     assert_eq!(invoice["status"], "partially_refunded");
     assert_eq!(ledger_sum_and_balance(&app, &org).await, (1311, 1311));
     assert!(
@@ -332,63 +313,31 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         "more than is left"
     );
     assert!(run(&["billing", "refund", &number]).status.success());
-    let invoice = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!("/v1/orgs/{org}/invoices/{invoice_id}"),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let invoice = get_json(&app, &s, &invoice_path).await;
     assert_eq!(invoice["status"], "refunded");
     assert_eq!(invoice["refunded"], invoice["total"]);
     app.wait_for_mail_containing(&user.email, &number).await;
+}
+
+#[tokio::test]
+async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_back_to_the_card() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
     // A card payment is refunded to the card.
-    let paid = app
-        .order(
-            &s,
-            &org,
-            json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]),
-        )
+    let refunds = app
+        .an_org(&s)
+        .named("Refunds")
+        .funded("20.00")
+        .with_product(json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]))
         .await;
-    ok(
-        send(
-            &app,
-            Method::POST,
-            &format!(
-                "/v1/orgs/{org}/orders/{}/payments",
-                paid["id"].as_str().unwrap()
-            ),
-            &s,
-            Some(card(&visa)),
-        )
-        .await,
-        201,
+    let invoice = get_json(
+        &app,
+        &s,
+        &format!("/v1/orgs/{}/invoices/{}", refunds.id, refunds.invoice(0)),
     )
     .await;
-    let number: String = ok(
-        send(
-            &app,
-            Method::GET,
-            &format!(
-                "/v1/orgs/{org}/invoices/{}",
-                paid["invoice_id"].as_str().unwrap()
-            ),
-            &s,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await["number"]
-        .as_str()
-        .unwrap()
-        .into();
-    let out = run(&["billing", "refund", &number]);
+    let number = invoice["number"].as_str().unwrap();
+    let out = app.cli(&["billing", "refund", number], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("original payment method"));
 }
 

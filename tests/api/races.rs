@@ -14,8 +14,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::billing::card;
-use crate::helpers::{TestApp, TestSession, WEBHOOK_SECRET, ok, send};
+use crate::helpers::{
+    TestApp, TestSession, WEBHOOK_SECRET, card, ledger_sum_and_balance, ok, send,
+};
 
 /// Runs `rounds` rounds of the writes `a` and `b`, started together in each round (each gets the
 /// round's number); returns each round's two statuses.
@@ -309,10 +310,7 @@ async fn f5_prepaid_money_never_moves_across_currencies() {
         moved,
         leman::models::prepaid::Moved::OtherCurrency("CHF".into())
     );
-    assert_eq!(
-        crate::prepaid::ledger_sum_and_balance(&app, &org).await,
-        (10000, 10000)
-    );
+    assert_eq!(ledger_sum_and_balance(&app, &org).await, (10000, 10000));
     // The database refuses too: a ledger row in another currency than its account's, an
     // organisation's currency changed under its money.
     let o = org.clone();

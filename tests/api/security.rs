@@ -4,22 +4,23 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, link_token, mail_text, problem};
+use crate::helpers::{
+    PASSWORD, TestApp, TestUser, count, link_token, mail_text, my_activity_details, problem, send,
+};
 
 async fn put_settings(app: &TestApp, token: &str, body: serde_json::Value) -> reqwest::Response {
-    app.authed(Method::PUT, "/v1/me/security-settings", token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    send(
+        app,
+        Method::PUT,
+        "/v1/me/security-settings",
+        token,
+        Some(body.clone()),
+    )
+    .await
 }
 
 async fn settings(app: &TestApp, token: &str) -> serde_json::Value {
-    let res = app
-        .authed(Method::GET, "/v1/me/security-settings", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::GET, "/v1/me/security-settings", token, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -45,10 +46,6 @@ async fn login_status(app: &TestApp, user: &TestUser) -> u16 {
     .await
     .status()
     .as_u16()
-}
-
-fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
 }
 
 /// Mails to `to` whose text contains `needle`, as text.
@@ -183,21 +180,8 @@ async fn r12_settings_start_at_the_defaults_and_the_threshold_stays_within_3_to_
         ),
         2
     );
-    let last_details: String = {
-        let id = user.id.clone();
-        app.with_conn(move |c| {
-            use leman::db::schema::activities as a;
-            a::table
-                .filter(a::actor_user_id.eq(&id))
-                .filter(a::action.eq("security_settings.updated"))
-                .order((a::created_at.desc(), a::id.desc()))
-                .select(a::details)
-                .first(c)
-                .unwrap()
-        })
-        .await
-    };
-    let last: serde_json::Value = serde_json::from_str(&last_details).unwrap();
+    let details = my_activity_details(&app, &token, "security_settings.updated").await;
+    let last = details.last().unwrap();
     assert_eq!(last["changed"], json!(["lock_after_failed_logins"]));
     assert_eq!(last["lock_after_failed_logins"], 100);
     // No token, no settings.
@@ -567,13 +551,11 @@ async fn r12_unlock_requests_are_rate_limited_per_ip() {
             .await;
         assert_eq!(res.status(), 202);
     }
-    problem(
-        app.post_json("/v1/auth/unlock/request", json!({"email": "y@example.ch"}))
-            .await,
-        429,
-        "rate_limited",
-    )
-    .await;
+    let res = app
+        .post_json("/v1/auth/unlock/request", json!({"email": "y@example.ch"}))
+        .await;
+    assert!(res.headers().contains_key("retry-after"), "{res:?}");
+    problem(res, 429, "rate_limited").await;
     problem(
         app.post_json("/v1/auth/unlock", json!({"token": "whatever"}))
             .await,

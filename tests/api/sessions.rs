@@ -1,10 +1,11 @@
 //! The connection log: listing the signed-in devices and ending them (R10).
 
-use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, TestUser, problem};
+use crate::helpers::{
+    PASSWORD, TestApp, TestSession, TestUser, my_activity_details, problem, send,
+};
 
 const FIREFOX_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -30,11 +31,7 @@ async fn login_as(app: &TestApp, user: &TestUser, user_agent: &str) -> TestSessi
 }
 
 async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
-    let res = app
-        .authed(Method::GET, "/v1/me/sessions", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::GET, "/v1/me/sessions", token, None).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body.as_object().unwrap().len(), 1, "only `data`: {body}");
@@ -42,31 +39,7 @@ async fn list(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
 }
 
 async fn status_of(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    app.authed(method, path, token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
-/// The details of a user's activity records with this action, oldest first.
-async fn details_of(app: &TestApp, user_id: &str, action: &str) -> Vec<serde_json::Value> {
-    use leman::db::schema::activities as a;
-    let (id, action) = (user_id.to_string(), action.to_string());
-    app.with_conn(move |c| {
-        a::table
-            .filter(a::actor_user_id.eq(&id))
-            .filter(a::action.eq(&action))
-            .order((a::created_at.asc(), a::id.asc()))
-            .select(a::details)
-            .load::<String>(c)
-            .unwrap()
-    })
-    .await
-    .iter()
-    .map(|d| serde_json::from_str(d).unwrap())
-    .collect()
+    send(app, method, path, token, None).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -122,6 +95,8 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
     let user = app.create_user("zoe@example.ch").await;
     let laptop = login_as(&app, &user, FIREFOX_LINUX).await;
     let phone = login_as(&app, &user, SAFARI_IPHONE).await;
+    // Reads the log once every session has ended.
+    let reader = app.personal_token(&user.id).await;
     assert_eq!(
         status_of(&app, Method::GET, "/v1/me", &phone.access_token).await,
         200
@@ -134,10 +109,7 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
     );
     // The phone's access token fails on its very next request, and it cannot refresh.
     problem(
-        app.authed(Method::GET, "/v1/me", &phone.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::GET, "/v1/me", &phone, None).await,
         401,
         "unauthenticated",
     )
@@ -157,15 +129,12 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
     assert_eq!(left[0]["id"], laptop.session_id.as_str());
     // Ended already: a second DELETE finds nothing.
     problem(
-        app.authed(Method::DELETE, &path, &laptop.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &path, &laptop, None).await,
         404,
         "not_found",
     )
     .await;
-    let ended = details_of(&app, &user.id, "session.ended").await;
+    let ended = my_activity_details(&app, &reader, "session.ended").await;
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert_eq!(ended[0]["session_id"], phone.session_id.as_str());
 
@@ -179,7 +148,12 @@ async fn r10_ending_another_session_cuts_it_off_at_once() {
         status_of(&app, Method::GET, "/v1/me", &laptop.access_token).await,
         401
     );
-    assert_eq!(details_of(&app, &user.id, "session.ended").await.len(), 2);
+    assert_eq!(
+        my_activity_details(&app, &reader, "session.ended")
+            .await
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -214,18 +188,22 @@ async fn r10_ending_the_other_sessions_keeps_the_current_one() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["current"], true);
     // One record for the whole request, with the count.
-    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    let records = my_activity_details(&app, &a, "sessions.ended_others").await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["count"], 2);
     assert_eq!(records[0]["kept_session_id"], a.session_id.as_str());
-    assert!(details_of(&app, &user.id, "session.ended").await.is_empty());
+    assert!(
+        my_activity_details(&app, &a, "session.ended")
+            .await
+            .is_empty()
+    );
 
     // Nothing left to end: still one record (the request was made), with a zero count.
     assert_eq!(
         status_of(&app, Method::DELETE, "/v1/me/sessions", &a.access_token).await,
         204
     );
-    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    let records = my_activity_details(&app, &a, "sessions.ended_others").await;
     assert_eq!(records.len(), 2);
     assert_eq!(records[1]["count"], 0);
 }
@@ -241,19 +219,13 @@ async fn r10_another_users_session_or_a_malformed_id_is_not_found() {
     let other = format!("/v1/me/sessions/{}", theirs.session_id);
     let unknown = format!("/v1/me/sessions/{}", leman::db::new_id("ses"));
     let body = problem(
-        app.authed(Method::DELETE, &other, &mine.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &other, &mine, None).await,
         404,
         "not_found",
     )
     .await;
     let unknown_body = problem(
-        app.authed(Method::DELETE, &unknown, &mine.access_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::DELETE, &unknown, &mine, None).await,
         404,
         "not_found",
     )
@@ -269,14 +241,14 @@ async fn r10_another_users_session_or_a_malformed_id_is_not_found() {
     ];
     for id in malformed {
         problem(
-            app.authed(
+            send(
+                &app,
                 Method::DELETE,
                 &format!("/v1/me/sessions/{id}"),
-                &mine.access_token,
+                &mine,
+                None,
             )
-            .send()
-            .await
-            .unwrap(),
+            .await,
             404,
             "not_found",
         )
@@ -325,7 +297,7 @@ async fn r10_a_personal_token_reads_the_log_and_ends_every_session() {
         );
     }
     assert!(list(&app, &token).await.is_empty());
-    let records = details_of(&app, &user.id, "sessions.ended_others").await;
+    let records = my_activity_details(&app, &token, "sessions.ended_others").await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["count"], 2);
     assert_eq!(records[0]["kept_session_id"], json!(null));
@@ -350,11 +322,8 @@ async fn session_ip(app: &TestApp, forwarded_for: &str) -> String {
         .as_str()
         .unwrap()
         .to_string();
-    let list: serde_json::Value = app
-        .authed(Method::GET, "/v1/me/sessions", &token)
-        .send()
+    let list: serde_json::Value = send(app, Method::GET, "/v1/me/sessions", &token, None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

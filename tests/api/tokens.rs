@@ -7,43 +7,14 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestSession, problem};
-
-/// Creates a token through the API and returns (id, secret).
-pub async fn create_token(
-    app: &TestApp,
-    session: &TestSession,
-    scopes: &[&str],
-) -> (String, String) {
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-        .json(&json!({"name": "Deploy script", "kind": "personal", "scopes": scopes}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_string(),
-        body["secret"].as_str().unwrap().to_string(),
-    )
-}
+use crate::helpers::{TestApp, create_token, problem, send};
 
 async fn status(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    app.authed(method, path, token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    send(app, method, path, token, None).await.status().as_u16()
 }
 
 async fn list(app: &TestApp, token: &str) -> Value {
-    let res = app
-        .authed(Method::GET, "/v1/me/tokens", token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::GET, "/v1/me/tokens", token, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -52,12 +23,7 @@ async fn list(app: &TestApp, token: &str) -> Value {
 async fn a_token_is_shown_once_stored_hashed_and_works_as_a_bearer() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-        .json(&json!({"name": " Deploy script ", "kind": "application", "scopes": ["account:read", "domains:write", "account:read"], "expires_at": "2099-01-01T00:00:00Z"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::POST, "/v1/me/tokens", &session, Some(json!({"name": " Deploy script ", "kind": "application", "scopes": ["account:read", "domains:write", "account:read"], "expires_at": "2099-01-01T00:00:00Z"}))).await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let secret = created["secret"].as_str().unwrap().to_string();
@@ -94,11 +60,7 @@ async fn a_token_is_shown_once_stored_hashed_and_works_as_a_bearer() {
     assert!(!stored.0.contains(&secret[8..]) && !stored.2.contains(&secret[8..]));
 
     // The secret opens the account.
-    let res = app
-        .authed(Method::GET, "/v1/me", &secret)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &secret, None).await;
     assert_eq!(res.status(), 200);
     let me: Value = res.json().await.unwrap();
     assert_eq!(me["id"], user.id.as_str());
@@ -124,12 +86,14 @@ async fn creating_a_token_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (user, session) = app.signed_in("zoe@example.ch").await;
     app.make_session_not_recent(&session).await;
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-        .json(&json!({"name": "CI", "kind": "personal", "scopes": ["account:read"]}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/me/tokens",
+        &session,
+        Some(json!({"name": "CI", "kind": "personal", "scopes": ["account:read"]})),
+    )
+    .await;
     problem(res, 403, "reauthentication_required").await;
     assert!(
         list(&app, &session.access_token).await["data"]
@@ -152,12 +116,14 @@ async fn a_token_cannot_create_a_token() {
     let app = TestApp::spawn().await;
     let (_, session) = app.signed_in("zoe@example.ch").await;
     let (_, secret) = create_token(&app, &session, &["account:write"]).await;
-    let res = app
-        .authed(Method::POST, "/v1/me/tokens", &secret)
-        .json(&json!({"name": "Child", "kind": "personal", "scopes": ["account:read"]}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/me/tokens",
+        &secret,
+        Some(json!({"name": "Child", "kind": "personal", "scopes": ["account:read"]})),
+    )
+    .await;
     problem(res, 403, "reauthentication_required").await;
     assert_eq!(
         list(&app, &session.access_token).await["data"]
@@ -180,37 +146,26 @@ async fn scopes_narrow_what_a_token_may_do() {
     // Read-only: reads, never writes.
     assert_eq!(status(&app, Method::GET, "/v1/me", &read).await, 200);
     assert_eq!(status(&app, Method::GET, "/v1/me/tokens", &read).await, 200);
-    let res = app
-        .authed(Method::PATCH, "/v1/me", &read)
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PATCH, "/v1/me", &read, Some(patch.clone())).await;
     let body = problem(res, 403, "insufficient_scope").await;
     assert!(body["detail"].as_str().unwrap().contains("account:write"));
-    let res = app
-        .authed(Method::DELETE, &format!("/v1/me/tokens/{write_id}"), &read)
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/me/tokens/{write_id}"),
+        &read,
+        None,
+    )
+    .await;
     problem(res, 403, "insufficient_scope").await;
 
     // Write implies read in the same area.
-    let res = app
-        .authed(Method::PATCH, "/v1/me", &write)
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::PATCH, "/v1/me", &write, Some(patch.clone())).await;
     assert_eq!(res.status(), 200);
     assert_eq!(status(&app, Method::GET, "/v1/me", &write).await, 200);
 
     // Another area's scopes open nothing here.
-    let res = app
-        .authed(Method::GET, "/v1/me", &other_area)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &other_area, None).await;
     problem(res, 403, "insufficient_scope").await;
 
     // A session holds every scope.
@@ -232,22 +187,14 @@ async fn revocation_takes_effect_at_once() {
         status(&app, Method::DELETE, &path, &session.access_token).await,
         204
     );
-    let res = app
-        .authed(Method::GET, "/v1/me", &secret)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &secret, None).await;
     problem(res, 401, "unauthenticated").await;
     assert_eq!(status(&app, Method::GET, "/v1/me", &kept).await, 200);
     let listed = list(&app, &session.access_token).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert_ne!(listed["data"][0]["id"], id.as_str());
     // Twice: nothing left to revoke.
-    let res = app
-        .authed(Method::DELETE, &path, &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::DELETE, &path, &session, None).await;
     problem(res, 404, "not_found").await;
     assert_eq!(
         app.activities_of(&user.id).await.last().unwrap(),
@@ -277,11 +224,7 @@ async fn an_expired_token_is_refused() {
         })
         .await;
     }
-    let res = app
-        .authed(Method::GET, "/v1/me", &secret)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &secret, None).await;
     problem(res, 401, "unauthenticated").await;
     // Still listed, so its owner sees it expired.
     let listed = list(&app, &session.access_token).await;
@@ -294,15 +237,14 @@ async fn another_users_token_is_not_found() {
     let (_, alice) = app.signed_in("alice@example.ch").await;
     let (_, bob) = app.signed_in("bob@example.ch").await;
     let (id, secret) = create_token(&app, &alice, &["account:read"]).await;
-    let res = app
-        .authed(
-            Method::DELETE,
-            &format!("/v1/me/tokens/{id}"),
-            &bob.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/me/tokens/{id}"),
+        &bob,
+        None,
+    )
+    .await;
     problem(res, 404, "not_found").await;
     assert!(
         list(&app, &bob.access_token).await["data"]
@@ -311,15 +253,14 @@ async fn another_users_token_is_not_found() {
             .is_empty()
     );
     for bad in ["tok_123", "ses_0193a1b2c3d4e5f60718293a4b5c6d7e", "%00"] {
-        let res = app
-            .authed(
-                Method::DELETE,
-                &format!("/v1/me/tokens/{bad}"),
-                &alice.access_token,
-            )
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            &app,
+            Method::DELETE,
+            &format!("/v1/me/tokens/{bad}"),
+            &alice,
+            None,
+        )
+        .await;
         problem(res, 404, "not_found").await;
     }
     assert_eq!(status(&app, Method::GET, "/v1/me", &secret).await, 200);
@@ -364,12 +305,14 @@ async fn invalid_requests_create_nothing() {
         ),
     ];
     for (body, field) in cases {
-        let res = app
-            .authed(Method::POST, "/v1/me/tokens", &session.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            &app,
+            Method::POST,
+            "/v1/me/tokens",
+            &session,
+            Some(body.clone()),
+        )
+        .await;
         let problem = problem(res, 422, "validation_failed").await;
         assert!(
             problem["errors"]
@@ -408,11 +351,7 @@ async fn the_token_list_paginates_newest_first() {
             Some(c) => format!("/v1/me/tokens?limit=2&cursor={c}"),
             None => "/v1/me/tokens?limit=2".to_string(),
         };
-        let res = app
-            .authed(Method::GET, &path, &session.access_token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, Method::GET, &path, &session, None).await;
         let page: Value = res.json().await.unwrap();
         for t in page["data"].as_array().unwrap() {
             seen.push(t["id"].as_str().unwrap().to_string());
@@ -423,10 +362,6 @@ async fn the_token_list_paginates_newest_first() {
         }
     }
     assert_eq!(seen, ids);
-    let res = app
-        .authed(Method::GET, "/v1/me/tokens?limit=0", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me/tokens?limit=0", &session, None).await;
     problem(res, 422, "validation_failed").await;
 }

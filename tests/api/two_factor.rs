@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, TestSession, mail_text, problem, totp_code};
+use crate::helpers::{
+    NEW_PASSWORD, PASSWORD, TestApp, TestSession, count, mail_text, problem, send, totp_code,
+};
 
 /// Waits, when needed, until at least 5 s remain in the current 30-second step, so a test that
 /// computes codes relative to "now" runs within one step.
@@ -21,26 +23,18 @@ async fn settle() {
 }
 
 async fn start(app: &TestApp, session: &TestSession) -> reqwest::Response {
-    app.authed(
-        Method::POST,
-        "/v1/me/two-factor/totp",
-        &session.access_token,
-    )
-    .send()
-    .await
-    .unwrap()
+    send(app, Method::POST, "/v1/me/two-factor/totp", &session, None).await
 }
 
 async fn confirm(app: &TestApp, session: &TestSession, code: &str) -> reqwest::Response {
-    app.authed(
+    send(
+        app,
         Method::POST,
         "/v1/me/two-factor/totp/confirm",
-        &session.access_token,
+        &session,
+        Some(json!({ "code": code })),
     )
-    .json(&json!({ "code": code }))
-    .send()
     .await
-    .unwrap()
 }
 
 async fn started_secret(app: &TestApp, session: &TestSession) -> String {
@@ -51,11 +45,7 @@ async fn started_secret(app: &TestApp, session: &TestSession) -> String {
 }
 
 async fn me(app: &TestApp, session: &TestSession) -> Value {
-    let res = app
-        .authed(Method::GET, "/v1/me", &session.access_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::GET, "/v1/me", &session, None).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -65,29 +55,29 @@ async fn mfa(app: &TestApp, body: Value) -> reqwest::Response {
 }
 
 async fn reauthenticate(app: &TestApp, session: &TestSession, body: Value) -> reqwest::Response {
-    app.authed(
+    send(
+        app,
         Method::POST,
         "/v1/auth/reauthenticate",
-        &session.access_token,
+        &session,
+        Some(body.clone()),
     )
-    .json(&body)
-    .send()
     .await
-    .unwrap()
 }
 
 async fn disable(app: &TestApp, token: &str) -> reqwest::Response {
-    app.authed(Method::DELETE, "/v1/me/two-factor", token)
-        .send()
-        .await
-        .unwrap()
+    send(app, Method::DELETE, "/v1/me/two-factor", token, None).await
 }
 
 async fn regenerate(app: &TestApp, token: &str) -> reqwest::Response {
-    app.authed(Method::POST, "/v1/me/two-factor/recovery-codes", token)
-        .send()
-        .await
-        .unwrap()
+    send(
+        app,
+        Method::POST,
+        "/v1/me/two-factor/recovery-codes",
+        token,
+        None,
+    )
+    .await
 }
 
 async fn failed_logins(app: &TestApp, user_id: &str) -> i32 {
@@ -103,10 +93,6 @@ async fn failed_logins(app: &TestApp, user_id: &str) -> i32 {
     .await
 }
 
-fn count(actions: &[String], action: &str) -> usize {
-    actions.iter().filter(|a| *a == action).count()
-}
-
 fn amr_of(access_token: &str) -> Value {
     use base64::Engine as _;
     let payload = access_token.split('.').nth(1).unwrap();
@@ -120,7 +106,7 @@ fn amr_of(access_token: &str) -> Value {
 }
 
 #[tokio::test]
-async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app() {
+async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app_enrolment_starts_pending() {
     let app = TestApp::spawn().await;
     let user = app.create_user_in("zoe@example.ch", "de").await;
     let session = app.login(&user).await;
@@ -171,6 +157,18 @@ async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app() {
     .await;
     problem(confirm(&app, &session, "abcdef").await, 422, "invalid_code").await;
     assert_eq!(me(&app, &session).await["two_factor_enabled"], false);
+}
+
+#[tokio::test]
+async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app_a_current_code_turns_it_on() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user_in("zoe@example.ch", "de").await;
+    let session = app.login(&user).await;
+    let res = start(&app, &session).await;
+    let body: Value = res.json().await.unwrap();
+    let secret = body["secret"].as_str().unwrap().to_string();
+    // A second login while pending, as in the scenario before: the record shows both.
+    app.login(&user).await;
 
     let res = confirm(&app, &session, &totp_code(&secret, 0)).await;
     assert_eq!(res.status(), 200);
@@ -271,16 +269,14 @@ async fn confirming_needs_a_pending_enrolment_and_a_well_formed_body() {
         json!({"code": 123456}),
         json!({"code": "1", "x": 1}),
     ] {
-        let res = app
-            .authed(
-                Method::POST,
-                "/v1/me/two-factor/totp/confirm",
-                &session.access_token,
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            &app,
+            Method::POST,
+            "/v1/me/two-factor/totp/confirm",
+            &session,
+            Some(body.clone()),
+        )
+        .await;
         problem(res, 422, "validation_failed").await;
     }
     // Nothing to turn off or regenerate while 2FA is off (the session is recent).
@@ -437,10 +433,7 @@ async fn r16_login_asks_for_the_second_factor_then_gives_working_tokens() {
     let mfa_token = body["mfa_token"].as_str().unwrap().to_string();
     // The mfa token opens nothing by itself.
     problem(
-        app.authed(Method::GET, "/v1/me", &mfa_token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::GET, "/v1/me", &mfa_token, None).await,
         401,
         "unauthenticated",
     )
@@ -471,11 +464,7 @@ async fn r16_login_asks_for_the_second_factor_then_gives_working_tokens() {
     let tokens: Value = res.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(amr_of(access), json!(["pwd", "otp"]));
-    let res = app
-        .authed(Method::GET, "/v1/me", access)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", access, None).await;
     assert_eq!(res.status(), 200);
     let res = app
         .post_json(
@@ -619,7 +608,7 @@ async fn r16_wrong_codes_lock_the_account_at_its_threshold() {
 }
 
 #[tokio::test]
-async fn r16_turning_two_factor_off_needs_a_recent_authentication() {
+async fn r16_turning_two_factor_off_needs_a_recent_authentication_with_both_factors() {
     let app = TestApp::spawn().await;
     let user = app.create_user_in("zoe@example.ch", "fr").await;
     let session = app.login(&user).await;
@@ -682,6 +671,22 @@ async fn r16_turning_two_factor_off_needs_a_recent_authentication() {
         "reauthentication_required",
     )
     .await;
+    // Each failed attempt is a failed login: recorded, and told to the owner (after the mail
+    // that 2FA is on).
+    let actions = app.activities_of(&user.id).await;
+    let tail: Vec<&str> = actions.iter().map(String::as_str).skip(4).collect();
+    assert_eq!(tail, ["login.failed", "login.failed"]);
+    app.wait_for_mails("zoe@example.ch", 3).await;
+}
+
+#[tokio::test]
+async fn r16_turning_two_factor_off_needs_a_recent_authentication_then_nothing_of_it_is_left() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user_in("zoe@example.ch", "fr").await;
+    let session = app.login(&user).await;
+    let two_factor = app.enable_two_factor(&session).await;
+    app.make_session_not_recent(&session).await;
+    let code = app.next_totp_code(&user.id, &two_factor).await;
 
     let res = reauthenticate(&app, &session, json!({"password": PASSWORD, "code": code})).await;
     assert_eq!(res.status(), 204);
@@ -719,7 +724,8 @@ async fn r16_turning_two_factor_off_needs_a_recent_authentication() {
     assert_eq!((secret, step, codes), (None, None, 0));
     app.login(&user).await;
 
-    let mails = app.wait_for_mails("zoe@example.ch", 4).await;
+    // Two mails now: 2FA on, then 2FA off.
+    let mails = app.wait_for_mails("zoe@example.ch", 2).await;
     let disabled = mails
         .iter()
         .map(|m| mail_text(m))
@@ -732,8 +738,6 @@ async fn r16_turning_two_factor_off_needs_a_recent_authentication() {
     assert_eq!(
         tail,
         [
-            "login.failed",
-            "login.failed",
             "session.reauthenticated",
             "two_factor.recovery_codes_regenerated",
             "two_factor.disabled",
@@ -830,38 +834,37 @@ async fn r16_tokens_never_change_two_factor_nor_reauthenticate() {
     let (user, session) = app.signed_in("zoe@example.ch").await;
     let token = app.personal_token(&user.id).await;
     // The token itself works.
-    let res = app
-        .authed(Method::GET, "/v1/me", &token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, Method::GET, "/v1/me", &token, None).await;
     assert_eq!(res.status(), 200);
 
     problem(
-        app.authed(Method::POST, "/v1/me/two-factor/totp", &token)
-            .send()
-            .await
-            .unwrap(),
+        send(&app, Method::POST, "/v1/me/two-factor/totp", &token, None).await,
         403,
         "session_required",
     )
     .await;
     problem(
-        app.authed(Method::POST, "/v1/me/two-factor/totp/confirm", &token)
-            .json(&json!({"code": "123456"}))
-            .send()
-            .await
-            .unwrap(),
+        send(
+            &app,
+            Method::POST,
+            "/v1/me/two-factor/totp/confirm",
+            &token,
+            Some(json!({"code": "123456"})),
+        )
+        .await,
         403,
         "session_required",
     )
     .await;
     problem(
-        app.authed(Method::POST, "/v1/auth/reauthenticate", &token)
-            .json(&json!({"password": PASSWORD}))
-            .send()
-            .await
-            .unwrap(),
+        send(
+            &app,
+            Method::POST,
+            "/v1/auth/reauthenticate",
+            &token,
+            Some(json!({"password": PASSWORD})),
+        )
+        .await,
         403,
         "session_required",
     )
@@ -927,14 +930,14 @@ async fn an_mfa_token_signs_in_once_and_not_after_a_password_change() {
     .await;
     // A password change withdraws a password step still waiting for its code.
     let waiting = app.mfa_token(&user).await;
-    let res = app
-        .authed(Method::PUT, "/v1/me/password", &session.access_token)
-        .json(
-            &json!({"current_password": PASSWORD, "new_password": crate::passwords::NEW_PASSWORD}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PUT,
+        "/v1/me/password",
+        &session,
+        Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+    )
+    .await;
     assert_eq!(res.status(), 204);
     problem(
         mfa(
@@ -953,16 +956,9 @@ async fn starting_enrolment_needs_a_recent_authentication() {
     let app = TestApp::spawn().await;
     let (_, session) = app.signed_in("zoe@example.ch").await;
     app.make_session_not_recent(&session).await;
-    let start = || {
-        app.authed(
-            Method::POST,
-            "/v1/me/two-factor/totp",
-            &session.access_token,
-        )
-        .send()
-    };
-    problem(start().await.unwrap(), 403, "reauthentication_required").await;
+    let start = || send(&app, Method::POST, "/v1/me/two-factor/totp", &session, None);
+    problem(start().await, 403, "reauthentication_required").await;
     let res = reauthenticate(&app, &session, json!({"password": PASSWORD})).await;
     assert_eq!(res.status(), 204);
-    assert_eq!(start().await.unwrap().status(), 200);
+    assert_eq!(start().await.status(), 200);
 }
