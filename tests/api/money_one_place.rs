@@ -11,9 +11,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::billing::{billing_app, card};
-use crate::helpers::{TestApp, TestSession, ok, send};
-use crate::prepaid::ledger_sum_and_balance;
+use crate::helpers::{TestApp, TestSession, billing_app, card, ledger_sum_and_balance, ok, send};
 
 /// What the sandbox logs when a slow refund reaches it.
 const IN_PROVIDER: &str = "slow refund under way";
