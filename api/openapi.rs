@@ -75,12 +75,39 @@ pub fn build() -> utoipa::openapi::OpenApi {
 /// The document as committed in `openapi/openapi.json` (pretty, trailing newline).
 pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     let mut doc = serde_json::to_value(api).expect("the OpenAPI document serialises");
+    declare_org_scopes(&mut doc);
     declare_idempotency(&mut doc);
     declare_two_factor_requirement(&mut doc);
     forbid_nul(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
+}
+
+/// A route under `/v1/orgs/{org_id}` names its requirement once (`http::org::Requirement`): its
+/// `x-leman-scope` becomes the `personal_token` scope of the operation's security.
+fn declare_org_scopes(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.as_object_mut())
+    {
+        let Some(scope) = op.remove("x-leman-scope") else {
+            continue;
+        };
+        let Some(security) = op.get_mut("security").and_then(|s| s.as_array_mut()) else {
+            continue;
+        };
+        for requirement in security.iter_mut().filter_map(|r| r.as_object_mut()) {
+            if let Some(scopes) = requirement.get_mut("personal_token") {
+                *scopes = serde_json::Value::Array(vec![scope.clone()]);
+            }
+        }
+    }
 }
 
 /// No string may hold a NUL character (PostgreSQL text cannot store one, so `http::Json` and

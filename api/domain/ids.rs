@@ -16,9 +16,135 @@ pub fn path_id(raw: &str, prefix: &str, what: &str) -> Result<String, AppError> 
     }
 }
 
+/// A typed id: `OrgId`, `InvoiceId`, … Parsing checks the prefix and shape once (anything else
+/// cannot exist: the same 404 as an unknown id); afterwards the value is passed around as its
+/// type. It derefs to `&str`, for queries and for code not yet typed.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// An id from a path or a body: 404 `not_found` unless shaped like one.
+            pub fn parse(raw: &str) -> Result<Self, AppError> {
+                path_id(raw, $prefix, $what).map(Self)
+            }
+
+            /// A fresh id (UUIDv7: ordered by creation).
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, uuid::Uuid::now_v7().simple()))
+            }
+
+            /// An id read from the database, trusted as it is.
+            pub fn from_db(raw: impl Into<String>) -> Self {
+                Self(raw.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation (`org_…`).
+    OrgId, "org", "organisation"
+);
+id_type!(
+    /// A user (`usr_…`); under an organisation, a member.
+    UserId, "usr", "member"
+);
+id_type!(
+    /// An invoice (`inv_…`).
+    InvoiceId, "inv", "invoice"
+);
+id_type!(
+    /// An order (`ord_…`).
+    OrderId, "ord", "order"
+);
+id_type!(
+    /// A product (`prd_…`).
+    ProductId, "prd", "product"
+);
+id_type!(
+    /// A payment (`pay_…`).
+    PaymentId, "pay", "payment"
+);
+id_type!(
+    /// A saved payment method (`pm_…`).
+    PaymentMethodId, "pm", "payment method"
+);
+id_type!(
+    /// An invitation (`inv…` is taken by invoices: `ivt_…`).
+    InvitationId, "ivt", "invitation"
+);
+id_type!(
+    /// A session (`ses_…`).
+    SessionId, "ses", "session"
+);
+id_type!(
+    /// A personal or application token (`tok_…`).
+    TokenId, "tok", "token"
+);
+id_type!(
+    /// A refund (`rfd_…`).
+    RefundId, "rfd", "refund"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_ids_parse_their_own_prefix_only() {
+        let org = OrgId::generate();
+        assert_eq!(OrgId::parse(&org).unwrap(), org);
+        let e = OrgId::parse(&UserId::generate()).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.detail.as_str()), (404, "No such organisation."));
+        assert!(InvoiceId::parse("inv_0").is_err());
+        assert_eq!(&*org, org.as_str());
+    }
 
     #[test]
     fn path_ids_have_a_shape() {

@@ -105,6 +105,13 @@ impl Need {
     }
 }
 
+/// In the spec (`x-leman-permission`) a requirement is its name.
+impl Serialize for Need {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
 /// A membership's role and permissions, as far as rights are concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {

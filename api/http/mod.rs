@@ -5,6 +5,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod json;
 pub mod meta;
+pub mod org;
 pub mod problem;
 pub mod query;
 

@@ -3,7 +3,7 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
-use crate::domain::ids::path_id;
+use crate::domain::ids::{InvoiceId, path_id};
 use crate::domain::orgs::{Need, Permission};
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
 use crate::models::products::{self, Product, ProductFilter};
 use crate::services::activity_log;
-use crate::services::orgs;
+use crate::services::orgs::{self, OrgRequest};
 use crate::services::tokens::next_cursor;
 
 pub const INVOICE_STATUSES: [&str; 5] = [
@@ -88,21 +88,13 @@ pub async fn list(
     Ok((with_lines, next))
 }
 
+/// One invoice with its lines.
 pub async fn get(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    raw_invoice_id: &str,
+    org: &OrgRequest,
+    id: InvoiceId,
 ) -> Result<(Invoice, Vec<InvoiceLine>), AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::BillingRead,
-        Need::Permission(Permission::Accounting),
-    )
-    .await?;
-    let id = path_id(raw_invoice_id, "inv", "invoice")?;
+    let access = org.access(pool).await?;
     db::run(pool, move |conn| {
         let invoice = invoices::find(conn, &access.org.id, &id)?
             .ok_or_else(|| AppError::not_found("No such invoice."))?;

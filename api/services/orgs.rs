@@ -9,6 +9,7 @@ use crate::error::Status;
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Checks;
+use crate::domain::ids::OrgId;
 use crate::domain::actor::Origin;
 use crate::domain::ids::path_id;
 use crate::domain::orgs::{self as rules, Currency, Grant, Need, Role};
@@ -26,6 +27,30 @@ pub struct Access {
     pub org: Organization,
     pub membership: Membership,
     pub grant: Grant,
+}
+
+/// A request about one organisation: who asks, which organisation (its id already parsed) and
+/// what the route needs. `http::org::InOrg` builds it from the route's declared requirement,
+/// after checking the token scope; the membership check runs here, in the service's own
+/// connection or transaction.
+#[derive(Debug, Clone)]
+pub struct OrgRequest {
+    pub caller: Caller,
+    pub org_id: OrgId,
+    pub need: Need,
+}
+
+impl OrgRequest {
+    /// The caller's access inside a transaction (taking the organisation's row lock first).
+    pub fn authorize(&self, conn: &mut DbConnection) -> Result<Access, AppError> {
+        authorize(conn, &self.caller, &self.org_id, self.need)
+    }
+
+    /// The caller's access, read in its own connection (for routes that only read).
+    pub async fn access(&self, pool: &Pool) -> Result<Access, AppError> {
+        let this = self.clone();
+        db::run(pool, move |conn| this.authorize(conn)).await
+    }
 }
 
 /// The organisation id of a path: anything not shaped like one cannot exist (404).

@@ -1,8 +1,9 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::auth::Caller;
+use crate::domain::ids::InvoiceId;
 use crate::context::Services;
 use crate::error::AppError;
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::services::invoices;
 use crate::views::billing::InvoiceView;
@@ -11,9 +12,9 @@ use crate::views::billing::InvoiceView;
 #[utoipa::path(
     operation_id = "get_invoice",
     tag = "billing",
-    security(("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), ("invoice_id" = String, Path, description = "The invoice's id (`inv_…`)", example = "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f13")),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingReads::NEED)), ("x-leman-scope" = json!(AccountingReads::SCOPE))),
     responses(
         (status = 200, description = "The invoice", body = InvoiceView),
         Unauthenticated,
@@ -23,11 +24,11 @@ use crate::views::billing::InvoiceView;
 )]
 #[get("/orgs/{org_id}/invoices/{invoice_id}")]
 pub async fn get_invoice(
-    caller: Caller,
+    org: InOrg<AccountingReads>,
     services: web::Data<Services>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (org_id, invoice_id) = path.into_inner();
-    let (invoice, lines) = invoices::get(&services.pool, &caller, &org_id, &invoice_id).await?;
+    let invoice_id = InvoiceId::parse(&path.1)?;
+    let (invoice, lines) = invoices::get(&services.pool, &org, invoice_id).await?;
     Ok(HttpResponse::Ok().json(InvoiceView::new(&invoice, &lines)))
 }
