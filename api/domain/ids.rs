@@ -141,7 +141,10 @@ mod tests {
         let org = OrgId::generate();
         assert_eq!(OrgId::parse(&org).unwrap(), org);
         let e = OrgId::parse(&UserId::generate()).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.detail.as_str()), (404, "No such organisation."));
+        assert_eq!(
+            (e.status.as_u16(), e.detail.as_str()),
+            (404, "No such organisation.")
+        );
         assert!(InvoiceId::parse("inv_0").is_err());
         assert_eq!(&*org, org.as_str());
     }

@@ -1,8 +1,62 @@
 //! Parse-don't-validate types for what users type: each `parse` returns the clean value or the
 //! field error to show. `field` is the JSON pointer of the input, for the 422 body.
 
+/// An enum kept in a text column and shown in the API by the same names: `text_enum!` gives it
+/// serde names, an `enum` schema, `as_str`, `ALL`, and the conversions diesel uses through
+/// `#[diesel(deserialize_as = String)]` (reading; an unknown stored value is an error) and
+/// `#[diesel(serialize_as = String)]` (writing). Compare states with the enum, never a string.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).ok_or_else(|| {
+                    format!("`{raw}` is not a {}", stringify!($name))
+                })
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.as_str().to_string()
+            }
+        }
+    };
+}
+
 pub mod actor;
 pub mod billing;
+pub mod events;
 pub mod ids;
 pub mod money;
 pub mod newsletters;
@@ -273,5 +327,27 @@ mod tests {
         assert!(parse_language("FR", "/l").is_err());
         assert!(parse_timezone("Europe/Zurich", "/t").is_ok());
         assert!(parse_timezone("Mars/Olympus", "/t").is_err());
+    }
+}
+
+#[cfg(test)]
+mod text_enum_tests {
+    text_enum! {
+        /// A sample.
+        pub enum Sample {
+            /// The first.
+            First = "first",
+            Second = "second_one",
+        }
+    }
+
+    #[test]
+    fn a_text_enum_round_trips_through_its_text() {
+        for s in Sample::ALL {
+            assert_eq!(Sample::try_from(s.as_str().to_string()), Ok(*s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(String::from(*s), s.as_str());
+        }
+        assert!(Sample::try_from("third".to_string()).is_err());
     }
 }

@@ -117,7 +117,11 @@ impl<R: Requirement> FromRequest for InOrg<R> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let caller = Caller::from_request(req, payload);
-        let raw = req.match_info().get("org_id").unwrap_or_default().to_string();
+        let raw = req
+            .match_info()
+            .get("org_id")
+            .unwrap_or_default()
+            .to_string();
         Box::pin(async move {
             let caller = caller.await?;
             caller.require_scope(R::SCOPE)?;

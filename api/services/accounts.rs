@@ -10,6 +10,7 @@ use crate::auth::password;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::{self, Checks, Email};
 use crate::error::AppError;
 use crate::mail;
@@ -211,7 +212,7 @@ pub async fn sign_up(
                     activity::record(
                         conn,
                         &meta,
-                        Event::new("user.signed_up", &attempt.id)
+                        Event::new(ActivityKind::UserSignedUp, &attempt.id)
                             .named(attempt.full_name())
                             .details(serde_json::json!({"replaces_earlier_attempt": true})),
                     )?;
@@ -222,7 +223,7 @@ pub async fn sign_up(
                     activity::record(
                         conn,
                         &meta,
-                        Event::new("user.signed_up", &user.id).named(user.full_name()),
+                        Event::new(ActivityKind::UserSignedUp, &user.id).named(user.full_name()),
                     )?;
                     send_verification(conn, &config, &user)
                 }
@@ -312,7 +313,11 @@ pub async fn verify_email(
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
             users::mark_email_verified(conn, &user.id, db::now())?;
-            activity::record(conn, &meta, Event::new("user.email_verified", &user.id))?;
+            activity::record(
+                conn,
+                &meta,
+                Event::new(ActivityKind::UserEmailVerified, &user.id),
+            )?;
             Ok(())
         })
     })
@@ -342,7 +347,7 @@ pub async fn resend_verification(
                 activity::record(
                     conn,
                     &meta,
-                    Event::new("user.verification_resent", &user.id),
+                    Event::new(ActivityKind::UserVerificationResent, &user.id),
                 )?;
             }
             Ok(())
@@ -368,7 +373,8 @@ pub async fn create_verified(pool: &Pool, input: SignUp) -> Result<User, AppErro
             activity::record(
                 conn,
                 &Origin::operator("users create"),
-                Event::new("user.signed_up", &user.id).details(serde_json::json!({"via": "cli"})),
+                Event::new(ActivityKind::UserSignedUp, &user.id)
+                    .details(serde_json::json!({"via": "cli"})),
             )?;
             Ok(user)
         })

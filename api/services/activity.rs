@@ -7,12 +7,13 @@ use diesel::QueryResult;
 
 use crate::db::{self, DbConnection};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::models::activities::{self, Activity};
 
 /// One recorded change. `actor` did it; `subject` is another person it affected.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Event<'a> {
-    pub action: &'a str,
+    pub action: ActivityKind,
     pub actor: Option<&'a str>,
     pub actor_name: Option<String>,
     pub subject: Option<&'a str>,
@@ -22,12 +23,20 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    pub fn new(action: &'a str, actor: &'a str) -> Self {
+    pub fn new(action: ActivityKind, actor: &'a str) -> Self {
+        Self::by(action, Some(actor))
+    }
+
+    /// A change with no user behind it (a job, the provider): `actor` None.
+    pub fn by(action: ActivityKind, actor: Option<&'a str>) -> Self {
         Self {
             action,
-            actor: Some(actor),
+            actor,
+            actor_name: None,
+            subject: None,
+            organization: None,
+            product: None,
             details: serde_json::json!({}),
-            ..Default::default()
         }
     }
 
@@ -97,7 +106,7 @@ pub fn record(conn: &mut DbConnection, meta: &Origin, event: Event<'_>) -> Query
         subject_user_id: event.subject.map(str::to_string),
         organization_id: event.organization.map(str::to_string),
         product_id: event.product.map(str::to_string),
-        action: event.action.to_string(),
+        action: event.action.as_str().to_string(),
         details: event.details.to_string(),
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.clone(),

@@ -3,6 +3,7 @@
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::error::AppError;
 use crate::models::sessions::{self, Session};
 use crate::services::activity::{self, Event};
@@ -56,7 +57,7 @@ pub async fn end_others(pool: &Pool, meta: Origin, caller: Caller) -> Result<usi
             activity::record(
                 c,
                 &meta,
-                Event::new("sessions.ended_others", &caller.user_id)
+                Event::new(ActivityKind::SessionsEndedOthers, &caller.user_id)
                     .details(serde_json::json!({"count": count, "kept_session_id": keep})),
             )?;
             Ok(count)

@@ -11,6 +11,7 @@ use diesel::QueryResult;
 use crate::auth::{Caller, secrets};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::error::AppError;
 use crate::models::memberships::{self, Standing};
 use crate::models::{account_erasure, activities, api_tokens, newsletter_subscriptions, sessions};
@@ -167,7 +168,7 @@ pub fn delete_account(
     activity::record(
         conn,
         &Origin::request(None, None),
-        Event::new("account.deleted", &pseudonym).details(serde_json::json!({
+        Event::new(ActivityKind::AccountDeleted, &pseudonym).details(serde_json::json!({
             "sessions_ended": sessions_ended,
             "tokens_revoked": tokens_revoked,
             "memberships_ended": memberships_ended,
@@ -235,7 +236,12 @@ mod tests {
         };
         crate::models::users::insert(conn, &user).unwrap();
         let meta = Origin::request(Some("192.0.2.7".into()), Some("Firefox".into()));
-        activity::record(conn, &meta, Event::new("login.succeeded", &user.id)).unwrap();
+        activity::record(
+            conn,
+            &meta,
+            Event::new(ActivityKind::LoginSucceeded, &user.id),
+        )
+        .unwrap();
         user.id
     }
 

@@ -7,6 +7,7 @@ use crate::auth::Caller;
 use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::{Checks, Email};
 use crate::error::{AppError, FieldError};
 use crate::mail;
@@ -119,7 +120,7 @@ pub async fn request_login_change(
             activity::record(
                 c,
                 &meta,
-                Event::new("login_email.change_requested", &user.id),
+                Event::new(ActivityKind::LoginEmailChangeRequested, &user.id),
             )?;
             Ok(())
         })
@@ -167,7 +168,7 @@ pub async fn confirm_login_change(
                 &user.email,
                 ctx,
             )?;
-            activity::record(c, &meta, Event::new("login_email.changed", &user.id))?;
+            activity::record(c, &meta, Event::new(ActivityKind::LoginEmailChanged, &user.id))?;
             Ok(())
         })
     })
@@ -238,7 +239,7 @@ pub async fn request_recovery_change(
             activity::record(
                 c,
                 &meta,
-                Event::new("recovery_email.change_requested", &user.id),
+                Event::new(ActivityKind::RecoveryEmailChangeRequested, &user.id),
             )?;
             Ok(())
         })
@@ -279,7 +280,7 @@ pub async fn confirm_recovery_change(
                 &user.email,
                 ctx,
             )?;
-            activity::record(c, &meta, Event::new("recovery_email.changed", &user.id))?;
+            activity::record(c, &meta, Event::new(ActivityKind::RecoveryEmailChanged, &user.id))?;
             Ok(())
         })
     })
@@ -309,7 +310,7 @@ pub async fn resend_recovery_confirmation(
             activity::record(
                 c,
                 &meta,
-                Event::new("recovery_email.confirmation_resent", &user.id),
+                Event::new(ActivityKind::RecoveryEmailConfirmationResent, &user.id),
             )?;
             Ok(())
         })
@@ -337,7 +338,7 @@ pub async fn withdraw_recovery_change(
             activity::record(
                 c,
                 &meta,
-                Event::new("recovery_email.change_withdrawn", &user.id),
+                Event::new(ActivityKind::RecoveryEmailChangeWithdrawn, &user.id),
             )?;
             Ok(())
         })

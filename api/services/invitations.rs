@@ -9,6 +9,7 @@
 //! [`PER_HOUR`] invitations an hour and [`PER_ADDRESS_PER_DAY`] a day to one address, and the
 //! names a stranger chose reach the invitee's mail as inert text (finding 7).
 
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 use chrono::NaiveDateTime;
@@ -220,7 +221,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new("invitation.created", &caller.user_id)
+                Event::new(ActivityKind::InvitationCreated, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({
                         "invitation_id": invitation.id,
@@ -277,7 +278,7 @@ pub async fn revoke(
             activity::record(
                 c,
                 &meta,
-                Event::new("invitation.revoked", &caller.user_id)
+                Event::new(ActivityKind::InvitationRevoked, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({ "invitation_id": id })),
             )?;
@@ -350,7 +351,7 @@ pub async fn accept(
             activity::record(
                 c,
                 &meta,
-                Event::new("member.joined", &caller.user_id)
+                Event::new(ActivityKind::MemberJoined, &caller.user_id)
                     .organization(&invitation.organization_id)
                     .details(serde_json::json!({
                         "invitation_id": invitation.id,

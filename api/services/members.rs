@@ -4,6 +4,7 @@
 //! removed or demoted (counted under the organisation's lock, which `authorize` takes first). A
 //! member's removal, leaving or lesser grant voids the invitations they could no longer make.
 
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 
@@ -135,7 +136,7 @@ pub async fn update(
             activity::record(
                 c,
                 &meta,
-                Event::new("member.updated", &caller.user_id)
+                Event::new(ActivityKind::MemberUpdated, &caller.user_id)
                     .subject(&target)
                     .organization(&org_id)
                     .details(serde_json::json!({
@@ -172,7 +173,7 @@ pub async fn remove(
             activity::record(
                 c,
                 &meta,
-                Event::new("member.removed", &caller.user_id)
+                Event::new(ActivityKind::MemberRemoved, &caller.user_id)
                     .subject(&target)
                     .organization(&org_id)
                     .details(serde_json::json!({
@@ -205,7 +206,7 @@ pub async fn leave(
             activity::record(
                 c,
                 &meta,
-                Event::new("member.left", &caller.user_id)
+                Event::new(ActivityKind::MemberLeft, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({
                         "role": access.grant.role,
@@ -261,7 +262,7 @@ pub async fn unlock(
             activity::record(
                 c,
                 &meta,
-                Event::new("account.unlocked", &caller.user_id)
+                Event::new(ActivityKind::AccountUnlocked, &caller.user_id)
                     .subject(&user.id)
                     .organization(&org_id)
                     .details(serde_json::json!({ "via": "organization_admin" })),
@@ -332,7 +333,7 @@ pub async fn set_two_factor_requirement(
             activity::record(
                 c,
                 &meta,
-                Event::new("organization.security_policy_updated", &caller.user_id)
+                Event::new(ActivityKind::OrganizationSecurityPolicyUpdated, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({
                         "require_two_factor": require,

@@ -14,6 +14,7 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::events::ActivityKind;
 use crate::domain::ids::path_id;
 use crate::domain::invalid;
 use crate::domain::money::to_minor;
@@ -324,7 +325,7 @@ pub fn create(
     activity::record(
         conn,
         meta,
-        Event::new("order.created", &caller.user_id)
+        Event::new(ActivityKind::OrderCreated, &caller.user_id)
             .organization(&org.id)
             .details(serde_json::json!({
                 "order_id": order.id,
@@ -445,16 +446,13 @@ pub fn expire_due(
         activity::record(
             conn,
             &Origin::system("expire_orders"),
-            Event {
-                action: "order.expired",
-                organization: Some(&order.organization_id),
-                details: serde_json::json!({
+            Event::by(ActivityKind::OrderExpired, None)
+                .organization(&order.organization_id)
+                .details(serde_json::json!({
                     "order_id": order.id,
                     "invoice_id": order.invoice_id,
                     "superseded_transfer": transfer.map(|t| t.id),
-                }),
-                ..Default::default()
-            },
+                })),
         )?;
         n += 1;
     }

@@ -10,6 +10,7 @@ use diesel::QueryResult;
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::money::Money;
 use crate::domain::orgs::{Currency, Need};
 use crate::domain::scopes::Scope;
@@ -229,7 +230,7 @@ pub async fn delete(
             activity::record(
                 c,
                 &meta,
-                Event::new("organization.deleted", &caller.user_id)
+                Event::new(ActivityKind::OrganizationDeleted, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({
                         "retain_until": retain_until.and_utc(),

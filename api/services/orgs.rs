@@ -3,14 +3,15 @@
 //! `/v1/orgs/{org_id}` goes through: not a member (or no such organisation) is 404, a member
 //! without what the route needs is 403 `permission_denied`.
 
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 
 use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Checks;
-use crate::domain::ids::OrgId;
 use crate::domain::actor::Origin;
+use crate::domain::ids::OrgId;
 use crate::domain::ids::path_id;
 use crate::domain::orgs::{self as rules, Currency, Grant, Need, Role};
 use crate::domain::page::PageParams;
@@ -159,6 +160,42 @@ where
     Ok((rows, next))
 }
 
+/// One keyset page of what an organisation holds: the caller's access (checked for the route's
+/// requirement), the limit and cursor read, `load(conn, org_id, after, limit + 1)`
+/// run, and the next page's cursor made from `key` (the row's timestamp and id).
+pub async fn page_in<T, L, K>(
+    pool: &Pool,
+    org: &OrgRequest,
+    page: PageParams,
+    load: L,
+    key: K,
+) -> Result<(Vec<T>, Option<String>), AppError>
+where
+    T: Send + 'static,
+    L: FnOnce(
+            &mut DbConnection,
+            &str,
+            Option<(chrono::NaiveDateTime, String)>,
+            i64,
+        ) -> diesel::QueryResult<Vec<T>>
+        + Send
+        + 'static,
+    K: Fn(&T) -> (chrono::NaiveDateTime, &str),
+{
+    let access = org.access(pool).await?;
+    let limit = page.limit()?;
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut rows = db::run(pool, move |conn| {
+        Ok(load(conn, &access.org.id, after, limit + 1)?)
+    })
+    .await?;
+    let next = next_cursor(&mut rows, limit, |r| {
+        let (at, id) = key(r);
+        cursor::encode(at, id)
+    });
+    Ok((rows, next))
+}
+
 /// A billing address as given.
 #[derive(Debug, Clone)]
 pub struct AddressInput {
@@ -272,7 +309,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new("organization.created", &caller.user_id)
+                Event::new(ActivityKind::OrganizationCreated, &caller.user_id)
                     .organization(&o.id)
                     .details(serde_json::json!({
                         "country": o.country,
@@ -370,7 +407,7 @@ pub async fn update(
             activity::record(
                 c,
                 &meta,
-                Event::new("organization.updated", &caller.user_id)
+                Event::new(ActivityKind::OrganizationUpdated, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({ "fields": fields })),
             )?;

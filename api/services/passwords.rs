@@ -5,6 +5,7 @@
 //! of a mailbox, and the second factor is what still protects the account when that mailbox is
 //! someone else's; the mail about the change points to its settings.
 
+use crate::domain::events::ActivityKind;
 use crate::error::Status;
 
 use crate::auth::password;
@@ -218,7 +219,7 @@ pub async fn change(
             activity::record(
                 c,
                 &meta,
-                Event::new("password.changed", &user.id).details(details),
+                Event::new(ActivityKind::PasswordChanged, &user.id).details(details),
             )?;
             Ok(())
         })
@@ -302,7 +303,7 @@ pub fn send_reset_link(
     activity::record(
         c,
         meta,
-        Event::new("password.reset_requested", &user.id)
+        Event::new(ActivityKind::PasswordResetRequested, &user.id)
             .details(serde_json::json!({"sent_to": sent_to})),
     )?;
     Ok(())
@@ -346,7 +347,7 @@ pub async fn reset(
             activity::record(
                 c,
                 &meta,
-                Event::new("password.reset", &user.id).details(serde_json::json!({
+                Event::new(ActivityKind::PasswordReset, &user.id).details(serde_json::json!({
                     "sessions_ended": ended,
                     "unlocked": was_locked,
                     "tokens_revoked": revoked.len(),

@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::ids::path_id;
 use crate::domain::orgs::{Need, Permission};
 use crate::domain::scopes::Scope;
@@ -181,7 +182,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new("payment_method.added", &caller.user_id)
+                Event::new(ActivityKind::PaymentMethodAdded, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({"payment_method_id": row.id, "type": row.kind})),
             )?;
@@ -242,7 +243,7 @@ pub async fn delete(
             activity::record(
                 c,
                 &meta,
-                Event::new("payment_method.removed", &caller.user_id)
+                Event::new(ActivityKind::PaymentMethodRemoved, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({"payment_method_id": id})),
             )?;
@@ -283,7 +284,7 @@ pub async fn make_default(
             activity::record(
                 c,
                 &meta,
-                Event::new("payment_method.made_default", &caller.user_id)
+                Event::new(ActivityKind::PaymentMethodMadeDefault, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({"payment_method_id": id})),
             )?;

@@ -14,6 +14,7 @@
 //! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
 //! webhook credits it to the prepaid account, once.
 
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 use serde::Deserialize;
@@ -169,7 +170,7 @@ fn complete_invoice_payment(
     activity::record(
         conn,
         meta,
-        Event::new("invoice.paid", &payment.created_by)
+        Event::new(ActivityKind::InvoicePaid, &payment.created_by)
             .organization(&payment.organization_id)
             .details(serde_json::json!({
                 "invoice_id": invoice.id,
@@ -464,7 +465,7 @@ pub fn settle(
         activity::record(
             conn,
             meta,
-            Event::new("payment.failed", &payment.created_by)
+            Event::new(ActivityKind::PaymentFailed, &payment.created_by)
                 .organization(&payment.organization_id)
                 .details(serde_json::json!({
                     "payment_id": payment.id,

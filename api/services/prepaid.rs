@@ -2,6 +2,7 @@
 //! limits, spent on invoices, withdrawn to a bank account. Its ledger is append-only and sums
 //! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
 
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 use rust_decimal::Decimal;
@@ -196,7 +197,7 @@ pub fn credit_top_up(
     activity::record(
         conn,
         meta,
-        Event::new("prepaid.topped_up", &payment.created_by)
+        Event::new(ActivityKind::PrepaidToppedUp, &payment.created_by)
             .organization(&payment.organization_id)
             .details(serde_json::json!({
                 "payment_id": payment.id,
@@ -348,7 +349,7 @@ pub async fn withdraw(
             activity::record(
                 c,
                 &meta,
-                Event::new("prepaid.withdrawn", &caller.user_id)
+                Event::new(ActivityKind::PrepaidWithdrawn, &caller.user_id)
                     .organization(&org_id)
                     .details(serde_json::json!({
                         "transaction_id": t.id,

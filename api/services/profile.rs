@@ -3,6 +3,7 @@
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::{self, Checks};
 use crate::error::AppError;
 use crate::models::users::{self, ProfileChange, User};
@@ -60,7 +61,7 @@ pub async fn update(
             activity::record(
                 c,
                 &meta,
-                Event::new("profile.updated", &caller.user_id).details(details),
+                Event::new(ActivityKind::ProfileUpdated, &caller.user_id).details(details),
             )?;
             users::find(c, &caller.user_id)?.ok_or_else(|| AppError::not_found("No such account."))
         })

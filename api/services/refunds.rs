@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
@@ -300,19 +301,16 @@ fn record(
     activity::record(
         c,
         &Origin::operator("billing refund"),
-        Event {
-            action: "invoice.refunded",
-            organization: Some(&invoice.organization_id),
-            subject: Some(&payment.created_by),
-            details: serde_json::json!({
+        Event::by(ActivityKind::InvoiceRefunded, None)
+            .organization(&invoice.organization_id)
+            .subject(&payment.created_by)
+            .details(serde_json::json!({
                 "invoice_id": invoice.id,
                 "invoice_number": invoice.number,
                 "amount": refunded,
                 "to": to.as_str(),
                 "provider_reference": reference,
-            }),
-            ..Default::default()
-        },
+            })),
     )?;
     Ok(refunded)
 }

@@ -8,6 +8,7 @@ use crate::context::Services;
 use crate::db::{self, Pool};
 use crate::domain::Email;
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::error::AppError;
 use crate::mail;
 use crate::models::one_time_tokens::{self, UNLOCK};
@@ -97,7 +98,7 @@ pub async fn replace_settings(
             activity::record(
                 c,
                 &meta,
-                Event::new("security_settings.updated", &caller.user_id).details(
+                Event::new(ActivityKind::SecuritySettingsUpdated, &caller.user_id).details(
                     serde_json::json!({
                         "changed": changed,
                         "notify_on_login_success": new.notify_on_login_success,
@@ -122,7 +123,7 @@ pub async fn unlock(pool: &Pool, meta: Origin, token: String) -> Result<(), AppE
             activity::record(
                 c,
                 &meta,
-                Event::new("account.unlocked", &user.id).details(serde_json::json!({
+                Event::new(ActivityKind::AccountUnlocked, &user.id).details(serde_json::json!({
                     "via": "link",
                     "was_locked": user.locked_at.is_some(),
                 })),
@@ -176,7 +177,11 @@ pub async fn request_unlock(ctx: &Services, meta: Origin, email: String) -> Resu
                 &user.email,
                 context,
             )?;
-            activity::record(c, &meta, Event::new("account.unlock_requested", &user.id))?;
+            activity::record(
+                c,
+                &meta,
+                Event::new(ActivityKind::AccountUnlockRequested, &user.id),
+            )?;
             Ok(())
         })
     })

@@ -1,6 +1,7 @@
 //! Logging in and out, and keeping a session alive: password check (with lockout and alerts),
 //! session creation, refresh-token rotation with reuse detection.
 
+use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -116,7 +117,7 @@ pub fn record_failure(
         activity::record(
             conn,
             meta,
-            Event::new("account.locked", &user.id)
+            Event::new(ActivityKind::AccountLocked, &user.id)
                 .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
         )?;
     } else {
@@ -133,7 +134,7 @@ pub fn record_failure(
         activity::record(
             conn,
             meta,
-            Event::new("login.failed", &user.id)
+            Event::new(ActivityKind::LoginFailed, &user.id)
                 .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
         )?;
     }
@@ -170,7 +171,7 @@ pub async fn login(
                 activity::record(
                     c,
                     &meta,
-                    Event::new("login.failed", &id)
+                    Event::new(ActivityKind::LoginFailed, &id)
                         .details(serde_json::json!({"reason": "locked"})),
                 )
             })?)
@@ -260,7 +261,7 @@ pub async fn start_session(
             activity::record(
                 c,
                 &meta,
-                Event::new("login.succeeded", &user.id)
+                Event::new(ActivityKind::LoginSucceeded, &user.id)
                     .details(serde_json::json!({"session_id": session.id, "amr": amr})),
             )?;
             Ok::<_, AppError>(())
@@ -341,7 +342,7 @@ pub async fn refresh(
                     activity::record(
                         c,
                         &meta,
-                        Event::new("session.ended", &session.user_id).details(
+                        Event::new(ActivityKind::SessionEnded, &session.user_id).details(
                             serde_json::json!({"session_id": session.id, "reason": reason}),
                         ),
                     )?;
@@ -369,7 +370,7 @@ pub fn end_session(
         activity::record(
             conn,
             meta,
-            Event::new("session.ended", user_id)
+            Event::new(ActivityKind::SessionEnded, user_id)
                 .details(serde_json::json!({"session_id": sid, "reason": reason})),
         )?;
     }

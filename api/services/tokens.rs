@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::{Caller, secrets};
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::events::ActivityKind;
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
 use crate::domain::scopes::{self, Scope};
@@ -77,12 +78,14 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new("token.created", &caller.user_id).details(serde_json::json!({
-                    "token_id": row.id,
-                    "kind": row.kind,
-                    "scopes": scopes,
-                    "expires_at": row.expires_at.map(|t| t.and_utc()),
-                })),
+                Event::new(ActivityKind::TokenCreated, &caller.user_id).details(
+                    serde_json::json!({
+                        "token_id": row.id,
+                        "kind": row.kind,
+                        "scopes": scopes,
+                        "expires_at": row.expires_at.map(|t| t.and_utc()),
+                    }),
+                ),
             )?;
             Ok::<_, AppError>(())
         })
@@ -133,7 +136,7 @@ pub async fn revoke(
             activity::record(
                 c,
                 &meta,
-                Event::new("token.revoked", &user_id)
+                Event::new(ActivityKind::TokenRevoked, &user_id)
                     .details(serde_json::json!({"token_id": token_id})),
             )?;
             Ok(())

@@ -10,6 +10,7 @@
 //! Enrolment needs a person in a session (tokens get 403 `session_required`); turning 2FA off
 //! and regenerating recovery codes are sensitive actions (recent authentication).
 
+use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use rand::RngCore;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
@@ -211,7 +212,7 @@ pub async fn start_enrolment(
             activity::record(
                 c,
                 &meta,
-                Event::new("two_factor.enrolment_started", &caller.user_id)
+                Event::new(ActivityKind::TwoFactorEnrolmentStarted, &caller.user_id)
                     .details(serde_json::json!({"method": "totp"})),
             )?;
             Ok(())
@@ -265,7 +266,7 @@ pub async fn confirm_enrolment(
             activity::record(
                 c,
                 &meta,
-                Event::new("two_factor.enabled", &user.id)
+                Event::new(ActivityKind::TwoFactorEnabled, &user.id)
                     .details(serde_json::json!({"method": "totp"})),
             )?;
             Ok(())
@@ -293,7 +294,7 @@ pub async fn regenerate_recovery_codes(
             activity::record(
                 c,
                 &meta,
-                Event::new("two_factor.recovery_codes_regenerated", &user.id)
+                Event::new(ActivityKind::TwoFactorRecoveryCodesRegenerated, &user.id)
                     .details(serde_json::json!({"count": RECOVERY_CODE_COUNT})),
             )?;
             Ok(())
@@ -336,7 +337,7 @@ pub async fn disable(ctx: &Services, meta: Origin, caller: Caller) -> Result<(),
             activity::record(
                 c,
                 &meta,
-                Event::new("two_factor.disabled", &user.id)
+                Event::new(ActivityKind::TwoFactorDisabled, &user.id)
                     .details(serde_json::json!({"method": "totp"})),
             )?;
             Ok(())
@@ -384,7 +385,7 @@ fn record_refusal(
         Verdict::Replayed(step) => Ok(activity::record(
             conn,
             meta,
-            Event::new("two_factor.code_replayed", &user.id)
+            Event::new(ActivityKind::TwoFactorCodeReplayed, &user.id)
                 .details(serde_json::json!({"during": during, "step": step})),
         )?),
     }
@@ -394,7 +395,8 @@ fn record_locked(conn: &mut DbConnection, meta: &Origin, user: &User) -> Result<
     Ok(activity::record(
         conn,
         meta,
-        Event::new("login.failed", &user.id).details(serde_json::json!({"reason": "locked"})),
+        Event::new(ActivityKind::LoginFailed, &user.id)
+            .details(serde_json::json!({"reason": "locked"})),
     )?)
 }
 
@@ -519,7 +521,7 @@ pub async fn reauthenticate(
             activity::record(
                 c,
                 &meta,
-                Event::new("session.reauthenticated", &user.id)
+                Event::new(ActivityKind::SessionReauthenticated, &user.id)
                     .details(serde_json::json!({"session_id": sid, "amr": amr})),
             )?;
             Ok(Ok(()))

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::domain::ids::InvoiceId;
 use crate::context::Services;
+use crate::domain::ids::InvoiceId;
 use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::invoices;
 use crate::views::billing::InvoiceView;
 
