@@ -19,6 +19,7 @@ test: lint test-sqlite test-pg contract
 
 lint:
 	$(CARGO) fmt --check
+	scripts/check-layers.sh
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 fmt:

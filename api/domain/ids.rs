@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn path_ids_have_a_shape() {
-        let id = crate::db::new_id("ses");
+        let id = SessionId::generate().into_inner();
         assert_eq!(path_id(&id, "ses", "session").unwrap(), id);
         assert!(path_id("ses_123", "ses", "session").is_err());
         assert!(path_id(&id.replace("ses", "usr"), "ses", "session").is_err());

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The layers of docs/architecture.md: a lower layer never imports a higher one. Run by `make lint`.
+# Each rule: a folder (or file) and the modules it must not name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+rule() {
+    local where=$1 forbidden=$2
+    local hits
+    hits=$(grep -rnE "crate::($forbidden)\b" $where --include='*.rs' || true)
+    if [ -n "$hits" ]; then
+        echo "layer violation: $where must not import crate::{${forbidden//|/,}}:"
+        echo "$hits" | sed 's/^/  /'
+        status=1
+    fi
+}
+rule api/domain   "db|models|services|jobs|mail|gateway|auth|http|routes|views|context|startup"
+rule api/error.rs "models|services|jobs|mail|auth|http|routes|views|context|startup"
+rule api/models   "services|jobs|mail|gateway|auth::(caller|jwt|keys|ratelimit|two_factor_gate|password)|http|routes|views|context|startup"
+rule api/db       "models|services|jobs|mail|gateway|auth|http|routes|views|context|startup"
+rule api/gateway  "db|models|services|jobs|mail|auth|http|routes|views|context|startup"
+rule api/mail     "services|jobs|auth|http|routes|views|context|startup"
+rule api/services "http|routes|views|startup"
+rule api/jobs     "http|routes|views|startup"
+rule api/context.rs "http|routes|views|startup"
+rule api/views    "routes|startup"
+if [ $status -eq 0 ]; then echo "layers: ok"; fi
+exit $status
