@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::domain::billing_states::MethodType;
 use crate::db::schema::{organizations, payment_methods};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,9 +13,8 @@ use crate::db::schema::{organizations, payment_methods};
 pub struct PaymentMethod {
     pub id: String,
     pub organization_id: String,
-    /// `card`, `twint`, `postfinance`, `paypal`, `ebill`, `bank_transfer`.
-    #[diesel(column_name = type_)]
-    pub kind: String,
+    #[diesel(column_name = type_, deserialize_as = String, serialize_as = String)]
+    pub kind: MethodType,
     pub label: String,
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
@@ -28,7 +28,7 @@ pub struct PaymentMethod {
 
 pub fn insert(conn: &mut DbConnection, m: &PaymentMethod) -> QueryResult<usize> {
     diesel::insert_into(payment_methods::table)
-        .values(m)
+        .values(m.clone())
         .execute(conn)
 }
 
