@@ -227,8 +227,8 @@ fn check_offer(raw: RawOffer) -> Result<Offer, String> {
     if !id_ok {
         return Err(format!("{at}: ids are lower-case kebab-case"));
     }
-    let kind = ProductKind::parse(&raw.kind)
-        .ok_or_else(|| format!("{at}: unknown kind {}", raw.kind))?;
+    let kind =
+        ProductKind::parse(&raw.kind).ok_or_else(|| format!("{at}: unknown kind {}", raw.kind))?;
     if !VAT_CATEGORIES.contains(&raw.vat_category.as_str()) {
         return Err(format!("{at}: unknown VAT category {}", raw.vat_category));
     }

@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::InvoiceStatus;
 use crate::db::schema::{invoice_counters, invoice_lines, invoices};
+use crate::domain::billing_states::InvoiceStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -218,7 +218,10 @@ pub fn transition(
             ))
             .execute(conn)?,
         _ => diesel::update(target)
-            .set((invoices::status.eq(to.as_str()), invoices::updated_at.eq(now)))
+            .set((
+                invoices::status.eq(to.as_str()),
+                invoices::updated_at.eq(now),
+            ))
             .execute(conn)?,
     };
     Ok(n == 1)
@@ -236,10 +239,7 @@ pub fn add_refund(
         return Ok(false);
     };
     let refunded = inv.refunded_minor + minor;
-    if minor <= 0
-        || refunded > inv.total_minor
-        || !inv.status.is_refundable()
-    {
+    if minor <= 0 || refunded > inv.total_minor || !inv.status.is_refundable() {
         return Ok(false);
     }
     let status = if refunded == inv.total_minor {

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::OrderStatus;
 use crate::db::schema::orders;
+use crate::domain::billing_states::OrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -25,7 +25,9 @@ pub struct Order {
 }
 
 pub fn insert(conn: &mut DbConnection, o: &Order) -> QueryResult<usize> {
-    diesel::insert_into(orders::table).values(o.clone()).execute(conn)
+    diesel::insert_into(orders::table)
+        .values(o.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Order>> {
@@ -82,7 +84,7 @@ pub fn mark_paid(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Query
         orders::status.eq(OrderStatus::Paid.as_str()),
         orders::paid_at.eq(Some(now)),
     ))
-        .execute(conn)?;
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -92,11 +94,11 @@ pub fn mark_cancelled(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> 
             .find(id)
             .filter(orders::status.eq(OrderStatus::Open.as_str())),
     )
-        .set((
-            orders::status.eq(OrderStatus::Cancelled.as_str()),
-            orders::cancelled_at.eq(Some(now)),
-        ))
-        .execute(conn)?;
+    .set((
+        orders::status.eq(OrderStatus::Cancelled.as_str()),
+        orders::cancelled_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::MethodType;
 use crate::db::schema::{organizations, payment_methods};
+use crate::domain::billing_states::MethodType;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payment_methods)]

@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::{
-    failure,    PaymentMethodKind, PaymentPurpose, PaymentStatus, RefundDestination, RefundStatus,
-};
 use crate::db::schema::{payments, refunds};
+use crate::domain::billing_states::{
+    PaymentMethodKind, PaymentPurpose, PaymentStatus, RefundDestination, RefundStatus, failure,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payments)]
@@ -34,7 +34,9 @@ pub struct Payment {
 }
 
 pub fn insert(conn: &mut DbConnection, p: &Payment) -> QueryResult<usize> {
-    diesel::insert_into(payments::table).values(p.clone()).execute(conn)
+    diesel::insert_into(payments::table)
+        .values(p.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Payment>> {
@@ -246,7 +248,9 @@ pub struct Refund {
 }
 
 pub fn insert_refund(conn: &mut DbConnection, r: &Refund) -> QueryResult<usize> {
-    diesel::insert_into(refunds::table).values(r.clone()).execute(conn)
+    diesel::insert_into(refunds::table)
+        .values(r.clone())
+        .execute(conn)
 }
 
 /// What the payment's pending refund claims, in minor units (0 when none).

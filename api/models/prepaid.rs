@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::PrepaidTransactionKind;
 use crate::db::schema::{prepaid_accounts, prepaid_transactions};
+use crate::domain::billing_states::PrepaidTransactionKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prepaid_transactions)]

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::domain::billing_states::{ProductKind, ProductStatus};
 use crate::db::schema::products;
+use crate::domain::billing_states::{ProductKind, ProductStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = products)]
@@ -40,7 +40,9 @@ pub struct ProductFilter {
 }
 
 pub fn insert(conn: &mut DbConnection, p: &Product) -> QueryResult<usize> {
-    diesel::insert_into(products::table).values(p.clone()).execute(conn)
+    diesel::insert_into(products::table)
+        .values(p.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Product>> {

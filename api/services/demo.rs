@@ -13,11 +13,11 @@ use crate::domain::ids::OrgId;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
+use crate::http::org::{AccountingWrites, ProductsAndAccountingWrite, Requirement};
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::users;
 use crate::services::accounts::{self, SignUp};
 use crate::services::orders::{self, ItemInput};
-use crate::http::org::{AccountingWrites, ProductsAndAccountingWrite, Requirement};
 use crate::services::orgs::{self, AddressInput, NewOrganization, OrgRequest};
 use crate::services::payment_methods::{self, NewMethod};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
@@ -152,16 +152,14 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
         ctx,
         meta.clone(),
         &accounting,
-        method(MethodType::BankTransfer, None, Some("CH93 0076 2011 6238 5295 7")),
+        method(
+            MethodType::BankTransfer,
+            None,
+            Some("CH93 0076 2011 6238 5295 7"),
+        ),
     )
     .await?;
-    payment_methods::make_default(
-        &ctx.pool,
-        meta.clone(),
-        &accounting,
-        &card.id,
-    )
-    .await?;
+    payment_methods::make_default(&ctx.pool, meta.clone(), &accounting, &card.id).await?;
     crate::services::prepaid::top_up(
         ctx,
         meta.clone(),
@@ -192,14 +190,7 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
         ),
         (vec![item("kdrive-solo", "P1M", &[])], None),
     ] {
-        orders::create_and_pay(
-            ctx,
-            meta.clone(),
-            &ordering,
-            items,
-            payment,
-        )
-        .await?;
+        orders::create_and_pay(ctx, meta.clone(), &ordering, items, payment).await?;
     }
     Ok(())
 }

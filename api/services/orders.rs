@@ -13,10 +13,10 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
-use crate::domain::events::ActivityKind;
 use crate::domain::billing_states::{
     InvoiceStatus, OrderStatus, PaymentMethodKind, PaymentStatus, ProductStatus, failure,
 };
+use crate::domain::events::ActivityKind;
 use crate::domain::ids::{InvoiceId, OrderId, OrgId};
 use crate::domain::invalid;
 use crate::domain::money::to_minor;
@@ -399,8 +399,8 @@ pub fn expire_due(
         // The concurrency rule: the organisation's lock before its payments, invoice and order
         // (a payment being made now either finishes first or finds the order cancelled).
         crate::models::organizations::lock(conn, &order.organization_id)?;
-        let Some(order) =
-            orders::find(conn, &order.organization_id, &order.id)?.filter(|o| o.status == OrderStatus::Open)
+        let Some(order) = orders::find(conn, &order.organization_id, &order.id)?
+            .filter(|o| o.status == OrderStatus::Open)
         else {
             continue;
         };

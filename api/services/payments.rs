@@ -432,31 +432,34 @@ pub async fn record_charge(
     outcome: Result<ChargeOutcome, crate::gateway::GatewayError>,
 ) -> Result<Result<Outcome, ChargeFailure>, AppError> {
     db::run(pool, move |conn| {
-        db::write_retrying(conn, |c| -> Result<Result<Outcome, ChargeFailure>, AppError> {
-            // The organisation's lock first (the global lock order), as every money path.
-            organizations::lock(c, &payment.organization_id)?;
-            Ok(match &outcome {
-                Ok(ChargeOutcome::Approved { reference }) => {
-                    settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
-                    let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                    Ok(Outcome::Succeeded(paid))
-                }
-                Ok(ChargeOutcome::Pending { reference }) => {
-                    payments::set_reference(c, &payment.id, reference)?;
-                    let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                    Ok(Outcome::Pending(pending))
-                }
-                Ok(ChargeOutcome::Declined { code }) => {
-                    settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
-                    Err(ChargeFailure::Declined(code.clone()))
-                }
-                Err(e) => {
-                    let code = Some(failure::PROVIDER_ERROR);
-                    settle(c, &config, &meta, &payment.id, false, code, None)?;
-                    Err(ChargeFailure::Unavailable(e.to_string()))
-                }
-            })
-        })
+        db::write_retrying(
+            conn,
+            |c| -> Result<Result<Outcome, ChargeFailure>, AppError> {
+                // The organisation's lock first (the global lock order), as every money path.
+                organizations::lock(c, &payment.organization_id)?;
+                Ok(match &outcome {
+                    Ok(ChargeOutcome::Approved { reference }) => {
+                        settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
+                        let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                        Ok(Outcome::Succeeded(paid))
+                    }
+                    Ok(ChargeOutcome::Pending { reference }) => {
+                        payments::set_reference(c, &payment.id, reference)?;
+                        let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                        Ok(Outcome::Pending(pending))
+                    }
+                    Ok(ChargeOutcome::Declined { code }) => {
+                        settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
+                        Err(ChargeFailure::Declined(code.clone()))
+                    }
+                    Err(e) => {
+                        let code = Some(failure::PROVIDER_ERROR);
+                        settle(c, &config, &meta, &payment.id, false, code, None)?;
+                        Err(ChargeFailure::Unavailable(e.to_string()))
+                    }
+                })
+            },
+        )
     })
     .await
 }

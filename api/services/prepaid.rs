@@ -134,14 +134,7 @@ pub async fn ledger(
     org: &OrgRequest,
     page: PageParams,
 ) -> Result<(Vec<PrepaidTransaction>, Option<String>), AppError> {
-    orgs::page_in(
-        pool,
-        org,
-        page,
-        prepaid::page,
-        |t| (t.created_at, &t.id),
-    )
-    .await
+    orgs::page_in(pool, org, page, prepaid::page, |t| (t.created_at, &t.id)).await
 }
 
 /// Credits a succeeded top-up payment, in the caller's transaction (from the charge's answer or

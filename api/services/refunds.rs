@@ -114,7 +114,12 @@ pub async fn refund(
                     Ok(Ok(money))
                 }
                 Err(e) => {
-                    payments::settle_refund(c, &refund_id, Err(failure::PROVIDER_ERROR), db::now())?;
+                    payments::settle_refund(
+                        c,
+                        &refund_id,
+                        Err(failure::PROVIDER_ERROR),
+                        db::now(),
+                    )?;
                     Ok(Err(crate::services::payments::unavailable(e)))
                 }
             }

@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::utc;
 use super::billing::money;
 use super::payments::PaymentView;
 use super::products::ProductView;
+use super::utc;
 use crate::domain::billing_states::OrderStatus;
 use crate::domain::money::Money;
 use crate::models::orders::Order;

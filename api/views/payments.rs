@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::utc;
 use super::billing::money;
+use super::utc;
 use crate::domain::billing_states::{PaymentMethodKind, PaymentMethodType, PaymentStatus};
 use crate::domain::money::Money;
 use crate::models::payment_methods::PaymentMethod;
@@ -58,10 +58,12 @@ impl From<&Payment> for PaymentView {
             payment_method_id: p.payment_method_id.clone(),
             amount: money(p.amount_minor, &p.currency),
             failure_code: p.failure_code.clone(),
-            bank_transfer: (p.method == PaymentMethodKind::BankTransfer).then(|| TransferInstructions {
-                iban: PROVIDER_IBAN,
-                beneficiary: "Leman SA, Genève",
-                reference: p.gateway_reference.clone().unwrap_or_default(),
+            bank_transfer: (p.method == PaymentMethodKind::BankTransfer).then(|| {
+                TransferInstructions {
+                    iban: PROVIDER_IBAN,
+                    beneficiary: "Leman SA, Genève",
+                    reference: p.gateway_reference.clone().unwrap_or_default(),
+                }
             }),
             created_at: utc(p.created_at),
             settled_at: p.settled_at.map(utc),

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::utc;
 use super::billing::money;
+use super::utc;
 use crate::domain::billing_states::PrepaidTransactionKind;
 use crate::domain::money::Money;
 use crate::models::prepaid::PrepaidTransaction;

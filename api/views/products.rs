@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::utc;
 use super::billing::money;
+use super::utc;
 use crate::domain::billing::period_name;
 use crate::domain::billing_states::{ProductKind, ProductStatus};
 use crate::domain::money::Money;

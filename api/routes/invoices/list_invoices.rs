@@ -3,11 +3,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::context::Services;
-use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
-use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
-use crate::http::{PageParams, Query};
 use crate::domain::billing_states::{InvoiceStatus, filter};
+use crate::error::AppError;
+use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
+use crate::http::{PageParams, Query};
 use crate::services::invoices;
 use crate::views::invoices::{InvoiceList, InvoiceView};
 
@@ -52,15 +52,8 @@ pub async fn list_invoices(
     query: Query<InvoiceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let (rows, next_cursor) = invoices::list(
-        &services.pool,
-        &org,
-        q.status,
-        q.from,
-        q.to,
-        page.0,
-    )
-    .await?;
+    let (rows, next_cursor) =
+        invoices::list(&services.pool, &org, q.status, q.from, q.to, page.0).await?;
     Ok(HttpResponse::Ok().json(InvoiceList {
         data: rows.iter().map(|(i, l)| InvoiceView::new(i, l)).collect(),
         next_cursor,

@@ -2,12 +2,12 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::InvoiceId;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payments::{self, Outcome, PaymentInput};
-use crate::domain::ids::InvoiceId;
 use crate::views::payments::PaymentView;
 
 /// Pay an open invoice, as `POST …/orders/{order_id}/payments` does (R31: the prepaid account

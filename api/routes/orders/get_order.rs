@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::context::Services;
-use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
-use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::services::orders;
 use crate::domain::ids::OrderId;
+use crate::error::AppError;
+use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
+use crate::services::orders;
 use crate::views::orders::OrderView;
 
 /// One order with its products. Holders of `accounting`. Tokens need `billing:read`.

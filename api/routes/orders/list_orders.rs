@@ -3,12 +3,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::context::Services;
+use crate::domain::billing_states::{OrderStatus, filter};
 use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::http::{PageParams, Query};
 use crate::services::orders;
-use crate::domain::billing_states::{OrderStatus, filter};
 use crate::views::orders::{OrderList, OrderView};
 
 #[derive(Deserialize, IntoParams)]

@@ -2,13 +2,13 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::OrderId;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Charge, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::orders;
 use crate::services::payments::{Outcome, PaymentInput};
-use crate::domain::ids::OrderId;
 use crate::views::payments::PaymentView;
 
 /// Pay an open order: from the prepaid account or a card at once (201), or through a method the

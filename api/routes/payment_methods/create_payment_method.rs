@@ -4,12 +4,12 @@ use utoipa::ToSchema;
 
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::MethodType;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods::{self, NewMethod};
-use crate::domain::billing_states::MethodType;
 use crate::views::payments::PaymentMethodView;
 
 #[derive(Deserialize, ToSchema)]

@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, delete, web};
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods;
 
 /// Remove a saved method (it stops being the default). The prepaid account cannot be removed.

@@ -4,8 +4,8 @@ use crate::context::Services;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::payment_methods;
 use crate::views::payments::{PaymentMethodList, PaymentMethodView};
 

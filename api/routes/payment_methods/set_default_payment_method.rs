@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, post, web};
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods;
 
 /// Make a saved method, or the prepaid account (`prepaid`), the default (R29). Holders of

@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, get, web};
 use crate::context::Services;
 use crate::domain::money::Money;
 use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::prepaid;
 use crate::views::prepaid::PrepaidAccountView;
 

@@ -2,8 +2,8 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::context::Services;
 use crate::error::AppError;
-use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::http::{PageParams, Query};
 use crate::services::prepaid;
 use crate::views::prepaid::{PrepaidTransactionList, PrepaidTransactionView};

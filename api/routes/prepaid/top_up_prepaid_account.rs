@@ -6,9 +6,9 @@ use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::domain::money::Money;
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::prepaid::{self, TopUp};
 use crate::views::payments::PaymentView;
 
@@ -59,8 +59,7 @@ pub async fn top_up_prepaid_account(
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
     Ok(
-        match prepaid::top_up(&services, meta, &org, b.amount, b.payment_method_id).await?
-        {
+        match prepaid::top_up(&services, meta, &org, b.amount, b.payment_method_id).await? {
             TopUp::Credited(p) => HttpResponse::Created().json(PaymentView::from(&p)),
             TopUp::Pending(p) => HttpResponse::Accepted().json(PaymentView::from(&p)),
         },

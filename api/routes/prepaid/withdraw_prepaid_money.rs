@@ -5,14 +5,14 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::OrgId;
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
-use crate::services::prepaid;
-use crate::domain::ids::OrgId;
 use crate::http::org::{AccountingWrites, Requirement};
 use crate::services::orgs::OrgRequest;
+use crate::services::prepaid;
 use crate::views::prepaid::PrepaidTransactionView;
 
 #[derive(Deserialize, ToSchema)]

@@ -1,11 +1,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::context::Services;
-use crate::error::AppError;
-use crate::http::org::{ProductsRead, InOrg, Requirement};
-use crate::error::responses::{Common, OrgAccess, Unauthenticated};
-use crate::services::invoices;
 use crate::domain::ids::ProductId;
+use crate::error::AppError;
+use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{InOrg, ProductsRead, Requirement};
+use crate::services::invoices;
 use crate::views::products::ProductView;
 
 /// One product. Holders of `products`. Tokens need `products:read`.

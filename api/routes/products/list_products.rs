@@ -3,13 +3,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::context::Services;
+use crate::domain::billing_states::{ProductKind, ProductStatus, filter};
 use crate::error::AppError;
-use crate::http::org::{ProductsRead, InOrg, Requirement};
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{InOrg, ProductsRead, Requirement};
 use crate::http::{PageParams, Query};
 use crate::models::products::ProductFilter;
 use crate::services::invoices;
-use crate::domain::billing_states::{ProductKind, ProductStatus, filter};
 use crate::views::products::{ProductList, ProductView};
 
 #[derive(Deserialize, IntoParams)]
@@ -54,8 +54,7 @@ pub async fn list_products(
         kinds: q.kind,
         statuses: q.status,
     };
-    let (rows, next_cursor) =
-        invoices::list_products(&services.pool, &org, filter, page.0).await?;
+    let (rows, next_cursor) = invoices::list_products(&services.pool, &org, filter, page.0).await?;
     Ok(HttpResponse::Ok().json(ProductList {
         data: rows.iter().map(ProductView::from).collect(),
         next_cursor,
