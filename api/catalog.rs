@@ -11,23 +11,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::domain::billing::period_months;
+use crate::domain::billing_states::ProductKind;
 use crate::domain::orgs::Currency;
-
-pub const KINDS: [&str; 13] = [
-    "domain",
-    "web_hosting",
-    "site_creator",
-    "cloud_server",
-    "public_cloud",
-    "ksuite",
-    "mail",
-    "kdrive",
-    "swiss_backup",
-    "streaming_radio",
-    "streaming_video",
-    "newsletter",
-    "ssl_certificate",
-];
 
 const VAT_CATEGORIES: [&str; 3] = ["standard", "reduced", "exempt"];
 
@@ -61,7 +46,7 @@ pub struct OfferOption {
 #[derive(Debug, Clone)]
 pub struct Offer {
     pub id: String,
-    pub kind: String,
+    pub kind: ProductKind,
     pub name: String,
     pub description: String,
     pub vat_category: String,
@@ -242,9 +227,8 @@ fn check_offer(raw: RawOffer) -> Result<Offer, String> {
     if !id_ok {
         return Err(format!("{at}: ids are lower-case kebab-case"));
     }
-    if !KINDS.contains(&raw.kind.as_str()) {
-        return Err(format!("{at}: unknown kind {}", raw.kind));
-    }
+    let kind =
+        ProductKind::parse(&raw.kind).ok_or_else(|| format!("{at}: unknown kind {}", raw.kind))?;
     if !VAT_CATEGORIES.contains(&raw.vat_category.as_str()) {
         return Err(format!("{at}: unknown VAT category {}", raw.vat_category));
     }
@@ -272,7 +256,7 @@ fn check_offer(raw: RawOffer) -> Result<Offer, String> {
     }
     Ok(Offer {
         id: raw.id,
-        kind: raw.kind,
+        kind,
         name: raw.name,
         description: raw.description,
         vat_category: raw.vat_category,
@@ -288,8 +272,8 @@ mod tests {
     #[test]
     fn the_built_in_catalogue_loads_and_covers_every_kind() {
         let c = Catalog::load(None).unwrap();
-        for kind in KINDS {
-            assert!(c.offers.iter().any(|o| o.kind == kind), "{kind}");
+        for kind in ProductKind::ALL {
+            assert!(c.offers.iter().any(|o| o.kind == *kind), "{kind}");
         }
         let ch = c.offer("domain-ch").unwrap();
         assert_eq!(

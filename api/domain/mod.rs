@@ -56,6 +56,7 @@ macro_rules! text_enum {
 
 pub mod actor;
 pub mod billing;
+pub mod billing_states;
 pub mod events;
 pub mod ids;
 pub mod money;

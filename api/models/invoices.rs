@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{invoice_counters, invoice_lines, invoices};
+use crate::domain::billing_states::InvoiceStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -16,8 +17,8 @@ pub struct Invoice {
     pub organization_id: String,
     pub issuer: String,
     pub number: String,
-    /// `open`, `paid`, `partially_refunded`, `refunded`, `cancelled`.
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: InvoiceStatus,
     pub currency: String,
     pub subtotal_minor: i64,
     pub vat_minor: i64,
@@ -56,7 +57,7 @@ pub struct InvoiceLine {
 
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
-    pub statuses: Vec<String>,
+    pub statuses: Vec<InvoiceStatus>,
     pub from: Option<NaiveDateTime>,
     pub before: Option<NaiveDateTime>,
 }
@@ -103,7 +104,7 @@ pub fn insert(
     lines: &[InvoiceLine],
 ) -> QueryResult<()> {
     diesel::insert_into(invoices::table)
-        .values(invoice)
+        .values(invoice.clone())
         .execute(conn)?;
     // One statement per line: a multi-row insert is not available on both engines at once.
     for line in lines {
@@ -172,7 +173,7 @@ pub fn page(
         .limit(limit)
         .into_boxed();
     if !filter.statuses.is_empty() {
-        query = query.filter(invoices::status.eq_any(filter.statuses.clone()));
+        query = query.filter(invoices::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
     }
     if let Some(from) = filter.from {
         query = query.filter(invoices::issued_at.ge(from));
@@ -194,28 +195,33 @@ pub fn page(
 pub fn transition(
     conn: &mut DbConnection,
     id: &str,
-    from: &str,
-    to: &str,
+    from: InvoiceStatus,
+    to: InvoiceStatus,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let target = invoices::table.find(id).filter(invoices::status.eq(from));
+    let target = invoices::table
+        .find(id)
+        .filter(invoices::status.eq(from.as_str()));
     let n = match to {
-        "paid" => diesel::update(target)
+        InvoiceStatus::Paid => diesel::update(target)
             .set((
-                invoices::status.eq(to),
+                invoices::status.eq(to.as_str()),
                 invoices::paid_at.eq(Some(now)),
                 invoices::updated_at.eq(now),
             ))
             .execute(conn)?,
-        "cancelled" => diesel::update(target)
+        InvoiceStatus::Cancelled => diesel::update(target)
             .set((
-                invoices::status.eq(to),
+                invoices::status.eq(to.as_str()),
                 invoices::cancelled_at.eq(Some(now)),
                 invoices::updated_at.eq(now),
             ))
             .execute(conn)?,
         _ => diesel::update(target)
-            .set((invoices::status.eq(to), invoices::updated_at.eq(now)))
+            .set((
+                invoices::status.eq(to.as_str()),
+                invoices::updated_at.eq(now),
+            ))
             .execute(conn)?,
     };
     Ok(n == 1)
@@ -233,16 +239,13 @@ pub fn add_refund(
         return Ok(false);
     };
     let refunded = inv.refunded_minor + minor;
-    if minor <= 0
-        || refunded > inv.total_minor
-        || !["paid", "partially_refunded"].contains(&inv.status.as_str())
-    {
+    if minor <= 0 || refunded > inv.total_minor || !inv.status.is_refundable() {
         return Ok(false);
     }
     let status = if refunded == inv.total_minor {
-        "refunded"
+        InvoiceStatus::Refunded
     } else {
-        "partially_refunded"
+        InvoiceStatus::PartiallyRefunded
     };
     let n = diesel::update(
         invoices::table
@@ -251,7 +254,7 @@ pub fn add_refund(
     )
     .set((
         invoices::refunded_minor.eq(refunded),
-        invoices::status.eq(status),
+        invoices::status.eq(status.as_str()),
         invoices::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -261,7 +264,7 @@ pub fn add_refund(
 pub fn count_open(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
     invoices::table
         .filter(invoices::organization_id.eq(org_id))
-        .filter(invoices::status.eq("open"))
+        .filter(invoices::status.eq(InvoiceStatus::Open.as_str()))
         .count()
         .get_result(conn)
 }

@@ -5,14 +5,15 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::orders;
+use crate::domain::billing_states::OrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: String,
     pub organization_id: String,
-    /// `open`, `paid`, `cancelled`.
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: OrderStatus,
     pub invoice_id: String,
     pub currency: String,
     pub total_minor: i64,
@@ -24,7 +25,9 @@ pub struct Order {
 }
 
 pub fn insert(conn: &mut DbConnection, o: &Order) -> QueryResult<usize> {
-    diesel::insert_into(orders::table).values(o).execute(conn)
+    diesel::insert_into(orders::table)
+        .values(o.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Order>> {
@@ -48,7 +51,7 @@ pub fn find_by_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult
 pub fn page(
     conn: &mut DbConnection,
     org_id: &str,
-    statuses: &[String],
+    statuses: &[OrderStatus],
     before: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<Order>> {
@@ -59,7 +62,7 @@ pub fn page(
         .limit(limit)
         .into_boxed();
     if !statuses.is_empty() {
-        query = query.filter(orders::status.eq_any(statuses.to_vec()));
+        query = query.filter(orders::status.eq_any(statuses.iter().map(|s| s.as_str())));
     }
     if let Some((at, id)) = before {
         query = query.filter(
@@ -72,26 +75,37 @@ pub fn page(
 }
 
 pub fn mark_paid(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(orders::table.find(id).filter(orders::status.eq("open")))
-        .set((orders::status.eq("paid"), orders::paid_at.eq(Some(now))))
-        .execute(conn)?;
+    let n = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(OrderStatus::Open.as_str())),
+    )
+    .set((
+        orders::status.eq(OrderStatus::Paid.as_str()),
+        orders::paid_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 pub fn mark_cancelled(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(orders::table.find(id).filter(orders::status.eq("open")))
-        .set((
-            orders::status.eq("cancelled"),
-            orders::cancelled_at.eq(Some(now)),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(OrderStatus::Open.as_str())),
+    )
+    .set((
+        orders::status.eq(OrderStatus::Cancelled.as_str()),
+        orders::cancelled_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
 /// Open orders whose time ran out, oldest first.
 pub fn expired(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Order>> {
     orders::table
-        .filter(orders::status.eq("open"))
+        .filter(orders::status.eq(OrderStatus::Open.as_str()))
         .filter(orders::expires_at.le(now))
         .order(orders::expires_at)
         .limit(limit)

@@ -6,15 +6,15 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{organizations, payment_methods};
+use crate::domain::billing_states::MethodType;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payment_methods)]
 pub struct PaymentMethod {
     pub id: String,
     pub organization_id: String,
-    /// `card`, `twint`, `postfinance`, `paypal`, `ebill`, `bank_transfer`.
-    #[diesel(column_name = type_)]
-    pub kind: String,
+    #[diesel(column_name = type_, deserialize_as = String, serialize_as = String)]
+    pub kind: MethodType,
     pub label: String,
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
@@ -28,7 +28,7 @@ pub struct PaymentMethod {
 
 pub fn insert(conn: &mut DbConnection, m: &PaymentMethod) -> QueryResult<usize> {
     diesel::insert_into(payment_methods::table)
-        .values(m)
+        .values(m.clone())
         .execute(conn)
 }
 

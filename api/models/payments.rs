@@ -6,6 +6,9 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{payments, refunds};
+use crate::domain::billing_states::{
+    PaymentMethodKind, PaymentPurpose, PaymentStatus, RefundDestination, RefundStatus, failure,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payments)]
@@ -13,15 +16,15 @@ pub struct Payment {
     pub id: String,
     pub organization_id: String,
     pub invoice_id: Option<String>,
-    /// `invoice` or `top_up`.
-    pub purpose: String,
-    /// `prepaid`, `payment_method` or `bank_transfer`.
-    pub method: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub purpose: PaymentPurpose,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub method: PaymentMethodKind,
     pub payment_method_id: Option<String>,
     pub amount_minor: i64,
     pub currency: String,
-    /// `pending`, `succeeded`, `failed`.
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: PaymentStatus,
     pub gateway_reference: Option<String>,
     pub failure_code: Option<String>,
     pub refunded_minor: i64,
@@ -31,7 +34,9 @@ pub struct Payment {
 }
 
 pub fn insert(conn: &mut DbConnection, p: &Payment) -> QueryResult<usize> {
-    diesel::insert_into(payments::table).values(p).execute(conn)
+    diesel::insert_into(payments::table)
+        .values(p.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Payment>> {
@@ -57,7 +62,7 @@ pub fn succeeded_for_invoice(
 ) -> QueryResult<Option<Payment>> {
     payments::table
         .filter(payments::invoice_id.eq(invoice_id))
-        .filter(payments::status.eq("succeeded"))
+        .filter(payments::status.eq(PaymentStatus::Succeeded.as_str()))
         .select(Payment::as_select())
         .first(conn)
         .optional()
@@ -67,18 +72,18 @@ pub fn succeeded_for_invoice(
 pub fn settle(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: PaymentStatus,
     failure_code: Option<&str>,
     reference: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let target = payments::table
         .find(id)
-        .filter(payments::status.eq("pending"));
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()));
     let n = match reference {
         Some(r) => diesel::update(target)
             .set((
-                payments::status.eq(status),
+                payments::status.eq(status.as_str()),
                 payments::failure_code.eq(failure_code),
                 payments::gateway_reference.eq(Some(r)),
                 payments::settled_at.eq(Some(now)),
@@ -86,7 +91,7 @@ pub fn settle(
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                payments::status.eq(status),
+                payments::status.eq(status.as_str()),
                 payments::failure_code.eq(failure_code),
                 payments::settled_at.eq(Some(now)),
             ))
@@ -112,8 +117,8 @@ pub fn set_reference(conn: &mut DbConnection, id: &str, reference: &str) -> Quer
 pub fn pending_top_ups_minor(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
     let amounts: Vec<i64> = payments::table
         .filter(payments::organization_id.eq(org_id))
-        .filter(payments::purpose.eq("top_up"))
-        .filter(payments::status.eq("pending"))
+        .filter(payments::purpose.eq(PaymentPurpose::TopUp.as_str()))
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
         .select(payments::amount_minor)
         .load(conn)?;
     Ok(amounts.iter().sum())
@@ -123,7 +128,7 @@ pub fn pending_top_ups_minor(conn: &mut DbConnection, org_id: &str) -> QueryResu
 pub fn count_pending(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
     payments::table
         .filter(payments::organization_id.eq(org_id))
-        .filter(payments::status.eq("pending"))
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
         .count()
         .get_result(conn)
 }
@@ -132,7 +137,7 @@ pub fn count_pending(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> 
 pub fn pending_of(conn: &mut DbConnection, org_id: &str, limit: i64) -> QueryResult<Vec<Payment>> {
     payments::table
         .filter(payments::organization_id.eq(org_id))
-        .filter(payments::status.eq("pending"))
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
         .order((payments::created_at, payments::id))
         .limit(limit)
         .select(Payment::as_select())
@@ -154,8 +159,8 @@ pub fn pending_transfer_for_invoice(
 ) -> QueryResult<Option<Payment>> {
     payments::table
         .filter(payments::invoice_id.eq(invoice_id))
-        .filter(payments::method.eq("bank_transfer"))
-        .filter(payments::status.eq("pending"))
+        .filter(payments::method.eq(PaymentMethodKind::BankTransfer.as_str()))
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
         .select(Payment::as_select())
         .first(conn)
         .optional()
@@ -165,14 +170,14 @@ pub fn pending_transfer_for_invoice(
 /// arrived after all is credited once: true the first time only (the failure code gains
 /// `_credited`).
 pub fn claim_late_payment(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    for given_up in ["superseded", "expired"] {
+    for given_up in [failure::SUPERSEDED, failure::EXPIRED] {
         let n = diesel::update(
             payments::table
                 .find(id)
-                .filter(payments::status.eq("failed"))
+                .filter(payments::status.eq(PaymentStatus::Failed.as_str()))
                 .filter(payments::failure_code.eq(given_up)),
         )
-        .set(payments::failure_code.eq(format!("{given_up}_credited")))
+        .set(payments::failure_code.eq(failure::credited(given_up)))
         .execute(conn)?;
         if n == 1 {
             return Ok(true);
@@ -188,8 +193,8 @@ pub fn pending_since(
     limit: i64,
 ) -> QueryResult<Vec<Payment>> {
     payments::table
-        .filter(payments::status.eq("pending"))
-        .filter(payments::method.eq("payment_method"))
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
+        .filter(payments::method.eq(PaymentMethodKind::PaymentMethod.as_str()))
         .filter(payments::created_at.lt(cutoff))
         .order((payments::created_at, payments::id))
         .limit(limit)
@@ -201,7 +206,10 @@ pub fn pending_since(
 pub fn live_for_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<bool> {
     let n: i64 = payments::table
         .filter(payments::invoice_id.eq(invoice_id))
-        .filter(payments::status.eq_any(["pending", "succeeded"]))
+        .filter(payments::status.eq_any([
+            PaymentStatus::Pending.as_str(),
+            PaymentStatus::Succeeded.as_str(),
+        ]))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -229,10 +237,10 @@ pub struct Refund {
     pub id: String,
     pub payment_id: String,
     pub amount_minor: i64,
-    /// `prepaid` or `original`.
-    pub destination: String,
-    /// `pending`, `succeeded`, `failed`.
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub destination: RefundDestination,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: RefundStatus,
     pub provider_reference: Option<String>,
     pub failure_code: Option<String>,
     pub created_at: NaiveDateTime,
@@ -240,14 +248,16 @@ pub struct Refund {
 }
 
 pub fn insert_refund(conn: &mut DbConnection, r: &Refund) -> QueryResult<usize> {
-    diesel::insert_into(refunds::table).values(r).execute(conn)
+    diesel::insert_into(refunds::table)
+        .values(r.clone())
+        .execute(conn)
 }
 
 /// What the payment's pending refund claims, in minor units (0 when none).
 pub fn pending_refund_minor(conn: &mut DbConnection, payment_id: &str) -> QueryResult<i64> {
     let amounts: Vec<i64> = refunds::table
         .filter(refunds::payment_id.eq(payment_id))
-        .filter(refunds::status.eq("pending"))
+        .filter(refunds::status.eq(RefundStatus::Pending.as_str()))
         .select(refunds::amount_minor)
         .load(conn)?;
     Ok(amounts.iter().sum())
@@ -262,16 +272,16 @@ pub fn settle_refund(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (status, reference, code) = match outcome {
-        Ok(reference) => ("succeeded", Some(reference), None),
-        Err(code) => ("failed", None, Some(code)),
+        Ok(reference) => (RefundStatus::Succeeded, Some(reference), None),
+        Err(code) => (RefundStatus::Failed, None, Some(code)),
     };
     let n = diesel::update(
         refunds::table
             .find(id)
-            .filter(refunds::status.eq("pending")),
+            .filter(refunds::status.eq(RefundStatus::Pending.as_str())),
     )
     .set((
-        refunds::status.eq(status),
+        refunds::status.eq(status.as_str()),
         refunds::provider_reference.eq(reference),
         refunds::failure_code.eq(code),
         refunds::settled_at.eq(Some(now)),

@@ -8,14 +8,15 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{prepaid_accounts, prepaid_transactions};
+use crate::domain::billing_states::PrepaidTransactionKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = prepaid_transactions)]
 pub struct PrepaidTransaction {
     pub id: String,
     pub organization_id: String,
-    /// `top_up`, `payment`, `withdrawal`, `refund`.
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: PrepaidTransactionKind,
     /// Signed: money in is positive, money out negative.
     pub amount_minor: i64,
     pub balance_after_minor: i64,
@@ -138,7 +139,7 @@ pub fn move_balance(
 /// The other half of a movement (see `post`).
 pub fn append(conn: &mut DbConnection, t: &PrepaidTransaction) -> QueryResult<usize> {
     diesel::insert_into(prepaid_transactions::table)
-        .values(t)
+        .values(t.clone())
         .execute(conn)
 }
 
@@ -146,8 +147,7 @@ pub fn append(conn: &mut DbConnection, t: &PrepaidTransaction) -> QueryResult<us
 #[derive(Debug, Clone)]
 pub struct Posting<'a> {
     pub organization_id: &'a str,
-    /// `top_up`, `payment`, `withdrawal`, `refund`.
-    pub kind: &'a str,
+    pub kind: PrepaidTransactionKind,
     /// Signed: money in is positive, money out negative.
     pub amount_minor: i64,
     pub currency: &'a str,
@@ -180,7 +180,7 @@ pub fn post(
     let row = PrepaidTransaction {
         id: crate::db::new_id("ptx"),
         organization_id: posting.organization_id.to_string(),
-        kind: posting.kind.to_string(),
+        kind: posting.kind,
         amount_minor: posting.amount_minor,
         balance_after_minor: balance,
         currency: posting.currency.to_string(),

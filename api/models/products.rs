@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::products;
+use crate::domain::billing_states::{ProductKind, ProductStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = products)]
@@ -12,13 +13,14 @@ pub struct Product {
     pub id: String,
     pub organization_id: String,
     pub offer_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: ProductKind,
     pub name: String,
     pub period_months: i32,
     /// JSON object: option name → quantity.
     pub options: String,
-    /// `pending_payment`, `active`, `expired`, `suspended`, `cancellation_pending`, `cancelled`.
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: ProductStatus,
     pub auto_renew: bool,
     /// Price of one period, options included, before VAT.
     pub price_minor: i64,
@@ -33,12 +35,14 @@ pub struct Product {
 
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {
-    pub kinds: Vec<String>,
-    pub statuses: Vec<String>,
+    pub kinds: Vec<ProductKind>,
+    pub statuses: Vec<ProductStatus>,
 }
 
 pub fn insert(conn: &mut DbConnection, p: &Product) -> QueryResult<usize> {
-    diesel::insert_into(products::table).values(p).execute(conn)
+    diesel::insert_into(products::table)
+        .values(p.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Product>> {
@@ -65,10 +69,10 @@ pub fn page(
         .limit(limit)
         .into_boxed();
     if !filter.kinds.is_empty() {
-        query = query.filter(products::kind.eq_any(filter.kinds.clone()));
+        query = query.filter(products::kind.eq_any(filter.kinds.iter().map(|k| k.as_str())));
     }
     if !filter.statuses.is_empty() {
-        query = query.filter(products::status.eq_any(filter.statuses.clone()));
+        query = query.filter(products::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
     }
     if let Some((at, id)) = before {
         query = query.filter(
@@ -111,10 +115,10 @@ pub fn activate_order(
         n += diesel::update(
             products::table
                 .find(&p.id)
-                .filter(products::status.eq("pending_payment")),
+                .filter(products::status.eq(ProductStatus::PendingPayment.as_str())),
         )
         .set((
-            products::status.eq("active"),
+            products::status.eq(ProductStatus::Active.as_str()),
             products::started_at.eq(Some(now)),
             products::expires_at.eq(Some(expires)),
             products::updated_at.eq(now),
@@ -133,10 +137,10 @@ pub fn cancel_unpaid_of_order(
     diesel::update(
         products::table
             .filter(products::order_id.eq(order_id))
-            .filter(products::status.eq("pending_payment")),
+            .filter(products::status.eq(ProductStatus::PendingPayment.as_str())),
     )
     .set((
-        products::status.eq("cancelled"),
+        products::status.eq(ProductStatus::Cancelled.as_str()),
         products::cancelled_at.eq(Some(now)),
         products::updated_at.eq(now),
     ))
@@ -147,7 +151,7 @@ pub fn cancel_unpaid_of_order(
 pub fn count_not_cancelled(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
     products::table
         .filter(products::organization_id.eq(org_id))
-        .filter(products::status.ne("cancelled"))
+        .filter(products::status.ne(ProductStatus::Cancelled.as_str()))
         .count()
         .get_result(conn)
 }
@@ -160,7 +164,7 @@ pub fn not_cancelled(
 ) -> QueryResult<Vec<(String, String)>> {
     products::table
         .filter(products::organization_id.eq(org_id))
-        .filter(products::status.ne("cancelled"))
+        .filter(products::status.ne(ProductStatus::Cancelled.as_str()))
         .order((products::created_at, products::id))
         .limit(limit)
         .select((products::id, products::name))

@@ -8,14 +8,17 @@ use crate::auth::{Caller, secrets};
 use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::{InvoiceStatus, MethodType};
+use crate::domain::ids::OrgId;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
+use crate::http::org::{AccountingWrites, ProductsAndAccountingWrite, Requirement};
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::users;
 use crate::services::accounts::{self, SignUp};
 use crate::services::orders::{self, ItemInput};
-use crate::services::orgs::{self, AddressInput, NewOrganization};
+use crate::services::orgs::{self, AddressInput, NewOrganization, OrgRequest};
 use crate::services::payment_methods::{self, NewMethod};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
 
@@ -115,8 +118,18 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
         },
     )
     .await?;
-    let method = |kind: &str, token: Option<&str>, iban: Option<&str>| NewMethod {
-        kind: kind.into(),
+    // The demo's owner acts as a member would, through the routes' requirements.
+    let accounting = OrgRequest {
+        caller: caller.clone(),
+        org_id: OrgId::from_db(org.id.clone()),
+        need: AccountingWrites::NEED,
+    };
+    let ordering = OrgRequest {
+        need: ProductsAndAccountingWrite::NEED,
+        ..accounting.clone()
+    };
+    let method = |kind: MethodType, token: Option<&str>, iban: Option<&str>| NewMethod {
+        kind,
         token: token.map(str::to_string),
         iban: iban.map(str::to_string),
         label: None,
@@ -124,40 +137,33 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
     let card = payment_methods::create(
         ctx,
         meta.clone(),
-        caller.clone(),
-        org.id.clone(),
-        method("card", Some("tok_visa"), None),
+        &accounting,
+        method(MethodType::Card, Some("tok_visa"), None),
     )
     .await?;
     payment_methods::create(
         ctx,
         meta.clone(),
-        caller.clone(),
-        org.id.clone(),
-        method("twint", None, None),
+        &accounting,
+        method(MethodType::Twint, None, None),
     )
     .await?;
     payment_methods::create(
         ctx,
         meta.clone(),
-        caller.clone(),
-        org.id.clone(),
-        method("bank_transfer", None, Some("CH93 0076 2011 6238 5295 7")),
+        &accounting,
+        method(
+            MethodType::BankTransfer,
+            None,
+            Some("CH93 0076 2011 6238 5295 7"),
+        ),
     )
     .await?;
-    payment_methods::make_default(
-        &ctx.pool,
-        meta.clone(),
-        caller.clone(),
-        org.id.clone(),
-        card.id.clone(),
-    )
-    .await?;
+    payment_methods::make_default(&ctx.pool, meta.clone(), &accounting, &card.id).await?;
     crate::services::prepaid::top_up(
         ctx,
         meta.clone(),
-        caller.clone(),
-        org.id.clone(),
+        &accounting,
         Money::from_minor(30000, Currency::Chf),
         card.id.clone(),
     )
@@ -184,15 +190,7 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
         ),
         (vec![item("kdrive-solo", "P1M", &[])], None),
     ] {
-        orders::create_and_pay(
-            ctx,
-            meta.clone(),
-            caller.clone(),
-            org.id.clone(),
-            items,
-            payment,
-        )
-        .await?;
+        orders::create_and_pay(ctx, meta.clone(), &ordering, items, payment).await?;
     }
     Ok(())
 }
@@ -232,7 +230,7 @@ pub fn generate_invoices(
                     organization_id: org.id.clone(),
                     issuer: config.invoice_issuer.clone(),
                     number: format!("{year}-{:06}", first + i as i64),
-                    status: "paid".into(),
+                    status: InvoiceStatus::Paid,
                     currency: org.currency.clone(),
                     subtotal_minor: net,
                     vat_minor: vat,

@@ -1,13 +1,11 @@
 //! Reading invoices (R23, R25) and products: for holders of `accounting` (invoices) and
 //! `products` (products), newest first, filtered, keyset-paged.
 
-use crate::auth::Caller;
 use crate::db::{self, Pool};
-use crate::domain::ids::{InvoiceId, path_id};
-use crate::domain::orgs::{Need, Permission};
+use crate::domain::billing_states::InvoiceStatus;
+use crate::domain::ids::{InvoiceId, ProductId};
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
-use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
 use crate::models::products::{self, Product, ProductFilter};
@@ -15,40 +13,16 @@ use crate::services::activity_log;
 use crate::services::orgs::{self, OrgRequest};
 use crate::services::tokens::next_cursor;
 
-pub const INVOICE_STATUSES: [&str; 5] = [
-    "open",
-    "paid",
-    "partially_refunded",
-    "refunded",
-    "cancelled",
-];
-pub const PRODUCT_STATUSES: [&str; 6] = [
-    "pending_payment",
-    "active",
-    "expired",
-    "suspended",
-    "cancellation_pending",
-    "cancelled",
-];
-
 /// A page of invoices with their lines (two queries, whatever the page size), newest first.
 pub async fn list(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    statuses: Vec<String>,
+    org: &OrgRequest,
+    statuses: Vec<InvoiceStatus>,
     from: Option<String>,
     to: Option<String>,
     page: PageParams,
 ) -> Result<(Vec<(Invoice, Vec<InvoiceLine>)>, Option<String>), AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::BillingRead,
-        Need::Permission(Permission::Accounting),
-    )
-    .await?;
+    let access = org.access(pool).await?;
     let limit = page.limit()?;
     let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
     // The same inclusive UTC days as the activity log.
@@ -107,16 +81,13 @@ pub async fn get(
 /// A page of products, newest first (holders of `products`).
 pub async fn list_products(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
+    org: &OrgRequest,
     filter: ProductFilter,
     page: PageParams,
 ) -> Result<(Vec<Product>, Option<String>), AppError> {
-    orgs::page_of(
+    orgs::page_in(
         pool,
-        caller,
-        raw_org_id,
-        (Scope::ProductsRead, Need::Permission(Permission::Products)),
+        org,
         page,
         move |c, org, before, limit| products::page(c, org, &filter, before, limit),
         |p| (p.created_at, &p.id),
@@ -124,21 +95,13 @@ pub async fn list_products(
     .await
 }
 
+/// One product (holders of `products`).
 pub async fn get_product(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    raw_product_id: &str,
+    org: &OrgRequest,
+    id: ProductId,
 ) -> Result<Product, AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::ProductsRead,
-        Need::Permission(Permission::Products),
-    )
-    .await?;
-    let id = path_id(raw_product_id, "prd", "product")?;
+    let access = org.access(pool).await?;
     db::run(pool, move |conn| {
         products::find(conn, &access.org.id, &id)?
             .ok_or_else(|| AppError::not_found("No such product."))

@@ -7,28 +7,29 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 use rust_decimal::Decimal;
 
-use crate::auth::Caller;
 use crate::catalog::{Catalog, Offer};
 use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::billing_states::{
+    InvoiceStatus, OrderStatus, PaymentMethodKind, PaymentStatus, ProductStatus, failure,
+};
 use crate::domain::events::ActivityKind;
-use crate::domain::ids::path_id;
+use crate::domain::ids::{InvoiceId, OrderId, OrgId};
 use crate::domain::invalid;
 use crate::domain::money::to_minor;
-use crate::domain::orgs::{Currency, Need, Permission};
+use crate::domain::orgs::Currency;
 use crate::domain::page::PageParams;
-use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::orders::{self, Order};
 use crate::models::organizations::Organization;
 use crate::models::products::{self, Product};
 use crate::services::activity::{self, Event};
-use crate::services::orgs::{self, authorize};
-use crate::services::payments::{PaymentInput, PaymentMethodKind};
+use crate::services::orgs::{self, OrgRequest};
+use crate::services::payments::PaymentInput;
 
 pub const MAX_ITEMS: usize = 20;
 
@@ -183,7 +184,7 @@ pub fn issue_invoice(
         organization_id: org.id.clone(),
         issuer: config.invoice_issuer.clone(),
         number,
-        status: "open".into(),
+        status: InvoiceStatus::Open,
         currency: org.currency.clone(),
         subtotal_minor: to_minor(total.net),
         vat_minor: to_minor(total.vat),
@@ -225,7 +226,6 @@ pub fn issue_invoice(
 
 /// What an order request asks for.
 pub struct NewOrder<'a> {
-    pub org_id: &'a str,
     pub items: &'a [ItemInput],
     pub payment: Option<&'a PaymentInput>,
 }
@@ -236,20 +236,12 @@ pub fn create(
     config: &Config,
     catalog: &Catalog,
     meta: &Origin,
-    caller: &Caller,
+    org: &OrgRequest,
     request: NewOrder<'_>,
 ) -> Result<Order, AppError> {
-    let NewOrder {
-        org_id,
-        items,
-        payment,
-    } = request;
-    let access = authorize(
-        conn,
-        caller,
-        org_id,
-        Need::Both(Permission::Products, Permission::Accounting),
-    )?;
+    let NewOrder { items, payment } = request;
+    let (caller, org_id) = (&org.caller, &org.org_id);
+    let access = org.authorize(conn)?;
     let checked = check_items(catalog, items)?;
     // A payment that cannot even start is refused before anything is created.
     if let Some(p) = payment
@@ -288,11 +280,11 @@ pub fn create(
             id: product_id,
             organization_id: org.id.clone(),
             offer_id: item.offer.id.clone(),
-            kind: item.offer.kind.clone(),
+            kind: item.offer.kind,
             name: item.offer.name.clone(),
             period_months: item.months,
             options: serde_json::to_string(&item.options).unwrap_or_else(|_| "{}".into()),
-            status: "pending_payment".into(),
+            status: ProductStatus::PendingPayment,
             auto_renew: false,
             price_minor: to_minor(price),
             currency: org.currency.clone(),
@@ -308,7 +300,7 @@ pub fn create(
     let order = Order {
         id: order_id,
         organization_id: org.id.clone(),
-        status: "open".into(),
+        status: OrderStatus::Open,
         invoice_id: invoice.id.clone(),
         currency: org.currency.clone(),
         total_minor: invoice.total_minor,
@@ -343,23 +335,16 @@ pub fn create(
     Ok(order)
 }
 
-pub fn order_id(raw: &str) -> Result<String, AppError> {
-    path_id(raw, "ord", "order")
-}
-
 /// A page of the organisation's orders, newest first (accounting).
 pub async fn list(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    statuses: Vec<String>,
+    org: &OrgRequest,
+    statuses: Vec<OrderStatus>,
     page: PageParams,
 ) -> Result<(Vec<(Order, Vec<Product>)>, Option<String>), AppError> {
-    orgs::page_of(
+    orgs::page_in(
         pool,
-        caller,
-        raw_org_id,
-        (Scope::BillingRead, Need::Permission(Permission::Accounting)),
+        org,
         page,
         move |c, org, before, limit| {
             let page = orders::page(c, org, &statuses, before, limit)?;
@@ -386,19 +371,10 @@ pub async fn list(
 /// One order with its products (accounting).
 pub async fn get(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    raw_order_id: &str,
+    org: &OrgRequest,
+    id: OrderId,
 ) -> Result<(Order, Vec<Product>), AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::BillingRead,
-        Need::Permission(Permission::Accounting),
-    )
-    .await?;
-    let id = order_id(raw_order_id)?;
+    let access = org.access(pool).await?;
     db::run(pool, move |conn| {
         let order = orders::find(conn, &access.org.id, &id)?
             .ok_or_else(|| AppError::not_found("No such order."))?;
@@ -423,8 +399,8 @@ pub fn expire_due(
         // The concurrency rule: the organisation's lock before its payments, invoice and order
         // (a payment being made now either finishes first or finds the order cancelled).
         crate::models::organizations::lock(conn, &order.organization_id)?;
-        let Some(order) =
-            orders::find(conn, &order.organization_id, &order.id)?.filter(|o| o.status == "open")
+        let Some(order) = orders::find(conn, &order.organization_id, &order.id)?
+            .filter(|o| o.status == OrderStatus::Open)
         else {
             continue;
         };
@@ -433,7 +409,14 @@ pub fn expire_due(
         let transfer =
             crate::models::payments::pending_transfer_for_invoice(conn, &order.invoice_id)?;
         if let Some(t) = &transfer {
-            crate::models::payments::settle(conn, &t.id, "failed", Some("superseded"), None, now)?;
+            crate::models::payments::settle(
+                conn,
+                &t.id,
+                PaymentStatus::Failed,
+                Some(failure::SUPERSEDED),
+                None,
+                now,
+            )?;
         }
         if crate::models::payments::live_for_invoice(conn, &order.invoice_id)? {
             continue;
@@ -441,7 +424,13 @@ pub fn expire_due(
         if !orders::mark_cancelled(conn, &order.id, now)? {
             continue;
         }
-        invoices::transition(conn, &order.invoice_id, "open", "cancelled", now)?;
+        invoices::transition(
+            conn,
+            &order.invoice_id,
+            InvoiceStatus::Open,
+            InvoiceStatus::Cancelled,
+            now,
+        )?;
         products::cancel_unpaid_of_order(conn, &order.id, now)?;
         activity::record(
             conn,
@@ -464,8 +453,7 @@ pub fn expire_due(
 pub async fn create_and_pay(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     items: Vec<ItemInput>,
     payment: Option<PaymentInput>,
 ) -> Result<
@@ -476,42 +464,31 @@ pub async fn create_and_pay(
     ),
     AppError,
 > {
-    caller.require_scope(Scope::BillingWrite)?;
-    caller.require_scope(Scope::ProductsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+    let org_id: OrgId = org.org_id.clone();
     let (config, catalog) = (ctx.config.clone(), ctx.catalog.clone());
     let order = db::run(&ctx.pool, {
-        let (caller, meta, org_id, payment) = (
-            caller.clone(),
-            meta.clone(),
-            org_id.clone(),
-            payment.clone(),
-        );
+        let (org, meta, payment) = (org.clone(), meta.clone(), payment.clone());
         move |conn| {
             db::write_retrying(conn, |c| {
                 let request = NewOrder {
-                    org_id: &org_id,
                     items: &items,
                     payment: payment.as_ref(),
                 };
-                create(c, &config, &catalog, &meta, &caller, request)
+                create(c, &config, &catalog, &meta, &org, request)
             })
         }
     })
     .await?;
     if let Some(input) = payment.filter(|p| p.method != PaymentMethodKind::Prepaid) {
-        let paid = crate::services::payments::pay_invoice(
-            ctx,
-            meta,
-            caller,
-            org_id.clone(),
-            order.invoice_id.clone(),
-            input,
-        )
-        .await;
+        let invoice_id = InvoiceId::from_db(order.invoice_id.clone());
+        let paid =
+            crate::services::payments::attempt_invoice_payment(ctx, meta, org, invoice_id, input)
+                .await;
+        // A charge that did not go through (declined, or the provider unreachable) is on record
+        // and shown with the order; so is a refusal (4xx) or a conflict worth a retry. Anything
+        // else failed the request.
         if let Err(e) = paid
             && e.status.is_server_error()
-            && e.code != "payment_provider_unavailable"
             && !e.is_retryable()
         {
             return Err(e);
@@ -532,18 +509,17 @@ pub async fn create_and_pay(
 pub async fn pay(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_order_id: String,
+    org: &OrgRequest,
+    id: OrderId,
     input: PaymentInput,
 ) -> Result<crate::services::payments::Outcome, AppError> {
-    let org_id = orgs::org_id(&raw_org_id)?;
-    let id = order_id(&raw_order_id)?;
-    let (o, cl) = (org_id.clone(), caller.clone());
+    let request = org.clone();
     let order = db::run(&ctx.pool, move |conn| {
-        authorize(conn, &cl, &o, Need::Permission(Permission::Accounting))?;
-        orders::find(conn, &o, &id)?.ok_or_else(|| AppError::not_found("No such order."))
+        request.authorize(conn)?;
+        orders::find(conn, &request.org_id, &id)?
+            .ok_or_else(|| AppError::not_found("No such order."))
     })
     .await?;
-    crate::services::payments::pay_invoice(ctx, meta, caller, org_id, order.invoice_id, input).await
+    let invoice_id = InvoiceId::from_db(order.invoice_id);
+    crate::services::payments::pay_invoice(ctx, meta, org, invoice_id, input).await
 }

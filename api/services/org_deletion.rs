@@ -62,7 +62,7 @@ fn open_invoices(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResult<
         return Ok(None);
     }
     let filter = invoices::InvoiceFilter {
-        statuses: vec!["open".into()],
+        statuses: vec![crate::domain::billing_states::InvoiceStatus::Open],
         ..Default::default()
     };
     let objects = invoices::page(conn, org_id, &filter, None, MAX_OBJECTS)?
@@ -108,7 +108,7 @@ fn payments_pending(conn: &mut DbConnection, org_id: &str, _: &str) -> QueryResu
         .map(|p| {
             let amount =
                 Money::from_minor(p.amount_minor, Currency::from_code(&p.currency)).display();
-            let what = if p.purpose == "top_up" {
+            let what = if p.purpose == crate::domain::billing_states::PaymentPurpose::TopUp {
                 "Top-up"
             } else {
                 "Payment"

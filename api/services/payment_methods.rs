@@ -4,35 +4,24 @@
 
 use iban::IbanLike as _;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::MethodType;
 use crate::domain::events::ActivityKind;
-use crate::domain::ids::path_id;
-use crate::domain::orgs::{Need, Permission};
-use crate::domain::scopes::Scope;
+use crate::domain::ids::PaymentMethodId;
 use crate::error::AppError;
 use crate::models::organizations::Organization;
 use crate::models::payment_methods::{self, PaymentMethod};
 use crate::services::activity::{self, Event};
-use crate::services::orgs::{self, authorize};
+use crate::services::orgs::OrgRequest;
 use crate::services::prepaid::{mask_iban, parse_iban};
 
 /// The id under which the prepaid account is listed and chosen as the default.
 pub const PREPAID: &str = "prepaid";
 
-pub const TYPES: [&str; 6] = [
-    "card",
-    "twint",
-    "postfinance",
-    "paypal",
-    "ebill",
-    "bank_transfer",
-];
-
 pub struct NewMethod {
-    pub kind: String,
+    pub kind: MethodType,
     pub token: Option<String>,
     pub iban: Option<String>,
     pub label: Option<String>,
@@ -66,17 +55,9 @@ pub fn may_pay(
 /// The organisation (with its default), its saved methods and its prepaid balance (minor units).
 pub async fn list(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
+    org: &OrgRequest,
 ) -> Result<(Organization, Vec<PaymentMethod>, i64), AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::BillingRead,
-        Need::Permission(Permission::Accounting),
-    )
-    .await?;
+    let access = org.access(pool).await?;
     let org = access.org;
     let id = org.id.clone();
     let (methods, balance) = db::run(pool, move |conn| {
@@ -93,17 +74,15 @@ pub async fn list(
 pub async fn create(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     input: NewMethod,
 ) -> Result<PaymentMethod, AppError> {
-    caller.require_scope(Scope::BillingWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+    let org_id = org.org_id.clone();
     let now = db::now();
     let mut method = PaymentMethod {
         id: db::new_id("pm"),
-        organization_id: org_id.clone(),
-        kind: input.kind.clone(),
+        organization_id: org_id.to_string(),
+        kind: input.kind,
         label: String::new(),
         card_brand: None,
         card_last4: None,
@@ -114,8 +93,8 @@ pub async fn create(
         created_at: now,
         deleted_at: None,
     };
-    match input.kind.as_str() {
-        "card" => {
+    match input.kind {
+        MethodType::Card => {
             let token = input
                 .token
                 .filter(|t| !t.trim().is_empty())
@@ -145,7 +124,7 @@ pub async fn create(
             method.card_exp_year = Some(card.exp_year);
             method.gateway_token = Some(token);
         }
-        "bank_transfer" => {
+        MethodType::BankTransfer => {
             let raw = input.iban.ok_or_else(|| {
                 AppError::field("/iban", "required", "a bank account needs its IBAN")
             })?;
@@ -159,7 +138,7 @@ pub async fn create(
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
                 .unwrap_or_else(|| default_label(kind).to_string());
-            method.gateway_token = Some(format!("{kind}_{}", &method.id));
+            method.gateway_token = Some(format!("{}_{}", kind.as_str(), &method.id));
         }
     }
     if method.label.chars().count() > 100 {
@@ -169,15 +148,11 @@ pub async fn create(
             "must be at most 100 characters",
         ));
     }
-    let row = method.clone();
+    let (row, org) = (method.clone(), org.clone());
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            authorize(
-                c,
-                &caller,
-                &org_id,
-                Need::Permission(Permission::Accounting),
-            )?;
+            org.authorize(c)?;
+            let caller = &org.caller;
             payment_methods::insert(c, &row)?;
             activity::record(
                 c,
@@ -200,12 +175,12 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn default_label(kind: &str) -> &'static str {
+fn default_label(kind: MethodType) -> &'static str {
     match kind {
-        "twint" => "TWINT",
-        "postfinance" => "PostFinance",
-        "paypal" => "PayPal",
-        _ => "eBill",
+        MethodType::Twint => "TWINT",
+        MethodType::Postfinance => "PostFinance",
+        MethodType::Paypal => "PayPal",
+        MethodType::Ebill | MethodType::Card | MethodType::BankTransfer => "eBill",
     }
 }
 
@@ -213,32 +188,26 @@ fn default_label(kind: &str) -> &'static str {
 pub async fn delete(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_id: String,
+    org: &OrgRequest,
+    raw_id: &str,
 ) -> Result<(), AppError> {
-    caller.require_scope(Scope::BillingWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
     if raw_id == PREPAID {
         return Err(AppError::conflict(
             "prepaid_not_deletable",
             "The prepaid account is always there; withdraw its balance instead.",
         ));
     }
-    let id = path_id(&raw_id, "pm", "payment method")?;
+    let id = PaymentMethodId::parse(raw_id)?;
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(
-                c,
-                &caller,
-                &org_id,
-                Need::Permission(Permission::Accounting),
-            )?;
+            let access = org.authorize(c)?;
+            let (caller, org_id) = (&org.caller, &org.org_id);
             payment_methods::find(c, &org_id, &id)?
                 .ok_or_else(|| AppError::not_found("No such payment method."))?;
             payment_methods::delete(c, &id, db::now())?;
             if access.org.default_payment_method.as_deref() == Some(id.as_str()) {
-                payment_methods::set_default(c, &org_id, None)?;
+                payment_methods::set_default(c, org_id, None)?;
             }
             activity::record(
                 c,
@@ -257,25 +226,19 @@ pub async fn delete(
 pub async fn make_default(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_id: String,
+    org: &OrgRequest,
+    raw_id: &str,
 ) -> Result<(), AppError> {
-    caller.require_scope(Scope::BillingWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
     let id = if raw_id == PREPAID {
-        raw_id
+        raw_id.to_string()
     } else {
-        path_id(&raw_id, "pm", "payment method")?
+        PaymentMethodId::parse(raw_id)?.into_inner()
     };
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            authorize(
-                c,
-                &caller,
-                &org_id,
-                Need::Permission(Permission::Accounting),
-            )?;
+            org.authorize(c)?;
+            let (caller, org_id) = (&org.caller, &org.org_id);
             if id != PREPAID {
                 payment_methods::find(c, &org_id, &id)?
                     .ok_or_else(|| AppError::not_found("No such payment method."))?;

@@ -15,18 +15,21 @@
 //! webhook credits it to the prepaid account, once.
 
 use crate::domain::events::ActivityKind;
-use crate::domain::scopes::Scope;
 use crate::error::Status;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::actor::Origin;
+pub use crate::domain::billing_states::PaymentMethodKind;
+use crate::domain::billing_states::{
+    InvoiceStatus, PaymentPurpose, PaymentStatus, PrepaidTransactionKind, failure,
+};
+use crate::domain::ids::InvoiceId;
 use crate::domain::money::Money;
-use crate::domain::orgs::{Currency, Need, Permission};
+use crate::domain::orgs::Currency;
 use crate::error::AppError;
 use crate::gateway::{Charge, ChargeOutcome};
 use crate::mail;
@@ -34,7 +37,7 @@ use crate::models::invoices::{self, Invoice};
 use crate::models::payments::{self, Payment};
 use crate::models::{orders, organizations, payment_methods, prepaid, products, users};
 use crate::services::activity::{self, Event};
-use crate::services::orgs::authorize;
+use crate::services::orgs::OrgRequest;
 
 /// How to pay: `{"method": "prepaid"}`, `{"method": "payment_method", "payment_method_id": …}`
 /// or `{"method": "bank_transfer"}`.
@@ -47,15 +50,23 @@ pub struct PaymentInput {
     pub payment_method_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethodKind {
-    /// The organisation's prepaid account: at once, if the balance covers it.
-    Prepaid,
-    /// A saved payment method: cards at once, others once the provider confirms.
-    PaymentMethod,
-    /// A bank transfer quoting the invoice's reference; confirmed by the provider.
-    BankTransfer,
+/// A charge that did not go through: the payment is on record as failed (committed), and the
+/// request is answered as this error. Ordering with a payment shows it on the order instead.
+#[derive(Debug)]
+pub enum ChargeFailure {
+    /// The provider declined it (its code).
+    Declined(String),
+    /// The provider could not be reached, or failed (what went wrong).
+    Unavailable(String),
+}
+
+impl From<ChargeFailure> for AppError {
+    fn from(f: ChargeFailure) -> Self {
+        match f {
+            ChargeFailure::Declined(code) => declined(&code),
+            ChargeFailure::Unavailable(e) => unavailable(e),
+        }
+    }
 }
 
 /// What became of a payment request.
@@ -106,11 +117,14 @@ pub fn unavailable(e: impl std::fmt::Display) -> AppError {
 
 /// A method's label for receipts: `prepaid`, `card`, `twint`, … `bank_transfer`.
 pub(crate) fn method_label(conn: &mut DbConnection, p: &Payment) -> diesel::QueryResult<String> {
-    Ok(match (p.method.as_str(), &p.payment_method_id) {
-        ("payment_method", Some(id)) => payment_methods::find(conn, &p.organization_id, id)?
-            .map(|m| m.kind)
-            .unwrap_or_else(|| "card".into()),
-        (m, _) => m.to_string(),
+    Ok(match (p.method, &p.payment_method_id) {
+        (PaymentMethodKind::PaymentMethod, Some(id)) => {
+            payment_methods::find(conn, &p.organization_id, id)?
+                .map(|m| m.kind.as_str())
+                .unwrap_or("card")
+                .to_string()
+        }
+        (m, _) => m.as_str().to_string(),
     })
 }
 
@@ -146,7 +160,13 @@ fn complete_invoice_payment(
     invoice: &Invoice,
 ) -> Result<(), AppError> {
     let now = db::now();
-    if !invoices::transition(conn, &invoice.id, "open", "paid", now)? {
+    if !invoices::transition(
+        conn,
+        &invoice.id,
+        InvoiceStatus::Open,
+        InvoiceStatus::Paid,
+        now,
+    )? {
         return Err(invoice_not_open());
     }
     if let Some(order) = orders::find_by_invoice(conn, &invoice.id)? {
@@ -187,8 +207,8 @@ fn complete_invoice_payment(
 fn new_payment(
     org_id: &str,
     invoice: Option<&Invoice>,
-    purpose: &str,
-    method: &str,
+    purpose: PaymentPurpose,
+    method: PaymentMethodKind,
     payment_method_id: Option<String>,
     (amount_minor, currency): (i64, &str),
     created_by: &str,
@@ -197,12 +217,12 @@ fn new_payment(
         id: db::new_id("pay"),
         organization_id: org_id.to_string(),
         invoice_id: invoice.map(|i| i.id.clone()),
-        purpose: purpose.to_string(),
-        method: method.to_string(),
+        purpose,
+        method,
         payment_method_id,
         amount_minor,
         currency: currency.to_string(),
-        status: "pending".into(),
+        status: PaymentStatus::Pending,
         gateway_reference: None,
         failure_code: None,
         refunded_minor: 0,
@@ -225,13 +245,13 @@ pub(crate) fn pay_from_prepaid(
     let mut payment = new_payment(
         org_id,
         Some(invoice),
-        "invoice",
-        "prepaid",
+        PaymentPurpose::Invoice,
+        PaymentMethodKind::Prepaid,
         None,
         (invoice.total_minor, &invoice.currency),
         user_id,
     );
-    payment.status = "succeeded".into();
+    payment.status = PaymentStatus::Succeeded;
     payment.settled_at = Some(db::now());
     // Locks in the global order (docs/decisions.md): the organisation (taken by the caller), then
     // the prepaid account (this posting), then the invoice and its payment.
@@ -239,7 +259,7 @@ pub(crate) fn pay_from_prepaid(
         c,
         &prepaid::Posting {
             organization_id: org_id,
-            kind: "payment",
+            kind: PrepaidTransactionKind::Payment,
             amount_minor: -invoice.total_minor,
             currency: &invoice.currency,
             payment_id: Some(&payment.id),
@@ -271,7 +291,7 @@ fn supersede_pending_transfer(
             meta,
             &transfer.id,
             false,
-            Some("superseded"),
+            Some(failure::SUPERSEDED),
             None,
         )?;
     }
@@ -291,14 +311,22 @@ fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), AppError> 
 pub async fn pay_invoice(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    org_id: String,
-    invoice_id: String,
+    org: &OrgRequest,
+    invoice_id: InvoiceId,
     input: PaymentInput,
 ) -> Result<Outcome, AppError> {
-    caller.require_scope(Scope::BillingWrite)?;
-    let org_id = crate::services::orgs::org_id(&org_id)?;
-    let invoice_id = crate::domain::ids::path_id(&invoice_id, "inv", "invoice")?;
+    Ok(attempt_invoice_payment(ctx, meta, org, invoice_id, input).await??)
+}
+
+/// Pays the open invoice: `Ok(Err(_))` is a charge that did not go through, on record.
+pub async fn attempt_invoice_payment(
+    ctx: &Services,
+    meta: Origin,
+    org: &OrgRequest,
+    invoice_id: InvoiceId,
+    input: PaymentInput,
+) -> Result<Result<Outcome, ChargeFailure>, AppError> {
+    let (org, org_id) = (org.clone(), org.org_id.clone());
     let config = ctx.config.clone();
     let pid = input.payment_method_id.clone();
     // Step 1: check, and either pay from the prepaid account at once, or claim the invoice with
@@ -308,20 +336,16 @@ pub async fn pay_invoice(
         let meta = meta.clone();
         move |conn| {
             db::write_retrying(conn, |c| {
-                authorize(
-                    c,
-                    &caller,
-                    &org_id,
-                    Need::Permission(Permission::Accounting),
-                )?;
+                org.authorize(c)?;
+                let caller = &org.caller;
                 let invoice = invoices::find(c, &org_id, &invoice_id)?
                     .ok_or_else(|| AppError::not_found("No such invoice."))?;
-                if invoice.status != "open" {
+                if invoice.status != InvoiceStatus::Open {
                     return Err(invoice_not_open());
                 }
-                let (kind, method_row) = match input.method {
-                    PaymentMethodKind::Prepaid => ("prepaid", None),
-                    PaymentMethodKind::BankTransfer => ("bank_transfer", None),
+                let kind = input.method;
+                let method_row = match kind {
+                    PaymentMethodKind::Prepaid | PaymentMethodKind::BankTransfer => None,
                     PaymentMethodKind::PaymentMethod => {
                         let m = crate::services::payment_methods::may_pay(
                             c,
@@ -329,24 +353,24 @@ pub async fn pay_invoice(
                             pid.as_deref(),
                             "/payment/payment_method_id",
                         )?;
-                        ("payment_method", Some(m))
+                        Some(m)
                     }
                 };
                 supersede_pending_transfer(c, &config, &meta, &invoice.id)?;
-                if kind == "prepaid" {
+                if kind == PaymentMethodKind::Prepaid {
                     let paid = pay_from_prepaid(c, &config, &meta, &caller.user_id, &invoice)?;
                     return Ok((paid, None));
                 }
                 let mut payment = new_payment(
                     &org_id,
                     Some(&invoice),
-                    "invoice",
+                    PaymentPurpose::Invoice,
                     kind,
                     method_row.as_ref().map(|m| m.id.clone()),
                     (invoice.total_minor, &invoice.currency),
                     &caller.user_id,
                 );
-                if kind == "bank_transfer" {
+                if kind == PaymentMethodKind::BankTransfer {
                     // The customer quotes this reference on the transfer; the provider's
                     // webhook names it when the money arrives.
                     // One reference per attempt: a transfer that failed can be tried again.
@@ -360,12 +384,11 @@ pub async fn pay_invoice(
         }
     })
     .await?;
-    if payment.status == "succeeded" || payment.method == "bank_transfer" {
-        return Ok(if payment.status == "succeeded" {
-            Outcome::Succeeded(payment)
-        } else {
-            Outcome::Pending(payment)
-        });
+    if payment.status == PaymentStatus::Succeeded {
+        return Ok(Ok(Outcome::Succeeded(payment)));
+    }
+    if payment.method == PaymentMethodKind::BankTransfer {
+        return Ok(Ok(Outcome::Pending(payment)));
     }
     // Step 2: the charge, outside any transaction; step 3: its outcome.
     let method = method.ok_or_else(|| AppError::internal("no method to charge"))?;
@@ -380,13 +403,13 @@ pub async fn charge_and_record(
     meta: Origin,
     payment: Payment,
     method: payment_methods::PaymentMethod,
-) -> Result<Outcome, AppError> {
+) -> Result<Result<Outcome, ChargeFailure>, AppError> {
     let gateway = ctx.gateway.clone();
     let amount = Money::from_minor(payment.amount_minor, Currency::from_code(&payment.currency));
     let p = payment.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         gateway.charge(&Charge {
-            method_type: &method.kind,
+            method_type: method.kind.as_str(),
             token: method.gateway_token.as_deref(),
             amount: amount.amount,
             currency: &p.currency,
@@ -399,43 +422,46 @@ pub async fn charge_and_record(
 }
 
 /// Records a charge's outcome in its own transaction: settles or marks the payment pending and
-/// returns it; a refusal is committed (the failed attempt stays on record), then answered as
-/// the error it is.
+/// returns it; a refusal is committed (the failed attempt stays on record), then returned as
+/// the `ChargeFailure` it is.
 pub async fn record_charge(
     pool: &crate::db::Pool,
     config: std::sync::Arc<Config>,
     meta: Origin,
     payment: Payment,
     outcome: Result<ChargeOutcome, crate::gateway::GatewayError>,
-) -> Result<Outcome, AppError> {
+) -> Result<Result<Outcome, ChargeFailure>, AppError> {
     db::run(pool, move |conn| {
-        db::write_retrying(conn, |c| -> Result<Result<Outcome, AppError>, AppError> {
-            // The organisation's lock first (the global lock order), as every money path.
-            organizations::lock(c, &payment.organization_id)?;
-            Ok(match &outcome {
-                Ok(ChargeOutcome::Approved { reference }) => {
-                    settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
-                    let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                    Ok(Outcome::Succeeded(paid))
-                }
-                Ok(ChargeOutcome::Pending { reference }) => {
-                    payments::set_reference(c, &payment.id, reference)?;
-                    let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                    Ok(Outcome::Pending(pending))
-                }
-                Ok(ChargeOutcome::Declined { code }) => {
-                    settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
-                    Err(declined(code))
-                }
-                Err(e) => {
-                    let code = Some("provider_error");
-                    settle(c, &config, &meta, &payment.id, false, code, None)?;
-                    Err(unavailable(e))
-                }
-            })
-        })
+        db::write_retrying(
+            conn,
+            |c| -> Result<Result<Outcome, ChargeFailure>, AppError> {
+                // The organisation's lock first (the global lock order), as every money path.
+                organizations::lock(c, &payment.organization_id)?;
+                Ok(match &outcome {
+                    Ok(ChargeOutcome::Approved { reference }) => {
+                        settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
+                        let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                        Ok(Outcome::Succeeded(paid))
+                    }
+                    Ok(ChargeOutcome::Pending { reference }) => {
+                        payments::set_reference(c, &payment.id, reference)?;
+                        let pending = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
+                        Ok(Outcome::Pending(pending))
+                    }
+                    Ok(ChargeOutcome::Declined { code }) => {
+                        settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
+                        Err(ChargeFailure::Declined(code.clone()))
+                    }
+                    Err(e) => {
+                        let code = Some(failure::PROVIDER_ERROR);
+                        settle(c, &config, &meta, &payment.id, false, code, None)?;
+                        Err(ChargeFailure::Unavailable(e.to_string()))
+                    }
+                })
+            },
+        )
     })
-    .await?
+    .await
 }
 
 /// Settles a pending payment (succeeded or failed), from a charge's answer or the provider's
@@ -450,7 +476,11 @@ pub fn settle(
     reference: Option<&str>,
 ) -> Result<bool, AppError> {
     let now = db::now();
-    let status = if succeeded { "succeeded" } else { "failed" };
+    let status = if succeeded {
+        PaymentStatus::Succeeded
+    } else {
+        PaymentStatus::Failed
+    };
     // The concurrency rule: the organisation's lock before its payment, invoice and account
     // (a no-op when the caller holds it already, as it should).
     if let Some(p) = payments::find(conn, payment_id)? {
@@ -476,8 +506,8 @@ pub fn settle(
         )?;
         return Ok(true);
     }
-    match (payment.purpose.as_str(), &payment.invoice_id) {
-        ("invoice", Some(invoice_id)) => {
+    match (payment.purpose, &payment.invoice_id) {
+        (PaymentPurpose::Invoice, Some(invoice_id)) => {
             let invoice = invoices::find_any(conn, invoice_id)?
                 .ok_or_else(|| AppError::internal("paid invoice vanished"))?;
             complete_invoice_payment(conn, config, meta, &payment, &invoice)?;
@@ -508,7 +538,7 @@ pub fn expire_stale(
             &Origin::system("expire_orders"),
             &p.id,
             false,
-            Some("expired"),
+            Some(failure::EXPIRED),
             None,
         )?;
     }
@@ -518,7 +548,7 @@ pub fn expire_stale(
 /// Helpers for the other billing services.
 pub(crate) fn pending_payment(
     org_id: &str,
-    purpose: &str,
+    purpose: PaymentPurpose,
     method: &payment_methods::PaymentMethod,
     amount_minor: i64,
     currency: &str,
@@ -528,7 +558,7 @@ pub(crate) fn pending_payment(
         org_id,
         None,
         purpose,
-        "payment_method",
+        PaymentMethodKind::PaymentMethod,
         Some(method.id.clone()),
         (amount_minor, currency),
         created_by,

@@ -3,26 +3,25 @@
 //! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
 
 use crate::domain::events::ActivityKind;
-use crate::domain::scopes::Scope;
 use crate::error::Status;
 use rust_decimal::Decimal;
 
 use iban::IbanLike as _;
 
-use crate::auth::Caller;
 use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::{PaymentPurpose, PrepaidTransactionKind};
 use crate::domain::money::{Money, parse_amount, to_minor};
-use crate::domain::orgs::{Currency, Need, Permission};
+use crate::domain::orgs::Currency;
 use crate::domain::page::PageParams;
 use crate::error::AppError;
 use crate::models::payment_methods;
 use crate::models::payments::{self, Payment};
 use crate::models::prepaid::{self, Moved, Posting, PrepaidTransaction};
 use crate::services::activity::{self, Event};
-use crate::services::orgs::{self, authorize};
+use crate::services::orgs::{self, OrgRequest};
 use crate::services::payments::pending_payment;
 
 pub fn currency_mismatch(expected: Currency) -> AppError {
@@ -118,15 +117,8 @@ pub struct Account {
 }
 
 /// The balance (accounting).
-pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<Account, AppError> {
-    let access = orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::BillingRead,
-        Need::Permission(Permission::Accounting),
-    )
-    .await?;
+pub async fn account(pool: &Pool, org: &OrgRequest) -> Result<Account, AppError> {
+    let access = org.access(pool).await?;
     let currency = Currency::from_code(&access.org.currency);
     let org_id = access.org.id.clone();
     let minor = db::run(pool, move |conn| Ok(prepaid::balance(conn, &org_id)?)).await?;
@@ -139,20 +131,10 @@ pub async fn account(pool: &Pool, caller: &Caller, raw_org_id: &str) -> Result<A
 /// A page of the ledger, newest first.
 pub async fn ledger(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
+    org: &OrgRequest,
     page: PageParams,
 ) -> Result<(Vec<PrepaidTransaction>, Option<String>), AppError> {
-    orgs::page_of(
-        pool,
-        caller,
-        raw_org_id,
-        (Scope::BillingRead, Need::Permission(Permission::Accounting)),
-        page,
-        prepaid::page,
-        |t| (t.created_at, &t.id),
-    )
-    .await
+    orgs::page_in(pool, org, page, prepaid::page, |t| (t.created_at, &t.id)).await
 }
 
 /// Credits a succeeded top-up payment, in the caller's transaction (from the charge's answer or
@@ -168,7 +150,7 @@ pub fn credit_top_up(
         conn,
         &Posting {
             organization_id: &payment.organization_id,
-            kind: "top_up",
+            kind: PrepaidTransactionKind::TopUp,
             amount_minor: payment.amount_minor,
             currency: &payment.currency,
             payment_id: Some(&payment.id),
@@ -218,24 +200,17 @@ pub enum TopUp {
 pub async fn top_up(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     amount: Money,
     payment_method_id: String,
 ) -> Result<TopUp, AppError> {
-    caller.require_scope(Scope::BillingWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
     let (payment, method) = db::run(&ctx.pool, {
-        let config = config.clone();
+        let (config, org) = (config.clone(), org.clone());
         move |conn| {
             db::write_retrying(conn, |c| {
-                let access = authorize(
-                    c,
-                    &caller,
-                    &org_id,
-                    Need::Permission(Permission::Accounting),
-                )?;
+                let access = org.authorize(c)?;
+                let (caller, org_id) = (&org.caller, &org.org_id);
                 let currency = Currency::from_code(&access.org.currency);
                 let value = checked_amount(&amount, currency, "/amount")?;
                 if value < config.prepaid_top_up_min || value > config.prepaid_top_up_max {
@@ -264,8 +239,8 @@ pub async fn top_up(
                         )
                     })?;
                 let payment = pending_payment(
-                    &org_id,
-                    "top_up",
+                    org_id,
+                    PaymentPurpose::TopUp,
                     &method,
                     to_minor(value),
                     currency.as_str(),
@@ -280,6 +255,7 @@ pub async fn top_up(
     Ok(
         match crate::services::payments::charge_and_record(ctx, config, meta, payment, method)
             .await?
+            .map_err(AppError::from)?
         {
             crate::services::payments::Outcome::Succeeded(p) => TopUp::Credited(p),
             crate::services::payments::Outcome::Pending(p) => TopUp::Pending(p),
@@ -292,21 +268,16 @@ pub async fn top_up(
 pub async fn withdraw(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     amount: Money,
     iban: String,
 ) -> Result<PrepaidTransaction, AppError> {
-    let org_id = orgs::org_id(&raw_org_id)?;
     let config = ctx.config.clone();
+    let org = org.clone();
     db::run(&ctx.pool, move |conn| {
         db::write_retrying(conn, |c| {
-            let access = authorize(
-                c,
-                &caller,
-                &org_id,
-                Need::Permission(Permission::Accounting),
-            )?;
+            let access = org.authorize(c)?;
+            let (caller, org_id) = (&org.caller, &org.org_id);
             caller.require_recent_auth()?;
             let currency = Currency::from_code(&access.org.currency);
             let value = checked_amount(&amount, currency, "/amount")?;
@@ -316,7 +287,7 @@ pub async fn withdraw(
                 c,
                 &Posting {
                     organization_id: &org_id,
-                    kind: "withdrawal",
+                    kind: PrepaidTransactionKind::Withdrawal,
                     amount_minor: -to_minor(value),
                     currency: currency.as_str(),
                     payment_id: None,

@@ -13,6 +13,9 @@ use rust_decimal::Decimal;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::{
+    PaymentMethodKind, PrepaidTransactionKind, RefundStatus, failure,
+};
 use crate::domain::events::ActivityKind;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
@@ -23,20 +26,8 @@ use crate::models::payments::{self, Payment, Refund};
 use crate::models::{organizations, prepaid};
 use crate::services::activity::{self, Event};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Destination {
-    Prepaid,
-    Original,
-}
-
-impl Destination {
-    fn as_str(self) -> &'static str {
-        match self {
-            Destination::Prepaid => "prepaid",
-            Destination::Original => "original",
-        }
-    }
-}
+/// Where refunded money goes.
+pub use crate::domain::billing_states::RefundDestination as Destination;
 
 /// What the first step leaves to do.
 enum Claimed {
@@ -123,7 +114,12 @@ pub async fn refund(
                     Ok(Ok(money))
                 }
                 Err(e) => {
-                    payments::settle_refund(c, &refund_id, Err("provider_error"), db::now())?;
+                    payments::settle_refund(
+                        c,
+                        &refund_id,
+                        Err(failure::PROVIDER_ERROR),
+                        db::now(),
+                    )?;
                     Ok(Err(crate::services::payments::unavailable(e)))
                 }
             }
@@ -174,7 +170,7 @@ fn claim(
         }
         None => left,
     };
-    let refundable = ["paid", "partially_refunded"].contains(&invoice.status.as_str());
+    let refundable = invoice.status.is_refundable();
     if refundable && pending > 0 && (minor > left || left == 0) {
         return Err(in_progress(number));
     }
@@ -194,7 +190,7 @@ fn claim(
     let now = db::now();
     // Money paid from the prepaid account can only go back there, whatever the ceiling;
     // money paid otherwise goes there only within it.
-    let from_prepaid = payment.method == "prepaid";
+    let from_prepaid = payment.method == PaymentMethodKind::Prepaid;
     let to = if from_prepaid {
         Destination::Prepaid
     } else {
@@ -204,8 +200,8 @@ fn claim(
         id: db::new_id("rfd"),
         payment_id: payment.id.clone(),
         amount_minor: minor,
-        destination: to.as_str().into(),
-        status: "pending".into(),
+        destination: to,
+        status: RefundStatus::Pending,
         provider_reference: None,
         failure_code: None,
         created_at: now,
@@ -241,7 +237,7 @@ fn claim(
         c,
         &prepaid::Posting {
             organization_id: &invoice.organization_id,
-            kind: "refund",
+            kind: PrepaidTransactionKind::Refund,
             amount_minor: minor,
             currency: &invoice.currency,
             payment_id: Some(&payment.id),
@@ -260,7 +256,7 @@ fn claim(
             )
         },
     )?;
-    refund.status = "succeeded".into();
+    refund.status = RefundStatus::Succeeded;
     refund.settled_at = Some(now);
     payments::insert_refund(c, &refund)?;
     let money = record(c, config, &invoice, &payment, minor, to, None)?;

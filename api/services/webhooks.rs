@@ -140,7 +140,7 @@ pub async fn receive(
                 tracing::warn!(reference = %event.data.payment_reference, "webhook for an unknown payment");
                 return Ok(Handled::Ignored("unknown payment"));
             };
-            let failure = event.data.failure_code.as_deref().or((!succeeded).then_some("declined"));
+            let failure = event.data.failure_code.as_deref().or((!succeeded).then_some(crate::domain::billing_states::failure::DECLINED));
             let changed = crate::services::payments::settle(
                 c,
                 &config,

@@ -2,10 +2,16 @@
 
 pub mod activities;
 pub mod billing;
+pub mod catalog;
+pub mod invoices;
 pub mod me;
 pub mod newsletters;
+pub mod orders;
 pub mod orgs;
+pub mod payments;
+pub mod prepaid;
 pub mod prerequisites;
+pub mod products;
 pub mod security;
 pub mod sessions;
 pub mod tokens;

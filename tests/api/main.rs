@@ -10,6 +10,7 @@ mod activity_record;
 mod audit;
 mod billing;
 mod billing_edges;
+mod billing_vocabulary;
 mod cli_exit;
 mod config;
 mod emails;

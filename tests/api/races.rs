@@ -319,7 +319,7 @@ async fn f5_prepaid_money_never_moves_across_currencies() {
             let row = leman::models::prepaid::PrepaidTransaction {
                 id: leman::db::new_id("ptx"),
                 organization_id: o.clone(),
-                kind: "top_up".into(),
+                kind: leman::domain::billing_states::PrepaidTransactionKind::TopUp,
                 amount_minor: 100,
                 balance_after_minor: 10100,
                 currency: "EUR".into(),

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, get, web};
 use crate::context::Services;
 use crate::error::AppError;
 use crate::error::responses::Common;
-use crate::views::billing::{OfferList, OfferView};
+use crate::views::catalog::{OfferList, OfferView};
 
 /// Every offer of the catalogue: its kind, its prices per billing period in CHF and EUR (before
 /// VAT), its VAT category and its options. Public: no authentication.

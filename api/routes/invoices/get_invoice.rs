@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::invoices;
-use crate::views::billing::InvoiceView;
+use crate::views::invoices::InvoiceView;
 
 /// One invoice with its lines. Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(

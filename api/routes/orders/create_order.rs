@@ -4,15 +4,16 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{InOrg, ProductsAndAccountingWrite, Requirement};
 use crate::services::orders::{self, ItemInput};
 use crate::services::payments::PaymentInput;
-use crate::views::billing::OrderView;
+use crate::views::orders::OrderView;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,7 +55,7 @@ pub struct CreateOrder {
     tag = "billing",
     security(("bearer_jwt" = []), ("personal_token" = ["products:write", "billing:write"])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("products+accounting"))),
+    extensions(("x-leman-permission" = json!(ProductsAndAccountingWrite::NEED))),
     request_body = CreateOrder,
     responses(
         (status = 201, description = "The order, with its products and any payment attempt", body = OrderView),
@@ -69,12 +70,14 @@ pub struct CreateOrder {
 )]
 #[post("/orgs/{org_id}/orders")]
 pub async fn create_order(
-    caller: Caller,
+    org: InOrg<ProductsAndAccountingWrite>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<CreateOrder>,
 ) -> Result<HttpResponse, AppError> {
+    // The requirement names one token scope; ordering creates products too, so a token also
+    // needs `products:write` (both are listed in the spec's security above).
+    org.caller.require_scope(Scope::ProductsWrite)?;
     let b = body.0;
     let items = b
         .items
@@ -85,14 +88,7 @@ pub async fn create_order(
             options: i.options,
         })
         .collect();
-    let (order, products, payment) = orders::create_and_pay(
-        &services,
-        meta,
-        caller,
-        org_id.into_inner(),
-        items,
-        b.payment,
-    )
-    .await?;
+    let (order, products, payment) =
+        orders::create_and_pay(&services, meta, &org, items, b.payment).await?;
     Ok(HttpResponse::Created().json(OrderView::new(&order, &products, payment.as_ref())))
 }

@@ -2,21 +2,22 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::billing_states::{OrderStatus, filter};
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::http::{PageParams, Query};
 use crate::services::orders;
-use crate::views::billing::{OrderList, OrderView};
+use crate::views::orders::{OrderList, OrderView};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrderQuery {
-    /// Only these statuses (repeat the key for several): `open`, `paid`, `cancelled`.
-    #[serde(default)]
+    /// Only these statuses (repeat the key for several).
+    #[serde(default, deserialize_with = "filter::values")]
     #[param(style = Form, explode, example = json!(["open"]))]
-    pub status: Vec<String>,
+    pub status: Vec<OrderStatus>,
 }
 
 /// The organisation's orders, newest first. Holders of `accounting`. Tokens need
@@ -24,9 +25,9 @@ pub struct OrderQuery {
 #[utoipa::path(
     operation_id = "list_orders",
     tag = "billing",
-    security(("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, OrderQuery),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingReads::NEED)), ("x-leman-scope" = json!(AccountingReads::SCOPE))),
     responses(
         (status = 200, description = "A page of orders", body = OrderList),
         Unauthenticated,
@@ -37,15 +38,12 @@ pub struct OrderQuery {
 )]
 #[get("/orgs/{org_id}/orders")]
 pub async fn list_orders(
-    caller: Caller,
+    org: InOrg<AccountingReads>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<OrderQuery>,
 ) -> Result<HttpResponse, AppError> {
-    crate::http::query::one_of(&query.0.status, &["open", "paid", "cancelled"], "status")?;
-    let (rows, next_cursor) =
-        orders::list(&services.pool, &caller, &org_id, query.0.status, page.0).await?;
+    let (rows, next_cursor) = orders::list(&services.pool, &org, query.0.status, page.0).await?;
     Ok(HttpResponse::Ok().json(OrderList {
         data: rows
             .iter()

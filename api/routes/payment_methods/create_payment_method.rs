@@ -2,25 +2,15 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::billing_states::MethodType;
 use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods::{self, NewMethod};
-use crate::views::billing::PaymentMethodView;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MethodType {
-    Card,
-    Twint,
-    Postfinance,
-    Paypal,
-    Ebill,
-    BankTransfer,
-}
+use crate::views::payments::PaymentMethodView;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,9 +36,9 @@ pub struct CreatePaymentMethod {
 #[utoipa::path(
     operation_id = "create_payment_method",
     tag = "billing",
-    security(("bearer_jwt" = []), ("personal_token" = ["billing:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingWrites::NEED)), ("x-leman-scope" = json!(AccountingWrites::SCOPE))),
     request_body = CreatePaymentMethod,
     responses(
         (status = 201, description = "The saved method", body = PaymentMethodView),
@@ -60,28 +50,18 @@ pub struct CreatePaymentMethod {
 )]
 #[post("/orgs/{org_id}/payment-methods")]
 pub async fn create_payment_method(
-    caller: Caller,
+    org: InOrg<AccountingWrites>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<CreatePaymentMethod>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
-    let kind = match b.kind {
-        MethodType::Card => "card",
-        MethodType::Twint => "twint",
-        MethodType::Postfinance => "postfinance",
-        MethodType::Paypal => "paypal",
-        MethodType::Ebill => "ebill",
-        MethodType::BankTransfer => "bank_transfer",
-    };
     let input = NewMethod {
-        kind: kind.to_string(),
+        kind: b.kind,
         token: b.token,
         iban: b.iban,
         label: b.label,
     };
-    let method =
-        payment_methods::create(&services, meta, caller, org_id.into_inner(), input).await?;
+    let method = payment_methods::create(&services, meta, &org, input).await?;
     Ok(HttpResponse::Created().json(PaymentMethodView::saved(&method, false)))
 }

@@ -1,13 +1,13 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::payment_methods;
-use crate::views::billing::{PaymentMethodList, PaymentMethodView};
+use crate::views::payments::{PaymentMethodList, PaymentMethodView};
 
 /// The ways the organisation pays (R29): its prepaid account (always there, id `prepaid`),
 /// then its saved methods, the default one marked. Holders of `accounting`. Tokens need
@@ -15,9 +15,9 @@ use crate::views::billing::{PaymentMethodList, PaymentMethodView};
 #[utoipa::path(
     operation_id = "list_payment_methods",
     tag = "billing",
-    security(("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingReads::NEED)), ("x-leman-scope" = json!(AccountingReads::SCOPE))),
     responses(
         (status = 200, description = "The payment methods", body = PaymentMethodList),
         Unauthenticated,
@@ -27,11 +27,10 @@ use crate::views::billing::{PaymentMethodList, PaymentMethodView};
 )]
 #[get("/orgs/{org_id}/payment-methods")]
 pub async fn list_payment_methods(
-    caller: Caller,
+    org: InOrg<AccountingReads>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (org, methods, balance) = payment_methods::list(&services.pool, &caller, &org_id).await?;
+    let (org, methods, balance) = payment_methods::list(&services.pool, &org).await?;
     let default = org.default_payment_method.as_deref();
     let mut data = vec![PaymentMethodView::prepaid(
         Money::from_minor(balance, Currency::from_code(&org.currency)),

@@ -2,15 +2,15 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::prepaid::{self, TopUp};
-use crate::views::billing::PaymentView;
+use crate::views::payments::PaymentView;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,9 +30,9 @@ pub struct TopUpRequest {
 #[utoipa::path(
     operation_id = "top_up_prepaid_account",
     tag = "billing",
-    security(("bearer_jwt" = []), ("personal_token" = ["billing:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingWrites::NEED)), ("x-leman-scope" = json!(AccountingWrites::SCOPE))),
     request_body = TopUpRequest,
     responses(
         (status = 201, description = "Credited", body = PaymentView),
@@ -52,24 +52,14 @@ pub struct TopUpRequest {
 )]
 #[post("/orgs/{org_id}/prepaid-account/top-ups")]
 pub async fn top_up_prepaid_account(
-    caller: Caller,
+    org: InOrg<AccountingWrites>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<TopUpRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
     Ok(
-        match prepaid::top_up(
-            &services,
-            meta,
-            caller,
-            org_id.into_inner(),
-            b.amount,
-            b.payment_method_id,
-        )
-        .await?
-        {
+        match prepaid::top_up(&services, meta, &org, b.amount, b.payment_method_id).await? {
             TopUp::Credited(p) => HttpResponse::Created().json(PaymentView::from(&p)),
             TopUp::Pending(p) => HttpResponse::Accepted().json(PaymentView::from(&p)),
         },

@@ -5,12 +5,15 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::OrgId;
 use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AccountingWrites, Requirement};
+use crate::services::orgs::OrgRequest;
 use crate::services::prepaid;
-use crate::views::billing::PrepaidTransactionView;
+use crate::views::prepaid::PrepaidTransactionView;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +35,7 @@ pub struct WithdrawalRequest {
     tag = "billing",
     security(("bearer_jwt" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("accounting"))),
+    extensions(("x-leman-permission" = json!(AccountingWrites::NEED))),
     request_body = WithdrawalRequest,
     responses(
         (status = 201, description = "The ledger's withdrawal", body = PrepaidTransactionView),
@@ -56,15 +59,15 @@ pub async fn withdraw_prepaid_money(
     org_id: web::Path<String>,
     body: Json<WithdrawalRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
-    let t = prepaid::withdraw(
-        &services,
-        meta,
+    // A sensitive action, for a person signed in recently: no token may do it, so there is no
+    // token scope to check first (`InOrg` checks one); the membership, then the recent
+    // authentication, are checked in the service's transaction.
+    let org = OrgRequest {
         caller,
-        org_id.into_inner(),
-        b.amount,
-        b.iban,
-    )
-    .await?;
+        org_id: OrgId::parse(&org_id)?,
+        need: AccountingWrites::NEED,
+    };
+    let b = body.0;
+    let t = prepaid::withdraw(&services, meta, &org, b.amount, b.iban).await?;
     Ok(HttpResponse::Created().json(PrepaidTransactionView::from(&t)))
 }

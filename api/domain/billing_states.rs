@@ -1,0 +1,318 @@
+//! The states and kinds of billing, each written once: the database stores them as text
+//! (`text_enum!`), the API shows them by the same names, list filters parse into them, and the
+//! services compare them as values (never as strings).
+
+// Each variant also names its text for the spec (`#[schema(rename)]`): utoipa does not read
+// the `serde(rename)` that `text_enum!` writes from a macro literal. A unit test holds the two
+// equal.
+
+text_enum! {
+    /// An invoice's status: issued `open`, then `paid` (and perhaps `partially_refunded` or
+    /// `refunded`), or `cancelled` with its expired order (keeping its number).
+    pub enum InvoiceStatus {
+        #[schema(rename = "open")]
+        Open = "open",
+        #[schema(rename = "paid")]
+        Paid = "paid",
+        #[schema(rename = "partially_refunded")]
+        PartiallyRefunded = "partially_refunded",
+        #[schema(rename = "refunded")]
+        Refunded = "refunded",
+        #[schema(rename = "cancelled")]
+        Cancelled = "cancelled",
+    }
+}
+
+impl InvoiceStatus {
+    /// Whether some of what was paid can still go back.
+    pub fn is_refundable(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded)
+    }
+}
+
+text_enum! {
+    /// An order's status: `open` (waiting for payment), `paid`, `cancelled` (expired unpaid).
+    pub enum OrderStatus {
+        #[schema(rename = "open")]
+        Open = "open",
+        #[schema(rename = "paid")]
+        Paid = "paid",
+        #[schema(rename = "cancelled")]
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// A product's status.
+    pub enum ProductStatus {
+        #[schema(rename = "pending_payment")]
+        PendingPayment = "pending_payment",
+        #[schema(rename = "active")]
+        Active = "active",
+        #[schema(rename = "expired")]
+        Expired = "expired",
+        #[schema(rename = "suspended")]
+        Suspended = "suspended",
+        #[schema(rename = "cancellation_pending")]
+        CancellationPending = "cancellation_pending",
+        #[schema(rename = "cancelled")]
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// What an offer, and the product ordered from it, is.
+    pub enum ProductKind {
+        #[schema(rename = "domain")]
+        Domain = "domain",
+        #[schema(rename = "web_hosting")]
+        WebHosting = "web_hosting",
+        #[schema(rename = "site_creator")]
+        SiteCreator = "site_creator",
+        #[schema(rename = "cloud_server")]
+        CloudServer = "cloud_server",
+        #[schema(rename = "public_cloud")]
+        PublicCloud = "public_cloud",
+        #[schema(rename = "ksuite")]
+        Ksuite = "ksuite",
+        #[schema(rename = "mail")]
+        Mail = "mail",
+        #[schema(rename = "kdrive")]
+        Kdrive = "kdrive",
+        #[schema(rename = "swiss_backup")]
+        SwissBackup = "swiss_backup",
+        #[schema(rename = "streaming_radio")]
+        StreamingRadio = "streaming_radio",
+        #[schema(rename = "streaming_video")]
+        StreamingVideo = "streaming_video",
+        #[schema(rename = "newsletter")]
+        Newsletter = "newsletter",
+        #[schema(rename = "ssl_certificate")]
+        SslCertificate = "ssl_certificate",
+    }
+}
+
+text_enum! {
+    /// A payment's status: `pending` (waiting for the provider), `succeeded`, `failed`.
+    pub enum PaymentStatus {
+        #[schema(rename = "pending")]
+        Pending = "pending",
+        #[schema(rename = "succeeded")]
+        Succeeded = "succeeded",
+        #[schema(rename = "failed")]
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// What a payment pays: an invoice, or a top-up of the prepaid account.
+    pub enum PaymentPurpose {
+        #[schema(rename = "invoice")]
+        Invoice = "invoice",
+        #[schema(rename = "top_up")]
+        TopUp = "top_up",
+    }
+}
+
+text_enum! {
+    /// How an invoice is paid (and how a payment was made).
+    pub enum PaymentMethodKind {
+        /// The organisation's prepaid account: at once, if the balance covers it.
+        #[schema(rename = "prepaid")]
+        Prepaid = "prepaid",
+        /// A saved payment method: cards at once, others once the provider confirms.
+        #[schema(rename = "payment_method")]
+        PaymentMethod = "payment_method",
+        /// A bank transfer quoting the invoice's reference; confirmed by the provider.
+        #[schema(rename = "bank_transfer")]
+        BankTransfer = "bank_transfer",
+    }
+}
+
+text_enum! {
+    /// The type of a saved payment method.
+    pub enum MethodType {
+        #[schema(rename = "card")]
+        Card = "card",
+        #[schema(rename = "twint")]
+        Twint = "twint",
+        #[schema(rename = "postfinance")]
+        Postfinance = "postfinance",
+        #[schema(rename = "paypal")]
+        Paypal = "paypal",
+        #[schema(rename = "ebill")]
+        Ebill = "ebill",
+        #[schema(rename = "bank_transfer")]
+        BankTransfer = "bank_transfer",
+    }
+}
+
+text_enum! {
+    /// The type of a way to pay as listed: the prepaid account, or a saved method's type.
+    pub enum PaymentMethodType {
+        #[schema(rename = "prepaid")]
+        Prepaid = "prepaid",
+        #[schema(rename = "card")]
+        Card = "card",
+        #[schema(rename = "twint")]
+        Twint = "twint",
+        #[schema(rename = "postfinance")]
+        Postfinance = "postfinance",
+        #[schema(rename = "paypal")]
+        Paypal = "paypal",
+        #[schema(rename = "ebill")]
+        Ebill = "ebill",
+        #[schema(rename = "bank_transfer")]
+        BankTransfer = "bank_transfer",
+    }
+}
+
+impl From<MethodType> for PaymentMethodType {
+    fn from(t: MethodType) -> Self {
+        match t {
+            MethodType::Card => Self::Card,
+            MethodType::Twint => Self::Twint,
+            MethodType::Postfinance => Self::Postfinance,
+            MethodType::Paypal => Self::Paypal,
+            MethodType::Ebill => Self::Ebill,
+            MethodType::BankTransfer => Self::BankTransfer,
+        }
+    }
+}
+
+text_enum! {
+    /// A movement of the prepaid account.
+    pub enum PrepaidTransactionKind {
+        #[schema(rename = "top_up")]
+        TopUp = "top_up",
+        #[schema(rename = "payment")]
+        Payment = "payment",
+        #[schema(rename = "withdrawal")]
+        Withdrawal = "withdrawal",
+        #[schema(rename = "refund")]
+        Refund = "refund",
+    }
+}
+
+text_enum! {
+    /// A refund's status: `pending` while the provider is asked, then `succeeded` or `failed`.
+    pub enum RefundStatus {
+        #[schema(rename = "pending")]
+        Pending = "pending",
+        #[schema(rename = "succeeded")]
+        Succeeded = "succeeded",
+        #[schema(rename = "failed")]
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// Where refunded money goes: the prepaid account, or the method that paid.
+    pub enum RefundDestination {
+        #[schema(rename = "prepaid")]
+        Prepaid = "prepaid",
+        #[schema(rename = "original")]
+        Original = "original",
+    }
+}
+
+/// Failure codes we give a payment or a refund ourselves (the provider's own codes, such as
+/// `card_declined`, pass through as they come).
+pub mod failure {
+    /// A bank transfer replaced by another payment or by the order's expiry.
+    pub const SUPERSEDED: &str = "superseded";
+    /// A charge the provider left unconfirmed past `LEMAN_PAYMENT_PENDING_DAYS`.
+    pub const EXPIRED: &str = "expired";
+    /// The provider could not be reached, or failed.
+    pub const PROVIDER_ERROR: &str = "provider_error";
+    /// The provider's webhook said the payment failed without a code.
+    pub const DECLINED: &str = "declined";
+    /// A given-up payment (`superseded`, `expired`) whose money arrived and was credited.
+    pub fn credited(given_up: &str) -> String {
+        format!("{given_up}_credited")
+    }
+}
+
+/// A repeated list filter (`?status=a&status=b`) of one of these enums: an unknown value is a
+/// 422 naming the parameter, listing the values it takes.
+pub mod filter {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    pub fn values<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<String> + Listed,
+    {
+        let raw = Vec::<String>::deserialize(d)?;
+        raw.into_iter()
+            .map(|v| {
+                T::try_from(v).map_err(|_| {
+                    D::Error::custom(format!("each value must be one of: {}", T::names()))
+                })
+            })
+            .collect()
+    }
+
+    /// The values an enum takes, for the message of a refused one.
+    pub trait Listed {
+        fn names() -> String;
+    }
+}
+
+macro_rules! listed {
+    ($($t:ty),+) => {
+        $(impl filter::Listed for $t {
+            fn names() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        })+
+    };
+}
+
+listed!(InvoiceStatus, OrderStatus, ProductStatus, ProductKind);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    /// The spec's names of an enum are its texts (the `#[schema(rename)]` of each variant).
+    fn spec_names<T: PartialSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        serde_json::from_value(schema["enum"].clone()).unwrap()
+    }
+
+    fn texts<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|v| as_str(*v).to_string()).collect()
+    }
+
+    #[test]
+    fn the_spec_names_every_state_by_its_text() {
+        macro_rules! same {
+            ($($t:ty),+) => {
+                $(assert_eq!(spec_names::<$t>(), texts(<$t>::ALL, <$t>::as_str), stringify!($t));)+
+            };
+        }
+        same!(
+            InvoiceStatus,
+            OrderStatus,
+            ProductStatus,
+            ProductKind,
+            PaymentStatus,
+            PaymentPurpose,
+            PaymentMethodKind,
+            MethodType,
+            PaymentMethodType,
+            PrepaidTransactionKind,
+            RefundStatus,
+            RefundDestination
+        );
+    }
+
+    #[test]
+    fn the_response_method_type_covers_the_saved_ones() {
+        for t in MethodType::ALL {
+            assert_eq!(PaymentMethodType::from(*t).as_str(), t.as_str());
+        }
+    }
+}
