@@ -54,6 +54,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account_states;
 pub mod actor;
 pub mod billing;
 pub mod events;
