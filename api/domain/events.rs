@@ -81,3 +81,64 @@ impl ActivityKind {
         )
     }
 }
+
+impl ActivityKind {
+    /// One line saying what a change of this kind is (`GET /v1/activity-kinds`).
+    pub fn description(self) -> &'static str {
+        use ActivityKind::*;
+        match self {
+            AccountDeleted => "A person deleted their account.",
+            AccountLocked => "An account was locked after too many failed sign-ins.",
+            AccountUnlockRequested => "A person asked for a link to unlock their account.",
+            AccountUnlocked => "A locked account was unlocked.",
+            LoginFailed => "A sign-in failed.",
+            LoginSucceeded => "A person signed in: a session began.",
+            LoginEmailChangeRequested => "A person asked to change their sign-in email.",
+            LoginEmailChanged => "A person's sign-in email changed.",
+            NewslettersUpdated => "A person changed their newsletter subscriptions.",
+            PasswordChanged => "A person changed their password.",
+            PasswordReset => "A password was reset through an emailed link.",
+            PasswordResetRequested => "A person asked for a password reset link.",
+            ProfileUpdated => "A person changed their profile (name, language, time zone).",
+            RecoveryEmailChangeRequested => "A person asked to change their recovery email.",
+            RecoveryEmailChangeWithdrawn => "A pending recovery email change was withdrawn.",
+            RecoveryEmailChanged => "A person's recovery email changed.",
+            RecoveryEmailConfirmationResent => "The recovery email confirmation was sent again.",
+            SecuritySettingsUpdated => "A person changed their security settings.",
+            SessionEnded => "A session ended (signed out or revoked).",
+            SessionReauthenticated => "A session confirmed the password again.",
+            SessionsEndedOthers => "A person ended all their other sessions.",
+            TokenCreated => "A personal API token was created.",
+            TokenRevoked => "A personal API token was revoked.",
+            TwoFactorCodeReplayed => "A two-factor code already used was refused.",
+            TwoFactorDisabled => "Two-factor authentication was turned off.",
+            TwoFactorEnabled => "Two-factor authentication was turned on.",
+            TwoFactorEnrolmentStarted => "A person began setting up two-factor authentication.",
+            TwoFactorRecoveryCodesRegenerated => "New two-factor recovery codes were made.",
+            UserEmailVerified => "A person verified their email address.",
+            UserSignedUp => "A person created an account.",
+            UserVerificationResent => "The verification email was sent again.",
+            InvitationCreated => "Someone was invited to an organisation.",
+            InvitationRevoked => "An invitation to an organisation was withdrawn.",
+            MemberJoined => "A person joined an organisation.",
+            MemberLeft => "A member left an organisation.",
+            MemberRemoved => "A member was removed from an organisation.",
+            MemberUpdated => "A member's roles or permissions changed.",
+            OrganizationCreated => "An organisation was created.",
+            OrganizationDeleted => "An organisation was deleted.",
+            OrganizationSecurityPolicyUpdated => "An organisation's security policy changed.",
+            OrganizationUpdated => "An organisation's details changed.",
+            InvoicePaid => "An invoice was paid in full.",
+            InvoiceRefunded => "An invoice was refunded, in part or in full.",
+            OrderCreated => "An order was placed.",
+            OrderExpired => "An unpaid order expired.",
+            PaymentFailed => "A payment failed.",
+            PaymentSucceeded => "A payment succeeded.",
+            PaymentMethodAdded => "A payment method was saved.",
+            PaymentMethodMadeDefault => "A payment method became the default.",
+            PaymentMethodRemoved => "A payment method was removed.",
+            PrepaidToppedUp => "Money was added to the prepaid account.",
+            PrepaidWithdrawn => "Money was withdrawn from the prepaid account.",
+        }
+    }
+}

@@ -6,7 +6,7 @@
 /// `#[diesel(deserialize_as = String)]` (reading; an unknown stored value is an error) and
 /// `#[diesel(serialize_as = String)]` (writing). Compare states with the enum, never a string.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
@@ -54,6 +54,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account_states;
 pub mod actor;
 pub mod billing;
 pub mod billing_states;

@@ -35,7 +35,7 @@ impl JobHandler for DeliverMail {
             })
             .await
             .map_err(|e| e.to_string())??;
-            let Some(mail) = mail.filter(|m| m.status == mails::PENDING) else {
+            let Some(mail) = mail.filter(|m| m.status == mails::MailStatus::Pending) else {
                 return Ok(()); // already sent, or gone: nothing to do
             };
             let sent = match build_message(&ctx.config.mail_from, &mail) {

@@ -113,7 +113,7 @@ pub fn send(
         subject: rendered.subject,
         text_body: rendered.text,
         html_body: rendered.html,
-        status: mails::PENDING.into(),
+        status: mails::MailStatus::Pending,
         attempts: 0,
         last_error: None,
         created_at: db::now(),

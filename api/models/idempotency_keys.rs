@@ -8,8 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 use crate::db::schema::idempotency_keys as keys;
 use crate::db::{self, DbConnection};
 
-pub const IN_FLIGHT: &str = "in_flight";
-pub const DONE: &str = "done";
+pub use crate::domain::account_states::IdempotencyState;
 /// A request in flight longer than this is taken to have died (its process crashed).
 pub const ABANDONED_AFTER_SECS: i64 = 300;
 pub const TTL_HOURS: i64 = 24;
@@ -22,7 +21,8 @@ pub struct IdempotencyKey {
     pub route: String,
     pub idem_key: String,
     pub request_hash: String,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: IdempotencyState,
     pub response_status: Option<i32>,
     pub response_content_type: Option<String>,
     pub response_body: Option<String>,
@@ -67,22 +67,20 @@ pub fn begin(
             .optional()?;
         if let Some(row) = existing {
             let expired = row.expires_at <= now;
-            let abandoned = row.status == IN_FLIGHT
+            let abandoned = row.status == IdempotencyState::InFlight
                 && row.created_at + chrono::Duration::seconds(ABANDONED_AFTER_SECS) <= now;
             if !(expired || abandoned) {
                 if row.request_hash != hash {
                     return Ok(Begin::Mismatch);
                 }
-                return Ok(
-                    match (row.status.as_str(), row.response_status, row.response_body) {
-                        (DONE, Some(status), Some(body)) => Begin::Replay {
-                            status: status as u16,
-                            content_type: row.response_content_type,
-                            body,
-                        },
-                        _ => Begin::InFlight,
+                return Ok(match (row.status, row.response_status, row.response_body) {
+                    (IdempotencyState::Done, Some(status), Some(body)) => Begin::Replay {
+                        status: status as u16,
+                        content_type: row.response_content_type,
+                        body,
                     },
-                );
+                    _ => Begin::InFlight,
+                });
             }
             diesel::delete(keys::table.find(&row.id)).execute(conn)?;
         }
@@ -92,7 +90,7 @@ pub fn begin(
             route: route.to_string(),
             idem_key: key.to_string(),
             request_hash: hash.to_string(),
-            status: IN_FLIGHT.into(),
+            status: IdempotencyState::InFlight,
             response_status: None,
             response_content_type: None,
             response_body: None,
@@ -100,7 +98,9 @@ pub fn begin(
             expires_at: now + chrono::Duration::hours(TTL_HOURS),
         };
         match db::write(conn, |c| {
-            diesel::insert_into(keys::table).values(&row).execute(c)
+            diesel::insert_into(keys::table)
+                .values(row.clone())
+                .execute(c)
         }) {
             Ok(_) => Ok(Begin::Proceed(row.id)),
             // Another instance inserted the same key between our read and our write.
@@ -120,7 +120,7 @@ pub fn complete(
     db::write(conn, |conn| {
         diesel::update(keys::table.find(id))
             .set((
-                keys::status.eq(DONE),
+                keys::status.eq(IdempotencyState::Done.as_str()),
                 keys::response_status.eq(Some(status as i32)),
                 keys::response_content_type.eq(content_type),
                 keys::response_body.eq(Some(body)),

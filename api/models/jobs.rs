@@ -9,9 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 use crate::db::schema::jobs;
 use crate::db::{self, DbConnection};
 
-pub const PENDING: &str = "pending";
-pub const RUNNING: &str = "running";
-pub const DEAD: &str = "dead";
+pub use crate::domain::account_states::JobState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = jobs)]
@@ -19,7 +17,8 @@ pub struct Job {
     pub id: String,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: JobState,
     pub unique_key: Option<String>,
     pub attempts: i32,
     pub max_attempts: i32,
@@ -61,7 +60,7 @@ pub fn enqueue(conn: &mut DbConnection, new: NewJob) -> QueryResult<Option<Strin
         id: db::new_id("job"),
         kind: new.kind,
         payload: new.payload.to_string(),
-        status: PENDING.into(),
+        status: JobState::Pending,
         unique_key: new.unique_key,
         attempts: 0,
         max_attempts: new.max_attempts,
@@ -74,7 +73,9 @@ pub fn enqueue(conn: &mut DbConnection, new: NewJob) -> QueryResult<Option<Strin
     };
     // A savepoint, so a duplicate key leaves the caller's transaction usable on PostgreSQL.
     let inserted = db::write(conn, |c| {
-        diesel::insert_into(jobs::table).values(&job).execute(c)
+        diesel::insert_into(jobs::table)
+            .values(job.clone())
+            .execute(c)
     });
     match inserted {
         Ok(_) => Ok(Some(job.id)),
@@ -88,9 +89,11 @@ pub fn claim(conn: &mut DbConnection, token: &str, lease_secs: i64) -> QueryResu
     db::write(conn, |conn| {
         let now = db::now();
         let due = jobs::status
-            .eq(PENDING)
+            .eq(JobState::Pending.as_str())
             .and(jobs::run_at.le(now))
-            .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(now)));
+            .or(jobs::status
+                .eq(JobState::Running.as_str())
+                .and(jobs::locked_until.lt(now)));
         let query = jobs::table
             .select(jobs::id)
             .filter(due)
@@ -105,7 +108,7 @@ pub fn claim(conn: &mut DbConnection, token: &str, lease_secs: i64) -> QueryResu
         let Some(id) = id else { return Ok(None) };
         diesel::update(jobs::table.find(&id))
             .set((
-                jobs::status.eq(RUNNING),
+                jobs::status.eq(JobState::Running.as_str()),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::locked_by.eq(token),
                 jobs::locked_until.eq(now + chrono::Duration::seconds(lease_secs)),
@@ -139,7 +142,7 @@ pub fn retry(
     db::write(conn, |conn| {
         diesel::update(jobs::table.find(id).filter(jobs::locked_by.eq(token)))
             .set((
-                jobs::status.eq(PENDING),
+                jobs::status.eq(JobState::Pending.as_str()),
                 jobs::run_at.eq(db::truncate(run_at)),
                 jobs::locked_by.eq(None::<String>),
                 jobs::locked_until.eq(None::<NaiveDateTime>),
@@ -155,7 +158,7 @@ pub fn retry(
 pub fn bury(conn: &mut DbConnection, id: &str, token: &str, error: &str) -> QueryResult<bool> {
     diesel::update(jobs::table.find(id).filter(jobs::locked_by.eq(token)))
         .set((
-            jobs::status.eq(DEAD),
+            jobs::status.eq(JobState::Dead.as_str()),
             jobs::unique_key.eq(None::<String>),
             jobs::locked_by.eq(None::<String>),
             jobs::locked_until.eq(None::<NaiveDateTime>),
@@ -175,11 +178,15 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Job>> {
 }
 
 /// Number of jobs per status.
-pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
-    jobs::table
+pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(JobState, i64)>> {
+    let rows: Vec<(String, i64)> = jobs::table
         .group_by(jobs::status)
         .select((jobs::status, diesel::dsl::count_star()))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| JobState::parse(&s).map(|s| (s, n)))
+        .collect())
 }
 
 fn truncate_error(error: &str) -> String {

@@ -7,9 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::db::schema::mails;
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
+pub use crate::domain::account_states::MailStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = mails)]
@@ -21,7 +19,8 @@ pub struct Mail {
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: MailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
@@ -29,7 +28,9 @@ pub struct Mail {
 }
 
 pub fn insert(conn: &mut DbConnection, mail: &Mail) -> QueryResult<usize> {
-    diesel::insert_into(mails::table).values(mail).execute(conn)
+    diesel::insert_into(mails::table)
+        .values(mail.clone())
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Mail>> {
@@ -43,7 +44,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Mail>> {
 pub fn mark_sent(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(mails::table.find(id))
         .set((
-            mails::status.eq(SENT),
+            mails::status.eq(MailStatus::Sent.as_str()),
             mails::sent_at.eq(Some(at)),
             mails::attempts.eq(mails::attempts + 1),
         ))
@@ -61,17 +62,21 @@ pub fn record_failure(conn: &mut DbConnection, id: &str, error: &str) -> QueryRe
 
 pub fn mark_failed(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::update(mails::table.find(id))
-        .set(mails::status.eq(FAILED))
+        .set(mails::status.eq(MailStatus::Failed.as_str()))
         .execute(conn)
 }
 
 /// Mails not delivered, by status (pending, failed).
-pub fn undelivered_counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
-    mails::table
-        .filter(mails::status.ne(SENT))
+pub fn undelivered_counts(conn: &mut DbConnection) -> QueryResult<Vec<(MailStatus, i64)>> {
+    let rows: Vec<(String, i64)> = mails::table
+        .filter(mails::status.ne(MailStatus::Sent.as_str()))
         .group_by(mails::status)
         .select((mails::status, diesel::dsl::count_star()))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| MailStatus::parse(&s).map(|s| (s, n)))
+        .collect())
 }
 
 /// Erases every mail to these addresses, sent or not (an erased account's mail must not leave,

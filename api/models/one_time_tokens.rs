@@ -7,20 +7,18 @@ use diesel::prelude::*;
 use crate::db::schema::one_time_tokens as tokens;
 use crate::db::{self, DbConnection};
 
-pub const VERIFY_EMAIL: &str = "verify_email";
-pub const RESET_PASSWORD: &str = "reset_password";
-pub const UNLOCK: &str = "unlock";
-pub const CONFIRM_LOGIN_EMAIL: &str = "confirm_login_email";
-pub const CONFIRM_RECOVERY_EMAIL: &str = "confirm_recovery_email";
-/// The password step of a login with 2FA on (the `mfa_token`): used once, by the code step.
-pub const MFA_LOGIN: &str = "mfa_login";
+pub use crate::domain::account_states::LinkPurpose;
+// The former names, for code outside the account area (services::members, tests).
+pub const UNLOCK: LinkPurpose = LinkPurpose::Unlock;
+pub const CONFIRM_RECOVERY_EMAIL: LinkPurpose = LinkPurpose::ConfirmRecoveryEmail;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tokens)]
 pub struct OneTimeToken {
     pub id: String,
     pub user_id: String,
-    pub purpose: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub purpose: LinkPurpose,
     pub token_hash: String,
     pub new_email: Option<String>,
     pub expires_at: NaiveDateTime,
@@ -33,7 +31,7 @@ pub struct OneTimeToken {
 pub fn issue(
     conn: &mut DbConnection,
     user_id: &str,
-    purpose: &str,
+    purpose: LinkPurpose,
     valid_for: chrono::Duration,
     new_email: Option<&str>,
 ) -> QueryResult<String> {
@@ -46,7 +44,7 @@ pub fn issue(
 pub fn issue_another(
     conn: &mut DbConnection,
     user_id: &str,
-    purpose: &str,
+    purpose: LinkPurpose,
     valid_for: chrono::Duration,
     new_email: Option<&str>,
 ) -> QueryResult<String> {
@@ -55,7 +53,7 @@ pub fn issue_another(
     let row = OneTimeToken {
         id: db::new_id("ott"),
         user_id: user_id.to_string(),
-        purpose: purpose.to_string(),
+        purpose,
         token_hash: crate::auth::secrets::hash(&secret),
         new_email: new_email.map(str::to_string),
         expires_at: now + valid_for,
@@ -63,7 +61,7 @@ pub fn issue_another(
         created_at: now,
     };
     diesel::insert_into(tokens::table)
-        .values(&row)
+        .values(row)
         .execute(conn)?;
     Ok(secret)
 }
@@ -73,13 +71,13 @@ pub fn issue_another(
 pub fn consume(
     conn: &mut DbConnection,
     secret: &str,
-    purpose: &str,
+    purpose: LinkPurpose,
 ) -> QueryResult<Option<OneTimeToken>> {
     let now = db::now();
     let hash = crate::auth::secrets::hash(secret);
     let found = tokens::table
         .filter(tokens::token_hash.eq(&hash))
-        .filter(tokens::purpose.eq(purpose))
+        .filter(tokens::purpose.eq(purpose.as_str()))
         .filter(tokens::used_at.is_null())
         .filter(tokens::expires_at.gt(now))
         .select(OneTimeToken::as_select())
@@ -97,11 +95,11 @@ pub fn consume(
 }
 
 /// Withdraws unused tokens of a purpose (a newer one replaces them, or the request is withdrawn).
-pub fn revoke(conn: &mut DbConnection, user_id: &str, purpose: &str) -> QueryResult<usize> {
+pub fn revoke(conn: &mut DbConnection, user_id: &str, purpose: LinkPurpose) -> QueryResult<usize> {
     diesel::delete(
         tokens::table
             .filter(tokens::user_id.eq(user_id))
-            .filter(tokens::purpose.eq(purpose))
+            .filter(tokens::purpose.eq(purpose.as_str()))
             .filter(tokens::used_at.is_null()),
     )
     .execute(conn)

@@ -12,11 +12,11 @@ use crate::models::one_time_tokens::OneTimeToken;
 pub fn find_usable_token(
     conn: &mut DbConnection,
     secret: &str,
-    purpose: &str,
+    purpose: crate::domain::account_states::LinkPurpose,
 ) -> QueryResult<Option<OneTimeToken>> {
     tokens::table
         .filter(tokens::token_hash.eq(crate::auth::secrets::hash(secret)))
-        .filter(tokens::purpose.eq(purpose))
+        .filter(tokens::purpose.eq(purpose.as_str()))
         .filter(tokens::used_at.is_null())
         .filter(tokens::expires_at.gt(db::now()))
         .select(OneTimeToken::as_select())

@@ -9,12 +9,13 @@
 use crate::auth::password;
 use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
 use crate::domain::events::ActivityKind;
 use crate::domain::{self, Checks, Email};
 use crate::error::AppError;
 use crate::mail;
-use crate::models::one_time_tokens::{self, VERIFY_EMAIL};
+use crate::models::one_time_tokens;
 use crate::models::users::{self, User};
 use crate::models::{api_tokens, mails, recovery_codes, sessions as session_rows};
 use crate::services::activity::{self, Event};
@@ -145,7 +146,7 @@ fn send_verification(
     let token = one_time_tokens::issue(
         conn,
         &user.id,
-        VERIFY_EMAIL,
+        LinkPurpose::VerifyEmail,
         chrono::Duration::hours(VERIFY_EMAIL_HOURS),
         None,
     )?;
@@ -239,7 +240,7 @@ pub async fn sign_up(
 pub fn redeem_link(
     conn: &mut DbConnection,
     token: &str,
-    purpose: &str,
+    purpose: LinkPurpose,
 ) -> Result<(one_time_tokens::OneTimeToken, User), AppError> {
     // The account's row lock first, then the token's (the order of every change to an account
     // and its links: a sign-up replacing an unverified account's attempt takes them so too), so
@@ -267,7 +268,8 @@ pub async fn verify_email(
 ) -> Result<(), AppError> {
     let lookup = token.clone();
     let (attempt, replaced) = db::run(pool, move |conn| {
-        let Some(found) = crate::models::passwords::find_usable_token(conn, &lookup, VERIFY_EMAIL)?
+        let Some(found) =
+            crate::models::passwords::find_usable_token(conn, &lookup, LinkPurpose::VerifyEmail)?
         else {
             return Ok(None);
         };
@@ -305,13 +307,13 @@ pub async fn verify_email(
     }
     db::run(pool, move |conn| {
         db::write(conn, |conn| {
-            let (_, user) = redeem_link(conn, &token, VERIFY_EMAIL)?;
+            let (_, user) = redeem_link(conn, &token, LinkPurpose::VerifyEmail)?;
             // Another attempt replaced this one meanwhile (it also voids the link).
             if user.password_hash != checked_hash {
                 return Err(AppError::invalid_token());
             }
             // Only the newest attempt has a link; none other may outlive the verification.
-            one_time_tokens::revoke(conn, &user.id, VERIFY_EMAIL)?;
+            one_time_tokens::revoke(conn, &user.id, LinkPurpose::VerifyEmail)?;
             users::mark_email_verified(conn, &user.id, db::now())?;
             activity::record(
                 conn,

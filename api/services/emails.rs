@@ -6,13 +6,14 @@
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::db::{self, DbConnection};
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
 use crate::domain::events::ActivityKind;
 use crate::domain::{Checks, Email};
 use crate::error::{AppError, FieldError};
 use crate::mail;
 use crate::models::emails;
-use crate::models::one_time_tokens::{self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL};
+use crate::models::one_time_tokens;
 use crate::models::users::{self, User};
 use crate::services::accounts::redeem_link;
 use crate::services::activity::{self, Event};
@@ -100,7 +101,7 @@ pub async fn request_login_change(
             let token = one_time_tokens::issue(
                 c,
                 &user.id,
-                CONFIRM_LOGIN_EMAIL,
+                LinkPurpose::ConfirmLoginEmail,
                 chrono::Duration::hours(CONFIRM_LINK_HOURS),
                 Some(new.as_str()),
             )?;
@@ -139,7 +140,7 @@ pub async fn confirm_login_change(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let (used, user) = redeem_link(c, &token, CONFIRM_LOGIN_EMAIL)?;
+            let (used, user) = redeem_link(c, &token, LinkPurpose::ConfirmLoginEmail)?;
             let new = used.new_email.ok_or_else(AppError::invalid_token)?;
             if emails::login_taken_by_other(c, &new, &user.id)? {
                 return Err(email_taken());
@@ -186,7 +187,7 @@ fn send_recovery_confirmation(
     let token = one_time_tokens::issue(
         conn,
         &user.id,
-        CONFIRM_RECOVERY_EMAIL,
+        LinkPurpose::ConfirmRecoveryEmail,
         chrono::Duration::hours(CONFIRM_LINK_HOURS),
         Some(address),
     )?;
@@ -258,7 +259,7 @@ pub async fn confirm_recovery_change(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let (used, user) = redeem_link(c, &token, CONFIRM_RECOVERY_EMAIL)?;
+            let (used, user) = redeem_link(c, &token, LinkPurpose::ConfirmRecoveryEmail)?;
             let address = used
                 .new_email
                 .filter(|a| user.pending_recovery_email.as_deref() == Some(a.as_str()))
@@ -334,7 +335,7 @@ pub async fn withdraw_recovery_change(
                 ));
             }
             emails::set_pending_recovery_email(c, &user.id, None, db::now())?;
-            one_time_tokens::revoke(c, &user.id, CONFIRM_RECOVERY_EMAIL)?;
+            one_time_tokens::revoke(c, &user.id, LinkPurpose::ConfirmRecoveryEmail)?;
             activity::record(
                 c,
                 &meta,

@@ -12,14 +12,13 @@ use crate::auth::password;
 use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
 use crate::domain::{self, Checks, Email};
 use crate::error::{AppError, FieldError};
 use crate::mail;
 use crate::models::api_tokens;
-use crate::models::one_time_tokens::{
-    self, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL, MFA_LOGIN, RESET_PASSWORD, UNLOCK,
-};
+use crate::models::one_time_tokens;
 use crate::models::passwords;
 use crate::models::sessions as session_rows;
 use crate::models::users::{self, User};
@@ -46,7 +45,11 @@ fn withdraw_pending(
     user_id: &str,
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    for purpose in [MFA_LOGIN, CONFIRM_LOGIN_EMAIL, CONFIRM_RECOVERY_EMAIL] {
+    for purpose in [
+        LinkPurpose::MfaLogin,
+        LinkPurpose::ConfirmLoginEmail,
+        LinkPurpose::ConfirmRecoveryEmail,
+    ] {
         one_time_tokens::revoke(c, user_id, purpose)?;
     }
     crate::models::emails::set_pending_recovery_email(c, user_id, None, now)?;
@@ -204,7 +207,7 @@ pub async fn change(
             let now = db::now();
             passwords::set_password(c, &user.id, &hash, now)?;
             let ended = session_rows::end_all_for_user(c, &user.id, Some(&sid), now)?;
-            one_time_tokens::revoke(c, &user.id, RESET_PASSWORD)?;
+            one_time_tokens::revoke(c, &user.id, LinkPurpose::ResetPassword)?;
             withdraw_pending(c, &user.id, now)?;
             let revoked = if revoke_tokens {
                 Some(self::revoke_tokens(c, &user.id, now)?)
@@ -279,7 +282,7 @@ pub fn send_reset_link(
     let token = one_time_tokens::issue(
         c,
         &user.id,
-        RESET_PASSWORD,
+        LinkPurpose::ResetPassword,
         chrono::Duration::minutes(RESET_LINK_MINUTES),
         None,
     )?;
@@ -321,7 +324,8 @@ pub async fn reset(
 ) -> Result<(), AppError> {
     let lookup = token.clone();
     let user = db::run(&ctx.pool, move |conn| {
-        let Some(found) = passwords::find_usable_token(conn, &lookup, RESET_PASSWORD)? else {
+        let Some(found) = passwords::find_usable_token(conn, &lookup, LinkPurpose::ResetPassword)?
+        else {
             return Ok(None);
         };
         Ok(users::find(conn, &found.user_id)?)
@@ -334,13 +338,14 @@ pub async fn reset(
     let config = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let (_, user) = crate::services::accounts::redeem_link(c, &token, RESET_PASSWORD)?;
+            let (_, user) =
+                crate::services::accounts::redeem_link(c, &token, LinkPurpose::ResetPassword)?;
             let now = db::now();
             passwords::set_password(c, &user.id, &hash, now)?;
             let ended = session_rows::end_all_for_user(c, &user.id, None, now)?;
             let was_locked = user.locked_at.is_some();
             users::unlock(c, &user.id)?;
-            one_time_tokens::revoke(c, &user.id, UNLOCK)?;
+            one_time_tokens::revoke(c, &user.id, LinkPurpose::Unlock)?;
             withdraw_pending(c, &user.id, now)?;
             let revoked = revoke_tokens(c, &user.id, now)?;
             mail_password_changed(c, &config, &meta, &user, Some(&revoked), true)?;

@@ -7,11 +7,12 @@ use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, Pool};
 use crate::domain::Email;
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
 use crate::domain::events::ActivityKind;
 use crate::error::AppError;
 use crate::mail;
-use crate::models::one_time_tokens::{self, UNLOCK};
+use crate::models::one_time_tokens;
 use crate::models::security_settings::{self, SecuritySettings};
 use crate::models::users;
 use crate::services::activity::{self, Event};
@@ -118,7 +119,7 @@ pub async fn replace_settings(
 pub async fn unlock(pool: &Pool, meta: Origin, token: String) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let (_, user) = crate::services::accounts::redeem_link(c, &token, UNLOCK)?;
+            let (_, user) = crate::services::accounts::redeem_link(c, &token, LinkPurpose::Unlock)?;
             users::unlock(c, &user.id)?;
             activity::record(
                 c,
@@ -162,7 +163,7 @@ pub async fn request_unlock(ctx: &Services, meta: Origin, email: String) -> Resu
             let token = one_time_tokens::issue(
                 c,
                 &user.id,
-                UNLOCK,
+                LinkPurpose::Unlock,
                 chrono::Duration::minutes(UNLOCK_LINK_MINUTES),
                 None,
             )?;

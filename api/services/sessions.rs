@@ -12,10 +12,11 @@ use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::Email;
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::mail;
-use crate::models::one_time_tokens::{self, UNLOCK};
+use crate::models::one_time_tokens;
 use crate::models::sessions::{self, Session};
 use crate::models::users::{self, User};
 use crate::services::activity::{self, Event};
@@ -98,7 +99,7 @@ pub fn record_failure(
         let token = one_time_tokens::issue(
             conn,
             &user.id,
-            UNLOCK,
+            LinkPurpose::Unlock,
             chrono::Duration::minutes(UNLOCK_LINK_MINUTES),
             None,
         )?;
@@ -203,7 +204,7 @@ pub async fn login(
             Ok(one_time_tokens::issue_another(
                 conn,
                 &id,
-                one_time_tokens::MFA_LOGIN,
+                LinkPurpose::MfaLogin,
                 chrono::Duration::seconds(MFA_TTL_SECS),
                 None,
             )?)

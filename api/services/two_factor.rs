@@ -10,6 +10,7 @@
 //! Enrolment needs a person in a session (tokens get 403 `session_required`); turning 2FA off
 //! and regenerating recovery codes are sensitive actions (recent authentication).
 
+use crate::domain::account_states::LinkPurpose;
 use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use rand::RngCore;
@@ -411,7 +412,7 @@ pub async fn complete_login(
     let lookup = mfa_token.clone();
     let found = db::run(&ctx.pool, move |conn| {
         let Some(pending) =
-            crate::models::passwords::find_usable_token(conn, &lookup, one_time_tokens::MFA_LOGIN)?
+            crate::models::passwords::find_usable_token(conn, &lookup, LinkPurpose::MfaLogin)?
         else {
             return Ok(None);
         };
@@ -448,7 +449,7 @@ pub async fn complete_login(
             };
             if let Verdict::Accepted = verdict {
                 // Once: a concurrent or later use of the same token finds it used.
-                if one_time_tokens::consume(c, &mfa_token, one_time_tokens::MFA_LOGIN)?.is_none() {
+                if one_time_tokens::consume(c, &mfa_token, LinkPurpose::MfaLogin)?.is_none() {
                     return Ok(Err(invalid_credentials()));
                 }
                 return Ok(Ok(user));

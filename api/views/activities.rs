@@ -3,13 +3,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
+use crate::domain::events::ActivityKind;
 use crate::models::activities::Activity;
 
 /// One recorded change: who did what, to whom, where, and from which connection.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "act_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "action": "token.created",
-    "actor_user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "subject_user_id": null,
+    "actor_user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "actor_name": null, "subject_user_id": null,
     "organization_id": null, "product_id": null,
     "details": {"token_id": "tok_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "kind": "personal", "scopes": ["account:read"], "expires_at": null},
     "ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
@@ -17,10 +18,15 @@ use crate::models::activities::Activity;
 }))]
 pub struct ActivityView {
     pub id: String,
-    /// `<area>.<event>`, e.g. `login.succeeded`, `token.revoked`.
+    /// What happened, one of `GET /v1/activity-kinds` (`<object>.<verb>`). A record keeps the
+    /// name it was written with, so it is shown as stored.
+    #[schema(value_type = ActivityKind)]
     pub action: String,
     /// Who did it (a user id, or a pseudonym once that account was deleted).
     pub actor_user_id: Option<String>,
+    /// Who did it when no signed-in person did: Leman itself (`Leman (expire_orders)`, a job or
+    /// the payment provider's webhook) or an operator's command (`operator (billing refund)`).
+    pub actor_name: Option<String>,
     /// Another person it affected, if any.
     pub subject_user_id: Option<String>,
     pub organization_id: Option<String>,
@@ -43,6 +49,7 @@ impl From<Activity> for ActivityView {
             id: a.id,
             action: a.action,
             actor_user_id: a.actor_user_id,
+            actor_name: a.actor_name,
             subject_user_id: a.subject_user_id,
             organization_id: a.organization_id,
             product_id: a.product_id,
@@ -58,7 +65,7 @@ impl From<Activity> for ActivityView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"data": [{
     "id": "act_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "action": "login.succeeded",
-    "actor_user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "subject_user_id": null,
+    "actor_user_id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "actor_name": null, "subject_user_id": null,
     "organization_id": null, "product_id": null,
     "details": {"session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f03", "amr": ["pwd"]},
     "ip": "203.0.113.7", "user_agent": "curl/8.5.0", "created_at": "2026-11-26T09:00:00Z"
@@ -67,4 +74,35 @@ pub struct ActivityList {
     pub data: Vec<ActivityView>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A kind of activity Leman records.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "token.created", "description": "A personal API token was created.", "in_organisation": false}))]
+pub struct ActivityKindView {
+    pub kind: ActivityKind,
+    /// What a change of this kind is, in one line.
+    pub description: &'static str,
+    /// Whether it concerns an organisation (its activity log) rather than only a person's account.
+    pub in_organisation: bool,
+}
+
+impl From<ActivityKind> for ActivityKindView {
+    fn from(kind: ActivityKind) -> Self {
+        Self {
+            kind,
+            description: kind.description(),
+            in_organisation: kind.in_organisation(),
+        }
+    }
+}
+
+/// Every kind of activity, in a fixed order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [
+    {"kind": "account.deleted", "description": "A person deleted their account.", "in_organisation": false},
+    {"kind": "invoice.paid", "description": "An invoice was paid in full.", "in_organisation": true}
+]}))]
+pub struct ActivityKindList {
+    pub data: Vec<ActivityKindView>,
 }

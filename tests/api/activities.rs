@@ -202,7 +202,7 @@ async fn r13_filters_by_day_action_product_and_text() {
         &app,
         id,
         None,
-        "domain.renewed",
+        "order.created",
         Some(product),
         "2020-10-31 23:59:59",
         json!({"domain": "leman.ch"}),
@@ -242,7 +242,7 @@ async fn r13_filters_by_day_action_product_and_text() {
         &app,
         id,
         None,
-        "domain.renewed",
+        "order.created",
         Some(product),
         "2020-12-01 00:00:00",
         json!({"domain": "lac.ch"}),
@@ -254,9 +254,9 @@ async fn r13_filters_by_day_action_product_and_text() {
     let november = actions(&page(&app, token, "?from=2020-11-01&to=2020-11-30").await);
     assert_eq!(november, ["token.created", "login.failed", "login.failed"]);
     let one_day = actions(&page(&app, token, "?from=2020-10-31&to=2020-10-31").await);
-    assert_eq!(one_day, ["domain.renewed"]);
+    assert_eq!(one_day, ["order.created"]);
     let until = actions(&page(&app, token, "?to=2020-11-01").await);
-    assert_eq!(until, ["login.failed", "domain.renewed"]);
+    assert_eq!(until, ["login.failed", "order.created"]);
 
     // An empty range finds nothing.
     assert!(actions(&page(&app, token, "?from=2020-11-30&to=2020-11-01").await).is_empty());
@@ -266,19 +266,19 @@ async fn r13_filters_by_day_action_product_and_text() {
         &page(
             &app,
             token,
-            "?action=token.created&action=domain.renewed&to=2020-12-31",
+            "?action=token.created&action=order.created&to=2020-12-31",
         )
         .await,
     );
-    assert_eq!(two, ["domain.renewed", "token.created", "domain.renewed"]);
+    assert_eq!(two, ["order.created", "token.created", "order.created"]);
     let by_product = page(&app, token, &format!("?product_id={product}")).await;
-    assert_eq!(actions(&by_product), ["domain.renewed", "domain.renewed"]);
+    assert_eq!(actions(&by_product), ["order.created", "order.created"]);
     assert_eq!(by_product["data"][0]["product_id"], product);
 
     // Text in the action or the details, case-insensitive; wildcards are literal.
     assert_eq!(
         actions(&page(&app, token, "?q=LEMAN.ch").await),
-        ["domain.renewed"]
+        ["order.created"]
     );
     assert_eq!(
         actions(&page(&app, token, "?q=locked").await),
@@ -298,18 +298,18 @@ async fn r13_filters_by_day_action_product_and_text() {
     let first = page(
         &app,
         token,
-        "?action=login.failed&action=domain.renewed&limit=2",
+        "?action=login.failed&action=order.created&limit=2",
     )
     .await;
-    assert_eq!(actions(&first), ["domain.renewed", "login.failed"]);
+    assert_eq!(actions(&first), ["order.created", "login.failed"]);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = page(
         &app,
         token,
-        &format!("?action=login.failed&action=domain.renewed&limit=2&cursor={cursor}"),
+        &format!("?action=login.failed&action=order.created&limit=2&cursor={cursor}"),
     )
     .await;
-    assert_eq!(actions(&second), ["login.failed", "domain.renewed"]);
+    assert_eq!(actions(&second), ["login.failed", "order.created"]);
     assert!(second["next_cursor"].is_null());
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod account_attacks;
 mod account_deletion;
+mod account_vocabulary;
 mod activities;
 mod activity_record;
 mod audit;

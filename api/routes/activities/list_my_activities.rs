@@ -4,6 +4,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::context::Services;
+use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Query as QueryErrors, Unauthenticated};
@@ -22,10 +23,11 @@ pub struct ActivityQuery {
     #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
     #[serde(default, deserialize_with = "crate::http::query::present")]
     pub to: Option<String>,
-    /// Only these action types, up to 20 (repeat the key for several: `?action=login.failed&action=account.locked`).
+    /// Only these kinds of activity (`GET /v1/activity-kinds`), up to 20 (repeat the key for
+    /// several: `?action=login.failed&action=account.locked`); an unknown kind is a 422.
     #[serde(default)]
     #[param(style = Form, explode, max_items = 20, example = json!(["login.failed"]))]
-    pub action: Vec<String>,
+    pub action: Vec<ActivityKind>,
     /// Only records about these products, up to 20 (repeat the key for several).
     #[serde(default)]
     #[param(style = Form, explode, max_items = 20, example = json!(["prd_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"]))]

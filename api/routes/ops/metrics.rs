@@ -136,19 +136,19 @@ pub async fn metrics(
     })
     .await;
     if let Ok(Ok((job_counts, mail_counts))) = counts {
-        for state in [jobs::PENDING, jobs::RUNNING, jobs::DEAD] {
+        for &state in jobs::JobState::ALL {
             let n = job_counts
                 .iter()
-                .find(|(s, _)| s == state)
+                .find(|(s, _)| *s == state)
                 .map_or(0, |(_, n)| *n);
-            metrics.state(&metrics.jobs_queued, state, n);
+            metrics.state(&metrics.jobs_queued, state.as_str(), n);
         }
-        for state in [mails::PENDING, mails::FAILED] {
+        for state in [mails::MailStatus::Pending, mails::MailStatus::Failed] {
             let n = mail_counts
                 .iter()
-                .find(|(s, _)| s == state)
+                .find(|(s, _)| *s == state)
                 .map_or(0, |(_, n)| *n);
-            metrics.state(&metrics.mails_undelivered, state, n);
+            metrics.state(&metrics.mails_undelivered, state.as_str(), n);
         }
     }
     Ok(HttpResponse::Ok()
