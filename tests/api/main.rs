@@ -39,3 +39,4 @@ mod signup;
 mod spec;
 mod tokens;
 mod two_factor;
+mod vocabulary;

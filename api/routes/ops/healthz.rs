@@ -4,11 +4,16 @@ use utoipa::ToSchema;
 
 use crate::error::responses::Common;
 
+/// Always `ok` when the process answers.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Liveness {
+    Ok,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// Always `ok` when the process answers.
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    pub status: Liveness,
 }
 
 /// Liveness: the process is up and answers HTTP. Does not touch the database.
@@ -22,5 +27,7 @@ pub struct Health {
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok" })
+    HttpResponse::Ok().json(Health {
+        status: Liveness::Ok,
+    })
 }

@@ -9,10 +9,17 @@ use crate::db::{self, Engine, Pool};
 use crate::error::AppError;
 use crate::error::responses::{Common, Unavailable};
 
+/// `ready` while the database answers and every migration is applied (otherwise the answer is a
+/// 503 problem).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessStatus {
+    Ready,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    #[schema(example = "ready")]
-    pub status: &'static str,
+    pub status: ReadinessStatus,
     /// `sqlite` or `postgres`.
     #[schema(example = "sqlite")]
     pub database: &'static str,
@@ -54,7 +61,7 @@ pub async fn readyz(
     .and_then(|r| r);
     match checked {
         Ok(engine) => Ok(HttpResponse::Ok().json(Readiness {
-            status: "ready",
+            status: ReadinessStatus::Ready,
             database: match engine {
                 Engine::Sqlite => "sqlite",
                 Engine::Postgres => "postgres",
