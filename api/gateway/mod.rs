@@ -6,6 +6,8 @@ pub mod sandbox;
 
 use rust_decimal::Decimal;
 
+use crate::domain::billing_states::MethodType;
+
 /// What a card token stands for: all we keep of a card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardDetails {
@@ -19,8 +21,8 @@ pub struct CardDetails {
 /// One charge to make.
 #[derive(Debug, Clone)]
 pub struct Charge<'a> {
-    /// The saved method's type (`card`, `twint`, …) and provider token, if any.
-    pub method_type: &'a str,
+    /// The saved method's type and provider token, if any.
+    pub method_type: MethodType,
     pub token: Option<&'a str>,
     pub amount: Decimal,
     pub currency: &'a str,

@@ -16,6 +16,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::domain::billing_states::MethodType;
+
 use super::{CardDetails, Charge, ChargeOutcome, GatewayError, PaymentGateway};
 
 pub struct Sandbox;
@@ -57,7 +59,7 @@ impl PaymentGateway for Sandbox {
     }
 
     fn charge(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError> {
-        if charge.method_type != "card" {
+        if charge.method_type != MethodType::Card {
             return Ok(ChargeOutcome::Pending {
                 reference: reference(charge.payment_id),
             });

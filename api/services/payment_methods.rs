@@ -203,7 +203,7 @@ pub async fn delete(
         db::write(conn, |c| {
             let access = org.authorize(c)?;
             let (caller, org_id) = (&org.caller, &org.org_id);
-            payment_methods::find(c, &org_id, &id)?
+            payment_methods::find(c, org_id, &id)?
                 .ok_or_else(|| AppError::not_found("No such payment method."))?;
             payment_methods::delete(c, &id, db::now())?;
             if access.org.default_payment_method.as_deref() == Some(id.as_str()) {
@@ -213,7 +213,7 @@ pub async fn delete(
                 c,
                 &meta,
                 Event::new(ActivityKind::PaymentMethodRemoved, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({"payment_method_id": id})),
             )?;
             Ok(())
@@ -240,15 +240,15 @@ pub async fn make_default(
             org.authorize(c)?;
             let (caller, org_id) = (&org.caller, &org.org_id);
             if id != PREPAID {
-                payment_methods::find(c, &org_id, &id)?
+                payment_methods::find(c, org_id, &id)?
                     .ok_or_else(|| AppError::not_found("No such payment method."))?;
             }
-            payment_methods::set_default(c, &org_id, Some(&id))?;
+            payment_methods::set_default(c, org_id, Some(&id))?;
             activity::record(
                 c,
                 &meta,
                 Event::new(ActivityKind::PaymentMethodMadeDefault, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({"payment_method_id": id})),
             )?;
             Ok(())

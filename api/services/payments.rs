@@ -409,7 +409,7 @@ pub async fn charge_and_record(
     let p = payment.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         gateway.charge(&Charge {
-            method_type: method.kind.as_str(),
+            method_type: method.kind,
             token: method.gateway_token.as_deref(),
             amount: amount.amount,
             currency: &p.currency,

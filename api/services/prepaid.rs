@@ -221,9 +221,9 @@ pub async fn top_up(
                     )));
                 }
                 // Pending top-ups count: once confirmed they are credited whatever the ceiling.
-                prepaid::lock(c, &org_id, currency.as_str(), db::now())?;
+                prepaid::lock(c, org_id, currency.as_str(), db::now())?;
                 let coming =
-                    prepaid::balance(c, &org_id)? + payments::pending_top_ups_minor(c, &org_id)?;
+                    prepaid::balance(c, org_id)? + payments::pending_top_ups_minor(c, org_id)?;
                 if coming + to_minor(value) > to_minor(config.prepaid_ceiling) {
                     return Err(out_of_range(format!(
                         "The balance, with the top-ups still being confirmed, may not exceed {}.",
@@ -231,7 +231,7 @@ pub async fn top_up(
                     )));
                 }
                 let method =
-                    payment_methods::find(c, &org_id, &payment_method_id)?.ok_or_else(|| {
+                    payment_methods::find(c, org_id, &payment_method_id)?.ok_or_else(|| {
                         AppError::field(
                             "/payment_method_id",
                             "unknown_payment_method",
@@ -286,7 +286,7 @@ pub async fn withdraw(
             let t = post(
                 c,
                 &Posting {
-                    organization_id: &org_id,
+                    organization_id: org_id,
                     kind: PrepaidTransactionKind::Withdrawal,
                     amount_minor: -to_minor(value),
                     currency: currency.as_str(),
@@ -310,7 +310,7 @@ pub async fn withdraw(
                 &config,
                 "withdrawal_receipt",
                 &caller.user_id,
-                &org_id,
+                org_id,
                 serde_json::json!({
                     "amount": Money::new(value, currency).display(),
                     "balance": Money::from_minor(balance, currency).display(),
@@ -321,7 +321,7 @@ pub async fn withdraw(
                 c,
                 &meta,
                 Event::new(ActivityKind::PrepaidWithdrawn, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "transaction_id": t.id,
                         "amount": Money::new(value, currency),
