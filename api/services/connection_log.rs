@@ -10,8 +10,6 @@ use crate::models::sessions::{self, Session};
 use crate::services::activity::{self, Event};
 use crate::services::sessions::end_session;
 
-/// Why a session ended, in its `session.ended` activity record.
-
 /// The caller's active sessions, newest first (the caller's own one is `caller.session_id()`).
 pub async fn list(pool: &Pool, caller: &Caller) -> Result<Vec<Session>, AppError> {
     let user_id = caller.user_id.clone();
