@@ -60,3 +60,41 @@ impl<'a> Event<'a> {
         Event::new(ActivityKind::TokenRevoked, user_id).details(json!({"token_id": token_id}))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The details are part of the hash chain: these are the bytes written before the
+    // constructors existed.
+    #[test]
+    fn named_events_write_the_details_written_before() {
+        let details = |e: Event<'_>| e.details.to_string();
+        assert_eq!(
+            details(Event::session_ended(
+                "usr_a",
+                "ses_b",
+                SessionEndReason::Logout
+            )),
+            r#"{"session_id":"ses_b","reason":"logout"}"#
+        );
+        assert_eq!(
+            details(Event::signed_up("usr_a", SignedUpVia::Cli)),
+            r#"{"via":"cli"}"#
+        );
+        assert_eq!(details(Event::signed_up("usr_a", SignedUpVia::Form)), "{}");
+        assert_eq!(
+            details(Event::signed_up("usr_a", SignedUpVia::FormAgain)),
+            r#"{"replaces_earlier_attempt":true}"#
+        );
+        assert_eq!(
+            details(Event::sessions_ended_others("usr_a", 2, None)),
+            r#"{"count":2,"kept_session_id":null}"#
+        );
+        let token = TokenId::generate();
+        assert_eq!(
+            details(Event::token_revoked("usr_a", &token)),
+            format!(r#"{{"token_id":"{token}"}}"#)
+        );
+    }
+}
