@@ -52,3 +52,17 @@ impl PartialEq<&str> for JobState {
         self.as_str() == *other
     }
 }
+
+text_enum! {
+    /// Why a session ended (the `reason` of its `session.ended` activity).
+    pub enum SessionEndReason {
+        /// The person signed out.
+        Logout = "logout",
+        /// Unused longer than the idle limit; found on its next refresh.
+        Idle = "idle",
+        /// A refresh token was used twice: the session is taken to be stolen.
+        RefreshTokenReused = "refresh_token_reused",
+        /// Ended from the connection log (`DELETE /v1/me/sessions/{session_id}`).
+        EndedFromConnectionLog = "ended_from_connection_log",
+    }
+}

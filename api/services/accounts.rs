@@ -18,7 +18,7 @@ use crate::mail;
 use crate::models::one_time_tokens;
 use crate::models::users::{self, User};
 use crate::models::{api_tokens, mails, recovery_codes, sessions as session_rows};
-use crate::services::activity::{self, Event};
+use crate::services::activity::{self, Event, SignedUpVia};
 
 pub const VERIFY_EMAIL_HOURS: i64 = 24;
 pub const DEFAULT_LOCK_AFTER: i32 = 10;
@@ -213,9 +213,8 @@ pub async fn sign_up(
                     activity::record(
                         conn,
                         &meta,
-                        Event::new(ActivityKind::UserSignedUp, &attempt.id)
-                            .named(attempt.full_name())
-                            .details(serde_json::json!({"replaces_earlier_attempt": true})),
+                        Event::signed_up(&attempt.id, SignedUpVia::FormAgain)
+                            .named(attempt.full_name()),
                     )?;
                     send_verification(conn, &config, &attempt)
                 }
@@ -224,7 +223,7 @@ pub async fn sign_up(
                     activity::record(
                         conn,
                         &meta,
-                        Event::new(ActivityKind::UserSignedUp, &user.id).named(user.full_name()),
+                        Event::signed_up(&user.id, SignedUpVia::Form).named(user.full_name()),
                     )?;
                     send_verification(conn, &config, &user)
                 }
@@ -375,8 +374,7 @@ pub async fn create_verified(pool: &Pool, input: SignUp) -> Result<User, AppErro
             activity::record(
                 conn,
                 &Origin::operator("users create"),
-                Event::new(ActivityKind::UserSignedUp, &user.id)
-                    .details(serde_json::json!({"via": "cli"})),
+                Event::signed_up(&user.id, SignedUpVia::Cli),
             )?;
             Ok(user)
         })

@@ -3,6 +3,10 @@
 //! it stores the previous record's hash and the hash of its own canonical content, which holds
 //! only pseudonymous ids and non-personal fields, so erasing a person's data never breaks it.
 
+mod account;
+
+pub use account::SignedUpVia;
+
 use diesel::QueryResult;
 
 use crate::db::{self, DbConnection};

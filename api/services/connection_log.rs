@@ -2,15 +2,13 @@
 
 use crate::auth::Caller;
 use crate::db::{self, Pool};
+use crate::domain::account_states::SessionEndReason;
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
+use crate::domain::ids::SessionId;
 use crate::error::AppError;
 use crate::models::sessions::{self, Session};
 use crate::services::activity::{self, Event};
 use crate::services::sessions::end_session;
-
-/// Why a session ended, in its `session.ended` activity record.
-pub const ENDED_FROM_LOG: &str = "ended_from_connection_log";
 
 /// The caller's active sessions, newest first (the caller's own one is `caller.session_id()`).
 pub async fn list(pool: &Pool, caller: &Caller) -> Result<Vec<Session>, AppError> {
@@ -28,7 +26,7 @@ pub async fn end_one(
     pool: &Pool,
     meta: Origin,
     caller: Caller,
-    session_id: String,
+    session_id: SessionId,
 ) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
@@ -37,7 +35,13 @@ pub async fn end_one(
                     s.user_id == caller.user_id && s.ended_at.is_none() && s.expires_at > db::now()
                 })
                 .ok_or_else(no_such_session)?;
-            if end_session(c, &meta, &caller.user_id, &session.id, ENDED_FROM_LOG)? {
+            if end_session(
+                c,
+                &meta,
+                &caller.user_id,
+                &session.id,
+                SessionEndReason::EndedFromConnectionLog,
+            )? {
                 Ok(())
             } else {
                 Err(no_such_session())
@@ -57,8 +61,7 @@ pub async fn end_others(pool: &Pool, meta: Origin, caller: Caller) -> Result<usi
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::SessionsEndedOthers, &caller.user_id)
-                    .details(serde_json::json!({"count": count, "kept_session_id": keep})),
+                Event::sessions_ended_others(&caller.user_id, count, keep),
             )?;
             Ok(count)
         })

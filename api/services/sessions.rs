@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::Email;
-use crate::domain::account_states::LinkPurpose;
+use crate::domain::account_states::{LinkPurpose, SessionEndReason};
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::mail;
@@ -336,16 +336,14 @@ pub async fn refresh(
                 {
                     sessions::end(c, &session.id, now)?;
                     let reason = if idle_out {
-                        "idle"
+                        SessionEndReason::Idle
                     } else {
-                        "refresh_token_reused"
+                        SessionEndReason::RefreshTokenReused
                     };
                     activity::record(
                         c,
                         &meta,
-                        Event::new(ActivityKind::SessionEnded, &session.user_id).details(
-                            serde_json::json!({"session_id": session.id, "reason": reason}),
-                        ),
+                        Event::session_ended(&session.user_id, &session.id, reason),
                     )?;
                     return Ok(Err(refresh_refused()));
                 }
@@ -364,16 +362,11 @@ pub fn end_session(
     meta: &Origin,
     user_id: &str,
     sid: &str,
-    reason: &str,
+    reason: SessionEndReason,
 ) -> Result<bool, AppError> {
     let ended = sessions::end(conn, sid, db::now())? == 1;
     if ended {
-        activity::record(
-            conn,
-            meta,
-            Event::new(ActivityKind::SessionEnded, user_id)
-                .details(serde_json::json!({"session_id": sid, "reason": reason})),
-        )?;
+        activity::record(conn, meta, Event::session_ended(user_id, sid, reason))?;
     }
     Ok(ended)
 }

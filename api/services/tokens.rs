@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::auth::{Caller, secrets};
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
+use crate::domain::ids::TokenId;
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
 use crate::domain::scopes::{self, Scope};
@@ -78,14 +78,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::TokenCreated, &caller.user_id).details(
-                    serde_json::json!({
-                        "token_id": row.id,
-                        "kind": row.kind,
-                        "scopes": scopes,
-                        "expires_at": row.expires_at.map(|t| t.and_utc()),
-                    }),
-                ),
+                Event::token_created(&caller.user_id, &row, &scopes),
             )?;
             Ok::<_, AppError>(())
         })
@@ -126,19 +119,14 @@ pub async fn revoke(
     pool: &Pool,
     meta: Origin,
     user_id: String,
-    token_id: String,
+    token_id: TokenId,
 ) -> Result<(), AppError> {
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             if !api_tokens::revoke(c, &user_id, &token_id, db::now())? {
                 return Err(AppError::not_found("No such token."));
             }
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::TokenRevoked, &user_id)
-                    .details(serde_json::json!({"token_id": token_id})),
-            )?;
+            activity::record(c, &meta, Event::token_revoked(&user_id, &token_id))?;
             Ok(())
         })
     })

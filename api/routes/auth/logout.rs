@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::db;
+use crate::domain::account_states::SessionEndReason;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::error::responses::{Common, Unauthenticated};
@@ -40,7 +41,7 @@ pub async fn logout(
         .to_string();
     db::run(&services.pool, move |conn| {
         db::write(conn, |c| {
-            sessions::end_session(c, &meta, &caller.user_id, &sid, "logout")
+            sessions::end_session(c, &meta, &caller.user_id, &sid, SessionEndReason::Logout)
         })
     })
     .await?;

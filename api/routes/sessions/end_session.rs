@@ -3,10 +3,10 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::SessionId;
 use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
-use crate::http::path_id;
 use crate::services::connection_log;
 
 /// End one of the caller's sessions (the current one included): its access and refresh tokens
@@ -32,7 +32,7 @@ pub async fn end_session(
     session_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope(Scope::AccountWrite)?;
-    let sid = path_id(&session_id, "ses", "session")?;
+    let sid = SessionId::parse(&session_id)?;
     connection_log::end_one(&services.pool, meta, caller, sid).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,10 +3,10 @@ use actix_web::{HttpResponse, delete, web};
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::TokenId;
 use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
-use crate::http::path_id;
 use crate::services::tokens;
 
 /// Revoke one of the caller's tokens: it stops working on the very next request. Tokens need
@@ -32,7 +32,7 @@ pub async fn revoke_token(
     token_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope(Scope::AccountWrite)?;
-    let token_id = path_id(&token_id, "tok", "token")?;
+    let token_id = TokenId::parse(&token_id)?;
     tokens::revoke(&services.pool, meta, caller.user_id, token_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
