@@ -12,6 +12,7 @@ use crate::auth::{Caller, secrets};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::events::ActivityKind;
+use crate::domain::orgs::Role;
 use crate::error::AppError;
 use crate::models::memberships::{self, Standing};
 use crate::models::{account_erasure, activities, api_tokens, newsletter_subscriptions, sessions};
@@ -49,7 +50,9 @@ fn last_legal_representative(conn: &mut DbConnection, user_id: &str) -> QueryRes
     let last: Vec<Standing> = memberships::standing_of(conn, user_id)?
         .into_iter()
         .filter(|s| {
-            s.role == "legal_representative" && s.roles.len() > 1 && s.legal_representatives() == 1
+            s.role == Role::LegalRepresentative
+                && s.roles.len() > 1
+                && s.legal_representatives() == 1
         })
         .collect();
     let n = last.len() as i64;

@@ -9,13 +9,13 @@ use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::actor::Origin;
 use crate::domain::money::Money;
-use crate::domain::orgs::Currency;
+use crate::domain::orgs::{BillingAddress, Currency};
 use crate::error::AppError;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::users;
 use crate::services::accounts::{self, SignUp};
 use crate::services::orders::{self, ItemInput};
-use crate::services::orgs::{self, AddressInput, NewOrganization};
+use crate::services::orgs::{self, NewOrganization};
 use crate::services::payment_methods::{self, NewMethod};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
 
@@ -105,7 +105,7 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
             name: "Demo Sàrl".into(),
             country: "CH".into(),
             currency: Currency::Chf,
-            billing_address: AddressInput {
+            billing_address: BillingAddress {
                 line1: "Rue du Rhône 12".into(),
                 line2: None,
                 postal_code: "1204".into(),
