@@ -169,10 +169,7 @@ fn refers_to(schema: &Value) -> Option<String> {
     if let Some(items) = schema.get("items") {
         return refers_to(items);
     }
-    schema["oneOf"]
-        .as_array()?
-        .iter()
-        .find_map(|s| refers_to(s))
+    schema["oneOf"].as_array()?.iter().find_map(refers_to)
 }
 
 #[tokio::test]
