@@ -159,7 +159,7 @@ async fn invoice_org(services: &Services, user_id: &str, name: &str, n: u64) -> 
         name: name.into(),
         country: "CH".into(),
         currency: leman::domain::orgs::Currency::Chf,
-        billing_address: leman::services::orgs::AddressInput {
+        billing_address: leman::domain::orgs::BillingAddress {
             line1: "Rue du Rhône 12".into(),
             line2: None,
             postal_code: "1204".into(),

@@ -7,8 +7,55 @@ use utoipa::ToSchema;
 use super::invalid;
 use crate::error::FieldError;
 
+/// `text_enum!`'s conversions for an enum whose serde names come from `rename_all`: utoipa does
+/// not see `text_enum!`'s per-variant renames (a macro `literal` reaches it wrapped, and the
+/// spec would show `Member` for `member`). Once `text_enum!` takes its names as `$text:tt`,
+/// these enums can use it instead.
+macro_rules! text_names {
+    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).ok_or_else(|| format!("`{raw}` is not a {}", stringify!($name)))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.as_str().to_string()
+            }
+        }
+    };
+}
+
 /// A member's role in one organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Holds the permissions listed on the membership.
@@ -19,24 +66,13 @@ pub enum Role {
     LegalRepresentative,
 }
 
+text_names!(Role {
+    Member = "member",
+    Admin = "admin",
+    LegalRepresentative = "legal_representative",
+});
+
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Admin => "admin",
-            Role::LegalRepresentative => "legal_representative",
-        }
-    }
-
-    /// The stored value; an unknown one reads as the least powerful role.
-    pub fn from_db(s: &str) -> Self {
-        match s {
-            "legal_representative" => Role::LegalRepresentative,
-            "admin" => Role::Admin,
-            _ => Role::Member,
-        }
-    }
-
     /// Admins and legal representatives hold every permission.
     pub fn holds_all(self) -> bool {
         self != Role::Member
@@ -44,7 +80,9 @@ impl Role {
 }
 
 /// A right a plain member can be given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Invoices, payments, payment methods and the prepaid account.
@@ -57,25 +95,49 @@ pub enum Permission {
     Users,
 }
 
-impl Permission {
-    pub const ALL: [Permission; 4] = [
-        Permission::Accounting,
-        Permission::Products,
-        Permission::Domains,
-        Permission::Users,
-    ];
+text_names!(Permission {
+    Accounting = "accounting",
+    Products = "products",
+    Domains = "domains",
+    Users = "users",
+});
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Accounting => "accounting",
-            Permission::Products => "products",
-            Permission::Domains => "domains",
-            Permission::Users => "users",
-        }
+/// The permissions a membership or an invitation lists, as its `permissions` column keeps them:
+/// a JSON array of names (sorted, no duplicates). Reading an unknown name is an error, as for
+/// any `text_enum!`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions(Vec<Permission>);
+
+impl Permissions {
+    pub fn new(list: &[Permission]) -> Self {
+        let mut list = list.to_vec();
+        list.sort();
+        list.dedup();
+        Self(list)
     }
+}
 
-    pub fn from_name(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
+impl std::ops::Deref for Permissions {
+    type Target = [Permission];
+
+    fn deref(&self) -> &[Permission] {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Permissions {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        let list: Vec<Permission> = serde_json::from_str(&raw)
+            .map_err(|e| format!("`{raw}` is not a list of permissions: {e}"))?;
+        Ok(Self::new(&list))
+    }
+}
+
+impl From<Permissions> for String {
+    fn from(value: Permissions) -> String {
+        serde_json::to_string(&value.0).unwrap_or_else(|_| "[]".into())
     }
 }
 
@@ -154,19 +216,9 @@ impl Grant {
         }
     }
 
-    /// Stored form of the permissions: a JSON array of names.
-    pub fn permissions_json(&self) -> String {
-        let names: Vec<&str> = self.permissions.iter().map(|p| p.as_str()).collect();
-        serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
-    }
-
-    pub fn from_db(role: &str, permissions: &str) -> Self {
-        let names: Vec<String> = serde_json::from_str(permissions).unwrap_or_default();
-        let perms: Vec<Permission> = names
-            .iter()
-            .filter_map(|n| Permission::from_name(n))
-            .collect();
-        Self::new(Role::from_db(role), &perms)
+    /// The permissions to store with the role (none for admins and legal representatives).
+    pub fn stored_permissions(&self) -> Permissions {
+        Permissions::new(&self.permissions)
     }
 }
 
@@ -218,7 +270,7 @@ pub fn parse_permissions(raw: &[String], field: &str) -> Result<Vec<Permission>,
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for (i, name) in raw.iter().enumerate() {
-        match Permission::from_name(name) {
+        match Permission::parse(name) {
             Some(p) => found.push(p),
             None => errors.push(invalid(
                 &format!("{field}/{i}"),
@@ -236,30 +288,83 @@ pub fn parse_permissions(raw: &[String], field: &str) -> Result<Vec<Permission>,
     }
 }
 
+// One type for the address a request gives, the service checks and the API shows: a request
+// carries it as the client wrote it; `parse` gives it back trimmed and checked, as the
+// organisation keeps it (`Organization::billing_address`).
+/// Where invoices are addressed; the country is the organisation's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}))]
+pub struct BillingAddress {
+    /// Street and number, 1 to 200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub line1: String,
+    /// Optional second line (building, post box), up to 200 characters.
+    #[schema(max_length = 200)]
+    pub line2: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub postal_code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub city: String,
+}
+
+impl BillingAddress {
+    /// The address checked line by line: each error is reported under `<at>/<line>` in
+    /// `checks`, so a request reports them with its other fields'; a blank `line2` is none.
+    pub fn parse(&self, checks: &mut super::Checks, at: &str) -> Option<BillingAddress> {
+        let line1 = checks.check(parse_text(&self.line1, &format!("{at}/line1"), 200));
+        let line2 = match self.line2.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(l) => checks
+                .check(parse_text(l, &format!("{at}/line2"), 200))
+                .map(Some),
+        };
+        let postal_code = checks.check(parse_text(
+            &self.postal_code,
+            &format!("{at}/postal_code"),
+            20,
+        ));
+        let city = checks.check(parse_text(&self.city, &format!("{at}/city"), 100));
+        Some(BillingAddress {
+            line1: line1?,
+            line2: line2?,
+            postal_code: postal_code?,
+            city: city?,
+        })
+    }
+}
+
 /// Currencies an organisation can be billed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Currency {
-    #[serde(rename = "CHF")]
     Chf,
-    #[serde(rename = "EUR")]
     Eur,
 }
 
-impl Currency {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Currency::Chf => "CHF",
-            Currency::Eur => "EUR",
-        }
-    }
+text_names!(Currency {
+    Chf = "CHF",
+    Eur = "EUR",
+});
 
+impl Currency {
     /// The stored code; an unknown one reads as CHF (the column only ever holds these two).
     pub fn from_code(code: &str) -> Self {
-        if code == "EUR" {
-            Currency::Eur
-        } else {
-            Currency::Chf
-        }
+        Self::parse(code).unwrap_or(Currency::Chf)
     }
 }
 
@@ -374,6 +479,21 @@ mod tests {
         );
     }
 
+    #[test]
+    fn serde_names_are_the_stored_names() {
+        for r in Role::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+            assert_eq!(Role::try_from(r.as_str().to_string()), Ok(*r));
+        }
+        for p in Permission::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for c in Currency::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert!(Role::try_from("owner".to_string()).is_err());
+    }
+
     fn g(role: Role, perms: &[Permission]) -> Grant {
         Grant::new(role, perms)
     }
@@ -391,9 +511,18 @@ mod tests {
         assert!(!member.satisfies(Need::Permission(Permission::Accounting)));
         assert!(!member.satisfies(Need::Admin));
         assert!(member.satisfies(Need::Member));
-        let stored = member.permissions_json();
+        let stored = String::from(member.stored_permissions());
         assert_eq!(stored, r#"["users"]"#);
-        assert_eq!(Grant::from_db("member", &stored), member);
+        assert_eq!(
+            Permissions::try_from(stored),
+            Ok(Permissions::new(&[Permission::Users]))
+        );
+        assert_eq!(
+            String::from(g(Role::Admin, &[Permission::Users]).stored_permissions()),
+            "[]"
+        );
+        assert!(Permissions::try_from(r#"["root"]"#.to_string()).is_err());
+        assert!(Permissions::try_from("users".to_string()).is_err());
     }
 
     #[test]

@@ -97,6 +97,9 @@ impl PaymentGateway for Sandbox {
             tracing::info!(reference, "sandbox: a slow refund under way");
             std::thread::sleep(SLOW_REFUND);
         }
-        Ok(format!("{reference}_refund_{}", uuid::Uuid::now_v7().simple()))
+        Ok(format!(
+            "{reference}_refund_{}",
+            uuid::Uuid::now_v7().simple()
+        ))
     }
 }

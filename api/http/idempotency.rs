@@ -281,7 +281,7 @@ async fn still_member(pool: &Pool, req: &actix_web::HttpRequest) -> Result<(), A
     let Some(caller) = caller else {
         return Ok(());
     };
-    let org_id = crate::services::orgs::org_id(raw)?;
+    let org_id = crate::domain::ids::OrgId::parse(raw)?;
     db::run(pool, move |conn| {
         crate::services::orgs::authorize(conn, &caller, &org_id, crate::domain::orgs::Need::Member)
             .map(|_| ())

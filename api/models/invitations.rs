@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{invitations, organizations};
+use crate::domain::orgs::{Grant, Permissions, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invitations)]
@@ -13,8 +14,12 @@ pub struct Invitation {
     pub id: String,
     pub organization_id: String,
     pub email: String,
-    pub role: String,
-    pub permissions: String,
+    #[diesel(deserialize_as = String)]
+    #[diesel(serialize_as = String)]
+    pub role: Role,
+    #[diesel(deserialize_as = String)]
+    #[diesel(serialize_as = String)]
+    pub permissions: Permissions,
     pub token_hash: String,
     pub invited_by: String,
     pub expires_at: NaiveDateTime,
@@ -24,9 +29,16 @@ pub struct Invitation {
     pub created_at: NaiveDateTime,
 }
 
+impl Invitation {
+    /// What accepting the invitation grants.
+    pub fn grant(&self) -> Grant {
+        Grant::new(self.role, &self.permissions)
+    }
+}
+
 pub fn insert(conn: &mut DbConnection, i: &Invitation) -> QueryResult<usize> {
     diesel::insert_into(invitations::table)
-        .values(i)
+        .values(i.clone())
         .execute(conn)
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{memberships, organizations, users};
+use crate::domain::orgs::{Grant, Permissions, Role};
 use crate::models::organizations::Organization;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,10 +13,21 @@ use crate::models::organizations::Organization;
 pub struct Membership {
     pub organization_id: String,
     pub user_id: String,
-    pub role: String,
-    pub permissions: String,
+    #[diesel(deserialize_as = String)]
+    #[diesel(serialize_as = String)]
+    pub role: Role,
+    #[diesel(deserialize_as = String)]
+    #[diesel(serialize_as = String)]
+    pub permissions: Permissions,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl Membership {
+    /// What the membership holds, as far as rights are concerned.
+    pub fn grant(&self) -> Grant {
+        Grant::new(self.role, &self.permissions)
+    }
 }
 
 /// A member as the member list shows them.
@@ -34,12 +46,13 @@ pub struct MemberRow {
 #[derive(Debug, Clone, Default)]
 pub struct MemberFilter {
     pub two_factor_enabled: Option<bool>,
-    pub roles: Vec<String>,
+    /// Only these roles; empty: any.
+    pub roles: Vec<Role>,
 }
 
 pub fn insert(conn: &mut DbConnection, m: &Membership) -> QueryResult<usize> {
     diesel::insert_into(memberships::table)
-        .values(m)
+        .values(m.clone())
         .execute(conn)
 }
 
@@ -123,7 +136,8 @@ pub fn page(
         None => {}
     }
     if !filter.roles.is_empty() {
-        query = query.filter(memberships::role.eq_any(filter.roles.clone()));
+        let roles: Vec<&str> = filter.roles.iter().map(|r| r.as_str()).collect();
+        query = query.filter(memberships::role.eq_any(roles));
     }
     if let Some((at, id)) = after {
         query = query.filter(
@@ -164,18 +178,18 @@ pub fn page_for_user(
     query.load(conn)
 }
 
+/// Gives the member this grant (its role, and its permissions when a plain member).
 pub fn set_grant(
     conn: &mut DbConnection,
     org_id: &str,
     user_id: &str,
-    role: &str,
-    permissions: &str,
+    grant: &Grant,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(memberships::table.find((org_id, user_id)))
         .set((
-            memberships::role.eq(role),
-            memberships::permissions.eq(permissions),
+            memberships::role.eq(grant.role.as_str()),
+            memberships::permissions.eq(String::from(grant.stored_permissions())),
             memberships::updated_at.eq(now),
         ))
         .execute(conn)
@@ -187,15 +201,28 @@ pub fn delete(conn: &mut DbConnection, org_id: &str, user_id: &str) -> QueryResu
 
 /// How many members the organisation has, and how many of them are legal representatives.
 pub fn count(conn: &mut DbConnection, org_id: &str) -> QueryResult<(i64, i64)> {
-    let roles: Vec<String> = memberships::table
-        .filter(memberships::organization_id.eq(org_id))
-        .select(memberships::role)
-        .load(conn)?;
+    let roles = roles_in(conn, &[org_id.to_string()])?;
     let legal = roles
         .iter()
-        .filter(|r| r.as_str() == "legal_representative")
+        .filter(|(_, r)| *r == Role::LegalRepresentative)
         .count();
     Ok((roles.len() as i64, legal as i64))
+}
+
+/// Every member's role in these organisations: (organisation id, role).
+fn roles_in(conn: &mut DbConnection, org_ids: &[String]) -> QueryResult<Vec<(String, Role)>> {
+    let rows: Vec<(String, String)> = memberships::table
+        .filter(memberships::organization_id.eq_any(org_ids))
+        .select((memberships::organization_id, memberships::role))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(org, role)| Ok((org, stored_role(role)?)))
+        .collect()
+}
+
+/// A role read from its column (an unknown one is an error, as `deserialize_as` makes it).
+fn stored_role(raw: String) -> QueryResult<Role> {
+    Role::try_from(raw).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
 
 /// Members of the organisation without two-factor authentication: (user id, email, first name,
@@ -217,15 +244,15 @@ pub fn without_two_factor(
 #[derive(Debug, Clone)]
 pub struct Standing {
     pub organization_id: String,
-    pub role: String,
-    pub roles: Vec<String>,
+    pub role: Role,
+    pub roles: Vec<Role>,
 }
 
 impl Standing {
     pub fn legal_representatives(&self) -> usize {
         self.roles
             .iter()
-            .filter(|r| r.as_str() == "legal_representative")
+            .filter(|r| **r == Role::LegalRepresentative)
             .count()
     }
 }
@@ -240,25 +267,21 @@ pub fn standing_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<St
         .select((organizations::id, memberships::role))
         .load(conn)?;
     let ids: Vec<String> = mine.iter().map(|m| m.0.clone()).collect();
-    let all: Vec<(String, String)> = memberships::table
-        .filter(memberships::organization_id.eq_any(&ids))
-        .select((memberships::organization_id, memberships::role))
-        .load(conn)?;
-    Ok(mine
-        .into_iter()
+    let all = roles_in(conn, &ids)?;
+    mine.into_iter()
         .map(|(id, role)| {
             let roles = all
                 .iter()
                 .filter(|(o, _)| *o == id)
-                .map(|(_, r)| r.clone())
+                .map(|(_, r)| *r)
                 .collect();
-            Standing {
+            Ok(Standing {
                 organization_id: id,
-                role,
+                role: stored_role(role)?,
                 roles,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The organisations the user belongs to, by id (the order their locks are taken in).

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{memberships, organizations, users};
+use crate::domain::orgs::BillingAddress;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organizations)]
@@ -26,6 +27,18 @@ pub struct Organization {
     pub retain_until: Option<NaiveDateTime>,
     /// `prepaid`, a payment method id, or none chosen.
     pub default_payment_method: Option<String>,
+}
+
+impl Organization {
+    /// Where its invoices are addressed (stored checked).
+    pub fn billing_address(&self) -> BillingAddress {
+        BillingAddress {
+            line1: self.address_line1.clone(),
+            line2: self.address_line2.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+        }
+    }
 }
 
 /// Fields an administrator may change (`None`: unchanged; `Some(None)`: cleared).

@@ -9,7 +9,6 @@ use crate::domain::events::ActivityKind;
 use crate::domain::invalid;
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
-use crate::domain::scopes::Scope;
 use crate::error::{AppError, FieldError};
 use crate::models::activities::{self, Activity, ActivityFilter};
 use crate::services::tokens::next_cursor;
@@ -122,19 +121,11 @@ pub async fn list(
 /// A page of what happened in an organisation (for its admins and legal representatives).
 pub async fn list_for_organization(
     pool: &Pool,
-    caller: &crate::auth::Caller,
-    raw_org_id: &str,
+    org: &crate::services::orgs::OrgRequest,
     page: PageParams,
     filters: Filters,
 ) -> Result<(Vec<Activity>, Option<String>), AppError> {
-    let access = crate::services::orgs::access(
-        pool,
-        caller,
-        raw_org_id,
-        Scope::OrgsRead,
-        crate::domain::orgs::Need::Admin,
-    )
-    .await?;
+    let access = org.access(pool).await?;
     let limit = page.limit()?;
     let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let filter = parse(filters)?;

@@ -7,12 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, DbConnection, Pool};
-use crate::domain::orgs::Need;
-use crate::domain::scopes::Scope;
 use crate::error::AppError;
 use crate::models::activities::{self, Activity};
 use crate::services::activity::{digest, hash_of};
-use crate::services::orgs::{self, authorize};
+use crate::services::orgs::OrgRequest;
 
 /// Records read per query while walking a chain.
 const BATCH: i64 = 1000;
@@ -120,16 +118,11 @@ pub fn verify_all(conn: &mut DbConnection) -> diesel::QueryResult<Vec<ChainRepor
 }
 
 /// The organisation's chain, for its admins and legal representatives.
-pub async fn verify_organization(
-    pool: &Pool,
-    caller: crate::auth::Caller,
-    raw_org_id: String,
-) -> Result<ChainReport, AppError> {
-    caller.require_scope(Scope::OrgsRead)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+pub async fn verify_organization(pool: &Pool, org: &OrgRequest) -> Result<ChainReport, AppError> {
+    let org = org.clone();
     db::run(pool, move |conn| {
-        authorize(conn, &caller, &org_id, Need::Admin)?;
-        Ok(verify_chain(conn, &org_id)?)
+        org.authorize(conn)?;
+        Ok(verify_chain(conn, &org.org_id)?)
     })
     .await
 }

@@ -50,7 +50,7 @@ fn last_legal_representative(conn: &mut DbConnection, user_id: &str) -> QueryRes
     let last: Vec<Standing> = memberships::standing_of(conn, user_id)?
         .into_iter()
         .filter(|s| {
-            Role::from_db(&s.role) == Role::LegalRepresentative
+            s.role == Role::LegalRepresentative
                 && s.roles.len() > 1
                 && s.legal_representatives() == 1
         })

@@ -11,14 +11,13 @@ use crate::domain::actor::Origin;
 use crate::domain::billing_states::{InvoiceStatus, MethodType};
 use crate::domain::ids::OrgId;
 use crate::domain::money::Money;
-use crate::domain::orgs::Currency;
+use crate::domain::orgs::{BillingAddress, Currency, Need, Permission};
 use crate::error::AppError;
-use crate::http::org::{AccountingWrites, ProductsAndAccountingWrite, Requirement};
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::users;
 use crate::services::accounts::{self, SignUp};
 use crate::services::orders::{self, ItemInput};
-use crate::services::orgs::{self, AddressInput, NewOrganization, OrgRequest};
+use crate::services::orgs::{self, NewOrganization, OrgRequest};
 use crate::services::payment_methods::{self, NewMethod};
 use crate::services::payments::{PaymentInput, PaymentMethodKind};
 
@@ -108,7 +107,7 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
             name: "Demo Sàrl".into(),
             country: "CH".into(),
             currency: Currency::Chf,
-            billing_address: AddressInput {
+            billing_address: BillingAddress {
                 line1: "Rue du Rhône 12".into(),
                 line2: None,
                 postal_code: "1204".into(),
@@ -122,10 +121,10 @@ async fn populate(ctx: &Services, caller: Caller) -> Result<(), AppError> {
     let accounting = OrgRequest {
         caller: caller.clone(),
         org_id: OrgId::from_db(org.id.clone()),
-        need: AccountingWrites::NEED,
+        need: Need::Permission(Permission::Accounting),
     };
     let ordering = OrgRequest {
-        need: ProductsAndAccountingWrite::NEED,
+        need: Need::Both(Permission::Products, Permission::Accounting),
         ..accounting.clone()
     };
     let method = |kind: MethodType, token: Option<&str>, iban: Option<&str>| NewMethod {

@@ -9,9 +9,6 @@
 //! [`PER_HOUR`] invitations an hour and [`PER_ADDRESS_PER_DAY`] a day to one address, and the
 //! names a stranger chose reach the invitee's mail as inert text (finding 7).
 
-use crate::domain::events::ActivityKind;
-use crate::domain::scopes::Scope;
-use crate::error::Status;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
@@ -21,19 +18,21 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Email;
 use crate::domain::actor::Origin;
-use crate::domain::ids::path_id;
-use crate::domain::orgs::{Grant, Need, Permission, Role, may_invite};
+use crate::domain::events::ActivityKind;
+use crate::domain::ids::InvitationId;
+use crate::domain::orgs::{Grant, Permission, Role, may_invite};
 use crate::domain::page::PageParams;
-use crate::error::AppError;
+use crate::domain::scopes::Scope;
+use crate::error::{AppError, Status};
 use crate::mail;
 use crate::models::invitations::{self, Invitation};
 use crate::models::{memberships, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::members::grant_refused;
-use crate::services::orgs::{self, authorize};
+use crate::services::orgs::{self, OrgRequest};
 
 /// Invitation ids: `ivt_…` (invoices have `inv_`).
-pub const ID_PREFIX: &str = "ivt";
+pub const ID_PREFIX: &str = InvitationId::PREFIX;
 
 /// How long an invitation link works.
 pub const VALID_DAYS: i64 = 7;
@@ -120,10 +119,7 @@ pub fn void_made_by(
     let now = db::now();
     let void: Vec<String> = invitations::pending_by(conn, org_id, inviter, now)?
         .into_iter()
-        .filter(|i| {
-            now_holds
-                .is_none_or(|g| may_invite(g, &Grant::from_db(&i.role, &i.permissions)).is_err())
-        })
+        .filter(|i| now_holds.is_none_or(|g| may_invite(g, &i.grant()).is_err()))
         .map(|i| i.id)
         .collect();
     invitations::revoke_many(conn, &void, now)
@@ -146,33 +142,28 @@ pub struct NewInvitation {
 pub async fn create(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     input: NewInvitation,
 ) -> Result<Invitation, AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+    let org = org.clone();
     let email = Email::parse(&input.email, "/email").map_err(|e| AppError::validation(vec![e]))?;
     let grant = Grant::new(input.role, &input.permissions);
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
+            let access = org.authorize(c)?;
+            let (org_id, caller) = (&org.org_id, &org.caller);
             may_invite(&access.grant, &grant).map_err(|e| grant_refused(e.0))?;
             let invitee = users::find_by_email(c, email.as_str())?;
             if let Some(user) = &invitee
-                && memberships::find(c, &org_id, &user.id)?.is_some()
+                && memberships::find(c, org_id, &user.id)?.is_some()
             {
                 return Err(already_member());
             }
             let now = db::now();
             // Replacing an invitation withdraws it: only who could have made it.
-            for pending in invitations::pending_to(c, &org_id, email.as_str(), now)? {
-                may_invite(
-                    &access.grant,
-                    &Grant::from_db(&pending.role, &pending.permissions),
-                )
-                .map_err(|_| {
+            for pending in invitations::pending_to(c, org_id, email.as_str(), now)? {
+                may_invite(&access.grant, &pending.grant()).map_err(|_| {
                     grant_refused(
                         "A pending invitation to this address grants more than you may grant: \
                          only who could have made it may replace it."
@@ -180,15 +171,15 @@ pub async fn create(
                     )
                 })?;
             }
-            check_limits(c, &org_id, email.as_str())?;
-            let replaced = invitations::revoke_pending_to(c, &org_id, email.as_str(), now)?;
+            check_limits(c, org_id, email.as_str())?;
+            let replaced = invitations::revoke_pending_to(c, org_id, email.as_str(), now)?;
             let token = secrets::new_secret("");
             let invitation = Invitation {
-                id: db::new_id(ID_PREFIX),
-                organization_id: org_id.clone(),
+                id: InvitationId::generate().into_inner(),
+                organization_id: org_id.to_string(),
                 email: email.as_str().to_string(),
-                role: grant.role.as_str().to_string(),
-                permissions: grant.permissions_json(),
+                role: grant.role,
+                permissions: grant.stored_permissions(),
                 token_hash: secrets::hash(&token),
                 invited_by: caller.user_id.clone(),
                 expires_at: now + chrono::Duration::days(VALID_DAYS),
@@ -222,7 +213,7 @@ pub async fn create(
                 c,
                 &meta,
                 Event::new(ActivityKind::InvitationCreated, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "invitation_id": invitation.id,
                         "role": grant.role,
@@ -239,15 +230,12 @@ pub async fn create(
 /// A page of the organisation's pending invitations, newest first.
 pub async fn list(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
+    org: &OrgRequest,
     page: PageParams,
 ) -> Result<(Vec<Invitation>, Option<String>), AppError> {
-    orgs::page_of(
+    orgs::page_in(
         pool,
-        caller,
-        raw_org_id,
-        (Scope::OrgsRead, Need::Permission(Permission::Users)),
+        org,
         page,
         |c, org, before, limit| invitations::pending_page(c, org, db::now(), before, limit),
         |i| (i.created_at, &i.id),
@@ -259,27 +247,23 @@ pub async fn list(
 pub async fn revoke(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_invitation_id: String,
+    org: &OrgRequest,
+    id: InvitationId,
 ) -> Result<(), AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
-    let id = path_id(&raw_invitation_id, ID_PREFIX, "invitation")?;
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Permission(Permission::Users))?;
+            let access = org.authorize(c)?;
             let now = db::now();
-            let invitation = invitations::find_pending(c, &org_id, &id, now)?
+            let invitation = invitations::find_pending(c, &org.org_id, &id, now)?
                 .ok_or_else(|| AppError::not_found("No such invitation."))?;
-            let grant = Grant::from_db(&invitation.role, &invitation.permissions);
-            may_invite(&access.grant, &grant).map_err(|e| grant_refused(e.0))?;
+            may_invite(&access.grant, &invitation.grant()).map_err(|e| grant_refused(e.0))?;
             invitations::revoke(c, &id, now)?;
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::InvitationRevoked, &caller.user_id)
-                    .organization(&org_id)
+                Event::new(ActivityKind::InvitationRevoked, &org.caller.user_id)
+                    .organization(&org.org_id)
                     .details(serde_json::json!({ "invitation_id": id })),
             )?;
             Ok(())
@@ -310,10 +294,8 @@ pub async fn accept(
                 .ok_or_else(AppError::invalid_token)?;
             // Void when its maker could no longer make it (removed, left, lost the right).
             let maker = memberships::find(c, &invitation.organization_id, &invitation.invited_by)?;
-            let grant = Grant::from_db(&invitation.role, &invitation.permissions);
-            if maker.is_none_or(|m| {
-                may_invite(&Grant::from_db(&m.role, &m.permissions), &grant).is_err()
-            }) {
+            let grant = invitation.grant();
+            if maker.is_none_or(|m| may_invite(&m.grant(), &grant).is_err()) {
                 return Err(AppError::invalid_token());
             }
             if invitation.email != caller.account.email {
@@ -341,7 +323,7 @@ pub async fn accept(
             let membership = memberships::Membership {
                 organization_id: invitation.organization_id.clone(),
                 user_id: caller.user_id.clone(),
-                role: invitation.role.clone(),
+                role: invitation.role,
                 permissions: invitation.permissions.clone(),
                 created_at: now,
                 updated_at: now,

@@ -4,29 +4,21 @@
 //! removed or demoted (counted under the organisation's lock, which `authorize` takes first). A
 //! member's removal, leaving or lesser grant voids the invitations they could no longer make.
 
-use crate::domain::events::ActivityKind;
-use crate::domain::scopes::Scope;
-use crate::error::Status;
-
-use crate::auth::Caller;
 use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::ids::path_id;
-use crate::domain::orgs::{Grant, Need, Permission, Role, may_grant};
+use crate::domain::events::ActivityKind;
+use crate::domain::ids::UserId;
+use crate::domain::orgs::{Grant, Permission, Role, may_grant};
 use crate::domain::page::PageParams;
-use crate::error::AppError;
+use crate::error::{AppError, Status};
 use crate::mail;
 use crate::models::memberships::{self, MemberFilter, MemberRow};
 use crate::models::{one_time_tokens, organizations, users};
 use crate::services::activity::{self, Event};
 use crate::services::invitations;
-use crate::services::orgs::{self, authorize};
-
-pub fn user_id(raw: &str) -> Result<String, AppError> {
-    path_id(raw, "usr", "member")
-}
+use crate::services::orgs::{self, OrgRequest};
 
 fn no_member() -> AppError {
     AppError::not_found("No such member.")
@@ -63,33 +55,29 @@ fn keep_a_legal_representative(
 /// without a legal representative. Returns (current, next).
 fn checked_change(
     conn: &mut DbConnection,
-    caller: &Caller,
-    org_id: &str,
-    target: &str,
+    org: &OrgRequest,
+    target: &UserId,
     next: impl FnOnce(&Grant) -> Option<Grant>,
 ) -> Result<(Grant, Option<Grant>), AppError> {
-    let access = authorize(conn, caller, org_id, Need::Permission(Permission::Users))?;
-    let row = memberships::find(conn, org_id, target)?.ok_or_else(no_member)?;
-    let current = Grant::from_db(&row.role, &row.permissions);
+    let access = org.authorize(conn)?;
+    let row = memberships::find(conn, &org.org_id, target)?.ok_or_else(no_member)?;
+    let current = row.grant();
     let next = next(&current);
     may_grant(&access.grant, Some(&current), next.as_ref()).map_err(|e| grant_refused(e.0))?;
-    keep_a_legal_representative(conn, org_id, &current, next.as_ref())?;
+    keep_a_legal_representative(conn, &org.org_id, &current, next.as_ref())?;
     Ok((current, next))
 }
 
 /// A page of the organisation's members, oldest first (holders of `users`).
 pub async fn list(
     pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
+    org: &OrgRequest,
     page: PageParams,
     filter: MemberFilter,
 ) -> Result<(Vec<MemberRow>, Option<String>), AppError> {
-    orgs::page_of(
+    orgs::page_in(
         pool,
-        caller,
-        raw_org_id,
-        (Scope::OrgsRead, Need::Permission(Permission::Users)),
+        org,
         page,
         move |c, org, after, limit| memberships::page(c, org, &filter, after, limit),
         |r| (r.membership.created_at, &r.membership.user_id),
@@ -107,38 +95,29 @@ pub struct MemberEdit {
 pub async fn update(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_user_id: String,
+    org: &OrgRequest,
+    target: UserId,
     edit: MemberEdit,
 ) -> Result<MemberRow, AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
-    let target = user_id(&raw_user_id)?;
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let (current, next) = checked_change(c, &caller, &org_id, &target, |current| {
+            let org_id = &org.org_id;
+            let (current, next) = checked_change(c, &org, &target, |current| {
                 Some(Grant::new(
                     edit.role.unwrap_or(current.role),
                     edit.permissions.as_deref().unwrap_or(&current.permissions),
                 ))
             })?;
             let next = next.ok_or_else(|| AppError::internal("no new grant"))?;
-            memberships::set_grant(
-                c,
-                &org_id,
-                &target,
-                next.role.as_str(),
-                &next.permissions_json(),
-                db::now(),
-            )?;
-            let voided = invitations::void_made_by(c, &org_id, &target, Some(&next))?;
+            memberships::set_grant(c, org_id, &target, &next, db::now())?;
+            let voided = invitations::void_made_by(c, org_id, &target, Some(&next))?;
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberUpdated, &caller.user_id)
+                Event::new(ActivityKind::MemberUpdated, &org.caller.user_id)
                     .subject(&target)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "role": next.role,
                         "permissions": next.effective(),
@@ -147,7 +126,7 @@ pub async fn update(
                         "invitations_voided": voided,
                     })),
             )?;
-            memberships::find_member(c, &org_id, &target)?.ok_or_else(no_member)
+            memberships::find_member(c, org_id, &target)?.ok_or_else(no_member)
         })
     })
     .await
@@ -157,25 +136,23 @@ pub async fn update(
 pub async fn remove(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_user_id: String,
+    org: &OrgRequest,
+    target: UserId,
 ) -> Result<(), AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
-    let target = user_id(&raw_user_id)?;
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let (current, _) = checked_change(c, &caller, &org_id, &target, |_| None)?;
-            memberships::delete(c, &org_id, &target)?;
-            let voided = invitations::void_made_by(c, &org_id, &target, None)?;
-            organizations::refresh_two_factor_required(c, std::slice::from_ref(&target))?;
+            let org_id = &org.org_id;
+            let (current, _) = checked_change(c, &org, &target, |_| None)?;
+            memberships::delete(c, org_id, &target)?;
+            let voided = invitations::void_made_by(c, org_id, &target, None)?;
+            organizations::refresh_two_factor_required(c, &[target.to_string()])?;
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberRemoved, &caller.user_id)
+                Event::new(ActivityKind::MemberRemoved, &org.caller.user_id)
                     .subject(&target)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "role": current.role,
                         "invitations_voided": voided,
@@ -188,26 +165,21 @@ pub async fn remove(
 }
 
 /// The caller leaves the organisation (R21: also the way out of its 2FA requirement).
-pub async fn leave(
-    pool: &Pool,
-    meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-) -> Result<(), AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+pub async fn leave(pool: &Pool, meta: Origin, org: &OrgRequest) -> Result<(), AppError> {
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Member)?;
-            keep_a_legal_representative(c, &org_id, &access.grant, None)?;
-            memberships::delete(c, &org_id, &caller.user_id)?;
-            let voided = invitations::void_made_by(c, &org_id, &caller.user_id, None)?;
-            organizations::refresh_two_factor_required(c, std::slice::from_ref(&caller.user_id))?;
+            let access = org.authorize(c)?;
+            let (org_id, me) = (&org.org_id, &org.caller.user_id);
+            keep_a_legal_representative(c, org_id, &access.grant, None)?;
+            memberships::delete(c, org_id, me)?;
+            let voided = invitations::void_made_by(c, org_id, me, None)?;
+            organizations::refresh_two_factor_required(c, std::slice::from_ref(me))?;
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberLeft, &caller.user_id)
-                    .organization(&org_id)
+                Event::new(ActivityKind::MemberLeft, me)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "role": access.grant.role,
                         "invitations_voided": voided,
@@ -224,18 +196,16 @@ pub async fn leave(
 pub async fn unlock(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
-    raw_user_id: String,
+    org: &OrgRequest,
+    target: UserId,
 ) -> Result<(), AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
-    let target = user_id(&raw_user_id)?;
+    let org = org.clone();
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Admin)?;
-            memberships::find(c, &org_id, &target)?.ok_or_else(no_member)?;
+            let access = org.authorize(c)?;
+            let (org_id, caller) = (&org.org_id, &org.caller);
+            memberships::find(c, org_id, &target)?.ok_or_else(no_member)?;
             let user = users::find(c, &target)?.ok_or_else(no_member)?;
             if user.locked_at.is_none() {
                 return Err(AppError::conflict(
@@ -264,7 +234,7 @@ pub async fn unlock(
                 &meta,
                 Event::new(ActivityKind::AccountUnlocked, &caller.user_id)
                     .subject(&user.id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({ "via": "organization_admin" })),
             )?;
             Ok(())
@@ -279,16 +249,15 @@ pub async fn unlock(
 pub async fn set_two_factor_requirement(
     ctx: &Services,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     require: bool,
 ) -> Result<bool, AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+    let org = org.clone();
     let config: std::sync::Arc<Config> = ctx.config.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Admin)?;
+            let access = org.authorize(c)?;
+            let (org_id, caller) = (&org.org_id, &org.caller);
             // Loosening the policy is what an intruder holding an admin's token or idle session
             // would want: it needs a person who has just authenticated (tokens cannot).
             // Tightening does not.
@@ -304,17 +273,17 @@ pub async fn set_two_factor_requirement(
             let turned_on = require && !access.org.require_two_factor;
             organizations::update(
                 c,
-                &org_id,
+                org_id,
                 &organizations::OrganizationChange {
                     require_two_factor: Some(require),
                     updated_at: Some(db::now()),
                     ..Default::default()
                 },
             )?;
-            organizations::refresh_two_factor_required_of_members(c, &org_id)?;
+            organizations::refresh_two_factor_required_of_members(c, org_id)?;
             let mut notified = 0;
             if turned_on {
-                for (_, email, first_name, language) in memberships::without_two_factor(c, &org_id)? {
+                for (_, email, first_name, language) in memberships::without_two_factor(c, org_id)? {
                     mail::send(
                         c,
                         &config,
@@ -334,7 +303,7 @@ pub async fn set_two_factor_requirement(
                 c,
                 &meta,
                 Event::new(ActivityKind::OrganizationSecurityPolicyUpdated, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "require_two_factor": require,
                         "previous": access.org.require_two_factor,

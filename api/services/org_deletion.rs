@@ -7,19 +7,17 @@
 
 use diesel::QueryResult;
 
-use crate::auth::Caller;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::events::ActivityKind;
 use crate::domain::money::Money;
-use crate::domain::orgs::{Currency, Need};
-use crate::domain::scopes::Scope;
+use crate::domain::orgs::Currency;
 use crate::error::AppError;
 use crate::models::{
     invitations, invoices, memberships, organizations, payments, prepaid, products,
 };
 use crate::services::activity::{self, Event};
-use crate::services::orgs::{self, authorize};
+use crate::services::orgs::OrgRequest;
 use crate::services::prerequisites::{Blocker, MAX_OBJECTS, ObjectKind, Outcome, Unmet};
 
 /// A prerequisite of deleting the organisation `org_id` asked by `user_id`: `Some` when unmet.
@@ -190,16 +188,11 @@ fn unmet(conn: &mut DbConnection, org_id: &str, user_id: &str) -> QueryResult<Ve
 }
 
 /// What still blocks the deletion (empty: it can go ahead).
-pub async fn check(
-    pool: &Pool,
-    caller: Caller,
-    raw_org_id: String,
-) -> Result<Vec<Unmet>, AppError> {
-    caller.require_scope(Scope::OrgsRead)?;
-    let org_id = orgs::org_id(&raw_org_id)?;
+pub async fn check(pool: &Pool, org: &OrgRequest) -> Result<Vec<Unmet>, AppError> {
+    let org = org.clone();
     db::run(pool, move |conn| {
-        authorize(conn, &caller, &org_id, Need::Admin)?;
-        Ok(unmet(conn, &org_id, &caller.user_id)?)
+        org.authorize(conn)?;
+        Ok(unmet(conn, &org.org_id, &org.caller.user_id)?)
     })
     .await
 }
@@ -208,16 +201,16 @@ pub async fn check(
 pub async fn delete(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     retention_years: u32,
 ) -> Result<Outcome, AppError> {
-    let org_id = orgs::org_id(&raw_org_id)?;
+    let org = org.clone();
     db::run(pool, move |conn| {
         db::write_retrying(conn, |c| {
-            authorize(c, &caller, &org_id, Need::Admin)?;
+            org.authorize(c)?;
+            let (org_id, caller) = (&org.org_id, &org.caller);
             caller.require_recent_auth()?;
-            let blocking = unmet(c, &org_id, &caller.user_id)?;
+            let blocking = unmet(c, org_id, &caller.user_id)?;
             if !blocking.is_empty() {
                 return Ok(Outcome::Blocked(blocking));
             }
@@ -225,13 +218,13 @@ pub async fn delete(
             let retain_until = now
                 .checked_add_months(chrono::Months::new(12 * retention_years))
                 .unwrap_or(now);
-            organizations::mark_deleted(c, &org_id, now, retain_until)?;
-            organizations::refresh_two_factor_required_of_members(c, &org_id)?;
+            organizations::mark_deleted(c, org_id, now, retain_until)?;
+            organizations::refresh_two_factor_required_of_members(c, org_id)?;
             activity::record(
                 c,
                 &meta,
                 Event::new(ActivityKind::OrganizationDeleted, &caller.user_id)
-                    .organization(&org_id)
+                    .organization(org_id)
                     .details(serde_json::json!({
                         "retain_until": retain_until.and_utc(),
                     })),

@@ -12,8 +12,9 @@ use crate::db::{self, DbConnection, Pool};
 use crate::domain::Checks;
 use crate::domain::actor::Origin;
 use crate::domain::ids::OrgId;
-use crate::domain::ids::path_id;
-use crate::domain::orgs::{self as rules, Currency, Grant, Need, Role};
+use crate::domain::orgs::{
+    self as rules, BillingAddress, Currency, Grant, Need, Permissions, Role,
+};
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
 use crate::error::AppError;
@@ -54,11 +55,6 @@ impl OrgRequest {
     }
 }
 
-/// The organisation id of a path: anything not shaped like one cannot exist (404).
-pub fn org_id(raw: &str) -> Result<String, AppError> {
-    path_id(raw, "org", "organisation")
-}
-
 pub fn not_found() -> AppError {
     AppError::not_found("No such organisation.")
 }
@@ -79,7 +75,7 @@ pub fn authorize(
     }
     let (membership, org) =
         memberships::find_with_org(conn, org_id, &caller.user_id)?.ok_or_else(not_found)?;
-    let grant = Grant::from_db(&membership.role, &membership.permissions);
+    let grant = membership.grant();
     if !grant.satisfies(need) {
         let detail = match need {
             Need::Admin => {
@@ -106,58 +102,6 @@ pub fn authorize(
         membership,
         grant,
     })
-}
-
-/// Reads the caller's access in its own connection (for routes that only read).
-pub async fn access(
-    pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    scope: Scope,
-    need: Need,
-) -> Result<Access, AppError> {
-    caller.require_scope(scope)?;
-    let org_id = org_id(raw_org_id)?;
-    let caller = caller.clone();
-    db::run(pool, move |conn| authorize(conn, &caller, &org_id, need)).await
-}
-
-/// One keyset page of what an organisation holds: the caller's access (`rights`: token scope and
-/// membership requirement), the limit and cursor read, `load(conn, org_id, after, limit + 1)`
-/// run, and the next page's cursor made from `key` (the row's timestamp and id).
-pub async fn page_of<T, L, K>(
-    pool: &Pool,
-    caller: &Caller,
-    raw_org_id: &str,
-    rights: (Scope, Need),
-    page: PageParams,
-    load: L,
-    key: K,
-) -> Result<(Vec<T>, Option<String>), AppError>
-where
-    T: Send + 'static,
-    L: FnOnce(
-            &mut DbConnection,
-            &str,
-            Option<(chrono::NaiveDateTime, String)>,
-            i64,
-        ) -> diesel::QueryResult<Vec<T>>
-        + Send
-        + 'static,
-    K: Fn(&T) -> (chrono::NaiveDateTime, &str),
-{
-    let access = access(pool, caller, raw_org_id, rights.0, rights.1).await?;
-    let limit = page.limit()?;
-    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let mut rows = db::run(pool, move |conn| {
-        Ok(load(conn, &access.org.id, after, limit + 1)?)
-    })
-    .await?;
-    let next = next_cursor(&mut rows, limit, |r| {
-        let (at, id) = key(r);
-        cursor::encode(at, id)
-    });
-    Ok((rows, next))
 }
 
 /// One keyset page of what an organisation holds: the caller's access (checked for the route's
@@ -196,51 +140,12 @@ where
     Ok((rows, next))
 }
 
-/// A billing address as given.
-#[derive(Debug, Clone)]
-pub struct AddressInput {
-    pub line1: String,
-    pub line2: Option<String>,
-    pub postal_code: String,
-    pub city: String,
-}
-
 pub struct NewOrganization {
     pub name: String,
     pub country: String,
     pub currency: Currency,
-    pub billing_address: AddressInput,
+    pub billing_address: BillingAddress,
     pub vat_number: Option<String>,
-}
-
-/// Checked address fields, reported under `<at>/…`.
-struct Address {
-    line1: String,
-    line2: Option<String>,
-    postal_code: String,
-    city: String,
-}
-
-fn check_address(checks: &mut Checks, a: &AddressInput, at: &str) -> Option<Address> {
-    let line1 = checks.check(rules::parse_text(&a.line1, &format!("{at}/line1"), 200));
-    let line2 = match a.line2.as_deref().map(str::trim) {
-        None | Some("") => Some(None),
-        Some(l) => checks
-            .check(rules::parse_text(l, &format!("{at}/line2"), 200))
-            .map(Some),
-    };
-    let postal_code = checks.check(rules::parse_text(
-        &a.postal_code,
-        &format!("{at}/postal_code"),
-        20,
-    ));
-    let city = checks.check(rules::parse_text(&a.city, &format!("{at}/city"), 100));
-    Some(Address {
-        line1: line1?,
-        line2: line2?,
-        postal_code: postal_code?,
-        city: city?,
-    })
 }
 
 fn check_vat(checks: &mut Checks, raw: Option<&str>) -> Option<Option<String>> {
@@ -267,7 +172,7 @@ pub async fn create(
     let mut checks = Checks::default();
     let name = checks.check(org_name(&input.name));
     let country = checks.check(rules::parse_country(&input.country, "/country"));
-    let address = check_address(&mut checks, &input.billing_address, "/billing_address");
+    let address = input.billing_address.parse(&mut checks, "/billing_address");
     let vat = check_vat(&mut checks, input.vat_number.as_deref());
     checks.finish()?;
     let (Some(name), Some(country), Some(address), Some(vat_number)) =
@@ -277,7 +182,7 @@ pub async fn create(
     };
     let now = db::now();
     let org = Organization {
-        id: db::new_id("org"),
+        id: OrgId::generate().into_inner(),
         name,
         country,
         currency: input.currency.as_str().to_string(),
@@ -296,8 +201,8 @@ pub async fn create(
     let membership = Membership {
         organization_id: org.id.clone(),
         user_id: caller.user_id.clone(),
-        role: Role::LegalRepresentative.as_str().to_string(),
-        permissions: "[]".to_string(),
+        role: Role::LegalRepresentative,
+        permissions: Permissions::default(),
         created_at: now,
         updated_at: now,
     };
@@ -329,7 +234,7 @@ pub struct OrganizationEdit {
     pub name: Option<String>,
     pub country: Option<String>,
     pub currency: Option<Currency>,
-    pub billing_address: Option<AddressInput>,
+    pub billing_address: Option<BillingAddress>,
     pub vat_number: Option<Option<String>>,
 }
 
@@ -337,12 +242,10 @@ pub struct OrganizationEdit {
 pub async fn update(
     pool: &Pool,
     meta: Origin,
-    caller: Caller,
-    raw_org_id: String,
+    org: &OrgRequest,
     edit: OrganizationEdit,
 ) -> Result<(Organization, Membership), AppError> {
-    caller.require_scope(Scope::OrgsWrite)?;
-    let org_id = org_id(&raw_org_id)?;
+    let org = org.clone();
     let mut checks = Checks::default();
     let name = edit.name.as_deref().map(|n| checks.check(org_name(n)));
     let country = edit
@@ -352,7 +255,7 @@ pub async fn update(
     let address = edit
         .billing_address
         .as_ref()
-        .map(|a| check_address(&mut checks, a, "/billing_address"));
+        .map(|a| a.parse(&mut checks, "/billing_address"));
     let vat = edit
         .vat_number
         .as_ref()
@@ -387,32 +290,32 @@ pub async fn update(
     }
     db::run(pool, move |conn| {
         db::write_retrying(conn, |c| {
-            let access = authorize(c, &caller, &org_id, Need::Admin)?;
-            let changes_currency = change
+            let access = org.authorize(c)?;
+            let org_id = &org.org_id;
+            let changes_currency = edit
                 .currency
-                .as_ref()
-                .is_some_and(|cur| *cur != access.org.currency);
+                .is_some_and(|cur| cur != Currency::from_code(&access.org.currency));
             if changes_currency
-                && (crate::models::products::count_all(c, &org_id)? > 0
-                    || crate::models::invoices::count_all(c, &org_id)? > 0
-                    || crate::models::payments::any_for_organization(c, &org_id)?
-                    || crate::models::prepaid::ever_used(c, &org_id)?)
+                && (crate::models::products::count_all(c, org_id)? > 0
+                    || crate::models::invoices::count_all(c, org_id)? > 0
+                    || crate::models::payments::any_for_organization(c, org_id)?
+                    || crate::models::prepaid::ever_used(c, org_id)?)
             {
                 return Err(AppError::conflict(
                     "currency_locked",
                     "The organisation has products, invoices, payments or prepaid money: its currency can no longer change.",
                 ));
             }
-            organizations::update(c, &org_id, &change)?;
+            organizations::update(c, org_id, &change)?;
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::OrganizationUpdated, &caller.user_id)
-                    .organization(&org_id)
+                Event::new(ActivityKind::OrganizationUpdated, &org.caller.user_id)
+                    .organization(org_id)
                     .details(serde_json::json!({ "fields": fields })),
             )?;
-            let org = organizations::find(c, &org_id)?.ok_or_else(not_found)?;
-            Ok((org, access.membership))
+            let updated = organizations::find(c, org_id)?.ok_or_else(not_found)?;
+            Ok((updated, access.membership))
         })
     })
     .await

@@ -5,20 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::domain::orgs::{Currency, Grant, Permission, Role};
+use crate::domain::orgs::{BillingAddress, Currency, Permission, Role};
 use crate::models::invitations::Invitation;
 use crate::models::memberships::{MemberRow, Membership};
 use crate::models::organizations::Organization;
-
-/// Where invoices are addressed.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"line1": "Rue du Rhône 12", "line2": null, "postal_code": "1204", "city": "Genève"}))]
-pub struct BillingAddressView {
-    pub line1: String,
-    pub line2: Option<String>,
-    pub postal_code: String,
-    pub city: String,
-}
 
 /// An organisation, with the caller's role and permissions in it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,7 +27,7 @@ pub struct OrganizationView {
     pub country: String,
     /// Every price and invoice of the organisation is in it.
     pub currency: Currency,
-    pub billing_address: BillingAddressView,
+    pub billing_address: BillingAddress,
     pub vat_number: Option<String>,
     /// Members without 2FA are refused everywhere until they turn it on (or leave).
     pub require_two_factor: bool,
@@ -49,18 +39,13 @@ pub struct OrganizationView {
 
 impl OrganizationView {
     pub fn new(o: &Organization, m: &Membership) -> Self {
-        let grant = Grant::from_db(&m.role, &m.permissions);
+        let grant = m.grant();
         Self {
             id: o.id.clone(),
             name: o.name.clone(),
             country: o.country.clone(),
             currency: Currency::from_code(&o.currency),
-            billing_address: BillingAddressView {
-                line1: o.address_line1.clone(),
-                line2: o.address_line2.clone(),
-                postal_code: o.postal_code.clone(),
-                city: o.city.clone(),
-            },
+            billing_address: o.billing_address(),
             vat_number: o.vat_number.clone(),
             require_two_factor: o.require_two_factor,
             my_role: grant.role,
@@ -111,7 +96,7 @@ pub struct MemberView {
 
 impl From<&MemberRow> for MemberView {
     fn from(r: &MemberRow) -> Self {
-        let grant = Grant::from_db(&r.membership.role, &r.membership.permissions);
+        let grant = r.membership.grant();
         Self {
             user_id: r.membership.user_id.clone(),
             email: r.email.clone(),
@@ -161,7 +146,7 @@ pub struct InvitationView {
 
 impl From<&Invitation> for InvitationView {
     fn from(i: &Invitation) -> Self {
-        let grant = Grant::from_db(&i.role, &i.permissions);
+        let grant = i.grant();
         Self {
             id: i.id.clone(),
             email: i.email.clone(),

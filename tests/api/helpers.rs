@@ -627,8 +627,13 @@ impl TestApp {
         let row = leman::models::memberships::Membership {
             organization_id: org_id.to_string(),
             user_id: user_id.to_string(),
-            role: role.to_string(),
-            permissions: serde_json::to_string(permissions).unwrap(),
+            role: leman::domain::orgs::Role::parse(role).expect("a role"),
+            permissions: leman::domain::orgs::Permissions::new(
+                &permissions
+                    .iter()
+                    .map(|p| leman::domain::orgs::Permission::parse(p).expect("a permission"))
+                    .collect::<Vec<_>>(),
+            ),
             created_at: now,
             updated_at: now,
         };
@@ -646,8 +651,8 @@ impl TestApp {
             id: leman::db::new_id(leman::services::invitations::ID_PREFIX),
             organization_id: org_id.to_string(),
             email: email.to_string(),
-            role: "member".into(),
-            permissions: "[]".into(),
+            role: leman::domain::orgs::Role::Member,
+            permissions: Default::default(),
             token_hash: leman::auth::secrets::hash(&leman::auth::secrets::new_secret("")),
             invited_by: invited_by.to_string(),
             expires_at: now + chrono::Duration::days(7),

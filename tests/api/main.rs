@@ -27,6 +27,7 @@ mod newsletters;
 mod ops;
 mod org_access;
 mod org_two_factor;
+mod org_vocabulary;
 mod orgs;
 mod passwords;
 mod prepaid;

@@ -41,7 +41,10 @@ fn v10_no_state_kind_or_role_is_a_bare_string_in_the_spec() {
         if let Some(props) = schema["properties"].as_object() {
             for (prop, s) in props {
                 let at = format!("{name}.{prop}");
-                if TYPED.contains(&prop.as_str()) && bare_string(s) && !NOT_STATES.contains(&at.as_str()) {
+                if TYPED.contains(&prop.as_str())
+                    && bare_string(s)
+                    && !NOT_STATES.contains(&at.as_str())
+                {
                     bare.push(at);
                 }
             }
@@ -57,5 +60,8 @@ fn v10_no_state_kind_or_role_is_a_bare_string_in_the_spec() {
             }
         }
     }
-    assert!(bare.is_empty(), "bare strings where an enum belongs: {bare:#?}");
+    assert!(
+        bare.is_empty(),
+        "bare strings where an enum belongs: {bare:#?}"
+    );
 }

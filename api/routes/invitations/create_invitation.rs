@@ -2,13 +2,13 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::domain::orgs::{Permission, Role};
 use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgGrant, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{InOrg, Requirement, UsersWrite};
 use crate::services::invitations::{self, NewInvitation};
 use crate::views::orgs::InvitationView;
 
@@ -36,9 +36,9 @@ pub struct CreateInvitation {
 #[utoipa::path(
     operation_id = "create_invitation",
     tag = "members",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("users"))),
+    extensions(("x-leman-permission" = json!(UsersWrite::NEED)), ("x-leman-scope" = json!(UsersWrite::SCOPE))),
     request_body = CreateInvitation,
     responses(
         (status = 201, description = "The invitation; its link is on its way", body = InvitationView),
@@ -55,10 +55,9 @@ pub struct CreateInvitation {
 )]
 #[post("/orgs/{org_id}/invitations")]
 pub async fn create_invitation(
-    caller: Caller,
+    org: InOrg<UsersWrite>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<CreateInvitation>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
@@ -67,7 +66,6 @@ pub async fn create_invitation(
         role: b.role,
         permissions: b.permissions,
     };
-    let invitation =
-        invitations::create(&services, meta, caller, org_id.into_inner(), input).await?;
+    let invitation = invitations::create(&services, meta, &org, input).await?;
     Ok(HttpResponse::Created().json(InvitationView::from(&invitation)))
 }

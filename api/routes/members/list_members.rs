@@ -2,11 +2,11 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::orgs::Role;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{InOrg, Requirement, UsersRead};
 use crate::http::{PageParams, Query};
 use crate::models::memberships::MemberFilter;
 use crate::services::members;
@@ -30,9 +30,9 @@ pub struct MemberQuery {
 #[utoipa::path(
     operation_id = "list_members",
     tag = "members",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, MemberQuery),
-    extensions(("x-leman-permission" = json!("users"))),
+    extensions(("x-leman-permission" = json!(UsersRead::NEED)), ("x-leman-scope" = json!(UsersRead::SCOPE))),
     responses(
         (status = 200, description = "A page of members", body = MemberList),
         Unauthenticated,
@@ -43,19 +43,17 @@ pub struct MemberQuery {
 )]
 #[get("/orgs/{org_id}/members")]
 pub async fn list_members(
-    caller: Caller,
+    org: InOrg<UsersRead>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<MemberQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let filter = MemberFilter {
         two_factor_enabled: q.two_factor_enabled,
-        roles: q.role.iter().map(|r| r.as_str().to_string()).collect(),
+        roles: q.role,
     };
-    let (rows, next_cursor) =
-        members::list(&services.pool, &caller, &org_id, page.0, filter).await?;
+    let (rows, next_cursor) = members::list(&services.pool, &org, page.0, filter).await?;
     Ok(HttpResponse::Ok().json(MemberList {
         data: rows.iter().map(MemberView::from).collect(),
         next_cursor,

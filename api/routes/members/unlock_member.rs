@@ -1,10 +1,11 @@
 use actix_web::{HttpResponse, post, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
+use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::members;
 
 /// Unlock the account of a member locked after too many failed sign-ins (R12). The member is
@@ -13,12 +14,12 @@ use crate::services::members;
 #[utoipa::path(
     operation_id = "unlock_member",
     tag = "members",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(
         ("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"),
         ("user_id" = String, Path, description = "The member's user id (`usr_…`)", example = "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01"),
     ),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminWrites::NEED)), ("x-leman-scope" = json!(AdminWrites::SCOPE))),
     responses(
         (status = 204, description = "The account is unlocked"),
         Unauthenticated,
@@ -30,12 +31,12 @@ use crate::services::members;
 )]
 #[post("/orgs/{org_id}/members/{user_id}/unlock")]
 pub async fn unlock_member(
-    caller: Caller,
+    org: InOrg<AdminWrites>,
     services: web::Data<Services>,
     meta: Origin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (org_id, user_id) = path.into_inner();
-    members::unlock(&services, meta, caller, org_id, user_id).await?;
+    let user_id = UserId::parse(&path.1)?;
+    members::unlock(&services, meta, &org, user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

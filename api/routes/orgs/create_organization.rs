@@ -5,52 +5,12 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
-use crate::domain::orgs::Currency;
+use crate::domain::orgs::{BillingAddress, Currency};
 use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, JsonBody, Unauthenticated};
 use crate::http::Json;
-use crate::services::orgs::{self, AddressInput, NewOrganization};
+use crate::services::orgs::{self, NewOrganization};
 use crate::views::orgs::OrganizationView;
-
-/// Where invoices are addressed; the country is the organisation's.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"line1": "Rue du Rhône 12", "postal_code": "1204", "city": "Genève"}))]
-pub struct BillingAddress {
-    /// Street and number, 1 to 200 characters.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
-    pub line1: String,
-    /// Optional second line (building, post box), up to 200 characters.
-    #[schema(max_length = 200)]
-    pub line2: Option<String>,
-    #[schema(
-        min_length = 1,
-        max_length = 20,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
-    pub postal_code: String,
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
-    pub city: String,
-}
-
-impl From<BillingAddress> for AddressInput {
-    fn from(a: BillingAddress) -> Self {
-        AddressInput {
-            line1: a.line1,
-            line2: a.line2,
-            postal_code: a.postal_code,
-            city: a.city,
-        }
-    }
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +60,7 @@ pub async fn create_organization(
         name: b.name,
         country: b.country,
         currency: b.currency,
-        billing_address: b.billing_address.into(),
+        billing_address: b.billing_address,
         vat_number: b.vat_number,
     };
     let (org, membership) = orgs::create(&services.pool, meta, caller, input).await?;

@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::services::org_deletion;
 use crate::views::orgs::DeletionCheckView;
 use crate::views::prerequisites::UnmetPrerequisite;
@@ -16,9 +16,9 @@ use crate::views::prerequisites::UnmetPrerequisite;
 #[utoipa::path(
     operation_id = "get_organization_deletion_check",
     tag = "organizations",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminReads::NEED)), ("x-leman-scope" = json!(AdminReads::SCOPE))),
     responses(
         (status = 200, description = "The conditions still unmet (none: it can be deleted)", body = DeletionCheckView),
         Unauthenticated,
@@ -28,11 +28,10 @@ use crate::views::prerequisites::UnmetPrerequisite;
 )]
 #[get("/orgs/{org_id}/deletion-check")]
 pub async fn get_organization_deletion_check(
-    caller: Caller,
+    org: InOrg<AdminReads>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let unmet = org_deletion::check(&services.pool, caller, org_id.into_inner()).await?;
+    let unmet = org_deletion::check(&services.pool, &org).await?;
     Ok(HttpResponse::Ok().json(DeletionCheckView {
         deletable: unmet.is_empty(),
         unmet: unmet.into_iter().map(UnmetPrerequisite::from).collect(),

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, post, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::error::responses::{Common, LastLegalRepresentative, OrgAccess, Unauthenticated};
+use crate::http::org::{InOrg, MemberWrites, Requirement};
 use crate::services::members;
 
 /// Leave the organisation. Open to members blocked by its 2FA requirement, who may leave rather
@@ -13,9 +13,9 @@ use crate::services::members;
 #[utoipa::path(
     operation_id = "leave_organization",
     tag = "organizations",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("member"))),
+    extensions(("x-leman-permission" = json!(MemberWrites::NEED)), ("x-leman-scope" = json!(MemberWrites::SCOPE))),
     responses(
         (status = 204, description = "The caller is no longer a member"),
         Unauthenticated,
@@ -26,11 +26,10 @@ use crate::services::members;
 )]
 #[post("/orgs/{org_id}/leave")]
 pub async fn leave_organization(
-    caller: Caller,
+    org: InOrg<MemberWrites>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    members::leave(&services.pool, meta, caller, org_id.into_inner()).await?;
+    members::leave(&services.pool, meta, &org).await?;
     Ok(HttpResponse::NoContent().finish())
 }

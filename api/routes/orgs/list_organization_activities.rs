@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Query as QueryErrors, Unauthenticated};
+use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::http::{PageParams, Query};
 use crate::routes::activities::list_my_activities::ActivityQuery;
 use crate::services::activity_log;
@@ -15,9 +15,9 @@ use crate::views::activities::{ActivityList, ActivityView};
 #[utoipa::path(
     operation_id = "list_organization_activities",
     tag = "activities",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), PageParams, ActivityQuery),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminReads::NEED)), ("x-leman-scope" = json!(AdminReads::SCOPE))),
     responses(
         (status = 200, description = "A page of activity records", body = ActivityList),
         Unauthenticated,
@@ -28,20 +28,13 @@ use crate::views::activities::{ActivityList, ActivityView};
 )]
 #[get("/orgs/{org_id}/activities")]
 pub async fn list_organization_activities(
-    caller: Caller,
+    org: InOrg<AdminReads>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
     page: Query<PageParams>,
     query: Query<ActivityQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (rows, next_cursor) = activity_log::list_for_organization(
-        &services.pool,
-        &caller,
-        &org_id,
-        page.0,
-        query.0.into(),
-    )
-    .await?;
+    let (rows, next_cursor) =
+        activity_log::list_for_organization(&services.pool, &org, page.0, query.0.into()).await?;
     Ok(HttpResponse::Ok().json(ActivityList {
         data: rows.into_iter().map(ActivityView::from).collect(),
         next_cursor,

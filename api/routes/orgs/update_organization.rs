@@ -2,14 +2,13 @@ use actix_web::{HttpResponse, patch, web};
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::create_organization::BillingAddress;
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
-use crate::domain::orgs::Currency;
+use crate::domain::orgs::{BillingAddress, Currency};
 use crate::error::AppError;
 use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::orgs::{self, OrganizationEdit};
 use crate::views::orgs::OrganizationView;
 
@@ -46,9 +45,9 @@ pub struct UpdateOrganization {
 #[utoipa::path(
     operation_id = "update_organization",
     tag = "organizations",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminWrites::NEED)), ("x-leman-scope" = json!(AdminWrites::SCOPE))),
     request_body = UpdateOrganization,
     responses(
         (status = 200, description = "The updated organisation", body = OrganizationView),
@@ -63,10 +62,9 @@ pub struct UpdateOrganization {
 )]
 #[patch("/orgs/{org_id}")]
 pub async fn update_organization(
-    caller: Caller,
+    org: InOrg<AdminWrites>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<UpdateOrganization>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
@@ -74,10 +72,9 @@ pub async fn update_organization(
         name: b.name,
         country: b.country,
         currency: b.currency,
-        billing_address: b.billing_address.map(Into::into),
+        billing_address: b.billing_address,
         vat_number: b.vat_number,
     };
-    let (org, membership) =
-        orgs::update(&services.pool, meta, caller, org_id.into_inner(), edit).await?;
-    Ok(HttpResponse::Ok().json(OrganizationView::new(&org, &membership)))
+    let (updated, membership) = orgs::update(&services.pool, meta, &org, edit).await?;
+    Ok(HttpResponse::Ok().json(OrganizationView::new(&updated, &membership)))
 }

@@ -2,12 +2,12 @@ use actix_web::{HttpResponse, put, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
 use crate::error::responses::{Common, JsonBody, OrgSensitive, Unauthenticated};
 use crate::http::Json;
+use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::members;
 use crate::views::orgs::SecurityPolicyView;
 
@@ -29,9 +29,9 @@ pub struct UpdateSecurityPolicy {
 #[utoipa::path(
     operation_id = "update_security_policy",
     tag = "organizations",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:write"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminWrites::NEED)), ("x-leman-scope" = json!(AdminWrites::SCOPE))),
     request_body = UpdateSecurityPolicy,
     responses(
         (status = 200, description = "The policy now in force", body = SecurityPolicyView),
@@ -45,20 +45,14 @@ pub struct UpdateSecurityPolicy {
 )]
 #[put("/orgs/{org_id}/security-policy")]
 pub async fn update_security_policy(
-    caller: Caller,
+    org: InOrg<AdminWrites>,
     services: web::Data<Services>,
     meta: Origin,
-    org_id: web::Path<String>,
     body: Json<UpdateSecurityPolicy>,
 ) -> Result<HttpResponse, AppError> {
-    let require = members::set_two_factor_requirement(
-        &services,
-        meta,
-        caller,
-        org_id.into_inner(),
-        body.0.require_two_factor,
-    )
-    .await?;
+    let require =
+        members::set_two_factor_requirement(&services, meta, &org, body.0.require_two_factor)
+            .await?;
     Ok(HttpResponse::Ok().json(SecurityPolicyView {
         require_two_factor: require,
     }))

@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, get, web};
 
-use crate::auth::Caller;
 use crate::context::Services;
 use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::services::audit::{self, ChainReport};
 
 /// Check that the organisation's activity record is intact: its records form a hash chain, and
@@ -12,9 +12,9 @@ use crate::services::audit::{self, ChainReport};
 #[utoipa::path(
     operation_id = "verify_organization_activities",
     tag = "activities",
-    security(("bearer_jwt" = []), ("personal_token" = ["orgs:read"])),
+    security(("bearer_jwt" = []), ("personal_token" = [])),
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
-    extensions(("x-leman-permission" = json!("admin"))),
+    extensions(("x-leman-permission" = json!(AdminReads::NEED)), ("x-leman-scope" = json!(AdminReads::SCOPE))),
     responses(
         (status = 200, description = "The chain's state", body = ChainReport),
         Unauthenticated,
@@ -24,10 +24,9 @@ use crate::services::audit::{self, ChainReport};
 )]
 #[get("/orgs/{org_id}/activities/verification")]
 pub async fn verify_organization_activities(
-    caller: Caller,
+    org: InOrg<AdminReads>,
     services: web::Data<Services>,
-    org_id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let report = audit::verify_organization(&services.pool, caller, org_id.into_inner()).await?;
+    let report = audit::verify_organization(&services.pool, &org).await?;
     Ok(HttpResponse::Ok().json(report))
 }
