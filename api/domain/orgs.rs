@@ -7,70 +7,17 @@ use utoipa::ToSchema;
 use super::invalid;
 use crate::error::FieldError;
 
-/// `text_enum!`'s conversions for an enum whose serde names come from `rename_all`: utoipa does
-/// not see `text_enum!`'s per-variant renames (a macro `literal` reaches it wrapped, and the
-/// spec would show `Member` for `member`). Once `text_enum!` takes its names as `$text:tt`,
-/// these enums can use it instead.
-macro_rules! text_names {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = String;
-
-            fn try_from(raw: String) -> Result<Self, String> {
-                Self::parse(&raw).ok_or_else(|| format!("`{raw}` is not a {}", stringify!($name)))
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.as_str().to_string()
-            }
-        }
-    };
+text_enum! {
+    /// A member's role in one organisation.
+    pub enum Role {
+        /// Holds the permissions listed on the membership.
+        Member = "member",
+        /// Holds every permission; may grant `admin`.
+        Admin = "admin",
+        /// Holds every permission; the only role that grants or revokes `legal_representative`.
+        LegalRepresentative = "legal_representative",
+    }
 }
-
-/// A member's role in one organisation.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Holds the permissions listed on the membership.
-    Member,
-    /// Holds every permission; may grant `admin`.
-    Admin,
-    /// Holds every permission; the only role that grants or revokes `legal_representative`.
-    LegalRepresentative,
-}
-
-text_names!(Role {
-    Member = "member",
-    Admin = "admin",
-    LegalRepresentative = "legal_representative",
-});
 
 impl Role {
     /// Admins and legal representatives hold every permission.
@@ -79,28 +26,19 @@ impl Role {
     }
 }
 
-/// A right a plain member can be given.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// Invoices, payments, payment methods and the prepaid account.
-    Accounting,
-    /// Products and orders.
-    Products,
-    /// Domain names.
-    Domains,
-    /// Members and invitations (plain members only, with no wider permissions than one's own).
-    Users,
+text_enum! {
+    /// A right a plain member can be given.
+    pub enum Permission {
+        /// Invoices, payments, payment methods and the prepaid account.
+        Accounting = "accounting",
+        /// Products and orders.
+        Products = "products",
+        /// Domain names.
+        Domains = "domains",
+        /// Members and invitations (plain members only, with no wider permissions than one's own).
+        Users = "users",
+    }
 }
-
-text_names!(Permission {
-    Accounting = "accounting",
-    Products = "products",
-    Domains = "domains",
-    Users = "users",
-});
 
 /// The permissions a membership or an invitation lists, as its `permissions` column keeps them:
 /// a JSON array of names (sorted, no duplicates). Reading an unknown name is an error, as for
@@ -346,20 +284,13 @@ impl BillingAddress {
     }
 }
 
-/// Currencies an organisation can be billed in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Currency {
-    Chf,
-    Eur,
+text_enum! {
+    /// Currencies an organisation can be billed in.
+    pub enum Currency {
+        Chf = "CHF",
+        Eur = "EUR",
+    }
 }
-
-text_names!(Currency {
-    Chf = "CHF",
-    Eur = "EUR",
-});
 
 impl Currency {
     /// The stored code; an unknown one reads as CHF (the column only ever holds these two).

@@ -46,7 +46,8 @@ impl JobHandler for DeliverMail {
                 Ok(()) => {
                     ctx.metrics.mails_sent.inc();
                     ctx.complete(job, move |c| {
-                        mails::mark_sent(c, &mail_id, db::now()).map(|_| ())
+                        mails::mark_sent(c, &mail_id, db::now())?;
+                        Ok(())
                     })
                     .await
                 }

@@ -19,8 +19,7 @@ impl JobHandler for ExpireOrders {
         Box::pin(async move {
             ctx.complete(job, move |conn| {
                 let now = crate::db::now();
-                let given_up = crate::services::payments::expire_stale(conn, &config, now)
-                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+                let given_up = crate::services::payments::expire_stale(conn, &config, now)?;
                 if given_up > 0 {
                     tracing::info!(given_up, "gave up unconfirmed payments");
                 }

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use crate::context::Services;
 use crate::db::{self, DbConnection};
+use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::models::jobs::{self as job_rows, Job};
 
@@ -62,9 +63,11 @@ impl ClaimedJob {
 impl JobContext {
     /// Commits the job's effects and its completion together: `effects` and the removal of the
     /// job run in one write transaction, and both roll back if another runner took the job over.
+    /// `effects` are services' work: they fail with the services' `AppError`, which is logged
+    /// with the job's retry.
     pub async fn complete<F>(&self, claimed: &ClaimedJob, effects: F) -> Result<(), String>
     where
-        F: FnOnce(&mut DbConnection) -> diesel::QueryResult<()> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
         let (id, token) = (claimed.job.id.clone(), claimed.token.clone());
@@ -75,7 +78,10 @@ impl JobContext {
                 if job_rows::finish(c, &id, &token)? {
                     Ok(())
                 } else {
-                    Err(diesel::result::Error::RollbackTransaction)
+                    Err(AppError::conflict(
+                        "job_taken_over",
+                        "another runner took the job over; its effects are rolled back",
+                    ))
                 }
             })
             .map_err(|e| format!("completing job {id}: {e}"))

@@ -36,7 +36,6 @@ impl JobHandler for RequestPasswordReset {
             let meta = Origin::request(ip, user_agent);
             ctx.complete(job, move |conn| {
                 crate::services::passwords::send_reset_link(conn, &config, &meta, &email)
-                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
             })
             .await
         })

@@ -54,8 +54,8 @@ impl JobHandler for Records {
                 job_rows::enqueue(
                     c,
                     NewJob::new("followup", serde_json::json!({ "after": follow }), 1),
-                )
-                .map(|_| ())
+                )?;
+                Ok(())
             })
             .await
         })
@@ -203,7 +203,8 @@ impl JobHandler for LosesItsLease {
             .await
             .unwrap();
             ctx.complete(job, |c| {
-                job_rows::enqueue(c, NewJob::new("effect", serde_json::json!({}), 1)).map(|_| ())
+                job_rows::enqueue(c, NewJob::new("effect", serde_json::json!({}), 1))?;
+                Ok(())
             })
             .await
         })
