@@ -66,6 +66,10 @@ enum BillingCommand {
         /// `prepaid` or `original` (money paid from the prepaid account always goes back there).
         #[arg(long, default_value = "original")]
         to: String,
+        /// Settle the refund left pending on this invoice (its command died, or the provider did
+        /// not answer): the provider is asked again with the same refund id, never refunding twice.
+        #[arg(long, conflicts_with_all = ["amount", "to"])]
+        resume: bool,
     },
 }
 
@@ -176,8 +180,9 @@ fn main() -> ExitCode {
                         invoice,
                         amount,
                         to,
+                        resume,
                     },
-            } => refund(config, invoice, amount, to).await,
+            } => refund(config, invoice, amount, to, resume).await,
             Command::DemoData { invoices } => demo_data(config, invoices).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
@@ -322,8 +327,25 @@ async fn refund(
     invoice: String,
     amount: Option<rust_decimal::Decimal>,
     to: String,
+    resume: bool,
 ) -> anyhow::Result<()> {
     use leman::services::refunds::{self, Destination};
+    if resume {
+        let services = Services::start(config).await?;
+        let money = refunds::resume(
+            &services.pool,
+            &services.config,
+            services.gateway.clone(),
+            invoice.clone(),
+        )
+        .await
+        .map_err(describe)?;
+        println!(
+            "refunded {} of invoice {invoice} to the original payment method",
+            money.display()
+        );
+        return Ok(());
+    }
     let to = match to.as_str() {
         "prepaid" => Destination::Prepaid,
         "original" => Destination::Original,

@@ -46,17 +46,24 @@ pub enum ChargeOutcome {
 pub enum GatewayError {
     #[error("the card token is unknown or unusable")]
     InvalidToken,
+    /// No answer (a timeout, a dropped connection): the provider may or may not have acted.
     #[error("the payment provider is unavailable: {0}")]
     Unavailable(String),
+    /// A definite refusal: nothing was done.
+    #[error("the payment provider refused: {0}")]
+    Refused(String),
 }
 
 pub trait PaymentGateway: Send + Sync {
     /// What a card token from the provider's hosted form stands for.
     fn card_details(&self, token: &str) -> Result<CardDetails, GatewayError>;
     fn charge(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError>;
-    /// Sends `amount` of the charge `reference` back to where it came from.
+    /// Sends `amount` of the charge `reference` back to where it came from. `refund_id` is ours
+    /// and goes to the provider as the idempotency key: asking again with the same id (after a
+    /// lost answer or a crash) never refunds twice, it answers the first refund's reference.
     fn refund(
         &self,
+        refund_id: &str,
         reference: &str,
         amount: Decimal,
         currency: &str,

@@ -87,9 +87,15 @@ impl PaymentGateway for Sandbox {
         })
     }
 
-    fn refund(&self, reference: &str, _: Decimal, _: &str) -> Result<String, GatewayError> {
+    fn refund(
+        &self,
+        refund_id: &str,
+        reference: &str,
+        _: Decimal,
+        _: &str,
+    ) -> Result<String, GatewayError> {
         if reference.contains(FAILS) {
-            return Err(GatewayError::Unavailable(
+            return Err(GatewayError::Refused(
                 "the sandbox refuses this refund".into(),
             ));
         }
@@ -97,9 +103,7 @@ impl PaymentGateway for Sandbox {
             tracing::info!(reference, "sandbox: a slow refund under way");
             std::thread::sleep(SLOW_REFUND);
         }
-        Ok(format!(
-            "{reference}_refund_{}",
-            uuid::Uuid::now_v7().simple()
-        ))
+        // Idempotent by our refund id, as a real provider's idempotency key is.
+        Ok(format!("{reference}_refund_{refund_id}"))
     }
 }

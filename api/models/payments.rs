@@ -263,6 +263,16 @@ pub fn pending_refund_minor(conn: &mut DbConnection, payment_id: &str) -> QueryR
     Ok(amounts.iter().sum())
 }
 
+/// The refund of a payment still pending at the provider, if any (at most one, by index).
+pub fn pending_refund_of(conn: &mut DbConnection, payment_id: &str) -> QueryResult<Option<Refund>> {
+    refunds::table
+        .filter(refunds::payment_id.eq(payment_id))
+        .filter(refunds::status.eq(RefundStatus::Pending.as_str()))
+        .select(Refund::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Settles a pending refund (`succeeded` with the provider's reference, or `failed` with a
 /// code); returns false when it was not pending (settled already).
 pub fn settle_refund(

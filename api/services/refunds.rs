@@ -20,7 +20,7 @@ use crate::domain::events::ActivityKind;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
-use crate::gateway::PaymentGateway;
+use crate::gateway::{GatewayError, PaymentGateway};
 use crate::models::invoices::{self, Invoice};
 use crate::models::payments::{self, Payment, Refund};
 use crate::models::{organizations, prepaid};
@@ -48,7 +48,7 @@ fn in_progress(number: &str) -> AppError {
     AppError::conflict(
         "refund_in_progress",
         format!(
-            "A refund of invoice {number} through the provider is under way; retry once it is settled."
+            "A refund of invoice {number} through the provider is under way. If no command is running it, settle it with `leman billing refund {number} --resume`."
         ),
     )
 }
@@ -62,44 +62,89 @@ pub async fn refund(
     amount: Option<Decimal>,
     to: Destination,
 ) -> Result<(Money, Destination), AppError> {
-    let config = config.clone();
     // Step 1: the checks, then either the whole refund to the prepaid account, or the claim.
     let claimed = db::run(pool, {
         let config = config.clone();
         move |conn| db::write(conn, |c| claim(c, &config, &number, amount, to))
     })
     .await?;
-    let (refund_id, org_id, original, minor, currency) = match claimed {
-        (Claimed::Done(money), to) => return Ok((money, to)),
-        (
-            Claimed::Pending {
-                refund_id,
-                organization_id,
-                original,
-                minor,
-                currency,
-            },
-            _,
-        ) => (refund_id, organization_id, original, minor, currency),
+    match claimed {
+        (Claimed::Done(money), to) => Ok((money, to)),
+        (pending, _) => Ok((
+            settle(pool, config, gateway, pending).await?,
+            Destination::Original,
+        )),
+    }
+}
+
+/// Settles the refund left pending on the invoice numbered `number` (its command died, or the
+/// provider did not answer): asks the provider again with the same refund id, which it answers
+/// without refunding twice, and records the outcome.
+pub async fn resume(
+    pool: &Pool,
+    config: &Config,
+    gateway: std::sync::Arc<dyn PaymentGateway>,
+    number: String,
+) -> Result<Money, AppError> {
+    let pending = db::run(pool, move |conn| {
+        let none = || {
+            AppError::conflict(
+                "no_pending_refund",
+                format!("Invoice {number} has no refund pending."),
+            )
+        };
+        let invoice = invoices::find_by_number(conn, &number)?
+            .ok_or_else(|| AppError::not_found(format!("No invoice numbered {number}.")))?;
+        let payment = payments::succeeded_for_invoice(conn, &invoice.id)?.ok_or_else(none)?;
+        let refund = payments::pending_refund_of(conn, &payment.id)?.ok_or_else(none)?;
+        Ok(Claimed::Pending {
+            refund_id: refund.id,
+            organization_id: invoice.organization_id,
+            original: payment.gateway_reference.unwrap_or_default(),
+            minor: refund.amount_minor,
+            currency: invoice.currency,
+        })
+    })
+    .await?;
+    settle(pool, config, gateway, pending).await
+}
+
+/// Steps 2 and 3 of a refund through the provider: the call, outside any transaction, then its
+/// outcome in one. A refusal is committed (the refund `failed`, nothing else changed) and
+/// answered; no answer leaves the refund pending, for `resume`.
+async fn settle(
+    pool: &Pool,
+    config: &Config,
+    gateway: std::sync::Arc<dyn PaymentGateway>,
+    pending: Claimed,
+) -> Result<Money, AppError> {
+    let Claimed::Pending {
+        refund_id,
+        organization_id: org_id,
+        original,
+        minor,
+        currency,
+    } = pending
+    else {
+        return Err(AppError::internal("only a pending refund is settled"));
     };
-    // Step 2: the provider, outside any transaction (a real one is a network call).
     let outcome = tokio::task::spawn_blocking({
-        let currency = currency.clone();
-        move || gateway.refund(&original, Decimal::new(minor, 2), &currency)
+        let (refund_id, currency) = (refund_id.clone(), currency.clone());
+        move || gateway.refund(&refund_id, &original, Decimal::new(minor, 2), &currency)
     })
     .await
     .map_err(|e| AppError::internal(e.to_string()))?;
-    // Step 3: the outcome, in one transaction; a failure is committed (the refund `failed`,
-    // nothing else changed), then answered as the error it is.
-    let done = db::run(pool, move |conn| {
+    let config = config.clone();
+    db::run(pool, move |conn| {
         db::write_retrying(conn, |c| -> Result<Result<Money, AppError>, AppError> {
             organizations::lock(c, &org_id)?;
             match &outcome {
                 Ok(reference) => {
                     if !payments::settle_refund(c, &refund_id, Ok(reference), db::now())? {
-                        return Err(AppError::internal(
-                            "the pending refund was settled meanwhile",
-                        ));
+                        return Ok(Err(AppError::conflict(
+                            "no_pending_refund",
+                            "This refund was settled meanwhile.",
+                        )));
                     }
                     let (invoice, payment) = refunded_of(c, &refund_id)?;
                     let money = record(
@@ -113,6 +158,12 @@ pub async fn refund(
                     )?;
                     Ok(Ok(money))
                 }
+                Err(GatewayError::Unavailable(cause)) => Ok(Err(AppError::unavailable(
+                    "refund_outcome_unknown",
+                    format!(
+                        "The payment provider did not answer ({cause}); the refund stays pending: settle it with `leman billing refund <invoice> --resume`."
+                    ),
+                ))),
                 Err(e) => {
                     payments::settle_refund(
                         c,
@@ -120,13 +171,15 @@ pub async fn refund(
                         Err(failure::PROVIDER_ERROR),
                         db::now(),
                     )?;
-                    Ok(Err(crate::services::payments::unavailable(e)))
+                    Ok(Err(AppError::conflict(
+                        "refund_refused",
+                        format!("{e}; nothing was refunded."),
+                    )))
                 }
             }
         })
     })
-    .await??;
-    Ok((done, Destination::Original))
+    .await?
 }
 
 /// The invoice and the payment a refund gives back.

@@ -219,7 +219,11 @@ async fn v6_a_refund_the_provider_refuses_changes_nothing() {
     let out = app.cli(&["billing", "refund", &number, "--to", "original"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{out:?}");
-    assert!(stderr.contains("unavailable"), "{stderr}");
+    // A definite refusal (not a lost answer): the claim is released at once.
+    assert!(
+        stderr.contains("refused") && stderr.contains("nothing was refunded"),
+        "{stderr}"
+    );
     assert_eq!(get(&app, &s, &invoice).await, before);
     assert_eq!(ledger_sum_and_balance(&app, &org).await, (5000, 5000));
     // The failed refund claims nothing any more: the money can go back another way.
@@ -236,4 +240,34 @@ async fn v6_a_refund_the_provider_refuses_changes_nothing() {
         ledger_sum_and_balance(&app, &org).await,
         (5000 + total, 5000 + total)
     );
+}
+
+/// Review of issue 10: a refund whose command dies while the provider works stays pending; a new
+/// refund is refused and points to `--resume`, which asks the provider again with the same
+/// refund id (the sandbox, like a real provider's idempotency key, answers the first refund)
+/// and records it once.
+#[tokio::test]
+async fn v6_a_refund_whose_command_died_is_resumed_once() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, slow) = org_with_card(&app, &s, "tok_visa_refund_slow").await;
+    let (invoice, number) = paid_by_card(&app, &s, &org, &slow).await;
+    let mut died = start_refund(&app, &[&number]).in_provider_call().await;
+    died.child.kill().unwrap();
+    let _ = died.finish().await;
+    assert_eq!(get(&app, &s, &invoice).await["status"], "paid");
+    let again = app.cli(&["billing", "refund", &number], &[]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "{again:?}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let resumed = app.cli(&["billing", "refund", &number, "--resume"], &[]);
+    assert!(resumed.status.success(), "{resumed:?}");
+    let refunded = get(&app, &s, &invoice).await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(refunded["refunded"], refunded["total"]);
+    let twice = app.cli(&["billing", "refund", &number, "--resume"], &[]);
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert!(!twice.status.success(), "{twice:?}");
+    assert!(stderr.contains("no refund pending"), "{stderr}");
+    assert_eq!(get(&app, &s, &invoice).await, refunded);
 }
