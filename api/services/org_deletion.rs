@@ -192,7 +192,15 @@ pub async fn check(pool: &Pool, org: &OrgRequest) -> Result<Vec<Unmet>, AppError
     let org = org.clone();
     db::run(pool, move |conn| {
         org.authorize(conn)?;
-        Ok(unmet(conn, &org.org_id, &org.caller.user_id)?)
+        let mut found = unmet(conn, &org.org_id, &org.caller.user_id)?;
+        for u in &mut found {
+            u.objects.retain(|o| {
+                o.kind
+                    .read_scope()
+                    .is_none_or(|s| org.caller.require_scope(s).is_ok())
+            });
+        }
+        Ok(found)
     })
     .await
 }

@@ -30,6 +30,22 @@ pub enum ObjectKind {
     Payment,
 }
 
+impl ObjectKind {
+    /// The token scope that reads this kind of object where it lives (None: the deletion
+    /// check's own scope suffices): a token sees the objects it could list, only the count
+    /// of the others.
+    pub fn read_scope(self) -> Option<crate::domain::scopes::Scope> {
+        use crate::domain::scopes::Scope;
+        match self {
+            ObjectKind::Product => Some(Scope::ProductsRead),
+            ObjectKind::Invoice | ObjectKind::PrepaidAccount | ObjectKind::Payment => {
+                Some(Scope::BillingRead)
+            }
+            ObjectKind::Organization | ObjectKind::Member | ObjectKind::Invitation => None,
+        }
+    }
+}
+
 /// One object that blocks a deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {

@@ -260,6 +260,18 @@ fn claim(
         created_at: now,
         settled_at: None,
     };
+    // A deleted organisation's prepaid account pays nothing out any more (it is purged with its
+    // balance): money credited there would be stranded.
+    if to == Destination::Prepaid && organizations::find(c, &invoice.organization_id)?.is_none() {
+        return Err(AppError::conflict(
+            "not_refundable",
+            if from_prepaid {
+                "The organisation is deleted and the invoice was paid from its prepaid account: nothing can receive this refund."
+            } else {
+                "The organisation is deleted: its prepaid account can no longer pay out; refund to the original method (--to original)."
+            },
+        ));
+    }
     if to == Destination::Original {
         let original = payment.gateway_reference.clone().ok_or_else(|| {
             AppError::conflict("not_refundable", "The payment has no provider reference.")

@@ -271,3 +271,32 @@ async fn v6_a_refund_whose_command_died_is_resumed_once() {
     assert!(stderr.contains("no refund pending"), "{stderr}");
     assert_eq!(get(&app, &s, &invoice).await, refunded);
 }
+
+/// Review of issue 10: a deleted organisation's prepaid account pays nothing out (it is purged
+/// with its balance), so no refund is credited there; the original method still works.
+#[tokio::test]
+async fn v6_no_refund_goes_to_a_deleted_organisations_prepaid_account() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("zoe@example.ch").await;
+    let (org, visa) = org_with_card(&app, &s, "tok_visa").await;
+    let (_, number) = paid_by_card(&app, &s, &org, &visa).await;
+    let deleted = org.clone();
+    app.with_conn(move |c| {
+        let now = leman::db::now();
+        leman::models::organizations::mark_deleted(
+            c,
+            &deleted,
+            now,
+            now + chrono::Duration::days(3650),
+        )
+        .unwrap();
+    })
+    .await;
+    let out = app.cli(&["billing", "refund", &number, "--to", "prepaid"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr.contains("deleted"), "{stderr}");
+    assert_eq!(ledger_sum_and_balance(&app, &org).await, (0, 0));
+    let out = app.cli(&["billing", "refund", &number, "--to", "original"], &[]);
+    assert!(out.status.success(), "{out:?}");
+}

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WEBHOOK_SECRET, ok, problem, send, spec};
+use crate::helpers::{TestApp, WEBHOOK_SECRET, create_token, ok, problem, send, spec};
 
 #[tokio::test]
 async fn v10_a_refused_account_deletion_names_the_organisations_that_depend_on_it() {
@@ -250,4 +250,51 @@ async fn v10_the_spec_shows_languages_currencies_and_blocking_kinds_as_enums() {
     )
     .await;
     assert_eq!(view["currency"], "CHF");
+}
+
+/// Review of issue 10: the deletion check lists blocking objects only to a token that could list
+/// them where they live (`products:read`, `billing:read`); one holding only `orgs:read` sees the
+/// counts. A session sees everything.
+#[tokio::test]
+async fn v10_a_token_sees_only_the_blocking_objects_its_scopes_can_read() {
+    let app = TestApp::spawn().await;
+    let (_, ls) = app.signed_in("lea@example.ch").await;
+    let org = app.create_org(&ls, "Scoped Sàrl").await;
+    app.order(
+        &ls,
+        &org,
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+    )
+    .await;
+    let path = format!("/v1/orgs/{org}/deletion-check");
+    let objects_of = |check: &Value, code: &str| -> (i64, usize) {
+        let u = check["unmet"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .unwrap_or_else(|| panic!("{code} missing: {check}"));
+        (
+            u["count"].as_i64().unwrap(),
+            u["objects"].as_array().unwrap().len(),
+        )
+    };
+    let (_, narrow) = create_token(&app, &ls, &["orgs:read"]).await;
+    let check = ok(
+        send(&app, Method::GET, &path, narrow.as_str(), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(objects_of(&check, "products"), (1, 0));
+    assert_eq!(objects_of(&check, "open_invoices"), (1, 0));
+    let (_, wide) = create_token(&app, &ls, &["orgs:read", "products:read", "billing:read"]).await;
+    let check = ok(
+        send(&app, Method::GET, &path, wide.as_str(), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(objects_of(&check, "products"), (1, 1));
+    assert_eq!(objects_of(&check, "open_invoices"), (1, 1));
+    let check = ok(send(&app, Method::GET, &path, &ls, None).await, 200).await;
+    assert_eq!(objects_of(&check, "products"), (1, 1));
 }
