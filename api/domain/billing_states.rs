@@ -2,23 +2,14 @@
 //! (`text_enum!`), the API shows them by the same names, list filters parse into them, and the
 //! services compare them as values (never as strings).
 
-// Each variant also names its text for the spec (`#[schema(rename)]`): utoipa does not read
-// the `serde(rename)` that `text_enum!` writes from a macro literal. A unit test holds the two
-// equal.
-
 text_enum! {
     /// An invoice's status: issued `open`, then `paid` (and perhaps `partially_refunded` or
     /// `refunded`), or `cancelled` with its expired order (keeping its number).
     pub enum InvoiceStatus {
-        #[schema(rename = "open")]
         Open = "open",
-        #[schema(rename = "paid")]
         Paid = "paid",
-        #[schema(rename = "partially_refunded")]
         PartiallyRefunded = "partially_refunded",
-        #[schema(rename = "refunded")]
         Refunded = "refunded",
-        #[schema(rename = "cancelled")]
         Cancelled = "cancelled",
     }
 }
@@ -33,11 +24,8 @@ impl InvoiceStatus {
 text_enum! {
     /// An order's status: `open` (waiting for payment), `paid`, `cancelled` (expired unpaid).
     pub enum OrderStatus {
-        #[schema(rename = "open")]
         Open = "open",
-        #[schema(rename = "paid")]
         Paid = "paid",
-        #[schema(rename = "cancelled")]
         Cancelled = "cancelled",
     }
 }
@@ -45,17 +33,11 @@ text_enum! {
 text_enum! {
     /// A product's status.
     pub enum ProductStatus {
-        #[schema(rename = "pending_payment")]
         PendingPayment = "pending_payment",
-        #[schema(rename = "active")]
         Active = "active",
-        #[schema(rename = "expired")]
         Expired = "expired",
-        #[schema(rename = "suspended")]
         Suspended = "suspended",
-        #[schema(rename = "cancellation_pending")]
         CancellationPending = "cancellation_pending",
-        #[schema(rename = "cancelled")]
         Cancelled = "cancelled",
     }
 }
@@ -63,31 +45,18 @@ text_enum! {
 text_enum! {
     /// What an offer, and the product ordered from it, is.
     pub enum ProductKind {
-        #[schema(rename = "domain")]
         Domain = "domain",
-        #[schema(rename = "web_hosting")]
         WebHosting = "web_hosting",
-        #[schema(rename = "site_creator")]
         SiteCreator = "site_creator",
-        #[schema(rename = "cloud_server")]
         CloudServer = "cloud_server",
-        #[schema(rename = "public_cloud")]
         PublicCloud = "public_cloud",
-        #[schema(rename = "ksuite")]
         Ksuite = "ksuite",
-        #[schema(rename = "mail")]
         Mail = "mail",
-        #[schema(rename = "kdrive")]
         Kdrive = "kdrive",
-        #[schema(rename = "swiss_backup")]
         SwissBackup = "swiss_backup",
-        #[schema(rename = "streaming_radio")]
         StreamingRadio = "streaming_radio",
-        #[schema(rename = "streaming_video")]
         StreamingVideo = "streaming_video",
-        #[schema(rename = "newsletter")]
         Newsletter = "newsletter",
-        #[schema(rename = "ssl_certificate")]
         SslCertificate = "ssl_certificate",
     }
 }
@@ -95,11 +64,8 @@ text_enum! {
 text_enum! {
     /// A payment's status: `pending` (waiting for the provider), `succeeded`, `failed`.
     pub enum PaymentStatus {
-        #[schema(rename = "pending")]
         Pending = "pending",
-        #[schema(rename = "succeeded")]
         Succeeded = "succeeded",
-        #[schema(rename = "failed")]
         Failed = "failed",
     }
 }
@@ -107,9 +73,7 @@ text_enum! {
 text_enum! {
     /// What a payment pays: an invoice, or a top-up of the prepaid account.
     pub enum PaymentPurpose {
-        #[schema(rename = "invoice")]
         Invoice = "invoice",
-        #[schema(rename = "top_up")]
         TopUp = "top_up",
     }
 }
@@ -118,13 +82,10 @@ text_enum! {
     /// How an invoice is paid (and how a payment was made).
     pub enum PaymentMethodKind {
         /// The organisation's prepaid account: at once, if the balance covers it.
-        #[schema(rename = "prepaid")]
         Prepaid = "prepaid",
         /// A saved payment method: cards at once, others once the provider confirms.
-        #[schema(rename = "payment_method")]
         PaymentMethod = "payment_method",
         /// A bank transfer quoting the invoice's reference; confirmed by the provider.
-        #[schema(rename = "bank_transfer")]
         BankTransfer = "bank_transfer",
     }
 }
@@ -132,17 +93,11 @@ text_enum! {
 text_enum! {
     /// The type of a saved payment method.
     pub enum MethodType {
-        #[schema(rename = "card")]
         Card = "card",
-        #[schema(rename = "twint")]
         Twint = "twint",
-        #[schema(rename = "postfinance")]
         Postfinance = "postfinance",
-        #[schema(rename = "paypal")]
         Paypal = "paypal",
-        #[schema(rename = "ebill")]
         Ebill = "ebill",
-        #[schema(rename = "bank_transfer")]
         BankTransfer = "bank_transfer",
     }
 }
@@ -150,19 +105,12 @@ text_enum! {
 text_enum! {
     /// The type of a way to pay as listed: the prepaid account, or a saved method's type.
     pub enum PaymentMethodType {
-        #[schema(rename = "prepaid")]
         Prepaid = "prepaid",
-        #[schema(rename = "card")]
         Card = "card",
-        #[schema(rename = "twint")]
         Twint = "twint",
-        #[schema(rename = "postfinance")]
         Postfinance = "postfinance",
-        #[schema(rename = "paypal")]
         Paypal = "paypal",
-        #[schema(rename = "ebill")]
         Ebill = "ebill",
-        #[schema(rename = "bank_transfer")]
         BankTransfer = "bank_transfer",
     }
 }
@@ -183,13 +131,9 @@ impl From<MethodType> for PaymentMethodType {
 text_enum! {
     /// A movement of the prepaid account.
     pub enum PrepaidTransactionKind {
-        #[schema(rename = "top_up")]
         TopUp = "top_up",
-        #[schema(rename = "payment")]
         Payment = "payment",
-        #[schema(rename = "withdrawal")]
         Withdrawal = "withdrawal",
-        #[schema(rename = "refund")]
         Refund = "refund",
     }
 }
@@ -197,11 +141,8 @@ text_enum! {
 text_enum! {
     /// A refund's status: `pending` while the provider is asked, then `succeeded` or `failed`.
     pub enum RefundStatus {
-        #[schema(rename = "pending")]
         Pending = "pending",
-        #[schema(rename = "succeeded")]
         Succeeded = "succeeded",
-        #[schema(rename = "failed")]
         Failed = "failed",
     }
 }
@@ -209,9 +150,7 @@ text_enum! {
 text_enum! {
     /// Where refunded money goes: the prepaid account, or the method that paid.
     pub enum RefundDestination {
-        #[schema(rename = "prepaid")]
         Prepaid = "prepaid",
-        #[schema(rename = "original")]
         Original = "original",
     }
 }
@@ -276,7 +215,7 @@ mod tests {
     use super::*;
     use utoipa::PartialSchema;
 
-    /// The spec's names of an enum are its texts (the `#[schema(rename)]` of each variant).
+    /// The spec's names of an enum are its texts (`text_enum!` gives utoipa the serde names).
     fn spec_names<T: PartialSchema>() -> Vec<String> {
         let schema = serde_json::to_value(T::schema()).unwrap();
         serde_json::from_value(schema["enum"].clone()).unwrap()
