@@ -324,7 +324,6 @@ pub async fn accept(
                 c,
                 &meta,
                 Event::member_joined(&caller.user_id, &invitation),
-
             )?;
             let org = organizations::find(c, &invitation.organization_id)?
                 .ok_or_else(AppError::invalid_token)?;

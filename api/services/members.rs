@@ -292,7 +292,6 @@ pub async fn set_two_factor_requirement(
                     access.org.require_two_factor,
                     notified,
                 ),
-
             )?;
             Ok(require)
         })

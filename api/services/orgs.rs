@@ -301,7 +301,6 @@ pub async fn update(
                 c,
                 &meta,
                 Event::organization_updated(&org.caller.user_id, org_id, &fields),
-
             )?;
             let updated = organizations::find(c, org_id)?.ok_or_else(not_found)?;
             Ok((updated, access.membership))
