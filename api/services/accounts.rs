@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::{self, Checks, Email};
 use crate::error::AppError;
 use crate::mail;
@@ -314,11 +313,7 @@ pub async fn verify_email(
             // Only the newest attempt has a link; none other may outlive the verification.
             one_time_tokens::revoke(conn, &user.id, LinkPurpose::VerifyEmail)?;
             users::mark_email_verified(conn, &user.id, db::now())?;
-            activity::record(
-                conn,
-                &meta,
-                Event::new(ActivityKind::UserEmailVerified, &user.id),
-            )?;
+            activity::record(conn, &meta, Event::user_email_verified(&user.id))?;
             Ok(())
         })
     })
@@ -345,11 +340,7 @@ pub async fn resend_verification(
                     return Ok(());
                 }
                 send_verification(conn, &config, &user)?;
-                activity::record(
-                    conn,
-                    &meta,
-                    Event::new(ActivityKind::UserVerificationResent, &user.id),
-                )?;
+                activity::record(conn, &meta, Event::user_verification_resent(&user.id))?;
             }
             Ok(())
         })

@@ -4,6 +4,8 @@
 //! only pseudonymous ids and non-personal fields, so erasing a person's data never breaks it.
 
 mod account;
+mod billing;
+mod orgs;
 
 pub use account::SignedUpVia;
 

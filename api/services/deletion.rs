@@ -11,7 +11,6 @@ use diesel::QueryResult;
 use crate::auth::{Caller, secrets};
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::orgs::Role;
 use crate::error::AppError;
 use crate::models::memberships::{self, Standing};
@@ -171,11 +170,12 @@ pub fn delete_account(
     activity::record(
         conn,
         &Origin::request(None, None),
-        Event::new(ActivityKind::AccountDeleted, &pseudonym).details(serde_json::json!({
-            "sessions_ended": sessions_ended,
-            "tokens_revoked": tokens_revoked,
-            "memberships_ended": memberships_ended,
-        })),
+        Event::account_deleted(
+            &pseudonym,
+            sessions_ended,
+            tokens_revoked,
+            memberships_ended,
+        ),
     )?;
     Ok(Outcome::Deleted)
 }
@@ -242,7 +242,7 @@ mod tests {
         activity::record(
             conn,
             &meta,
-            Event::new(ActivityKind::LoginSucceeded, &user.id),
+            Event::login_succeeded(&user.id, "ses_fixture", ["pwd"]),
         )
         .unwrap();
         user.id

@@ -8,7 +8,6 @@ use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::{Checks, Email};
 use crate::error::{AppError, FieldError};
 use crate::mail;
@@ -118,11 +117,7 @@ pub async fn request_login_change(
                     "hours": CONFIRM_LINK_HOURS,
                 }),
             )?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::LoginEmailChangeRequested, &user.id),
-            )?;
+            activity::record(c, &meta, Event::login_email_change_requested(&user.id))?;
             Ok(())
         })
     })
@@ -169,7 +164,7 @@ pub async fn confirm_login_change(
                 &user.email,
                 ctx,
             )?;
-            activity::record(c, &meta, Event::new(ActivityKind::LoginEmailChanged, &user.id))?;
+            activity::record(c, &meta, Event::login_email_changed(&user.id))?;
             Ok(())
         })
     })
@@ -237,11 +232,7 @@ pub async fn request_recovery_change(
             }
             emails::set_pending_recovery_email(c, &user.id, Some(email.as_str()), db::now())?;
             send_recovery_confirmation(c, &config, &user, email.as_str())?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::RecoveryEmailChangeRequested, &user.id),
-            )?;
+            activity::record(c, &meta, Event::recovery_email_change_requested(&user.id))?;
             Ok(())
         })
     })
@@ -281,7 +272,7 @@ pub async fn confirm_recovery_change(
                 &user.email,
                 ctx,
             )?;
-            activity::record(c, &meta, Event::new(ActivityKind::RecoveryEmailChanged, &user.id))?;
+            activity::record(c, &meta, Event::recovery_email_changed(&user.id))?;
             Ok(())
         })
     })
@@ -311,7 +302,7 @@ pub async fn resend_recovery_confirmation(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::RecoveryEmailConfirmationResent, &user.id),
+                Event::recovery_email_confirmation_resent(&user.id),
             )?;
             Ok(())
         })
@@ -336,11 +327,7 @@ pub async fn withdraw_recovery_change(
             }
             emails::set_pending_recovery_email(c, &user.id, None, db::now())?;
             one_time_tokens::revoke(c, &user.id, LinkPurpose::ConfirmRecoveryEmail)?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::RecoveryEmailChangeWithdrawn, &user.id),
-            )?;
+            activity::record(c, &meta, Event::recovery_email_change_withdrawn(&user.id))?;
             Ok(())
         })
     })

@@ -18,7 +18,6 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::Email;
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::ids::InvitationId;
 use crate::domain::orgs::{Grant, Permission, Role, may_invite};
 use crate::domain::page::PageParams;
@@ -212,14 +211,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::InvitationCreated, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "invitation_id": invitation.id,
-                        "role": grant.role,
-                        "permissions": grant.effective(),
-                        "replaced": replaced,
-                    })),
+                Event::invitation_created(&caller.user_id, org_id, &invitation, &grant, replaced),
             )?;
             Ok(invitation)
         })
@@ -262,9 +254,7 @@ pub async fn revoke(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::InvitationRevoked, &org.caller.user_id)
-                    .organization(&org.org_id)
-                    .details(serde_json::json!({ "invitation_id": id })),
+                Event::invitation_revoked(&org.caller.user_id, &org.org_id, &id),
             )?;
             Ok(())
         })
@@ -333,13 +323,7 @@ pub async fn accept(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberJoined, &caller.user_id)
-                    .organization(&invitation.organization_id)
-                    .details(serde_json::json!({
-                        "invitation_id": invitation.id,
-                        "invited_by": invitation.invited_by,
-                        "role": invitation.role,
-                    })),
+                Event::member_joined(&caller.user_id, &invitation),
             )?;
             let org = organizations::find(c, &invitation.organization_id)?
                 .ok_or_else(AppError::invalid_token)?;

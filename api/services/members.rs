@@ -8,7 +8,6 @@ use crate::config::Config;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::ids::UserId;
 use crate::domain::orgs::{Grant, Permission, Role, may_grant};
 use crate::domain::page::PageParams;
@@ -115,16 +114,14 @@ pub async fn update(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberUpdated, &org.caller.user_id)
-                    .subject(&target)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "role": next.role,
-                        "permissions": next.effective(),
-                        "previous_role": current.role,
-                        "previous_permissions": current.effective(),
-                        "invitations_voided": voided,
-                    })),
+                Event::member_updated(
+                    &org.caller.user_id,
+                    org_id,
+                    &target,
+                    &next,
+                    &current,
+                    voided,
+                ),
             )?;
             memberships::find_member(c, org_id, &target)?.ok_or_else(no_member)
         })
@@ -150,13 +147,7 @@ pub async fn remove(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberRemoved, &org.caller.user_id)
-                    .subject(&target)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "role": current.role,
-                        "invitations_voided": voided,
-                    })),
+                Event::member_removed(&org.caller.user_id, org_id, &target, &current, voided),
             )?;
             Ok(())
         })
@@ -178,12 +169,7 @@ pub async fn leave(pool: &Pool, meta: Origin, org: &OrgRequest) -> Result<(), Ap
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::MemberLeft, me)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "role": access.grant.role,
-                        "invitations_voided": voided,
-                    })),
+                Event::member_left(me, org_id, &access.grant, voided),
             )?;
             Ok(())
         })
@@ -232,10 +218,7 @@ pub async fn unlock(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::AccountUnlocked, &caller.user_id)
-                    .subject(&user.id)
-                    .organization(org_id)
-                    .details(serde_json::json!({ "via": "organization_admin" })),
+                Event::member_account_unlocked(&caller.user_id, org_id, &user.id),
             )?;
             Ok(())
         })
@@ -302,13 +285,13 @@ pub async fn set_two_factor_requirement(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::OrganizationSecurityPolicyUpdated, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "require_two_factor": require,
-                        "previous": access.org.require_two_factor,
-                        "members_notified": notified,
-                    })),
+                Event::organization_security_policy_updated(
+                    &caller.user_id,
+                    org_id,
+                    require,
+                    access.org.require_two_factor,
+                    notified,
+                ),
             )?;
             Ok(require)
         })

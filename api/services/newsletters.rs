@@ -3,7 +3,6 @@
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::newsletters::{self, TOPICS};
 use crate::error::AppError;
 use crate::models::newsletter_subscriptions;
@@ -46,12 +45,11 @@ pub async fn replace(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::NewslettersUpdated, &caller.user_id).details(
-                    serde_json::json!({
-                        "topics": wanted,
-                        "subscribed": ordered(&added),
-                        "unsubscribed": ordered(&removed),
-                    }),
+                Event::newsletters_updated(
+                    &caller.user_id,
+                    &wanted,
+                    &ordered(&added),
+                    &ordered(&removed),
                 ),
             )?;
             Ok::<_, AppError>(())

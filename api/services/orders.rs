@@ -16,7 +16,6 @@ use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_na
 use crate::domain::billing_states::{
     InvoiceStatus, OrderStatus, PaymentMethodKind, PaymentStatus, ProductStatus, failure,
 };
-use crate::domain::events::ActivityKind;
 use crate::domain::ids::{InvoiceId, OrderId, OrgId};
 use crate::domain::invalid;
 use crate::domain::money::to_minor;
@@ -317,15 +316,14 @@ pub fn create(
     activity::record(
         conn,
         meta,
-        Event::new(ActivityKind::OrderCreated, &caller.user_id)
-            .organization(&org.id)
-            .details(serde_json::json!({
-                "order_id": order.id,
-                "invoice_id": invoice.id,
-                "invoice_number": invoice.number,
-                "products": new_products.iter().map(|p| &p.id).collect::<Vec<_>>(),
-                "total": crate::domain::money::Money::from_minor(invoice.total_minor, currency),
-            })),
+        Event::order_created(
+            &caller.user_id,
+            &org.id,
+            &order,
+            &invoice,
+            &new_products,
+            currency,
+        ),
     )?;
     // Paying from the prepaid account happens in this transaction: a balance that does not
     // cover it refuses the whole order (402), leaving neither an order nor a used number.
@@ -435,13 +433,7 @@ pub fn expire_due(
         activity::record(
             conn,
             &Origin::system("expire_orders"),
-            Event::by(ActivityKind::OrderExpired, None)
-                .organization(&order.organization_id)
-                .details(serde_json::json!({
-                    "order_id": order.id,
-                    "invoice_id": order.invoice_id,
-                    "superseded_transfer": transfer.map(|t| t.id),
-                })),
+            Event::order_expired(&order, transfer.as_ref()),
         )?;
         n += 1;
     }

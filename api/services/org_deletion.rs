@@ -9,7 +9,6 @@ use diesel::QueryResult;
 
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
@@ -231,11 +230,7 @@ pub async fn delete(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::OrganizationDeleted, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "retain_until": retain_until.and_utc(),
-                    })),
+                Event::organization_deleted(&caller.user_id, org_id, retain_until),
             )?;
             Ok(Outcome::Deleted)
         })

@@ -3,7 +3,6 @@
 //! `/v1/orgs/{org_id}` goes through: not a member (or no such organisation) is 404, a member
 //! without what the route needs is 403 `permission_denied`.
 
-use crate::domain::events::ActivityKind;
 use crate::domain::scopes::Scope;
 use crate::error::Status;
 
@@ -211,16 +210,7 @@ pub async fn create(
         db::write(conn, |c| {
             organizations::insert(c, &o)?;
             memberships::insert(c, &m)?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::OrganizationCreated, &caller.user_id)
-                    .organization(&o.id)
-                    .details(serde_json::json!({
-                        "country": o.country,
-                        "currency": o.currency,
-                    })),
-            )?;
+            activity::record(c, &meta, Event::organization_created(&caller.user_id, &o))?;
             Ok::<_, AppError>(())
         })
     })
@@ -310,9 +300,7 @@ pub async fn update(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::OrganizationUpdated, &org.caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({ "fields": fields })),
+                Event::organization_updated(&org.caller.user_id, org_id, &fields),
             )?;
             let updated = organizations::find(c, org_id)?.ok_or_else(not_found)?;
             Ok((updated, access.membership))

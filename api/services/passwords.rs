@@ -5,7 +5,6 @@
 //! of a mailbox, and the second factor is what still protects the account when that mailbox is
 //! someone else's; the mail about the change points to its settings.
 
-use crate::domain::events::ActivityKind;
 use crate::error::Status;
 
 use crate::auth::password;
@@ -215,14 +214,10 @@ pub async fn change(
                 None
             };
             mail_password_changed(c, &config, &meta, &user, revoked.as_deref(), false)?;
-            let mut details = serde_json::json!({"sessions_ended": ended});
-            if let Some(revoked) = &revoked {
-                details["tokens_revoked"] = revoked.len().into();
-            }
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PasswordChanged, &user.id).details(details),
+                Event::password_changed(&user.id, ended, revoked.as_ref().map(Vec::len)),
             )?;
             Ok(())
         })
@@ -303,12 +298,7 @@ pub fn send_reset_link(
     } else {
         "recovery_email"
     };
-    activity::record(
-        c,
-        meta,
-        Event::new(ActivityKind::PasswordResetRequested, &user.id)
-            .details(serde_json::json!({"sent_to": sent_to})),
-    )?;
+    activity::record(c, meta, Event::password_reset_requested(&user.id, sent_to))?;
     Ok(())
 }
 
@@ -352,11 +342,7 @@ pub async fn reset(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PasswordReset, &user.id).details(serde_json::json!({
-                    "sessions_ended": ended,
-                    "unlocked": was_locked,
-                    "tokens_revoked": revoked.len(),
-                })),
+                Event::password_reset(&user.id, ended, was_locked, revoked.len()),
             )?;
             Ok(())
         })

@@ -8,7 +8,6 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::billing_states::MethodType;
-use crate::domain::events::ActivityKind;
 use crate::domain::ids::PaymentMethodId;
 use crate::error::AppError;
 use crate::models::organizations::Organization;
@@ -157,9 +156,7 @@ pub async fn create(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PaymentMethodAdded, &caller.user_id)
-                    .organization(&org_id)
-                    .details(serde_json::json!({"payment_method_id": row.id, "type": row.kind})),
+                Event::payment_method_added(&caller.user_id, &org_id, &row),
             )?;
             Ok::<_, AppError>(())
         })
@@ -212,9 +209,7 @@ pub async fn delete(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PaymentMethodRemoved, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({"payment_method_id": id})),
+                Event::payment_method_removed(&caller.user_id, org_id, &id),
             )?;
             Ok(())
         })
@@ -247,9 +242,7 @@ pub async fn make_default(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PaymentMethodMadeDefault, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({"payment_method_id": id})),
+                Event::payment_method_made_default(&caller.user_id, org_id, &id),
             )?;
             Ok(())
         })

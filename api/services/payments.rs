@@ -14,7 +14,6 @@
 //! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
 //! webhook credits it to the prepaid account, once.
 
-use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -190,15 +189,7 @@ fn complete_invoice_payment(
     activity::record(
         conn,
         meta,
-        Event::new(ActivityKind::InvoicePaid, &payment.created_by)
-            .organization(&payment.organization_id)
-            .details(serde_json::json!({
-                "invoice_id": invoice.id,
-                "invoice_number": invoice.number,
-                "payment_id": payment.id,
-                "method": method,
-                "amount": Money::from_minor(invoice.total_minor, currency),
-            })),
+        Event::invoice_paid(payment, invoice, &method, currency),
     )?;
     Ok(())
 }
@@ -492,18 +483,7 @@ pub fn settle(
     let payment = payments::find(conn, payment_id)?
         .ok_or_else(|| AppError::internal("settled payment vanished"))?;
     if !succeeded {
-        activity::record(
-            conn,
-            meta,
-            Event::new(ActivityKind::PaymentFailed, &payment.created_by)
-                .organization(&payment.organization_id)
-                .details(serde_json::json!({
-                    "payment_id": payment.id,
-                    "invoice_id": payment.invoice_id,
-                    "purpose": payment.purpose,
-                    "failure_code": failure_code,
-                })),
-        )?;
+        activity::record(conn, meta, Event::payment_failed(&payment, failure_code))?;
         return Ok(true);
     }
     match (payment.purpose, &payment.invoice_id) {

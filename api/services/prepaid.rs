@@ -2,7 +2,6 @@
 //! limits, spent on invoices, withdrawn to a bank account. Its ledger is append-only and sums
 //! to the balance, which never goes below zero nor above the ceiling (see `models::prepaid`).
 
-use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use rust_decimal::Decimal;
 
@@ -179,13 +178,7 @@ pub fn credit_top_up(
     activity::record(
         conn,
         meta,
-        Event::new(ActivityKind::PrepaidToppedUp, &payment.created_by)
-            .organization(&payment.organization_id)
-            .details(serde_json::json!({
-                "payment_id": payment.id,
-                "amount": Money::from_minor(payment.amount_minor, currency),
-                "balance": Money::from_minor(balance, currency),
-            })),
+        Event::prepaid_topped_up(payment, currency, balance),
     )?;
     Ok(())
 }
@@ -320,14 +313,14 @@ pub async fn withdraw(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::PrepaidWithdrawn, &caller.user_id)
-                    .organization(org_id)
-                    .details(serde_json::json!({
-                        "transaction_id": t.id,
-                        "amount": Money::new(value, currency),
-                        "balance": Money::from_minor(balance, currency),
-                        "iban": masked,
-                    })),
+                Event::prepaid_withdrawn(
+                    &caller.user_id,
+                    org_id,
+                    &t.id,
+                    Money::new(value, currency),
+                    Money::from_minor(balance, currency),
+                    &masked,
+                ),
             )?;
             Ok(t)
         })

@@ -3,7 +3,6 @@
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::domain::{self, Checks};
 use crate::error::AppError;
 use crate::models::users::{self, ProfileChange, User};
@@ -54,15 +53,10 @@ pub async fn update(
     .filter(|(_, v)| v.is_some())
     .map(|(k, _)| *k)
     .collect();
-    let details = serde_json::json!({ "fields": fields });
     db::run(pool, move |conn| {
         db::write(conn, |c| {
             users::update_profile(c, &caller.user_id, &change)?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::ProfileUpdated, &caller.user_id).details(details),
-            )?;
+            activity::record(c, &meta, Event::profile_updated(&caller.user_id, &fields))?;
             users::find(c, &caller.user_id)?.ok_or_else(|| AppError::not_found("No such account."))
         })
     })

@@ -16,7 +16,6 @@ use crate::domain::actor::Origin;
 use crate::domain::billing_states::{
     PaymentMethodKind, PrepaidTransactionKind, RefundStatus, failure,
 };
-use crate::domain::events::ActivityKind;
 use crate::domain::money::{Money, parse_amount, to_minor};
 use crate::domain::orgs::Currency;
 use crate::error::AppError;
@@ -362,16 +361,7 @@ fn record(
     activity::record(
         c,
         &Origin::operator("billing refund"),
-        Event::by(ActivityKind::InvoiceRefunded, None)
-            .organization(&invoice.organization_id)
-            .subject(&payment.created_by)
-            .details(serde_json::json!({
-                "invoice_id": invoice.id,
-                "invoice_number": invoice.number,
-                "amount": refunded,
-                "to": to.as_str(),
-                "provider_reference": reference,
-            })),
+        Event::invoice_refunded(invoice, payment, refunded, to, reference),
     )?;
     Ok(refunded)
 }

@@ -9,7 +9,6 @@ use crate::db::{self, Pool};
 use crate::domain::Email;
 use crate::domain::account_states::LinkPurpose;
 use crate::domain::actor::Origin;
-use crate::domain::events::ActivityKind;
 use crate::error::AppError;
 use crate::mail;
 use crate::models::one_time_tokens;
@@ -99,14 +98,7 @@ pub async fn replace_settings(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::SecuritySettingsUpdated, &caller.user_id).details(
-                    serde_json::json!({
-                        "changed": changed,
-                        "notify_on_login_success": new.notify_on_login_success,
-                        "notify_on_login_failure": new.notify_on_login_failure,
-                        "lock_after_failed_logins": new.lock_after_failed_logins,
-                    }),
-                ),
+                Event::security_settings_updated(&caller.user_id, &changed, &new),
             )?;
             Ok(new)
         })
@@ -124,10 +116,7 @@ pub async fn unlock(pool: &Pool, meta: Origin, token: String) -> Result<(), AppE
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::AccountUnlocked, &user.id).details(serde_json::json!({
-                    "via": "link",
-                    "was_locked": user.locked_at.is_some(),
-                })),
+                Event::account_unlocked_by_link(&user.id, user.locked_at.is_some()),
             )?;
             Ok(())
         })
@@ -178,11 +167,7 @@ pub async fn request_unlock(ctx: &Services, meta: Origin, email: String) -> Resu
                 &user.email,
                 context,
             )?;
-            activity::record(
-                c,
-                &meta,
-                Event::new(ActivityKind::AccountUnlockRequested, &user.id),
-            )?;
+            activity::record(c, &meta, Event::account_unlock_requested(&user.id))?;
             Ok(())
         })
     })

@@ -1,7 +1,6 @@
 //! Logging in and out, and keeping a session alive: password check (with lockout and alerts),
 //! session creation, refresh-token rotation with reuse detection.
 
-use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -115,12 +114,7 @@ pub fn record_failure(
             &user.email,
             ctx,
         )?;
-        activity::record(
-            conn,
-            meta,
-            Event::new(ActivityKind::AccountLocked, &user.id)
-                .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
-        )?;
+        activity::record(conn, meta, Event::account_locked(&user.id, reason, count))?;
     } else {
         if user.notify_on_login_failure {
             mail::send(
@@ -132,12 +126,7 @@ pub fn record_failure(
                 alert_context(user, meta),
             )?;
         }
-        activity::record(
-            conn,
-            meta,
-            Event::new(ActivityKind::LoginFailed, &user.id)
-                .details(serde_json::json!({"reason": reason, "failed_attempts": count})),
-        )?;
+        activity::record(conn, meta, Event::login_failed(&user.id, reason, count))?;
     }
     Ok(())
 }
@@ -169,12 +158,7 @@ pub async fn login(
         let id = user.id.clone();
         db::run(&ctx.pool, move |conn| {
             Ok(db::write(conn, |c| {
-                activity::record(
-                    c,
-                    &meta,
-                    Event::new(ActivityKind::LoginFailed, &id)
-                        .details(serde_json::json!({"reason": "locked"})),
-                )
+                activity::record(c, &meta, Event::login_failed_locked(&id))
             })?)
         })
         .await?;
@@ -262,8 +246,7 @@ pub async fn start_session(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::LoginSucceeded, &user.id)
-                    .details(serde_json::json!({"session_id": session.id, "amr": amr})),
+                Event::login_succeeded(&user.id, &session.id, &amr),
             )?;
             Ok::<_, AppError>(())
         })

@@ -11,7 +11,6 @@
 //! and regenerating recovery codes are sensitive actions (recent authentication).
 
 use crate::domain::account_states::LinkPurpose;
-use crate::domain::events::ActivityKind;
 use crate::error::Status;
 use rand::RngCore;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
@@ -213,8 +212,7 @@ pub async fn start_enrolment(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::TwoFactorEnrolmentStarted, &caller.user_id)
-                    .details(serde_json::json!({"method": "totp"})),
+                Event::two_factor_enrolment_started(&caller.user_id),
             )?;
             Ok(())
         })
@@ -267,8 +265,7 @@ pub async fn confirm_enrolment(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::TwoFactorEnabled, &user.id)
-                    .details(serde_json::json!({"method": "totp"})),
+                Event::two_factor_enabled(&user.id),
             )?;
             Ok(())
         })
@@ -295,8 +292,7 @@ pub async fn regenerate_recovery_codes(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::TwoFactorRecoveryCodesRegenerated, &user.id)
-                    .details(serde_json::json!({"count": RECOVERY_CODE_COUNT})),
+                Event::two_factor_recovery_codes_regenerated(&user.id, RECOVERY_CODE_COUNT),
             )?;
             Ok(())
         })
@@ -338,8 +334,7 @@ pub async fn disable(ctx: &Services, meta: Origin, caller: Caller) -> Result<(),
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::TwoFactorDisabled, &user.id)
-                    .details(serde_json::json!({"method": "totp"})),
+                Event::two_factor_disabled(&user.id),
             )?;
             Ok(())
         })
@@ -386,8 +381,7 @@ fn record_refusal(
         Verdict::Replayed(step) => Ok(activity::record(
             conn,
             meta,
-            Event::new(ActivityKind::TwoFactorCodeReplayed, &user.id)
-                .details(serde_json::json!({"during": during, "step": step})),
+            Event::two_factor_code_replayed(&user.id, during, *step),
         )?),
     }
 }
@@ -396,8 +390,7 @@ fn record_locked(conn: &mut DbConnection, meta: &Origin, user: &User) -> Result<
     Ok(activity::record(
         conn,
         meta,
-        Event::new(ActivityKind::LoginFailed, &user.id)
-            .details(serde_json::json!({"reason": "locked"})),
+        Event::login_failed_locked(&user.id),
     )?)
 }
 
@@ -522,8 +515,7 @@ pub async fn reauthenticate(
             activity::record(
                 c,
                 &meta,
-                Event::new(ActivityKind::SessionReauthenticated, &user.id)
-                    .details(serde_json::json!({"session_id": sid, "amr": amr})),
+                Event::session_reauthenticated(&user.id, &sid, &amr),
             )?;
             Ok(Ok(()))
         })
