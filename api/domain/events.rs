@@ -1,6 +1,6 @@
 //! The kinds of activity Leman records: one enum, the list `GET /v1/activity-kinds` serves and
 //! the outgoing webhooks will publish. Each recorded change names its kind
-//! (`Event::new(ActivityKind::InvoicePaid, …)`), never a free string.
+//! (`Event::invoice_paid(…)`, a named constructor in `services::activity`), never a free string.
 
 text_enum! {
     /// What happened, as `<object>.<verb>`.
