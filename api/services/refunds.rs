@@ -33,14 +33,17 @@ enum Claimed {
     /// Refunded to the prepaid account, in that one transaction.
     Done(Money),
     /// A pending refund through the provider: ask it, then record the outcome.
-    Pending {
-        refund_id: String,
-        organization_id: String,
-        /// The provider's reference of the payment refunded.
-        original: String,
-        minor: i64,
-        currency: String,
-    },
+    Pending(Pending),
+}
+
+/// A refund claimed at the provider and not yet settled.
+struct Pending {
+    refund_id: String,
+    organization_id: String,
+    /// The provider's reference of the payment refunded.
+    original: String,
+    minor: i64,
+    currency: String,
 }
 
 fn in_progress(number: &str) -> AppError {
@@ -69,7 +72,7 @@ pub async fn refund(
     .await?;
     match claimed {
         (Claimed::Done(money), to) => Ok((money, to)),
-        (pending, _) => Ok((
+        (Claimed::Pending(pending), _) => Ok((
             settle(pool, config, gateway, pending).await?,
             Destination::Original,
         )),
@@ -96,7 +99,7 @@ pub async fn resume(
             .ok_or_else(|| AppError::not_found(format!("No invoice numbered {number}.")))?;
         let payment = payments::succeeded_for_invoice(conn, &invoice.id)?.ok_or_else(none)?;
         let refund = payments::pending_refund_of(conn, &payment.id)?.ok_or_else(none)?;
-        Ok(Claimed::Pending {
+        Ok(Pending {
             refund_id: refund.id,
             organization_id: invoice.organization_id,
             original: payment.gateway_reference.unwrap_or_default(),
@@ -115,18 +118,15 @@ async fn settle(
     pool: &Pool,
     config: &Config,
     gateway: std::sync::Arc<dyn PaymentGateway>,
-    pending: Claimed,
+    pending: Pending,
 ) -> Result<Money, AppError> {
-    let Claimed::Pending {
+    let Pending {
         refund_id,
         organization_id: org_id,
         original,
         minor,
         currency,
-    } = pending
-    else {
-        return Err(AppError::internal("only a pending refund is settled"));
-    };
+    } = pending;
     let outcome = tokio::task::spawn_blocking({
         let (refund_id, currency) = (refund_id.clone(), currency.clone());
         move || gateway.refund(&refund_id, &original, Decimal::new(minor, 2), &currency)
@@ -281,13 +281,13 @@ fn claim(
             Err(e) => return Err(e.into()),
         }
         return Ok((
-            Claimed::Pending {
+            Claimed::Pending(Pending {
                 refund_id: refund.id,
                 organization_id: invoice.organization_id,
                 original,
                 minor,
                 currency: invoice.currency,
-            },
+            }),
             to,
         ));
     }
