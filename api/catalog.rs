@@ -53,6 +53,64 @@ pub struct Offer {
     /// Per period (months).
     pub prices: BTreeMap<i32, Prices>,
     pub options: Vec<OfferOption>,
+    /// How a product of this offer renews, lapses and may change.
+    pub lifecycle: Lifecycle,
+}
+
+/// How a product of an offer renews, lapses and may change (issue 11). Each field has a default
+/// per kind (`Lifecycle::for_kind`) that the offers file may override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// How far ahead of today a product may be renewed to, in months (domains: 10 years of
+    /// registration at most).
+    pub horizon_months: i32,
+    /// Days after expiry during which the product is `expired` but still renewable.
+    pub grace_days: i64,
+    /// Days after the grace during which it is `suspended` (for domains: the redemption period)
+    /// before it is `cancelled`.
+    pub suspension_days: i64,
+    /// The least a period may cost (per period, before VAT, options included): a cheaper
+    /// product cannot be billed that often (R37).
+    pub minimums: BTreeMap<i32, Prices>,
+    /// The product keeps backups, deleted for good at cancellation (R46).
+    pub backups: bool,
+    /// kSuite-type: options only go up, and the product cannot move to another organisation
+    /// (R42).
+    pub upgrade_only: bool,
+    /// Offers whose products come with this one, included in its price (a bundle).
+    pub includes: Vec<String>,
+}
+
+impl Lifecycle {
+    /// The defaults of a kind.
+    pub fn for_kind(kind: ProductKind) -> Self {
+        let domain = kind == ProductKind::Domain;
+        Lifecycle {
+            horizon_months: if domain { 120 } else { 36 },
+            grace_days: if domain { 30 } else { 15 },
+            suspension_days: 30,
+            minimums: BTreeMap::new(),
+            backups: matches!(
+                kind,
+                ProductKind::WebHosting
+                    | ProductKind::CloudServer
+                    | ProductKind::SwissBackup
+                    | ProductKind::SiteCreator
+            ),
+            upgrade_only: kind == ProductKind::Ksuite,
+            includes: Vec::new(),
+        }
+    }
+}
+
+impl Offer {
+    /// The minimum a period of `months` must cost in `currency`, when the catalogue sets one.
+    pub fn minimum(&self, months: i32, currency: Currency) -> Option<Decimal> {
+        self.lifecycle
+            .minimums
+            .get(&months)
+            .map(|p| p.get(currency))
+    }
 }
 
 /// VAT rates in percent by country and category.
@@ -123,6 +181,26 @@ impl Catalog {
         if catalog.offers.is_empty() {
             return Err("the catalogue has no offer".into());
         }
+        for offer in &catalog.offers {
+            for included in &offer.lifecycle.includes {
+                match catalog.offer(included) {
+                    None => return Err(format!("offer {}: includes unknown {included}", offer.id)),
+                    Some(o) if !o.lifecycle.includes.is_empty() => {
+                        return Err(format!(
+                            "offer {}: a bundle cannot include a bundle",
+                            offer.id
+                        ));
+                    }
+                    Some(o) if o.prices.keys().ne(offer.prices.keys()) => {
+                        return Err(format!(
+                            "offer {}: includes {included}, which is not billed for the same periods",
+                            offer.id
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         Ok(catalog)
     }
 }
@@ -145,6 +223,23 @@ struct RawOffer {
     vat_category: String,
     prices: BTreeMap<String, BTreeMap<String, String>>,
     options: Vec<RawOption>,
+    #[serde(default)]
+    lifecycle: RawLifecycle,
+}
+
+/// Overrides of the kind's lifecycle defaults.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLifecycle {
+    horizon_months: Option<i32>,
+    grace_days: Option<i64>,
+    suspension_days: Option<i64>,
+    #[serde(default)]
+    minimums: BTreeMap<String, BTreeMap<String, String>>,
+    backups: Option<bool>,
+    upgrade_only: Option<bool>,
+    #[serde(default)]
+    includes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +349,7 @@ fn check_offer(raw: RawOffer) -> Result<Offer, String> {
             prices: option_prices,
         });
     }
+    let lifecycle = check_lifecycle(raw.lifecycle, kind, &offer_prices, &at)?;
     Ok(Offer {
         id: raw.id,
         kind,
@@ -262,7 +358,52 @@ fn check_offer(raw: RawOffer) -> Result<Offer, String> {
         vat_category: raw.vat_category,
         prices: offer_prices,
         options,
+        lifecycle,
     })
+}
+
+fn check_lifecycle(
+    raw: RawLifecycle,
+    kind: ProductKind,
+    offer_prices: &BTreeMap<i32, Prices>,
+    at: &str,
+) -> Result<Lifecycle, String> {
+    let mut l = Lifecycle::for_kind(kind);
+    if let Some(h) = raw.horizon_months {
+        let longest = offer_prices.keys().max().copied().unwrap_or(1);
+        if !(longest..=120).contains(&h) {
+            return Err(format!(
+                "{at}: horizon_months must be between the longest period and 120"
+            ));
+        }
+        l.horizon_months = h;
+    }
+    for (days, value) in [
+        (&mut l.grace_days, raw.grace_days),
+        (&mut l.suspension_days, raw.suspension_days),
+    ] {
+        if let Some(d) = value {
+            if !(0..=365).contains(&d) {
+                return Err(format!("{at}: grace and suspension days are 0 to 365"));
+            }
+            *days = d;
+        }
+    }
+    let minimums = if raw.minimums.is_empty() {
+        BTreeMap::new()
+    } else {
+        prices(&raw.minimums, &format!("{at} minimums"))?
+    };
+    if minimums.keys().any(|m| !offer_prices.contains_key(m)) {
+        return Err(format!(
+            "{at}: a minimum for a period the offer does not have"
+        ));
+    }
+    l.minimums = minimums;
+    l.backups = raw.backups.unwrap_or(l.backups);
+    l.upgrade_only = raw.upgrade_only.unwrap_or(l.upgrade_only);
+    l.includes = raw.includes;
+    Ok(l)
 }
 
 #[cfg(test)]

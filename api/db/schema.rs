@@ -260,6 +260,99 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        auto_renew_payment_method_id -> Nullable<Text>,
+        next_period_months -> Nullable<Integer>,
+        next_options -> Nullable<Text>,
+        bundle_id -> Nullable<Text>,
+        reminded_for -> Nullable<Timestamp>,
+        reminder_stage -> Nullable<Integer>,
+        status_changed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    renewals (id) {
+        id -> Text,
+        organization_id -> Text,
+        product_id -> Text,
+        order_id -> Nullable<Text>,
+        pro_forma_id -> Nullable<Text>,
+        period_start -> Timestamp,
+        period_end -> Timestamp,
+        period_months -> Integer,
+        status -> Text,
+        automatic -> Bool,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_failure -> Nullable<Text>,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    product_changes (id) {
+        id -> Text,
+        organization_id -> Text,
+        product_id -> Text,
+        order_id -> Text,
+        options -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        settled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cancellations (id) {
+        id -> Text,
+        organization_id -> Text,
+        product_id -> Text,
+        requested_by -> Text,
+        effective -> Text,
+        reason -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        effective_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pro_forma_counters (year) {
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    pro_formas (id) {
+        id -> Text,
+        organization_id -> Text,
+        number -> Text,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        vat_minor -> BigInt,
+        total_minor -> BigInt,
+        lines -> Text,
+        transfer_reference -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sandbox_charges (idempotency_key) {
+        idempotency_key -> Text,
+        reference -> Text,
+        outcome -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -365,6 +458,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         settled_at -> Nullable<Timestamp>,
+        pro_forma_id -> Nullable<Text>,
     }
 }
 
@@ -444,6 +538,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     activity_chains,
     products,
+    renewals,
+    product_changes,
+    cancellations,
+    pro_forma_counters,
+    pro_formas,
+    sandbox_charges,
     invoice_counters,
     invoices,
     invoice_lines,

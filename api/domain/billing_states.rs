@@ -43,6 +43,34 @@ text_enum! {
 }
 
 text_enum! {
+    /// A renewal's (or a paid product change's) state: `pending` until its order is paid, then
+    /// `applied` (once); `voided` when its order or pro forma lapsed unpaid.
+    pub enum ChangeStatus {
+        Pending = "pending",
+        Applied = "applied",
+        Voided = "voided",
+    }
+}
+
+text_enum! {
+    /// A cancellation's state: `requested` (waiting for the mailed confirmation, R43),
+    /// `confirmed`, or `withdrawn`.
+    pub enum CancellationStatus {
+        Requested = "requested",
+        Confirmed = "confirmed",
+        Withdrawn = "withdrawn",
+    }
+}
+
+text_enum! {
+    /// When a cancellation takes effect.
+    pub enum CancellationWhen {
+        EndOfTerm = "end_of_term",
+        Now = "now",
+    }
+}
+
+text_enum! {
     /// What an offer, and the product ordered from it, is.
     pub enum ProductKind {
         Domain = "domain",

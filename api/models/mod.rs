@@ -21,6 +21,7 @@ pub mod payments;
 pub mod prepaid;
 pub mod products;
 pub mod recovery_codes;
+pub mod renewals;
 pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;

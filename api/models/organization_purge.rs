@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::{
-    activities, activity_chains, invitations, invoice_lines, invoices, memberships, orders,
-    organizations, payment_methods, payments, prepaid_accounts, prepaid_transactions, products,
+    activities, activity_chains, cancellations, invitations, invoice_lines, invoices, memberships,
+    orders, organizations, payment_methods, payments, prepaid_accounts, prepaid_transactions,
+    pro_formas, product_changes, products, renewals,
 };
 
 /// Deleted organisations whose retention ended by `now`, oldest first.
@@ -35,6 +36,13 @@ pub fn purge(conn: &mut DbConnection, org_id: &str) -> QueryResult<()> {
     )
     .execute(conn)?;
     diesel::delete(prepaid_accounts::table.filter(prepaid_accounts::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(renewals::table.filter(renewals::organization_id.eq(org_id))).execute(conn)?;
+    diesel::delete(product_changes::table.filter(product_changes::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(cancellations::table.filter(cancellations::organization_id.eq(org_id)))
+        .execute(conn)?;
+    diesel::delete(pro_formas::table.filter(pro_formas::organization_id.eq(org_id)))
         .execute(conn)?;
     diesel::delete(products::table.filter(products::organization_id.eq(org_id))).execute(conn)?;
     diesel::delete(orders::table.filter(orders::organization_id.eq(org_id))).execute(conn)?;

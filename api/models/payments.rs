@@ -31,6 +31,8 @@ pub struct Payment {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub settled_at: Option<NaiveDateTime>,
+    /// The pro forma a bank transfer pays (its invoice is issued when the money arrives).
+    pub pro_forma_id: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, p: &Payment) -> QueryResult<usize> {

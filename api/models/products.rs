@@ -31,6 +31,19 @@ pub struct Product {
     pub cancelled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The saved card that pays automatic renewals.
+    pub auto_renew_payment_method_id: Option<String>,
+    /// A billing frequency scheduled for the term's end (months).
+    pub next_period_months: Option<i32>,
+    /// Option quantities for the next term (a decrease), JSON like `options`.
+    pub next_options: Option<String>,
+    /// The bundle product that includes this one.
+    pub bundle_id: Option<String>,
+    /// The expiry the last renewal reminder was about, and its stage (days before; negative:
+    /// after).
+    pub reminded_for: Option<NaiveDateTime>,
+    pub reminder_stage: Option<i32>,
+    pub status_changed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,4 +189,20 @@ pub fn count_all(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
         .filter(products::organization_id.eq(org_id))
         .count()
         .get_result(conn)
+}
+
+/// Turns automatic renewal on for `ids`, paid by the saved card `method_id`.
+pub fn turn_on_auto_renewal(
+    conn: &mut DbConnection,
+    ids: &[String],
+    method_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(products::table.filter(products::id.eq_any(ids)))
+        .set((
+            products::auto_renew.eq(true),
+            products::auto_renew_payment_method_id.eq(Some(method_id)),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
 }

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod members;
 pub mod newsletters;
+pub mod order_paid;
 pub mod orders;
 pub mod org_deletion;
 pub mod orgs;

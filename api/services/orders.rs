@@ -39,11 +39,12 @@ pub struct ItemInput {
     pub options: BTreeMap<String, i64>,
 }
 
-/// A checked item: its offer, period and option quantities.
-struct Item<'a> {
-    offer: &'a Offer,
-    months: i32,
-    options: BTreeMap<String, i64>,
+/// A checked item: its offer, period and option quantities (also what a renewal or an upgrade
+/// prices).
+pub struct Item<'a> {
+    pub offer: &'a Offer,
+    pub months: i32,
+    pub options: BTreeMap<String, i64>,
 }
 
 fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, AppError> {
@@ -109,7 +110,7 @@ fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item
 
 /// Invoice lines of one item: the offer for its period, then each option beyond what the
 /// offer includes.
-fn item_lines(
+pub fn item_lines(
     item: &Item<'_>,
     currency: Currency,
     vat_rate: Decimal,
@@ -293,6 +294,13 @@ pub fn create(
             cancelled_at: None,
             created_at: now,
             updated_at: now,
+            auto_renew_payment_method_id: None,
+            next_period_months: None,
+            next_options: None,
+            bundle_id: None,
+            reminded_for: None,
+            reminder_stage: None,
+            status_changed_at: None,
         });
     }
     let invoice = issue_invoice(conn, config, &org, Some(&order_id), lines, now)?;
@@ -430,6 +438,7 @@ pub fn expire_due(
             now,
         )?;
         products::cancel_unpaid_of_order(conn, &order.id, now)?;
+        crate::models::renewals::void_of_order(conn, &order.id, now)?;
         activity::record(
             conn,
             &Origin::system("expire_orders"),

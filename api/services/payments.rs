@@ -34,7 +34,7 @@ use crate::gateway::{Charge, ChargeOutcome};
 use crate::mail;
 use crate::models::invoices::{self, Invoice};
 use crate::models::payments::{self, Payment};
-use crate::models::{orders, organizations, payment_methods, prepaid, products, users};
+use crate::models::{orders, organizations, payment_methods, prepaid, users};
 use crate::services::activity::{self, Event};
 use crate::services::orgs::OrgRequest;
 
@@ -170,7 +170,7 @@ fn complete_invoice_payment(
     }
     if let Some(order) = orders::find_by_invoice(conn, &invoice.id)? {
         orders::mark_paid(conn, &order.id, now)?;
-        products::activate_order(conn, &order.id, now)?;
+        crate::services::order_paid::apply(conn, &order, payment, now)?;
     }
     let currency = Currency::from_code(&invoice.currency);
     let method = method_label(conn, payment)?;
@@ -220,6 +220,7 @@ fn new_payment(
         created_by: created_by.to_string(),
         created_at: db::now(),
         settled_at: None,
+        pro_forma_id: None,
     }
 }
 

@@ -1,0 +1,49 @@
+//! What paying an order does to its products, in the payment's transaction (one place, whatever
+//! paid it: the prepaid account, a card, a transfer's webhook, the renewal scheduler):
+//! - new products start (`pending_payment` → `active`, from now for their period);
+//! - each renewal it pays moves its product's expiry exactly once (`models::renewals::apply`);
+//! - paid by a saved card, its products renew automatically with that card (R39).
+
+use chrono::NaiveDateTime;
+
+use crate::db::DbConnection;
+use crate::domain::billing_states::{MethodType, PaymentMethodKind};
+use crate::error::AppError;
+use crate::models::orders::Order;
+use crate::models::payments::Payment;
+use crate::models::renewals::{self, Applied};
+use crate::models::{payment_methods, products};
+
+pub fn apply(
+    conn: &mut DbConnection,
+    order: &Order,
+    payment: &Payment,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    products::activate_order(conn, &order.id, now)?;
+    let mut touched: Vec<String> = products::of_order(conn, &order.id)?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    for renewal in renewals::of_order(conn, &order.id)? {
+        match renewals::apply(conn, &renewal, now)? {
+            Applied::Extended => touched.push(renewal.product_id.clone()),
+            Applied::AlreadySettled => {}
+            // Rolls the payment back: better a payment retried than a term paid for twice.
+            Applied::ExpiryMoved => {
+                return Err(AppError::internal(format!(
+                    "renewal {}: the product's expiry moved since the renewal was made",
+                    renewal.id
+                )));
+            }
+        }
+    }
+    if payment.method == PaymentMethodKind::PaymentMethod
+        && let Some(method_id) = &payment.payment_method_id
+        && payment_methods::find(conn, &payment.organization_id, method_id)?
+            .is_some_and(|m| m.kind == MethodType::Card && m.deleted_at.is_none())
+    {
+        products::turn_on_auto_renewal(conn, &touched, method_id, now)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+DROP TABLE sandbox_charges;
+ALTER TABLE payments DROP COLUMN pro_forma_id;
+DROP TABLE pro_formas;
+DROP TABLE pro_forma_counters;
+DROP TABLE cancellations;
+DROP TABLE product_changes;
+DROP TABLE renewals;
+DROP INDEX products_bundle_idx;
+DROP INDEX products_status_expiry_idx;
+ALTER TABLE products DROP COLUMN status_changed_at;
+ALTER TABLE products DROP COLUMN reminder_stage;
+ALTER TABLE products DROP COLUMN reminded_for;
+ALTER TABLE products DROP COLUMN bundle_id;
+ALTER TABLE products DROP COLUMN next_options;
+ALTER TABLE products DROP COLUMN next_period_months;
+ALTER TABLE products DROP COLUMN auto_renew_payment_method_id;
