@@ -280,6 +280,8 @@ diesel::table! {
         period_start -> Timestamp,
         period_end -> Timestamp,
         period_months -> Integer,
+        price_minor -> BigInt,
+        options -> Text,
         status -> Text,
         automatic -> Bool,
         attempts -> Integer,

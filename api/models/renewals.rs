@@ -20,6 +20,9 @@ pub struct Renewal {
     pub period_start: NaiveDateTime,
     pub period_end: NaiveDateTime,
     pub period_months: i32,
+    /// The term's price (one period, options included, before VAT) and options (JSON).
+    pub price_minor: i64,
+    pub options: String,
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub status: ChangeStatus,
     pub automatic: bool,
@@ -104,20 +107,39 @@ pub fn apply(conn: &mut DbConnection, r: &Renewal, now: NaiveDateTime) -> QueryR
     .set((
         products::expires_at.eq(Some(r.period_end)),
         products::period_months.eq(r.period_months),
+        products::price_minor.eq(r.price_minor),
+        products::options.eq(&r.options),
         products::next_period_months.eq(None::<i32>),
+        products::next_options.eq(None::<String>),
         products::updated_at.eq(now),
     ))
     .execute(conn)?;
     if moved == 0 {
         return Ok(Applied::ExpiryMoved);
     }
+    // The products a bundle includes follow it, from the same expiry.
+    diesel::update(
+        products::table
+            .filter(products::bundle_id.eq(&r.product_id))
+            .filter(products::expires_at.eq(Some(r.period_start))),
+    )
+    .set((
+        products::expires_at.eq(Some(r.period_end)),
+        products::period_months.eq(r.period_months),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     let lapsed = [
         ProductStatus::Expired.as_str(),
         ProductStatus::Suspended.as_str(),
     ];
     diesel::update(
         products::table
-            .find(&r.product_id)
+            .filter(
+                products::id
+                    .eq(&r.product_id)
+                    .or(products::bundle_id.eq(&r.product_id)),
+            )
             .filter(products::status.eq_any(lapsed)),
     )
     .set((

@@ -23,6 +23,7 @@ pub mod prepaid;
 pub mod prerequisites;
 pub mod profile;
 pub mod refunds;
+pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;

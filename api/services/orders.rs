@@ -153,6 +153,9 @@ pub struct NewLine {
     pub amounts: LineAmounts,
     /// The period the line covers, from issue.
     pub months: i32,
+    /// The period the line covers when it does not start at issue (a renewal starts at the
+    /// product's expiry): (start, end).
+    pub period: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 }
 
 /// Issues an invoice in the caller's transaction: numbered now (gapless per issuer and year),
@@ -216,8 +219,11 @@ pub fn issue_invoice(
             net_minor: to_minor(l.amounts.net),
             vat_minor: to_minor(l.amounts.vat),
             total_minor: to_minor(l.amounts.total),
-            period_start: Some(now),
-            period_end: now.checked_add_months(chrono::Months::new(l.months.max(1) as u32)),
+            period_start: Some(l.period.map_or(now, |p| p.0)),
+            period_end: match l.period {
+                Some((_, end)) => Some(end),
+                None => now.checked_add_months(chrono::Months::new(l.months.max(1) as u32)),
+            },
         })
         .collect();
     invoices::insert(conn, &invoice, &rows)?;
@@ -274,6 +280,7 @@ pub fn create(
                 vat_rate: rate,
                 amounts,
                 months: item.months,
+                period: None,
             });
         }
         new_products.push(Product {

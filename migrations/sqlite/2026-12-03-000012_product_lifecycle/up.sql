@@ -30,6 +30,10 @@ CREATE TABLE renewals (
     period_end TIMESTAMP NOT NULL,
     -- The billing period chosen for this term (R36): the product's from when it is paid.
     period_months INTEGER NOT NULL,
+    -- The term's price (one period, options included, before VAT) and options (JSON): the
+    -- product's once paid.
+    price_minor BIGINT NOT NULL,
+    options TEXT NOT NULL,
     status TEXT NOT NULL,
     -- Made by the scheduler (auto-renewal), with its charge attempts.
     automatic BOOLEAN NOT NULL,
