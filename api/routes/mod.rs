@@ -21,6 +21,7 @@ pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
 pub mod products;
+pub mod cancellations;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(catalog::configure)
                 .configure(products::configure)
+                .configure(cancellations::configure)
                 .configure(orders::configure)
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
