@@ -148,11 +148,21 @@ impl ActivityKind {
             PaymentMethodRemoved => "A payment method was removed.",
             PrepaidToppedUp => "Money was added to the prepaid account.",
             PrepaidWithdrawn => "Money was withdrawn from the prepaid account.",
-            ProductExpired => "A product reached its expiry unrenewed: still renewable in its grace period.",
-            ProductSuspended => "An expired product's grace period ended unrenewed: it is suspended.",
-            ProductCancelled => "A product was cancelled (at the end of its suspension, or by a confirmed cancellation).",
-            CancellationRequested => "Someone asked to cancel a product; it waits for the mailed confirmation.",
-            CancellationConfirmed => "A product's cancellation was confirmed through the mailed link.",
+            ProductExpired => {
+                "A product reached its expiry unrenewed: still renewable in its grace period."
+            }
+            ProductSuspended => {
+                "An expired product's grace period ended unrenewed: it is suspended."
+            }
+            ProductCancelled => {
+                "A product was cancelled (at the end of its suspension, or by a confirmed cancellation)."
+            }
+            CancellationRequested => {
+                "Someone asked to cancel a product; it waits for the mailed confirmation."
+            }
+            CancellationConfirmed => {
+                "A product's cancellation was confirmed through the mailed link."
+            }
             CancellationWithdrawn => "A product's cancellation was withdrawn.",
         }
     }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod activities;
 pub mod auth;
+pub mod cancellations;
 pub mod catalog;
 pub mod emails;
 pub mod invitations;
@@ -21,7 +22,6 @@ pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
 pub mod products;
-pub mod cancellations;
 pub mod security;
 pub mod sessions;
 pub mod tokens;

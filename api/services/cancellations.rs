@@ -99,12 +99,14 @@ fn backups_not_acknowledged() -> AppError {
     e
 }
 
-/// When a cancellation confirmed at `now` takes effect: now, or at the term's end (a term already
-/// over ends now).
+/// When a cancellation confirmed at `now` takes effect: now, or at the term's end. The term of
+/// an expired or suspended product is over: it ends now.
 fn effective_at(when: CancellationWhen, product: &Product, now: NaiveDateTime) -> NaiveDateTime {
-    match when {
-        CancellationWhen::Now => now,
-        CancellationWhen::EndOfTerm => product.expires_at.map_or(now, |e| e.max(now)),
+    match (when, product.status) {
+        (CancellationWhen::EndOfTerm, ProductStatus::Active) => {
+            product.expires_at.map_or(now, |e| e.max(now))
+        }
+        _ => now,
     }
 }
 
@@ -227,7 +229,8 @@ pub async fn confirm(ctx: &Services, meta: Origin, token: String) -> Result<Outc
     let services = ctx.clone();
     db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
-            let found = cancellations::find_by_link(c, &token)?.ok_or_else(AppError::invalid_token)?;
+            let found =
+                cancellations::find_by_link(c, &token)?.ok_or_else(AppError::invalid_token)?;
             // The concurrency rule: the organisation's lock before its products.
             organizations::lock(c, &found.organization_id)?;
             let used = one_time_tokens::consume(c, &token, LinkPurpose::Cancellation)?
@@ -242,8 +245,9 @@ pub async fn confirm(ctx: &Services, meta: Origin, token: String) -> Result<Outc
             memberships::find(c, &cancellation.organization_id, &used.user_id)?
                 .filter(|m| m.grant().satisfies(Need::Permission(Permission::Products)))
                 .ok_or_else(AppError::invalid_token)?;
-            let product = products::find(c, &cancellation.organization_id, &cancellation.product_id)?
-                .ok_or_else(AppError::invalid_token)?;
+            let product =
+                products::find(c, &cancellation.organization_id, &cancellation.product_id)?
+                    .ok_or_else(AppError::invalid_token)?;
             if product.bundle_id.is_some() {
                 return Err(bundled());
             }

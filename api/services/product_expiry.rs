@@ -142,8 +142,7 @@ fn step(
         batch.sort_by(|a, b| (&a.organization_id, &a.id).cmp(&(&b.organization_id, &b.id)));
         for product in &batch {
             organizations::lock(conn, &product.organization_id)?;
-            if !product_lifecycle::transition(conn, &product.id, &[step.from()], step.to(), now)?
-            {
+            if !product_lifecycle::transition(conn, &product.id, &[step.from()], step.to(), now)? {
                 continue;
             }
             let included = follow(conn, &product.id, step.to(), now)?;
@@ -205,7 +204,14 @@ fn cancellations_due(
                 ),
             )?;
             let facts = serde_json::json!({"grace_ends": "", "suspension_ends": ""});
-            tell_accounting(conn, config, "product_cancelled", &product, &included, facts)?;
+            tell_accounting(
+                conn,
+                config,
+                "product_cancelled",
+                &product,
+                &included,
+                facts,
+            )?;
             moved += 1;
         }
         if !full {
