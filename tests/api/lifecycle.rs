@@ -735,3 +735,37 @@ async fn lc_only_active_expired_or_suspended_products_can_be_cancelled_by_holder
         "its term is over: cancelled at once"
     );
 }
+
+/// For `activity_record`: sets up what a cancellation route needs, makes one successful call and
+/// returns how many activity rows it added.
+pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
+    async fn count(app: &TestApp) -> i64 {
+        app.with_conn(|c| {
+            leman::db::schema::activities::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await
+    }
+    let (_, s) = app.signed_in(email).await;
+    let org = app
+        .an_org(&s)
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .await;
+    let id = product_id(&org, 0);
+    let body = json!({"when": "end_of_term"});
+    if operation == "request_cancellation" {
+        let before = count(app).await;
+        ok(ask(app, &s, &org.id, &id, body).await, 202).await;
+        return count(app).await - before;
+    }
+    let (_, token) = ask_for_link(app, &s, email, &org.id, &id, body).await;
+    let before = count(app).await;
+    if operation == "confirm_cancellation" {
+        ok(confirm(app, &token).await, 200).await;
+    } else {
+        ok(withdraw(app, &s, &org.id, &id).await, 204).await;
+    }
+    count(app).await - before
+}
