@@ -769,3 +769,40 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     }
     count(app).await - before
 }
+
+#[tokio::test]
+async fn lc_two_passes_racing_move_each_product_once() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("owner@example.ch").await;
+    let org = app
+        .an_org(&s)
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-com", "billing_period": "P1Y"}]))
+        .await;
+    let (a, b) = (product_id(&org, 0), product_id(&org, 1));
+    let expiry = row(&app, &org.id, &a).await.expires_at.unwrap();
+    let at = expiry + Duration::days(1);
+    let (one, two) = tokio::join!(pass(&app, at), pass(&app, at));
+    assert_eq!(one.expired + two.expired, 2, "{one:?} {two:?}");
+    for id in [&a, &b] {
+        assert_eq!(row(&app, &org.id, id).await.status, ProductStatus::Expired);
+        assert_eq!(activities(&app, id, "product.expired").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn lc_a_link_used_twice_at_once_confirms_once() {
+    let app = billing_app().await;
+    let (owner, s) = app.signed_in("owner@example.ch").await;
+    let org = app
+        .an_org(&s)
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .await;
+    let id = product_id(&org, 0);
+    let (_, token) = ask_for_link(&app, &s, &owner.email, &org.id, &id, now_body()).await;
+    let (x, y) = tokio::join!(confirm(&app, &token), confirm(&app, &token));
+    let mut statuses = [x.status().as_u16(), y.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400]);
+    assert_eq!(activities(&app, &id, "cancellation.confirmed").await, 1);
+}
