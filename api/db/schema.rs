@@ -318,6 +318,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         effective_at -> Nullable<Timestamp>,
         withdrawn_at -> Nullable<Timestamp>,
+        link_token_hash -> Nullable<Text>,
     }
 }
 

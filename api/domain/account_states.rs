@@ -43,6 +43,8 @@ text_enum! {
         ConfirmRecoveryEmail = "confirm_recovery_email",
         /// The password step of a login with 2FA on: used once, by the code step.
         MfaLogin = "mfa_login",
+        /// Confirms a product's cancellation (R43): mailed to whoever asked for it.
+        Cancellation = "cancellation",
     }
 }
 

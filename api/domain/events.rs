@@ -60,6 +60,13 @@ text_enum! {
         PaymentMethodRemoved = "payment_method.removed",
         PrepaidToppedUp = "prepaid.topped_up",
         PrepaidWithdrawn = "prepaid.withdrawn",
+        // The product lifecycle: expiry and cancellation.
+        ProductExpired = "product.expired",
+        ProductSuspended = "product.suspended",
+        ProductCancelled = "product.cancelled",
+        CancellationRequested = "cancellation.requested",
+        CancellationConfirmed = "cancellation.confirmed",
+        CancellationWithdrawn = "cancellation.withdrawn",
     }
 }
 
@@ -78,6 +85,8 @@ impl ActivityKind {
                 | "payment"
                 | "payment_method"
                 | "prepaid"
+                | "product"
+                | "cancellation"
         )
     }
 }
@@ -139,6 +148,22 @@ impl ActivityKind {
             PaymentMethodRemoved => "A payment method was removed.",
             PrepaidToppedUp => "Money was added to the prepaid account.",
             PrepaidWithdrawn => "Money was withdrawn from the prepaid account.",
+            ProductExpired => {
+                "A product reached its expiry unrenewed: still renewable in its grace period."
+            }
+            ProductSuspended => {
+                "An expired product's grace period ended unrenewed: it is suspended."
+            }
+            ProductCancelled => {
+                "A product was cancelled (at the end of its suspension, or by a confirmed cancellation)."
+            }
+            CancellationRequested => {
+                "Someone asked to cancel a product; it waits for the mailed confirmation."
+            }
+            CancellationConfirmed => {
+                "A product's cancellation was confirmed through the mailed link."
+            }
+            CancellationWithdrawn => "A product's cancellation was withdrawn.",
         }
     }
 }

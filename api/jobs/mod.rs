@@ -5,6 +5,7 @@
 
 pub mod deliver_mail;
 pub mod expire_orders;
+pub mod expire_products;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
 pub mod request_password_reset;
@@ -142,6 +143,11 @@ pub fn registry() -> Registry {
             expire_orders::KIND,
             Duration::from_secs(300),
             expire_orders::ExpireOrders,
+        )
+        .periodic(
+            expire_products::KIND,
+            Duration::from_secs(600),
+            expire_products::ExpireProducts,
         )
         .periodic(
             purge_organizations::KIND,

@@ -3,6 +3,7 @@
 pub mod account_erasure;
 pub mod activities;
 pub mod api_tokens;
+pub mod cancellations;
 pub mod emails;
 pub mod idempotency_keys;
 pub mod invitations;
@@ -19,6 +20,7 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
+pub mod product_lifecycle;
 pub mod products;
 pub mod recovery_codes;
 pub mod renewals;

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod activities;
 pub mod auth;
+pub mod cancellations;
 pub mod catalog;
 pub mod emails;
 pub mod invitations;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(catalog::configure)
                 .configure(products::configure)
+                .configure(cancellations::configure)
                 .configure(orders::configure)
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)

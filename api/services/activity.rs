@@ -5,6 +5,7 @@
 
 mod account;
 mod billing;
+mod lifecycle;
 mod orgs;
 
 pub use account::SignedUpVia;

@@ -47,7 +47,12 @@ fn products_not_cancelled(
         .collect();
     Ok(Some(Unmet {
         code: "products",
-        detail: format!("{n} product(s) are not cancelled: cancel them first."),
+        detail: format!(
+            "{n} product(s) are not cancelled: cancel each one first (`request_cancellation`: \
+             POST /v1/orgs/{org_id}/products/{{product_id}}/cancellation with `\"when\": \"now\"`, \
+             then confirm through the mailed link). One cancelled at the end of its term \
+             (`cancellation_pending`) blocks until then: withdraw that cancellation and cancel it now."
+        ),
         count: n,
         objects,
     }))

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod billing;
+pub mod cancellations;
 pub mod catalog;
 pub mod invoices;
 pub mod me;

@@ -65,6 +65,9 @@ const EXPECTED: &[(&str, i64)] = &[
     ("top_up_prepaid_account", 1),
     ("withdraw_prepaid_money", 1),
     ("receive_payment_webhook", 1),
+    ("request_cancellation", 1),
+    ("confirm_cancellation", 1),
+    ("withdraw_cancellation", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -448,6 +451,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "top_up_prepaid_account"
         | "withdraw_prepaid_money"
         | "receive_payment_webhook" => billing_scenario(app, operation, &email).await,
+        "request_cancellation" | "confirm_cancellation" | "withdraw_cancellation" => {
+            crate::lifecycle::activity_scenario(app, operation, &email).await
+        }
         other => panic!("no scenario for {other}"),
     }
 }

@@ -19,6 +19,7 @@ mod errors;
 mod hardening;
 mod idempotency;
 mod jobs;
+mod lifecycle;
 mod login;
 mod mail;
 mod migrations;

@@ -2,10 +2,14 @@
 
 pub mod get_product;
 pub mod list_products;
+pub mod request_cancellation;
+pub mod withdraw_cancellation;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_products::list_products)
-        .service(get_product::get_product);
+        .service(get_product::get_product)
+        .service(request_cancellation::request_cancellation)
+        .service(withdraw_cancellation::withdraw_cancellation);
 }
