@@ -6,6 +6,7 @@
 mod account;
 mod billing;
 mod orgs;
+mod product_changes;
 
 pub use account::SignedUpVia;
 

@@ -21,6 +21,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
 pub mod prerequisites;
+pub mod product_changes;
 pub mod profile;
 pub mod refunds;
 pub mod security;

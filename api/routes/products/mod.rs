@@ -2,10 +2,16 @@
 
 pub mod get_product;
 pub mod list_products;
+pub mod move_product;
+pub mod update_product;
+pub mod withdraw_product_change;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_products::list_products)
-        .service(get_product::get_product);
+        .service(get_product::get_product)
+        .service(update_product::update_product)
+        .service(withdraw_product_change::withdraw_product_change)
+        .service(move_product::move_product);
 }
