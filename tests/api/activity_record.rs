@@ -65,6 +65,10 @@ const EXPECTED: &[(&str, i64)] = &[
     ("top_up_prepaid_account", 1),
     ("withdraw_prepaid_money", 1),
     ("receive_payment_webhook", 1),
+    ("update_product", 1),
+    ("withdraw_product_change", 1),
+    // One in each organisation.
+    ("move_product", 2),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -448,6 +452,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "top_up_prepaid_account"
         | "withdraw_prepaid_money"
         | "receive_payment_webhook" => billing_scenario(app, operation, &email).await,
+        "update_product" | "withdraw_product_change" | "move_product" => {
+            crate::product_changes::activity_scenario(app, operation, &email).await
+        }
         other => panic!("no scenario for {other}"),
     }
 }

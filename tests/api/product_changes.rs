@@ -771,3 +771,43 @@ async fn pc_members_without_products_and_accounting_are_refused() {
     )
     .await;
 }
+
+/// The activity walk's scenario (`activity_record.rs`) for the routes here: how many activity
+/// rows one successful call adds.
+pub(crate) async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
+    let (_, s) = app.signed_in(email).await;
+    let (org, product, _) = holding(
+        app,
+        &s,
+        "Walker Products",
+        json!([{"offer_id": "web-hosting-standard", "billing_period": "P1Y"}]),
+    )
+    .await;
+    let to = app.create_org(&s, "Walker Elsewhere").await;
+    if operation == "withdraw_product_change" {
+        ok(
+            patch(app, &s, &org, &product, json!({"billing_period": "P1M"})).await,
+            200,
+        )
+        .await;
+    }
+    let count = || {
+        app.with_conn(|c| {
+            leman::db::schema::activities::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+    };
+    let before = count().await;
+    let res = match operation {
+        "update_product" => patch(app, &s, &org, &product, json!({"billing_period": "P1M"})).await,
+        "withdraw_product_change" => {
+            let path = format!("{}/scheduled-change", product_path(&org, &product));
+            send(app, Method::DELETE, &path, &s, None).await
+        }
+        _ => move_to(app, &s, &org, &product, &to).await,
+    };
+    assert!(res.status().is_success(), "{operation}: {}", res.status());
+    count().await - before
+}
