@@ -67,6 +67,18 @@ pub fn period_days(end: NaiveDateTime, months: i32) -> i64 {
         .map_or(0, |start| (end - start).num_days())
 }
 
+/// What the product's next term is, for pricing its renewal: the scheduled billing period and
+/// option quantities when set (R38, R42), else the current ones. `None` when the offer left the
+/// catalogue.
+pub fn next_term<'a>(catalog: &'a Catalog, p: &Product) -> Option<Item<'a>> {
+    let offer = catalog.offer(&p.offer_id)?;
+    Some(Item {
+        offer,
+        months: p.next_period_months.unwrap_or(p.period_months),
+        options: quantities(offer, p.next_options.as_deref().or(Some(&p.options))),
+    })
+}
+
 /// What `PATCH …/products/{id}` asks for.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeInput {
