@@ -302,6 +302,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         settled_at -> Nullable<Timestamp>,
+        price_minor -> Nullable<BigInt>,
     }
 }
 

@@ -67,6 +67,13 @@ text_enum! {
         CancellationRequested = "cancellation.requested",
         CancellationConfirmed = "cancellation.confirmed",
         CancellationWithdrawn = "cancellation.withdrawn",
+        // Products: changes and moves.
+        ProductChangeScheduled = "product.change_scheduled",
+        ProductChangeWithdrawn = "product.change_withdrawn",
+        ProductUpgradeOrdered = "product.upgrade_ordered",
+        ProductUpgraded = "product.upgraded",
+        ProductMovedIn = "product.moved_in",
+        ProductMovedOut = "product.moved_out",
     }
 }
 
@@ -147,6 +154,14 @@ impl ActivityKind {
             PaymentMethodMadeDefault => "A payment method became the default.",
             PaymentMethodRemoved => "A payment method was removed.",
             PrepaidToppedUp => "Money was added to the prepaid account.",
+            ProductChangeScheduled => {
+                "A product's billing period or options were set to change at the term's end."
+            }
+            ProductChangeWithdrawn => "A product's scheduled change was withdrawn.",
+            ProductUpgradeOrdered => "More of a product's options were ordered, to pay first.",
+            ProductUpgraded => "A product's options went up at once (nothing left to pay).",
+            ProductMovedIn => "A product moved here from another organisation.",
+            ProductMovedOut => "A product moved to another organisation.",
             PrepaidWithdrawn => "Money was withdrawn from the prepaid account.",
             ProductExpired => {
                 "A product reached its expiry unrenewed: still renewable in its grace period."

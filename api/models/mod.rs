@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
+pub mod product_changes;
 pub mod product_lifecycle;
 pub mod products;
 pub mod recovery_codes;

@@ -206,3 +206,70 @@ pub fn turn_on_auto_renewal(
         ))
         .execute(conn)
 }
+
+/// The products a bundle includes.
+pub fn of_bundle(conn: &mut DbConnection, bundle_id: &str) -> QueryResult<Vec<Product>> {
+    products::table
+        .filter(products::bundle_id.eq(bundle_id))
+        .order(products::id)
+        .select(Product::as_select())
+        .load(conn)
+}
+
+/// Sets what changes at the term's end: the billing period (R38) and the option quantities of
+/// the next term (a decrease, R42); `None` clears one.
+pub fn schedule(
+    conn: &mut DbConnection,
+    id: &str,
+    next_period_months: Option<i32>,
+    next_options: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::next_period_months.eq(next_period_months),
+            products::next_options.eq(next_options),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Applies options at once (an upgrade that costs nothing for the rest of the term).
+pub fn set_options(
+    conn: &mut DbConnection,
+    id: &str,
+    options: &str,
+    price_minor: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::options.eq(options),
+            products::price_minor.eq(price_minor),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Moves `ids` from `from_org` to `to_org`; their automatic renewal is turned off (its card
+/// belongs to the old organisation). Returns how many moved.
+pub fn move_to(
+    conn: &mut DbConnection,
+    ids: &[String],
+    from_org: &str,
+    to_org: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        products::table
+            .filter(products::id.eq_any(ids))
+            .filter(products::organization_id.eq(from_org)),
+    )
+    .set((
+        products::organization_id.eq(to_org),
+        products::auto_renew.eq(false),
+        products::auto_renew_payment_method_id.eq(None::<String>),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)
+}

@@ -7,6 +7,7 @@ mod account;
 mod billing;
 mod lifecycle;
 mod orgs;
+mod product_changes;
 
 pub use account::SignedUpVia;
 

@@ -22,6 +22,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
 pub mod prerequisites;
+pub mod product_changes;
 pub mod product_expiry;
 pub mod profile;
 pub mod refunds;

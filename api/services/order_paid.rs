@@ -38,6 +38,8 @@ pub fn apply(
             }
         }
     }
+    // An upgrade the order paid for (R42) applies once.
+    crate::models::product_changes::apply_of_order(conn, &order.id, now)?;
     if payment.method == PaymentMethodKind::PaymentMethod
         && let Some(method_id) = &payment.payment_method_id
         && payment_methods::find(conn, &payment.organization_id, method_id)?

@@ -18,7 +18,7 @@ use crate::domain::billing_states::{
 };
 use crate::domain::ids::{InvoiceId, OrderId, OrgId};
 use crate::domain::invalid;
-use crate::domain::money::to_minor;
+use crate::domain::money::{Money, to_minor};
 use crate::domain::orgs::Currency;
 use crate::domain::page::PageParams;
 use crate::error::AppError;
@@ -47,7 +47,11 @@ pub struct Item<'a> {
     pub options: BTreeMap<String, i64>,
 }
 
-fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item<'a>>, AppError> {
+fn check_items<'a>(
+    catalog: &'a Catalog,
+    items: &[ItemInput],
+    currency: Currency,
+) -> Result<Vec<Item<'a>>, AppError> {
     let mut errors = Vec::new();
     if items.is_empty() || items.len() > MAX_ITEMS {
         errors.push(invalid("/items", "out_of_range", "give 1 to 20 items"));
@@ -95,17 +99,56 @@ fn check_items<'a>(catalog: &'a Catalog, items: &[ItemInput]) -> Result<Vec<Item
                 }
             }
         }
-        out.push(Item {
+        let item = Item {
             offer,
             months,
             options,
-        });
+        };
+        // Some periods only above an amount (R37): checked once the options are known.
+        if errors.is_empty()
+            && let Some(e) = below_minimum(&item, currency, &format!("/items/{i}/billing_period"))
+        {
+            errors.push(e);
+        }
+        out.push(item);
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(AppError::validation(errors))
     }
+}
+
+/// The price of one period of an item in `currency`: the offer and the options beyond what it
+/// includes, before VAT.
+pub fn period_price(item: &Item<'_>, currency: Currency) -> Decimal {
+    item_lines(item, currency, Decimal::ZERO)
+        .iter()
+        .map(|l| l.3.net)
+        .sum()
+}
+
+/// The catalogue's minimum for the item's period when its price is below it (R37): a field
+/// error at `pointer` naming the minimum (`period_below_minimum`).
+pub fn below_minimum(
+    item: &Item<'_>,
+    currency: Currency,
+    pointer: &str,
+) -> Option<crate::error::FieldError> {
+    let minimum = item.offer.minimum(item.months, currency)?;
+    let price = period_price(item, currency);
+    (price < minimum).then(|| {
+        invalid(
+            pointer,
+            "period_below_minimum",
+            format!(
+                "billed {} this costs {} a period; this period needs at least {}",
+                period_name(item.months),
+                Money::new(price, currency).display(),
+                Money::new(minimum, currency).display()
+            ),
+        )
+    })
 }
 
 /// Invoice lines of one item: the offer for its period, then each option beyond what the
@@ -248,7 +291,7 @@ pub fn create(
     let NewOrder { items, payment } = request;
     let (caller, org_id) = (&org.caller, &org.org_id);
     let access = org.authorize(conn)?;
-    let checked = check_items(catalog, items)?;
+    let checked = check_items(catalog, items, Currency::from_code(&access.org.currency))?;
     // A payment that cannot even start is refused before anything is created.
     if let Some(p) = payment
         && p.method == PaymentMethodKind::PaymentMethod
@@ -281,6 +324,39 @@ pub fn create(
                 amounts,
                 months: item.months,
                 period: None,
+            });
+        }
+        // A bundle's included offers become products of their own in the same order, at no
+        // price and without an invoice line, activated with it (the bundle's line bills them).
+        for included in &item.offer.lifecycle.includes {
+            let Some(offer) = catalog.offer(included) else {
+                continue;
+            };
+            new_products.push(Product {
+                id: db::new_id("prd"),
+                organization_id: org.id.clone(),
+                offer_id: offer.id.clone(),
+                kind: offer.kind,
+                name: offer.name.clone(),
+                period_months: item.months,
+                options: "{}".into(),
+                status: ProductStatus::PendingPayment,
+                auto_renew: false,
+                price_minor: 0,
+                currency: org.currency.clone(),
+                order_id: order_id.clone(),
+                started_at: None,
+                expires_at: None,
+                cancelled_at: None,
+                created_at: now,
+                updated_at: now,
+                auto_renew_payment_method_id: None,
+                next_period_months: None,
+                next_options: None,
+                bundle_id: Some(product_id.clone()),
+                reminded_for: None,
+                reminder_stage: None,
+                status_changed_at: None,
             });
         }
         new_products.push(Product {
@@ -446,6 +522,7 @@ pub fn expire_due(
         )?;
         products::cancel_unpaid_of_order(conn, &order.id, now)?;
         crate::models::renewals::void_of_order(conn, &order.id, now)?;
+        crate::models::product_changes::void_of_order(conn, &order.id, now)?;
         activity::record(
             conn,
             &Origin::system("expire_orders"),

@@ -58,7 +58,7 @@ pub fn next_options(p: &Product) -> BTreeMap<String, i64> {
     serde_json::from_str(raw).unwrap_or_default()
 }
 
-/// The price of one period of `months` for `product` (options included, before VAT).
+/// The price of one period of `months` with `options` (options included, before VAT).
 pub fn period_price(
     offer: &Offer,
     months: i32,
@@ -70,10 +70,7 @@ pub fn period_price(
         months,
         options: options.clone(),
     };
-    item_lines(&item, currency, Decimal::ZERO)
-        .iter()
-        .map(|l| l.3.net)
-        .sum()
+    crate::services::orders::period_price(&item, currency)
 }
 
 /// The latest date a product may be renewed to: `horizon_months` from now.

@@ -68,6 +68,10 @@ const EXPECTED: &[(&str, i64)] = &[
     ("request_cancellation", 1),
     ("confirm_cancellation", 1),
     ("withdraw_cancellation", 1),
+    ("update_product", 1),
+    ("withdraw_product_change", 1),
+    // One in each organisation.
+    ("move_product", 2),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -453,6 +457,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "receive_payment_webhook" => billing_scenario(app, operation, &email).await,
         "request_cancellation" | "confirm_cancellation" | "withdraw_cancellation" => {
             crate::lifecycle::activity_scenario(app, operation, &email).await
+        }
+        "update_product" | "withdraw_product_change" | "move_product" => {
+            crate::product_changes::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

@@ -33,6 +33,7 @@ mod orgs;
 mod passwords;
 mod prepaid;
 mod prerequisites;
+mod product_changes;
 mod race_members;
 mod races;
 mod security;

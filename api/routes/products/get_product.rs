@@ -30,5 +30,5 @@ pub async fn get_product(
 ) -> Result<HttpResponse, AppError> {
     let product_id = ProductId::parse(&path.1)?;
     let p = invoices::get_product(&services.pool, &org, product_id).await?;
-    Ok(HttpResponse::Ok().json(ProductView::from(&p)))
+    Ok(HttpResponse::Ok().json(ProductView::new(&p, &services.catalog)))
 }

@@ -56,7 +56,10 @@ pub async fn list_products(
     };
     let (rows, next_cursor) = invoices::list_products(&services.pool, &org, filter, page.0).await?;
     Ok(HttpResponse::Ok().json(ProductList {
-        data: rows.iter().map(ProductView::from).collect(),
+        data: rows
+            .iter()
+            .map(|p| ProductView::new(p, &services.catalog))
+            .collect(),
         next_cursor,
     }))
 }

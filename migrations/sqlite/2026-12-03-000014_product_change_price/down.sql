@@ -1,0 +1,1 @@
+ALTER TABLE product_changes DROP COLUMN price_minor;
