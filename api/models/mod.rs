@@ -20,6 +20,7 @@ pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
 pub mod products;
+pub mod rate_limit_counters;
 pub mod recovery_codes;
 pub mod renewals;
 pub mod security_settings;

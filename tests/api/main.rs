@@ -36,6 +36,7 @@ mod race_members;
 mod races;
 mod security;
 mod sessions;
+mod shared_limits;
 mod signup;
 mod spec;
 mod tokens;
