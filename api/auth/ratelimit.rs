@@ -21,11 +21,13 @@ use crate::db::{self, Engine, Pool};
 use crate::error::{AppError, Status};
 use crate::models::rate_limit_counters;
 
+struct Limiters {
+    per_ip: DefaultKeyedRateLimiter<String>,
+    per_account: DefaultKeyedRateLimiter<String>,
+}
+
 enum Store {
-    Memory {
-        per_ip: DefaultKeyedRateLimiter<String>,
-        per_account: DefaultKeyedRateLimiter<String>,
-    },
+    Memory(Box<Limiters>),
     Shared(Pool),
 }
 
@@ -61,10 +63,10 @@ impl RateLimits {
         Arc::new(Self {
             per_ip,
             per_account,
-            store: Store::Memory {
+            store: Store::Memory(Box::new(Limiters {
                 per_ip: DefaultKeyedRateLimiter::keyed(per_minute(per_ip)),
                 per_account: DefaultKeyedRateLimiter::keyed(per_minute(per_account)),
-            },
+            })),
         })
     }
 
@@ -110,7 +112,7 @@ impl RateLimits {
     /// One attempt on the account `email` (normalised).
     pub async fn account(&self, email: &str) -> Result<(), AppError> {
         match &self.store {
-            Store::Memory { per_account, .. } => check(per_account, email.to_string()),
+            Store::Memory(l) => check(&l.per_account, email.to_string()),
             Store::Shared(pool) => {
                 Self::shared_hit(pool, format!("account:{email}"), self.per_account).await
             }
@@ -120,7 +122,7 @@ impl RateLimits {
     /// One request from the address `ip`.
     pub async fn ip(&self, ip: &str) -> Result<(), AppError> {
         match &self.store {
-            Store::Memory { per_ip, .. } => check(per_ip, ip.to_string()),
+            Store::Memory(l) => check(&l.per_ip, ip.to_string()),
             Store::Shared(pool) => Self::shared_hit(pool, format!("ip:{ip}"), self.per_ip).await,
         }
     }
@@ -128,14 +130,11 @@ impl RateLimits {
     /// Drops idle keys (in memory) or past windows (in the database), so storage stays bounded.
     pub async fn shrink(&self) {
         match &self.store {
-            Store::Memory {
-                per_ip,
-                per_account,
-            } => {
-                per_ip.retain_recent();
-                per_account.retain_recent();
-                per_ip.shrink_to_fit();
-                per_account.shrink_to_fit();
+            Store::Memory(l) => {
+                l.per_ip.retain_recent();
+                l.per_account.retain_recent();
+                l.per_ip.shrink_to_fit();
+                l.per_account.shrink_to_fit();
             }
             Store::Shared(pool) => {
                 let now = db::now();
