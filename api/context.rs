@@ -47,7 +47,12 @@ impl Services {
         }
         tracing::info!("{}", keys.describe());
         let mailer = Mailer::from_config(&config).map_err(|e| anyhow::anyhow!(e))?;
-        let limits = RateLimits::new(config.auth_rate_per_ip, config.auth_rate_per_account);
+        let limits = RateLimits::for_engine(
+            config.database_url.engine,
+            pool.clone(),
+            config.auth_rate_per_ip,
+            config.auth_rate_per_account,
+        );
         let catalog = crate::catalog::Catalog::load(config.catalog_file.as_deref())
             .map_err(|e| anyhow::anyhow!("the catalogue is not valid: {e}"))?;
         let gateway = crate::gateway::from_config(&config);

@@ -144,7 +144,7 @@ impl Application {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 every.tick().await;
-                limits.shrink();
+                limits.shrink().await;
             }
         });
         if let Some(signals) = signals {

@@ -361,6 +361,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_limit_counters (key) {
+        key -> Text,
+        tat -> Timestamp,
+        allowed -> Bool,
+    }
+}
+
+diesel::table! {
     invoice_counters (issuer, year) {
         issuer -> Text,
         year -> Integer,
@@ -549,6 +557,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pro_formas,
     sandbox_charges,
     invoice_counters,
+    rate_limit_counters,
     invoices,
     invoice_lines,
     orders,

@@ -23,6 +23,7 @@ pub mod prepaid;
 pub mod product_changes;
 pub mod product_lifecycle;
 pub mod products;
+pub mod rate_limit_counters;
 pub mod recovery_codes;
 pub mod renewals;
 pub mod security_settings;

@@ -102,7 +102,7 @@ pub async fn confirm_password(
         return Err(account_locked());
     }
     // The same per-account budget as sign-ins: a session cannot guess faster than a login.
-    ctx.limits.account(&user.email)?;
+    ctx.limits.account(&user.email).await?;
     let right = password::verify(password, Some(user.password_hash.clone())).await?;
     if !right {
         let (config, meta, user) = (ctx.config.clone(), meta.clone(), user.clone());
@@ -234,7 +234,8 @@ pub async fn request_reset(ctx: &Services, meta: Origin, email: String) -> Resul
     };
     // Per address, known or not (so the limit says nothing): protects a mailbox from floods.
     ctx.limits
-        .account(&format!("password-reset:{}", email.as_str()))?;
+        .account(&format!("password-reset:{}", email.as_str()))
+        .await?;
     let payload = crate::jobs::request_password_reset::Payload {
         email: email.into_inner(),
         ip: meta.ip,

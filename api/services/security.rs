@@ -134,7 +134,7 @@ pub async fn request_unlock(ctx: &Services, meta: Origin, email: String) -> Resu
         .map(|e| e.as_str().to_string())
         .unwrap_or_else(|| email.trim().to_lowercase());
     // Its own bucket per address, so nobody floods a mailbox with links.
-    ctx.limits.account(&format!("unlock:{key}"))?;
+    ctx.limits.account(&format!("unlock:{key}")).await?;
     let Some(email) = parsed else {
         return Ok(());
     };

@@ -142,7 +142,7 @@ pub async fn login(
     let email = Email::parse(&email, "/email")
         .map(Email::into_inner)
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    ctx.limits.account(&email)?;
+    ctx.limits.account(&email).await?;
     let lookup = email.clone();
     let user = db::run(&ctx.pool, move |conn| {
         Ok(users::find_by_email(conn, &lookup)?)

@@ -413,7 +413,7 @@ pub async fn complete_login(
     })
     .await?
     .ok_or_else(invalid_credentials)?;
-    ctx.limits.account(&found.email)?;
+    ctx.limits.account(&found.email).await?;
     let config = ctx.config.clone();
     let tx_meta = meta.clone();
     let outcome = db::run(&ctx.pool, move |conn| {
@@ -481,7 +481,7 @@ pub async fn reauthenticate(
             "two-factor authentication is on: send the code your authenticator app shows",
         ));
     }
-    ctx.limits.account(&caller.account.email)?;
+    ctx.limits.account(&caller.account.email).await?;
     let id = caller.user_id.clone();
     let stored = db::run(&ctx.pool, move |conn| Ok(users::find(conn, &id)?))
         .await?

@@ -38,6 +38,7 @@ mod race_members;
 mod races;
 mod security;
 mod sessions;
+mod shared_limits;
 mod signup;
 mod spec;
 mod tokens;
