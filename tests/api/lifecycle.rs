@@ -263,6 +263,8 @@ async fn lc_renewing_during_grace_restores_the_product_with_its_original_term_da
         period_start: expiry,
         period_end: expiry + chrono::Months::new(12),
         period_months: 12,
+        price_minor: 1100,
+        options: "{}".into(),
         status: leman::domain::billing_states::ChangeStatus::Pending,
         automatic: false,
         attempts: 0,

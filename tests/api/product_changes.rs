@@ -239,6 +239,8 @@ async fn r38_a_change_to_monthly_waits_for_the_term_end_whenever_asked() {
                 period_start: end,
                 period_end: end + chrono::Duration::days(30),
                 period_months: 1,
+                price_minor: 1000,
+                options: "{}".into(),
                 status: leman::domain::billing_states::ChangeStatus::Pending,
                 automatic: false,
                 attempts: 0,
