@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
+pub mod pro_formas;
 pub mod products;
 pub mod recovery_codes;
 pub mod renewals;

@@ -20,7 +20,9 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
+pub mod pro_forma;
 pub mod products;
+pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -58,6 +60,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(catalog::configure)
                 .configure(products::configure)
                 .configure(orders::configure)
+                .configure(renewals::configure)
+                .configure(pro_forma::configure)
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)

@@ -6,6 +6,7 @@
 mod account;
 mod billing;
 mod orgs;
+mod renewals;
 
 pub use account::SignedUpVia;
 
