@@ -137,7 +137,9 @@ impl ActivityKind {
             InvoiceRefunded => "An invoice was refunded, in part or in full.",
             OrderCreated => "An order was placed.",
             OrderExpired => "An unpaid order expired.",
-            ProFormaIssued => "A pro forma invoice was issued for renewals to be paid by bank transfer.",
+            ProFormaIssued => {
+                "A pro forma invoice was issued for renewals to be paid by bank transfer."
+            }
             ProFormaLapsed => "A pro forma invoice lapsed unpaid: its renewals were voided.",
             RenewalOrdered => "Products' renewals were ordered on one invoice.",
             PaymentFailed => "A payment failed.",

@@ -97,9 +97,7 @@ pub fn lapsed_transfers(
     limit: i64,
 ) -> QueryResult<Vec<(String, String, String)>> {
     payments::table
-        .inner_join(
-            pro_formas::table.on(payments::pro_forma_id.eq(pro_formas::id.nullable())),
-        )
+        .inner_join(pro_formas::table.on(payments::pro_forma_id.eq(pro_formas::id.nullable())))
         .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
         .filter(payments::method.eq(PaymentMethodKind::BankTransfer.as_str()))
         .filter(pro_formas::order_id.is_null())
@@ -124,7 +122,11 @@ pub fn pending_transfer(
 }
 
 /// The pro forma's transfer becomes the payment of the invoice issued from it.
-pub fn attach_invoice(conn: &mut DbConnection, payment_id: &str, invoice_id: &str) -> QueryResult<usize> {
+pub fn attach_invoice(
+    conn: &mut DbConnection,
+    payment_id: &str,
+    invoice_id: &str,
+) -> QueryResult<usize> {
     diesel::update(payments::table.find(payment_id))
         .set(payments::invoice_id.eq(Some(invoice_id)))
         .execute(conn)

@@ -22,8 +22,8 @@ use crate::error::AppError;
 use crate::models::invoices::Invoice;
 use crate::models::orders::{self, Order};
 use crate::models::organizations::Organization;
-use crate::models::products::{self, Product};
 use crate::models::pro_formas::{self, ProForma};
+use crate::models::products::{self, Product};
 use crate::models::renewals::{self, Renewal};
 use crate::services::orders::{Item, NewLine, issue_invoice, item_lines};
 
@@ -488,7 +488,12 @@ pub async fn list(
                 })
                 .collect())
         },
-        |d: &DueItem| (d.product.expires_at.unwrap_or_default(), d.product.id.as_str()),
+        |d: &DueItem| {
+            (
+                d.product.expires_at.unwrap_or_default(),
+                d.product.id.as_str(),
+            )
+        },
     )
     .await
 }
@@ -866,6 +871,21 @@ pub async fn get_pro_forma(
         let rows = renewals::of_pro_forma(conn, &pf.id)?;
         let payment = pro_formas::latest_payment(conn, &pf.id)?;
         Ok((pf, rows, payment))
+    })
+    .await
+}
+
+/// The products a renewal order renews and its terms (none for an order of new products), for
+/// showing the order.
+pub async fn order_terms(
+    pool: &db::Pool,
+    order: &Order,
+) -> Result<(Vec<Product>, Vec<Renewal>), AppError> {
+    let (org_id, id) = (order.organization_id.clone(), order.id.clone());
+    db::run(pool, move |conn| {
+        Ok(of_order(conn, &org_id, &id)?
+            .map(|(_, products, rows)| (products, rows))
+            .unwrap_or_default())
     })
     .await
 }

@@ -234,8 +234,7 @@ impl ProFormaView {
         let c = p.currency.as_str();
         let status = if p.invoice_id.is_some() {
             "paid"
-        } else if renewals.iter().any(|r| r.status == ChangeStatus::Pending) && p.expires_at > now
-        {
+        } else if renewals.iter().any(|r| r.status == ChangeStatus::Pending) && p.expires_at > now {
             "awaiting_transfer"
         } else {
             "lapsed"

@@ -34,6 +34,7 @@ mod prepaid;
 mod prerequisites;
 mod race_members;
 mod races;
+mod renewals;
 mod security;
 mod sessions;
 mod signup;

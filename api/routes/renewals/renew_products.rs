@@ -97,9 +97,8 @@ pub async fn renew_products(
                 products,
                 renewals,
                 payment,
-            } => HttpResponse::Created().json(
-                OrderView::new(&order, &products, payment.as_ref()).with_renewals(&renewals),
-            ),
+            } => HttpResponse::Created()
+                .json(OrderView::new(&order, &products, payment.as_ref()).with_renewals(&renewals)),
             Renewed::ProForma {
                 pro_forma,
                 renewals,

@@ -51,7 +51,11 @@ impl<'a> Event<'a> {
     }
 
     /// Renewals to be paid by bank transfer: a pro forma, no invoice yet.
-    pub fn pro_forma_issued(user_id: &'a str, pro_forma: &'a ProForma, renewals: &[Renewal]) -> Self {
+    pub fn pro_forma_issued(
+        user_id: &'a str,
+        pro_forma: &'a ProForma,
+        renewals: &[Renewal],
+    ) -> Self {
         let currency = Currency::from_code(&pro_forma.currency);
         Event::new(ActivityKind::ProFormaIssued, user_id)
             .organization(&pro_forma.organization_id)
