@@ -749,12 +749,15 @@ pub async fn renew(
     .await
 }
 
+/// A renewal order, the products it renews and its renewals.
+pub type RenewalOrderRows = (Order, Vec<Product>, Vec<Renewal>);
+
 /// A renewal order of the organisation with the products it renews and its renewals.
 pub fn of_order(
     conn: &mut DbConnection,
     org_id: &str,
     order_id: &str,
-) -> Result<Option<(Order, Vec<Product>, Vec<Renewal>)>, AppError> {
+) -> Result<Option<RenewalOrderRows>, AppError> {
     let Some(order) = orders::find(conn, org_id, order_id)? else {
         return Ok(None);
     };
