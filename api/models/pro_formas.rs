@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{payments, pro_forma_counters, pro_formas};
-use crate::domain::billing_states::{PaymentMethodKind, PaymentStatus};
+use crate::db::schema::{payments, pro_forma_counters, pro_formas, renewals};
+use crate::domain::billing_states::{ChangeStatus, PaymentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = pro_formas)]
@@ -90,21 +90,24 @@ pub fn mark_invoiced(
     Ok(n == 1)
 }
 
-/// The pending bank transfers of pro formas whose time ran out before `now` (not invoiced).
-pub fn lapsed_transfers(
+/// The pro formas whose time ran out before `now` uninvoiced with renewals still pending (their
+/// transfer awaited, or failed): (id, organisation).
+pub fn lapsed(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<(String, String, String)>> {
-    payments::table
-        .inner_join(pro_formas::table.on(payments::pro_forma_id.eq(pro_formas::id.nullable())))
-        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
-        .filter(payments::method.eq(PaymentMethodKind::BankTransfer.as_str()))
+) -> QueryResult<Vec<(String, String)>> {
+    let live = renewals::table
+        .filter(renewals::status.eq(ChangeStatus::Pending.as_str()))
+        .filter(renewals::pro_forma_id.is_not_null())
+        .select(renewals::pro_forma_id.assume_not_null());
+    pro_formas::table
         .filter(pro_formas::order_id.is_null())
         .filter(pro_formas::expires_at.le(now))
+        .filter(pro_formas::id.eq_any(live))
         .order((pro_formas::expires_at, pro_formas::id))
         .limit(limit)
-        .select((payments::id, pro_formas::id, pro_formas::organization_id))
+        .select((pro_formas::id, pro_formas::organization_id))
         .load(conn)
 }
 

@@ -825,30 +825,38 @@ pub fn invoice_pro_forma(
 /// renewals are voided, so the products can be renewed again. Returns how many.
 pub fn lapse_pro_formas(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
     use crate::domain::billing_states::{PaymentStatus, failure};
-    let mut due = pro_formas::lapsed_transfers(conn, now, 500)?;
+    let mut due = pro_formas::lapsed(conn, now, 500)?;
     // Several organisations in one transaction: locked in id order (as `orders::expire_due`).
-    due.sort_by(|a, b| a.2.cmp(&b.2));
+    due.sort_by(|a, b| a.1.cmp(&b.1));
     let mut n = 0;
-    for (payment_id, pf_id, org_id) in due {
+    for (pf_id, org_id) in due {
+        // The organisation's lock first: a transfer settling now either finished (the pro forma
+        // is invoiced) or finds its payment failed and credits the money.
         crate::models::organizations::lock(conn, &org_id)?;
-        if !crate::models::payments::settle(
-            conn,
-            &payment_id,
-            PaymentStatus::Failed,
-            Some(failure::SUPERSEDED),
-            None,
-            now,
-        )? {
+        let Some(pf) = pro_formas::find_any(conn, &pf_id)?.filter(|p| p.order_id.is_none()) else {
             continue;
-        }
-        let voided = renewals::void_of_pro_forma(conn, &pf_id, now)?;
-        if let Some(pf) = pro_formas::find_any(conn, &pf_id)? {
-            crate::services::activity::record(
+        };
+        let transfer = pro_formas::pending_transfer(conn, &pf.id)?;
+        if let Some(t) = &transfer {
+            crate::models::payments::settle(
                 conn,
-                &crate::domain::actor::Origin::system("expire_orders"),
-                crate::services::activity::Event::pro_forma_lapsed(&pf, &payment_id, voided),
+                &t.id,
+                PaymentStatus::Failed,
+                Some(failure::SUPERSEDED),
+                None,
+                now,
             )?;
         }
+        let voided = renewals::void_of_pro_forma(conn, &pf.id, now)?;
+        crate::services::activity::record(
+            conn,
+            &crate::domain::actor::Origin::system("expire_orders"),
+            crate::services::activity::Event::pro_forma_lapsed(
+                &pf,
+                transfer.as_ref().map(|t| t.id.as_str()),
+                voided,
+            ),
+        )?;
         n += 1;
     }
     Ok(n)

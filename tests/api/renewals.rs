@@ -536,7 +536,8 @@ async fn rn_an_unpaid_pro_forma_lapses_its_renewals_and_late_money_goes_to_the_p
     let (_, s) = app.signed_in("rn6@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
+            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
         .await;
     let domain = &products_of(&org)[0];
     let before = expiry(&app, &s, &org.id, domain).await;
@@ -555,11 +556,30 @@ async fn rn_an_unpaid_pro_forma_lapses_its_renewals_and_late_money_goes_to_the_p
         .as_str()
         .unwrap()
         .to_string();
-    let later = leman::db::now() + chrono::Duration::days(31);
-    let lapsed = app
-        .with_conn(move |c| leman::services::renewals::lapse_pro_formas(c, later).unwrap())
-        .await;
-    assert_eq!(lapsed, 1);
+    // Another product's transfer fails: its pro forma lapses too, in its time.
+    let li = products_of(&org)[1].clone();
+    let failed = ok(
+        renew(
+            &app,
+            &s,
+            &org.id,
+            json!({"items": [{"product_id": li, "billing_period": "P1Y"}], "payment": {"method": "bank_transfer"}}),
+        )
+        .await,
+        202,
+    )
+    .await;
+    let now = chrono::Utc::now().timestamp();
+    let failed_reference = failed["bank_transfer"]["reference"].as_str().unwrap();
+    ok(app.webhook(json!({"id": "evt_rn6_failed", "type": "payment.failed", "data": {"payment_reference": failed_reference}}), now).await, 200).await;
+    // Not yet due: nothing lapses; then both, once.
+    let lapse = |days: i64| {
+        let at = leman::db::now() + chrono::Duration::days(days);
+        app.with_conn(move |c| leman::services::renewals::lapse_pro_formas(c, at).unwrap())
+    };
+    assert_eq!(lapse(29).await, 0);
+    assert_eq!(lapse(31).await, 2);
+    assert_eq!(lapse(31).await, 0);
     let path = format!(
         "/v1/orgs/{}/pro-forma-invoices/{}",
         org.id,
@@ -569,7 +589,6 @@ async fn rn_an_unpaid_pro_forma_lapses_its_renewals_and_late_money_goes_to_the_p
     assert_eq!(shown["status"], "lapsed", "{shown}");
     assert_eq!(shown["renewals"][0]["status"], "voided");
     // The money arrives after all: credited, the product unchanged.
-    let now = chrono::Utc::now().timestamp();
     let res = ok(app.webhook(json!({"id": "evt_rn6", "type": "payment.succeeded", "data": {"payment_reference": reference}}), now).await, 200).await;
     assert_eq!(res["applied"], true);
     assert_eq!(expiry(&app, &s, &org.id, domain).await, before);
@@ -590,6 +609,9 @@ async fn rn_an_unpaid_pro_forma_lapses_its_renewals_and_late_money_goes_to_the_p
     .await;
     assert_eq!(order["status"], "paid");
     assert_eq!(expiry(&app, &s, &org.id, domain).await, months(before, 24));
+    // So can the product whose transfer failed.
+    let body = json!({"items": [{"product_id": li, "billing_period": "P1Y"}]});
+    ok(renew(&app, &s, &org.id, body).await, 201).await;
 }
 
 #[tokio::test]

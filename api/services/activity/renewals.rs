@@ -71,7 +71,7 @@ impl<'a> Event<'a> {
     /// By the job: the transfer did not arrive in time; `voided` renewals.
     pub fn pro_forma_lapsed(
         pro_forma: &'a ProForma,
-        superseded_transfer: &str,
+        superseded_transfer: Option<&str>,
         voided: usize,
     ) -> Self {
         Event::by(ActivityKind::ProFormaLapsed, None)
