@@ -53,6 +53,9 @@ text_enum! {
         InvoiceRefunded = "invoice.refunded",
         OrderCreated = "order.created",
         OrderExpired = "order.expired",
+        ProFormaIssued = "pro_forma.issued",
+        ProFormaLapsed = "pro_forma.lapsed",
+        RenewalOrdered = "renewal.ordered",
         PaymentFailed = "payment.failed",
         PaymentSucceeded = "payment.succeeded",
         PaymentMethodAdded = "payment_method.added",
@@ -94,6 +97,8 @@ impl ActivityKind {
                 | "prepaid"
                 | "product"
                 | "cancellation"
+                | "renewal"
+                | "pro_forma"
         )
     }
 }
@@ -148,6 +153,11 @@ impl ActivityKind {
             InvoiceRefunded => "An invoice was refunded, in part or in full.",
             OrderCreated => "An order was placed.",
             OrderExpired => "An unpaid order expired.",
+            ProFormaIssued => {
+                "A pro forma invoice was issued for renewals to be paid by bank transfer."
+            }
+            ProFormaLapsed => "A pro forma invoice lapsed unpaid: its renewals were voided.",
+            RenewalOrdered => "Products' renewals were ordered on one invoice.",
             PaymentFailed => "A payment failed.",
             PaymentSucceeded => "A payment succeeded.",
             PaymentMethodAdded => "A payment method was saved.",

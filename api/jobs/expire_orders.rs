@@ -23,6 +23,10 @@ impl JobHandler for ExpireOrders {
                 if given_up > 0 {
                     tracing::info!(given_up, "gave up unconfirmed payments");
                 }
+                let lapsed = crate::services::renewals::lapse_pro_formas(conn, now)?;
+                if lapsed > 0 {
+                    tracing::info!(lapsed, "lapsed unpaid pro formas");
+                }
                 let expired = crate::services::orders::expire_due(conn, now)?;
                 if expired > 0 {
                     tracing::info!(expired, "expired unpaid orders");

@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payments;
 pub mod prepaid;
+pub mod pro_formas;
 pub mod product_changes;
 pub mod product_lifecycle;
 pub mod products;

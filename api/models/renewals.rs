@@ -187,3 +187,60 @@ pub fn void_of_pro_forma(
     ))
     .execute(conn)
 }
+
+/// What the renewals list shows (R33): the organisation's products in `statuses` with an expiry,
+/// not included in a bundle, of `kinds` (all when empty), expiring by `until` (all when None).
+pub struct DueFilter {
+    pub statuses: Vec<ProductStatus>,
+    pub kinds: Vec<crate::domain::billing_states::ProductKind>,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// A keyset page of renewable products, soonest expiry first (then id), after `after`.
+pub fn page_due(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filter: &DueFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<crate::models::products::Product>> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+    let mut query = products::table
+        .filter(products::organization_id.eq(org_id))
+        .filter(products::status.eq_any(statuses))
+        .filter(products::expires_at.is_not_null())
+        .filter(products::bundle_id.is_null())
+        .select(crate::models::products::Product::as_select())
+        .order((products::expires_at.asc(), products::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if !filter.kinds.is_empty() {
+        query = query.filter(products::kind.eq_any(filter.kinds.iter().map(|k| k.as_str())));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(products::expires_at.le(until));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            products::expires_at
+                .gt(at)
+                .or(products::expires_at.eq(at).and(products::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Links a pro forma's renewals to the order issued from it when its transfer arrived.
+pub fn attach_order(
+    conn: &mut DbConnection,
+    pro_forma_id: &str,
+    order_id: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        renewals::table
+            .filter(renewals::pro_forma_id.eq(pro_forma_id))
+            .filter(renewals::order_id.is_null()),
+    )
+    .set(renewals::order_id.eq(Some(order_id)))
+    .execute(conn)
+}

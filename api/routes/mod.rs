@@ -21,7 +21,9 @@ pub mod passwords;
 pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
+pub mod pro_forma;
 pub mod products;
+pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -60,6 +62,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(products::configure)
                 .configure(cancellations::configure)
                 .configure(orders::configure)
+                .configure(renewals::configure)
+                .configure(pro_forma::configure)
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)

@@ -8,6 +8,7 @@ mod billing;
 mod lifecycle;
 mod orgs;
 mod product_changes;
+mod renewals;
 
 pub use account::SignedUpVia;
 

@@ -290,6 +290,13 @@ fn supersede_pending_transfer(
     Ok(())
 }
 
+/// The reference a bank transfer quotes: the document's number (an invoice's, or a pro forma's
+/// `PF-…`) and the attempt, so a transfer that failed can be tried again under a new one.
+pub fn transfer_reference(number: &str, payment_id: &str) -> String {
+    let attempt = &payment_id[payment_id.len().saturating_sub(6)..];
+    format!("LMN-{number}-{}", attempt.to_uppercase())
+}
+
 /// Inserts a pending payment of an invoice; a second live payment of it is refused.
 fn insert_pending(conn: &mut DbConnection, p: &Payment) -> Result<(), AppError> {
     match payments::insert(conn, p) {
@@ -366,9 +373,8 @@ pub async fn attempt_invoice_payment(
                     // The customer quotes this reference on the transfer; the provider's
                     // webhook names it when the money arrives.
                     // One reference per attempt: a transfer that failed can be tried again.
-                    let attempt = &payment.id[payment.id.len().saturating_sub(6)..];
                     payment.gateway_reference =
-                        Some(format!("LMN-{}-{}", invoice.number, attempt.to_uppercase()));
+                        Some(transfer_reference(&invoice.number, &payment.id));
                 }
                 insert_pending(c, &payment)?;
                 Ok((payment, method_row))
@@ -491,6 +497,12 @@ pub fn settle(
         (PaymentPurpose::Invoice, Some(invoice_id)) => {
             let invoice = invoices::find_any(conn, invoice_id)?
                 .ok_or_else(|| AppError::internal("paid invoice vanished"))?;
+            complete_invoice_payment(conn, config, meta, &payment, &invoice)?;
+        }
+        // A pro forma's bank transfer (R34): its order and numbered invoice are issued now.
+        (PaymentPurpose::Invoice, None) if payment.pro_forma_id.is_some() => {
+            let (payment, invoice) =
+                crate::services::renewals::invoice_pro_forma(conn, config, &payment, now)?;
             complete_invoice_payment(conn, config, meta, &payment, &invoice)?;
         }
         _ => crate::services::prepaid::credit_top_up(conn, config, meta, &payment)?,

@@ -13,6 +13,7 @@ pub mod payments;
 pub mod prepaid;
 pub mod prerequisites;
 pub mod products;
+pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;

@@ -19,7 +19,7 @@ use crate::models::products::Product;
 #[schema(example = json!({
     "id": "ord_01936d7a6b2f7c3e9d4a5b6c7d8e9f11", "status": "paid",
     "invoice_id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f13", "total": {"amount": "11.89", "currency": "CHF"},
-    "products": [], "payment": null,
+    "products": [], "renewals": [], "payment": null,
     "expires_at": "2026-12-26T09:00:00Z", "paid_at": "2026-11-26T09:00:01Z", "cancelled_at": null,
     "created_at": "2026-11-26T09:00:00Z"
 }))]
@@ -30,6 +30,9 @@ pub struct OrderView {
     /// The invoice's total, VAT included.
     pub total: Money,
     pub products: Vec<ProductView>,
+    /// The terms a renewal order renews, each product's from its expiry (empty for an order of
+    /// new products).
+    pub renewals: Vec<super::renewals::RenewalTerm>,
     /// The payment made with this request, if one was asked for.
     pub payment: Option<PaymentView>,
     /// An open order not paid by then is cancelled with its invoice.
@@ -47,12 +50,25 @@ impl OrderView {
             invoice_id: o.invoice_id.clone(),
             total: money(o.total_minor, &o.currency),
             products: products.iter().map(ProductView::from).collect(),
+            renewals: Vec::new(),
             payment: payment.map(PaymentView::from),
             expires_at: utc(o.expires_at),
             paid_at: o.paid_at.map(utc),
             cancelled_at: o.cancelled_at.map(utc),
             created_at: utc(o.created_at),
         }
+    }
+}
+
+impl OrderView {
+    /// A renewal order: the terms it renews.
+    pub fn with_renewals(mut self, renewals: &[crate::models::renewals::Renewal]) -> Self {
+        let currency = self.total.currency.as_str().to_string();
+        self.renewals = renewals
+            .iter()
+            .map(|r| super::renewals::RenewalTerm::of(r, &currency))
+            .collect();
+        self
     }
 }
 

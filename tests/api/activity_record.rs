@@ -58,6 +58,7 @@ const EXPECTED: &[(&str, i64)] = &[
     ("accept_invitation", 1),
     ("create_order", 1),
     ("pay_order", 1),
+    ("renew_products", 1),
     ("pay_invoice", 1),
     ("create_payment_method", 1),
     ("delete_payment_method", 1),
@@ -448,6 +449,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "accept_invitation" => org_scenario(app, operation, &email).await,
         "create_order"
         | "pay_order"
+        | "renew_products"
         | "pay_invoice"
         | "create_payment_method"
         | "delete_payment_method"
@@ -569,6 +571,17 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         let p: serde_json::Value = res.json().await.unwrap();
         reference = crate::helpers::sandbox_reference(p["id"].as_str().unwrap());
     }
+    if operation == "renew_products" {
+        let res = send(
+            app,
+            Method::POST,
+            &format!("/v1/orgs/{org}/orders/{order_id}/payments"),
+            &s,
+            Some(json!({"method": "payment_method", "payment_method_id": card})),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+    }
     if operation == "withdraw_prepaid_money" {
         let res = send(app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), &s, Some(json!({"amount": {"amount": "50.00", "currency": "CHF"}, "payment_method_id": card}))).await;
         assert_eq!(res.status(), 201);
@@ -579,6 +592,7 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
     let res = match operation {
         "create_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
         "pay_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t, Some(by_card.clone())).await,
+        "renew_products" => send(app, Method::POST, &format!("/v1/orgs/{org}/renewals"), t, Some(json!({"items": [{"product_id": order["products"][0]["id"], "billing_period": "P1Y"}]}))).await,
         "pay_invoice" => send(app, Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t, Some(by_card.clone())).await,
         "create_payment_method" => send(app, Method::POST, &format!("/v1/orgs/{org}/payment-methods"), t, Some(json!({"type": "bank_transfer", "iban": "CH93 0076 2011 6238 5295 7"}))).await,
         "delete_payment_method" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/payment-methods/{twint}"), t, None).await,

@@ -36,6 +36,7 @@ mod prerequisites;
 mod product_changes;
 mod race_members;
 mod races;
+mod renewals;
 mod security;
 mod sessions;
 mod shared_limits;

@@ -77,6 +77,8 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     .await
     .unwrap();
     let id = |v: &Value| v.as_str().unwrap().to_string();
+    // A pro forma of the organisation (issue 11), as a renewal by bank transfer leaves one.
+    let pro_forma = pro_forma_of(app, &org).await;
     Fixture {
         org,
         ids: vec![
@@ -86,8 +88,36 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
             ("{invoice_id}", id(&order["invoice_id"])),
             ("{product_id}", id(&order["products"][0]["id"])),
             ("{payment_method_id}", id(&method["id"])),
+            ("{pro_forma_id}", pro_forma),
         ],
     }
+}
+
+/// Inserts a pro forma of `org` (what a renewal paid by bank transfer leaves); returns its id.
+async fn pro_forma_of(app: &TestApp, org: &str) -> String {
+    let org = org.to_string();
+    app.with_conn(move |c| {
+        let now = leman::db::now();
+        let pf = leman::models::pro_formas::ProForma {
+            id: leman::db::new_id("pf"),
+            organization_id: org,
+            number: leman::models::pro_formas::next_number(c, 2026).unwrap(),
+            currency: "CHF".into(),
+            subtotal_minor: 0,
+            vat_minor: 0,
+            total_minor: 0,
+            lines: "[]".into(),
+            transfer_reference: None,
+            order_id: None,
+            invoice_id: None,
+            created_by: "usr_matrix".into(),
+            created_at: now,
+            expires_at: now,
+        };
+        leman::models::pro_formas::insert(c, &pf).unwrap();
+        pf.id
+    })
+    .await
 }
 
 /// A fresh organisation of `people.legal` with every member placed, and a pending invitation.

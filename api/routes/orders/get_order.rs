@@ -29,6 +29,9 @@ pub async fn get_order(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let order_id = OrderId::parse(&path.1)?;
-    let (order, products) = orders::get(&services.pool, &org, order_id).await?;
-    Ok(HttpResponse::Ok().json(OrderView::new(&order, &products, None)))
+    let (order, mut products) = orders::get(&services.pool, &org, order_id).await?;
+    // A renewal order renews products it did not create: they and their terms show too.
+    let (renewed, terms) = crate::services::renewals::order_terms(&services.pool, &order).await?;
+    products.extend(renewed);
+    Ok(HttpResponse::Ok().json(OrderView::new(&order, &products, None).with_renewals(&terms)))
 }

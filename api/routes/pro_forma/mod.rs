@@ -1,0 +1,9 @@
+//! Pro forma invoices: `/v1/orgs/{org_id}/pro-forma-invoices`.
+
+pub mod get_pro_forma;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_pro_forma::get_pro_forma);
+}
