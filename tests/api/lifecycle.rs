@@ -210,7 +210,8 @@ async fn lc_expiry_walks_expired_suspended_cancelled_each_step_once() {
     wait_texts(&app, &accountant.email, "is suspended", 1).await;
     wait_texts(&app, &accountant.email, "is cancelled", 1).await;
     wait_texts(&app, "owner@example.ch", "is cancelled", 1).await;
-    assert_eq!(texts(&app, &accountant.email).len(), 3);
+    let all = texts(&app, &accountant.email);
+    assert_eq!(all.len(), 3, "{all:#?}");
     assert!(texts(&app, &seller.email).is_empty());
 }
 
