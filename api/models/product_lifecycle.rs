@@ -33,6 +33,29 @@ pub fn due(
         .load(conn)
 }
 
+/// `transition`, only while the product's expiry is at or before `due_by`: the expiry pass's
+/// step, so a renewal paid since the pass read the product (the expiry moved on) keeps it as it
+/// is (found by the review). The caller holds the organisation's lock, which every renewal
+/// takes before moving an expiry, so the expiry read here cannot change before the update.
+pub fn transition_due(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &[ProductStatus],
+    to: ProductStatus,
+    due_by: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let expiry: Option<Option<NaiveDateTime>> = products::table
+        .find(id)
+        .select(products::expires_at)
+        .first(conn)
+        .optional()?;
+    if !expiry.flatten().is_some_and(|e| e <= due_by) {
+        return Ok(false);
+    }
+    transition(conn, id, from, to, now)
+}
+
 /// Moves a product from one of `from` to `to` (compare-and-set); false when it was in none of
 /// them. Leaving for `cancelled` or `cancellation_pending` turns automatic renewal off (and
 /// forgets its card); `cancelled` also sets `cancelled_at`.

@@ -198,13 +198,18 @@ pub fn turn_on_auto_renewal(
     method_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(products::table.filter(products::id.eq_any(ids)))
-        .set((
-            products::auto_renew.eq(true),
-            products::auto_renew_payment_method_id.eq(Some(method_id)),
-            products::updated_at.eq(now),
-        ))
-        .execute(conn)
+    // Only running products: a paid renewal of a product cancelled meanwhile never turns it on.
+    diesel::update(
+        products::table
+            .filter(products::id.eq_any(ids))
+            .filter(products::status.eq(ProductStatus::Active.as_str())),
+    )
+    .set((
+        products::auto_renew.eq(true),
+        products::auto_renew_payment_method_id.eq(Some(method_id)),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 /// The products a bundle includes.

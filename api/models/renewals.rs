@@ -99,10 +99,16 @@ pub fn apply(conn: &mut DbConnection, r: &Renewal, now: NaiveDateTime) -> QueryR
     if claimed == 0 {
         return Ok(Applied::AlreadySettled);
     }
+    let renewable = [
+        ProductStatus::Active.as_str(),
+        ProductStatus::Expired.as_str(),
+        ProductStatus::Suspended.as_str(),
+    ];
     let moved = diesel::update(
         products::table
             .find(&r.product_id)
-            .filter(products::expires_at.eq(Some(r.period_start))),
+            .filter(products::expires_at.eq(Some(r.period_start)))
+            .filter(products::status.eq_any(renewable)),
     )
     .set((
         products::expires_at.eq(Some(r.period_end)),

@@ -86,6 +86,21 @@ fn not_cancellable(status: ProductStatus) -> AppError {
     )
 }
 
+fn payment_awaited() -> AppError {
+    AppError::conflict(
+        "renewal_pending",
+        "A renewal or an upgrade of this product awaits payment: pay it or let it lapse before cancelling (found by the review: paying it later would extend a cancelled product).",
+    )
+}
+
+/// Whether a renewal or an upgrade of the product waits for its payment.
+pub fn awaits_payment(c: &mut DbConnection, product_id: &str) -> Result<bool, AppError> {
+    Ok(
+        !crate::models::renewals::pending_of_products(c, &[product_id.to_string()])?.is_empty()
+            || crate::models::product_changes::pending_of_product(c, product_id)?.is_some(),
+    )
+}
+
 fn backups_not_acknowledged() -> AppError {
     let mut e = AppError::unprocessable(
         "backup_deletion_not_acknowledged",
@@ -152,6 +167,9 @@ pub async fn request(
             }
             if !CANCELLABLE.contains(&product.status) {
                 return Err(not_cancellable(product.status));
+            }
+            if awaits_payment(c, &product.id)? {
+                return Err(payment_awaited());
             }
             let live = cancellations::live_of_product(c, &product.id)?;
             if live
@@ -257,6 +275,9 @@ pub async fn confirm(ctx: &Services, meta: Origin, token: String) -> Result<Outc
                 } else {
                     not_cancellable(product.status)
                 });
+            }
+            if awaits_payment(c, &product.id)? {
+                return Err(payment_awaited());
             }
             let now = db::now();
             let at = effective_at(cancellation.effective, &product, now);

@@ -29,12 +29,14 @@ pub fn apply(
         match renewals::apply(conn, &renewal, now)? {
             Applied::Extended => touched.push(renewal.product_id.clone()),
             Applied::AlreadySettled => {}
-            // Rolls the payment back: better a payment retried than a term paid for twice.
+            // Rolls the payment back: better a payment refused than a term paid for twice or for a
+            // cancelled product (the unique index and the cancellation checks make it unreachable).
             Applied::ExpiryMoved => {
-                return Err(AppError::internal(format!(
-                    "renewal {}: the product's expiry moved since the renewal was made",
-                    renewal.id
-                )));
+                tracing::error!(renewal = %renewal.id, "the renewed product changed since");
+                return Err(AppError::conflict(
+                    "renewal_void",
+                    "A product of this order was cancelled or renewed otherwise since: nothing was paid.",
+                ));
             }
         }
     }

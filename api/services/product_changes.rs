@@ -42,13 +42,14 @@ use crate::services::orgs::{self, OrgRequest};
 /// The prorated part of `difference` (the price of one period) for `remaining_days` of a period
 /// of `period_days`: `difference × remaining_days / period_days`, rounded to the minor unit half
 /// away from zero (docs/rules.md). Never negative (a decrease or nothing remaining costs
-/// nothing), never more than `difference` (the remaining days count at most the whole period).
+/// nothing). A product renewed ahead has more than one period left: every remaining day is
+/// paid for (found by the review: capping at one period made upgrades after an early renewal
+/// nearly free).
 pub fn prorate(difference: Decimal, remaining_days: i64, period_days: i64) -> Decimal {
     if difference <= Decimal::ZERO || remaining_days <= 0 || period_days <= 0 {
         return round(Decimal::ZERO);
     }
-    let remaining = remaining_days.min(period_days);
-    round(difference * Decimal::from(remaining) / Decimal::from(period_days))
+    round(difference * Decimal::from(remaining_days) / Decimal::from(period_days))
 }
 
 /// Whole days from `now` to `end`, a started day counting as a day (0 when `end` has passed).
@@ -280,6 +281,16 @@ pub fn update_at(
     let increased = now_options != current;
     if increased && product_changes::pending_of_product(conn, &product.id)?.is_some() {
         return Err(change_pending());
+    }
+    // An upgrade and a renewal waiting at once would each apply over the other's options.
+    if increased
+        && !crate::models::renewals::pending_of_products(conn, std::slice::from_ref(&product.id))?
+            .is_empty()
+    {
+        return Err(AppError::conflict(
+            "renewal_pending",
+            "A renewal of this product awaits payment: pay it or let it lapse before upgrading.",
+        ));
     }
     let next_period = match months {
         Some(m) if m == product.period_months => None,
@@ -675,7 +686,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn r42_proration_is_never_negative_nor_more_than_the_difference(
+        fn r42_proration_is_never_negative_nor_more_than_the_difference_per_period_left(
             cents in -100_000i64..10_000_000,
             remaining in -10i64..5000,
             period in 1i64..4000,
@@ -683,12 +694,14 @@ mod tests {
             let difference = Decimal::new(cents, 2);
             let p = prorate(difference, remaining, period);
             prop_assert!(p >= Decimal::ZERO);
-            prop_assert!(p <= difference.max(Decimal::ZERO));
+            // At most the difference for each started period left.
+            let periods = Decimal::from(remaining.max(0).div_ceil(period));
+            prop_assert!(p <= difference.max(Decimal::ZERO) * periods);
             prop_assert_eq!(p.scale(), 2);
             if remaining <= 0 {
                 prop_assert_eq!(p, Decimal::ZERO);
             }
-            if remaining >= period && cents > 0 {
+            if remaining == period && cents > 0 {
                 prop_assert_eq!(p, difference);
             }
         }

@@ -77,7 +77,7 @@ pub fn run(
     })
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Expire,
     Suspend,
@@ -142,7 +142,23 @@ fn step(
         batch.sort_by(|a, b| (&a.organization_id, &a.id).cmp(&(&b.organization_id, &b.id)));
         for product in &batch {
             organizations::lock(conn, &product.organization_id)?;
-            if !product_lifecycle::transition(conn, &product.id, &[step.from()], step.to(), now)? {
+            // A product whose renewal or upgrade awaits payment is not cancelled under it (it is
+            // once that order lapses; found by the review).
+            if step == Step::Cancel
+                && crate::services::cancellations::awaits_payment(conn, &product.id)?
+            {
+                continue;
+            }
+            // Only while still due: a renewal paid since the batch was read moved the expiry.
+            let stepped = product_lifecycle::transition_due(
+                conn,
+                &product.id,
+                &[step.from()],
+                step.to(),
+                cutoff,
+                now,
+            )?;
+            if !stepped {
                 continue;
             }
             let included = follow(conn, &product.id, step.to(), now)?;

@@ -110,6 +110,17 @@ pub fn period_refusal(
     }
     let start = product.expires_at?;
     let end = start.checked_add_months(Months::new(months as u32))?;
+    // A lapsed product's term starts at its old expiry: one that would end already is no use.
+    if end <= now {
+        return Some((
+            "period_already_over",
+            format!(
+                "renewing for {} would end on {}, already past: choose a longer period",
+                period_name(months),
+                end.date()
+            ),
+        ));
+    }
     let latest = horizon(offer, now);
     if end > latest {
         return Some((
@@ -184,6 +195,14 @@ pub fn check_items<'a>(
                 &at,
                 "bundled_product",
                 "this product renews with its bundle",
+            ));
+            continue;
+        }
+        if crate::models::product_changes::pending_of_product(conn, &product.id)?.is_some() {
+            errors.push(invalid(
+                &at,
+                "change_pending",
+                "an upgrade of this product awaits payment: pay it or let it lapse first",
             ));
             continue;
         }

@@ -37,6 +37,7 @@ mod product_changes;
 mod race_members;
 mod races;
 mod renewals;
+mod review11;
 mod security;
 mod sessions;
 mod shared_limits;
