@@ -695,7 +695,7 @@ mod tests {
             let p = prorate(difference, remaining, period);
             prop_assert!(p >= Decimal::ZERO);
             // At most the difference for each started period left.
-            let periods = Decimal::from(remaining.max(0).div_ceil(period));
+            let periods = Decimal::from((remaining.max(0) + period - 1) / period);
             prop_assert!(p <= difference.max(Decimal::ZERO) * periods);
             prop_assert_eq!(p.scale(), 2);
             if remaining <= 0 {
