@@ -50,7 +50,7 @@ pub fn transition_due(
         .select(products::expires_at)
         .first(conn)
         .optional()?;
-    if !expiry.flatten().is_some_and(|e| e <= due_by) {
+    if expiry.flatten().is_none_or(|e| e > due_by) {
         return Ok(false);
     }
     transition(conn, id, from, to, now)

@@ -666,7 +666,8 @@ mod tests {
         // Half a cent rounds away from zero: 0.05 × 1/2 = 0.025 → 0.03.
         assert_eq!(prorate(d("0.05"), 1, 2), d("0.03"));
         assert_eq!(prorate(d("95.00"), 365, 365), d("95.00"));
-        assert_eq!(prorate(d("95.00"), 400, 365), d("95.00"));
+        // Renewed ahead: every remaining day is paid (95.00 × 400 / 365 = 104.109… → 104.11).
+        assert_eq!(prorate(d("95.00"), 400, 365), d("104.11"));
         assert_eq!(prorate(d("95.00"), 0, 365), d("0.00"));
         assert_eq!(prorate(d("-5.00"), 10, 365), d("0.00"));
     }
