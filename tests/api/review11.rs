@@ -1,16 +1,12 @@
 //! Review of issue 11 (renewals, upgrades, moves, cancellations, pro formas): each test here
 //! proves a hole found by the review; it FAILS while the hole is open.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, TestSession, billing_app, card, get_json, link_token, mail_text, ok, problem, send,
-};
+use crate::helpers::{TestApp, TestSession, billing_app, card, get_json, ok, problem, send};
 
 fn at(v: &Value) -> NaiveDateTime {
     v.as_str()
@@ -84,52 +80,6 @@ async fn pay_order(
         &format!("/v1/orgs/{org}/orders/{order}/payments"),
         s,
         Some(card(card_id)),
-    )
-    .await
-}
-
-fn texts(app: &TestApp, to: &str) -> Vec<String> {
-    app.mails()
-        .into_iter()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .map(|m| mail_text(&m))
-        .collect()
-}
-
-/// Asks to cancel `when` (202) and returns the link's token mailed to `email`.
-async fn cancellation_token(
-    app: &TestApp,
-    s: &TestSession,
-    email: &str,
-    org: &str,
-    product: &str,
-    when: &str,
-) -> String {
-    let before: HashSet<String> = texts(app, email).into_iter().collect();
-    let path = format!("/v1/orgs/{org}/products/{product}/cancellation");
-    ok(
-        send(app, Method::POST, &path, s, Some(json!({"when": when}))).await,
-        202,
-    )
-    .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Some(text) = texts(app, email)
-            .into_iter()
-            .find(|t| !before.contains(t) && t.contains("/confirm-cancellation?token="))
-        {
-            return link_token(&text, "/confirm-cancellation");
-        }
-        assert!(std::time::Instant::now() < deadline, "no link to {email}");
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-}
-
-async fn confirm(app: &TestApp, token: &str) -> Value {
-    ok(
-        app.post_json("/v1/cancellations/confirm", json!({"token": token}))
-            .await,
-        200,
     )
     .await
 }
