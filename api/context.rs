@@ -50,7 +50,7 @@ impl Services {
         let limits = RateLimits::new(config.auth_rate_per_ip, config.auth_rate_per_account);
         let catalog = crate::catalog::Catalog::load(config.catalog_file.as_deref())
             .map_err(|e| anyhow::anyhow!("the catalogue is not valid: {e}"))?;
-        let gateway = crate::gateway::from_config(&config);
+        let gateway = crate::gateway::from_config(&config, pool.clone());
         Ok(Self {
             config,
             pool,

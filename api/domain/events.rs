@@ -60,6 +60,10 @@ text_enum! {
         PaymentMethodRemoved = "payment_method.removed",
         PrepaidToppedUp = "prepaid.topped_up",
         PrepaidWithdrawn = "prepaid.withdrawn",
+        // Auto-renewal (issue 11).
+        AutoRenewalEnabled = "auto_renewal.enabled",
+        AutoRenewalDisabled = "auto_renewal.disabled",
+        AutoRenewalOrdered = "auto_renewal.ordered",
     }
 }
 
@@ -78,6 +82,7 @@ impl ActivityKind {
                 | "payment"
                 | "payment_method"
                 | "prepaid"
+                | "auto_renewal"
         )
     }
 }
@@ -139,6 +144,11 @@ impl ActivityKind {
             PaymentMethodRemoved => "A payment method was removed.",
             PrepaidToppedUp => "Money was added to the prepaid account.",
             PrepaidWithdrawn => "Money was withdrawn from the prepaid account.",
+            AutoRenewalEnabled => "A product's automatic renewal was turned on.",
+            AutoRenewalDisabled => {
+                "A product's automatic renewal was turned off (by a person, or as its card went)."
+            }
+            AutoRenewalOrdered => "The scheduler made a product's renewal order, to be charged.",
         }
     }
 }

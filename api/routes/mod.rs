@@ -21,6 +21,7 @@ pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
 pub mod products;
+pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(catalog::configure)
                 .configure(products::configure)
                 .configure(orders::configure)
+                .configure(renewals::configure)
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
