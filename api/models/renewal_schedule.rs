@@ -53,9 +53,9 @@ pub fn expiring(
     }
     if let Some((at, id)) = cursor {
         q = q.filter(
-            products::expires_at
-                .gt(*at)
-                .or(products::expires_at.eq(*at).and(products::id.gt(id.clone()))),
+            products::expires_at.gt(*at).or(products::expires_at
+                .eq(*at)
+                .and(products::id.gt(id.clone()))),
         );
     }
     q.order((products::expires_at.asc(), products::id.asc()))

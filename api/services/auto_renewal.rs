@@ -87,7 +87,9 @@ fn resolve_card(
         }
     };
     let Some(method) = payment_methods::find(conn, &org.id, id)? else {
-        return Err(needs_card("is not a saved payment method of this organisation"));
+        return Err(needs_card(
+            "is not a saved payment method of this organisation",
+        ));
     };
     if method.kind != MethodType::Card {
         return Err(needs_card("this saved method is not a card"));
@@ -155,7 +157,11 @@ pub async fn set(
             for (i, id) in ids.iter().enumerate() {
                 let at = format!("/product_ids/{i}");
                 if ids[..i].contains(id) {
-                    errors.push(invalid(&at, "duplicate_item", "this product is listed twice"));
+                    errors.push(invalid(
+                        &at,
+                        "duplicate_item",
+                        "this product is listed twice",
+                    ));
                     continue;
                 }
                 let Some(p) = products::find(c, &org.org_id, id)? else {
@@ -196,7 +202,12 @@ pub async fn set(
                 let changed = p.auto_renew != setting.enabled
                     || p.auto_renew_payment_method_id.as_deref() != method_id;
                 if changed {
-                    renewal_schedule::set_auto_renew(c, std::slice::from_ref(&p.id), method_id, now)?;
+                    renewal_schedule::set_auto_renew(
+                        c,
+                        std::slice::from_ref(&p.id),
+                        method_id,
+                        now,
+                    )?;
                     let event = match method_id {
                         Some(m) => Event::auto_renewal_enabled(actor, &org.org_id, &p.id, m),
                         None => Event::auto_renewal_disabled(

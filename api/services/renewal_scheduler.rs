@@ -133,7 +133,11 @@ async fn renew_one(
     now: NaiveDateTime,
     report: &mut Report,
 ) -> Result<(), AppError> {
-    let (config, catalog, id) = (ctx.config.clone(), ctx.catalog.clone(), product_id.to_string());
+    let (config, catalog, id) = (
+        ctx.config.clone(),
+        ctx.catalog.clone(),
+        product_id.to_string(),
+    );
     let (prepared, ordered) = db::run(&ctx.pool, move |conn| {
         db::write_retrying(conn, |c| prepare(c, &config, &catalog, &id, now))
     })
@@ -183,7 +187,11 @@ fn prepare(
     let method = match method {
         Some(m) if m.kind == MethodType::Card && !card_expired(&m, now) => m,
         other => {
-            let reason = if other.is_some() { "card_expired" } else { "card_removed" };
+            let reason = if other.is_some() {
+                "card_expired"
+            } else {
+                "card_removed"
+            };
             let method_id = p.auto_renew_payment_method_id.clone().unwrap_or_default();
             if method_id.is_empty() {
                 schedule::set_auto_renew(c, std::slice::from_ref(&p.id), None, now)?;
@@ -192,7 +200,13 @@ fn prepare(
                     &origin(),
                     Event::auto_renewal_disabled(None, &org.id, &p.id, reason),
                 )?;
-                tell_accounting_holders(c, config, &org.id, None, product_context(&p, "card_removed"))?;
+                tell_accounting_holders(
+                    c,
+                    config,
+                    &org.id,
+                    None,
+                    product_context(&p, "card_removed"),
+                )?;
             } else {
                 auto_renewal::card_gone(c, config, &origin(), None, &method_id, reason, now)?;
             }
@@ -203,7 +217,9 @@ fn prepare(
     let renewal = match schedule::live_renewal(c, &p.id, expires)? {
         Some(r) => {
             let due = r.next_attempt_at.is_some_and(|t| t <= now);
-            if !(r.automatic && r.order_id.is_some() && due) || r.status != crate::domain::billing_states::ChangeStatus::Pending {
+            if !(r.automatic && r.order_id.is_some() && due)
+                || r.status != crate::domain::billing_states::ChangeStatus::Pending
+            {
                 return Ok((Prepared::Skip, false));
             }
             r
@@ -300,7 +316,10 @@ fn prepare(
         next_attempt_at: next_attempt(expires, now),
         ..renewal
     };
-    Ok((Prepared::Charge(Box::new((payment, method, renewal))), ordered))
+    Ok((
+        Prepared::Charge(Box::new((payment, method, renewal))),
+        ordered,
+    ))
 }
 
 /// Charges `payment` to `method` (its id the idempotency key) outside any transaction, then
@@ -326,7 +345,10 @@ async fn charge(
     .await
     .map_err(|e| AppError::internal(e.to_string()))?;
     if std::env::var(FAULT_AFTER_CHARGE).is_ok_and(|v| v == "abort") {
-        eprintln!("{FAULT_AFTER_CHARGE}=abort: aborting after the charge of {}", payment.id);
+        eprintln!(
+            "{FAULT_AFTER_CHARGE}=abort: aborting after the charge of {}",
+            payment.id
+        );
         std::process::abort();
     }
     record_charge(&ctx.pool, ctx.config.clone(), origin(), payment, outcome).await
@@ -371,12 +393,10 @@ async fn after_charge(
                         .flatten()
                     {
                         context["invoice_number"] = inv.number.clone().into();
-                        context["amount"] = Money::from_minor(
-                            inv.total_minor,
-                            Currency::from_code(&inv.currency),
-                        )
-                        .display()
-                        .into();
+                        context["amount"] =
+                            Money::from_minor(inv.total_minor, Currency::from_code(&inv.currency))
+                                .display()
+                                .into();
                     }
                     // The payer has the payments' receipt already.
                     tell_accounting_holders(
@@ -416,7 +436,11 @@ async fn after_charge(
 
 /// Re-asks the provider about the scheduler's charges left pending by a dead pass (same key:
 /// the provider answers the first outcome), and records the answers.
-async fn reconcile(ctx: &Services, now: NaiveDateTime, report: &mut Report) -> Result<(), AppError> {
+async fn reconcile(
+    ctx: &Services,
+    now: NaiveDateTime,
+    report: &mut Report,
+) -> Result<(), AppError> {
     let cutoff = now - RECONCILE_AFTER;
     let stuck = db::run(&ctx.pool, move |c| {
         let mut out = Vec::new();
