@@ -449,7 +449,9 @@ async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
                 })
                 .collect();
             for chunk in rows.chunks(1_000) {
-                diesel::insert_into(p::table).values(chunk.to_vec()).execute(c)?;
+                diesel::insert_into(p::table)
+                    .values(chunk.to_vec())
+                    .execute(c)?;
             }
             Ok(())
         })
@@ -468,7 +470,10 @@ async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
             .bind::<diesel::sql_types::Timestamp, _>(now + chrono::Duration::days(14))
             .load(lite)
             .unwrap();
-        println!("scheduler due query: {}", leman::models::renewal_schedule::due_query_sql());
+        println!(
+            "scheduler due query: {}",
+            leman::models::renewal_schedule::due_query_sql()
+        );
         for row in plan {
             println!("  EXPLAIN QUERY PLAN: {}", row.detail);
         }

@@ -476,8 +476,14 @@ async fn reconcile(
     .await?;
     for (renewal, payment, method) in stuck {
         report.reconciled += 1;
-        let result = charge(ctx, payment.clone(), method).await?;
-        after_charge(ctx, &renewal, &payment, result, now, report).await?;
+        // One stuck charge that cannot be settled now does not hold the others (nor the pass).
+        let done = match charge(ctx, payment.clone(), method).await {
+            Ok(result) => after_charge(ctx, &renewal, &payment, result, now, report).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done {
+            tracing::warn!(payment_id = %payment.id, "reconciling a renewal charge: {e}");
+        }
     }
     Ok(())
 }
