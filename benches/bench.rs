@@ -416,7 +416,8 @@ async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
                     let due = i % (TOTAL / DUE) == 0;
                     // Due: within 14 days; the others expire in 1 to 2 years (no reminder due).
                     let expires = if due {
-                        now + chrono::Duration::days(5) + chrono::Duration::minutes(i as i64)
+                        now + chrono::Duration::days(5)
+                            + chrono::Duration::minutes((i / (TOTAL / DUE)) as i64)
                     } else {
                         now + chrono::Duration::days(400 + (i % 300) as i64)
                     };
