@@ -55,7 +55,7 @@ impl Services {
         );
         let catalog = crate::catalog::Catalog::load(config.catalog_file.as_deref())
             .map_err(|e| anyhow::anyhow!("the catalogue is not valid: {e}"))?;
-        let gateway = crate::gateway::from_config(&config);
+        let gateway = crate::gateway::from_config(&config, pool.clone());
         Ok(Self {
             config,
             pool,

@@ -1,4 +1,5 @@
-//! The `leman` command: serve (default), migrate, worker, openapi, check-config, users, audit.
+//! The `leman` command: serve (default), migrate, worker, openapi, check-config, users, jobs,
+//! audit.
 
 use std::process::ExitCode;
 
@@ -47,6 +48,11 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         invoices: u64,
     },
+    /// Background jobs, by hand.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Check the activity record's integrity.
     Audit {
         #[command(subcommand)]
@@ -70,6 +76,16 @@ enum BillingCommand {
         /// not answer): the provider is asked again with the same refund id, never refunding twice.
         #[arg(long, conflicts_with_all = ["amount", "to"])]
         resume: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run a periodic job once, now (e.g. `renew_due_products`), and exit: 0 when it succeeded;
+    /// an unknown kind exits 1 listing the periodic jobs.
+    Run {
+        /// The job's kind.
+        kind: String,
     },
 }
 
@@ -184,6 +200,9 @@ fn main() -> ExitCode {
                     },
             } => refund(config, invoice, amount, to, resume).await,
             Command::DemoData { invoices } => demo_data(config, invoices).await,
+            Command::Jobs {
+                command: JobsCommand::Run { kind },
+            } => run_job(config, kind).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -371,6 +390,24 @@ async fn refund(
         "refunded {} of invoice {invoice} to {place}",
         money.display()
     );
+    Ok(())
+}
+
+async fn run_job(config: Config, kind: String) -> anyhow::Result<()> {
+    let kinds = leman::jobs::registry().periodic_kinds();
+    if !kinds.contains(&kind) {
+        anyhow::bail!(
+            "no periodic job `{kind}`; periodic jobs: {}",
+            kinds.join(", ")
+        );
+    }
+    let services = Services::start(config).await?;
+    services
+        .runner()
+        .run_now(&kind)
+        .await
+        .map_err(|e| anyhow::anyhow!("{kind}: {e}"))?;
+    println!("{kind}: done");
     Ok(())
 }
 

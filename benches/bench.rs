@@ -11,6 +11,10 @@
 //!    organisation (made by the generator behind `leman demo-data --invoices N`), the p99 of its
 //!    first and of its last page is within 2x of the same pages with 1,000 invoices.
 //!    `LEMAN_BENCH_INVOICES` sets the large count (default 1,000,000).
+//! 4. The renewal scheduler's pass over 100,000 products of which 1,000 are due for automatic
+//!    renewal (order, invoice, charge, extension each) finishes in under 5 s, reading only the
+//!    due ones through `products_status_expiry_idx` (the query plan is printed).
+//!    `LEMAN_BENCH_ONLY=scheduler` runs this part alone.
 //!
 //! Prints the figures and exits non-zero when a budget is missed.
 
@@ -237,9 +241,19 @@ async fn main() {
         .pool_max_idle_per_host(64)
         .build()
         .unwrap();
+    let mut ok = true;
+    if std::env::var("LEMAN_BENCH_ONLY").is_ok_and(|v| v == "scheduler") {
+        ok &= scheduler_pass(&services, &user.id).await;
+        handle.stop(true).await;
+        if !ok {
+            println!("bench: OVER BUDGET");
+            std::process::exit(1);
+        }
+        println!("bench: within budget");
+        return;
+    }
     let token = login(&client, &base, "bench@example.ch").await;
     let (bare_url, bare) = bare_server(services.pool.clone(), user.id.clone()).await;
-    let mut ok = true;
 
     // 1. Authenticated read vs the bare single-row handler.
     let mut rounds = Vec::new();
@@ -355,6 +369,8 @@ async fn main() {
         ok &= pb.as_secs_f64() <= 2.0 * pa.as_secs_f64();
     }
 
+    ok &= scheduler_pass(&services, &user.id).await;
+
     bare.stop(true).await;
     handle.stop(true).await;
     if ok {
@@ -363,4 +379,121 @@ async fn main() {
         println!("bench: OVER BUDGET");
         std::process::exit(1);
     }
+}
+
+/// 4. The renewal scheduler's pass: 100,000 products, 1,000 due for automatic renewal.
+async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
+    use leman::db::schema::products as p;
+    use leman::domain::billing_states::{MethodType, ProductKind, ProductStatus};
+    const TOTAL: usize = 100_000;
+    const DUE: usize = 1_000;
+    let org = invoice_org(services, user_id, "Renewals", 0).await;
+    let now = leman::db::truncate(leman::db::now());
+    let card = leman::models::payment_methods::PaymentMethod {
+        id: leman::db::new_id("pm"),
+        organization_id: org.clone(),
+        kind: MethodType::Card,
+        label: "Visa ····4242".into(),
+        card_brand: Some("visa".into()),
+        card_last4: Some("4242".into()),
+        card_exp_month: Some(12),
+        card_exp_year: Some(2099),
+        iban: None,
+        gateway_token: Some("tok_visa".into()),
+        created_at: now,
+        deleted_at: None,
+    };
+    let started = Instant::now();
+    {
+        let mut conn = services.pool.get().unwrap();
+        leman::models::payment_methods::insert(&mut conn, &card).unwrap();
+        let leman::db::DbConnection::Sqlite(lite) = &mut *conn else {
+            panic!("the bench runs on SQLite");
+        };
+        lite.transaction::<_, diesel::result::Error, _>(|c| {
+            let rows: Vec<leman::models::products::Product> = (0..TOTAL)
+                .map(|i| {
+                    let due = i % (TOTAL / DUE) == 0;
+                    // Due: within 14 days; the others expire in 1 to 2 years (no reminder due).
+                    let expires = if due {
+                        now + chrono::Duration::days(5)
+                            + chrono::Duration::minutes((i / (TOTAL / DUE)) as i64)
+                    } else {
+                        now + chrono::Duration::days(400 + (i % 300) as i64)
+                    };
+                    leman::models::products::Product {
+                        id: leman::db::new_id("prd"),
+                        organization_id: org.clone(),
+                        offer_id: "domain-ch".into(),
+                        kind: ProductKind::Domain,
+                        name: format!("bench-{i}.ch"),
+                        period_months: 12,
+                        options: "{}".into(),
+                        status: ProductStatus::Active,
+                        auto_renew: true,
+                        price_minor: 1500,
+                        currency: "CHF".into(),
+                        order_id: "ord_bench".into(),
+                        started_at: Some(now),
+                        expires_at: Some(expires),
+                        cancelled_at: None,
+                        created_at: now,
+                        updated_at: now,
+                        auto_renew_payment_method_id: Some(card.id.clone()),
+                        next_period_months: None,
+                        next_options: None,
+                        bundle_id: None,
+                        reminded_for: None,
+                        reminder_stage: None,
+                        status_changed_at: None,
+                    }
+                })
+                .collect();
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(p::table)
+                    .values(chunk.to_vec())
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        diesel::sql_query("ANALYZE").execute(lite).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Plan {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let sql = format!(
+            "EXPLAIN QUERY PLAN {}",
+            leman::models::renewal_schedule::due_query_sql()
+        );
+        let plan: Vec<Plan> = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Timestamp, _>(now + chrono::Duration::days(14))
+            .load(lite)
+            .unwrap();
+        println!(
+            "scheduler due query: {}",
+            leman::models::renewal_schedule::due_query_sql()
+        );
+        for row in plan {
+            println!("  EXPLAIN QUERY PLAN: {}", row.detail);
+        }
+    }
+    println!(
+        "generated {TOTAL} products ({DUE} due) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let report = leman::services::renewal_scheduler::run(services, now)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    println!(
+        "renewal scheduler pass over {TOTAL} products, {DUE} due: {:.2} s ({} orders, {} charges, {} renewed) (budget < 5 s, every due one renewed)",
+        took.as_secs_f64(),
+        report.ordered,
+        report.charged,
+        report.renewed
+    );
+    took < Duration::from_secs(5) && report.renewed == DUE
 }

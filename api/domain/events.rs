@@ -77,6 +77,10 @@ text_enum! {
         ProductUpgraded = "product.upgraded",
         ProductMovedIn = "product.moved_in",
         ProductMovedOut = "product.moved_out",
+        // Auto-renewal (issue 11).
+        AutoRenewalEnabled = "auto_renewal.enabled",
+        AutoRenewalDisabled = "auto_renewal.disabled",
+        AutoRenewalOrdered = "auto_renewal.ordered",
     }
 }
 
@@ -99,6 +103,7 @@ impl ActivityKind {
                 | "cancellation"
                 | "renewal"
                 | "pro_forma"
+                | "auto_renewal"
         )
     }
 }
@@ -189,6 +194,11 @@ impl ActivityKind {
                 "A product's cancellation was confirmed through the mailed link."
             }
             CancellationWithdrawn => "A product's cancellation was withdrawn.",
+            AutoRenewalEnabled => "A product's automatic renewal was turned on.",
+            AutoRenewalDisabled => {
+                "A product's automatic renewal was turned off (by a person, or as its card went)."
+            }
+            AutoRenewalOrdered => "The scheduler made a product's renewal order, to be charged.",
         }
     }
 }

@@ -87,9 +87,12 @@ impl GatewayKind {
     }
 }
 
-/// The adapter the configuration names.
-pub fn from_config(config: &crate::config::Config) -> std::sync::Arc<dyn PaymentGateway> {
+/// The adapter the configuration names; the sandbox keeps its charge log in `pool`.
+pub fn from_config(
+    config: &crate::config::Config,
+    pool: sandbox::Pool,
+) -> std::sync::Arc<dyn PaymentGateway> {
     match config.payment_gateway {
-        GatewayKind::Sandbox => std::sync::Arc::new(sandbox::Sandbox),
+        GatewayKind::Sandbox => std::sync::Arc::new(sandbox::Sandbox::new(pool)),
     }
 }

@@ -13,6 +13,11 @@
 //!
 //! TWINT, PostFinance, PayPal, eBill and bank transfers are always pending until a webhook event
 //! (`payment.succeeded` / `payment.failed`) settles them.
+//!
+//! Like a real provider, the sandbox honours an idempotency key: `Charge.payment_id`. It keeps a
+//! log of its charges (`sandbox_charges`, through `models::sandbox_charges`: the one place a
+//! gateway touches the database, as the provider's own records would be); a charge with a key
+//! already there answers the first charge's outcome and charges nothing.
 
 use rust_decimal::Decimal;
 
@@ -20,7 +25,67 @@ use crate::domain::billing_states::MethodType;
 
 use super::{CardDetails, Charge, ChargeOutcome, GatewayError, PaymentGateway};
 
-pub struct Sandbox;
+/// The database pool the sandbox keeps its charge log in.
+pub type Pool = crate::db::Pool;
+
+/// The sandbox; with a pool it keeps its charge log (idempotency keys), without one (unit tests)
+/// it only answers.
+#[derive(Clone, Default)]
+pub struct Sandbox {
+    pub pool: Option<Pool>,
+}
+
+impl Sandbox {
+    pub fn new(pool: Pool) -> Self {
+        Self { pool: Some(pool) }
+    }
+
+    /// Answers from the token, as the provider would on a first charge.
+    fn answer(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError> {
+        if charge.method_type != MethodType::Card {
+            return Ok(ChargeOutcome::Pending {
+                reference: reference(charge.payment_id),
+            });
+        }
+        Ok(match charge.token.unwrap_or_default() {
+            "tok_visa" | "tok_mastercard" => ChargeOutcome::Approved {
+                reference: reference(charge.payment_id),
+            },
+            "tok_visa_decline" => ChargeOutcome::Declined {
+                code: "card_declined".into(),
+            },
+            "tok_visa_insufficient_funds" => ChargeOutcome::Declined {
+                code: "insufficient_funds".into(),
+            },
+            "tok_visa_async" => ChargeOutcome::Pending {
+                reference: reference(charge.payment_id),
+            },
+            "tok_visa_refund_slow" => ChargeOutcome::Approved {
+                reference: reference(&format!("{SLOW}{}", charge.payment_id)),
+            },
+            "tok_visa_refund_fails" => ChargeOutcome::Approved {
+                reference: reference(&format!("{FAILS}{}", charge.payment_id)),
+            },
+            _ => return Err(GatewayError::InvalidToken),
+        })
+    }
+}
+
+fn encode(outcome: &ChargeOutcome) -> (String, String) {
+    match outcome {
+        ChargeOutcome::Approved { reference } => ("approved".into(), reference.clone()),
+        ChargeOutcome::Pending { reference } => ("pending".into(), reference.clone()),
+        ChargeOutcome::Declined { code } => (format!("declined:{code}"), String::new()),
+    }
+}
+
+fn decode(outcome: &str, reference: String) -> ChargeOutcome {
+    match outcome.strip_prefix("declined:") {
+        Some(code) => ChargeOutcome::Declined { code: code.into() },
+        None if outcome == "pending" => ChargeOutcome::Pending { reference },
+        None => ChargeOutcome::Approved { reference },
+    }
+}
 
 /// How long the provider takes to refund a `tok_visa_refund_slow` charge: long enough to see
 /// that nothing waits on it.
@@ -59,32 +124,25 @@ impl PaymentGateway for Sandbox {
     }
 
     fn charge(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError> {
-        if charge.method_type != MethodType::Card {
-            return Ok(ChargeOutcome::Pending {
-                reference: reference(charge.payment_id),
-            });
-        }
-        Ok(match charge.token.unwrap_or_default() {
-            "tok_visa" | "tok_mastercard" => ChargeOutcome::Approved {
-                reference: reference(charge.payment_id),
-            },
-            "tok_visa_decline" => ChargeOutcome::Declined {
-                code: "card_declined".into(),
-            },
-            "tok_visa_insufficient_funds" => ChargeOutcome::Declined {
-                code: "insufficient_funds".into(),
-            },
-            "tok_visa_async" => ChargeOutcome::Pending {
-                reference: reference(charge.payment_id),
-            },
-            "tok_visa_refund_slow" => ChargeOutcome::Approved {
-                reference: reference(&format!("{SLOW}{}", charge.payment_id)),
-            },
-            "tok_visa_refund_fails" => ChargeOutcome::Approved {
-                reference: reference(&format!("{FAILS}{}", charge.payment_id)),
-            },
-            _ => return Err(GatewayError::InvalidToken),
-        })
+        let outcome = self.answer(charge)?;
+        let Some(pool) = &self.pool else {
+            return Ok(outcome);
+        };
+        let (code, reference) = encode(&outcome);
+        let row = crate::models::sandbox_charges::SandboxCharge {
+            idempotency_key: charge.payment_id.to_string(),
+            reference,
+            outcome: code,
+            amount_minor: crate::domain::money::to_minor(charge.amount),
+            currency: charge.currency.to_string(),
+            created_at: crate::db::now(),
+        };
+        let mut conn = pool
+            .get()
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        let first = crate::models::sandbox_charges::record_once(&mut conn, &row)
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        Ok(decode(&first.outcome, first.reference))
     }
 
     fn refund(

@@ -8,6 +8,7 @@ pub mod expire_orders;
 pub mod expire_products;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
+pub mod renew_due_products;
 pub mod request_password_reset;
 
 use std::collections::HashMap;
@@ -154,6 +155,11 @@ pub fn registry() -> Registry {
             Duration::from_secs(3600),
             purge_organizations::PurgeOrganizations,
         )
+        .periodic(
+            renew_due_products::KIND,
+            renew_due_products::EVERY,
+            renew_due_products::RenewDueProducts,
+        )
 }
 
 #[derive(Clone)]
@@ -287,6 +293,48 @@ impl Runner {
         })
         .await
         .map_err(|e| e.to_string())?
+    }
+}
+
+impl Registry {
+    /// The kinds of the periodic jobs, sorted.
+    pub fn periodic_kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.periodic.iter().map(|(k, _)| k.clone()).collect();
+        kinds.sort();
+        kinds
+    }
+}
+
+impl Runner {
+    /// Runs the periodic job `kind` once, now (`leman jobs run KIND`): its row is made already
+    /// claimed by this call, its handler runs, the row goes. An unknown kind is an error naming
+    /// the periodic kinds.
+    pub async fn run_now(&self, kind: &str) -> Result<(), String> {
+        let Some(handler) = self
+            .registry
+            .periodic
+            .iter()
+            .any(|(k, _)| k == kind)
+            .then(|| self.registry.handlers.get(kind).cloned())
+            .flatten()
+        else {
+            return Err(format!(
+                "no periodic job `{kind}`; periodic jobs: {}",
+                self.registry.periodic_kinds().join(", ")
+            ));
+        };
+        let token = db::new_id("claim");
+        let (k, t) = (kind.to_string(), token.clone());
+        let job = self
+            .blocking(move |conn| crate::models::job_runs::insert_claimed(conn, &k, &t, LEASE_SECS))
+            .await?;
+        let id = job.id.clone();
+        let claimed = ClaimedJob { job, token };
+        let outcome = handler.run(&self.ctx, &claimed).await;
+        let t = claimed.token.clone();
+        self.blocking(move |conn| db::write(conn, |c| job_rows::finish(c, &id, &t)))
+            .await?;
+        outcome
     }
 }
 

@@ -4,6 +4,7 @@
 //! only pseudonymous ids and non-personal fields, so erasing a person's data never breaks it.
 
 mod account;
+mod auto_renewal;
 mod billing;
 mod lifecycle;
 mod orgs;

@@ -181,9 +181,10 @@ fn default_label(kind: MethodType) -> &'static str {
     }
 }
 
-/// Removes a saved method; the prepaid account is not removable.
+/// Removes a saved method; the prepaid account is not removable. A card that paid automatic
+/// renewals turns them off, and the organisation's accounting holders are told (R39).
 pub async fn delete(
-    pool: &Pool,
+    ctx: &Services,
     meta: Origin,
     org: &OrgRequest,
     raw_id: &str,
@@ -196,13 +197,23 @@ pub async fn delete(
     }
     let id = PaymentMethodId::parse(raw_id)?;
     let org = org.clone();
-    db::run(pool, move |conn| {
+    let config = ctx.config.clone();
+    db::run(&ctx.pool, move |conn| {
         db::write(conn, |c| {
             let access = org.authorize(c)?;
             let (caller, org_id) = (&org.caller, &org.org_id);
             payment_methods::find(c, org_id, &id)?
                 .ok_or_else(|| AppError::not_found("No such payment method."))?;
             payment_methods::delete(c, &id, db::now())?;
+            crate::services::auto_renewal::card_gone(
+                c,
+                &config,
+                &meta,
+                Some(&caller.user_id),
+                &id,
+                "card_removed",
+                db::now(),
+            )?;
             if access.org.default_payment_method.as_deref() == Some(id.as_str()) {
                 payment_methods::set_default(c, org_id, None)?;
             }

@@ -9,6 +9,7 @@ mod account_vocabulary;
 mod activities;
 mod activity_record;
 mod audit;
+mod auto_renewal;
 mod billing;
 mod billing_edges;
 mod billing_vocabulary;

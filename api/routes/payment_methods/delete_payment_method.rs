@@ -31,6 +31,6 @@ pub async fn delete_payment_method(
     meta: Origin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    payment_methods::delete(&services.pool, meta, &org, &path.1).await?;
+    payment_methods::delete(&services, meta, &org, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,7 @@ pub mod get_product;
 pub mod list_products;
 pub mod move_product;
 pub mod request_cancellation;
+pub mod set_auto_renewal;
 pub mod update_product;
 pub mod withdraw_cancellation;
 pub mod withdraw_product_change;
@@ -17,5 +18,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(withdraw_cancellation::withdraw_cancellation)
         .service(update_product::update_product)
         .service(withdraw_product_change::withdraw_product_change)
-        .service(move_product::move_product);
+        .service(move_product::move_product)
+        .service(set_auto_renewal::set_auto_renewal);
 }
