@@ -53,6 +53,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// A pro forma's state, read from its data: `awaiting_transfer`, `paid` (its invoice
+    /// issued) or `lapsed` (unpaid in time: its renewals voided).
+    pub enum ProFormaStatus {
+        AwaitingTransfer = "awaiting_transfer",
+        Paid = "paid",
+        Lapsed = "lapsed",
+    }
+}
+
+text_enum! {
     /// A cancellation's state: `requested` (waiting for the mailed confirmation, R43),
     /// `confirmed`, or `withdrawn`.
     pub enum CancellationStatus {

@@ -9,6 +9,7 @@ use super::billing::money;
 use super::payments::PaymentView;
 use super::utc;
 use crate::domain::billing::period_name;
+use crate::domain::billing_states::ProFormaStatus;
 use crate::domain::billing_states::{ChangeStatus, ProductKind, ProductStatus};
 use crate::domain::money::Money;
 use crate::models::payments::Payment;
@@ -200,7 +201,7 @@ pub struct ProFormaView {
     pub number: String,
     /// `awaiting_transfer`, `paid` (its invoice issued) or `lapsed` (unpaid in time: its
     /// renewals voided; money that still arrives goes to the prepaid account).
-    pub status: &'static str,
+    pub status: ProFormaStatus,
     /// Always false: a pro forma is not an invoice.
     pub legal_value: bool,
     pub note: &'static str,
@@ -233,11 +234,11 @@ impl ProFormaView {
     ) -> Self {
         let c = p.currency.as_str();
         let status = if p.invoice_id.is_some() {
-            "paid"
+            ProFormaStatus::Paid
         } else if renewals.iter().any(|r| r.status == ChangeStatus::Pending) && p.expires_at > now {
-            "awaiting_transfer"
+            ProFormaStatus::AwaitingTransfer
         } else {
-            "lapsed"
+            ProFormaStatus::Lapsed
         };
         Self {
             id: p.id.clone(),

@@ -59,6 +59,9 @@ const EXPECTED: &[(&str, i64)] = &[
     ("create_order", 1),
     ("pay_order", 1),
     ("renew_products", 1),
+    ("set_auto_renewal", 1),
+    // One record per product: one here.
+    ("set_auto_renewals", 1),
     ("pay_invoice", 1),
     ("create_payment_method", 1),
     ("delete_payment_method", 1),
@@ -450,6 +453,8 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         "create_order"
         | "pay_order"
         | "renew_products"
+        | "set_auto_renewal"
+        | "set_auto_renewals"
         | "pay_invoice"
         | "create_payment_method"
         | "delete_payment_method"
@@ -571,7 +576,8 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         let p: serde_json::Value = res.json().await.unwrap();
         reference = crate::helpers::sandbox_reference(p["id"].as_str().unwrap());
     }
-    if operation == "renew_products" {
+    // Paid by card: the product runs, with auto-renewal on (R39).
+    if operation == "renew_products" || operation.starts_with("set_auto_renewal") {
         let res = send(
             app,
             Method::POST,
@@ -593,6 +599,8 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         "create_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
         "pay_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t, Some(by_card.clone())).await,
         "renew_products" => send(app, Method::POST, &format!("/v1/orgs/{org}/renewals"), t, Some(json!({"items": [{"product_id": order["products"][0]["id"], "billing_period": "P1Y"}]}))).await,
+        "set_auto_renewal" => send(app, Method::PUT, &format!("/v1/orgs/{org}/products/{}/auto-renewal", order["products"][0]["id"].as_str().unwrap()), t, Some(json!({"enabled": false}))).await,
+        "set_auto_renewals" => send(app, Method::POST, &format!("/v1/orgs/{org}/renewals/auto-renewal"), t, Some(json!({"product_ids": [order["products"][0]["id"]], "enabled": false}))).await,
         "pay_invoice" => send(app, Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t, Some(by_card.clone())).await,
         "create_payment_method" => send(app, Method::POST, &format!("/v1/orgs/{org}/payment-methods"), t, Some(json!({"type": "bank_transfer", "iban": "CH93 0076 2011 6238 5295 7"}))).await,
         "delete_payment_method" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/payment-methods/{twint}"), t, None).await,
