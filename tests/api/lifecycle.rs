@@ -209,8 +209,20 @@ async fn lc_expiry_walks_expired_suspended_cancelled_each_step_once() {
     // Each step mailed each accounting holder once; a member without `accounting` heard nothing.
     wait_texts(&app, &accountant.email, "is suspended", 1).await;
     // ("is cancelled" alone also matches the suspension mail's "it is cancelled on".)
-    wait_texts(&app, &accountant.email, "Invoices already issued stay due", 1).await;
-    wait_texts(&app, "owner@example.ch", "Invoices already issued stay due", 1).await;
+    wait_texts(
+        &app,
+        &accountant.email,
+        "Invoices already issued stay due",
+        1,
+    )
+    .await;
+    wait_texts(
+        &app,
+        "owner@example.ch",
+        "Invoices already issued stay due",
+        1,
+    )
+    .await;
     // (The renewal scheduler, running in this server, may add its own reminder: not counted.)
     let all: Vec<String> = texts(&app, &accountant.email)
         .into_iter()
