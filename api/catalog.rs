@@ -137,6 +137,8 @@ pub struct Catalog {
     pub offers: Vec<Offer>,
     index: HashMap<String, usize>,
     pub vat: VatRules,
+    /// The domain extensions' rules; each `domain` offer sells exactly one extension.
+    pub extensions: crate::extensions::Extensions,
 }
 
 impl Catalog {
@@ -151,7 +153,43 @@ impl Catalog {
                 .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
             None => include_str!("../catalog/offers.json").to_string(),
         };
-        Self::from_json(&offers, include_str!("../catalog/vat.json"))
+        Self::from_json(&offers, include_str!("../catalog/vat.json"))?
+            .with_extensions(crate::extensions::Extensions::builtin()?)
+    }
+
+    /// Joins the extensions' rules to the domain offers: each domain offer sells one extension
+    /// and takes its horizon, grace and redemption from it (one place for a registry's rules).
+    pub fn with_extensions(
+        mut self,
+        extensions: crate::extensions::Extensions,
+    ) -> Result<Self, String> {
+        for e in extensions.all() {
+            match self.offer(&e.offer) {
+                Some(o) if o.kind == ProductKind::Domain => {}
+                _ => {
+                    return Err(format!(
+                        "extension .{}: {} is not a domain offer",
+                        e.tld, e.offer
+                    ));
+                }
+            }
+        }
+        for offer in &mut self.offers {
+            if offer.kind != ProductKind::Domain {
+                continue;
+            }
+            let e = extensions.of_offer(&offer.id).ok_or_else(|| {
+                format!(
+                    "offer {} sells no extension of the extensions file",
+                    offer.id
+                )
+            })?;
+            offer.lifecycle.horizon_months = e.horizon_years * 12;
+            offer.lifecycle.grace_days = e.grace_days;
+            offer.lifecycle.suspension_days = e.redemption_days;
+        }
+        self.extensions = extensions;
+        Ok(self)
     }
 
     pub fn from_json(offers: &str, vat: &str) -> Result<Self, String> {
@@ -169,6 +207,7 @@ impl Catalog {
                     .collect::<Result<_, String>>()?,
                 elsewhere: rates(&vat.elsewhere)?,
             },
+            extensions: Default::default(),
         };
         for raw in file.offers {
             let offer = check_offer(raw)?;

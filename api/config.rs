@@ -129,6 +129,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Payment provider adapter: `sandbox` (built in, answers from its documented test tokens)",
     ),
     (
+        "LEMAN_REGISTRY",
+        "sandbox",
+        "Domain registry adapter: `sandbox` (built in, keeps its state in the database; see docs/domains.md)",
+    ),
+    (
         "LEMAN_INVOICE_ISSUER",
         "LEMAN",
         "Issuer code whose invoices are numbered together, yearly and gapless (YYYY-NNNNNN)",
@@ -218,6 +223,8 @@ pub struct Config {
     pub invoice_issuer: String,
     /// The payment provider adapter, chosen at start.
     pub payment_gateway: crate::gateway::GatewayKind,
+    /// The domain registry adapter, chosen at start.
+    pub registry: crate::registry::RegistryKind,
     pub order_expiry_days: i64,
     pub payment_pending_days: i64,
     pub prepaid_top_up_min: rust_decimal::Decimal,
@@ -492,6 +499,8 @@ impl Config {
                 get("LEMAN_PAYMENT_GATEWAY").trim(),
             )
             .map_err(|e| err("LEMAN_PAYMENT_GATEWAY", e))?,
+            registry: crate::registry::RegistryKind::parse(get("LEMAN_REGISTRY").trim())
+                .map_err(|e| err("LEMAN_REGISTRY", e))?,
             order_expiry_days: int("LEMAN_ORDER_EXPIRY_DAYS", 1, 365)? as i64,
             payment_pending_days: int("LEMAN_PAYMENT_PENDING_DAYS", 1, 90)? as i64,
             prepaid_top_up_min: top_up_min,

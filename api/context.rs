@@ -24,6 +24,7 @@ pub struct Services {
     pub limits: Arc<RateLimits>,
     pub catalog: Arc<crate::catalog::Catalog>,
     pub gateway: Arc<dyn crate::gateway::PaymentGateway>,
+    pub registry: Arc<dyn crate::registry::Registry>,
 }
 
 impl Services {
@@ -56,6 +57,8 @@ impl Services {
         let catalog = crate::catalog::Catalog::load(config.catalog_file.as_deref())
             .map_err(|e| anyhow::anyhow!("the catalogue is not valid: {e}"))?;
         let gateway = crate::gateway::from_config(&config, pool.clone());
+        let registry =
+            crate::registry::from_config(&config, pool.clone(), catalog.extensions.clone());
         Ok(Self {
             config,
             pool,
@@ -65,6 +68,7 @@ impl Services {
             limits,
             catalog: Arc::new(catalog),
             gateway,
+            registry,
         })
     }
 

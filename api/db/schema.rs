@@ -532,6 +532,88 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 
+diesel::table! {
+    domains (id) {
+        id -> Text,
+        organization_id -> Text,
+        product_id -> Text,
+        name -> Text,
+        unicode_name -> Text,
+        tld -> Text,
+        status -> Text,
+        registry_statuses -> Text,
+        locked -> Bool,
+        privacy -> Bool,
+        owner_contact -> Text,
+        admin_contact -> Text,
+        tech_contact -> Text,
+        registered_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        last_transferred_at -> Nullable<Timestamp>,
+        owner_changed_at -> Nullable<Timestamp>,
+        transfer_state -> Text,
+        transfer_state_at -> Nullable<Timestamp>,
+        transfer_code_expires_at -> Nullable<Timestamp>,
+        transfer_requested_by -> Nullable<Text>,
+        transfer_completes_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_transfer_codes (id) {
+        id -> Text,
+        domain_id -> Text,
+        code_hash -> Text,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    registry_domains (name) {
+        name -> Text,
+        registrar -> Text,
+        statuses -> Text,
+        contacts -> Text,
+        owner_email -> Text,
+        privacy -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        auth_code_hash -> Nullable<Text>,
+        auth_code_expires_at -> Nullable<Timestamp>,
+        transfer_status -> Nullable<Text>,
+        transfer_gaining_registrar -> Nullable<Text>,
+        transfer_requested_at -> Nullable<Timestamp>,
+        transfer_act_at -> Nullable<Timestamp>,
+        last_transferred_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registry_messages (id) {
+        id -> Text,
+        registrar -> Text,
+        domain_name -> Text,
+        kind -> Text,
+        status -> Text,
+        gaining_registrar -> Nullable<Text>,
+        created_at -> Timestamp,
+        acked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    registry_clock (id) {
+        id -> Integer,
+        offset_seconds -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     jobs,
@@ -567,4 +649,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     prepaid_accounts,
     prepaid_transactions,
     webhook_events,
+    domains,
+    domain_transfer_codes,
+    registry_domains,
+    registry_messages,
+    registry_clock,
 );

@@ -31,14 +31,17 @@ text_enum! {
 }
 
 text_enum! {
-    /// A product's status.
+    /// A product's status. A domain is `provisioning` from payment until the registry confirmed
+    /// its creation, and `failed` if the registry refused it (the money went back).
     pub enum ProductStatus {
         PendingPayment = "pending_payment",
+        Provisioning = "provisioning",
         Active = "active",
         Expired = "expired",
         Suspended = "suspended",
         CancellationPending = "cancellation_pending",
         Cancelled = "cancelled",
+        Failed = "failed",
     }
 }
 

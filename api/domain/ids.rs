@@ -108,6 +108,10 @@ id_type!(
     ProductId, "prd", "product"
 );
 id_type!(
+    /// A domain (`dom_…`).
+    DomainId, "dom", "domain"
+);
+id_type!(
     /// A payment (`pay_…`).
     PaymentId, "pay", "payment"
 );

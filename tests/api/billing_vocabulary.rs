@@ -38,13 +38,15 @@ const INVOICE_STATUSES: [&str; 5] = [
     "cancelled",
 ];
 const ORDER_STATUSES: [&str; 3] = ["open", "paid", "cancelled"];
-const PRODUCT_STATUSES: [&str; 6] = [
+const PRODUCT_STATUSES: [&str; 8] = [
     "pending_payment",
+    "provisioning",
     "active",
     "expired",
     "suspended",
     "cancellation_pending",
     "cancelled",
+    "failed",
 ];
 
 #[tokio::test]

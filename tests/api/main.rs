@@ -1,6 +1,7 @@
 //! The one integration test binary: black-box tests through HTTP against the real server, on
 //! SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod domain_fixture;
 mod helpers;
 
 mod account_attacks;
@@ -37,6 +38,7 @@ mod prerequisites;
 mod product_changes;
 mod race_members;
 mod races;
+mod registry_sandbox;
 mod renewals;
 mod review11;
 mod security;

@@ -1,0 +1,128 @@
+//! Domains as we know them (migration `000018_domains`): one row per domain product, written
+//! after the registry answered. Contacts are JSON (`domain::domains::Contact`), statuses a JSON
+//! array of EPP names.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::domains;
+use crate::domain::domains::{Contact, DomainStatus, EppStatus, TransferState, statuses_from_json};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = domains, treat_none_as_null = true)]
+pub struct Domain {
+    pub id: String,
+    pub organization_id: String,
+    pub product_id: String,
+    /// ASCII (punycode), lower case.
+    pub name: String,
+    pub unicode_name: String,
+    pub tld: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: DomainStatus,
+    /// JSON array of EPP statuses, as the registry last answered.
+    pub registry_statuses: String,
+    pub locked: bool,
+    pub privacy: bool,
+    pub owner_contact: String,
+    pub admin_contact: String,
+    pub tech_contact: String,
+    pub registered_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_transferred_at: Option<NaiveDateTime>,
+    pub owner_changed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub transfer_state: TransferState,
+    pub transfer_state_at: Option<NaiveDateTime>,
+    pub transfer_code_expires_at: Option<NaiveDateTime>,
+    /// The gaining registrar's tag of a requested transfer.
+    pub transfer_requested_by: Option<String>,
+    /// When the registry approves a requested transfer unless it is rejected.
+    pub transfer_completes_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Domain {
+    pub fn statuses(&self) -> Vec<EppStatus> {
+        statuses_from_json(&self.registry_statuses)
+    }
+
+    /// A stored contact; a row always holds valid JSON (written from `Contact`).
+    pub fn contact(raw: &str) -> Contact {
+        serde_json::from_str(raw).unwrap_or_else(|_| Contact {
+            name: String::new(),
+            organization: None,
+            address_line1: String::new(),
+            address_line2: None,
+            postal_code: String::new(),
+            city: String::new(),
+            country: String::new(),
+            email: String::new(),
+            phone: None,
+        })
+    }
+
+    pub fn owner(&self) -> Contact {
+        Self::contact(&self.owner_contact)
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, d: &Domain) -> QueryResult<usize> {
+    diesel::insert_into(domains::table)
+        .values(d.clone())
+        .execute(conn)
+}
+
+/// An organisation's domain by id (`None` for another organisation's).
+pub fn find(conn: &mut DbConnection, org_id: &str, id: &str) -> QueryResult<Option<Domain>> {
+    domains::table
+        .find(id)
+        .filter(domains::organization_id.eq(org_id))
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The domain of a product.
+pub fn of_product(conn: &mut DbConnection, product_id: &str) -> QueryResult<Option<Domain>> {
+    domains::table
+        .filter(domains::product_id.eq(product_id))
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The live registration of a name through us (`registering`, `active` or `expired`).
+pub fn live_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Domain>> {
+    domains::table
+        .filter(domains::name.eq(name))
+        .filter(domains::status.eq_any([
+            DomainStatus::Registering.as_str(),
+            DomainStatus::Active.as_str(),
+            DomainStatus::Expired.as_str(),
+        ]))
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes back a domain read earlier if it has not changed since (`updated_at` as read): the
+/// compare-and-set every change of a domain goes through, so a job and a request acting on the
+/// same domain cannot both apply. Sets `updated_at` to `now` (at least a microsecond later).
+pub fn save(conn: &mut DbConnection, d: &mut Domain, now: NaiveDateTime) -> QueryResult<bool> {
+    let read_at = d.updated_at;
+    d.updated_at = now.max(read_at + chrono::Duration::microseconds(1));
+    let n = diesel::update(
+        domains::table
+            .find(&d.id)
+            .filter(domains::updated_at.eq(read_at)),
+    )
+    .set(d.clone())
+    .execute(conn)?;
+    if n != 1 {
+        d.updated_at = read_at;
+    }
+    Ok(n == 1)
+}
