@@ -223,3 +223,38 @@ impl From<diesel::result::Error> for RegistryError {
         Self::Unavailable(e.to_string())
     }
 }
+
+/// How a registry's refusal reads to a caller of the API: 503 `registry_unavailable` (retry
+/// after 30 s) when it did not answer, 409 otherwise with the registry's reason. Nothing of ours
+/// changed in either case (registry calls happen before our writes).
+pub fn problem(e: RegistryError) -> crate::error::AppError {
+    use crate::error::AppError;
+    match e {
+        RegistryError::Unavailable(why) => {
+            tracing::warn!("registry unavailable: {why}");
+            AppError::unavailable(
+                "registry_unavailable",
+                "The domain registry did not answer; nothing was changed. Try again shortly.",
+            )
+            .retry_after(30)
+        }
+        RegistryError::NotAvailable => {
+            AppError::conflict("domain_not_available", "The name is registered already.")
+        }
+        RegistryError::NotFound | RegistryError::NotSponsor => AppError::conflict(
+            "not_at_registry",
+            "The registry no longer lists this domain as ours.",
+        ),
+        RegistryError::ExpiryMismatch => AppError::conflict(
+            "registry_expiry_mismatch",
+            "The registry's expiry date differs from ours; it was renewed meanwhile.",
+        ),
+        RegistryError::Prohibited(status) => AppError::conflict(
+            "registry_prohibited",
+            format!("The registry prohibits it ({status})."),
+        ),
+        RegistryError::Policy(why) => {
+            AppError::conflict("registry_refused", format!("The registry refused: {why}."))
+        }
+    }
+}
