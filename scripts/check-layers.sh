@@ -28,6 +28,12 @@ rule api/gateway  "db|models|services|jobs|mail|auth|http|routes|views|context|s
 # records), so a repeated key answers the first charge: api/gateway/sandbox.rs alone may name
 # crate::db (its pool) and crate::models::sandbox_charges (the log), nothing else below.
 rule api/gateway/sandbox.rs "db|models|services|jobs|mail|auth|http|routes|views|context|startup" "db|models::sandbox_charges"
+# The registry adapter likewise: the sandbox registry keeps its state (registrations, codes' hashes,
+# the poll queue, its clock) through crate::models::registry_sandbox and nothing else below; the
+# trait's module may name crate::error (its refusals as problems) and crate::db (the sandbox's pool
+# type, for `from_config`).
+rule api/registry "db|models|services|jobs|mail|auth|http|routes|views|context|startup" "db::Pool" sandbox.rs
+rule api/registry/sandbox.rs "db|models|services|jobs|mail|auth|http|routes|views|context|startup" "db|models::registry_sandbox|auth::secrets"
 rule api/mail     "services|jobs|auth|http|routes|views|context|startup"
 rule api/services "http|routes|views|startup"
 rule api/jobs     "http|routes|views|startup"
