@@ -126,3 +126,34 @@ pub fn save(conn: &mut DbConnection, d: &mut Domain, now: NaiveDateTime) -> Quer
     }
     Ok(n == 1)
 }
+
+/// A domain follows its product through the lifecycle: `expired` while the product is expired or
+/// suspended (the redemption period), `cancelled` with it, `active` again once a renewal brings
+/// it back. A domain that left us (transferred out, failed) or is still registering stays as it
+/// is. Called by every change of a product's status (`product_lifecycle::transition`,
+/// `renewals::apply`), in the same transaction.
+pub fn follow_product(
+    conn: &mut DbConnection,
+    product_id: &str,
+    product_status: crate::domain::billing_states::ProductStatus,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::domain::billing_states::ProductStatus as P;
+    let to = match product_status {
+        P::Active => DomainStatus::Active,
+        P::Expired | P::Suspended => DomainStatus::Expired,
+        P::Cancelled => DomainStatus::Cancelled,
+        _ => return Ok(0),
+    };
+    diesel::update(
+        domains::table
+            .filter(domains::product_id.eq(product_id))
+            .filter(domains::status.eq_any([
+                DomainStatus::Active.as_str(),
+                DomainStatus::Expired.as_str(),
+            ]))
+            .filter(domains::status.ne(to.as_str())),
+    )
+    .set((domains::status.eq(to.as_str()), domains::updated_at.eq(now)))
+    .execute(conn)
+}

@@ -98,6 +98,9 @@ pub fn transition(
             ))
             .execute(conn)?,
     };
+    if n == 1 {
+        crate::models::domains::follow_product(conn, id, to, now)?;
+    }
     Ok(n == 1)
 }
 

@@ -153,6 +153,7 @@ pub fn apply(conn: &mut DbConnection, r: &Renewal, now: NaiveDateTime) -> QueryR
         products::status_changed_at.eq(Some(now)),
     ))
     .execute(conn)?;
+    crate::models::domains::follow_product(conn, &r.product_id, ProductStatus::Active, now)?;
     Ok(Applied::Extended)
 }
 

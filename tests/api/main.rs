@@ -2,6 +2,7 @@
 //! SQLite by default and on PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod domain_fixture;
+mod domain_lifecycle;
 mod helpers;
 
 mod account_attacks;
