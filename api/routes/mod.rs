@@ -22,6 +22,7 @@ pub mod payment_methods;
 pub mod payment_provider;
 pub mod prepaid;
 pub mod pro_forma;
+pub mod domains;
 pub mod products;
 pub mod renewals;
 pub mod security;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(members::configure)
                 .configure(invitations::configure)
                 .configure(catalog::configure)
+                .configure(domains::configure)
                 .configure(products::configure)
                 .configure(cancellations::configure)
                 .configure(orders::configure)
