@@ -47,5 +47,6 @@ mod shared_limits;
 mod signup;
 mod spec;
 mod tokens;
+mod transfer_out;
 mod two_factor;
 mod vocabulary;
