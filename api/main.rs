@@ -455,7 +455,9 @@ async fn simulate(config: Config, command: SimulateCommand) -> anyhow::Result<()
     use leman::registry::RegistryKind;
     use leman::registry::sandbox::SandboxRegistry;
     if config.registry != RegistryKind::Sandbox {
-        anyhow::bail!("simulations play against the sandbox registry only (LEMAN_REGISTRY=sandbox)");
+        anyhow::bail!(
+            "simulations play against the sandbox registry only (LEMAN_REGISTRY=sandbox)"
+        );
     }
     let services = Services::start(config).await?;
     let sandbox = SandboxRegistry::new(services.pool.clone(), services.catalog.extensions.clone());

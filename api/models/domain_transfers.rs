@@ -33,7 +33,11 @@ pub fn insert(conn: &mut DbConnection, code: &TransferCode) -> QueryResult<usize
 
 /// Voids every live code of a domain (R50: a new one replaces them; a cancelled or completed
 /// transfer leaves none). Answers how many.
-pub fn void_all(conn: &mut DbConnection, domain_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn void_all(
+    conn: &mut DbConnection,
+    domain_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         domain_transfer_codes::table
             .filter(domain_transfer_codes::domain_id.eq(domain_id))

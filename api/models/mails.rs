@@ -111,9 +111,6 @@ pub fn redact_secret(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
             .find(id)
             .filter(mails::template.eq_any(crate::mail::SECRET_TEMPLATES)),
     )
-    .set((
-        mails::text_body.eq(REDACTED),
-        mails::html_body.eq(REDACTED),
-    ))
+    .set((mails::text_body.eq(REDACTED), mails::html_body.eq(REDACTED)))
     .execute(conn)
 }

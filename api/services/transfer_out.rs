@@ -152,10 +152,7 @@ fn check_preconditions(
         other => {
             return Err(AppError::conflict(
                 "domain_not_active",
-                format!(
-                    "A domain {} cannot be transferred out.",
-                    other.as_str()
-                ),
+                format!("A domain {} cannot be transferred out.", other.as_str()),
             ));
         }
     }
@@ -230,9 +227,7 @@ fn check_rate(c: &mut DbConnection, domain_id: &str, now: NaiveDateTime) -> Resu
         return Err(AppError::new(
             Status::TooManyRequests,
             "rate_limited",
-            format!(
-                "At most {PER_DAY} transfer codes a day for a domain. Retry in {wait} s."
-            ),
+            format!("At most {PER_DAY} transfer codes a day for a domain. Retry in {wait} s."),
         )
         .retry_after(wait as u64));
     }
@@ -241,7 +236,12 @@ fn check_rate(c: &mut DbConnection, domain_id: &str, now: NaiveDateTime) -> Resu
 
 fn validate_release(input: &RequestInput) -> Result<String, AppError> {
     let mut errors = vec![];
-    let tag = input.tag.clone().unwrap_or_default().trim().to_ascii_uppercase();
+    let tag = input
+        .tag
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
     let ok_tag = !tag.is_empty()
         && tag.len() <= 32
         && tag
@@ -258,8 +258,7 @@ fn validate_release(input: &RequestInput) -> Result<String, AppError> {
         errors.push(crate::error::FieldError {
             field: "/confirm".into(),
             code: "confirmation_required".into(),
-            message: "must be true: releasing a domain to another registrar is irreversible"
-                .into(),
+            message: "must be true: releasing a domain to another registrar is irreversible".into(),
         });
     }
     if errors.is_empty() {
@@ -316,8 +315,7 @@ pub async fn request(
         let d = db::run(&ctx.pool, move |c| {
             db::write(c, |c| {
                 let access = org.authorize(c)?;
-                let mut d =
-                    domains::find(c, &access.org.id, &domain.id)?.ok_or_else(no_domain)?;
+                let mut d = domains::find(c, &access.org.id, &domain.id)?.ok_or_else(no_domain)?;
                 d.locked = false;
                 d.privacy = false;
                 d.registry_statuses = statuses_to_json(&statuses);
@@ -704,7 +702,10 @@ pub fn apply_message(
                 return Ok(false);
             }
             let (state, kind) = if s == TransferStatus::ClientRejected {
-                (TransferState::Rejected, ActivityKind::DomainTransferRejected)
+                (
+                    TransferState::Rejected,
+                    ActivityKind::DomainTransferRejected,
+                )
             } else {
                 (
                     TransferState::Cancelled,

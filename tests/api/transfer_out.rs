@@ -85,8 +85,8 @@ async fn code_in_mail(app: &TestApp, d: &TestDomain, to: &str, n: usize) -> Stri
                 .await;
             if let Some((wanted, _)) = hashes.get(n - 1)
                 && let Some((_, code)) = codes
-                .iter()
-                .find(|(_, c)| leman::auth::secrets::hash(c) == *wanted)
+                    .iter()
+                    .find(|(_, c)| leman::auth::secrets::hash(c) == *wanted)
             {
                 return code.clone();
             }
@@ -246,7 +246,10 @@ async fn r48_the_code_reaches_only_the_whois_owner_and_no_answer_activity_or_oth
     assert_eq!(view["state"], "code_sent");
     assert_eq!(view["recipient"], "o•••@whois.example");
     let acts = get_json(app, &s.session, &format!("/v1/orgs/{}/activities", s.org)).await;
-    assert!(acts.to_string().contains("domain.transfer_code_sent"), "{acts}");
+    assert!(
+        acts.to_string().contains("domain.transfer_code_sent"),
+        "{acts}"
+    );
     let mine = get_json(app, &rs, "/v1/me/activities").await;
     for text in [view.to_string(), acts.to_string(), mine.to_string()] {
         assert!(!text.contains(&code));
@@ -305,13 +308,11 @@ async fn r48_the_server_log_never_shows_the_code() {
     let url = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while client
-        .get(format!("{url}/healthz"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(std::time::Instant::now() < deadline, "the server did not start");
+    while client.get(format!("{url}/healthz")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let res = client
@@ -339,7 +340,10 @@ async fn r48_the_server_log_never_shows_the_code() {
         .read_to_string(&mut logs)
         .unwrap();
     assert_eq!(status, 202, "{body}");
-    assert!(logs.contains("transfer-out"), "the request is logged: {logs}");
+    assert!(
+        logs.contains("transfer-out"),
+        "the request is logged: {logs}"
+    );
     assert!(!logs.contains(&code), "the code is in the server log");
     assert!(!body.contains(&code) && !body2.contains(&code));
 }
@@ -507,17 +511,23 @@ fn days_ahead(answer: &serde_json::Value) -> i64 {
 async fn r51_extensions_own_rules_eu_registry_code_de_validity_ch_fourteen_days() {
     let s = setup().await;
     let app = &s.app;
-    let eu = app.registered_domain(&s.org, "muster.eu", "eu@whois.example").await;
+    let eu = app
+        .registered_domain(&s.org, "muster.eu", "eu@whois.example")
+        .await;
     let answer = ok(request(app, &s.session, &s.org, &eu, json!({})).await, 202).await;
     assert_eq!(days_ahead(&answer), 40);
     let code = code_in_mail(app, &eu, "eu@whois.example", 1).await;
     let groups: Vec<&str> = code.split('-').collect();
     assert_eq!(groups.len(), 4, "{code}");
     assert!(groups.iter().all(|g| g.len() == 4), "{code}");
-    let de = app.registered_domain(&s.org, "muster.de", "de@whois.example").await;
+    let de = app
+        .registered_domain(&s.org, "muster.de", "de@whois.example")
+        .await;
     let answer = ok(request(app, &s.session, &s.org, &de, json!({})).await, 202).await;
     assert_eq!(days_ahead(&answer), 30);
-    let ch = app.registered_domain(&s.org, "muster.ch", "ch@whois.example").await;
+    let ch = app
+        .registered_domain(&s.org, "muster.ch", "ch@whois.example")
+        .await;
     let answer = ok(request(app, &s.session, &s.org, &ch, json!({})).await, 202).await;
     assert_eq!(days_ahead(&answer), 14);
 }
@@ -572,7 +582,13 @@ async fn r52_a_request_is_approved_after_the_registrys_wait_and_ends_the_product
     let code = code_in_mail(app, &d, OWNER, 1).await;
     let (accepted, out) = simulate(
         app,
-        &["transfer-request", "leaving.fr", &code, "--registrar", "NEWREG"],
+        &[
+            "transfer-request",
+            "leaving.fr",
+            &code,
+            "--registrar",
+            "NEWREG",
+        ],
     );
     assert!(accepted, "{out}");
     run_poll(app);
@@ -613,7 +629,10 @@ async fn r52_a_request_is_approved_after_the_registrys_wait_and_ends_the_product
     };
     assert_eq!(status, "transferred_out");
     let acts = get_json(app, &s.session, &format!("/v1/orgs/{}/activities", s.org)).await;
-    assert!(acts.to_string().contains("domain.transferred_out"), "{acts}");
+    assert!(
+        acts.to_string().contains("domain.transferred_out"),
+        "{acts}"
+    );
     assert!(acts.to_string().contains("domain.transfer_requested"));
     app.wait_for_mail_containing(&s.admin_email, "is now managed by the registrar NEWREG")
         .await;
@@ -647,7 +666,14 @@ async fn r52_the_owner_rejects_a_request() {
     let d = app.registered_domain(&s.org, "staying.fr", OWNER).await;
     // Nothing to reject yet.
     problem(
-        send(app, Method::POST, &format!("{}/reject", path(&s.org, &d)), &s.session, None).await,
+        send(
+            app,
+            Method::POST,
+            &format!("{}/reject", path(&s.org, &d)),
+            &s.session,
+            None,
+        )
+        .await,
         409,
         "no_transfer_requested",
     )
@@ -659,7 +685,14 @@ async fn r52_the_owner_rejects_a_request() {
     run_poll(app);
     assert_eq!(transfer_view(&s, &d).await["state"], "requested");
     let view = ok(
-        send(app, Method::POST, &format!("{}/reject", path(&s.org, &d)), &s.session, None).await,
+        send(
+            app,
+            Method::POST,
+            &format!("{}/reject", path(&s.org, &d)),
+            &s.session,
+            None,
+        )
+        .await,
         200,
     )
     .await;
@@ -765,7 +798,10 @@ async fn transfer_out_access_matrix() {
     let read = app
         .token_of_kind(&admin_id, "personal", &["domains:read"])
         .await;
-    assert_eq!(get_json(app, read.as_str(), &path(&s.org, &d)).await["state"], "none");
+    assert_eq!(
+        get_json(app, read.as_str(), &path(&s.org, &d)).await["state"],
+        "none"
+    );
     problem(
         request(app, read.as_str(), &s.org, &d, json!({})).await,
         403,
@@ -785,7 +821,14 @@ async fn transfer_out_access_matrix() {
         .token_of_kind(&admin_id, "personal", &["products:read"])
         .await;
     problem(
-        send(app, Method::GET, &path(&s.org, &d), products_only.as_str(), None).await,
+        send(
+            app,
+            Method::GET,
+            &path(&s.org, &d),
+            products_only.as_str(),
+            None,
+        )
+        .await,
         403,
         "insufficient_scope",
     )
@@ -806,7 +849,11 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     }
     let (_, s) = app.signed_in(email).await;
     let org = app.create_org(&s, "Transfer AG").await;
-    let label = email.split('@').next().unwrap().replace(['.', '+', '_'], "-");
+    let label = email
+        .split('@')
+        .next()
+        .unwrap()
+        .replace(['.', '+', '_'], "-");
     let d = app
         .registered_domain(&org, &format!("act-{label}.fr"), OWNER)
         .await;
@@ -818,7 +865,11 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     ok(request(app, &s, &org, &d, json!({})).await, 202).await;
     if operation == "cancel_transfer_out" {
         let before = count(app).await;
-        ok(send(app, Method::DELETE, &path(&org, &d), &s, None).await, 204).await;
+        ok(
+            send(app, Method::DELETE, &path(&org, &d), &s, None).await,
+            204,
+        )
+        .await;
         return count(app).await - before;
     }
     // reject_transfer_out: a registrar asks with the code, the poll applies it.
@@ -828,7 +879,14 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     run_poll(app);
     let before = count(app).await;
     ok(
-        send(app, Method::POST, &format!("{}/reject", path(&org, &d)), &s, None).await,
+        send(
+            app,
+            Method::POST,
+            &format!("{}/reject", path(&org, &d)),
+            &s,
+            None,
+        )
+        .await,
         200,
     )
     .await;

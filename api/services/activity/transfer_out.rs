@@ -37,11 +37,7 @@ impl<'a> Event<'a> {
     }
 
     /// By a person (`Some`) or by the registry's poll (`None`).
-    pub fn domain_transfer(
-        kind: ActivityKind,
-        actor: Option<&'a str>,
-        domain: &'a Domain,
-    ) -> Self {
+    pub fn domain_transfer(kind: ActivityKind, actor: Option<&'a str>, domain: &'a Domain) -> Self {
         let mut event = Event::by(kind, actor)
             .organization(&domain.organization_id)
             .details(json!({
