@@ -62,7 +62,11 @@ async fn code_in_mail(app: &TestApp, d: &TestDomain, to: &str, n: usize) -> Stri
                 let text = mail_text(&m);
                 let code = text
                     .lines()
-                    .find_map(|l| l.trim().strip_prefix("Transfer code: "))?
+                    .find_map(|l| {
+                        let l = l.trim();
+                        l.strip_prefix("Transfer code: ")
+                            .or_else(|| l.strip_prefix("Code de transfert : "))
+                    })?
                     .trim()
                     .to_string();
                 Some((date, code))
@@ -891,4 +895,51 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     )
     .await;
     count(app).await - before
+}
+
+#[tokio::test]
+async fn r48_the_code_goes_to_the_registrys_whois_owner_not_our_copy() {
+    let s = setup().await;
+    let app = &s.app;
+    let d = app.registered_domain(&s.org, "whois.ch", OWNER).await;
+    // The registry's WHOIS names another owner address than our row's copy.
+    let (registry, name) = (app.services.registry.clone(), d.name.clone());
+    tokio::task::spawn_blocking(move || {
+        let owner = leman::domain::domains::Contact {
+            name: "Bob Neu".into(),
+            organization: None,
+            address_line1: "Rue 2".into(),
+            address_line2: None,
+            postal_code: "1000".into(),
+            city: "Lausanne".into(),
+            country: "CH".into(),
+            email: "new.owner@whois.example".into(),
+            phone: None,
+        };
+        let contacts = leman::domain::domains::Contacts {
+            owner: owner.clone(),
+            admin: owner.clone(),
+            tech: owner,
+        };
+        registry.update_contacts(&name, &contacts).unwrap();
+    })
+    .await
+    .unwrap();
+    let answer = ok(request(app, &s.session, &s.org, &d, json!({})).await, 202).await;
+    assert_eq!(answer["recipient"], "n•••@whois.example");
+    code_in_mail(app, &d, "new.owner@whois.example", 1).await;
+    assert!(texts_to(app, OWNER).is_empty());
+}
+
+#[tokio::test]
+async fn r48_the_code_mail_is_in_the_owners_language_when_they_are_a_user() {
+    let s = setup().await;
+    let app = &s.app;
+    app.create_user_in("proprietaire@example.ch", "fr").await;
+    let d = app
+        .registered_domain(&s.org, "langue.ch", "proprietaire@example.ch")
+        .await;
+    ok(request(app, &s.session, &s.org, &d, json!({})).await, 202).await;
+    app.wait_for_mail_containing("proprietaire@example.ch", "Code de transfert")
+        .await;
 }
