@@ -139,14 +139,8 @@ pub fn locked_until(ext: &Extension, d: &Domain, now: NaiveDateTime) -> Option<N
     .max()
 }
 
-/// The 409s of R49 and the extension's rules, in the order a person would meet them.
-fn check_preconditions(
-    ext: &Extension,
-    d: &Domain,
-    info: &RegistryDomain,
-    input: &RequestInput,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
+/// What our own record already refuses, before asking the registry anything.
+fn check_state(d: &Domain) -> Result<(), AppError> {
     match d.status {
         DomainStatus::Active | DomainStatus::Expired => {}
         other => {
@@ -162,6 +156,18 @@ fn check_preconditions(
             "Another registrar has already asked for this domain: it completes at the registry's date unless you reject it.",
         ));
     }
+    Ok(())
+}
+
+/// The 409s of R49 and the extension's rules, in the order a person would meet them.
+fn check_preconditions(
+    ext: &Extension,
+    d: &Domain,
+    info: &RegistryDomain,
+    input: &RequestInput,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    check_state(d)?;
     let expiry = info.expires_at.min(d.expires_at.unwrap_or(info.expires_at));
     if d.status == DomainStatus::Expired || expiry <= now {
         return Err(AppError::conflict(
@@ -278,6 +284,7 @@ pub async fn request(
 ) -> Result<Started, AppError> {
     let domain = read(ctx, org, domain_id).await?;
     org.caller.require_recent_auth()?;
+    check_state(&domain)?;
     let ext = extension_of(ctx, &domain)?.clone();
     let release_tag = match ext.transfer {
         TransferMethod::ReleaseToTag => Some(validate_release(&input)?),

@@ -575,6 +575,20 @@ async fn r51_uk_release_needs_confirm_and_ends_the_product() {
         .await
         .unwrap();
     assert_eq!(info, Err(leman::registry::RegistryError::NotSponsor));
+    // Gone: nothing more to transfer.
+    problem(
+        request(
+            app,
+            &s.session,
+            &s.org,
+            &d,
+            json!({"tag": "NEWREG", "confirm": true}),
+        )
+        .await,
+        409,
+        "domain_not_active",
+    )
+    .await;
 }
 
 #[tokio::test]
