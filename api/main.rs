@@ -1,5 +1,5 @@
 //! The `leman` command: serve (default), migrate, worker, openapi, check-config, users, jobs,
-//! audit.
+//! audit, registry.
 
 use std::process::ExitCode;
 
@@ -57,6 +57,43 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The domain registry (the built-in sandbox's simulations).
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Play the registry's other side against the sandbox registry (LEMAN_REGISTRY=sandbox).
+    Simulate {
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// Ask for DOMAIN with CODE as the gaining registrar would: a wrong, expired or voided code
+    /// (or a lock) is refused with exit 1; otherwise the transfer is pending until the
+    /// extension's waiting period is over (`simulate advance`), or done at once where it has none.
+    TransferRequest {
+        /// The domain, e.g. example.com.
+        domain: String,
+        /// The transfer authorisation code its owner received.
+        code: String,
+        /// The gaining registrar's tag (default OTHER-REGISTRAR).
+        #[arg(long)]
+        registrar: Option<String>,
+    },
+    /// Move the sandbox registry's clock on by DAYS; transfers then due are approved (the
+    /// `poll_registry` job then applies them).
+    Advance {
+        /// Whole days, 1 to 3650.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..=3650))]
+        days: i64,
     },
 }
 
@@ -203,6 +240,9 @@ fn main() -> ExitCode {
             Command::Jobs {
                 command: JobsCommand::Run { kind },
             } => run_job(config, kind).await,
+            Command::Registry {
+                command: RegistryCommand::Simulate { command },
+            } => simulate(config, command).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -408,6 +448,46 @@ async fn run_job(config: Config, kind: String) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{kind}: {e}"))?;
     println!("{kind}: done");
+    Ok(())
+}
+
+async fn simulate(config: Config, command: SimulateCommand) -> anyhow::Result<()> {
+    use leman::registry::RegistryKind;
+    use leman::registry::sandbox::SandboxRegistry;
+    if config.registry != RegistryKind::Sandbox {
+        anyhow::bail!(
+            "simulations play against the sandbox registry only (LEMAN_REGISTRY=sandbox)"
+        );
+    }
+    let services = Services::start(config).await?;
+    let sandbox = SandboxRegistry::new(services.pool.clone(), services.catalog.extensions.clone());
+    match command {
+        SimulateCommand::TransferRequest {
+            domain,
+            code,
+            registrar,
+        } => {
+            let name = leman::domain::domains::DomainName::parse(&domain, "domain")
+                .map_err(|e| anyhow::anyhow!("{domain}: {}", e.message))?
+                .ascii;
+            let n = name.clone();
+            let status = tokio::task::spawn_blocking(move || {
+                sandbox.simulate_transfer_request(&n, &code, registrar.as_deref())
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("the registry refused the transfer of {name}: {e}"))?;
+            println!("transfer of {name}: {}", status.as_str());
+        }
+        SimulateCommand::Advance { days } => {
+            let now = tokio::task::spawn_blocking(move || sandbox.advance(days))
+                .await?
+                .map_err(|e| anyhow::anyhow!("advancing the sandbox's clock: {e}"))?;
+            println!(
+                "the sandbox registry's clock is now {}Z",
+                now.format("%Y-%m-%dT%H:%M:%S")
+            );
+        }
+    }
     Ok(())
 }
 

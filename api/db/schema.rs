@@ -570,6 +570,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
+        recipient -> Nullable<Text>,
     }
 }
 

@@ -81,6 +81,12 @@ text_enum! {
         AutoRenewalEnabled = "auto_renewal.enabled",
         AutoRenewalDisabled = "auto_renewal.disabled",
         AutoRenewalOrdered = "auto_renewal.ordered",
+        // Domains: transfer out (issue 12).
+        DomainTransferCodeSent = "domain.transfer_code_sent",
+        DomainTransferCancelled = "domain.transfer_cancelled",
+        DomainTransferRequested = "domain.transfer_requested",
+        DomainTransferRejected = "domain.transfer_rejected",
+        DomainTransferredOut = "domain.transferred_out",
     }
 }
 
@@ -104,6 +110,7 @@ impl ActivityKind {
                 | "renewal"
                 | "pro_forma"
                 | "auto_renewal"
+                | "domain"
         )
     }
 }
@@ -199,6 +206,17 @@ impl ActivityKind {
                 "A product's automatic renewal was turned off (by a person, or as its card went)."
             }
             AutoRenewalOrdered => "The scheduler made a product's renewal order, to be charged.",
+            DomainTransferCodeSent => {
+                "A domain's transfer-out code was mailed to its owner (never recorded itself)."
+            }
+            DomainTransferCancelled => "A domain's transfer-out code was cleared.",
+            DomainTransferRequested => {
+                "Another registrar asked for a domain with its code; the registry waits before approving."
+            }
+            DomainTransferRejected => "A requested transfer of a domain was rejected.",
+            DomainTransferredOut => {
+                "A domain left for another registrar: its product ended, billing stopped."
+            }
         }
     }
 }

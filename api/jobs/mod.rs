@@ -6,6 +6,7 @@
 pub mod deliver_mail;
 pub mod expire_orders;
 pub mod expire_products;
+pub mod poll_registry;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
 pub mod renew_due_products;
@@ -159,6 +160,11 @@ pub fn registry() -> Registry {
             renew_due_products::KIND,
             renew_due_products::EVERY,
             renew_due_products::RenewDueProducts,
+        )
+        .periodic(
+            poll_registry::KIND,
+            poll_registry::EVERY,
+            poll_registry::PollRegistry,
         )
 }
 

@@ -100,3 +100,17 @@ pub fn count_recent(
         .count()
         .get_result(conn)
 }
+
+/// Forgets the bodies of a mail that carried a secret to be seen only by its recipient (a
+/// transfer-out code, `mail::SECRET_TEMPLATES`) once it left or was given up: the outbox keeps
+/// it only until delivery. Other mails are untouched.
+pub fn redact_secret(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    const REDACTED: &str = "(redacted after delivery: it carried a secret for its recipient only)";
+    diesel::update(
+        mails::table
+            .find(id)
+            .filter(mails::template.eq_any(crate::mail::SECRET_TEMPLATES)),
+    )
+    .set((mails::text_body.eq(REDACTED), mails::html_body.eq(REDACTED)))
+    .execute(conn)
+}

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod auth;
 pub mod cancellations;
 pub mod catalog;
+pub mod domains;
 pub mod emails;
 pub mod invitations;
 pub mod invoices;
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(members::configure)
                 .configure(invitations::configure)
                 .configure(catalog::configure)
+                .configure(domains::configure)
                 .configure(products::configure)
                 .configure(cancellations::configure)
                 .configure(orders::configure)

@@ -10,6 +10,7 @@ mod lifecycle;
 mod orgs;
 mod product_changes;
 mod renewals;
+mod transfer_out;
 
 pub use account::SignedUpVia;
 

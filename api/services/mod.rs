@@ -32,5 +32,6 @@ pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
+pub mod transfer_out;
 pub mod two_factor;
 pub mod webhooks;

@@ -17,6 +17,7 @@ pub mod renewals;
 pub mod security;
 pub mod sessions;
 pub mod tokens;
+pub mod transfer_out;
 pub mod two_factor;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -76,6 +76,9 @@ const EXPECTED: &[(&str, i64)] = &[
     ("withdraw_product_change", 1),
     // One in each organisation.
     ("move_product", 2),
+    ("request_transfer_out", 1),
+    ("cancel_transfer_out", 1),
+    ("reject_transfer_out", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -467,6 +470,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         }
         "update_product" | "withdraw_product_change" | "move_product" => {
             crate::product_changes::activity_scenario(app, operation, &email).await
+        }
+        "request_transfer_out" | "cancel_transfer_out" | "reject_transfer_out" => {
+            crate::transfer_out::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

@@ -342,6 +342,7 @@ async fn periodic_jobs_are_queued_once() {
         vec![
             Some("periodic:expire_orders".to_string()),
             Some("periodic:expire_products".to_string()),
+            Some("periodic:poll_registry".to_string()),
             Some("periodic:purge_idempotency_keys".to_string()),
             Some("periodic:purge_organizations".to_string()),
             Some("periodic:renew_due_products".to_string())

@@ -48,5 +48,6 @@ mod shared_limits;
 mod signup;
 mod spec;
 mod tokens;
+mod transfer_out;
 mod two_factor;
 mod vocabulary;

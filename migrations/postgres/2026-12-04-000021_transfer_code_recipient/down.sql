@@ -1,0 +1,1 @@
+ALTER TABLE domain_transfer_codes DROP COLUMN recipient;
