@@ -81,6 +81,15 @@ text_enum! {
         AutoRenewalEnabled = "auto_renewal.enabled",
         AutoRenewalDisabled = "auto_renewal.disabled",
         AutoRenewalOrdered = "auto_renewal.ordered",
+        // Domains (issue 12): contacts, privacy and the registrar's lock.
+        DomainContactsUpdated = "domain.contacts_updated",
+        DomainOwnerChangeRequested = "domain.owner_change_requested",
+        DomainOwnerChangeConfirmed = "domain.owner_change_confirmed",
+        DomainOwnerChanged = "domain.owner_changed",
+        DomainPrivacyEnabled = "domain.privacy_enabled",
+        DomainPrivacyDisabled = "domain.privacy_disabled",
+        DomainLocked = "domain.locked",
+        DomainUnlocked = "domain.unlocked",
     }
 }
 
@@ -104,6 +113,7 @@ impl ActivityKind {
                 | "renewal"
                 | "pro_forma"
                 | "auto_renewal"
+                | "domain"
         )
     }
 }
@@ -199,6 +209,20 @@ impl ActivityKind {
                 "A product's automatic renewal was turned off (by a person, or as its card went)."
             }
             AutoRenewalOrdered => "The scheduler made a product's renewal order, to be charged.",
+            DomainContactsUpdated => {
+                "A domain's contacts changed at the registry (admin, tech, or the owner's address)."
+            }
+            DomainOwnerChangeRequested => {
+                "A change of a domain's owner was asked; both owners must confirm it by mail."
+            }
+            DomainOwnerChangeConfirmed => {
+                "The current or the new owner confirmed a change of a domain's owner."
+            }
+            DomainOwnerChanged => "A domain's owner changed, both owners having confirmed it.",
+            DomainPrivacyEnabled => "WHOIS privacy was turned on for a domain.",
+            DomainPrivacyDisabled => "WHOIS privacy was turned off for a domain.",
+            DomainLocked => "A domain was locked against transfers (clientTransferProhibited).",
+            DomainUnlocked => "A domain's transfer lock was lifted.",
         }
     }
 }
