@@ -81,7 +81,12 @@ mod name_cursor {
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == extra)
         };
-        if !shaped(name, b'.') || !shaped(id, b'_') || id.len() > 64 {
+        if !shaped(name, b'.')
+            || !name.contains('.')
+            || !shaped(id, b'_')
+            || !id.starts_with("dom_")
+            || id.len() > 64
+        {
             return Err(bad());
         }
         Ok((name.to_string(), id.to_string()))
@@ -100,7 +105,11 @@ pub async fn list(
 ) -> Result<(Vec<Listed>, Option<String>), AppError> {
     let access = org.access(&services.pool).await?;
     let limit = page.limit()?;
-    let after = page.cursor.as_deref().map(name_cursor::decode).transpose()?;
+    let after = page
+        .cursor
+        .as_deref()
+        .map(name_cursor::decode)
+        .transpose()?;
     let mut rows = db::run(&services.pool, move |c| {
         let rows = domains::page(c, &access.org.id, &filter, after, limit + 1)?;
         let ids: Vec<String> = rows.iter().map(|d| d.product_id.clone()).collect();
@@ -114,7 +123,9 @@ pub async fn list(
             .collect::<Vec<_>>())
     })
     .await?;
-    let next = next_cursor(&mut rows, limit, |(d, _)| name_cursor::encode(&d.name, &d.id));
+    let next = next_cursor(&mut rows, limit, |(d, _)| {
+        name_cursor::encode(&d.name, &d.id)
+    });
     Ok((rows, next))
 }
 
@@ -128,10 +139,7 @@ fn find_listed(c: &mut DbConnection, org_id: &str, id: &str) -> Result<Listed, A
 /// `GET …/domains/{domain_id}`.
 pub async fn get(services: &Services, org: &OrgRequest, id: DomainId) -> Result<Listed, AppError> {
     let access = org.access(&services.pool).await?;
-    db::run(&services.pool, move |c| {
-        find_listed(c, &access.org.id, &id)
-    })
-    .await
+    db::run(&services.pool, move |c| find_listed(c, &access.org.id, &id)).await
 }
 
 /// A domain to change: the caller's access checked, the domain active or expired.
@@ -194,7 +202,10 @@ fn contact(checks: &mut Checks, c: &Contact, at: &str) -> Contact {
         postal_code: text(checks, &c.postal_code, &f("postal_code")),
         city: text(checks, &c.city, &f("city")),
         country: checks
-            .check(crate::domain::orgs::parse_country(&c.country, &f("country")))
+            .check(crate::domain::orgs::parse_country(
+                &c.country,
+                &f("country"),
+            ))
             .unwrap_or_default(),
         email: checks
             .check(crate::domain::Email::parse(&c.email, &f("email")))
@@ -567,9 +578,16 @@ pub async fn set_privacy(
     }
     let name = d.name.clone();
     at_registry(services, move |r| r.set_privacy(&name, enabled)).await?;
-    write_back(services, meta, org, d, Setting::Privacy(enabled), move |d| {
-        d.privacy = enabled;
-    })
+    write_back(
+        services,
+        meta,
+        org,
+        d,
+        Setting::Privacy(enabled),
+        move |d| {
+            d.privacy = enabled;
+        },
+    )
     .await
 }
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::domain::domains::{Contact, Contacts, DomainStatus, EppStatus, TransferState};
 use crate::domain::domain_owner_changes::OwnerChangeState;
+use crate::domain::domains::{Contact, Contacts, DomainStatus, EppStatus, TransferState};
 use crate::extensions::Extensions;
 use crate::models::domain_owner_changes::{OwnerChange, OwnerChangeStatus};
 use crate::models::domains::Domain;

@@ -76,6 +76,11 @@ const EXPECTED: &[(&str, i64)] = &[
     ("withdraw_product_change", 1),
     // One in each organisation.
     ("move_product", 2),
+    ("update_domain_contacts", 1),
+    ("set_domain_privacy", 1),
+    ("set_domain_lock", 1),
+    // The first of the two owners' confirmations (the second applies the change: one more).
+    ("confirm_domain_owner_change", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -467,6 +472,12 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         }
         "update_product" | "withdraw_product_change" | "move_product" => {
             crate::product_changes::activity_scenario(app, operation, &email).await
+        }
+        "update_domain_contacts"
+        | "set_domain_privacy"
+        | "set_domain_lock"
+        | "confirm_domain_owner_change" => {
+            crate::domains::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

@@ -56,12 +56,15 @@ pub async fn list_domains(
     query: Query<DomainQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let search = q
-        .q
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search =
+        q.q.map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
     if search.as_ref().is_some_and(|s| s.chars().count() > 253) {
-        return Err(AppError::field("q", "too_long", "must be at most 253 characters"));
+        return Err(AppError::field(
+            "q",
+            "too_long",
+            "must be at most 253 characters",
+        ));
     }
     let tld = q
         .tld

@@ -9,7 +9,6 @@ pub mod update_domain_contacts;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_domains::list_domains)
         .service(get_domain::get_domain)
