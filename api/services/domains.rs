@@ -289,6 +289,8 @@ pub async fn update_contacts(
     db::run(&services.pool, move |conn| {
         db::write(conn, |c| {
             let access = org.authorize(c)?;
+            // Contacts set now replace a change of owner still waiting for its confirmations.
+            owner_changes::replace_pending(c, &d.id, db::now())?;
             let before = crate::views::domains::contacts_of(&d);
             let mut which = Vec::new();
             if before.owner != applied.owner {
@@ -615,4 +617,66 @@ pub async fn set_lock(
         d.registry_statuses = statuses_to_json(&statuses);
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> Contact {
+        Contact {
+            name: "Alice Muster".into(),
+            organization: Some("Muster AG".into()),
+            address_line1: "Rue du Lac 1".into(),
+            address_line2: None,
+            postal_code: "1003".into(),
+            city: "Lausanne".into(),
+            country: "ch".into(),
+            email: "Alice@Example.CH".into(),
+            phone: Some("+41211234567".into()),
+        }
+    }
+
+    #[test]
+    fn phones_are_e164() {
+        for good in ["+41211234567", "+1234567", "+123456789012345"] {
+            assert!(parse_phone(good, "/p").is_ok(), "{good}");
+        }
+        for bad in [
+            "0211234567",
+            "+0211234567",
+            "+123456",
+            "+1234567890123456",
+            "+41 21 123",
+            "+41.211234567",
+        ] {
+            assert_eq!(
+                parse_phone(bad, "/p").unwrap_err().code,
+                "invalid_phone",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn contacts_are_normalised_and_an_owner_change_is_another_name_organisation_or_email() {
+        let c = Contacts {
+            owner: alice(),
+            admin: alice(),
+            tech: alice(),
+        };
+        let v = validate(&c).unwrap();
+        assert_eq!(v.owner.email, "alice@example.ch");
+        assert_eq!(v.owner.country, "CH");
+        let mut moved = v.owner.clone();
+        moved.address_line1 = "Chemin Neuf 7".into();
+        moved.phone = None;
+        assert!(same_person(&v.owner, &moved));
+        let mut other = v.owner.clone();
+        other.organization = None;
+        assert!(!same_person(&v.owner, &other));
+        let mut other = v.owner.clone();
+        other.email = "bruno@example.ch".into();
+        assert!(!same_person(&v.owner, &other));
+    }
 }

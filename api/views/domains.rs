@@ -127,6 +127,9 @@ impl OwnerChangeView {
             id: c.id.clone(),
             domain_id: c.domain_id.clone(),
             status: match c.status {
+                OwnerChangeStatus::Pending if c.expires_at <= crate::db::now() => {
+                    OwnerChangeState::Expired
+                }
                 OwnerChangeStatus::Pending => OwnerChangeState::AwaitingConfirmation,
                 OwnerChangeStatus::Applied => OwnerChangeState::Applied,
                 OwnerChangeStatus::Replaced => OwnerChangeState::Replaced,

@@ -284,3 +284,43 @@ async fn an_expired_or_replaced_owner_change_link_is_refused() {
         "old@example.ch"
     );
 }
+
+#[tokio::test]
+async fn contacts_set_at_once_replace_a_pending_change_of_owner() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("replacer@example.ch").await;
+    let org = app.an_org(&s).await;
+    let d = app
+        .registered_domain(&org.id, "acme-res-replace.ch", "old@example.ch")
+        .await;
+    let p = path(&org.id, &d.id);
+    ok(
+        send(
+            &app,
+            Method::PUT,
+            &p,
+            &s,
+            Some(new_owner_body("next@example.ch")),
+        )
+        .await,
+        202,
+    )
+    .await;
+    let token = link_token(
+        &app.wait_for_mail_containing("next@example.ch", LINK).await,
+        LINK,
+    );
+    ok(
+        send(
+            &app,
+            Method::PUT,
+            &p,
+            &s,
+            Some(same_owner_body("old@example.ch")),
+        )
+        .await,
+        200,
+    )
+    .await;
+    problem(confirm(&app, &token).await, 400, "invalid_token").await;
+}
