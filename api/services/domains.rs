@@ -261,9 +261,9 @@ pub async fn contacts(
 /// What a `PUT …/contacts` did.
 pub enum ContactsOutcome {
     /// Applied at the registry and here.
-    Applied(Contacts),
+    Applied(Box<Contacts>),
     /// A change of owner waits for both owners' confirmations.
-    Pending(OwnerChange),
+    Pending(Box<OwnerChange>),
 }
 
 /// `PUT …/domains/{domain_id}/contacts`.
@@ -280,7 +280,7 @@ pub async fn update_contacts(
     if !same_person(&current, &wanted.owner) {
         return request_owner_change(services, meta, org, d, current, wanted)
             .await
-            .map(ContactsOutcome::Pending);
+            .map(|c| ContactsOutcome::Pending(Box::new(c)));
     }
     let (name, c2) = (d.name.clone(), wanted.clone());
     at_registry(services, move |r| r.update_contacts(&name, &c2)).await?;
@@ -321,7 +321,7 @@ pub async fn update_contacts(
         })
     })
     .await?;
-    Ok(ContactsOutcome::Applied(wanted))
+    Ok(ContactsOutcome::Applied(Box::new(wanted)))
 }
 
 /// Records a change of owner and mails each owner its own link.
