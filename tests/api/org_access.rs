@@ -79,6 +79,13 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
     let id = |v: &Value| v.as_str().unwrap().to_string();
     // A pro forma of the organisation (issue 11), as a renewal by bank transfer leaves one.
     let pro_forma = pro_forma_of(app, &org).await;
+    let domain = app
+        .registered_domain(
+            &org,
+            &format!("acme-res-matrix-{n}.ch"),
+            "matrix-owner@example.ch",
+        )
+        .await;
     Fixture {
         org,
         ids: vec![
@@ -89,6 +96,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
             ("{product_id}", id(&order["products"][0]["id"])),
             ("{payment_method_id}", id(&method["id"])),
             ("{pro_forma_id}", pro_forma),
+            ("{domain_id}", domain.id),
         ],
     }
 }

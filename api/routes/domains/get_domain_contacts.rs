@@ -17,7 +17,7 @@ use crate::services::domains;
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), ("domain_id" = String, Path, description = "The domain's id (`dom_…`)", example = "dom_01936d7a6b2f7c3e9d4a5b6c7d8e9f20")),
     extensions(("x-leman-permission" = json!(DomainsRead::NEED)), ("x-leman-scope" = json!(DomainsRead::SCOPE))),
     responses(
-        (status = 200, description = "The contacts", body = Contacts),
+        (status = 200, description = "The contacts", body = Contacts, example = json!({"owner": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "alice@example.ch", "phone": "+41211234567"}, "admin": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "alice@example.ch", "phone": "+41211234567"}, "tech": {"name": "Tech Team", "organization": null, "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "tech@example.ch", "phone": null}})),
         Unauthenticated,
         OrgAccess,
         Common,

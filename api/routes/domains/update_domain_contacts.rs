@@ -25,7 +25,7 @@ use crate::views::domains::OwnerChangeView;
     extensions(("x-leman-permission" = json!(DomainsWrite::NEED)), ("x-leman-scope" = json!(DomainsWrite::SCOPE))),
     request_body = Contacts,
     responses(
-        (status = 200, description = "Applied at the registry", body = Contacts),
+        (status = 200, description = "Applied at the registry", body = Contacts, example = json!({"owner": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "alice@example.ch", "phone": "+41211234567"}, "admin": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "alice@example.ch", "phone": "+41211234567"}, "tech": {"name": "Tech Team", "organization": null, "address_line1": "Rue du Lac 1", "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH", "email": "tech@example.ch", "phone": null}})),
         (status = 202, description = "A change of owner waits for both owners' confirmations", body = OwnerChangeView),
         Unauthenticated,
         OrgAccess,
