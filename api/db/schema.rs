@@ -615,6 +615,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    domain_owner_changes (id) {
+        id -> Text,
+        domain_id -> Text,
+        organization_id -> Text,
+        requested_by -> Text,
+        contacts -> Text,
+        old_owner_email -> Text,
+        new_owner_email -> Text,
+        old_token_hash -> Text,
+        new_token_hash -> Text,
+        old_confirmed_at -> Nullable<Timestamp>,
+        new_confirmed_at -> Nullable<Timestamp>,
+        status -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     jobs,
@@ -655,4 +675,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_domains,
     registry_messages,
     registry_clock,
+    domain_owner_changes,
 );

@@ -166,6 +166,17 @@ pub struct Contact {
 /// The three contacts a registration has.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "owner": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1",
+        "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH",
+        "email": "alice@example.ch", "phone": "+41211234567"},
+    "admin": {"name": "Alice Muster", "organization": "Muster AG", "address_line1": "Rue du Lac 1",
+        "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH",
+        "email": "alice@example.ch", "phone": "+41211234567"},
+    "tech": {"name": "Tech Team", "organization": null, "address_line1": "Rue du Lac 1",
+        "address_line2": null, "postal_code": "1003", "city": "Lausanne", "country": "CH",
+        "email": "tech@example.ch", "phone": null}
+}))]
 pub struct Contacts {
     pub owner: Contact,
     pub admin: Contact,

@@ -87,6 +87,15 @@ text_enum! {
         DomainTransferRequested = "domain.transfer_requested",
         DomainTransferRejected = "domain.transfer_rejected",
         DomainTransferredOut = "domain.transferred_out",
+        // Domains (issue 12): contacts, privacy and the registrar's lock.
+        DomainContactsUpdated = "domain.contacts_updated",
+        DomainOwnerChangeRequested = "domain.owner_change_requested",
+        DomainOwnerChangeConfirmed = "domain.owner_change_confirmed",
+        DomainOwnerChanged = "domain.owner_changed",
+        DomainPrivacyEnabled = "domain.privacy_enabled",
+        DomainPrivacyDisabled = "domain.privacy_disabled",
+        DomainLocked = "domain.locked",
+        DomainUnlocked = "domain.unlocked",
     }
 }
 
@@ -217,6 +226,20 @@ impl ActivityKind {
             DomainTransferredOut => {
                 "A domain left for another registrar: its product ended, billing stopped."
             }
+            DomainContactsUpdated => {
+                "A domain's contacts changed at the registry (admin, tech, or the owner's address)."
+            }
+            DomainOwnerChangeRequested => {
+                "A change of a domain's owner was asked; both owners must confirm it by mail."
+            }
+            DomainOwnerChangeConfirmed => {
+                "The current or the new owner confirmed a change of a domain's owner."
+            }
+            DomainOwnerChanged => "A domain's owner changed, both owners having confirmed it.",
+            DomainPrivacyEnabled => "WHOIS privacy was turned on for a domain.",
+            DomainPrivacyDisabled => "WHOIS privacy was turned off for a domain.",
+            DomainLocked => "A domain was locked against transfers (clientTransferProhibited).",
+            DomainUnlocked => "A domain's transfer lock was lifted.",
         }
     }
 }

@@ -157,3 +157,82 @@ pub fn follow_product(
     .set((domains::status.eq(to.as_str()), domains::updated_at.eq(now)))
     .execute(conn)
 }
+
+/// What `page` filters on (issue 12 part 3).
+#[derive(Debug, Clone, Default)]
+pub struct DomainFilter {
+    pub statuses: Vec<DomainStatus>,
+    pub tld: Option<String>,
+    pub expires_before: Option<NaiveDateTime>,
+    /// Part of the name, ASCII or Unicode, lower case.
+    pub search: Option<String>,
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// An organisation's domains by name then id, after the keyset `after` (name, id).
+pub fn page(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filter: &DomainFilter,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> QueryResult<Vec<Domain>> {
+    let mut query = domains::table
+        .filter(domains::organization_id.eq(org_id))
+        .select(Domain::as_select())
+        .order((domains::name.asc(), domains::id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(domains::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(tld) = &filter.tld {
+        query = query.filter(domains::tld.eq(tld.clone()));
+    }
+    if let Some(before) = filter.expires_before {
+        query = query.filter(domains::expires_at.lt(before));
+    }
+    if let Some(search) = &filter.search {
+        let pattern = contains_pattern(search);
+        query = query.filter(
+            domains::name
+                .like(pattern.clone())
+                .escape('\\')
+                .or(domains::unicode_name.like(pattern).escape('\\')),
+        );
+    }
+    if let Some((name, id)) = after {
+        query = query.filter(
+            domains::name
+                .ge(name.clone())
+                .and(domains::name.gt(name).or(domains::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Whether each product renews automatically, in one query (a page of domains).
+pub fn auto_renew_of(
+    conn: &mut DbConnection,
+    product_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, bool>> {
+    use crate::db::schema::products;
+    Ok(products::table
+        .filter(products::id.eq_any(product_ids))
+        .select((products::id, products::auto_renew))
+        .load::<(String, bool)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod api_tokens;
 pub mod cancellations;
 pub mod domain_transfers;
+pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
 pub mod idempotency_keys;

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod auth;
 pub mod cancellations;
 pub mod catalog;
+pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
 pub mod invitations;
@@ -69,6 +70,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
-                .configure(payment_provider::configure),
+                .configure(payment_provider::configure)
+                .configure(domains::configure)
+                .configure(domain_owner_changes::configure),
         );
 }

@@ -79,6 +79,11 @@ const EXPECTED: &[(&str, i64)] = &[
     ("request_transfer_out", 1),
     ("cancel_transfer_out", 1),
     ("reject_transfer_out", 1),
+    ("update_domain_contacts", 1),
+    ("set_domain_privacy", 1),
+    ("set_domain_lock", 1),
+    // The first of the two owners' confirmations (the second applies the change: one more).
+    ("confirm_domain_owner_change", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -473,6 +478,12 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         }
         "request_transfer_out" | "cancel_transfer_out" | "reject_transfer_out" => {
             crate::transfer_out::activity_scenario(app, operation, &email).await
+        }
+        "update_domain_contacts"
+        | "set_domain_privacy"
+        | "set_domain_lock"
+        | "confirm_domain_owner_change" => {
+            crate::domains::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

@@ -17,6 +17,8 @@ mod billing_edges;
 mod billing_vocabulary;
 mod cli_exit;
 mod config;
+mod domain_contacts;
+mod domains;
 mod emails;
 mod errors;
 mod hardening;
