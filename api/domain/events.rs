@@ -81,6 +81,10 @@ text_enum! {
         AutoRenewalEnabled = "auto_renewal.enabled",
         AutoRenewalDisabled = "auto_renewal.disabled",
         AutoRenewalOrdered = "auto_renewal.ordered",
+        // Domains (issue 12): registration and renewal at the registry.
+        DomainRegistered = "domain.registered",
+        DomainRegistrationFailed = "domain.registration_failed",
+        DomainRenewed = "domain.renewed",
     }
 }
 
@@ -104,6 +108,7 @@ impl ActivityKind {
                 | "renewal"
                 | "pro_forma"
                 | "auto_renewal"
+                | "domain"
         )
     }
 }
@@ -199,6 +204,13 @@ impl ActivityKind {
                 "A product's automatic renewal was turned off (by a person, or as its card went)."
             }
             AutoRenewalOrdered => "The scheduler made a product's renewal order, to be charged.",
+            DomainRegistered => "The registry confirmed a domain's registration: it is active.",
+            DomainRegistrationFailed => {
+                "A paid domain could not be registered (taken meanwhile): refunded to the prepaid account."
+            }
+            DomainRenewed => {
+                "The registry extended a domain's registration after its renewal was paid."
+            }
         }
     }
 }
