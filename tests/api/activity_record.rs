@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{PASSWORD, TestApp, create_token, link_token, send};
 
 /// Rows a successful call adds. Zero only where the issue says so: a refresh is not a change
@@ -555,7 +556,7 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let (order_id, invoice_id) = (
