@@ -214,12 +214,14 @@ pub fn turn_on_auto_renewal(
     method_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    // Only running products: a paid renewal of a product cancelled meanwhile never turns it on.
-    diesel::update(
-        products::table
-            .filter(products::id.eq_any(ids))
-            .filter(products::status.eq(ProductStatus::Active.as_str())),
-    )
+    // Only running products (and domains the registry is registering): a paid renewal of a
+    // product cancelled meanwhile never turns it on.
+    diesel::update(products::table.filter(products::id.eq_any(ids)).filter(
+        products::status.eq_any([
+            ProductStatus::Active.as_str(),
+            ProductStatus::Provisioning.as_str(),
+        ]),
+    ))
     .set((
         products::auto_renew.eq(true),
         products::auto_renew_payment_method_id.eq(Some(method_id)),

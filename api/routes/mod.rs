@@ -7,6 +7,7 @@ pub mod activities;
 pub mod auth;
 pub mod cancellations;
 pub mod catalog;
+pub mod domains;
 pub mod emails;
 pub mod invitations;
 pub mod invoices;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invitations::configure)
                 .configure(catalog::configure)
                 .configure(products::configure)
+                .configure(domains::configure)
                 .configure(cancellations::configure)
                 .configure(orders::configure)
                 .configure(renewals::configure)

@@ -747,6 +747,11 @@ pub async fn create_and_pay(
 > {
     let org_id: OrgId = org.org_id.clone();
     let (config, catalog) = (ctx.config.clone(), ctx.catalog.clone());
+    // Who may order is answered before what is ordered (an outsider gets 404, not a 422 on a
+    // name); then the names are checked, the registry asked outside any transaction.
+    if items.iter().any(|i| i.domain_name.is_some()) {
+        org.access(&ctx.pool).await?;
+    }
     let names = check_domain_names(ctx, &items).await?;
     let order = db::run(&ctx.pool, {
         let (org, meta, payment) = (org.clone(), meta.clone(), payment.clone());

@@ -300,8 +300,10 @@ async fn ar_bulk_setting_is_all_or_nothing_with_per_item_errors() {
     let (_, s) = app.signed_in("ar-bulk@example.com").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
-            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
+        .with_product(
+            json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]),
+        )
         .await;
     let ids = product_ids(&app, &s, &org.id).await;
     let path = format!("/v1/orgs/{}/renewals/auto-renewal", org.id);

@@ -231,9 +231,16 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
     .await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment"]["status"], "succeeded");
-    assert_eq!(paid["products"][0]["status"], "active");
+    // A domain waits for the registry (`provisioning`), then is active.
+    assert!(
+        ["provisioning", "active"].contains(&paid["products"][0]["status"].as_str().unwrap()),
+        "{paid}"
+    );
     let list = get_json(&app, &s, &format!("/v1/orgs/{rich}/orders")).await;
-    assert_eq!(list["data"][0]["products"], paid["products"], "{list}");
+    assert_eq!(list["data"][0]["id"], paid["id"], "{list}");
+    let product = paid["products"][0]["id"].as_str().unwrap();
+    let active = app.wait_until_provisioned(&s, &rich, product).await;
+    assert_eq!(active["status"], "active");
 }
 
 #[tokio::test]

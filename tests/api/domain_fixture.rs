@@ -74,7 +74,11 @@ impl TestApp {
         self.wait_until_provisioned(&token, org, &product_id).await;
         let pid = product_id.clone();
         let mut d = self
-            .with_conn(move |c| leman::models::domains::of_product(c, &pid).unwrap().unwrap())
+            .with_conn(move |c| {
+                leman::models::domains::of_product(c, &pid)
+                    .unwrap()
+                    .unwrap()
+            })
             .await;
         let mut owner = leman::models::domains::Domain::contact(&d.owner_contact);
         if owner.email != owner_email {

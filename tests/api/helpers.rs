@@ -359,6 +359,21 @@ impl TestApp {
         .await
     }
 
+    /// The actions recorded in the organisation's chain, oldest first.
+    pub async fn activities_of_org(&self, org_id: &str) -> Vec<String> {
+        use leman::db::schema::activities as a;
+        let id = org_id.to_string();
+        self.with_conn(move |c| {
+            a::table
+                .filter(a::organization_id.eq(&id))
+                .order((a::created_at.asc(), a::id.asc()))
+                .select(a::action)
+                .load::<String>(c)
+                .unwrap()
+        })
+        .await
+    }
+
     /// Waits (up to 10 s) for a mail to `to` whose text contains `needle`; returns its text.
     pub async fn wait_for_mail_containing(&self, to: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);

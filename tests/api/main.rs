@@ -16,6 +16,8 @@ mod billing_edges;
 mod billing_vocabulary;
 mod cli_exit;
 mod config;
+mod domain_availability;
+mod domain_provisioning;
 mod emails;
 mod errors;
 mod hardening;
