@@ -178,6 +178,8 @@ async fn r39_auto_renewal_turns_on_after_a_card_paid_order_and_not_after_prepaid
     )
     .await;
     let prepaid_product = product_ids(&app, &s, &funded.id).await.remove(0);
+    app.wait_until_provisioned(&s, &funded.id, &prepaid_product)
+        .await;
     assert!(
         !state(&app, &prepaid_product).await.1,
         "paid from prepaid: off"
