@@ -158,7 +158,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_pai
     for p in order["products"].as_array().unwrap() {
         // A domain is active once the registry confirmed it.
         let p = app
-            .wait_until_provisioned(&s, &org, p["id"].as_str().unwrap())
+            .wait_until_provisioned(&s, org, p["id"].as_str().unwrap())
             .await;
         assert_eq!(p["status"], "active");
         assert!(p["expires_at"].is_string());

@@ -52,10 +52,12 @@ pub struct CreateOrder {
 /// given (the answer's `payment` shows how that went; a declined payment leaves the order open,
 /// while a prepaid balance that does not cover it refuses the whole order with 402).
 /// Paying provisions the products (a domain is `provisioning` until the registry confirmed it).
-/// A `domain-*` item names its domain (`domain_name`), checked again here: `422` with
+/// A `domain-*` item names its domain (`domain_name`), checked again here: `422`
+/// `validation_failed` with, at `/items/N/domain_name`, `required`, `not_a_domain_offer`,
 /// `invalid_domain_name`, `domain_offer_mismatch`, `duplicate_domain_name` or
-/// `domain_not_available` at `/items/N/domain_name`. An order left unpaid is cancelled after the configured days,
-/// its invoice with it (keeping its number). Holders of both `products` and `accounting`.
+/// `domain_not_available` (registered at the registry, or ordered here already). An order left
+/// unpaid is cancelled after the configured days, its invoice with it (keeping its number),
+/// and its domain names are free again. Holders of both `products` and `accounting`.
 /// Send an `Idempotency-Key`: a retry then never orders twice. Tokens need `products:write`
 /// and `billing:write`.
 #[utoipa::path(
