@@ -598,6 +598,9 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         )
         .await;
         assert_eq!(res.status(), 201);
+        // A domain runs once the registry confirmed it.
+        let product = order["products"][0]["id"].as_str().unwrap();
+        app.wait_until_provisioned(&s, &org, product).await;
     }
     if operation == "withdraw_prepaid_money" {
         let res = send(app, Method::POST, &format!("/v1/orgs/{org}/prepaid-account/top-ups"), &s, Some(json!({"amount": {"amount": "50.00", "currency": "CHF"}, "payment_method_id": card}))).await;

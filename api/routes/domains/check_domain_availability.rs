@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -47,10 +47,12 @@ pub struct AvailabilityQuery {
 pub async fn check_domain_availability(
     caller: Caller,
     services: web::Data<Services>,
-    query: Query<AvailabilityQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     caller.require_scope(Scope::DomainsRead)?;
-    let q = query.0;
+    // Read after the caller is known: a caller refused (no scope, two-factor required) hears
+    // that, not a 422 on a parameter.
+    let q = Query::<AvailabilityQuery>::extract(&req).await?.0;
     let answer = crate::services::domain_availability::check(
         &services,
         &q.name,
