@@ -96,6 +96,10 @@ text_enum! {
         DomainPrivacyDisabled = "domain.privacy_disabled",
         DomainLocked = "domain.locked",
         DomainUnlocked = "domain.unlocked",
+        // Domains (issue 12): registration and renewal at the registry.
+        DomainRegistered = "domain.registered",
+        DomainRegistrationFailed = "domain.registration_failed",
+        DomainRenewed = "domain.renewed",
     }
 }
 
@@ -240,6 +244,13 @@ impl ActivityKind {
             DomainPrivacyDisabled => "WHOIS privacy was turned off for a domain.",
             DomainLocked => "A domain was locked against transfers (clientTransferProhibited).",
             DomainUnlocked => "A domain's transfer lock was lifted.",
+            DomainRegistered => "The registry confirmed a domain's registration: it is active.",
+            DomainRegistrationFailed => {
+                "A paid domain could not be registered (taken meanwhile): refunded to the prepaid account."
+            }
+            DomainRenewed => {
+                "The registry extended a domain's registration after its renewal was paid."
+            }
         }
     }
 }

@@ -7,8 +7,10 @@ pub mod deliver_mail;
 pub mod expire_orders;
 pub mod expire_products;
 pub mod poll_registry;
+pub mod provision_domain;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
+pub mod renew_domain;
 pub mod renew_due_products;
 pub mod request_password_reset;
 
@@ -136,6 +138,8 @@ pub fn registry() -> Registry {
             request_password_reset::KIND,
             request_password_reset::RequestPasswordReset,
         )
+        .handler(provision_domain::KIND, provision_domain::ProvisionDomain)
+        .handler(renew_domain::KIND, renew_domain::RenewDomain)
         .periodic(
             purge_idempotency_keys::KIND,
             Duration::from_secs(3600),

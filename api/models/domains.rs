@@ -236,3 +236,34 @@ pub fn auto_renew_of(
         .into_iter()
         .collect())
 }
+
+/// Cancels the `registering` domains of an expired, unpaid order: their names are free again.
+pub fn cancel_registering_of_order(
+    conn: &mut DbConnection,
+    order_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::products;
+    let of_order = products::table
+        .filter(products::order_id.eq(order_id))
+        .select(products::id);
+    diesel::update(
+        domains::table
+            .filter(domains::product_id.eq_any(of_order))
+            .filter(domains::status.eq(DomainStatus::Registering.as_str())),
+    )
+    .set((
+        domains::status.eq(DomainStatus::Cancelled.as_str()),
+        domains::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// A domain by id, whatever its organisation (jobs).
+pub fn find_any(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Domain>> {
+    domains::table
+        .find(id)
+        .select(Domain::as_select())
+        .first(conn)
+        .optional()
+}

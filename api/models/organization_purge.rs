@@ -44,6 +44,20 @@ pub fn purge(conn: &mut DbConnection, org_id: &str) -> QueryResult<()> {
         .execute(conn)?;
     diesel::delete(pro_formas::table.filter(pro_formas::organization_id.eq(org_id)))
         .execute(conn)?;
+    // Its domains (transferred out or lapsed long ago) and their codes' hashes, before the
+    // products they belong to.
+    {
+        use crate::db::schema::{domain_transfer_codes, domains};
+        let org_domains = domains::table
+            .filter(domains::organization_id.eq(org_id))
+            .select(domains::id);
+        diesel::delete(
+            domain_transfer_codes::table
+                .filter(domain_transfer_codes::domain_id.eq_any(org_domains)),
+        )
+        .execute(conn)?;
+        diesel::delete(domains::table.filter(domains::organization_id.eq(org_id))).execute(conn)?;
+    }
     diesel::delete(products::table.filter(products::organization_id.eq(org_id))).execute(conn)?;
     diesel::delete(orders::table.filter(orders::organization_id.eq(org_id))).execute(conn)?;
     diesel::delete(invoices::table.filter(invoices::organization_id.eq(org_id))).execute(conn)?;

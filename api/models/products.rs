@@ -125,6 +125,22 @@ pub fn activate_order(
         let expires = now
             .checked_add_months(chrono::Months::new(p.period_months.max(1) as u32))
             .unwrap_or(now);
+        // A domain starts when the registry confirmed it (the `provision_domain` job), with the
+        // registry's dates.
+        if p.kind == crate::domain::billing_states::ProductKind::Domain {
+            n += diesel::update(
+                products::table
+                    .find(&p.id)
+                    .filter(products::status.eq(ProductStatus::PendingPayment.as_str())),
+            )
+            .set((
+                products::status.eq(ProductStatus::Provisioning.as_str()),
+                products::status_changed_at.eq(Some(now)),
+                products::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            continue;
+        }
         n += diesel::update(
             products::table
                 .find(&p.id)
@@ -198,12 +214,14 @@ pub fn turn_on_auto_renewal(
     method_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    // Only running products: a paid renewal of a product cancelled meanwhile never turns it on.
-    diesel::update(
-        products::table
-            .filter(products::id.eq_any(ids))
-            .filter(products::status.eq(ProductStatus::Active.as_str())),
-    )
+    // Only running products (and domains the registry is registering): a paid renewal of a
+    // product cancelled meanwhile never turns it on.
+    diesel::update(products::table.filter(products::id.eq_any(ids)).filter(
+        products::status.eq_any([
+            ProductStatus::Active.as_str(),
+            ProductStatus::Provisioning.as_str(),
+        ]),
+    ))
     .set((
         products::auto_renew.eq(true),
         products::auto_renew_payment_method_id.eq(Some(method_id)),
@@ -277,4 +295,50 @@ pub fn move_to(
         products::updated_at.eq(now),
     ))
     .execute(conn)
+}
+
+/// A provisioned product starts (`provisioning` → `active`) with the dates its provider gave
+/// (a domain: the registry's expiry). False when it was not provisioning.
+pub fn start_provisioned(
+    conn: &mut DbConnection,
+    id: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        products::table
+            .find(id)
+            .filter(products::status.eq(ProductStatus::Provisioning.as_str())),
+    )
+    .set((
+        products::status.eq(ProductStatus::Active.as_str()),
+        products::started_at.eq(Some(now)),
+        products::expires_at.eq(Some(expires_at)),
+        products::status_changed_at.eq(Some(now)),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// A provisioning product that could not be delivered (`provisioning` → `failed`), its
+/// automatic renewal off.
+pub fn fail_provisioning(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        products::table
+            .find(id)
+            .filter(products::status.eq(ProductStatus::Provisioning.as_str())),
+    )
+    .set((
+        products::status.eq(ProductStatus::Failed.as_str()),
+        products::auto_renew.eq(false),
+        products::status_changed_at.eq(Some(now)),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }

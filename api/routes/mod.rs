@@ -61,8 +61,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(members::configure)
                 .configure(invitations::configure)
                 .configure(catalog::configure)
-                .configure(domains::configure)
                 .configure(products::configure)
+                .configure(domains::configure)
                 .configure(cancellations::configure)
                 .configure(orders::configure)
                 .configure(renewals::configure)
@@ -71,7 +71,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
                 .configure(payment_provider::configure)
-                .configure(domains::configure)
                 .configure(domain_owner_changes::configure),
         );
 }

@@ -6,6 +6,7 @@
 mod account;
 mod auto_renewal;
 mod billing;
+mod domain_provisioning;
 mod domains;
 mod lifecycle;
 mod orgs;

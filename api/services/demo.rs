@@ -31,6 +31,9 @@ fn item(offer: &str, period: &str, options: &[(&str, i64)]) -> ItemInput {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect::<BTreeMap<_, _>>(),
+        domain_name: offer
+            .starts_with("domain-")
+            .then(|| format!("leman-demo.{}", &offer["domain-".len()..])),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod cancellations;
 pub mod connection_log;
 pub mod deletion;
 pub mod demo;
+pub mod domain_availability;
+pub mod domain_provisioning;
 pub mod domains;
 pub mod emails;
 pub mod invitations;

@@ -1,7 +1,9 @@
 //! What paying an order does to its products, in the payment's transaction (one place, whatever
 //! paid it: the prepaid account, a card, a transfer's webhook, the renewal scheduler):
-//! - new products start (`pending_payment` → `active`, from now for their period);
-//! - each renewal it pays moves its product's expiry exactly once (`models::renewals::apply`);
+//! - new products start (`pending_payment` → `active`, from now for their period); a domain
+//!   goes to `provisioning` and a `provision_domain` job registers it;
+//! - each renewal it pays moves its product's expiry exactly once (`models::renewals::apply`),
+//!   and a domain's is then renewed at the registry (a `renew_domain` job);
 //! - paid by a saved card, its products renew automatically with that card (R39).
 
 use chrono::NaiveDateTime;
@@ -21,13 +23,17 @@ pub fn apply(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     products::activate_order(conn, &order.id, now)?;
+    crate::jobs::provision_domain::enqueue_of_order(conn, &order.id)?;
     let mut touched: Vec<String> = products::of_order(conn, &order.id)?
         .into_iter()
         .map(|p| p.id)
         .collect();
     for renewal in renewals::of_order(conn, &order.id)? {
         match renewals::apply(conn, &renewal, now)? {
-            Applied::Extended => touched.push(renewal.product_id.clone()),
+            Applied::Extended => {
+                touched.push(renewal.product_id.clone());
+                crate::jobs::renew_domain::enqueue_for(conn, &renewal)?;
+            }
             Applied::AlreadySettled => {}
             // Rolls the payment back: better a payment refused than a term paid for twice or for a
             // cancelled product (the unique index and the cancellation checks make it unreachable).

@@ -13,15 +13,19 @@ use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
 use crate::domain::billing::{LineAmounts, line_amounts, period_months, period_name, totals};
+use crate::domain::billing_states::ProductKind;
 use crate::domain::billing_states::{
     InvoiceStatus, OrderStatus, PaymentMethodKind, PaymentStatus, ProductStatus, failure,
 };
+use crate::domain::domains::{Contact, DomainName, DomainStatus, TransferState};
+use crate::domain::ids::DomainId;
 use crate::domain::ids::{InvoiceId, OrderId, OrgId};
 use crate::domain::invalid;
 use crate::domain::money::{Money, to_minor};
 use crate::domain::orgs::Currency;
 use crate::domain::page::PageParams;
 use crate::error::AppError;
+use crate::models::domains;
 use crate::models::invoices::{self, Invoice, InvoiceLine};
 use crate::models::orders::{self, Order};
 use crate::models::organizations::Organization;
@@ -37,6 +41,8 @@ pub struct ItemInput {
     pub offer_id: String,
     pub billing_period: String,
     pub options: BTreeMap<String, i64>,
+    /// The name to register, for offers of kind `domain` (required there, refused elsewhere).
+    pub domain_name: Option<String>,
 }
 
 /// A checked item: its offer, period and option quantities (also what a renewal or an upgrade
@@ -277,6 +283,8 @@ pub fn issue_invoice(
 pub struct NewOrder<'a> {
     pub items: &'a [ItemInput],
     pub payment: Option<&'a PaymentInput>,
+    /// Per item, the domain name checked by `check_domain_names` (None for other kinds).
+    pub domains: &'a [Option<DomainName>],
 }
 
 /// Creates the order, its products and its open invoice, in one transaction.
@@ -288,7 +296,11 @@ pub fn create(
     org: &OrgRequest,
     request: NewOrder<'_>,
 ) -> Result<Order, AppError> {
-    let NewOrder { items, payment } = request;
+    let NewOrder {
+        items,
+        payment,
+        domains: names,
+    } = request;
     let (caller, org_id) = (&org.caller, &org.org_id);
     let access = org.authorize(conn)?;
     let checked = check_items(catalog, items, Currency::from_code(&access.org.currency))?;
@@ -309,7 +321,8 @@ pub fn create(
     let order_id = db::new_id("ord");
     let mut lines = Vec::new();
     let mut new_products = Vec::new();
-    for item in &checked {
+    let mut new_domains = Vec::new();
+    for (i, item) in checked.iter().enumerate() {
         let rate = catalog.vat.rate(&org.country, &item.offer.vat_category);
         let product_id = db::new_id("prd");
         let item_lines = item_lines(item, currency, rate);
@@ -359,12 +372,18 @@ pub fn create(
                 status_changed_at: None,
             });
         }
+        let domain = names.get(i).cloned().flatten();
+        if let Some(name) = &domain {
+            new_domains.push((i, name.clone(), product_id.clone()));
+        }
         new_products.push(Product {
             id: product_id,
             organization_id: org.id.clone(),
             offer_id: item.offer.id.clone(),
             kind: item.offer.kind,
-            name: item.offer.name.clone(),
+            name: domain
+                .as_ref()
+                .map_or_else(|| item.offer.name.clone(), |d| d.unicode.clone()),
             period_months: item.months,
             options: serde_json::to_string(&item.options).unwrap_or_else(|_| "{}".into()),
             status: ProductStatus::PendingPayment,
@@ -404,6 +423,14 @@ pub fn create(
     for p in &new_products {
         products::insert(conn, p)?;
     }
+    if !new_domains.is_empty() {
+        let user = crate::models::users::find(conn, &caller.user_id)?
+            .ok_or_else(|| AppError::internal("the ordering user vanished"))?;
+        let contact = default_contact(&org, &user);
+        for (i, name, product_id) in new_domains {
+            insert_domain(conn, &org.id, &product_id, &name, &contact, i, now)?;
+        }
+    }
     activity::record(
         conn,
         meta,
@@ -422,6 +449,173 @@ pub fn create(
         crate::services::payments::pay_from_prepaid(conn, config, meta, &caller.user_id, &invoice)?;
     }
     Ok(order)
+}
+
+fn name_taken(i: usize) -> AppError {
+    AppError::validation(vec![invalid(
+        &format!("/items/{i}/domain_name"),
+        "domain_not_available",
+        "is registered already, or ordered by someone else",
+    )])
+}
+
+/// The contact a new domain starts with (owner, admin and tech alike): the organisation's name
+/// and address, the ordering person's name and email. Changed later through the contacts route.
+pub fn default_contact(org: &Organization, user: &crate::models::users::User) -> Contact {
+    Contact {
+        name: user.full_name(),
+        organization: Some(org.name.clone()),
+        address_line1: org.address_line1.clone(),
+        address_line2: org.address_line2.clone(),
+        postal_code: org.postal_code.clone(),
+        city: org.city.clone(),
+        country: org.country.clone(),
+        email: user.email.clone(),
+        phone: None,
+    }
+}
+
+/// The `registering` row of an ordered name, in the order's transaction: the partial unique
+/// index on live names makes a second live order of one name fail here (422).
+fn insert_domain(
+    conn: &mut DbConnection,
+    org_id: &str,
+    product_id: &str,
+    name: &DomainName,
+    contact: &Contact,
+    i: usize,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    if domains::live_by_name(conn, &name.ascii)?.is_some() {
+        return Err(name_taken(i));
+    }
+    let json = serde_json::to_string(contact).map_err(|e| AppError::internal(e.to_string()))?;
+    let row = domains::Domain {
+        id: db::new_id(DomainId::PREFIX),
+        organization_id: org_id.to_string(),
+        product_id: product_id.to_string(),
+        name: name.ascii.clone(),
+        unicode_name: name.unicode.clone(),
+        tld: name.tld.clone(),
+        status: DomainStatus::Registering,
+        registry_statuses: "[]".into(),
+        locked: false,
+        privacy: false,
+        owner_contact: json.clone(),
+        admin_contact: json.clone(),
+        tech_contact: json,
+        registered_at: None,
+        expires_at: None,
+        last_transferred_at: None,
+        owner_changed_at: None,
+        transfer_state: TransferState::None,
+        transfer_state_at: None,
+        transfer_code_expires_at: None,
+        transfer_requested_by: None,
+        transfer_completes_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match domains::insert(conn, &row) {
+        Ok(_) => Ok(()),
+        Err(e) if db::is_unique_violation(&e) => Err(name_taken(i)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The domain names of an order's items, checked before its transaction: present exactly for
+/// offers of kind `domain`, well formed, under the offer's extension, not twice in the order,
+/// and available at the registry (asked here, outside any transaction; the order's transaction
+/// checks again that no live registration of ours holds it). Unknown offers are left to
+/// `check_items`.
+pub async fn check_domain_names(
+    ctx: &Services,
+    items: &[ItemInput],
+) -> Result<Vec<Option<DomainName>>, AppError> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let pointer = format!("/items/{i}/domain_name");
+        let offer = ctx.catalog.offer(&item.offer_id);
+        let is_domain = offer.is_some_and(|o| o.kind == ProductKind::Domain);
+        let name = match (&item.domain_name, is_domain) {
+            (None, true) => {
+                errors.push(invalid(
+                    &pointer,
+                    "required",
+                    "is required for a domain offer",
+                ));
+                None
+            }
+            (Some(_), false) if offer.is_some() => {
+                errors.push(invalid(
+                    &pointer,
+                    "not_a_domain_offer",
+                    "is only for offers of kind domain",
+                ));
+                None
+            }
+            (Some(raw), true) => match DomainName::parse(raw, &pointer) {
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+                Ok(name) => {
+                    let ext = ctx.catalog.extensions.of_offer(&item.offer_id);
+                    if ext.is_none_or(|e| e.tld != name.tld) {
+                        errors.push(invalid(
+                            &pointer,
+                            "domain_offer_mismatch",
+                            format!(
+                                "is not under the extension this offer sells (.{})",
+                                ext.map_or("?", |e| e.tld.as_str())
+                            ),
+                        ));
+                        None
+                    } else if !seen.insert(name.ascii.clone()) {
+                        errors.push(invalid(
+                            &pointer,
+                            "duplicate_domain_name",
+                            "is ordered twice in this order",
+                        ));
+                        None
+                    } else {
+                        Some(name)
+                    }
+                }
+            },
+            _ => None,
+        };
+        out.push(name);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    for (i, name) in out.iter().enumerate() {
+        let Some(name) = name else { continue };
+        let registry = ctx.registry.clone();
+        let ascii = name.ascii.clone();
+        let answer = tokio::task::spawn_blocking(move || registry.check(&ascii))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?
+            .map_err(crate::registry::problem)?;
+        if !answer.available {
+            errors.push(invalid(
+                &format!("/items/{i}/domain_name"),
+                "domain_not_available",
+                answer.reason.map_or_else(
+                    || "is registered already".to_string(),
+                    |r| format!("is not available ({r})"),
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::validation(errors))
+    }
 }
 
 /// A page of the organisation's orders, newest first (accounting).
@@ -521,6 +715,8 @@ pub fn expire_due(
             now,
         )?;
         products::cancel_unpaid_of_order(conn, &order.id, now)?;
+        // Its names are free again.
+        domains::cancel_registering_of_order(conn, &order.id, now)?;
         crate::models::renewals::void_of_order(conn, &order.id, now)?;
         crate::models::product_changes::void_of_order(conn, &order.id, now)?;
         activity::record(
@@ -551,6 +747,12 @@ pub async fn create_and_pay(
 > {
     let org_id: OrgId = org.org_id.clone();
     let (config, catalog) = (ctx.config.clone(), ctx.catalog.clone());
+    // Who may order is answered before what is ordered (an outsider gets 404, not a 422 on a
+    // name); then the names are checked, the registry asked outside any transaction.
+    if items.iter().any(|i| i.domain_name.is_some()) {
+        org.access(&ctx.pool).await?;
+    }
+    let names = check_domain_names(ctx, &items).await?;
     let order = db::run(&ctx.pool, {
         let (org, meta, payment) = (org.clone(), meta.clone(), payment.clone());
         move |conn| {
@@ -558,6 +760,7 @@ pub async fn create_and_pay(
                 let request = NewOrder {
                     items: &items,
                     payment: payment.as_ref(),
+                    domains: &names,
                 };
                 create(c, &config, &catalog, &meta, &org, request)
             })

@@ -149,6 +149,7 @@ async fn settle(
                     let money = record(
                         c,
                         &config,
+                        &Origin::operator("billing refund"),
                         &invoice,
                         &payment,
                         minor,
@@ -323,15 +324,94 @@ fn claim(
     refund.status = RefundStatus::Succeeded;
     refund.settled_at = Some(now);
     payments::insert_refund(c, &refund)?;
-    let money = record(c, config, &invoice, &payment, minor, to, None)?;
+    let money = record(
+        c,
+        config,
+        &Origin::operator("billing refund"),
+        &invoice,
+        &payment,
+        minor,
+        to,
+        None,
+    )?;
     Ok((Claimed::Done(money), to))
+}
+
+/// Gives `minor` of a paid invoice back to the organisation's prepaid account, in the caller's
+/// transaction, when a product it paid for could not be delivered (a domain taken meanwhile):
+/// a refund record on the invoice (which becomes `partially_refunded` or `refunded`), the
+/// ledger's credit, one activity by `origin`. Whatever the prepaid ceiling: the money was ours
+/// to give back. No receipt: the caller's mail says why. The caller makes it happen once (it
+/// holds the organisation's lock and moves the undelivered thing out of its state first).
+pub fn to_prepaid_for_undelivered(
+    c: &mut DbConnection,
+    config: &Config,
+    origin: &Origin,
+    invoice_id: &str,
+    minor: i64,
+) -> Result<(Invoice, Money), AppError> {
+    let invoice = invoices::find_any(c, invoice_id)?
+        .ok_or_else(|| AppError::internal("the paid invoice vanished"))?;
+    let payment = payments::succeeded_for_invoice(c, &invoice.id)?
+        .ok_or_else(|| AppError::internal("the paid invoice has no payment"))?;
+    let left = invoice.total_minor - invoice.refunded_minor;
+    let minor = minor.min(left);
+    if minor <= 0 || !invoice.status.is_refundable() {
+        return Ok((
+            invoice.clone(),
+            Money::from_minor(0, Currency::from_code(&invoice.currency)),
+        ));
+    }
+    let now = db::now();
+    crate::services::prepaid::post(
+        c,
+        &prepaid::Posting {
+            organization_id: &invoice.organization_id,
+            kind: PrepaidTransactionKind::Refund,
+            amount_minor: minor,
+            currency: &invoice.currency,
+            payment_id: Some(&payment.id),
+            invoice_id: Some(&invoice.id),
+            iban: None,
+            created_by: None,
+        },
+        i64::MAX,
+        || AppError::internal("no ceiling"),
+    )?;
+    payments::insert_refund(
+        c,
+        &Refund {
+            id: db::new_id("rfd"),
+            payment_id: payment.id.clone(),
+            amount_minor: minor,
+            destination: Destination::Prepaid,
+            status: RefundStatus::Succeeded,
+            provider_reference: None,
+            failure_code: None,
+            created_at: now,
+            settled_at: Some(now),
+        },
+    )?;
+    let money = record(
+        c,
+        config,
+        origin,
+        &invoice,
+        &payment,
+        minor,
+        Destination::Prepaid,
+        None,
+    )?;
+    Ok((invoice, money))
 }
 
 /// A refund done, in the caller's transaction: the invoice and the payment count it, the
 /// payer gets a receipt, one activity records it.
+#[allow(clippy::too_many_arguments)]
 fn record(
     c: &mut DbConnection,
     config: &Config,
+    origin: &Origin,
     invoice: &Invoice,
     payment: &Payment,
     minor: i64,
@@ -346,21 +426,24 @@ fn record(
     }
     payments::add_refund(c, &payment.id, minor)?;
     let refunded = Money::from_minor(minor, Currency::from_code(&invoice.currency));
-    crate::services::payments::send_receipt(
-        c,
-        config,
-        "refund_receipt",
-        &payment.created_by,
-        &invoice.organization_id,
-        serde_json::json!({
-            "invoice_number": invoice.number,
-            "amount": refunded.display(),
-            "destination": to.as_str(),
-        }),
-    )?;
+    // A refund made by the system says why in a mail of its own (the caller's).
+    if !matches!(origin.via, crate::domain::actor::Via::System(_)) {
+        crate::services::payments::send_receipt(
+            c,
+            config,
+            "refund_receipt",
+            &payment.created_by,
+            &invoice.organization_id,
+            serde_json::json!({
+                "invoice_number": invoice.number,
+                "amount": refunded.display(),
+                "destination": to.as_str(),
+            }),
+        )?;
+    }
     activity::record(
         c,
-        &Origin::operator("billing refund"),
+        origin,
         Event::invoice_refunded(invoice, payment, refunded, to, reference),
     )?;
     Ok(refunded)

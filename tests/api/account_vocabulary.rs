@@ -8,6 +8,7 @@ use leman::models::jobs::{self as job_rows, NewJob};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, ok, problem, send, spec};
 
 #[tokio::test]
@@ -107,7 +108,7 @@ async fn v3_an_activity_made_by_a_job_names_the_job() {
         .order(
             &session,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let order_id = order["id"].as_str().unwrap().to_string();

@@ -10,6 +10,7 @@ use leman::services::renewal_scheduler::{self, Report};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestOrg, TestSession, billing_app, get_json, ok, problem, send};
 
 const DOMAIN: &str = "domain-ch";
@@ -113,7 +114,7 @@ fn auto_renewal_path(org: &str, product: &str) -> String {
 async fn org_with_domain(app: &TestApp, s: &TestSession) -> (TestOrg, String) {
     let org = app
         .an_org(s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let product = product_ids(app, s, &org.id).await.remove(0);
     (org, product)
@@ -156,7 +157,7 @@ async fn r39_auto_renewal_turns_on_after_a_card_paid_order_and_not_after_prepaid
         .order(
             &s,
             &funded.id,
-            json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]),
+            json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let path = format!(
@@ -177,6 +178,8 @@ async fn r39_auto_renewal_turns_on_after_a_card_paid_order_and_not_after_prepaid
     )
     .await;
     let prepaid_product = product_ids(&app, &s, &funded.id).await.remove(0);
+    app.wait_until_provisioned(&s, &funded.id, &prepaid_product)
+        .await;
     assert!(
         !state(&app, &prepaid_product).await.1,
         "paid from prepaid: off"
@@ -299,8 +302,10 @@ async fn ar_bulk_setting_is_all_or_nothing_with_per_item_errors() {
     let (_, s) = app.signed_in("ar-bulk@example.com").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"},
-            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
+        .with_product(
+            json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]),
+        )
         .await;
     let ids = product_ids(&app, &s, &org.id).await;
     let path = format!("/v1/orgs/{}/renewals/auto-renewal", org.id);

@@ -5,6 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{
     TestApp, billing_app, card, field_of, get_json, ok, problem, sandbox_reference, send, statuses,
     unmet,
@@ -104,7 +105,7 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_the
 /// A .ch domain for two years and kSuite for eight users for one.
 fn shop_items() -> Value {
     json!([
-        {"offer_id": "domain-ch", "billing_period": "P2Y"},
+        {"offer_id": "domain-ch", "billing_period": "P2Y", "domain_name": fresh_domain("ch")},
         {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": 8}}
     ])
 }
@@ -155,6 +156,10 @@ async fn an_order_issues_a_numbered_invoice_and_paying_by_card_provisions_it_pai
     .await;
     assert_eq!(order["status"], "paid");
     for p in order["products"].as_array().unwrap() {
+        // A domain is active once the registry confirmed it.
+        let p = app
+            .wait_until_provisioned(&s, org, p["id"].as_str().unwrap())
+            .await;
         assert_eq!(p["status"], "active");
         assert!(p["expires_at"].is_string());
     }
@@ -229,7 +234,7 @@ async fn a_declined_card_leaves_the_invoice_open_and_nothing_provisioned() {
         let bad = app
             .add_payment_method(&s, &org, json!({"type": "card", "token": token}))
             .await;
-        let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), &s, Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}], "payment": card(&bad)}))).await;
+        let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), &s, Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}], "payment": card(&bad)}))).await;
         let order = ok(res, 201).await;
         assert_eq!(order["status"], "open");
         assert_eq!(order["payment"]["status"], "failed");
@@ -265,7 +270,7 @@ async fn a_declined_card_leaves_the_invoice_open_and_nothing_provisioned() {
         assert_eq!(invoice["status"], "open");
     }
     // A payment method that does not exist is refused before anything is created.
-    let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), &s, Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}], "payment": card("pm_00000000000000000000000000000000")}))).await;
+    let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), &s, Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}], "payment": card("pm_00000000000000000000000000000000")}))).await;
     problem(res, 422, "validation_failed").await;
     let orders = ok(
         send(
@@ -283,7 +288,7 @@ async fn a_declined_card_leaves_the_invoice_open_and_nothing_provisioned() {
     // Bad items: every one reported.
     let res = send(&app, Method::POST, &format!("/v1/orgs/{org}/orders"), &s, Some(json!({"items": [
         {"offer_id": "nope", "billing_period": "P1Y"},
-        {"offer_id": "domain-ch", "billing_period": "P1M"},
+        {"offer_id": "domain-ch", "billing_period": "P1M", "domain_name": fresh_domain("ch")},
         {"offer_id": "ksuite-standard", "billing_period": "P1Y", "options": {"users": -1, "cats": 2}}
     ]}))).await;
     let p = problem(res, 422, "validation_failed").await;
@@ -321,7 +326,7 @@ async fn invoice_numbers_stay_gapless_and_unique_under_20_concurrent_orders() {
                 Method::POST,
                 &format!("/v1/orgs/{org}/orders"),
                 s,
-                Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}]})),
+                Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]})),
             )
             .await;
             assert_eq!(res.status(), 201);
@@ -367,7 +372,7 @@ async fn twenty_concurrent_payments_of_one_invoice_charge_once() {
             .order(
                 &s,
                 &org,
-                json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+                json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
             )
             .await;
         let invoice_id = order["invoice_id"].as_str().unwrap().to_string();
@@ -442,7 +447,7 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_t
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let pending = ok(
@@ -525,7 +530,7 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_b
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]),
         )
         .await;
     let transfer = ok(
@@ -589,7 +594,7 @@ async fn the_webhook_settles_asynchronous_payments_once_and_only_when_signed_a_b
 async fn r25_invoices_filter_by_status_and_period_newest_first() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("zoe@example.ch").await;
-    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]);
     let org = app
         .an_org(&s)
         .named("History")
@@ -700,7 +705,7 @@ async fn an_unpaid_order_expires_with_its_invoice_which_keeps_its_number() {
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let before = app
@@ -750,7 +755,7 @@ async fn an_unpaid_order_expires_with_its_invoice_which_keeps_its_number() {
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let next = ok(
@@ -930,7 +935,7 @@ async fn the_currency_must_be_the_organisations_and_locks_once_billed() {
     app.order(
         &s,
         &org,
-        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
     )
     .await;
     problem(
@@ -955,7 +960,7 @@ async fn the_currency_must_be_the_organisations_and_locks_once_billed() {
         .order(
             &s,
             &eu,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     assert_eq!(
@@ -974,7 +979,7 @@ async fn r22_products_unpaid_invoices_and_prepaid_money_each_block_deleting_the_
     app.order(
         &s,
         &a,
-        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
     )
     .await;
     assert_eq!(unmet(&app, &s, &a).await, ["products", "open_invoices"]);
@@ -984,7 +989,7 @@ async fn r22_products_unpaid_invoices_and_prepaid_money_each_block_deleting_the_
         .order(
             &s,
             &b,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     ok(

@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{
     TestApp, WEBHOOK_SECRET, billing_app, card, get_json, ledger_sum_and_balance, ok, problem,
     sandbox_reference, send,
@@ -81,7 +82,7 @@ async fn top_ups_being_confirmed_count_towards_the_ceiling_and_block_deleting_th
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let pay = format!(
@@ -186,14 +187,14 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
     let (_, s) = app.signed_in("zoe@example.ch").await;
     let (org, _) = app.funded_org(&s, "Short", "10.00").await;
     let orders = format!("/v1/orgs/{org}/orders");
-    let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]);
     problem(
         send(
             &app,
             Method::POST,
             &orders,
             &s,
-            Some(json!({"items": domain, "payment": {"method": "prepaid"}})),
+            Some(json!({"items": domain(), "payment": {"method": "prepaid"}})),
         )
         .await,
         402,
@@ -203,7 +204,7 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
     assert_eq!(get_json(&app, &s, &orders).await["data"], json!([]));
     // Nothing was issued: the next invoice takes the first number.
     let year = chrono::Utc::now().format("%Y").to_string();
-    let order = app.order(&s, &org, domain.clone()).await;
+    let order = app.order(&s, &org, domain()).await;
     let invoice = get_json(
         &app,
         &s,
@@ -222,7 +223,7 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
             Method::POST,
             &format!("/v1/orgs/{rich}/orders"),
             &s,
-            Some(json!({"items": domain, "payment": {"method": "prepaid"}})),
+            Some(json!({"items": domain(), "payment": {"method": "prepaid"}})),
         )
         .await,
         201,
@@ -230,9 +231,16 @@ async fn an_order_the_prepaid_balance_cannot_cover_is_refused_whole() {
     .await;
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["payment"]["status"], "succeeded");
-    assert_eq!(paid["products"][0]["status"], "active");
+    // A domain waits for the registry (`provisioning`), then is active.
+    assert!(
+        ["provisioning", "active"].contains(&paid["products"][0]["status"].as_str().unwrap()),
+        "{paid}"
+    );
     let list = get_json(&app, &s, &format!("/v1/orgs/{rich}/orders")).await;
-    assert_eq!(list["data"][0]["products"], paid["products"], "{list}");
+    assert_eq!(list["data"][0]["id"], paid["id"], "{list}");
+    let product = paid["products"][0]["id"].as_str().unwrap();
+    let active = app.wait_until_provisioned(&s, &rich, product).await;
+    assert_eq!(active["status"], "active");
 }
 
 #[tokio::test]
@@ -317,7 +325,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
         .with_card()
         .await
         .id_and_card();
-    let domain = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
+    let domain = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]);
     let transfer_for = |order: &Value| {
         let invoice = order["invoice_id"].as_str().unwrap().to_string();
         let (app, s, org) = (&app, &s, &org);
@@ -358,7 +366,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
     };
 
     // Announced a transfer, then paid by card: the card goes through.
-    let first = app.order(&s, &org, domain.clone()).await;
+    let first = app.order(&s, &org, domain()).await;
     let (path, reference) = transfer_for(&first).await;
     let paid = ok(
         send(&app, Method::POST, &path, &s, Some(card(&visa))).await,
@@ -379,7 +387,7 @@ async fn an_awaited_bank_transfer_gives_way_and_its_late_money_goes_to_the_prepa
     assert_eq!(balance().await, total);
 
     // An order whose transfer never comes still expires.
-    let second = app.order(&s, &org, domain).await;
+    let second = app.order(&s, &org, domain()).await;
     let (_, reference) = transfer_for(&second).await;
     let expired = app
         .with_conn(|c| {
@@ -423,7 +431,7 @@ async fn a_deleted_organisation_with_a_billing_history_is_purged_after_its_reten
     app.order(
         &s,
         &org,
-        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
     )
     .await;
     let later = leman::db::now() + chrono::Duration::days(31);
@@ -487,7 +495,7 @@ async fn a_payment_the_provider_never_confirms_is_given_up_and_its_late_money_cr
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let pay = format!(

@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{billing_app, ok, problem, send, spec, statuses};
 
 /// The enum values of a schema (following a `$ref`), or of an array's items.
@@ -92,9 +93,9 @@ async fn v1_a_status_filter_keeps_only_those_states() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("filters@example.ch").await;
     let (org, _) = app.funded_org(&s, "Filters", "100.00").await;
-    let item = json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]);
-    let open = app.order(&s, &org, item.clone()).await;
-    let paid = app.order(&s, &org, item).await;
+    let item = || json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]);
+    let open = app.order(&s, &org, item()).await;
+    let paid = app.order(&s, &org, item()).await;
     ok(
         send(
             &app,

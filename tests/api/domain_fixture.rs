@@ -1,6 +1,9 @@
 //! A registered domain for tests of what comes after registration (contacts, privacy, lock,
 //! transfers). Tests create domains only through `TestApp::registered_domain`, so how a domain
-//! comes to be (today: ordered, paid and provisioned by the job) is said once, here.
+//! comes to be (ordered with its name, paid by card, registered by the `provision_domain` job)
+//! is said once, here.
+
+use diesel::prelude::*;
 
 use crate::helpers::*;
 
@@ -18,106 +21,90 @@ pub struct TestDomain {
 
 impl TestApp {
     /// `name` registered for `org` (of `owner`), its owner contact `owner_email`, active.
+    /// The organisation's legal representative orders it (through a token of theirs), with a
+    /// card saved for it, and the fixture waits for the registry's confirmation; the owner
+    /// contact's email is then set to `owner_email` at the registry and in our record.
     pub async fn registered_domain(&self, org: &str, name: &str, owner_email: &str) -> TestDomain {
-        use leman::domain::domains::{Contact, Contacts, DomainName, DomainStatus, TransferState};
-        let parsed = DomainName::parse(name, "name").unwrap();
-        let contact = Contact {
-            name: "Alice Muster".into(),
-            organization: Some("Muster AG".into()),
-            address_line1: "Rue du Lac 1".into(),
-            address_line2: None,
-            postal_code: "1003".into(),
-            city: "Lausanne".into(),
-            country: "CH".into(),
-            email: owner_email.into(),
-            phone: Some("+41211234567".into()),
-        };
-        let contacts = Contacts {
-            owner: contact.clone(),
-            admin: contact.clone(),
-            tech: contact.clone(),
-        };
-        let registry = self.services.registry.clone();
-        let (ascii, c2) = (parsed.ascii.clone(), contacts.clone());
-        let at_registry =
-            tokio::task::spawn_blocking(move || registry.create(&ascii, 1, &c2, false))
-                .await
-                .unwrap()
-                .expect("the sandbox registry creates the name");
-        let offer = format!("domain-{}", parsed.tld);
-        let (org, parsed2) = (org.to_string(), parsed.clone());
-        let (id, product_id) = self
+        use leman::db::schema::memberships;
+        let org_id = org.to_string();
+        let representative: String = self
             .with_conn(move |c| {
-                let now = leman::db::now();
-                let product_id = format!("prd_{}", uuid::Uuid::now_v7().simple());
-                let product = leman::models::products::Product {
-                    id: product_id.clone(),
-                    organization_id: org.clone(),
-                    offer_id: offer,
-                    kind: leman::domain::billing_states::ProductKind::Domain,
-                    name: parsed2.unicode.clone(),
-                    period_months: 12,
-                    options: "{}".into(),
-                    status: leman::domain::billing_states::ProductStatus::Active,
-                    auto_renew: false,
-                    price_minor: 1100,
-                    currency: "CHF".into(),
-                    order_id: "ord_fixture".into(),
-                    started_at: Some(now),
-                    expires_at: Some(at_registry.expires_at),
-                    cancelled_at: None,
-                    created_at: now,
-                    updated_at: now,
-                    auto_renew_payment_method_id: None,
-                    next_period_months: None,
-                    next_options: None,
-                    bundle_id: None,
-                    reminded_for: None,
-                    reminder_stage: None,
-                    status_changed_at: None,
-                };
-                leman::models::products::insert(c, &product).unwrap();
-                let json = serde_json::to_string(&contact).unwrap();
-                let id = format!("dom_{}", uuid::Uuid::now_v7().simple());
-                leman::models::domains::insert(
-                    c,
-                    &leman::models::domains::Domain {
-                        id: id.clone(),
-                        organization_id: org,
-                        product_id: product_id.clone(),
-                        name: parsed2.ascii.clone(),
-                        unicode_name: parsed2.unicode.clone(),
-                        tld: parsed2.tld.clone(),
-                        status: DomainStatus::Active,
-                        registry_statuses: leman::domain::domains::statuses_to_json(
-                            &at_registry.statuses,
-                        ),
-                        locked: false,
-                        privacy: false,
-                        owner_contact: json.clone(),
-                        admin_contact: json.clone(),
-                        tech_contact: json,
-                        registered_at: Some(at_registry.created_at),
-                        expires_at: Some(at_registry.expires_at),
-                        last_transferred_at: None,
-                        owner_changed_at: None,
-                        transfer_state: TransferState::None,
-                        transfer_state_at: None,
-                        transfer_code_expires_at: None,
-                        transfer_requested_by: None,
-                        transfer_completes_at: None,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )
-                .unwrap();
-                (id, product_id)
+                memberships::table
+                    .filter(memberships::organization_id.eq(org_id))
+                    .filter(memberships::role.eq("legal_representative"))
+                    .select(memberships::user_id)
+                    .first(c)
+                    .unwrap()
             })
             .await;
+        let token = self
+            .token_of_kind(
+                &representative,
+                "personal",
+                &[
+                    "products:read",
+                    "products:write",
+                    "billing:read",
+                    "billing:write",
+                    "domains:read",
+                ],
+            )
+            .await;
+        let card = self
+            .add_payment_method(
+                &token,
+                org,
+                serde_json::json!({"type": "card", "token": "tok_visa"}),
+            )
+            .await;
+        let offer = format!("domain-{}", name.rsplit('.').next().unwrap());
+        let res = send(
+            self,
+            reqwest::Method::POST,
+            &format!("/v1/orgs/{org}/orders"),
+            &token,
+            Some(serde_json::json!({
+                "items": [{"offer_id": offer, "billing_period": "P1Y", "domain_name": name}],
+                "payment": {"method": "payment_method", "payment_method_id": card},
+            })),
+        )
+        .await;
+        let order = ok(res, 201).await;
+        let product_id = order["products"][0]["id"].as_str().unwrap().to_string();
+        self.wait_until_provisioned(&token, org, &product_id).await;
+        let pid = product_id.clone();
+        let mut d = self
+            .with_conn(move |c| {
+                leman::models::domains::of_product(c, &pid)
+                    .unwrap()
+                    .unwrap()
+            })
+            .await;
+        let mut owner = leman::models::domains::Domain::contact(&d.owner_contact);
+        if owner.email != owner_email {
+            owner.email = owner_email.to_string();
+            let contacts = leman::domain::domains::Contacts {
+                owner: owner.clone(),
+                admin: leman::models::domains::Domain::contact(&d.admin_contact),
+                tech: leman::models::domains::Domain::contact(&d.tech_contact),
+            };
+            let (registry, ascii) = (self.services.registry.clone(), d.name.clone());
+            tokio::task::spawn_blocking(move || registry.update_contacts(&ascii, &contacts))
+                .await
+                .unwrap()
+                .expect("the sandbox registry updates the contacts");
+            d.owner_contact = serde_json::to_string(&owner).unwrap();
+            d = self
+                .with_conn(move |c| {
+                    assert!(leman::models::domains::save(c, &mut d, leman::db::now()).unwrap());
+                    d
+                })
+                .await;
+        }
         TestDomain {
-            id,
+            id: d.id,
             product_id,
-            name: parsed.ascii,
+            name: d.name,
             owner_email: owner_email.to_string(),
         }
     }

@@ -359,6 +359,21 @@ impl TestApp {
         .await
     }
 
+    /// The actions recorded in the organisation's chain, oldest first.
+    pub async fn activities_of_org(&self, org_id: &str) -> Vec<String> {
+        use leman::db::schema::activities as a;
+        let id = org_id.to_string();
+        self.with_conn(move |c| {
+            a::table
+                .filter(a::organization_id.eq(&id))
+                .order((a::created_at.asc(), a::id.asc()))
+                .select(a::action)
+                .load::<String>(c)
+                .unwrap()
+        })
+        .await
+    }
+
     /// Waits (up to 10 s) for a mail to `to` whose text contains `needle`; returns its text.
     pub async fn wait_for_mail_containing(&self, to: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -732,7 +747,7 @@ impl TestApp {
     /// Saves a payment method (`{"type": "card", "token": "tok_visa"}`…); returns its id.
     pub async fn add_payment_method(
         &self,
-        s: &TestSession,
+        s: impl Bearer,
         org: &str,
         body: serde_json::Value,
     ) -> String {
@@ -776,6 +791,25 @@ impl TestApp {
         .await;
         assert_eq!(res.status(), 201, "order");
         res.json().await.unwrap()
+    }
+
+    /// Waits (up to 10 s) until the product leaves `provisioning` (a domain: the
+    /// `provision_domain` job heard the registry); returns the product as `GET` shows it.
+    pub async fn wait_until_provisioned(
+        &self,
+        who: impl Bearer,
+        org: &str,
+        product_id: &str,
+    ) -> serde_json::Value {
+        let path = format!("/v1/orgs/{org}/products/{product_id}");
+        for _ in 0..500 {
+            let product = get_json(self, &who, &path).await;
+            if product["status"] != "provisioning" && product["status"] != "pending_payment" {
+                return product;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("product {product_id} still provisioning");
     }
 
     /// Delivers a payment provider event, signed with `WEBHOOK_SECRET` at `timestamp`.
@@ -1085,6 +1119,10 @@ impl<'a> OrgFixture<'a> {
                 let path = format!("/v1/orgs/{id}/orders/{order_id}/payments");
                 let body = Some(self::card(card.as_deref().unwrap()));
                 ok(send(app, reqwest::Method::POST, &path, s, body).await, 201).await;
+                for p in order["products"].as_array().unwrap() {
+                    app.wait_until_provisioned(s, &id, p["id"].as_str().unwrap())
+                        .await;
+                }
             }
             orders.push(order);
         }
@@ -1211,4 +1249,13 @@ pub async fn ledger_sum_and_balance(app: &TestApp, org: &str) -> (i64, i64) {
         )
     })
     .await
+}
+
+/// A domain name under `.tld` no other call of this test binary gives (`acme-7.ch`): orders of
+/// `domain-*` offers name their domain, and a live name cannot be ordered twice. Never a
+/// sandbox's magic prefix (`taken-`, `race-`, `held-`).
+pub fn fresh_domain(tld: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("acme-{n}.{tld}")
 }

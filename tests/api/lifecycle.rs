@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{
     TestApp, TestOrg, TestSession, billing_app, get_json, link_token, mail_text, ok, problem, send,
     unmet,
@@ -151,7 +152,7 @@ async fn lc_expiry_walks_expired_suspended_cancelled_each_step_once() {
         .an_org(&s)
         .with_member(&accountant, "member", &["accounting"])
         .with_member(&seller, "member", &["products"])
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let p = row(&app, &org.id, &id).await;
@@ -257,7 +258,7 @@ async fn lc_renewing_during_grace_restores_the_product_with_its_original_term_da
     let org = app
         .an_org(&s)
         .funded("100.00")
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let expiry = row(&app, &org.id, &id).await.expires_at.unwrap();
@@ -268,7 +269,7 @@ async fn lc_renewing_during_grace_restores_the_product_with_its_original_term_da
         .order(
             &s,
             &org.id,
-            json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]),
+            json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let order_id = order["id"].as_str().unwrap().to_string();
@@ -326,7 +327,7 @@ async fn r43_a_cancellation_changes_nothing_until_its_mailed_link_confirms_it_on
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let (answer, token) = ask_for_link(&app, &s, &owner.email, &org.id, &id, now_body()).await;
@@ -376,7 +377,7 @@ async fn lc_an_expired_link_is_refused_and_changes_nothing() {
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let (_, token) = ask_for_link(&app, &s, &owner.email, &org.id, &id, now_body()).await;
@@ -403,7 +404,7 @@ async fn lc_end_of_term_waits_for_the_expiry_then_the_job_cancels_it_once() {
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let expiry = row(&app, &org.id, &id).await.expires_at.unwrap();
@@ -464,7 +465,7 @@ async fn lc_a_cancellation_can_be_withdrawn_before_it_takes_effect() {
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     problem(
@@ -520,7 +521,7 @@ async fn r45_a_confirmed_cancellation_is_told_to_the_other_admins_and_legal_repr
         .with_member(&admin, "admin", &[])
         .with_member(&legal, "legal_representative", &[])
         .with_member(&accountant, "member", &["accounting", "products"])
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let (_, token) = ask_for_link(&app, &s, &owner.email, &org.id, &id, now_body()).await;
@@ -547,8 +548,8 @@ async fn r44_cancelling_never_cancels_an_open_invoice() {
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
-        .with_open_invoice(json!([{"offer_id": "domain-com", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
+        .with_open_invoice(json!([{"offer_id": "domain-com", "billing_period": "P1Y", "domain_name": fresh_domain("com")}]))
         .await;
     let id = product_id(&org, 0);
     let invoice = org.invoice(1).to_string();
@@ -697,8 +698,8 @@ async fn lc_only_active_expired_or_suspended_products_can_be_cancelled_by_holder
     let org = app
         .an_org(&s)
         .with_member(&accountant, "member", &["accounting"])
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
-        .with_open_invoice(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
+        .with_open_invoice(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let (active, unpaid) = (product_id(&org, 0), product_id(&org, 1));
     problem(
@@ -771,7 +772,7 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     let (_, s) = app.signed_in(email).await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let body = json!({"when": "end_of_term"});
@@ -796,8 +797,8 @@ async fn lc_two_passes_racing_move_each_product_once() {
     let (_, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
-        .with_product(json!([{"offer_id": "domain-com", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
+        .with_product(json!([{"offer_id": "domain-com", "billing_period": "P1Y", "domain_name": fresh_domain("com")}]))
         .await;
     let (a, b) = (product_id(&org, 0), product_id(&org, 1));
     let expiry = row(&app, &org.id, &a).await.expires_at.unwrap();
@@ -816,7 +817,7 @@ async fn lc_a_link_used_twice_at_once_confirms_once() {
     let (owner, s) = app.signed_in("owner@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": DOMAIN, "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = product_id(&org, 0);
     let (_, token) = ask_for_link(&app, &s, &owner.email, &org.id, &id, now_body()).await;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestSession, billing_app, card, ledger_sum_and_balance, ok, send};
 
 /// What the sandbox logs when a slow refund reaches it.
@@ -93,7 +94,7 @@ async fn paid_by_card(
         .order(
             s,
             org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let pay = format!(

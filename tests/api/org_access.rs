@@ -6,6 +6,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestSession, example_body, operations, send, spec};
 
 /// The callers of the matrix: (name, role, permissions).
@@ -59,7 +60,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
         Method::POST,
         &format!("/v1/orgs/{org}/orders"),
         token,
-        Some(serde_json::json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}]})),
+        Some(serde_json::json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]})),
     )
     .await
     .json()

@@ -5,6 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{
     TestApp, billing_app, get_json, ledger_sum_and_balance, ok, problem, send, send_with,
 };
@@ -216,7 +217,7 @@ async fn money_posts_replay_refuse_a_reused_key_and_run_once_under_concurrency()
         "50 + 20 + 20, once each"
     );
     // An order and its payment, keyed, are made once too.
-    let order_body = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y"}], "payment": {"method": "prepaid"}});
+    let order_body = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}], "payment": {"method": "prepaid"}});
     let orders = format!("/v1/orgs/{org}/orders");
     for _ in 0..3 {
         let res = send_with(
@@ -246,7 +247,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let invoice_id = order["invoice_id"].as_str().unwrap();
@@ -268,7 +269,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         .order(
             &s,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     problem(
@@ -328,7 +329,7 @@ async fn r31_an_open_invoice_is_paid_from_the_prepaid_account_and_refunds_go_bac
         .an_org(&s)
         .named("Refunds")
         .funded("20.00")
-        .with_product(json!([{"offer_id": "domain-li", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
         .await;
     let invoice = get_json(
         &app,

@@ -5,6 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, WEBHOOK_SECRET, create_token, ok, problem, send, spec};
 
 #[tokio::test]
@@ -60,7 +61,7 @@ async fn v10_the_organisation_deletion_check_names_each_blocking_object() {
         .order(
             &ls,
             &org,
-            json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+            json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
         )
         .await;
     let product = &order["products"][0];
@@ -263,7 +264,7 @@ async fn v10_a_token_sees_only_the_blocking_objects_its_scopes_can_read() {
     app.order(
         &ls,
         &org,
-        json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]),
+        json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]),
     )
     .await;
     let path = format!("/v1/orgs/{org}/deletion-check");

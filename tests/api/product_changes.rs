@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestSession, billing_app, card, get_json, ok, problem, send};
 
 fn product_path(org: &str, product: &str) -> String {
@@ -145,7 +146,7 @@ async fn r37_a_period_below_its_minimum_is_refused_naming_it() {
         )
     };
     let e = field_error(
-        order(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
+        order(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
             {"offer_id": "mail-standard", "billing_period": "P1M"}]))
         .await,
     )

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{
     TestApp, TestSession, WEBHOOK_SECRET, card, ledger_sum_and_balance, ok, send,
 };
@@ -213,7 +214,7 @@ pub async fn assert_money_invariants(app: &TestApp, org: &str) {
 }
 
 fn domain() -> serde_json::Value {
-    json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}])
+    json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}])
 }
 
 /// `POST /orders` (paid from the prepaid account when `prepaid`); its status.

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestOrg, billing_app, card, get_json, ok, problem, send, send_with};
 
 fn at(v: &Value) -> NaiveDateTime {
@@ -108,7 +109,7 @@ async fn rn_r34_a_grouped_renewal_is_one_invoice_with_each_line_from_its_product
     let (_, s) = app.signed_in("rn1@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
             {"offer_id": "web-hosting-starter", "billing_period": "P1Y"}]))
         .await;
     let ids = products_of(&org);
@@ -193,7 +194,7 @@ async fn r35_multi_year_renewals_run_to_the_horizon_and_no_further() {
     let (_, s) = app.signed_in("rn2@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let domain = &products_of(&org)[0];
     // A fresh .ch domain runs a year: ten more would pass the ten years of registration.
@@ -250,13 +251,13 @@ async fn rn_items_of_another_org_cancelled_duplicated_or_unoffered_are_refused_w
     let (_, s) = app.signed_in("rn3@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
-            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
         .await;
     let other = app
         .an_org(&s)
         .named("Other")
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let ids = products_of(&org);
     let theirs = &products_of(&other)[0];
@@ -324,7 +325,7 @@ async fn r31_a_renewal_is_paid_from_the_prepaid_account_or_refused_whole_when_sh
     let org = app
         .an_org(&s)
         .funded("20.00")
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let domain = &products_of(&org)[0];
     let before = expiry(&app, &s, &org.id, domain).await;
@@ -373,7 +374,7 @@ async fn r34_a_bank_transfer_gets_a_pro_forma_then_the_invoice_when_the_money_ar
     let (_, s) = app.signed_in("rn5@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
             {"offer_id": "web-hosting-starter", "billing_period": "P1Y"}]))
         .await;
     let ids = products_of(&org);
@@ -536,8 +537,8 @@ async fn rn_an_unpaid_pro_forma_lapses_its_renewals_and_late_money_goes_to_the_p
     let (_, s) = app.signed_in("rn6@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
-            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
         .await;
     let domain = &products_of(&org)[0];
     let before = expiry(&app, &s, &org.id, domain).await;
@@ -620,10 +621,10 @@ async fn r33_the_list_shows_the_next_two_months_by_default_and_everything_with_a
     let (_, s) = app.signed_in("rn7@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
             {"offer_id": "web-hosting-starter", "billing_period": "P1Y"},
             {"offer_id": "mail-starter", "billing_period": "P1Y"},
-            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
         .await;
     let ids = products_of(&org);
     let now = leman::db::now();
@@ -775,8 +776,8 @@ async fn rn_a_renewal_paid_twice_at_once_retried_or_raced_extends_once() {
     let org = app
         .an_org(&s)
         .funded("100.00")
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"},
-            {"offer_id": "domain-li", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")},
+            {"offer_id": "domain-li", "billing_period": "P1Y", "domain_name": fresh_domain("li")}]))
         .await;
     let ids = products_of(&org);
     let before = expiry(&app, &s, &org.id, &ids[0]).await;
@@ -878,7 +879,7 @@ async fn rn_members_without_accounting_cannot_see_or_renew() {
     let org = app
         .an_org(&s)
         .with_member(&clerk, "member", &["products"])
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let domain = &products_of(&org)[0];
     let pf = ok(

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::fresh_domain;
 use crate::helpers::{TestApp, TestSession, billing_app, card, get_json, ok, problem, send};
 
 fn at(v: &Value) -> NaiveDateTime {
@@ -220,7 +221,7 @@ async fn review11_a_product_whose_renewal_awaits_payment_cannot_be_cancelled() {
     let (_, s) = app.signed_in("a_product_whose@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = first_product(&org);
     let before = at(&product(&app, &s, &org.id, &id).await["expires_at"]);
@@ -252,7 +253,7 @@ async fn review11_a_renewal_awaiting_payment_blocks_a_cancellation_at_term_end()
     let (_, s) = app.signed_in("a_renewal_await@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = first_product(&org);
     let before = at(&product(&app, &s, &org.id, &id).await["expires_at"]);
@@ -291,7 +292,7 @@ async fn review11_a_product_awaiting_its_pro_forma_transfer_cannot_be_cancelled(
     let (owner, s) = app.signed_in("rv5@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = first_product(&org);
     let before = at(&product(&app, &s, &org.id, &id).await["expires_at"]);
@@ -614,7 +615,7 @@ async fn review11_the_expiry_pass_leaves_a_product_renewed_after_it_read_it() {
     let (_, s) = app.signed_in("rv9@example.ch").await;
     let org = app
         .an_org(&s)
-        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y"}]))
+        .with_product(json!([{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": fresh_domain("ch")}]))
         .await;
     let id = first_product(&org);
     let now = leman::db::now();

@@ -1,6 +1,8 @@
-//! The organisation's domains: `/v1/orgs/{org_id}/domains` (issue 12).
+//! Domains (issue 12): availability at `/v1/domains/availability`, and the organisation's
+//! domains under `/v1/orgs/{org_id}/domains`.
 
 pub mod cancel_transfer_out;
+pub mod check_domain_availability;
 pub mod get_domain;
 pub mod get_domain_contacts;
 pub mod get_transfer_out;
@@ -23,5 +25,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(request_transfer_out::request_transfer_out)
         .service(get_transfer_out::get_transfer_out)
         .service(cancel_transfer_out::cancel_transfer_out)
-        .service(reject_transfer_out::reject_transfer_out);
+        .service(reject_transfer_out::reject_transfer_out)
+        .service(check_domain_availability::check_domain_availability);
 }

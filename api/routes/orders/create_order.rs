@@ -8,7 +8,7 @@ use crate::context::Services;
 use crate::domain::actor::Origin;
 use crate::domain::scopes::Scope;
 use crate::error::AppError;
-use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::org::{InOrg, ProductsAndAccountingWrite, Requirement};
 use crate::services::orders::{self, ItemInput};
@@ -29,11 +29,16 @@ pub struct OrderItem {
     #[serde(default)]
     #[schema(value_type = Object, example = json!({"users": 25}))]
     pub options: BTreeMap<String, i64>,
+    /// The name to register (`example.ch`, or in Unicode `müller.ch`): required for offers of
+    /// kind `domain`, under the offer's extension and available (`GET /v1/domains/availability`);
+    /// refused for other offers.
+    #[schema(example = "example.ch", max_length = 253)]
+    pub domain_name: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P2Y"}, {"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 25}}], "payment": {"method": "prepaid"}}))]
+#[schema(example = json!({"items": [{"offer_id": "domain-ch", "billing_period": "P2Y", "domain_name": "example.ch"}, {"offer_id": "ksuite-pro", "billing_period": "P1Y", "options": {"users": 25}}], "payment": {"method": "prepaid"}}))]
 pub struct CreateOrder {
     /// 1 to 20 items.
     #[schema(min_items = 1, max_items = 20)]
@@ -46,8 +51,13 @@ pub struct CreateOrder {
 /// VAT by the organisation's country) are created together, and paid at once when `payment` is
 /// given (the answer's `payment` shows how that went; a declined payment leaves the order open,
 /// while a prepaid balance that does not cover it refuses the whole order with 402).
-/// Paying provisions the products. An order left unpaid is cancelled after the configured days,
-/// its invoice with it (keeping its number). Holders of both `products` and `accounting`.
+/// Paying provisions the products (a domain is `provisioning` until the registry confirmed it).
+/// A `domain-*` item names its domain (`domain_name`), checked again here: `422`
+/// `validation_failed` with, at `/items/N/domain_name`, `required`, `not_a_domain_offer`,
+/// `invalid_domain_name`, `domain_offer_mismatch`, `duplicate_domain_name` or
+/// `domain_not_available` (registered at the registry, or ordered here already). An order left
+/// unpaid is cancelled after the configured days, its invoice with it (keeping its number),
+/// and its domain names are free again. Holders of both `products` and `accounting`.
 /// Send an `Idempotency-Key`: a retry then never orders twice. Tokens need `products:write`
 /// and `billing:write`.
 #[utoipa::path(
@@ -64,7 +74,9 @@ pub struct CreateOrder {
         (status = 402, description = "Paying from the prepaid account, whose balance does not cover the order (`insufficient_prepaid_balance`): nothing was created", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:insufficient_prepaid_balance", "title": "Payment Required", "status": 402, "detail": "The prepaid account's balance does not cover this amount: top it up, or pay another way.", "code": "insufficient_prepaid_balance"})),
         JsonBody,
-        Busy,
+        (status = 503, description = "The domain registry did not answer while checking an ordered name (`registry_unavailable`), or concurrent changes to the same organisation got in the way even after retrying (`database_busy`): nothing was created; retry after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait")),
+         example = json!({"type": "urn:leman:problem:registry_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The domain registry did not answer; nothing was changed. Try again shortly.", "code": "registry_unavailable"})),
         Common,
     )
 )]
@@ -86,6 +98,7 @@ pub async fn create_order(
             offer_id: i.offer_id,
             billing_period: i.billing_period,
             options: i.options,
+            domain_name: i.domain_name,
         })
         .collect();
     let (order, products, payment) =
