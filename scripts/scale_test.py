@@ -536,22 +536,27 @@ def wait_mail_queue_empty(url: str) -> None:
 
 class Results:
     def __init__(self):
-        self.rows: list[tuple[str, bool, str]] = []
+        self.rows: list[tuple[str, bool | None, str]] = []
 
-    def add(self, name: str, ok: bool, detail: str) -> None:
+    @staticmethod
+    def word(ok: bool | None) -> str:
+        return "SKIP" if ok is None else "PASS" if ok else "FAIL"
+
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
         self.rows.append((name, ok, detail))
-        log(f"{'PASS' if ok else 'FAIL'} {name}: {detail}")
+        log(f"{self.word(ok)} {name}: {detail}")
 
     def table(self) -> str:
         w = max(len(n) for n, _, _ in self.rows)
         lines = [f"{'check'.ljust(w)}  result  detail", f"{'-' * w}  ------  ------"]
-        for n, ok, d in self.rows:
-            lines.append(f"{n.ljust(w)}  {'PASS' if ok else 'FAIL':6}  {d}")
+        # By letter, (a) to (f), in the order each was checked within a letter.
+        for n, ok, d in sorted(self.rows, key=lambda r: r[0][:3] if r[0].startswith("(") else "~"):
+            lines.append(f"{n.ljust(w)}  {self.word(ok):6}  {d}")
         return "\n".join(lines)
 
     @property
     def ok(self) -> bool:
-        return all(ok for _, ok, _ in self.rows)
+        return all(ok is not False for _, ok, _ in self.rows)
 
 
 def attempts(c: Client, bases: list[str], n: int, make) -> list[int]:
@@ -811,6 +816,16 @@ def main() -> int:
                 PER_IP <= ca <= PER_IP + slack and PER_IP <= sa <= PER_IP + slack,
                 f"{len(cb)} requests at once over 3 instances: {ca} let through ({ctime:.1f}s); "
                 f"one instance: {sa} ({stime:.1f}s)")
+
+        # ---------------------------------------------------------------- starting together
+        if os.environ.get("SCALE_SKIP_COLD_START") == "1":
+            res.add("(e) keys agree: 3 instances start at once, no key yet", None,
+                    "skipped (SCALE_SKIP_COLD_START=1)")
+            res.add("(f) 3 instances start at once on a fresh database", None,
+                    "skipped (SCALE_SKIP_COLD_START=1)")
+        else:
+            keys_start_together(h, res)
+            fresh_start_together(h, res)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001 - any error is a failed run, reported in the table
@@ -838,6 +853,98 @@ def main() -> int:
           f"one instance {figures.get('day_single_s', 0):.1f}s")
     print(f"scale-test: {'PASSED' if res.ok else 'FAILED'}")
     return 0 if res.ok else 1
+
+
+def start_three(h: Harness, url: str, label: str) -> tuple[list[Proc], Path]:
+    data = h.state / f"{label}-data"
+    data.mkdir()
+    procs = [h.serve(f"{label}-{i}", h.env(url, data, "http://127.0.0.1:9", LEMAN_JOBS="false"))
+             for i in (1, 2, 3)]
+    return procs, data
+
+
+def ready_or_exited(h: Harness, procs: list[Proc]) -> dict:
+    """Each instance's fate: 'ready', or the last error line of its log once it exited."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    fate: dict = {}
+    while len(fate) < len(procs) and time.monotonic() < deadline:
+        for p in procs:
+            if p.name in fate:
+                continue
+            if p.popen.poll() is not None:
+                lines = [l for l in p.log.read_text(errors="replace").splitlines() if "fail" in l or "rror" in l]
+                fate[p.name] = "exited: " + re.sub(r"\x1b\[[0-9;]*m", "", lines[-1] if lines else "?")[-160:]
+            elif status_of(p.base + "/readyz") == 200:
+                fate[p.name] = "ready"
+        time.sleep(0.1)
+    for p in procs:
+        fate.setdefault(p.name, "not ready")
+    return fate
+
+
+def keys_start_together(h: Harness, res: Results) -> None:
+    """Three instances start at the same moment on a migrated database that holds no signing key
+    yet (its first start, the schema made by `leman migrate` elsewhere or by an earlier release):
+    they must agree on one key. The moment is made certain: the harness holds a lock on
+    `signing_keys` until all three wait on a lock, then lets them go."""
+    url = h.create_db("keys")
+    data0 = h.state / "keys-migrate"
+    data0.mkdir()
+    env = h.env(url, data0, "http://127.0.0.1:9")
+    h.run_once(["migrate"], env, "keys-migrate.log")
+    h.run_once(["users", "create", "--email", "keys@example.ch", "--password", PASSWORD, "--verified"],
+               env, "keys-users.log")
+    psql(url, "DELETE FROM signing_keys")
+    holder = subprocess.Popen(["psql", "-w", "-X", "-Atq", url], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        holder.stdin.write("BEGIN;\nLOCK TABLE signing_keys IN ACCESS EXCLUSIVE MODE;\nSELECT 1;\n")
+        holder.stdin.flush()
+        wait_until(lambda: psql(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                     "WHERE c.relname = 'signing_keys' AND l.granted AND l.mode = 'AccessExclusiveLock'") == "1", 10)
+        procs, _ = start_three(h, url, "keys")
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        waited = wait_until(lambda: int(psql(url, waiting)) >= 3, 20)
+    finally:
+        holder.stdin.write("COMMIT;\n\\q\n")
+        holder.stdin.close()
+        holder.wait(10)
+    fate = ready_or_exited(h, procs)
+    c = Client(h, fresh_ip())
+    stored = psql(url, "SELECT count(*) FROM signing_keys")
+    cross = []
+    if all(f == "ready" for f in fate.values()):
+        for i, p in enumerate(procs):
+            r = c.call(p.base, "POST", "/v1/auth/login", body={"email": "keys@example.ch", "password": PASSWORD})
+            tok = r.body.get("access_token", "") if r.status == 200 else ""
+            cross.append([c.call(q.base, "GET", "/v1/me", tok).status for q in procs])
+    ok = all(f == "ready" for f in fate.values()) and stored == "1" and all(s == 200 for row in cross for s in row)
+    res.add("(e) keys agree: 3 instances start at once, no key yet", ok,
+            f"{'all 3 waited on a lock' if waited else 'not all 3 met at the lock'}; keys stored: {stored}; "
+            f"token of instance i on 1,2,3: {cross or fate}")
+    h.stop(procs)
+
+
+def fresh_start_together(h: Harness, res: Results) -> None:
+    """Three instances started at once on a brand-new database (no `leman migrate` before, as a
+    rollout of N replicas on a new database does): all must come up on one schema and one key."""
+    url = h.create_db("fresh")
+    procs, _ = start_three(h, url, "fresh")
+    fate = ready_or_exited(h, procs)
+    stored = psql(url, "SELECT count(*) FROM signing_keys") if any(f == "ready" for f in fate.values()) else "?"
+    ok = all(f == "ready" for f in fate.values()) and stored == "1"
+    res.add("(f) 3 instances start at once on a fresh database", ok,
+            "; ".join(f"{k}: {v}" for k, v in fate.items()) + f"; keys stored: {stored}")
+    h.stop(procs)
+
+
+def wait_until(cond, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def jwt_kid(token: str) -> str:
