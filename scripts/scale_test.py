@@ -721,6 +721,9 @@ def main() -> int:
         for k, st in outbox_rows:
             outbox_counts[k] = outbox_counts.get(k, 0) + 1
         not_sent = [f"{k} ({st})" for k, st in outbox_rows if st != "sent"]
+        troubled = psql(cluster_db, "SELECT count(*) FROM jobs WHERE last_error IS NOT NULL OR status <> 'pending'")
+        if troubled != "0":
+            not_sent.append(f"{troubled} job(s) failed, dead or still running")
         files = mail_summary(cluster_mails)
         res.add("(b) each outbox mail delivered once",
                 not not_sent and files == dict(sorted(outbox_counts.items())),
