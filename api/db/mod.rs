@@ -275,7 +275,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 
 /// The PostgreSQL advisory lock key under which a starting instance migrates and loads its
 /// signing keys (an arbitrary constant, "LEMANST" in ASCII).
-const STARTUP_LOCK: i64 = 0x4c45_4d41_4e53_54;
+const STARTUP_LOCK: i64 = 0x004c_454d_414e_5354;
 
 /// Runs `f` (migrations, the first signing key) while no other starting instance does: on
 /// PostgreSQL under a session advisory lock, so N instances started at once on a new database
