@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract openapi bench
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -14,8 +14,9 @@ run:
 build:
 	$(CARGO) build --locked
 
-## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract.
-test: lint test-sqlite test-pg contract
+## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
+## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI).
+test: lint test-sqlite test-pg contract scale-test
 
 lint:
 	$(CARGO) fmt --check
@@ -34,6 +35,11 @@ test-pg:
 contract:
 	$(CARGO) build --release --locked
 	scripts/contract-test.sh
+
+## Three `leman serve` and one `leman worker` on one PostgreSQL behind a round-robin proxy.
+scale-test:
+	$(CARGO) build --release --locked
+	scripts/scale-test.sh
 
 ## Rewrite the committed spec from the code.
 openapi:

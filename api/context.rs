@@ -37,10 +37,14 @@ impl Services {
         let pool2 = pool.clone();
         let (applied, keys) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let mut conn = pool2.get()?;
-            let applied = db::run_migrations(&mut conn)
-                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-            let keys = KeySet::load(configured_keys.as_ref(), &mut conn)?;
-            Ok((applied, keys))
+            // One starting instance at a time migrates and makes the first signing key.
+            db::startup_lock(&mut conn, |c| -> anyhow::Result<_> {
+                let applied =
+                    db::run_migrations(c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+                let keys = KeySet::load(configured_keys.as_ref(), c)?;
+                Ok((applied, keys))
+            })
+            .map_err(|e| anyhow::anyhow!(e))?
         })
         .await??;
         if applied > 0 {

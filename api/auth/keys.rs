@@ -49,7 +49,8 @@ impl KeySet {
         if let Some(keys) = configured {
             return Ok(Self::new(keys.clone(), KeySource::Config));
         }
-        // Under the write lock, so two instances starting together agree on one key.
+        // Under the database's write lock (SQLite) and the start-up advisory lock
+        // (`db::startup_lock`, PostgreSQL), so instances starting together agree on one key.
         db::write(conn, |conn| {
             let stored = signing_keys::all(conn)?;
             if !stored.is_empty() {

@@ -273,6 +273,33 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
     applied.map_err(|e| e.to_string())
 }
 
+/// The PostgreSQL advisory lock key under which a starting instance migrates and loads its
+/// signing keys (an arbitrary constant, "LEMANST" in ASCII).
+const STARTUP_LOCK: i64 = 0x004c_454d_414e_5354;
+
+/// Runs `f` (migrations, the first signing key) while no other starting instance does: on
+/// PostgreSQL under a session advisory lock, so N instances started at once on a new database
+/// migrate once and agree on one key (both raced before: the scale harness found it). SQLite is
+/// served by one instance; its migrations already run under the database's write lock.
+pub fn startup_lock<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> T,
+) -> Result<T, String> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(f(conn));
+    };
+    diesel::sql_query(format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
+        .execute(pg)
+        .map_err(|e| format!("cannot take the start-up lock: {e}"))?;
+    let out = f(conn);
+    if let DbConnection::Postgresql(pg) = conn {
+        // Closing the session would release it too; release it now so the pooled connection
+        // holds nothing.
+        let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({STARTUP_LOCK})")).execute(pg);
+    }
+    Ok(out)
+}
+
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, String> {
     let pending = match conn {
