@@ -47,7 +47,7 @@ impl JobHandler for DeliverMail {
                     ctx.metrics.mails_sent.inc();
                     ctx.complete(job, move |c| {
                         mails::mark_sent(c, &mail_id, db::now())?;
-                        mails::redact_secret(c, &mail_id)?;
+                        mails::redact_secret(c, &mail_id, crate::mail::SECRET_TEMPLATES)?;
                         Ok(())
                     })
                     .await
@@ -71,7 +71,7 @@ impl JobHandler for DeliverMail {
     fn on_dead(&self, conn: &mut DbConnection, job: &job_rows::Job) -> diesel::QueryResult<()> {
         if let Ok(DeliverPayload { mail_id }) = serde_json::from_str(&job.payload) {
             mails::mark_failed(conn, &mail_id)?;
-            mails::redact_secret(conn, &mail_id)?;
+            mails::redact_secret(conn, &mail_id, crate::mail::SECRET_TEMPLATES)?;
         }
         Ok(())
     }

@@ -102,14 +102,19 @@ pub fn count_recent(
 }
 
 /// Forgets the bodies of a mail that carried a secret to be seen only by its recipient (a
-/// transfer-out code, `mail::SECRET_TEMPLATES`) once it left or was given up: the outbox keeps
-/// it only until delivery. Other mails are untouched.
-pub fn redact_secret(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+/// transfer-out code: a template of `secret_templates`, which the caller passes as
+/// `mail::SECRET_TEMPLATES`) once it left or was given up: the outbox keeps it only until
+/// delivery. Other mails are untouched.
+pub fn redact_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    secret_templates: &[&str],
+) -> QueryResult<usize> {
     const REDACTED: &str = "(redacted after delivery: it carried a secret for its recipient only)";
     diesel::update(
         mails::table
             .find(id)
-            .filter(mails::template.eq_any(crate::mail::SECRET_TEMPLATES)),
+            .filter(mails::template.eq_any(secret_templates)),
     )
     .set((mails::text_body.eq(REDACTED), mails::html_body.eq(REDACTED)))
     .execute(conn)

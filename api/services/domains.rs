@@ -12,8 +12,8 @@ use crate::domain::Checks;
 use crate::domain::actor::Origin;
 use crate::domain::domains::{Contact, Contacts, DomainStatus, EppStatus, statuses_to_json};
 use crate::domain::ids::DomainId;
+use crate::domain::page::PageParams;
 use crate::error::{AppError, FieldError};
-use crate::http::PageParams;
 use crate::mail;
 use crate::models::domain_owner_changes::{self as owner_changes, OwnerChange, OwnerChangeStatus};
 use crate::models::domains::{self, Domain, DomainFilter};
@@ -255,7 +255,7 @@ pub async fn contacts(
     id: DomainId,
 ) -> Result<Contacts, AppError> {
     let (d, _) = get(services, org, id).await?;
-    Ok(crate::views::domains::contacts_of(&d))
+    Ok(contacts_of(&d))
 }
 
 /// What a `PUT …/contacts` did.
@@ -291,7 +291,7 @@ pub async fn update_contacts(
             let access = org.authorize(c)?;
             // Contacts set now replace a change of owner still waiting for its confirmations.
             owner_changes::replace_pending(c, &d.id, db::now())?;
-            let before = crate::views::domains::contacts_of(&d);
+            let before = contacts_of(&d);
             let mut which = Vec::new();
             if before.owner != applied.owner {
                 which.push("owner");
@@ -617,6 +617,15 @@ pub async fn set_lock(
         d.registry_statuses = statuses_to_json(&statuses);
     })
     .await
+}
+
+/// A domain's three contacts as stored.
+pub fn contacts_of(d: &Domain) -> Contacts {
+    Contacts {
+        owner: Domain::contact(&d.owner_contact),
+        admin: Domain::contact(&d.admin_contact),
+        tech: Domain::contact(&d.tech_contact),
+    }
 }
 
 #[cfg(test)]

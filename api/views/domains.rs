@@ -94,13 +94,7 @@ pub struct DomainList {
 }
 
 /// The contacts of a domain as the registry has them.
-pub fn contacts_of(d: &Domain) -> Contacts {
-    Contacts {
-        owner: Domain::contact(&d.owner_contact),
-        admin: Domain::contact(&d.admin_contact),
-        tech: Domain::contact(&d.tech_contact),
-    }
-}
+pub use crate::services::domains::contacts_of;
 
 /// A change of owner waiting for the current owner's and the new owner's confirmation.
 #[derive(Debug, Serialize, ToSchema)]
