@@ -23,7 +23,8 @@ impl TestApp {
     /// `name` registered for `org` (of `owner`), its owner contact `owner_email`, active.
     /// The organisation's legal representative orders it (through a token of theirs), with a
     /// card saved for it, and the fixture waits for the registry's confirmation; the owner
-    /// contact's email is then set to `owner_email` at the registry and in our record.
+    /// contacts are then set to known ones (Alice Muster, Lausanne; the owner's email
+    /// `owner_email`) at the registry and in our record.
     pub async fn registered_domain(&self, org: &str, name: &str, owner_email: &str) -> TestDomain {
         use leman::db::schema::memberships;
         let org_id = org.to_string();
@@ -80,27 +81,39 @@ impl TestApp {
                     .unwrap()
             })
             .await;
-        let mut owner = leman::models::domains::Domain::contact(&d.owner_contact);
-        if owner.email != owner_email {
-            owner.email = owner_email.to_string();
-            let contacts = leman::domain::domains::Contacts {
-                owner: owner.clone(),
-                admin: leman::models::domains::Domain::contact(&d.admin_contact),
-                tech: leman::models::domains::Domain::contact(&d.tech_contact),
-            };
-            let (registry, ascii) = (self.services.registry.clone(), d.name.clone());
-            tokio::task::spawn_blocking(move || registry.update_contacts(&ascii, &contacts))
-                .await
-                .unwrap()
-                .expect("the sandbox registry updates the contacts");
-            d.owner_contact = serde_json::to_string(&owner).unwrap();
-            d = self
-                .with_conn(move |c| {
-                    assert!(leman::models::domains::save(c, &mut d, leman::db::now()).unwrap());
-                    d
-                })
-                .await;
-        }
+        // Known contacts, the owner's email `owner_email`, at the registry and in our record
+        // (tests of contacts and transfers compare against them).
+        let contact = leman::domain::domains::Contact {
+            name: "Alice Muster".into(),
+            organization: Some("Muster AG".into()),
+            address_line1: "Rue du Lac 1".into(),
+            address_line2: None,
+            postal_code: "1003".into(),
+            city: "Lausanne".into(),
+            country: "CH".into(),
+            email: owner_email.into(),
+            phone: Some("+41211234567".into()),
+        };
+        let contacts = leman::domain::domains::Contacts {
+            owner: contact.clone(),
+            admin: contact.clone(),
+            tech: contact.clone(),
+        };
+        let (registry, ascii) = (self.services.registry.clone(), d.name.clone());
+        tokio::task::spawn_blocking(move || registry.update_contacts(&ascii, &contacts))
+            .await
+            .unwrap()
+            .expect("the sandbox registry updates the contacts");
+        let json = serde_json::to_string(&contact).unwrap();
+        d.owner_contact = json.clone();
+        d.admin_contact = json.clone();
+        d.tech_contact = json;
+        d = self
+            .with_conn(move |c| {
+                assert!(leman::models::domains::save(c, &mut d, leman::db::now()).unwrap());
+                d
+            })
+            .await;
         TestDomain {
             id: d.id,
             product_id,

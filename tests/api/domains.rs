@@ -137,7 +137,8 @@ async fn a_domain_shows_its_names_statuses_owner_and_transfer_state_and_another_
     assert_eq!(v["locked"], false);
     assert_eq!(v["privacy"], false);
     assert_eq!(v["privacy_available"], true);
-    assert_eq!(v["auto_renew"], false);
+    // Paid by card: automatic renewal is on (R39).
+    assert_eq!(v["auto_renew"], true);
     assert_eq!(v["product_id"], d.product_id.as_str());
     assert_eq!(v["owner"]["email"], "owner@example.ch");
     assert_eq!(v["transfer_out"]["state"], "none");
