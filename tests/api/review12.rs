@@ -125,3 +125,58 @@ async fn review12_names_normalise_whatever_their_final_dot_case_or_width() {
         assert_eq!(p["errors"][0]["field"], "name", "{bad}: {p}");
     }
 }
+
+/// One name ordered at once by two organisations, spelt differently (case, a final ideographic
+/// dot): one order wins, the other is a 422 on the item's name, and one registration exists.
+#[tokio::test]
+async fn review12_one_name_ordered_at_once_by_two_orgs_is_won_by_one() {
+    let app = TestApp::spawn().await;
+    let (_, s1) = app.signed_in("first@example.ch").await;
+    let (_, s2) = app.signed_in("second@example.ch").await;
+    let o1 = app.an_org(&s1).with_card().await;
+    let o2 = app.an_org(&s2).with_card().await;
+    let body = |name: &str, card_id: &str| {
+        json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": name}],
+               "payment": card(card_id)})
+    };
+    let (p1, p2) = (
+        format!("/v1/orgs/{}/orders", o1.id),
+        format!("/v1/orgs/{}/orders", o2.id),
+    );
+    let (r1, r2) = tokio::join!(
+        send(
+            &app,
+            Method::POST,
+            &p1,
+            &s1,
+            Some(body("Contest.CH", o1.card()))
+        ),
+        send(
+            &app,
+            Method::POST,
+            &p2,
+            &s2,
+            Some(body("contest.ch\u{3002}", o2.card()))
+        ),
+    );
+    let statuses = [r1.status().as_u16(), r2.status().as_u16()];
+    assert!(
+        statuses.contains(&201) && statuses.contains(&422),
+        "{statuses:?}"
+    );
+    let loser = if statuses[0] == 422 { r1 } else { r2 };
+    let p = problem(loser, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "/items/0/domain_name", "{p}");
+    assert_eq!(p["errors"][0]["code"], "domain_not_available", "{p}");
+    let rows: i64 = app
+        .with_conn(|c| {
+            use leman::db::schema::domains as t;
+            t::table
+                .filter(t::name.eq("contest.ch"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(rows, 1);
+}
