@@ -96,7 +96,10 @@ impl DomainName {
     /// 422.
     pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
         let bad = |m: &str| invalid(field, "invalid_domain_name", m);
-        let trimmed = raw.trim().trim_end_matches('.');
+        // A final root dot in any of its forms (ASCII, ideographic, full- and half-width).
+        let trimmed = raw
+            .trim()
+            .trim_end_matches(['.', '\u{3002}', '\u{FF0E}', '\u{FF61}']);
         if trimmed.is_empty() {
             return Err(bad("is required"));
         }

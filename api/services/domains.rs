@@ -10,7 +10,9 @@ use crate::context::Services;
 use crate::db::{self, DbConnection};
 use crate::domain::Checks;
 use crate::domain::actor::Origin;
-use crate::domain::domains::{Contact, Contacts, DomainStatus, EppStatus, statuses_to_json};
+use crate::domain::domains::{
+    Contact, Contacts, DomainStatus, EppStatus, TransferState, statuses_to_json,
+};
 use crate::domain::ids::DomainId;
 use crate::domain::page::PageParams;
 use crate::error::{AppError, FieldError};
@@ -455,7 +457,17 @@ pub async fn confirm_owner_change(
             return Err(not_manageable(d.status));
         }
         let (name, c2) = (d.name.clone(), wanted.clone());
-        at_registry(services, move |r| r.update_contacts(&name, &c2)).await?;
+        // A transfer code still out went to the previous owner: it must not let them take the
+        // domain away from the new one (review of issue 12), so it is cleared with the change.
+        let clear_code = d.transfer_state == TransferState::CodeSent;
+        at_registry(services, move |r| {
+            r.update_contacts(&name, &c2)?;
+            if clear_code {
+                r.clear_auth_code(&name)?;
+            }
+            Ok(())
+        })
+        .await?;
     }
     db::run(&services.pool, move |conn| {
         db::write(conn, |c| {
@@ -476,8 +488,17 @@ pub async fn confirm_owner_change(
             if completes {
                 set_contacts(&mut d, &wanted);
                 d.owner_changed_at = Some(now);
+                let code_cleared = d.transfer_state == TransferState::CodeSent;
+                if code_cleared {
+                    d.transfer_state = TransferState::Cancelled;
+                    d.transfer_state_at = Some(now);
+                    d.transfer_code_expires_at = None;
+                }
                 if !domains::save(c, &mut d, now)? {
                     return Err(changed_meanwhile());
+                }
+                if code_cleared {
+                    crate::models::domain_transfers::void_all(c, &d.id, now)?;
                 }
                 activity::record(
                     c,

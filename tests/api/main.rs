@@ -46,6 +46,7 @@ mod races;
 mod registry_sandbox;
 mod renewals;
 mod review11;
+mod review12;
 mod security;
 mod sessions;
 mod shared_limits;

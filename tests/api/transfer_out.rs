@@ -46,7 +46,7 @@ async fn request(
 }
 
 /// The code of the n-th (1-based) code asked for `d`, from the mail to the owner `to`.
-async fn code_in_mail(app: &TestApp, d: &TestDomain, to: &str, n: usize) -> String {
+pub async fn code_in_mail(app: &TestApp, d: &TestDomain, to: &str, n: usize) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mut codes: Vec<(String, String)> = app
@@ -139,7 +139,7 @@ fn run_poll(app: &TestApp) -> String {
     all
 }
 
-fn simulate(app: &TestApp, args: &[&str]) -> (bool, String) {
+pub fn simulate(app: &TestApp, args: &[&str]) -> (bool, String) {
     let mut full = vec!["registry", "simulate"];
     full.extend_from_slice(args);
     let out = app.cli(&full, &[("LEMAN_LOG", "trace")]);
