@@ -66,6 +66,13 @@ pub async fn list_domains(
             "must be at most 253 characters",
         ));
     }
+    if q.tld.as_ref().is_some_and(|t| t.chars().count() > 63) {
+        return Err(AppError::field(
+            "tld",
+            "too_long",
+            "must be at most 63 characters",
+        ));
+    }
     let tld = q
         .tld
         .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())

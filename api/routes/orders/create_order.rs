@@ -27,7 +27,7 @@ pub struct OrderItem {
     /// Quantities of the offer's options, from what the offer includes to its maximum
     /// (omitted: what the offer includes); the quantity beyond the included is billed.
     #[serde(default)]
-    #[schema(value_type = Object, example = json!({"users": 25}))]
+    #[schema(example = json!({"users": 25}))]
     pub options: BTreeMap<String, i64>,
     /// The name to register (`example.ch`, or in Unicode `müller.ch`): required for offers of
     /// kind `domain`, under the offer's extension and available (`GET /v1/domains/availability`);

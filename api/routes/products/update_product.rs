@@ -27,7 +27,7 @@ pub struct UpdateProduct {
     /// New quantities of the offer's options (those omitted stay), from what the offer
     /// includes to its maximum. More is ordered now for the rest of the term (R42); fewer
     /// applies at the next term (never for upgrade-only offers such as kSuite).
-    #[schema(value_type = Option<Object>, example = json!({"users": 25}))]
+    #[schema(example = json!({"users": 25}))]
     pub options: Option<BTreeMap<String, i64>>,
 }
 
