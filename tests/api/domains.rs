@@ -469,3 +469,26 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     assert!(res.status().is_success(), "{operation}: {}", res.status());
     rows(app).await - before
 }
+
+#[tokio::test]
+async fn list_filters_out_of_their_schema_are_a_422_naming_them() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("owner@example.ch").await;
+    let org = app.an_org(&s).await;
+    for (query, field) in [
+        ("expires_before=", "expires_before"),
+        ("expires_before=tomorrow", "expires_before"),
+        (&*format!("tld={}", "c".repeat(64)), "tld"),
+    ] {
+        let res = send(
+            &app,
+            Method::GET,
+            &format!("{}?{query}", base(&org.id)),
+            &s,
+            None,
+        )
+        .await;
+        let body = problem(res, 422, "validation_failed").await;
+        assert!(body.to_string().contains(field), "{query}: {body}");
+    }
+}

@@ -27,6 +27,7 @@ pub struct DomainQuery {
     pub tld: Option<String>,
     /// Only domains expiring before this instant.
     #[param(example = "2027-01-01T00:00:00Z")]
+    #[serde(default, deserialize_with = "crate::http::query::parsed")]
     pub expires_before: Option<DateTime<Utc>>,
     /// Part of the name, as typed (ASCII or Unicode: `müller` finds `müller.ch`).
     #[param(example = "muster", max_length = 253)]
