@@ -37,7 +37,7 @@ pub struct CodeRules {
     pub length: usize,
     /// The characters a code is drawn from.
     pub alphabet: String,
-    /// A hyphen every `group` characters (`XXXX-XXXX-…`), if any.
+    /// A hyphen every `group` characters (groups of four for .eu), if any.
     pub group: Option<usize>,
     pub validity_days: i64,
 }

@@ -561,29 +561,15 @@ pub async fn cancel(
     let org = org.clone();
     db::run(&ctx.pool, move |c| {
         db::write(c, |c| {
-            let access = org.authorize(c)?;
-            let mut d = domains::find(c, &access.org.id, &domain.id)?.ok_or_else(no_domain)?;
-            if d.transfer_state != TransferState::CodeSent {
-                return Err(changed());
-            }
-            let now = db::now();
-            d.transfer_state = TransferState::Cancelled;
-            d.transfer_state_at = Some(now);
-            d.transfer_code_expires_at = None;
-            if !domains::save(c, &mut d, now)? {
-                return Err(changed());
-            }
-            domain_transfers::void_all(c, &d.id, now)?;
-            activity::record(
+            settle(
                 c,
+                &org,
                 &meta,
-                Event::domain_transfer(
-                    ActivityKind::DomainTransferCancelled,
-                    Some(&org.caller.user_id),
-                    &d,
-                ),
-            )?;
-            Ok(())
+                &domain.id,
+                (TransferState::CodeSent, TransferState::Cancelled),
+                ActivityKind::DomainTransferCancelled,
+            )
+            .map(|_| ())
         })
     })
     .await
@@ -614,27 +600,13 @@ pub async fn reject(
     let org = org.clone();
     db::run(&ctx.pool, move |c| {
         db::write(c, |c| {
-            let access = org.authorize(c)?;
-            let mut d = domains::find(c, &access.org.id, &domain.id)?.ok_or_else(no_domain)?;
-            if d.transfer_state != TransferState::Requested {
-                return Err(changed());
-            }
-            let now = db::now();
-            d.transfer_state = TransferState::Rejected;
-            d.transfer_state_at = Some(now);
-            d.transfer_code_expires_at = None;
-            if !domains::save(c, &mut d, now)? {
-                return Err(changed());
-            }
-            domain_transfers::void_all(c, &d.id, now)?;
-            activity::record(
+            let d = settle(
                 c,
+                &org,
                 &meta,
-                Event::domain_transfer(
-                    ActivityKind::DomainTransferRejected,
-                    Some(&org.caller.user_id),
-                    &d,
-                ),
+                &domain.id,
+                (TransferState::Requested, TransferState::Rejected),
+                ActivityKind::DomainTransferRejected,
             )?;
             let latest_code = domain_transfers::latest(c, &d.id)?;
             Ok(Overview {
@@ -644,6 +616,37 @@ pub async fn reject(
         })
     })
     .await
+}
+
+/// In the caller's transaction: the domain, still in `from`, moves to `to` (its code gone), its
+/// codes void, one activity of `kind` by the caller. Another change meanwhile: 409.
+fn settle(
+    c: &mut DbConnection,
+    org: &OrgRequest,
+    meta: &Origin,
+    domain_id: &str,
+    (from, to): (TransferState, TransferState),
+    kind: ActivityKind,
+) -> Result<Domain, AppError> {
+    let access = org.authorize(c)?;
+    let mut d = domains::find(c, &access.org.id, domain_id)?.ok_or_else(no_domain)?;
+    if d.transfer_state != from {
+        return Err(changed());
+    }
+    let now = db::now();
+    d.transfer_state = to;
+    d.transfer_state_at = Some(now);
+    d.transfer_code_expires_at = None;
+    if !domains::save(c, &mut d, now)? {
+        return Err(changed());
+    }
+    domain_transfers::void_all(c, &d.id, now)?;
+    activity::record(
+        c,
+        meta,
+        Event::domain_transfer(kind, Some(&org.caller.user_id), &d),
+    )?;
+    Ok(d)
 }
 
 /// Applies one poll message of the registry in the caller's transaction (the `poll_registry`
