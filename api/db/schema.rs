@@ -41,6 +41,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        attachments -> Nullable<Text>,
     }
 }
 
@@ -635,6 +636,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_note_counters (year) {
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_notes (id) {
+        id -> Text,
+        organization_id -> Text,
+        invoice_id -> Text,
+        refund_id -> Text,
+        number -> Text,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        vat_minor -> BigInt,
+        total_minor -> BigInt,
+        destination -> Text,
+        vat_breakdown -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    billing_settings (organization_id) {
+        organization_id -> Text,
+        attach_invoice_pdf -> Bool,
+        invoice_language -> Text,
+        invoice_email -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        kind -> Text,
+        user_id -> Text,
+        organization_id -> Nullable<Text>,
+        status -> Text,
+        params -> Text,
+        progress_done -> BigInt,
+        progress_total -> Nullable<BigInt>,
+        result -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     jobs,
@@ -676,4 +731,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_messages,
     registry_clock,
     domain_owner_changes,
+    credit_note_counters,
+    credit_notes,
+    billing_settings,
+    tasks,
 );

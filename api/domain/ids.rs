@@ -135,6 +135,18 @@ id_type!(
     /// A refund (`rfd_…`).
     RefundId, "rfd", "refund"
 );
+id_type!(
+    /// A credit note (`cn_…`), one per refund.
+    CreditNoteId, "cn", "credit note"
+);
+id_type!(
+    /// A pro forma invoice (`pf_…`).
+    ProFormaId, "pf", "pro forma"
+);
+id_type!(
+    /// A task (`task_…`): long work answered 202 and run as a job.
+    TaskId, "task", "task"
+);
 
 #[cfg(test)]
 mod tests {

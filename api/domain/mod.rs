@@ -58,6 +58,7 @@ pub mod account_states;
 pub mod actor;
 pub mod billing;
 pub mod billing_states;
+pub mod documents;
 pub mod domain_owner_changes;
 pub mod domains;
 pub mod events;

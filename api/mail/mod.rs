@@ -121,6 +121,7 @@ pub fn send(
         last_error: None,
         created_at: db::now(),
         sent_at: None,
+        attachments: None,
     };
     db::write(conn, |c| {
         mails::insert(c, &mail)?;

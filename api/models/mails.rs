@@ -25,6 +25,8 @@ pub struct Mail {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The documents attached (JSON list of `mail::Attachment`), rendered at delivery.
+    pub attachments: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, mail: &Mail) -> QueryResult<usize> {

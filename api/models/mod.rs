@@ -3,7 +3,9 @@
 pub mod account_erasure;
 pub mod activities;
 pub mod api_tokens;
+pub mod billing_settings;
 pub mod cancellations;
+pub mod credit_notes;
 pub mod domain_owner_changes;
 pub mod domain_transfers;
 pub mod domains;
@@ -37,6 +39,7 @@ pub mod sandbox_charges;
 pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;
+pub mod tasks;
 pub mod two_factor;
 pub mod users;
 pub mod webhook_events;
