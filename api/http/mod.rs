@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod json;
 pub mod meta;
 pub mod org;
+pub mod pdf;
 pub mod problem;
 pub mod query;
 
