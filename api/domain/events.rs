@@ -47,6 +47,7 @@ text_enum! {
         OrganizationCreated = "organization.created",
         OrganizationDeleted = "organization.deleted",
         OrganizationSecurityPolicyUpdated = "organization.security_policy_updated",
+        OrganizationBillingSettingsUpdated = "organization.billing_settings_updated",
         OrganizationUpdated = "organization.updated",
         // Billing.
         InvoicePaid = "invoice.paid",
@@ -173,6 +174,9 @@ impl ActivityKind {
             OrganizationCreated => "An organisation was created.",
             OrganizationDeleted => "An organisation was deleted.",
             OrganizationSecurityPolicyUpdated => "An organisation's security policy changed.",
+            OrganizationBillingSettingsUpdated => {
+                "An organisation's billing settings changed (invoice PDF in mails, language, extra address)."
+            }
             OrganizationUpdated => "An organisation's details changed.",
             InvoicePaid => "An invoice was paid in full.",
             InvoiceRefunded => "An invoice was refunded, in part or in full.",

@@ -71,6 +71,14 @@ requirement!(
     AccountingWrites, BillingWrite, Need::Permission(Permission::Accounting)
 );
 requirement!(
+    /// Admins and legal representatives read the billing settings (`billing:read`).
+    BillingAdminReads, BillingRead, Need::Admin
+);
+requirement!(
+    /// Admins and legal representatives change the billing settings (`billing:write`).
+    BillingAdminWrites, BillingWrite, Need::Admin
+);
+requirement!(
     /// Holders of `products` read products (`products:read`).
     ProductsRead, ProductsRead, Need::Permission(Permission::Products)
 );

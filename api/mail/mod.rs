@@ -6,15 +6,23 @@
 //! Adding a mail: write `templates/<lang>/<name>.{subject,txt,html}` for each language (build.rs
 //! embeds them; a test checks every template exists in every language), then call `mail::send`
 //! in the transaction that causes it.
+//!
+//! A mail carrying billing documents (R27) is queued with `send_with_attachments`: the outbox
+//! keeps which documents (`Attachment`), not their bytes; the delivery job renders them (they
+//! are deterministic, so rendering later gives the document as it was) and `build_message`
+//! sends them as `application/pdf` parts of a `multipart/mixed` message.
 
 use std::sync::OnceLock;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::Environment;
 
 use crate::config::Config;
 use crate::db::{self, DbConnection};
+use crate::domain::Language;
+use crate::domain::documents::{DocumentKind, RenderedDocument};
 use crate::models::jobs::{self as job_rows, NewJob};
 use crate::models::mails::{self, Mail};
 
@@ -98,6 +106,32 @@ pub fn render(
     })
 }
 
+/// A billing document a mail carries: which one, of which organisation, in which language. The
+/// outbox stores these (`mails.attachments`, a JSON list); the delivery job renders each.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub kind: DocumentKind,
+    pub organization_id: String,
+    pub id: String,
+    pub language: Language,
+}
+
+impl Attachment {
+    /// The stored form of `attachments` (none: no column value).
+    pub fn to_column(attachments: &[Attachment]) -> Option<String> {
+        (!attachments.is_empty())
+            .then(|| serde_json::to_string(attachments).expect("attachments serialise"))
+    }
+
+    /// The documents of a stored mail (an unreadable list is an error, for the caller to log).
+    pub fn of_mail(mail: &Mail) -> Result<Vec<Attachment>, String> {
+        match mail.attachments.as_deref() {
+            None | Some("") => Ok(vec![]),
+            Some(raw) => serde_json::from_str(raw).map_err(|e| format!("bad attachments: {e}")),
+        }
+    }
+}
+
 /// Queues a mail in the caller's transaction; it leaves only if that transaction commits.
 pub fn send(
     conn: &mut DbConnection,
@@ -106,6 +140,19 @@ pub fn send(
     language: &str,
     to: &str,
     context: serde_json::Value,
+) -> Result<String, MailError> {
+    send_with_attachments(conn, config, template, language, to, context, &[])
+}
+
+/// `send`, the mail carrying `attachments` (rendered at delivery).
+pub fn send_with_attachments(
+    conn: &mut DbConnection,
+    config: &Config,
+    template: &str,
+    language: &str,
+    to: &str,
+    context: serde_json::Value,
+    attachments: &[Attachment],
 ) -> Result<String, MailError> {
     let rendered = render(template, language, &context)?;
     let mail = Mail {
@@ -121,7 +168,7 @@ pub fn send(
         last_error: None,
         created_at: db::now(),
         sent_at: None,
-        attachments: None,
+        attachments: Attachment::to_column(attachments),
     };
     db::write(conn, |c| {
         mails::insert(c, &mail)?;
@@ -167,20 +214,41 @@ impl Mailer {
     }
 }
 
-/// The message of an outbox mail, ready for the transport.
-pub fn build_message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
+/// The message of an outbox mail, ready for the transport: its text and HTML as alternatives;
+/// with `documents` (its attachments, rendered by the caller), a `multipart/mixed` message of
+/// those alternatives and one `application/pdf` attachment per document, in base64.
+pub fn build_message(
+    from: &Mailbox,
+    mail: &Mail,
+    documents: &[RenderedDocument],
+) -> Result<Message, String> {
     let to: Mailbox = mail
         .to_address
         .parse()
         .map_err(|e| format!("bad recipient: {e}"))?;
+    let alternative =
+        MultiPart::alternative_plain_html(mail.text_body.clone(), mail.html_body.clone());
+    let body = if documents.is_empty() {
+        alternative
+    } else {
+        let pdf = ContentType::parse("application/pdf").expect("a valid content type");
+        documents
+            .iter()
+            .fold(MultiPart::mixed().multipart(alternative), |parts, doc| {
+                parts.singlepart(
+                    lettre::message::Attachment::new(doc.filename.clone()).body(
+                        Body::new_with_encoding(doc.bytes.clone(), ContentTransferEncoding::Base64)
+                            .expect("base64 encodes any bytes"),
+                        pdf.clone(),
+                    ),
+                )
+            })
+    };
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            mail.text_body.clone(),
-            mail.html_body.clone(),
-        ))
+        .multipart(body)
         .map_err(|e| e.to_string())
 }
 
@@ -220,6 +288,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn outbox_mail() -> Mail {
+        Mail {
+            id: "mail_1".into(),
+            template: "payment_receipt".into(),
+            language: "en".into(),
+            to_address: "zoe@example.ch".into(),
+            subject: "Payment received".into(),
+            text_body: "Thank you".into(),
+            html_body: "<p>Thank you</p>".into(),
+            status: mails::MailStatus::Pending,
+            attempts: 0,
+            last_error: None,
+            created_at: db::now(),
+            sent_at: None,
+            attachments: None,
+        }
+    }
+
+    #[test]
+    fn a_mail_with_documents_is_mixed_with_one_base64_pdf_part_each_and_without_stays_alternative()
+    {
+        let from: Mailbox = "Leman <noreply@example.ch>".parse().unwrap();
+        let plain = String::from_utf8(
+            build_message(&from, &outbox_mail(), &[])
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(plain.contains("multipart/alternative"));
+        assert!(!plain.contains("multipart/mixed"));
+        let doc = RenderedDocument {
+            filename: "invoice-2026-000001.pdf".into(),
+            bytes: b"%PDF-1.7 tiny".to_vec(),
+        };
+        let mixed = String::from_utf8(
+            build_message(&from, &outbox_mail(), &[doc.clone(), doc])
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(mixed.contains("Content-Type: multipart/mixed"), "{mixed}");
+        assert!(mixed.contains("multipart/alternative"));
+        assert_eq!(
+            mixed
+                .matches("Content-Disposition: attachment; filename=\"invoice-2026-000001.pdf\"")
+                .count(),
+            2,
+            "{mixed}"
+        );
+        assert!(mixed.contains("Content-Type: application/pdf"));
+        assert!(
+            mixed.contains("JVBERi0xLjcgdGlueQ=="),
+            "base64 of the bytes: {mixed}"
+        );
+    }
+
+    #[test]
+    fn attachments_round_trip_through_the_outbox_column() {
+        let a = Attachment {
+            kind: DocumentKind::Invoice,
+            organization_id: "org_1".into(),
+            id: "inv_1".into(),
+            language: Language::De,
+        };
+        assert_eq!(Attachment::to_column(&[]), None);
+        let column = Attachment::to_column(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(
+            column,
+            r#"[{"kind":"invoice","organization_id":"org_1","id":"inv_1","language":"de"}]"#
+        );
+        let mut mail = outbox_mail();
+        assert_eq!(Attachment::of_mail(&mail).unwrap(), vec![]);
+        mail.attachments = Some(column);
+        assert_eq!(Attachment::of_mail(&mail).unwrap(), vec![a]);
+        mail.attachments = Some("{".into());
+        assert!(Attachment::of_mail(&mail).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod activities;
 pub mod auth;
+pub mod billing_settings;
 pub mod cancellations;
 pub mod catalog;
 pub mod domain_owner_changes;
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(invoices::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
+                .configure(billing_settings::configure)
                 .configure(payment_provider::configure)
                 .configure(domain_owner_changes::configure),
         );

@@ -244,7 +244,20 @@ pub fn tell_accounting_holders(
     config: &Config,
     org_id: &str,
     except: Option<&str>,
+    context: serde_json::Value,
+) -> Result<usize, AppError> {
+    tell_accounting_holders_with(conn, config, org_id, except, context, &[])
+}
+
+/// `tell_accounting_holders`, each mail carrying `attachments` (a paid renewal's invoice PDF
+/// when the organisation asked for it: `billing_settings::invoice_attachments`, R27).
+pub fn tell_accounting_holders_with(
+    conn: &mut DbConnection,
+    config: &Config,
+    org_id: &str,
+    except: Option<&str>,
     mut context: serde_json::Value,
+    attachments: &[mail::Attachment],
 ) -> Result<usize, AppError> {
     let Some(org) = crate::models::organizations::find(conn, org_id)? else {
         return Ok(0);
@@ -256,13 +269,14 @@ pub fn tell_accounting_holders(
             continue;
         }
         context["first_name"] = user.first_name.clone().into();
-        mail::send(
+        mail::send_with_attachments(
             conn,
             config,
             "renewal_notice",
             &user.language,
             &user.email,
             context.clone(),
+            attachments,
         )?;
         sent += 1;
     }

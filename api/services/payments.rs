@@ -8,7 +8,8 @@
 //!   transaction. Asynchronous methods stay `pending` until the provider's webhook settles them.
 //!
 //! Settling a succeeded payment marks the invoice paid, the order paid, provisions its
-//! products, records the activity and mails the payer a receipt, all in one transaction.
+//! products, records the activity and mails the payer a receipt (with the invoice PDF when the
+//! organisation asked for it, and a copy to its invoice address: R27), all in one transaction.
 //!
 //! A bank transfer awaited does not hold an invoice: another payment, or the order's expiry,
 //! supersedes it (`failed`, `superseded`); if its money arrives after all, the provider's
@@ -135,7 +136,21 @@ pub(crate) fn send_receipt(
     template: &str,
     user_id: &str,
     org_id: &str,
+    context: serde_json::Value,
+) -> Result<(), AppError> {
+    send_receipt_with(conn, config, template, user_id, org_id, context, &[])
+}
+
+/// `send_receipt`, the mail carrying `attachments` (the paid invoice's PDF when the
+/// organisation asked for it: `billing_settings::invoice_attachments`, R27).
+pub(crate) fn send_receipt_with(
+    conn: &mut DbConnection,
+    config: &Config,
+    template: &str,
+    user_id: &str,
+    org_id: &str,
     mut context: serde_json::Value,
+    attachments: &[mail::Attachment],
 ) -> Result<(), AppError> {
     if let (Some(user), Some(org)) = (
         users::find(conn, user_id)?,
@@ -144,7 +159,15 @@ pub(crate) fn send_receipt(
         context["first_name"] = user.first_name.clone().into();
         context["organization_name"] = org.name.into();
         context["time"] = crate::services::sessions::user_time(&user).into();
-        mail::send(conn, config, template, &user.language, &user.email, context)?;
+        mail::send_with_attachments(
+            conn,
+            config,
+            template,
+            &user.language,
+            &user.email,
+            context,
+            attachments,
+        )?;
     }
     Ok(())
 }
@@ -174,7 +197,15 @@ fn complete_invoice_payment(
     }
     let currency = Currency::from_code(&invoice.currency);
     let method = method_label(conn, payment)?;
-    send_receipt(
+    // R27: the receipt carries the invoice's PDF when the organisation asked for it, and the
+    // organisation's invoice address (if any) gets its copy: here, where every invoice becomes
+    // paid (prepaid, card, transfer, renewal scheduler), and nowhere else.
+    let attachments = crate::services::billing_settings::invoice_attachments(
+        conn,
+        &invoice.organization_id,
+        &invoice.id,
+    )?;
+    send_receipt_with(
         conn,
         config,
         "payment_receipt",
@@ -185,7 +216,9 @@ fn complete_invoice_payment(
             "amount": Money::from_minor(invoice.total_minor, currency).display(),
             "method": method,
         }),
+        &attachments,
     )?;
+    crate::services::billing_settings::send_invoice_copy(conn, config, invoice)?;
     activity::record(
         conn,
         meta,

@@ -385,6 +385,7 @@ async fn after_charge(
             let mut context = product_context(&p, "renewed");
             match &failure {
                 None => {
+                    let mut attachments = vec![];
                     if let Some(inv) = payment
                         .invoice_id
                         .as_deref()
@@ -397,14 +398,21 @@ async fn after_charge(
                             Money::from_minor(inv.total_minor, Currency::from_code(&inv.currency))
                                 .display()
                                 .into();
+                        // R27: the paid renewal's invoice PDF, when the organisation asked.
+                        attachments = crate::services::billing_settings::invoice_attachments(
+                            c,
+                            &renewal.organization_id,
+                            &inv.id,
+                        )?;
                     }
                     // The payer has the payments' receipt already.
-                    tell_accounting_holders(
+                    auto_renewal::tell_accounting_holders_with(
                         c,
                         &config,
                         &renewal.organization_id,
                         Some(&payment.created_by),
                         context,
+                        &attachments,
                     )?;
                 }
                 Some(code) => {

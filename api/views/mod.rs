@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod billing;
+pub mod billing_settings;
 pub mod cancellations;
 pub mod catalog;
 pub mod domain_availability;

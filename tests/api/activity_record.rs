@@ -50,6 +50,7 @@ const EXPECTED: &[(&str, i64)] = &[
     ("update_organization", 1),
     ("delete_organization", 1),
     ("update_security_policy", 1),
+    ("update_billing_settings", 1),
     ("leave_organization", 1),
     ("update_member", 1),
     ("remove_member", 1),
@@ -462,6 +463,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "update_organization"
         | "delete_organization"
         | "update_security_policy"
+        | "update_billing_settings"
         | "leave_organization"
         | "update_member"
         | "remove_member"
@@ -557,6 +559,7 @@ async fn org_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         "update_organization" => send(app, Method::PATCH, &format!("/v1/orgs/{org}"), token, Some(json!({"name": "Walker SA"}))).await,
         "delete_organization" => send(app, Method::DELETE, &format!("/v1/orgs/{org}"), token, None).await,
         "update_security_policy" => send(app, Method::PUT, &format!("/v1/orgs/{org}/security-policy"), token, Some(json!({"require_two_factor": true}))).await,
+        "update_billing_settings" => send(app, Method::PUT, &format!("/v1/orgs/{org}/billing-settings"), token, Some(json!({"attach_invoice_pdf": true, "invoice_language": "de", "invoice_email": "compta@example.ch"}))).await,
         "leave_organization" => send(app, Method::POST, &format!("/v1/orgs/{org}/leave"), &member_session, None).await,
         "update_member" => send(app, Method::PATCH, &format!("/v1/orgs/{org}/members/{m}"), token, Some(json!({"permissions": ["accounting"]}))).await,
         "remove_member" => send(app, Method::DELETE, &format!("/v1/orgs/{org}/members/{m}"), token, None).await,

@@ -14,6 +14,7 @@ mod audit;
 mod auto_renewal;
 mod billing;
 mod billing_edges;
+mod billing_settings;
 mod billing_vocabulary;
 mod cli_exit;
 mod config;

@@ -9,6 +9,7 @@ use super::Event;
 use crate::domain::events::ActivityKind;
 use crate::domain::ids::InvitationId;
 use crate::domain::orgs::Grant;
+use crate::models::billing_settings::BillingSettings;
 use crate::models::invitations::Invitation;
 use crate::models::organizations::Organization;
 
@@ -27,6 +28,38 @@ impl<'a> Event<'a> {
         Event::new(ActivityKind::OrganizationUpdated, user_id)
             .organization(org_id)
             .details(json!({ "fields": fields }))
+    }
+
+    /// The billing settings replaced (R27): what they are now and what changed. The extra
+    /// address is personal data: the record says only whether there is one.
+    pub fn organization_billing_settings_updated(
+        user_id: &'a str,
+        org_id: &'a str,
+        now: &BillingSettings,
+        previous: &BillingSettings,
+    ) -> Self {
+        let changed: Vec<&str> = [
+            (
+                now.attach_invoice_pdf != previous.attach_invoice_pdf,
+                "attach_invoice_pdf",
+            ),
+            (
+                now.invoice_language != previous.invoice_language,
+                "invoice_language",
+            ),
+            (now.invoice_email != previous.invoice_email, "invoice_email"),
+        ]
+        .into_iter()
+        .filter_map(|(c, f)| c.then_some(f))
+        .collect();
+        Event::new(ActivityKind::OrganizationBillingSettingsUpdated, user_id)
+            .organization(org_id)
+            .details(json!({
+                "attach_invoice_pdf": now.attach_invoice_pdf,
+                "invoice_language": now.invoice_language,
+                "invoice_email_set": now.invoice_email.is_some(),
+                "changed": changed,
+            }))
     }
 
     pub fn organization_deleted(
@@ -192,6 +225,22 @@ mod tests {
                 "usr_a", "org_b", true, false, 3
             )),
             r#"{"require_two_factor":true,"previous":false,"members_notified":3}"#
+        );
+        let settings = |pdf: bool, email: Option<&str>| BillingSettings {
+            organization_id: "org_b".into(),
+            attach_invoice_pdf: pdf,
+            invoice_language: "fr".into(),
+            invoice_email: email.map(str::to_string),
+            updated_at: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
+        };
+        assert_eq!(
+            details(Event::organization_billing_settings_updated(
+                "usr_a",
+                "org_b",
+                &settings(true, Some("compta@example.ch")),
+                &settings(false, None)
+            )),
+            r#"{"attach_invoice_pdf":true,"invoice_language":"fr","invoice_email_set":true,"changed":["attach_invoice_pdf","invoice_email"]}"#
         );
         let retain_until = chrono::DateTime::from_timestamp(1_800_000_000, 0)
             .unwrap()
