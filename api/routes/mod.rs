@@ -7,6 +7,7 @@ pub mod activities;
 pub mod auth;
 pub mod cancellations;
 pub mod catalog;
+pub mod credit_notes;
 pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(renewals::configure)
                 .configure(pro_forma::configure)
                 .configure(invoices::configure)
+                .configure(credit_notes::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
                 .configure(payment_provider::configure)
