@@ -55,6 +55,7 @@ text_enum! {
         OrderCreated = "order.created",
         OrderExpired = "order.expired",
         ProFormaIssued = "pro_forma.issued",
+        ProFormaCreated = "pro_forma.created",
         ProFormaLapsed = "pro_forma.lapsed",
         RenewalOrdered = "renewal.ordered",
         PaymentFailed = "payment.failed",
@@ -186,6 +187,9 @@ impl ActivityKind {
                 "A pro forma invoice was issued for renewals to be paid by bank transfer."
             }
             ProFormaLapsed => "A pro forma invoice lapsed unpaid: its renewals were voided.",
+            ProFormaCreated => {
+                "A pro forma invoice was made on request for products or offers (nothing ordered)."
+            }
             RenewalOrdered => "Products' renewals were ordered on one invoice.",
             PaymentFailed => "A payment failed.",
             PaymentSucceeded => "A payment succeeded.",

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{credit_note_counters, credit_notes};
+use crate::db::schema::{credit_note_counters, credit_notes, invoices};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = credit_notes)]
@@ -67,4 +67,43 @@ pub fn of_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<Vec<
         .order((credit_notes::issued_at.asc(), credit_notes::id.asc()))
         .select(CreditNote::as_select())
         .load(conn)
+}
+
+/// The organisation's credit notes, newest first, after the keyset `before` (issued_at, id), each
+/// with its invoice's number: a range scan of `credit_notes_org_idx` (only those of `invoice_id`
+/// when given) and the invoices by primary key.
+pub fn page_with_invoice_numbers(
+    conn: &mut DbConnection,
+    org_id: &str,
+    invoice_id: Option<&str>,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<(CreditNote, String)>> {
+    let mut query = credit_notes::table
+        .inner_join(invoices::table.on(invoices::id.eq(credit_notes::invoice_id)))
+        .filter(credit_notes::organization_id.eq(org_id))
+        .select((CreditNote::as_select(), invoices::number))
+        .order((credit_notes::issued_at.desc(), credit_notes::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(invoice_id) = invoice_id {
+        query = query.filter(credit_notes::invoice_id.eq(invoice_id.to_string()));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            credit_notes::issued_at
+                .le(at)
+                .and(credit_notes::issued_at.lt(at).or(credit_notes::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The credit note issued for a refund, if any.
+pub fn of_refund(conn: &mut DbConnection, refund_id: &str) -> QueryResult<Option<CreditNote>> {
+    credit_notes::table
+        .filter(credit_notes::refund_id.eq(refund_id))
+        .select(CreditNote::as_select())
+        .first(conn)
+        .optional()
 }

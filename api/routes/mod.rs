@@ -8,6 +8,7 @@ pub mod auth;
 pub mod billing_settings;
 pub mod cancellations;
 pub mod catalog;
+pub mod credit_notes;
 pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
@@ -69,6 +70,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(renewals::configure)
                 .configure(pro_forma::configure)
                 .configure(invoices::configure)
+                .configure(credit_notes::configure)
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
                 .configure(billing_settings::configure)

@@ -7,6 +7,7 @@ use crate::domain::ids::{InvoiceId, ProductId};
 use crate::domain::page::PageParams;
 use crate::domain::page::cursor;
 use crate::error::AppError;
+use crate::models::credit_notes::{self, CreditNote};
 use crate::models::invoices::{self, Invoice, InvoiceFilter, InvoiceLine};
 use crate::models::products::{self, Product, ProductFilter};
 use crate::services::activity_log;
@@ -62,18 +63,19 @@ pub async fn list(
     Ok((with_lines, next))
 }
 
-/// One invoice with its lines.
+/// One invoice with its lines and the credit notes its refunds issued.
 pub async fn get(
     pool: &Pool,
     org: &OrgRequest,
     id: InvoiceId,
-) -> Result<(Invoice, Vec<InvoiceLine>), AppError> {
+) -> Result<(Invoice, Vec<InvoiceLine>, Vec<CreditNote>), AppError> {
     let access = org.access(pool).await?;
     db::run(pool, move |conn| {
         let invoice = invoices::find(conn, &access.org.id, &id)?
             .ok_or_else(|| AppError::not_found("No such invoice."))?;
         let lines = invoices::lines(conn, &invoice.id)?;
-        Ok((invoice, lines))
+        let notes = credit_notes::of_invoice(conn, &invoice.id)?;
+        Ok((invoice, lines, notes))
     })
     .await
 }

@@ -53,7 +53,10 @@ pub struct Item<'a> {
     pub options: BTreeMap<String, i64>,
 }
 
-fn check_items<'a>(
+/// Checks items against the catalogue: 1 to `MAX_ITEMS`, each an offer, one of its periods,
+/// its options within their range, at or above the period's minimum (R37). Errors point at the
+/// item (`/items/{i}/…`).
+pub fn check_items<'a>(
     catalog: &'a Catalog,
     items: &[ItemInput],
     currency: Currency,
@@ -191,6 +194,30 @@ pub fn item_lines(
     lines
 }
 
+/// The invoice lines of an ordered item for `org` (VAT by its country and the offer's
+/// category), each naming `product_id`, the period running from issue.
+pub fn order_lines(
+    catalog: &Catalog,
+    org: &Organization,
+    item: &Item<'_>,
+    product_id: Option<&str>,
+) -> Vec<NewLine> {
+    let rate = catalog.vat.rate(&org.country, &item.offer.vat_category);
+    item_lines(item, Currency::from_code(&org.currency), rate)
+        .into_iter()
+        .map(|(description, quantity, unit_price, amounts)| NewLine {
+            description,
+            product_id: product_id.map(str::to_string),
+            quantity,
+            unit_price,
+            vat_rate: rate,
+            amounts,
+            months: item.months,
+            period: None,
+        })
+        .collect()
+}
+
 /// One line of an invoice to issue.
 pub struct NewLine {
     pub description: String,
@@ -323,22 +350,10 @@ pub fn create(
     let mut new_products = Vec::new();
     let mut new_domains = Vec::new();
     for (i, item) in checked.iter().enumerate() {
-        let rate = catalog.vat.rate(&org.country, &item.offer.vat_category);
         let product_id = db::new_id("prd");
-        let item_lines = item_lines(item, currency, rate);
-        let price: Decimal = item_lines.iter().map(|l| l.3.net).sum();
-        for (description, qty, unit, amounts) in item_lines {
-            lines.push(NewLine {
-                description,
-                product_id: Some(product_id.clone()),
-                quantity: qty,
-                unit_price: unit,
-                vat_rate: rate,
-                amounts,
-                months: item.months,
-                period: None,
-            });
-        }
+        let item_lines = order_lines(catalog, &org, item, Some(&product_id));
+        let price: Decimal = item_lines.iter().map(|l| l.amounts.net).sum();
+        lines.extend(item_lines);
         // A bundle's included offers become products of their own in the same order, at no
         // price and without an invoice line, activated with it (the bundle's line bills them).
         for included in &item.offer.lifecycle.includes {

@@ -7,6 +7,10 @@
 //! by a partial unique index), the provider is called outside any transaction (no lock is held
 //! across the network), then the outcome is recorded in one transaction; a failed call marks the
 //! refund `failed` and changes nothing else.
+//!
+//! Every refund done issues its credit note (`services::credit_notes`) in the transaction that
+//! records it as done: the prepaid one, or the provider's settling one; a failed refund issues
+//! none, and a settled refund is never settled again (`--resume` finds nothing pending).
 
 use rust_decimal::Decimal;
 
@@ -24,6 +28,7 @@ use crate::models::invoices::{self, Invoice};
 use crate::models::payments::{self, Payment, Refund};
 use crate::models::{organizations, prepaid};
 use crate::services::activity::{self, Event};
+use crate::services::credit_notes;
 
 /// Where refunded money goes.
 pub use crate::domain::billing_states::RefundDestination as Destination;
@@ -150,11 +155,14 @@ async fn settle(
                         c,
                         &config,
                         &Origin::operator("billing refund"),
-                        &invoice,
-                        &payment,
-                        minor,
-                        Destination::Original,
-                        Some(reference),
+                        Done {
+                            invoice: &invoice,
+                            payment: &payment,
+                            refund_id: &refund_id,
+                            minor,
+                            to: Destination::Original,
+                            reference: Some(reference),
+                        },
                     )?;
                     Ok(Ok(money))
                 }
@@ -328,11 +336,14 @@ fn claim(
         c,
         config,
         &Origin::operator("billing refund"),
-        &invoice,
-        &payment,
-        minor,
-        to,
-        None,
+        Done {
+            invoice: &invoice,
+            payment: &payment,
+            refund_id: &refund.id,
+            minor,
+            to,
+            reference: None,
+        },
     )?;
     Ok((Claimed::Done(money), to))
 }
@@ -378,10 +389,11 @@ pub fn to_prepaid_for_undelivered(
         i64::MAX,
         || AppError::internal("no ceiling"),
     )?;
+    let refund_id = db::new_id("rfd");
     payments::insert_refund(
         c,
         &Refund {
-            id: db::new_id("rfd"),
+            id: refund_id.clone(),
             payment_id: payment.id.clone(),
             amount_minor: minor,
             destination: Destination::Prepaid,
@@ -396,35 +408,55 @@ pub fn to_prepaid_for_undelivered(
         c,
         config,
         origin,
-        &invoice,
-        &payment,
-        minor,
-        Destination::Prepaid,
-        None,
+        Done {
+            invoice: &invoice,
+            payment: &payment,
+            refund_id: &refund_id,
+            minor,
+            to: Destination::Prepaid,
+            reference: None,
+        },
     )?;
     Ok((invoice, money))
 }
 
-/// A refund done, in the caller's transaction: the invoice and the payment count it, the
-/// payer gets a receipt, one activity records it.
-#[allow(clippy::too_many_arguments)]
+/// A refund done: `minor` of `invoice` (paid by `payment`) given back to `to` by refund
+/// `refund_id`, with the provider's `reference` when it went through the provider.
+struct Done<'a> {
+    invoice: &'a Invoice,
+    payment: &'a Payment,
+    refund_id: &'a str,
+    minor: i64,
+    to: Destination,
+    reference: Option<&'a str>,
+}
+
+/// A refund done, in the caller's transaction: the invoice and the payment count it, its credit
+/// note is issued (numbered now, once per refund), the payer gets a receipt, one activity
+/// records it (naming the credit note).
 fn record(
     c: &mut DbConnection,
     config: &Config,
     origin: &Origin,
-    invoice: &Invoice,
-    payment: &Payment,
-    minor: i64,
-    to: Destination,
-    reference: Option<&str>,
+    done: Done<'_>,
 ) -> Result<Money, AppError> {
-    if !invoices::add_refund(c, &invoice.id, minor, db::now())? {
+    let Done {
+        invoice,
+        payment,
+        refund_id,
+        minor,
+        to,
+        reference,
+    } = done;
+    let now = db::now();
+    if !invoices::add_refund(c, &invoice.id, minor, now)? {
         return Err(AppError::conflict(
             "not_refundable",
             "The invoice changed meanwhile; retry.",
         ));
     }
     payments::add_refund(c, &payment.id, minor)?;
+    let note = credit_notes::issue(c, invoice, refund_id, minor, to, now)?;
     let refunded = Money::from_minor(minor, Currency::from_code(&invoice.currency));
     // A refund made by the system says why in a mail of its own (the caller's).
     if !matches!(origin.via, crate::domain::actor::Via::System(_)) {
@@ -438,13 +470,14 @@ fn record(
                 "invoice_number": invoice.number,
                 "amount": refunded.display(),
                 "destination": to.as_str(),
+                "credit_note_number": note.number,
             }),
         )?;
     }
     activity::record(
         c,
         origin,
-        Event::invoice_refunded(invoice, payment, refunded, to, reference),
+        Event::invoice_refunded(invoice, payment, refunded, to, reference, &note),
     )?;
     Ok(refunded)
 }

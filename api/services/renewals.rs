@@ -595,6 +595,44 @@ pub enum Renewed {
     },
 }
 
+/// Numbers and stores, in the caller's transaction, a pro forma of `new_lines` for `org`, priced
+/// to the minor unit as their invoice would be, quoting the transfer reference `reference` makes
+/// of its number and id, valid until `expires_at`.
+pub fn store_pro_forma(
+    conn: &mut DbConnection,
+    org: &Organization,
+    created_by: &str,
+    new_lines: &[NewLine],
+    reference: impl FnOnce(&str, &str) -> String,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<ProForma, AppError> {
+    use chrono::Datelike;
+    let amounts: Vec<_> = new_lines.iter().map(|l| l.amounts).collect();
+    let total = crate::domain::billing::totals(&amounts);
+    let stored: Vec<ProFormaLine> = new_lines.iter().map(|l| ProFormaLine::of(l, now)).collect();
+    let id = db::new_id("pf");
+    let number = pro_formas::next_number(conn, now.year())?;
+    let pro_forma = ProForma {
+        transfer_reference: Some(reference(&number, &id)),
+        id,
+        organization_id: org.id.clone(),
+        number,
+        currency: org.currency.clone(),
+        subtotal_minor: to_minor(total.net),
+        vat_minor: to_minor(total.vat),
+        total_minor: to_minor(total.total),
+        lines: serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into()),
+        order_id: None,
+        invoice_id: None,
+        created_by: created_by.to_string(),
+        created_at: now,
+        expires_at,
+    };
+    pro_formas::insert(conn, &pro_forma)?;
+    Ok(pro_forma)
+}
+
 /// Creates, in the caller's transaction, a pro forma for checked terms, its pending renewals
 /// (no order yet) and the pending bank transfer that will pay it (R34). No invoice number is
 /// used: the invoice is issued when the money arrives.
@@ -607,32 +645,18 @@ pub fn create_pro_forma(
     terms: &[Term<'_>],
     now: NaiveDateTime,
 ) -> Result<(ProForma, Vec<Renewal>, crate::models::payments::Payment), AppError> {
-    use chrono::Datelike;
-    let new_lines = lines(catalog, org, terms);
-    let amounts: Vec<_> = new_lines.iter().map(|l| l.amounts).collect();
-    let total = crate::domain::billing::totals(&amounts);
-    let stored: Vec<ProFormaLine> = new_lines.iter().map(|l| ProFormaLine::of(l, now)).collect();
-    let id = db::new_id("pf");
-    let number = pro_formas::next_number(conn, now.year())?;
     let payment_id = db::new_id("pay");
-    let reference = crate::services::payments::transfer_reference(&number, &payment_id);
-    let pro_forma = ProForma {
-        id: id.clone(),
-        organization_id: org.id.clone(),
-        number,
-        currency: org.currency.clone(),
-        subtotal_minor: to_minor(total.net),
-        vat_minor: to_minor(total.vat),
-        total_minor: to_minor(total.total),
-        lines: serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into()),
-        transfer_reference: Some(reference.clone()),
-        order_id: None,
-        invoice_id: None,
-        created_by: created_by.to_string(),
-        created_at: now,
-        expires_at: now + chrono::Duration::days(config.order_expiry_days),
-    };
-    pro_formas::insert(conn, &pro_forma)?;
+    let pro_forma = store_pro_forma(
+        conn,
+        org,
+        created_by,
+        &lines(catalog, org, terms),
+        |number, _| crate::services::payments::transfer_reference(number, &payment_id),
+        now + chrono::Duration::days(config.order_expiry_days),
+        now,
+    )?;
+    let id = pro_forma.id.clone();
+    let reference = pro_forma.transfer_reference.clone().unwrap_or_default();
     let rows = renewal_rows(org, terms, None, Some(&id), false, now);
     insert_renewals(conn, &rows)?;
     let payment = crate::models::payments::Payment {

@@ -5,10 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::billing::money;
+use super::credit_notes::CreditNoteRef;
 use super::utc;
 use crate::domain::billing_states::InvoiceStatus;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
+use crate::models::credit_notes::CreditNote;
 use crate::models::invoices::{Invoice, InvoiceLine};
 
 /// One line of an invoice.
@@ -117,6 +119,41 @@ impl InvoiceView {
             due_at: utc(i.due_at),
             paid_at: i.paid_at.map(utc),
             cancelled_at: i.cancelled_at.map(utc),
+        }
+    }
+}
+
+/// One invoice as `get_invoice` shows it: the invoice and the credit notes issued on it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f13", "number": "2026-000042", "status": "partially_refunded",
+    "currency": "CHF",
+    "customer": {"name": "Müller Design Sàrl", "address": "Rue du Rhône 12\n1204 Genève\nCH", "country": "CH", "vat_number": null},
+    "lines": [{"position": 1, "description": ".ch domain name (P1Y)", "product_id": "prd_01936d7a6b2f7c3e9d4a5b6c7d8e9f10", "quantity": 1,
+               "unit_price": {"amount": "11.00", "currency": "CHF"}, "vat_rate": "8.1",
+               "net": {"amount": "11.00", "currency": "CHF"}, "vat": {"amount": "0.89", "currency": "CHF"},
+               "total": {"amount": "11.89", "currency": "CHF"},
+               "period_start": "2026-11-26T09:00:00Z", "period_end": "2027-11-26T09:00:00Z"}],
+    "subtotal": {"amount": "11.00", "currency": "CHF"}, "vat": {"amount": "0.89", "currency": "CHF"},
+    "total": {"amount": "11.89", "currency": "CHF"}, "refunded": {"amount": "5.00", "currency": "CHF"},
+    "order_id": "ord_01936d7a6b2f7c3e9d4a5b6c7d8e9f11",
+    "issued_at": "2026-11-26T09:00:00Z", "due_at": "2026-12-26T09:00:00Z",
+    "paid_at": "2026-11-26T09:00:01Z", "cancelled_at": null,
+    "credit_notes": [{"id": "cn_01936d7a6b2f7c3e9d4a5b6c7d8e9f40", "number": "CN-2026-000001",
+                      "amount": {"amount": "5.00", "currency": "CHF"}, "issued_at": "2026-12-04T10:00:00Z"}]
+}))]
+pub struct InvoiceDetailView {
+    #[serde(flatten)]
+    pub invoice: InvoiceView,
+    /// The credit notes its refunds issued, oldest first (empty when none).
+    pub credit_notes: Vec<CreditNoteRef>,
+}
+
+impl InvoiceDetailView {
+    pub fn new(i: &Invoice, lines: &[InvoiceLine], credit_notes: &[CreditNote]) -> Self {
+        Self {
+            invoice: InvoiceView::new(i, lines),
+            credit_notes: credit_notes.iter().map(CreditNoteRef::new).collect(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod billing_settings;
 pub mod cancellations;
 pub mod catalog;
+pub mod credit_notes;
 pub mod domain_availability;
 pub mod domains;
 pub mod invoices;

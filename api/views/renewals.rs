@@ -235,7 +235,11 @@ impl ProFormaView {
         let c = p.currency.as_str();
         let status = if p.invoice_id.is_some() {
             ProFormaStatus::Paid
-        } else if renewals.iter().any(|r| r.status == ChangeStatus::Pending) && p.expires_at > now {
+        } else if (renewals.is_empty()
+            || renewals.iter().any(|r| r.status == ChangeStatus::Pending))
+            && p.expires_at > now
+        {
+            // A pro forma made on request (no renewals) holds its prices until it expires.
             ProFormaStatus::AwaitingTransfer
         } else {
             ProFormaStatus::Lapsed

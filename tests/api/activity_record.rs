@@ -61,6 +61,7 @@ const EXPECTED: &[(&str, i64)] = &[
     ("create_order", 1),
     ("pay_order", 1),
     ("renew_products", 1),
+    ("create_pro_forma", 1),
     ("set_auto_renewal", 1),
     // One record per product: one here.
     ("set_auto_renewals", 1),
@@ -474,6 +475,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         "create_order"
         | "pay_order"
         | "renew_products"
+        | "create_pro_forma"
         | "set_auto_renewal"
         | "set_auto_renewals"
         | "pay_invoice"
@@ -633,6 +635,7 @@ async fn billing_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
         "create_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
         "pay_order" => send(app, Method::POST, &format!("/v1/orgs/{org}/orders/{order_id}/payments"), t, Some(by_card.clone())).await,
         "renew_products" => send(app, Method::POST, &format!("/v1/orgs/{org}/renewals"), t, Some(json!({"items": [{"product_id": order["products"][0]["id"], "billing_period": "P1Y"}]}))).await,
+        "create_pro_forma" => send(app, Method::POST, &format!("/v1/orgs/{org}/pro-forma-invoices"), t, Some(json!({"items": [{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]}))).await,
         "set_auto_renewal" => send(app, Method::PUT, &format!("/v1/orgs/{org}/products/{}/auto-renewal", order["products"][0]["id"].as_str().unwrap()), t, Some(json!({"enabled": false}))).await,
         "set_auto_renewals" => send(app, Method::POST, &format!("/v1/orgs/{org}/renewals/auto-renewal"), t, Some(json!({"product_ids": [order["products"][0]["id"]], "enabled": false}))).await,
         "pay_invoice" => send(app, Method::POST, &format!("/v1/orgs/{org}/invoices/{invoice_id}/payments"), t, Some(by_card.clone())).await,

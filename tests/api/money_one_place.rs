@@ -18,12 +18,12 @@ use crate::helpers::{TestApp, TestSession, billing_app, card, ledger_sum_and_bal
 const IN_PROVIDER: &str = "slow refund under way";
 
 /// `leman billing refund …` running in the background, and its log lines as they come.
-struct Running {
-    child: Child,
+pub(crate) struct Running {
+    pub(crate) child: Child,
     lines: mpsc::Receiver<String>,
 }
 
-fn start_refund(app: &TestApp, args: &[&str]) -> Running {
+pub(crate) fn start_refund(app: &TestApp, args: &[&str]) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leman"))
         .args(["billing", "refund"])
         .args(args)
@@ -48,7 +48,7 @@ fn start_refund(app: &TestApp, args: &[&str]) -> Running {
 
 impl Running {
     /// Returns once the refund is in the provider's hands (after its claim committed).
-    async fn in_provider_call(self) -> Self {
+    pub(crate) async fn in_provider_call(self) -> Self {
         tokio::task::spawn_blocking(move || {
             let mut seen = Vec::new();
             loop {
@@ -63,7 +63,7 @@ impl Running {
         .unwrap()
     }
 
-    async fn finish(self) -> Output {
+    pub(crate) async fn finish(self) -> Output {
         tokio::task::spawn_blocking(move || self.child.wait_with_output().unwrap())
             .await
             .unwrap()
@@ -75,7 +75,7 @@ async fn get(app: &TestApp, s: &TestSession, path: &str) -> Value {
 }
 
 /// An organisation with a card saved from `token`; returns (organisation id, card id).
-async fn org_with_card(app: &TestApp, s: &TestSession, token: &str) -> (String, String) {
+pub(crate) async fn org_with_card(app: &TestApp, s: &TestSession, token: &str) -> (String, String) {
     let org = app.create_org(s, "Refunds").await;
     let card_id = app
         .add_payment_method(s, &org, json!({"type": "card", "token": token}))
@@ -84,7 +84,7 @@ async fn org_with_card(app: &TestApp, s: &TestSession, token: &str) -> (String, 
 }
 
 /// Orders a domain and pays it with the card; returns the invoice's path and number.
-async fn paid_by_card(
+pub(crate) async fn paid_by_card(
     app: &TestApp,
     s: &TestSession,
     org: &str,

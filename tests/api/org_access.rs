@@ -85,6 +85,8 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
         .registered_domain(&org, &format!("fixture-{n}.ch"), "owner@whois.example")
         .await
         .id;
+    // A credit note of the organisation (issue 13), as a refund leaves one.
+    let credit_note = credit_note_of(app, &org, &id(&order["invoice_id"])).await;
     Fixture {
         org,
         ids: vec![
@@ -96,6 +98,7 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
             ("{payment_method_id}", id(&method["id"])),
             ("{pro_forma_id}", pro_forma),
             ("{domain_id}", domain),
+            ("{credit_note_id}", credit_note),
         ],
     }
 }
@@ -123,6 +126,66 @@ async fn pro_forma_of(app: &TestApp, org: &str) -> String {
         };
         leman::models::pro_formas::insert(c, &pf).unwrap();
         pf.id
+    })
+    .await
+}
+
+/// Inserts a refund of `invoice_id` and its credit note (what `leman billing refund` leaves);
+/// returns the credit note's id.
+async fn credit_note_of(app: &TestApp, org: &str, invoice_id: &str) -> String {
+    use leman::domain::billing_states::{
+        PaymentMethodKind, PaymentPurpose, PaymentStatus, RefundDestination, RefundStatus,
+    };
+    let (org, invoice_id) = (org.to_string(), invoice_id.to_string());
+    app.with_conn(move |c| {
+        let now = leman::db::now();
+        let payment = leman::models::payments::Payment {
+            id: leman::db::new_id("pay"),
+            organization_id: org.clone(),
+            invoice_id: Some(invoice_id.clone()),
+            purpose: PaymentPurpose::Invoice,
+            method: PaymentMethodKind::Prepaid,
+            payment_method_id: None,
+            amount_minor: 100,
+            currency: "CHF".into(),
+            status: PaymentStatus::Failed,
+            gateway_reference: None,
+            failure_code: None,
+            refunded_minor: 0,
+            created_by: "usr_matrix".into(),
+            created_at: now,
+            settled_at: Some(now),
+            pro_forma_id: None,
+        };
+        leman::models::payments::insert(c, &payment).unwrap();
+        let refund = leman::models::payments::Refund {
+            id: leman::db::new_id("rfd"),
+            payment_id: payment.id.clone(),
+            amount_minor: 100,
+            destination: RefundDestination::Prepaid,
+            status: RefundStatus::Succeeded,
+            provider_reference: None,
+            failure_code: None,
+            created_at: now,
+            settled_at: Some(now),
+        };
+        leman::models::payments::insert_refund(c, &refund).unwrap();
+        let note = leman::models::credit_notes::CreditNote {
+            id: leman::db::new_id("cn"),
+            organization_id: org,
+            invoice_id,
+            refund_id: refund.id,
+            number: leman::models::credit_notes::next_number(c, 2026).unwrap(),
+            currency: "CHF".into(),
+            subtotal_minor: 93,
+            vat_minor: 7,
+            total_minor: 100,
+            destination: "prepaid".into(),
+            vat_breakdown: r#"[{"rate":"8.1","net_minor":93,"vat_minor":7}]"#.into(),
+            issued_at: now,
+        };
+        leman::models::credit_notes::insert(c, &note).unwrap();
+        note.id
     })
     .await
 }

@@ -6,9 +6,10 @@ use crate::error::AppError;
 use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::invoices;
-use crate::views::invoices::InvoiceView;
+use crate::views::invoices::InvoiceDetailView;
 
-/// One invoice with its lines. Holders of `accounting`. Tokens need `billing:read`.
+/// One invoice with its lines and the credit notes its refunds issued (`credit_notes`, oldest
+/// first; see `GET …/credit-notes/{credit_note_id}`). Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(
     operation_id = "get_invoice",
     tag = "billing",
@@ -16,7 +17,7 @@ use crate::views::invoices::InvoiceView;
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), ("invoice_id" = String, Path, description = "The invoice's id (`inv_…`)", example = "inv_01936d7a6b2f7c3e9d4a5b6c7d8e9f13")),
     extensions(("x-leman-permission" = json!(AccountingReads::NEED)), ("x-leman-scope" = json!(AccountingReads::SCOPE))),
     responses(
-        (status = 200, description = "The invoice", body = InvoiceView),
+        (status = 200, description = "The invoice, with the credit notes issued on it", body = InvoiceDetailView),
         Unauthenticated,
         OrgAccess,
         Common,
@@ -29,6 +30,6 @@ pub async fn get_invoice(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let invoice_id = InvoiceId::parse(&path.1)?;
-    let (invoice, lines) = invoices::get(&services.pool, &org, invoice_id).await?;
-    Ok(HttpResponse::Ok().json(InvoiceView::new(&invoice, &lines)))
+    let (invoice, lines, notes) = invoices::get(&services.pool, &org, invoice_id).await?;
+    Ok(HttpResponse::Ok().json(InvoiceDetailView::new(&invoice, &lines, &notes)))
 }

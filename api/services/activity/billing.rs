@@ -9,6 +9,7 @@ use crate::domain::billing_states::RefundDestination;
 use crate::domain::events::ActivityKind;
 use crate::domain::money::Money;
 use crate::domain::orgs::Currency;
+use crate::models::credit_notes::CreditNote;
 use crate::models::invoices::Invoice;
 use crate::models::orders::Order;
 use crate::models::payment_methods::PaymentMethod;
@@ -72,6 +73,7 @@ impl<'a> Event<'a> {
         refunded: Money,
         to: RefundDestination,
         provider_reference: Option<&str>,
+        credit_note: &CreditNote,
     ) -> Self {
         Event::by(ActivityKind::InvoiceRefunded, None)
             .organization(&invoice.organization_id)
@@ -82,6 +84,8 @@ impl<'a> Event<'a> {
                 "amount": refunded,
                 "to": to.as_str(),
                 "provider_reference": provider_reference,
+                "credit_note_id": credit_note.id,
+                "credit_note_number": credit_note.number,
             }))
     }
 

@@ -83,4 +83,21 @@ impl<'a> Event<'a> {
                 "voided_renewals": voided,
             }))
     }
+
+    /// A pro forma made on request (R28): priced products and offers, nothing ordered.
+    pub fn pro_forma_created(
+        user_id: &'a str,
+        pro_forma: &'a ProForma,
+        items: &serde_json::Value,
+    ) -> Self {
+        let currency = Currency::from_code(&pro_forma.currency);
+        Event::new(ActivityKind::ProFormaCreated, user_id)
+            .organization(&pro_forma.organization_id)
+            .details(json!({
+                "pro_forma_id": pro_forma.id,
+                "pro_forma_number": pro_forma.number,
+                "items": items,
+                "total": Money::from_minor(pro_forma.total_minor, currency),
+            }))
+    }
 }
