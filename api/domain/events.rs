@@ -50,6 +50,7 @@ text_enum! {
         OrganizationUpdated = "organization.updated",
         // Billing.
         InvoicePaid = "invoice.paid",
+        InvoiceExportRequested = "invoice.export_requested",
         InvoiceRefunded = "invoice.refunded",
         OrderCreated = "order.created",
         OrderExpired = "order.expired",
@@ -175,6 +176,9 @@ impl ActivityKind {
             OrganizationSecurityPolicyUpdated => "An organisation's security policy changed.",
             OrganizationUpdated => "An organisation's details changed.",
             InvoicePaid => "An invoice was paid in full.",
+            InvoiceExportRequested => {
+                "Someone asked for an export of invoices (CSV or PDFs), mailed to them as a download link."
+            }
             InvoiceRefunded => "An invoice was refunded, in part or in full.",
             OrderCreated => "An order was placed.",
             OrderExpired => "An unpaid order expired.",

@@ -28,6 +28,7 @@ pub mod products;
 pub mod renewals;
 pub mod security;
 pub mod sessions;
+pub mod tasks;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
@@ -71,6 +72,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(payment_methods::configure)
                 .configure(prepaid::configure)
                 .configure(payment_provider::configure)
-                .configure(domain_owner_changes::configure),
+                .configure(domain_owner_changes::configure)
+                .configure(tasks::configure),
         );
 }

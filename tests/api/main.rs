@@ -25,6 +25,7 @@ mod emails;
 mod errors;
 mod hardening;
 mod idempotency;
+mod invoice_exports;
 mod jobs;
 mod lifecycle;
 mod login;
