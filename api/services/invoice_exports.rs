@@ -183,7 +183,7 @@ pub enum Produced {
     /// The task had already ended, or is gone: nothing to do.
     Nothing,
     File {
-        task: Task,
+        task: Box<Task>,
         filename: String,
         content_type: &'static str,
         count: i64,
@@ -304,7 +304,7 @@ pub fn produce(
     };
     let written = sink.finish(conn)?;
     Ok(Produced::File {
-        task,
+        task: Box::new(task),
         filename,
         content_type,
         count: done,

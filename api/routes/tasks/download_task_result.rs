@@ -2,7 +2,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::context::Services;
@@ -11,6 +11,11 @@ use crate::error::AppError;
 use crate::error::responses::{Common, Query as QueryErrors};
 use crate::http::Query;
 use crate::services::tasks;
+
+/// A ZIP archive, as bytes.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ZipFile(pub Vec<u8>);
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,7 +39,11 @@ pub struct DownloadQuery {
     security((), ("bearer_jwt" = []), ("personal_token" = ["billing:read"])),
     params(("task_id" = String, Path, description = "The task's id (`task_…`)", example = "task_01936d7a6b2f7c3e9d4a5b6c7d8e9f40"), DownloadQuery),
     responses(
-        (status = 200, description = "The file (`text/csv; charset=utf-8` or `application/zip`)", content_type = "application/octet-stream", body = Vec<u8>,
+        (status = 200, description = "The file: a CSV (`text/csv; charset=utf-8`) or a ZIP of PDFs (`application/zip`)",
+         content(
+            (String = "text/csv", example = "number,status,issued_at,due_at,paid_at,cancelled_at,currency,subtotal,vat,total,refunded,customer_name,customer_country,customer_vat_number,order_id,invoice_id\r\n"),
+            (ZipFile = "application/zip", example = "PK\u{3}\u{4}…"),
+         ),
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"…\"`"))),
         (status = 401, description = "No `token` and no valid credentials (`unauthenticated`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:unauthenticated", "title": "Unauthorized", "status": 401, "detail": "Sign in, or follow the link from the mail.", "code": "unauthenticated"})),
