@@ -358,6 +358,37 @@ async fn csv_export_streams_every_invoice_once_in_the_lists_order_across_batches
 }
 
 #[tokio::test]
+async fn a_failure_midway_cuts_the_csv_transfer_instead_of_ending_it_short() {
+    let app = app().await;
+    let (_, owner) = app.signed_in("csv-broken@example.ch").await;
+    let org = app.create_org(&owner, "Broken").await;
+    generated(&app, &org, 600).await;
+    // The oldest invoice cannot be read (its status is no status): the second batch fails,
+    // after the answer began with a 200 and the first 500 rows.
+    let o = org.clone();
+    app.with_conn(move |c| {
+        use leman::db::schema::invoices as i;
+        let oldest: String = i::table
+            .filter(i::organization_id.eq(&o))
+            .order((i::issued_at.asc(), i::id.asc()))
+            .select(i::id)
+            .first(c)
+            .unwrap();
+        diesel::update(i::table.find(oldest))
+            .set(i::status.eq("bogus"))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let res = csv_of(&app, &owner, &org, "").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.bytes().await.is_err(),
+        "the transfer must break, not end"
+    );
+}
+
+#[tokio::test]
 async fn csv_export_refuses_bad_filters_with_422() {
     let app = app().await;
     let (owner, org) = billed_org(&app, "csv-bad@example.ch").await;
