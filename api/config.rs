@@ -43,6 +43,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Front end base URL; links in mails point under it",
     ),
     (
+        "LEMAN_PUBLIC_API_URL",
+        "http://127.0.0.1:8080",
+        "This API's public base URL; download links in mails (exports) point under it",
+    ),
+    (
         "LEMAN_JWT_KEYS",
         "",
         "Token signing keys `kid:base64secret` separated by commas, first one signs; unset: generated once and kept in the database",
@@ -202,6 +207,7 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     pub db_pool_size: u32,
     pub app_url: String,
+    pub public_api_url: String,
     pub jwt_keys: Option<Vec<(String, Vec<u8>)>>,
     pub cors_origins: Vec<String>,
     pub trust_proxy: bool,
@@ -363,6 +369,18 @@ impl Config {
                 format!("`{app_url}` is not an http(s) URL"),
             ));
         }
+        let public_api_url = get("LEMAN_PUBLIC_API_URL")
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_api_url.starts_with("http://") || public_api_url.starts_with("https://"))
+            || public_api_url.len() < 10
+        {
+            return Err(err(
+                "LEMAN_PUBLIC_API_URL",
+                format!("`{public_api_url}` is not an http(s) URL"),
+            ));
+        }
         let jwt_keys = match get("LEMAN_JWT_KEYS").trim() {
             "" => None,
             raw => Some(parse_jwt_keys(raw).map_err(|m| err("LEMAN_JWT_KEYS", m))?),
@@ -470,6 +488,7 @@ impl Config {
             database_url,
             db_pool_size: int("LEMAN_DB_POOL_SIZE", 1, 200)? as u32,
             app_url,
+            public_api_url,
             jwt_keys,
             cors_origins,
             trust_proxy: boolean("LEMAN_TRUST_PROXY")?,
@@ -521,6 +540,11 @@ impl Config {
 
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("mail")
+    }
+
+    /// A URL of this API as the public reaches it (`/v1/tasks/{id}/download`).
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{}", self.public_api_url, path)
     }
 
     /// A link in a mail: the front end's page for `path`, carrying `token`.

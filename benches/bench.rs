@@ -15,6 +15,10 @@
 //!    renewal (order, invoice, charge, extension each) finishes in under 5 s, reading only the
 //!    due ones through `products_status_expiry_idx` (the query plan is printed).
 //!    `LEMAN_BENCH_ONLY=scheduler` runs this part alone.
+//! 5. The CSV export streams: exporting 100,000 invoices from the release server (the `leman`
+//!    binary, a process of its own) grows its resident memory (`VmRSS` of /proc/<pid>/status,
+//!    sampled every 10 ms while the body is read) by less than 50 MiB over its RSS before.
+//!    `LEMAN_BENCH_ONLY=csv_export` runs this part alone.
 //!
 //! Prints the figures and exits non-zero when a budget is missed.
 
@@ -252,6 +256,16 @@ async fn main() {
         println!("bench: within budget");
         return;
     }
+    if std::env::var("LEMAN_BENCH_ONLY").is_ok_and(|v| v == "csv_export") {
+        handle.stop(true).await;
+        ok &= csv_export_rss(&services, dir.path(), &user.id).await;
+        if !ok {
+            println!("bench: OVER BUDGET");
+            std::process::exit(1);
+        }
+        println!("bench: within budget");
+        return;
+    }
     let token = login(&client, &base, "bench@example.ch").await;
     let (bare_url, bare) = bare_server(services.pool.clone(), user.id.clone()).await;
 
@@ -374,6 +388,7 @@ async fn main() {
     bare.stop(true).await;
     handle.stop(true).await;
     ok &= scheduler_pass(&services, &user.id).await;
+    ok &= csv_export_rss(&services, dir.path(), &user.id).await;
     if ok {
         println!("bench: within budget");
     } else {
@@ -501,4 +516,119 @@ async fn scheduler_pass(services: &Services, user_id: &str) -> bool {
         report.renewed
     );
     took < Duration::from_secs(5) && report.renewed == DUE
+}
+
+/// The resident memory of process `pid`, in bytes (`VmRSS` of /proc/<pid>/status).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Kills the server child when the bench ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Part 5: the CSV export of 100,000 invoices from the release server, in a process of its own
+/// on the bench's database; the growth of its RSS while the body streams.
+async fn csv_export_rss(services: &Services, dir: &std::path::Path, user_id: &str) -> bool {
+    const INVOICES: u64 = 100_000;
+    const BUDGET: u64 = 50 * 1024 * 1024;
+    let started = Instant::now();
+    let org = invoice_org(services, user_id, "Export", INVOICES).await;
+    println!(
+        "generated {INVOICES} invoices to export in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_leman"))
+            .arg("serve")
+            .env("LEMAN_BIND", format!("127.0.0.1:{port}"))
+            .env("LEMAN_DATA_DIR", dir)
+            .env("LEMAN_LOG", "error")
+            .env("LEMAN_JOBS", "false")
+            .env("LEMAN_AUTH_RATE_PER_IP", "1000000")
+            .env("LEMAN_AUTH_RATE_PER_ACCOUNT", "1000000")
+            .spawn()
+            .expect("the leman binary starts"),
+    );
+    let pid = server.0.id();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = login(&client, &base, "bench@example.ch").await;
+    let url = format!("{base}/v1/orgs/{org}/invoices/export.csv");
+    // Warm-up: the route, its queries and the connection pool once through (a small export).
+    let warm = client
+        .get(format!("{url}?from=2000-01-01&to=2000-01-01"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(warm.status().is_success());
+    warm.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = rss_bytes(pid);
+    let peak = Arc::new(AtomicU64::new(before));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, stop) = (peak.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_bytes(pid), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut res = client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let (mut bytes, mut lines) = (0u64, 0u64);
+    while let Some(chunk) = res.chunk().await.expect("the body streams to its end") {
+        bytes += chunk.len() as u64;
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    let after = rss_bytes(pid);
+    let peak = peak.load(Ordering::Relaxed).max(after);
+    let growth = peak.saturating_sub(before);
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "CSV export of {INVOICES} invoices: {} rows, {:.1} MiB in {:.2} s ({:.0} rows/s); server RSS {:.1} MiB before, peak {:.1} MiB, growth {:.1} MiB (budget < 50 MiB)",
+        lines.saturating_sub(1),
+        mib(bytes),
+        took.as_secs_f64(),
+        lines as f64 / took.as_secs_f64(),
+        mib(before),
+        mib(peak),
+        mib(growth)
+    );
+    drop(server);
+    lines == INVOICES + 1 && growth < BUDGET
 }

@@ -77,6 +77,7 @@ PERIODIC = [
     "poll_registry",
     "purge_idempotency_keys",
     "purge_organizations",
+    "purge_task_files",
     "renew_due_products",
 ]
 

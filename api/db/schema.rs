@@ -690,6 +690,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    task_files (task_id) {
+        task_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        chunk_count -> Integer,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    task_file_chunks (task_id, seq) {
+        task_id -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     jobs,
@@ -735,4 +757,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_notes,
     billing_settings,
     tasks,
+    task_files,
+    task_file_chunks,
 );

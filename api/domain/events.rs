@@ -51,6 +51,7 @@ text_enum! {
         OrganizationUpdated = "organization.updated",
         // Billing.
         InvoicePaid = "invoice.paid",
+        InvoiceExportRequested = "invoice.export_requested",
         InvoiceRefunded = "invoice.refunded",
         OrderCreated = "order.created",
         OrderExpired = "order.expired",
@@ -180,6 +181,9 @@ impl ActivityKind {
             }
             OrganizationUpdated => "An organisation's details changed.",
             InvoicePaid => "An invoice was paid in full.",
+            InvoiceExportRequested => {
+                "Someone asked for an export of invoices (CSV or PDFs), mailed to them as a download link."
+            }
             InvoiceRefunded => "An invoice was refunded, in part or in full.",
             OrderCreated => "An order was placed.",
             OrderExpired => "An unpaid order expired.",

@@ -10,9 +10,11 @@ pub mod poll_registry;
 pub mod provision_domain;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
+pub mod purge_task_files;
 pub mod renew_domain;
 pub mod renew_due_products;
 pub mod request_password_reset;
+pub mod run_task;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -140,6 +142,7 @@ pub fn registry() -> Registry {
         )
         .handler(provision_domain::KIND, provision_domain::ProvisionDomain)
         .handler(renew_domain::KIND, renew_domain::RenewDomain)
+        .handler(run_task::KIND, run_task::RunTask)
         .periodic(
             purge_idempotency_keys::KIND,
             Duration::from_secs(3600),
@@ -169,6 +172,11 @@ pub fn registry() -> Registry {
             poll_registry::KIND,
             poll_registry::EVERY,
             poll_registry::PollRegistry,
+        )
+        .periodic(
+            purge_task_files::KIND,
+            purge_task_files::EVERY,
+            purge_task_files::PurgeTaskFiles,
         )
 }
 

@@ -31,7 +31,7 @@ pub const LANGUAGES: [&str; 5] = ["en", "fr", "de", "it", "es"];
 pub const DELIVER_MAIL: &str = "deliver_mail";
 /// Templates carrying a secret meant for their recipient alone (a domain's transfer-out code):
 /// the outbox forgets their bodies once delivered or given up (`models::mails::redact_secret`).
-pub const SECRET_TEMPLATES: &[&str] = &["transfer_out_code"];
+pub const SECRET_TEMPLATES: &[&str] = &["transfer_out_code", "invoice_export_ready"];
 
 /// Every template, embedded in the binary by build.rs: (path under templates/, source).
 const TEMPLATE_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/mail_templates.rs"));

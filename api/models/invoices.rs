@@ -191,6 +191,27 @@ pub fn page(
     query.load(conn)
 }
 
+/// How many of the organisation's invoices match `filter` (an export's size, told before it runs).
+pub fn count_matching(
+    conn: &mut DbConnection,
+    org_id: &str,
+    filter: &InvoiceFilter,
+) -> QueryResult<i64> {
+    let mut query = invoices::table
+        .filter(invoices::organization_id.eq(org_id))
+        .into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(invoices::status.eq_any(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(invoices::issued_at.ge(from));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(invoices::issued_at.lt(before));
+    }
+    query.count().get_result(conn)
+}
+
 /// Moves an invoice from `from` to `to`; false when it was not in `from` (someone else won).
 pub fn transition(
     conn: &mut DbConnection,

@@ -39,6 +39,7 @@ pub mod sandbox_charges;
 pub mod security_settings;
 pub mod sessions;
 pub mod signing_keys;
+pub mod task_files;
 pub mod tasks;
 pub mod two_factor;
 pub mod users;

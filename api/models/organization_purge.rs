@@ -25,6 +25,8 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
 /// Deletes the organisation `org_id` and everything that belongs to it (children first). The
 /// records of its chain go with the chain, so what is left still verifies.
 pub fn purge(conn: &mut DbConnection, org_id: &str) -> QueryResult<()> {
+    // Its tasks (invoice exports) and their files.
+    super::task_files::purge_organization(conn, org_id)?;
     let org_invoices = invoices::table
         .filter(invoices::organization_id.eq(org_id))
         .select(invoices::id);

@@ -30,6 +30,7 @@ pub mod products;
 pub mod renewals;
 pub mod security;
 pub mod sessions;
+pub mod tasks;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(prepaid::configure)
                 .configure(billing_settings::configure)
                 .configure(payment_provider::configure)
-                .configure(domain_owner_changes::configure),
+                .configure(domain_owner_changes::configure)
+                .configure(tasks::configure),
         );
 }

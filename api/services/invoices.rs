@@ -26,17 +26,7 @@ pub async fn list(
     let access = org.access(pool).await?;
     let limit = page.limit()?;
     let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    // The same inclusive UTC days as the activity log.
-    let days = activity_log::parse(activity_log::Filters {
-        from,
-        to,
-        ..Default::default()
-    })?;
-    let filter = InvoiceFilter {
-        statuses,
-        from: days.from,
-        before: days.before,
-    };
+    let filter = filter(statuses, from, to)?;
     let (mut rows, lines) = db::run(pool, move |conn| {
         let rows = invoices::page(conn, &access.org.id, &filter, before, limit + 1)?;
         let ids: Vec<String> = rows
@@ -49,18 +39,43 @@ pub async fn list(
     })
     .await?;
     let next = next_cursor(&mut rows, limit, |i| cursor::encode(i.issued_at, &i.id));
-    let with_lines = rows
-        .into_iter()
+    Ok((with_lines(rows, lines), next))
+}
+
+/// The invoice list's filters, checked (all errors at once, each naming its parameter):
+/// `statuses` (any of them; none: all), `from` and `to` as inclusive `YYYY-MM-DD` days in UTC,
+/// the same days as the activity log's. The list, the CSV export and the export tasks share it.
+pub fn filter(
+    statuses: Vec<InvoiceStatus>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<InvoiceFilter, AppError> {
+    let days = activity_log::parse(activity_log::Filters {
+        from,
+        to,
+        ..Default::default()
+    })?;
+    Ok(InvoiceFilter {
+        statuses,
+        from: days.from,
+        before: days.before,
+    })
+}
+
+/// Each invoice with its own lines (`lines` as `invoices::lines_of` gives them, in position
+/// order), the invoices' order kept.
+pub fn with_lines(rows: Vec<Invoice>, lines: Vec<InvoiceLine>) -> Vec<(Invoice, Vec<InvoiceLine>)> {
+    let mut by_invoice: std::collections::HashMap<String, Vec<InvoiceLine>> =
+        std::collections::HashMap::new();
+    for l in lines {
+        by_invoice.entry(l.invoice_id.clone()).or_default().push(l);
+    }
+    rows.into_iter()
         .map(|i| {
-            let own = lines
-                .iter()
-                .filter(|l| l.invoice_id == i.id)
-                .cloned()
-                .collect();
+            let own = by_invoice.remove(&i.id).unwrap_or_default();
             (i, own)
         })
-        .collect();
-    Ok((with_lines, next))
+        .collect()
 }
 
 /// One invoice with its lines and the credit notes its refunds issued.

@@ -209,6 +209,45 @@ pub async fn check(pool: &Pool, org: &OrgRequest) -> Result<Vec<Unmet>, AppError
     .await
 }
 
+/// Something to do before the organisation goes (R22): an operation the caller can call, with
+/// its body.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub code: &'static str,
+    pub detail: String,
+    /// The `operationId` to call.
+    pub operation: &'static str,
+    pub path: String,
+    pub body: serde_json::Value,
+}
+
+/// What the deletion steps offer (R22): "mail me my paid invoices" (a `pdf_zip` export of the
+/// paid and refunded invoices, `create_invoice_export`) when the organisation has any.
+pub async fn offers(pool: &Pool, org: &OrgRequest) -> Result<Vec<Offer>, AppError> {
+    let org = org.clone();
+    db::run(pool, move |conn| {
+        org.authorize(conn)?;
+        let filter = invoices::InvoiceFilter {
+            statuses: crate::services::invoice_exports::WITH_PDF.to_vec(),
+            ..Default::default()
+        };
+        let n = invoices::count_matching(conn, &org.org_id, &filter)?;
+        if n == 0 {
+            return Ok(vec![]);
+        }
+        Ok(vec![Offer {
+            code: "mail_paid_invoices",
+            detail: format!(
+                "Keep a copy of the {n} paid or refunded invoice(s): they are mailed to you as a ZIP of PDFs (a download link valid 7 days)."
+            ),
+            operation: "create_invoice_export",
+            path: format!("/v1/orgs/{}/invoices/exports", org.org_id.as_str()),
+            body: serde_json::json!({"format": "pdf_zip", "status": ["paid", "partially_refunded", "refunded"]}),
+        }])
+    })
+    .await
+}
+
 /// Deletes the organisation, unless a prerequisite is unmet.
 pub async fn delete(
     pool: &Pool,

@@ -20,6 +20,7 @@ pub mod products;
 pub mod renewals;
 pub mod security;
 pub mod sessions;
+pub mod tasks;
 pub mod tokens;
 pub mod transfer_out;
 pub mod two_factor;

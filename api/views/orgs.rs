@@ -183,7 +183,7 @@ pub struct SecurityPolicyView {
 
 /// Whether the organisation can be deleted now.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"deletable": false, "unmet": [{"code": "other_members", "detail": "2 other member(s) still belong to the organisation: remove them first.", "count": 2,
+#[schema(example = json!({"deletable": false, "offers": [], "unmet": [{"code": "other_members", "detail": "2 other member(s) still belong to the organisation: remove them first.", "count": 2,
     "objects": [{"kind": "member", "id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f01", "name": "Luca Rossi"},
                 {"kind": "member", "id": "usr_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "name": "Ana García"}]}]}))]
 pub struct DeletionCheckView {
@@ -191,4 +191,38 @@ pub struct DeletionCheckView {
     pub deletable: bool,
     /// Each condition still to meet.
     pub unmet: Vec<super::prerequisites::UnmetPrerequisite>,
+    /// What the deletion steps offer to do first (R22), whether or not it can be deleted now:
+    /// `mail_paid_invoices` (call `create_invoice_export` with `body` to get the paid and
+    /// refunded invoices' PDFs by mail) when there are any.
+    pub offers: Vec<DeletionOffer>,
+}
+
+/// An operation offered before deleting the organisation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": "mail_paid_invoices", "detail": "Keep a copy of the 3 paid or refunded invoice(s): they are mailed to you as a ZIP of PDFs (a download link valid 7 days).",
+    "operation": "create_invoice_export", "path": "/v1/orgs/org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00/invoices/exports",
+    "body": {"format": "pdf_zip", "status": ["paid", "partially_refunded", "refunded"]}}))]
+pub struct DeletionOffer {
+    /// Stable machine-readable name of the offer.
+    pub code: &'static str,
+    /// What it does, for a human.
+    pub detail: String,
+    /// The `operationId` to call (with `POST` on `path`).
+    pub operation: &'static str,
+    pub path: String,
+    /// The request body to send.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+impl From<crate::services::org_deletion::Offer> for DeletionOffer {
+    fn from(o: crate::services::org_deletion::Offer) -> Self {
+        Self {
+            code: o.code,
+            detail: o.detail,
+            operation: o.operation,
+            path: o.path,
+            body: o.body,
+        }
+    }
 }

@@ -87,6 +87,7 @@ const EXPECTED: &[(&str, i64)] = &[
     ("set_domain_lock", 1),
     // The first of the two owners' confirmations (the second applies the change: one more).
     ("confirm_domain_owner_change", 1),
+    ("create_invoice_export", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -499,6 +500,9 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         | "set_domain_lock"
         | "confirm_domain_owner_change" => {
             crate::domains::activity_scenario(app, operation, &email).await
+        }
+        "create_invoice_export" => {
+            crate::invoice_exports::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

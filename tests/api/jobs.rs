@@ -345,6 +345,7 @@ async fn periodic_jobs_are_queued_once() {
             Some("periodic:poll_registry".to_string()),
             Some("periodic:purge_idempotency_keys".to_string()),
             Some("periodic:purge_organizations".to_string()),
+            Some("periodic:purge_task_files".to_string()),
             Some("periodic:renew_due_products".to_string())
         ]
     );

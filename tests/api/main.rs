@@ -27,6 +27,7 @@ mod emails;
 mod errors;
 mod hardening;
 mod idempotency;
+mod invoice_exports;
 mod jobs;
 mod lifecycle;
 mod login;

@@ -66,6 +66,19 @@ impl<'a> Event<'a> {
             }))
     }
 
+    /// The requester asked for an export of the organisation's invoices (task `task_id`);
+    /// `params`: its format and filters.
+    pub fn invoice_export_requested(
+        user_id: &'a str,
+        org_id: &'a str,
+        task_id: &str,
+        params: serde_json::Value,
+    ) -> Self {
+        Event::new(ActivityKind::InvoiceExportRequested, user_id)
+            .organization(org_id)
+            .details(json!({ "task_id": task_id, "export": params }))
+    }
+
     /// By the operator; the payer is its subject.
     pub fn invoice_refunded(
         invoice: &'a Invoice,

@@ -1,0 +1,2 @@
+DROP TABLE task_file_chunks;
+DROP TABLE task_files;
