@@ -347,6 +347,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        credited_payment_id -> Nullable<Text>,
+        credited_at -> Nullable<Timestamp>,
     }
 }
 

@@ -57,11 +57,14 @@ text_enum! {
 
 text_enum! {
     /// A pro forma's state, read from its data: `awaiting_transfer`, `paid` (its invoice
-    /// issued) or `lapsed` (unpaid in time: its renewals voided).
+    /// issued), `lapsed` (unpaid in time: its renewals voided, or a pro forma made on request
+    /// past its validity) or `credited` (made on request, its transfer arrived: the money went
+    /// to the prepaid account; nothing was ordered or invoiced).
     pub enum ProFormaStatus {
         AwaitingTransfer = "awaiting_transfer",
         Paid = "paid",
         Lapsed = "lapsed",
+        Credited = "credited",
     }
 }
 

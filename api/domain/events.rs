@@ -58,6 +58,7 @@ text_enum! {
         ProFormaIssued = "pro_forma.issued",
         ProFormaCreated = "pro_forma.created",
         ProFormaLapsed = "pro_forma.lapsed",
+        ProFormaCredited = "pro_forma.credited",
         RenewalOrdered = "renewal.ordered",
         PaymentFailed = "payment.failed",
         PaymentSucceeded = "payment.succeeded",
@@ -193,6 +194,9 @@ impl ActivityKind {
             ProFormaLapsed => "A pro forma invoice lapsed unpaid: its renewals were voided.",
             ProFormaCreated => {
                 "A pro forma invoice was made on request for products or offers (nothing ordered)."
+            }
+            ProFormaCredited => {
+                "A bank transfer quoting a pro forma invoice made on request arrived: the money was added to the prepaid account."
             }
             RenewalOrdered => "Products' renewals were ordered on one invoice.",
             PaymentFailed => "A payment failed.",

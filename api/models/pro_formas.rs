@@ -27,6 +27,10 @@ pub struct ProForma {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// A pro forma made on request whose transfer arrived: the payment (a top-up of the prepaid
+    /// account) that first settled it, and when.
+    pub credited_payment_id: Option<String>,
+    pub credited_at: Option<NaiveDateTime>,
 }
 
 /// The next pro forma number of `year` (`PF-2026-000001`), in the caller's transaction: the
@@ -68,6 +72,48 @@ pub fn find_any(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ProForm
         .select(ProForma::as_select())
         .first(conn)
         .optional()
+}
+
+/// The pro forma quoting `reference` as its transfer reference, of any organisation.
+pub fn find_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> QueryResult<Option<ProForma>> {
+    pro_formas::table
+        .filter(pro_formas::transfer_reference.eq(reference))
+        .select(ProForma::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records the payment that first settled a pro forma made on request, once: false when one
+/// settled it already (it keeps its first settlement).
+pub fn mark_credited(
+    conn: &mut DbConnection,
+    id: &str,
+    payment_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        pro_formas::table
+            .find(id)
+            .filter(pro_formas::credited_payment_id.is_null()),
+    )
+    .set((
+        pro_formas::credited_payment_id.eq(Some(payment_id)),
+        pro_formas::credited_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Whether the organisation ever had a pro forma (its currency is then locked: a transfer in it
+/// may still arrive).
+pub fn any_for_organization(conn: &mut DbConnection, org_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        pro_formas::table.filter(pro_formas::organization_id.eq(org_id)),
+    ))
+    .get_result(conn)
 }
 
 /// Links a pro forma to the order and invoice issued from it, once: false when it was already.

@@ -289,11 +289,13 @@ pub async fn update(
                 && (crate::models::products::count_all(c, org_id)? > 0
                     || crate::models::invoices::count_all(c, org_id)? > 0
                     || crate::models::payments::any_for_organization(c, org_id)?
-                    || crate::models::prepaid::ever_used(c, org_id)?)
+                    || crate::models::prepaid::ever_used(c, org_id)?
+                    // A pro forma's transfer, in its currency, may still arrive.
+                    || crate::models::pro_formas::any_for_organization(c, org_id)?)
             {
                 return Err(AppError::conflict(
                     "currency_locked",
-                    "The organisation has products, invoices, payments or prepaid money: its currency can no longer change.",
+                    "The organisation has products, invoices, pro formas, payments or prepaid money: its currency can no longer change.",
                 ));
             }
             organizations::update(c, org_id, &change)?;

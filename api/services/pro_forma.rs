@@ -239,3 +239,103 @@ fn items_summary(items: &[ItemInput]) -> serde_json::Value {
         })
         .collect()
 }
+
+/// Credits, in the caller's transaction (the organisation locked, the provider's event recorded
+/// once), a bank transfer that quoted `pro_forma`'s reference — a pro forma made on request,
+/// which has no payment of its own. The money arrived, so it is never dropped: its amount (the
+/// pro forma's total: the reference names it) goes in full to the organisation's prepaid
+/// account, whatever the ceiling and whether the pro forma lapsed, through a succeeded bank
+/// transfer payment (a top-up) linked to the pro forma. The first such payment settles the pro
+/// forma (`credited`, and it keeps it); a later transfer quoting it is credited the same way.
+/// Nothing is ordered or invoiced. The requester, still a member, is mailed a receipt; one
+/// activity. Money in another currency than the organisation's is refused (409, rolled back)
+/// like any movement of the prepaid account: the currency lock makes it unreachable.
+pub fn credit_transfer(
+    conn: &mut DbConnection,
+    config: &crate::config::Config,
+    meta: &Origin,
+    pro_forma: &ProForma,
+) -> Result<crate::models::payments::Payment, AppError> {
+    use crate::domain::billing_states::{
+        PaymentMethodKind, PaymentPurpose, PaymentStatus, PrepaidTransactionKind,
+    };
+    use crate::domain::money::Money;
+    use crate::domain::orgs::Currency;
+    use crate::models::{memberships, organizations, payments, pro_formas};
+    let org = organizations::find(conn, &pro_forma.organization_id)?
+        .ok_or_else(|| AppError::internal("pro forma's organisation vanished"))?;
+    if org.currency != pro_forma.currency {
+        return Err(crate::services::prepaid::other_currency(
+            &org.currency,
+            &pro_forma.currency,
+        ));
+    }
+    let now = db::now();
+    let payment = crate::models::payments::Payment {
+        id: db::new_id("pay"),
+        organization_id: pro_forma.organization_id.clone(),
+        invoice_id: None,
+        purpose: PaymentPurpose::TopUp,
+        method: PaymentMethodKind::BankTransfer,
+        payment_method_id: None,
+        amount_minor: pro_forma.total_minor,
+        currency: pro_forma.currency.clone(),
+        status: PaymentStatus::Succeeded,
+        // The reference is the pro forma's (several transfers may quote it; references of
+        // payments are unique): the pro forma names it.
+        gateway_reference: None,
+        failure_code: None,
+        refunded_minor: 0,
+        created_by: pro_forma.created_by.clone(),
+        created_at: now,
+        settled_at: Some(now),
+        pro_forma_id: Some(pro_forma.id.clone()),
+    };
+    payments::insert(conn, &payment)?;
+    let row = crate::services::prepaid::post(
+        conn,
+        &crate::models::prepaid::Posting {
+            organization_id: &payment.organization_id,
+            kind: PrepaidTransactionKind::TopUp,
+            amount_minor: payment.amount_minor,
+            currency: &payment.currency,
+            payment_id: Some(&payment.id),
+            invoice_id: None,
+            iban: None,
+            created_by: None,
+        },
+        // Money that arrived is credited whatever the ceiling.
+        i64::MAX,
+        || AppError::internal("a credit cannot fail"),
+    )?;
+    let settled = pro_formas::mark_credited(conn, &pro_forma.id, &payment.id, now)?;
+    let currency = Currency::from_code(&payment.currency);
+    // The requester is told, unless they left the organisation since.
+    if memberships::find(conn, &org.id, &pro_forma.created_by)?.is_some() {
+        crate::services::payments::send_receipt(
+            conn,
+            config,
+            "top_up_receipt",
+            &pro_forma.created_by,
+            &org.id,
+            serde_json::json!({
+                "amount": Money::from_minor(payment.amount_minor, currency).display(),
+                "balance": Money::from_minor(row.balance_after_minor, currency).display(),
+                "method": PaymentMethodKind::BankTransfer.as_str(),
+                "pro_forma_number": pro_forma.number,
+            }),
+        )?;
+    }
+    activity::record(
+        conn,
+        meta,
+        Event::pro_forma_credited(
+            pro_forma,
+            &payment,
+            &row.id,
+            row.balance_after_minor,
+            settled,
+        ),
+    )?;
+    Ok(payment)
+}

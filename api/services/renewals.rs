@@ -628,6 +628,8 @@ pub fn store_pro_forma(
         created_by: created_by.to_string(),
         created_at: now,
         expires_at,
+        credited_payment_id: None,
+        credited_at: None,
     };
     pro_formas::insert(conn, &pro_forma)?;
     Ok(pro_forma)
@@ -920,7 +922,12 @@ pub async fn get_pro_forma(
         let pf = pro_formas::find(conn, &access.org.id, &id)?
             .ok_or_else(|| AppError::not_found("No such pro forma invoice."))?;
         let rows = renewals::of_pro_forma(conn, &pf.id)?;
-        let payment = pro_formas::latest_payment(conn, &pf.id)?;
+        // Credited (a pro forma made on request whose transfer arrived): the payment that first
+        // settled it, not a later transfer quoting it too.
+        let payment = match &pf.credited_payment_id {
+            Some(id) => crate::models::payments::find(conn, id)?,
+            None => pro_formas::latest_payment(conn, &pf.id)?,
+        };
         Ok((pf, rows, payment))
     })
     .await

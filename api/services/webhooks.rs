@@ -2,6 +2,10 @@
 //! HMAC-SHA256 over `<t>.<raw body>` with one of the configured secrets (several during a
 //! rotation). Timestamps more than 5 minutes away are refused (no replay of old deliveries),
 //! signatures are compared in constant time, and each event id is handled once.
+//!
+//! A bank transfer quoting the reference of a pro forma made on request (R28, which has no
+//! payment) is credited in full to the organisation's prepaid account
+//! (`pro_forma::credit_transfer`).
 
 use crate::error::Status;
 use hmac::{Hmac, Mac};
@@ -13,7 +17,7 @@ use crate::context::Services;
 use crate::db;
 use crate::domain::actor::Origin;
 use crate::error::AppError;
-use crate::models::{payments, webhook_events};
+use crate::models::{payments, pro_formas, webhook_events};
 
 /// How far a delivery's timestamp may be from now.
 pub const TOLERANCE_SECS: i64 = 300;
@@ -122,8 +126,17 @@ pub async fn receive(
         db::write_retrying(conn, |c| {
             // The concurrency rule: the payment's organisation is locked before anything of it
             // is touched (its payment, invoice, prepaid account, activity chain).
-            if let Some(p) = payments::find_by_reference(c, &event.data.payment_reference)? {
-                crate::models::organizations::lock(c, &p.organization_id)?;
+            let reference = event.data.payment_reference.as_str();
+            // A pro forma made on request has no payment: its reference is its own.
+            let pro_forma = match payments::find_by_reference(c, reference)? {
+                Some(p) => {
+                    crate::models::organizations::lock(c, &p.organization_id)?;
+                    None
+                }
+                None => pro_formas::find_by_reference(c, reference)?,
+            };
+            if let Some(pf) = &pro_forma {
+                crate::models::organizations::lock(c, &pf.organization_id)?;
             }
             let succeeded = match event.kind.as_str() {
                 "payment.succeeded" => true,
@@ -136,7 +149,16 @@ pub async fn receive(
             if !webhook_events::record(c, &event.id, &event.kind, db::now())? {
                 return Ok(Handled::Ignored("event already handled"));
             }
-            let Some(payment) = payments::find_by_reference(c, &event.data.payment_reference)? else {
+            let Some(payment) = payments::find_by_reference(c, reference)? else {
+                // A transfer quoting a pro forma made on request: the money is credited to the
+                // prepaid account (every transfer, once per event; the first settles it).
+                if let Some(pf) = &pro_forma {
+                    if !succeeded {
+                        return Ok(Handled::Ignored("transfer failed"));
+                    }
+                    crate::services::pro_forma::credit_transfer(c, &config, &Origin::system("payment_webhook"), pf)?;
+                    return Ok(Handled::Applied);
+                }
                 tracing::warn!(reference = %event.data.payment_reference, "webhook for an unknown payment");
                 return Ok(Handled::Ignored("unknown payment"));
             };

@@ -199,8 +199,11 @@ pub struct ProFormaLineView {
 pub struct ProFormaView {
     pub id: String,
     pub number: String,
-    /// `awaiting_transfer`, `paid` (its invoice issued) or `lapsed` (unpaid in time: its
-    /// renewals voided; money that still arrives goes to the prepaid account).
+    /// `awaiting_transfer`, `paid` (its invoice issued), `lapsed` (unpaid in time: its
+    /// renewals voided, or a pro forma made on request past its validity; money that still
+    /// arrives goes to the prepaid account) or `credited` (made on request: a transfer quoting
+    /// it arrived and was credited in full to the prepaid account — nothing ordered or
+    /// invoiced; `payment` is the one that settled it).
     pub status: ProFormaStatus,
     /// Always false: a pro forma is not an invoice.
     pub legal_value: bool,
@@ -212,7 +215,8 @@ pub struct ProFormaView {
     pub renewals: Vec<RenewalTerm>,
     /// Where to send the transfer, and the reference to quote.
     pub bank_transfer: Option<super::payments::TransferInstructions>,
-    /// The awaited transfer (with the request that made it).
+    /// The awaited transfer (with the request that made it); for a `credited` pro forma, the
+    /// first transfer that arrived quoting it (a top-up of the prepaid account).
     pub payment: Option<PaymentView>,
     /// The order and invoice issued when the transfer arrived.
     pub order_id: Option<String>,
@@ -235,6 +239,9 @@ impl ProFormaView {
         let c = p.currency.as_str();
         let status = if p.invoice_id.is_some() {
             ProFormaStatus::Paid
+        } else if p.credited_payment_id.is_some() {
+            // Made on request, its transfer arrived (even after it lapsed): credited.
+            ProFormaStatus::Credited
         } else if (renewals.is_empty()
             || renewals.iter().any(|r| r.status == ChangeStatus::Pending))
             && p.expires_at > now
@@ -277,7 +284,16 @@ impl ProFormaView {
                     reference: reference.clone(),
                 }
             }),
-            payment: payment.map(PaymentView::from),
+            payment: payment.map(|pay| {
+                let mut view = PaymentView::from(pay);
+                // A credited transfer quoted the pro forma's own reference.
+                if let (Some(t), Some(reference)) = (&mut view.bank_transfer, &p.transfer_reference)
+                    && t.reference.is_empty()
+                {
+                    t.reference = reference.clone();
+                }
+                view
+            }),
             order_id: p.order_id.clone(),
             invoice_id: p.invoice_id.clone(),
             created_at: utc(p.created_at),

@@ -155,6 +155,10 @@ async fn v1_the_spec_shows_billing_states_kinds_and_filters_as_enums() {
     assert!(kinds.contains(&"domain".to_string()) && kinds.contains(&"ksuite".to_string()));
     assert_eq!(property("OfferView", "kind"), kinds);
     assert_eq!(
+        property("ProFormaView", "status"),
+        names(&["awaiting_transfer", "paid", "lapsed", "credited"])
+    );
+    assert_eq!(
         property("PaymentView", "status"),
         names(&["pending", "succeeded", "failed"])
     );

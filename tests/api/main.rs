@@ -44,6 +44,7 @@ mod passwords;
 mod prepaid;
 mod prerequisites;
 mod pro_forma;
+mod pro_forma_transfers;
 mod product_changes;
 mod race_members;
 mod races;

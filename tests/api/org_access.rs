@@ -123,6 +123,8 @@ async fn pro_forma_of(app: &TestApp, org: &str) -> String {
             created_by: "usr_matrix".into(),
             created_at: now,
             expires_at: now,
+            credited_payment_id: None,
+            credited_at: None,
         };
         leman::models::pro_formas::insert(c, &pf).unwrap();
         pf.id

@@ -53,7 +53,7 @@ pub struct UpdateOrganization {
         (status = 200, description = "The updated organisation", body = OrganizationView),
         Unauthenticated,
         OrgAccess,
-        (status = 409, description = "The organisation has products or invoices: its currency can no longer change (`currency_locked`)", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 409, description = "The organisation has products, invoices, pro formas, payments or prepaid money: its currency can no longer change (`currency_locked`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:currency_locked", "title": "Conflict", "status": 409, "detail": "The organisation has products or invoices: its currency can no longer change.", "code": "currency_locked"})),
         JsonBody,
         Busy,

@@ -53,6 +53,15 @@ pub struct CreateProForma {
 /// false`). Making one is free and has no other effect: **no order, no renewal, no payment and no
 /// invoice number** — to buy, order (`POST …/orders`) or renew (`POST …/renewals`). Download it
 /// with `GET …/pro-forma-invoices/{pro_forma_id}/pdf`.
+/// **Paid by bank transfer anyway?** A transfer quoting its reference (`bank_transfer.reference`,
+/// also in its QR code) is never lost: its total is credited in full to the organisation's
+/// prepaid account (a `top_up` of the ledger, whatever the ceiling, even after the pro forma
+/// lapsed), the pro forma becomes `credited` (its `payment` the transfer that settled it; it stays
+/// a quote: nothing is ordered or invoiced — the balance pays the next order or renewal), the
+/// requester gets a top-up receipt mail, and a `pro_forma.credited` activity is recorded. Each
+/// provider event is applied once (a replay credits nothing more); another transfer quoting the
+/// same reference is credited too, the pro forma keeping its first settlement. Once an
+/// organisation has a pro forma its currency is locked (`currency_locked`).
 /// Per item (422 `validation_failed`): `product_or_offer` (at `/items/{i}`: neither or both);
 /// at `/items/{i}/product_id`: `unknown_product` (also another organisation's),
 /// `duplicate_item`, `product_not_renewable`, `bundled_product`, `renewal_pending`,

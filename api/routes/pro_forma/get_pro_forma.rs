@@ -9,8 +9,12 @@ use crate::views::renewals::ProFormaView;
 
 /// One pro forma invoice (R34): its lines as they will be invoiced, its totals, the bank
 /// transfer's reference, and — once the money arrived — the order and numbered invoice issued
-/// from it. Of no legal, tax or accounting value (`legal_value: false`). Holders of
-/// `accounting`. Tokens need `billing:read`.
+/// from it. Of no legal, tax or accounting value (`legal_value: false`). `status`:
+/// `awaiting_transfer`, `paid` (a renewal's pro forma, its invoice issued), `lapsed`, or
+/// `credited` — a pro forma made on request (`POST …/pro-forma-invoices`) whose reference a bank
+/// transfer quoted: the money went in full to the prepaid account, `payment` is the transfer that
+/// first settled it (a later one quoting it is credited too), nothing was ordered or invoiced.
+/// Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(
     operation_id = "get_pro_forma",
     tag = "renewals",

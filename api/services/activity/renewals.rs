@@ -100,4 +100,29 @@ impl<'a> Event<'a> {
                 "total": Money::from_minor(pro_forma.total_minor, currency),
             }))
     }
+
+    /// By the provider's webhook: a bank transfer quoting a pro forma made on request arrived
+    /// and `payment` credited it to the prepaid account (`transaction_id`, the balance after it);
+    /// `settled`: the pro forma's first settlement (a later transfer quoting it is credited too).
+    pub fn pro_forma_credited(
+        pro_forma: &'a ProForma,
+        payment: &'a crate::models::payments::Payment,
+        transaction_id: &str,
+        balance_minor: i64,
+        settled: bool,
+    ) -> Self {
+        let currency = Currency::from_code(&payment.currency);
+        Event::by(ActivityKind::ProFormaCredited, None)
+            .organization(&pro_forma.organization_id)
+            .details(json!({
+                "pro_forma_id": pro_forma.id,
+                "pro_forma_number": pro_forma.number,
+                "transfer_reference": pro_forma.transfer_reference,
+                "payment_id": payment.id,
+                "transaction_id": transaction_id,
+                "amount": Money::from_minor(payment.amount_minor, currency),
+                "balance": Money::from_minor(balance_minor, currency),
+                "settled": settled,
+            }))
+    }
 }
