@@ -4,6 +4,7 @@ pub mod activities;
 pub mod billing;
 pub mod cancellations;
 pub mod catalog;
+pub mod documents;
 pub mod domain_availability;
 pub mod domains;
 pub mod invoices;

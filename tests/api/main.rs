@@ -17,6 +17,7 @@ mod billing_edges;
 mod billing_vocabulary;
 mod cli_exit;
 mod config;
+mod documents;
 mod domain_availability;
 mod domain_contacts;
 mod domain_provisioning;
