@@ -542,7 +542,7 @@ pub(crate) mod tests {
             total_minor: 15024,
         };
         let code = if currency == "CHF" {
-            PaymentCode::QrBill(QrBill {
+            PaymentCode::QrBill(Box::new(QrBill {
                 account: "CH4431999123000889012".into(),
                 creditor: issuer.address.clone(),
                 amount_minor: Some(totals.total_minor),
@@ -550,7 +550,7 @@ pub(crate) mod tests {
                 debtor: Some(customer.address.clone()),
                 reference: Reference::Qrr(qr_reference("12026000123")),
                 message: "Invoice 2026-000123".into(),
-            })
+            }))
         } else {
             PaymentCode::Epc(Epc {
                 bic: None,
@@ -690,6 +690,89 @@ pub(crate) mod tests {
         assert_eq!(
             qr_payloads(&invoice_pdf(&doc, Language::En)),
             vec![epc.payload()]
+        );
+    }
+
+    #[test]
+    fn a_credit_note_names_its_invoice_vat_rows_and_destination_and_asks_for_nothing() {
+        let inv = sample_invoice("CHF");
+        let note = CreditNote {
+            number: "CN-2026-000001".into(),
+            issued: day(6),
+            invoice_number: inv.number.clone(),
+            invoice_issued: inv.issued,
+            currency: "CHF".into(),
+            issuer: inv.issuer.clone(),
+            customer: inv.customer.clone(),
+            vat_rows: vec![VatRow {
+                rate: "8.1".into(),
+                net_minor: 463,
+                vat_minor: 37,
+            }],
+            totals: Totals {
+                subtotal_minor: 463,
+                vat_minor: 37,
+                total_minor: 500,
+            },
+            to_prepaid: false,
+        };
+        for language in [
+            Language::En,
+            Language::Fr,
+            Language::De,
+            Language::It,
+            Language::Es,
+        ] {
+            let pdf = credit_note_pdf(&note, language);
+            assert_eq!(pdf, credit_note_pdf(&note, language));
+            let text = text_of(&pdf);
+            let t = texts(language);
+            for needle in [
+                format!("{} CN-2026-000001", t.credit_note),
+                format!("2026-000123 {} {}", t.of_date, date(language, day(4))),
+                format!("{} 8.1 % {} 4.63", t.vat, t.on),
+                "5.00".to_string(),
+                t.to_original.to_string(),
+            ] {
+                assert!(text.contains(&needle), "{language:?}: {needle} in {text}");
+            }
+            assert!(qr_payloads(&pdf).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_pro_forma_says_it_has_no_value_in_its_language() {
+        let inv = sample_invoice("CHF");
+        let pf = ProForma {
+            number: "PF-2026-000001".into(),
+            issued: day(4),
+            valid_until: day(18),
+            currency: "CHF".into(),
+            issuer: inv.issuer.clone(),
+            customer: inv.customer.clone(),
+            lines: inv.lines.clone(),
+            totals: inv.totals,
+            transfer_reference: Some("LMN-PF-2026-000001-ABC123".into()),
+            code: inv.code.clone(),
+        };
+        for language in [
+            Language::En,
+            Language::Fr,
+            Language::De,
+            Language::It,
+            Language::Es,
+        ] {
+            let text = text_of(&pro_forma_pdf(&pf, language));
+            assert!(
+                text.contains(texts(language).no_value),
+                "{language:?}: {text}"
+            );
+            assert!(text.contains("LMN-PF-2026-000001-ABC123"));
+        }
+        assert!(
+            texts(Language::En)
+                .no_value
+                .contains("no legal, tax or accounting value")
         );
     }
 

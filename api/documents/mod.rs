@@ -171,7 +171,7 @@ pub struct CreditNoteRow {
 /// How the document asks for its money.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentCode {
-    QrBill(qrbill::QrBill),
+    QrBill(Box<qrbill::QrBill>),
     Epc(epc::Epc),
 }
 

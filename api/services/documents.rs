@@ -201,7 +201,7 @@ fn payment_code(
             };
             let debtor = (!debtor.postal_code.trim().is_empty() && !debtor.town.trim().is_empty())
                 .then(|| debtor.clone());
-            Some(PaymentCode::QrBill(QrBill {
+            Some(PaymentCode::QrBill(Box::new(QrBill {
                 account,
                 creditor: issuer(settings).address,
                 amount_minor: Some(total_minor),
@@ -209,7 +209,7 @@ fn payment_code(
                 debtor,
                 reference,
                 message,
-            }))
+            })))
         }
         "EUR" => Some(PaymentCode::Epc(Epc {
             bic: settings.bic.clone(),

@@ -9,7 +9,7 @@ use crate::error::Problem;
 /// A PDF file (`application/pdf`), A4. Its `ETag` is the hash of its bytes: the same document
 /// always gives the same file.
 #[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
+#[schema(value_type = String, format = Binary, example = "%PDF-1.3 …")]
 pub struct PdfFile(pub Vec<u8>);
 
 /// The language of a document.

@@ -106,7 +106,7 @@ fn printed(amount: &str) -> String {
     let (units, cents) = s.split_once('.').unwrap();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(' ');
         }
         grouped.push(c);
