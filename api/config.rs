@@ -144,6 +144,56 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "Issuer code whose invoices are numbered together, yearly and gapless (YYYY-NNNNNN)",
     ),
     (
+        "LEMAN_ISSUER_NAME",
+        "Leman SA",
+        "The issuer's name on invoices, credit notes and pro formas, and the QR-bill's creditor (1-70 characters)",
+    ),
+    (
+        "LEMAN_ISSUER_STREET",
+        "Quai du Mont-Blanc",
+        "The issuer's street, without the building number (70 characters at most)",
+    ),
+    (
+        "LEMAN_ISSUER_BUILDING_NUMBER",
+        "5",
+        "The issuer's building number (16 characters at most; may be empty)",
+    ),
+    (
+        "LEMAN_ISSUER_POSTAL_CODE",
+        "1201",
+        "The issuer's postal code (1-16 characters)",
+    ),
+    (
+        "LEMAN_ISSUER_TOWN",
+        "Genève",
+        "The issuer's town (1-35 characters)",
+    ),
+    (
+        "LEMAN_ISSUER_COUNTRY",
+        "CH",
+        "The issuer's country, ISO 3166-1 alpha-2",
+    ),
+    (
+        "LEMAN_ISSUER_VAT_NUMBER",
+        "CHE-123.456.789 TVA",
+        "The issuer's VAT number printed on the documents (may be empty)",
+    ),
+    (
+        "LEMAN_ISSUER_IBAN",
+        "CH93 0076 2011 6238 5295 7",
+        "The account customers pay into: EPC QR codes of EUR documents, and CHF QR-bills with a creditor reference (SCOR) when no QR-IBAN is set; Swiss or Liechtenstein, not a QR-IBAN",
+    ),
+    (
+        "LEMAN_ISSUER_QR_IBAN",
+        "CH44 3199 9123 0008 8901 2",
+        "QR-IBAN (institution id 30000-31999) of CHF QR-bills, with a QR reference (QRR); empty: CHF QR-bills use LEMAN_ISSUER_IBAN with a creditor reference",
+    ),
+    (
+        "LEMAN_ISSUER_BIC",
+        "",
+        "The issuer's BIC, written into EPC QR codes (optional)",
+    ),
+    (
         "LEMAN_ORDER_EXPIRY_DAYS",
         "30",
         "Days an unpaid order stays open before it and its invoice are cancelled (1-365)",
@@ -227,6 +277,8 @@ pub struct Config {
     pub org_retention_years: u32,
     pub catalog_file: Option<PathBuf>,
     pub invoice_issuer: String,
+    /// Who issues the documents, and the accounts they are paid into.
+    pub issuer: IssuerSettings,
     /// The payment provider adapter, chosen at start.
     pub payment_gateway: crate::gateway::GatewayKind,
     /// The domain registry adapter, chosen at start.
@@ -242,6 +294,25 @@ pub struct Config {
     pub job_poll: Duration,
     pub job_max_attempts: i32,
     pub job_backoff: Duration,
+}
+
+/// The issuer of invoices, credit notes and pro formas: its structured address (as the Swiss
+/// QR-bill wants it), VAT number and bank accounts, checked at start.
+#[derive(Debug, Clone)]
+pub struct IssuerSettings {
+    pub name: String,
+    pub street: String,
+    pub building_number: String,
+    pub postal_code: String,
+    pub town: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    pub vat_number: Option<String>,
+    /// Electronic form (`CH9300762011623852957`).
+    pub iban: String,
+    /// Electronic form; institution id 30000-31999.
+    pub qr_iban: Option<String>,
+    pub bic: Option<String>,
 }
 
 /// A bad setting: which one and what is wrong with it.
@@ -469,10 +540,10 @@ impl Config {
                 "needs LEMAN_PREPAID_TOP_UP_MIN <= LEMAN_PREPAID_TOP_UP_MAX <= LEMAN_PREPAID_CEILING",
             ));
         }
-        let issuer = get("LEMAN_INVOICE_ISSUER").trim().to_string();
-        if issuer.is_empty()
-            || issuer.len() > 20
-            || !issuer
+        let invoice_issuer_code = get("LEMAN_INVOICE_ISSUER").trim().to_string();
+        if invoice_issuer_code.is_empty()
+            || invoice_issuer_code.len() > 20
+            || !invoice_issuer_code
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
@@ -481,6 +552,8 @@ impl Config {
                 "1 to 20 letters, digits or dashes",
             ));
         }
+
+        let issuer = issuer_settings(&get)?;
 
         Ok(Config {
             bind,
@@ -513,7 +586,8 @@ impl Config {
                 .map(|f| f.trim().to_string())
                 .filter(|f| !f.is_empty())
                 .map(PathBuf::from),
-            invoice_issuer: issuer,
+            invoice_issuer: invoice_issuer_code,
+            issuer,
             payment_gateway: crate::gateway::GatewayKind::parse(
                 get("LEMAN_PAYMENT_GATEWAY").trim(),
             )
@@ -551,6 +625,92 @@ impl Config {
     pub fn app_link(&self, path: &str, token: &str) -> String {
         format!("{}{}?token={}", self.app_url, path, token)
     }
+}
+
+/// The `LEMAN_ISSUER_*` settings, within the QR-bill's field lengths; the IBANs valid (country
+/// format and check digits), Swiss or Liechtenstein (what a QR-bill pays into), the QR-IBAN one
+/// (institution id 30000-31999) and the IBAN not.
+fn issuer_settings(get: &dyn Fn(&str) -> String) -> Result<IssuerSettings, ConfigError> {
+    use iban::IbanLike as _;
+    let text = |name: &str, min: usize, max: usize| -> Result<String, ConfigError> {
+        let v = get(name).trim().to_string();
+        let n = v.chars().count();
+        if n < min || n > max || v.chars().any(char::is_control) {
+            return Err(err(name, format!("must have {min} to {max} characters")));
+        }
+        Ok(v)
+    };
+    let optional = |v: String| Some(v).filter(|v| !v.is_empty());
+    let iban = |name: &str| -> Result<Option<String>, ConfigError> {
+        let raw: String = get(name).chars().filter(|c| !c.is_whitespace()).collect();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let parsed = raw
+            .to_ascii_uppercase()
+            .parse::<iban::Iban>()
+            .map_err(|_| {
+                err(
+                    name,
+                    format!("`{raw}` is not a valid IBAN (check digits and country format)"),
+                )
+            })?;
+        let electronic = parsed.electronic_str().to_string();
+        if !matches!(parsed.country_code(), "CH" | "LI") {
+            return Err(err(
+                name,
+                "must be a Swiss or Liechtenstein IBAN (CH or LI), as a QR-bill requires",
+            ));
+        }
+        Ok(Some(electronic))
+    };
+    let country = get("LEMAN_ISSUER_COUNTRY").trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(err(
+            "LEMAN_ISSUER_COUNTRY",
+            "must be an ISO 3166-1 alpha-2 code such as CH",
+        ));
+    }
+    let account =
+        iban("LEMAN_ISSUER_IBAN")?.ok_or_else(|| err("LEMAN_ISSUER_IBAN", "must be set"))?;
+    if crate::documents::qrbill::is_qr_iban(&account) {
+        return Err(err(
+            "LEMAN_ISSUER_IBAN",
+            "is a QR-IBAN (institution id 30000-31999): set it as LEMAN_ISSUER_QR_IBAN and give an ordinary IBAN here",
+        ));
+    }
+    let qr_iban = iban("LEMAN_ISSUER_QR_IBAN")?;
+    if let Some(q) = &qr_iban
+        && !crate::documents::qrbill::is_qr_iban(q)
+    {
+        return Err(err(
+            "LEMAN_ISSUER_QR_IBAN",
+            "is not a QR-IBAN: its institution id (characters 5-9) must be 30000-31999",
+        ));
+    }
+    let bic = get("LEMAN_ISSUER_BIC").trim().to_ascii_uppercase();
+    let bic_ok = bic.is_empty()
+        || ((bic.len() == 8 || bic.len() == 11)
+            && bic[..6].bytes().all(|b| b.is_ascii_uppercase())
+            && bic[6..].bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !bic_ok {
+        return Err(err(
+            "LEMAN_ISSUER_BIC",
+            format!("`{bic}` is not a BIC (8 or 11 letters and digits)"),
+        ));
+    }
+    Ok(IssuerSettings {
+        name: text("LEMAN_ISSUER_NAME", 1, 70)?,
+        street: text("LEMAN_ISSUER_STREET", 0, 70)?,
+        building_number: text("LEMAN_ISSUER_BUILDING_NUMBER", 0, 16)?,
+        postal_code: text("LEMAN_ISSUER_POSTAL_CODE", 1, 16)?,
+        town: text("LEMAN_ISSUER_TOWN", 1, 35)?,
+        country,
+        vat_number: optional(text("LEMAN_ISSUER_VAT_NUMBER", 0, 40)?),
+        iban: account,
+        qr_iban,
+        bic: optional(bic),
+    })
 }
 
 /// `10.0.0.0/8`, `::1/128` or a bare address (the whole address).

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod extensions;

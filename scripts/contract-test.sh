@@ -20,6 +20,12 @@
 #   CONTRACT_SEED        reproduce a run (schemathesis prints its seed)
 #   CONTRACT_REPORT_DIR  keep JUnit + NDJSON reports and server.log there
 #   CI=true              plain output, no colours
+# Before the fuzzing, a CHF invoice's PDF is rendered by the server, rasterised (pdftoppm, from
+# Debian's poppler-utils) and its Swiss QR code read back (zbarimg, zbar-tools): the payload must
+# pass an independent validator (the `qrbill` package, scripts/check-qrbill.py). The two tools
+# are installed with apt-get when missing; without them the step is skipped with a message,
+# except in CI, where it fails.
+#
 # Extra arguments are passed to `schemathesis run`, e.g.
 #   scripts/contract-test.sh --include-operation-id create_org
 set -euo pipefail
@@ -215,6 +221,58 @@ st() { # config [args...]: one schemathesis run, bounded by what is left of the 
     [ "$rc" -ne 124 ] || log "schemathesis did not finish within the ${TIMEOUT}s budget"
     return "$rc"
 }
+
+# --- (e) the Swiss QR-bill of a rendered invoice, read back from the page --------
+qrbill_tools() { command -v pdftoppm >/dev/null && command -v zbarimg >/dev/null; }
+if ! qrbill_tools; then
+    log "installing poppler-utils and zbar-tools (pdftoppm, zbarimg) for the QR-bill check"
+    apt=(apt-get)
+    [ "$(id -u)" = 0 ] || apt=(sudo -n apt-get)
+    { "${apt[@]}" install -y -q poppler-utils zbar-tools ||
+        { "${apt[@]}" update -q && "${apt[@]}" install -y -q poppler-utils zbar-tools; }; } >"$tmp/apt.log" 2>&1 || true
+fi
+if ! qrbill_tools; then
+    if [ "${CI:-}" = true ]; then
+        tail -n 20 "$tmp/apt.log" >&2 || true
+        die "pdftoppm and zbarimg are needed for the QR-bill check and could not be installed"
+    fi
+    log "SKIPPED the QR-bill check: pdftoppm and zbarimg are missing and could not be installed (apt-get install poppler-utils zbar-tools)"
+else
+    demo="$("${leman[@]}" demo-data 2>>"$tmp/server.log" | sed -n 's/^demo login: //p')"
+    [ -n "$demo" ] || { server_log 50; die "leman demo-data printed no login"; }
+    demo_token="$(login "${demo%% / *}" "${demo#* / }")" || { server_log 50; die "login as the demo user failed"; }
+    # The demo organisation (CHF, in Geneva) and its latest paid invoice, as a PDF in German.
+    TOKEN="$demo_token" "$PY" - "$base" "$tmp/invoice.pdf" >"$tmp/amount" <<'EOF' || { server_log 50; die "could not fetch a paid invoice's PDF"; }
+import json, os, sys, urllib.request
+base, out = sys.argv[1], sys.argv[2]
+def get(path, raw=False):
+    req = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200, (path, resp.status)
+        return resp.read() if raw else json.load(resp)
+org = get("/v1/me/organizations")["data"][0]
+invoices = get(f"/v1/orgs/{org['id']}/invoices?status=paid&limit=1")["data"]
+assert invoices, "the demo organisation has no paid invoice"
+invoice = invoices[0]
+assert invoice["total"]["currency"] == "CHF", invoice
+pdf = get(f"/v1/orgs/{org['id']}/invoices/{invoice['id']}/pdf?lang=de", raw=True)
+assert pdf.startswith(b"%PDF-"), pdf[:20]
+open(out, "wb").write(pdf)
+print(invoice["total"]["amount"])
+EOF
+    pdftoppm -r 300 -png "$tmp/invoice.pdf" "$tmp/invoice-page"
+    found=""
+    for page in "$tmp"/invoice-page*.png; do
+        if zbarimg --quiet --raw -Sdisable -Sqrcode.enable -Sbinary "$page" >"$tmp/qr.txt" 2>>"$tmp/zbar.log"; then
+            found="$page"
+            break
+        fi
+    done
+    [ -n "$found" ] || die "zbarimg found no QR code on the rendered invoice"
+    "$PY" scripts/check-qrbill.py "$tmp/qr.txt" "$(cat "$tmp/amount")" >&2 ||
+        die "the invoice's QR-bill did not pass the qrbill validator (payload: $(tr '\r\n' '|~' <"$tmp/qr.txt"))"
+    log "QR-bill read back from the rendered invoice ($(basename "$found")) and validated"
+fi
 
 SEPARATE=(logout end_session end_other_sessions reauthenticate change_password change_login_email delete_me)
 make_user alice

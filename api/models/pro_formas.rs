@@ -193,3 +193,22 @@ pub fn latest_payment(
         .first(conn)
         .optional()
 }
+
+/// The pro forma an invoice was issued from (or that names its order), if any: the newest.
+pub fn of_invoice(
+    conn: &mut DbConnection,
+    invoice_id: &str,
+    order_id: Option<&str>,
+) -> QueryResult<Option<ProForma>> {
+    let mut query = pro_formas::table
+        .filter(pro_formas::invoice_id.eq(invoice_id))
+        .into_boxed();
+    if let Some(order) = order_id {
+        query = query.or_filter(pro_formas::order_id.eq(order));
+    }
+    query
+        .order((pro_formas::created_at.desc(), pro_formas::id.desc()))
+        .select(ProForma::as_select())
+        .first(conn)
+        .optional()
+}

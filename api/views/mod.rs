@@ -6,6 +6,7 @@ pub mod billing_settings;
 pub mod cancellations;
 pub mod catalog;
 pub mod credit_notes;
+pub mod documents;
 pub mod domain_availability;
 pub mod domains;
 pub mod invoices;

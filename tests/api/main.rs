@@ -19,6 +19,7 @@ mod billing_vocabulary;
 mod cli_exit;
 mod config;
 mod credit_notes;
+mod documents;
 mod domain_availability;
 mod domain_contacts;
 mod domain_provisioning;

@@ -3,6 +3,7 @@
 pub mod create_invoice_export;
 pub mod export_invoices_csv;
 pub mod get_invoice;
+pub mod get_invoice_pdf;
 pub mod list_invoices;
 pub mod pay_invoice;
 
@@ -14,5 +15,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(export_invoices_csv::export_invoices_csv)
         .service(create_invoice_export::create_invoice_export)
         .service(get_invoice::get_invoice)
+        .service(get_invoice_pdf::get_invoice_pdf)
         .service(pay_invoice::pay_invoice);
 }
