@@ -930,7 +930,7 @@ async fn r22_each_prerequisite_blocks_deletion_alone_and_is_listed() {
     let org = app.create_org(&ls, "Doomed").await;
     let check = format!("/v1/orgs/{org}/deletion-check");
     let fresh = ok(send(&app, Method::GET, &check, &ls, None).await, 200).await;
-    assert_eq!(fresh, json!({"deletable": true, "unmet": []}));
+    assert_eq!(fresh, json!({"deletable": true, "unmet": [], "offers": []}));
 
     // Another member alone blocks.
     let member = app.create_user("member@example.ch").await;

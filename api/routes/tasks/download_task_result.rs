@@ -64,13 +64,14 @@ pub async fn download_task_result(
     path: web::Path<String>,
     query: Query<DownloadQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = TaskId::parse(&path.into_inner())?;
     let token = query.0.token.filter(|t| !t.is_empty());
-    // The link's token is the credential; without one, the requester signed in.
+    // The link's token is the credential; without one, the requester signed in (checked first,
+    // as on every authenticated route).
     let caller = match token {
         Some(_) => None,
         None => Some(Caller::extract(&req).await?),
     };
+    let id = TaskId::parse(&path.into_inner())?;
     let file = tasks::download(&services.pool, id.to_string(), token, caller).await?;
     let disposition = format!("attachment; filename=\"{}\"", file.filename);
     let content_type = file.content_type.clone();
