@@ -74,6 +74,16 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organizatio
         .optional()
 }
 
+/// An organisation, deleted or not (until it is purged): its documents and the mails about
+/// them outlive the deletion (R22: paid invoices mailed during the deletion steps).
+pub fn find_any(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The concurrency rule (docs/decisions.md): a write transaction that reads an organisation's
 /// state to decide anything takes the organisation's row lock first, so two such transactions on
 /// PostgreSQL queue instead of both acting on what they read. SQLite's `BEGIN IMMEDIATE` already

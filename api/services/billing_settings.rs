@@ -48,7 +48,7 @@ pub fn effective(conn: &mut DbConnection, org_id: &str) -> Result<BillingSetting
     if let Some(stored) = billing_settings::find(conn, org_id)? {
         return Ok(stored);
     }
-    let org = organizations::find(conn, org_id)?
+    let org = organizations::find_any(conn, org_id)?
         .ok_or_else(|| AppError::not_found("No such organisation."))?;
     Ok(BillingSettings {
         organization_id: org.id,

@@ -296,7 +296,7 @@ fn invoice(
         InvoiceStatus::Paid | InvoiceStatus::PartiallyRefunded | InvoiceStatus::Refunded => {}
     }
     let lines = invoices::lines(conn, &inv.id)?;
-    let org = organizations::find(conn, org_id)?;
+    let org = organizations::find_any(conn, org_id)?;
     let customer = customer_of(&inv, org.as_ref());
     let mut payments_rows = vec![];
     if let Some(p) = payments::succeeded_for_invoice(conn, &inv.id)? {
@@ -383,7 +383,7 @@ fn credit_note(
         .ok_or_else(|| AppError::not_found("No such credit note."))?;
     let inv = invoices::find(conn, org_id, &cn.invoice_id)?
         .ok_or_else(|| AppError::internal(format!("credit note {} without its invoice", cn.id)))?;
-    let org = organizations::find(conn, org_id)?;
+    let org = organizations::find_any(conn, org_id)?;
     let rows: Vec<StoredVatRow> = serde_json::from_str(&cn.vat_breakdown)
         .map_err(|e| AppError::internal(format!("credit note {}: VAT rows: {e}", cn.id)))?;
     let document = doc::CreditNote {
@@ -424,7 +424,7 @@ fn pro_forma(
 ) -> Result<RenderedDocument, AppError> {
     let pf = pro_formas::find(conn, org_id, id)?
         .ok_or_else(|| AppError::not_found("No such pro forma invoice."))?;
-    let org = organizations::find(conn, org_id)?
+    let org = organizations::find_any(conn, org_id)?
         .ok_or_else(|| AppError::not_found("No such organisation."))?;
     let customer = org_party(&org);
     let words = doc::texts::texts(language);

@@ -154,7 +154,9 @@ pub(crate) fn send_receipt_with(
 ) -> Result<(), AppError> {
     if let (Some(user), Some(org)) = (
         users::find(conn, user_id)?,
-        organizations::find(conn, org_id)?,
+        // A deleted organisation's name still heads its mails (an export asked for during the
+        // deletion steps, R22, or a refund after it).
+        organizations::find_any(conn, org_id)?,
     ) {
         context["first_name"] = user.first_name.clone().into();
         context["organization_name"] = org.name.into();

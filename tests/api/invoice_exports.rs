@@ -1050,3 +1050,54 @@ pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i
     assert_eq!(crate::helpers::count(&mine, "invoice.export_requested"), 1);
     added
 }
+
+/// R22 (attack review): the paid invoices asked for during the deletion steps still reach their
+/// requester when the organisation is deleted before the export ran.
+#[tokio::test]
+async fn r22_paid_invoices_asked_for_then_deleting_the_organisation_still_arrive() {
+    let app = TestApp::builder()
+        .env("LEMAN_AUTH_RATE_PER_IP", "1000")
+        .without_jobs()
+        .spawn()
+        .await;
+    let (owner_user, owner) = app.signed_in("r22-late@example.ch").await;
+    let org = app.create_org(&owner, "Gone Soon").await;
+    invoice(&app, &org, "2026-01-05", "paid", "Gone Soon GmbH").await;
+    let task = ok(
+        create_export(
+            &app,
+            &owner,
+            &org,
+            json!({"format": "pdf_zip", "status": ["paid"]}),
+        )
+        .await,
+        202,
+    )
+    .await;
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{org}"),
+        &owner,
+        None,
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let runner = leman::jobs::Runner::new(
+        leman::jobs::JobContext::new(app.services.clone()),
+        leman::jobs::registry(),
+    );
+    while runner.run_once().await.unwrap() {}
+    let done = get_json(
+        &app,
+        &owner,
+        &format!("/v1/tasks/{}", task["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["count"], 1, "{done}");
+    let mail = app
+        .wait_for_mail_containing(&owner_user.email, "/download?token=")
+        .await;
+    assert!(mail.contains("Gone Soon"), "{mail}");
+}

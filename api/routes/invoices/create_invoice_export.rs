@@ -8,7 +8,7 @@ use crate::domain::actor::Origin;
 use crate::domain::billing_states::InvoiceStatus;
 use crate::domain::documents::ExportFormat;
 use crate::error::AppError;
-use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
+use crate::error::responses::{Busy, Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::invoice_exports::{self, ExportParams};
@@ -60,6 +60,7 @@ pub struct InvoiceExportRequest {
         // After JsonBody: replaces its 422 with one that also names the export's own codes.
         (status = 422, description = "Wrong types, missing or unknown fields, or invalid values such as a malformed day, or a `pdf_zip` of open or cancelled invoices (`validation_failed`); a `pdf_zip` of more than 10,000 invoices (`export_too_large`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:export_too_large", "title": "Unprocessable Content", "status": 422, "detail": "12000 invoices match: a pdf_zip export holds at most 10000. Narrow the period (`from`, `to`), or export them as csv.", "code": "export_too_large"})),
+        Busy,
         Common,
     )
 )]
