@@ -55,17 +55,30 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// Methods allowed on `path`, if any route has that shape.
+    /// Methods allowed on `path`, if any route has that shape. Only the most specific shapes
+    /// count: `/invoices/exports` is that literal resource, not an invoice whose id is `exports`.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut allowed: Vec<String> = Vec::new();
+        let mut best = 0;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(s, p)| match s {
                     Segment::Literal(l) => l == p,
                     Segment::Param => !p.is_empty(),
                 });
-            if matches {
+            if !matches {
+                continue;
+            }
+            let literals = segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
+            if literals > best {
+                best = literals;
+                allowed.clear();
+            }
+            if literals == best {
                 allowed.extend(methods.iter().cloned());
             }
         }

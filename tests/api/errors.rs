@@ -32,6 +32,19 @@ async fn a_wrong_method_is_405_with_allow() {
         .unwrap();
     assert_eq!(res.headers()["allow"], "GET");
     problem(res, 405, "method_not_allowed").await;
+    // A literal resource beside a parameter (`/invoices/exports` beside `/invoices/{invoice_id}`)
+    // advertises its own methods only.
+    let res = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            app.url("/v1/orgs/org_00000000000000000000000000000000/invoices/exports"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    problem(res, 405, "method_not_allowed").await;
 }
 
 #[tokio::test]
