@@ -75,6 +75,15 @@ pub fn find_any(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ProForm
 }
 
 /// The pro forma quoting `reference` as its transfer reference, of any organisation.
+/// A pro forma by its number (`PF-2026-000001`).
+pub fn find_by_number(conn: &mut DbConnection, number: &str) -> QueryResult<Option<ProForma>> {
+    pro_formas::table
+        .filter(pro_formas::number.eq(number))
+        .select(ProForma::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_reference(
     conn: &mut DbConnection,
     reference: &str,

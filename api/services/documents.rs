@@ -169,6 +169,29 @@ fn customer_of(invoice: &Invoice, org: Option<&Organization>) -> Party {
 }
 
 /// Digits only (`2026-000123` → `2026000123`).
+/// The number of the pro forma whose QR code carries the structured `reference`: its QR
+/// reference (`2`, the number's digits, the check digit) or its creditor reference (`RF…PF` and
+/// the digits). Banks may report that instead of the transfer reference of the message.
+pub fn pro_forma_number_of(reference: &str) -> Option<String> {
+    let compact: String = reference
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let body = if qrbill::is_valid_qr_reference(&compact) {
+        compact[..26]
+            .trim_start_matches('0')
+            .strip_prefix('2')?
+            .to_string()
+    } else if qrbill::is_valid_creditor_reference(&compact) {
+        compact.get(4..)?.strip_prefix("PF")?.to_string()
+    } else {
+        return None;
+    };
+    (body.len() == 10 && body.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("PF-{}-{}", &body[..4], &body[4..]))
+}
+
 fn digits(number: &str) -> String {
     number.chars().filter(char::is_ascii_digit).collect()
 }

@@ -126,7 +126,20 @@ pub async fn receive(
         db::write_retrying(conn, |c| {
             // The concurrency rule: the payment's organisation is locked before anything of it
             // is touched (its payment, invoice, prepaid account, activity chain).
-            let reference = event.data.payment_reference.as_str();
+            let quoted = event.data.payment_reference.as_str();
+            // A bank may report the structured reference of a pro forma's QR code (QRR or SCOR)
+            // rather than the transfer reference of its message: both name the same pro forma.
+            let structured = match payments::find_by_reference(c, quoted)?.is_none()
+                && pro_formas::find_by_reference(c, quoted)?.is_none()
+            {
+                true => match crate::services::documents::pro_forma_number_of(quoted) {
+                    Some(number) => pro_formas::find_by_number(c, &number)?
+                        .and_then(|pf| pf.transfer_reference),
+                    None => None,
+                },
+                false => None,
+            };
+            let reference = structured.as_deref().unwrap_or(quoted);
             // A pro forma made on request has no payment: its reference is its own.
             let pro_forma = match payments::find_by_reference(c, reference)? {
                 Some(p) => {

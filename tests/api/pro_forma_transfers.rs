@@ -277,3 +277,69 @@ async fn two_deliveries_of_one_transfer_event_at_once_credit_it_once() {
     let (sum, stored) = ledger_sum_and_balance(&app, &org).await;
     assert_eq!(sum, stored);
 }
+
+/// Recursive mod 10 of the Swiss QR reference (SIX IG, annex B), written here independently.
+fn qr_check(digits: &str) -> char {
+    const TABLE: [usize; 10] = [0, 9, 4, 6, 8, 2, 7, 1, 3, 5];
+    let carry = digits
+        .bytes()
+        .fold(0, |carry, d| TABLE[(carry + (d - b'0') as usize) % 10]);
+    char::from(b'0' + ((10 - carry) % 10) as u8)
+}
+
+/// ISO 11649: `RF`, two check digits (98 − mod 97 of body + "RF00", letters as 10…35), body.
+fn creditor_reference(body: &str) -> String {
+    let numeric: String = format!("{body}RF00")
+        .chars()
+        .map(|c| c.to_digit(36).unwrap().to_string())
+        .collect();
+    let rem = numeric
+        .bytes()
+        .fold(0u32, |acc, d| (acc * 10 + (d - b'0') as u32) % 97);
+    format!("RF{:02}{body}", 98 - rem)
+}
+
+#[tokio::test]
+async fn r28_a_transfer_reported_with_the_qr_codes_structured_reference_is_credited_too() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("pft.structured@example.ch").await;
+    let org = app.create_org(&s, "Référence Sàrl").await;
+    let pf = request_pro_forma(&app, &s, &org).await;
+    let digits: String = pf["number"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let body = format!("{:0>26}", format!("2{digits}"));
+    let qrr = format!("{body}{}", qr_check(&body));
+    // Reported with spaces, in groups of five, as banks print it.
+    let spaced: String = qrr
+        .chars()
+        .rev()
+        .collect::<Vec<_>>()
+        .chunks(5)
+        .map(|c| c.iter().rev().collect::<String>())
+        .rev()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(deliver(&app, "evt_structured_qrr", &spaced).await);
+    let path = format!(
+        "/v1/orgs/{org}/pro-forma-invoices/{}",
+        pf["id"].as_str().unwrap()
+    );
+    assert_eq!(get_json(&app, &s, &path).await["status"], "credited");
+    assert_eq!(balance(&app, &s, &org).await, pf["total"]);
+    // The creditor reference (an IBAN without QR) names it too; a reference of no pro forma
+    // (a wrong check digit) is not applied.
+    let scor = creditor_reference(&format!("PF{digits}"));
+    assert!(deliver(&app, "evt_structured_scor", &scor).await);
+    assert_eq!(
+        balance(&app, &s, &org).await["amount"],
+        money_times(&pf["total"], 2)
+    );
+    let wrong = format!("{body}{}", (qr_check(&body) as u8 - b'0' + 1) % 10);
+    assert!(!deliver(&app, "evt_structured_wrong", &wrong).await);
+    let (sum, bal) = ledger_sum_and_balance(&app, &org).await;
+    assert_eq!(sum, bal);
+}
