@@ -107,12 +107,24 @@ fn url_too_long() -> AppError {
 
 /// On every answer: `X-Content-Type-Options: nosniff`; on every answer to a request that carried
 /// credentials (`Authorization`), `Cache-Control: no-store` (added last, outside the idempotency
-/// middleware, which keeps no answer marked so).
-fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, authenticated: bool) {
+/// middleware, which keeps no answer marked so); on every answer served over TLS, or behind a TLS
+/// proxy that says so (`X-Forwarded-Proto: https`, `Forwarded: proto=https`),
+/// `Strict-Transport-Security` (one year, subdomains).
+fn secure_headers(
+    headers: &mut actix_web::http::header::HeaderMap,
+    authenticated: bool,
+    tls: bool,
+) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if authenticated {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -180,6 +192,7 @@ where
         let metrics = self.metrics.clone();
         let started = Instant::now();
         let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+        let tls = req.connection_info().scheme() == "https";
         let too_long = req
             .uri()
             .path_and_query()
@@ -208,7 +221,7 @@ where
                         // below, counted.
                         Ok(Err(e)) => {
                             let mut response = e.error_response();
-                            secure_headers(response.headers_mut(), authenticated);
+                            secure_headers(response.headers_mut(), authenticated, tls);
                             if let Ok(v) = HeaderValue::from_str(&id) {
                                 response.headers_mut().insert(REQUEST_ID, v);
                             }
@@ -238,7 +251,7 @@ where
                                 AppError::internal(format!("handler panicked: {what}"))
                                     .with_header(REQUEST_ID, &id)
                                     .error_response();
-                            secure_headers(response.headers_mut(), authenticated);
+                            secure_headers(response.headers_mut(), authenticated, tls);
                             return Err(
                                 InternalError::from_response("handler panicked", response).into()
                             );
@@ -267,7 +280,7 @@ where
                     if let Ok(v) = HeaderValue::from_str(&id) {
                         res.headers_mut().insert(REQUEST_ID, v);
                     }
-                    secure_headers(res.headers_mut(), authenticated);
+                    secure_headers(res.headers_mut(), authenticated, tls);
                     let ms = elapsed.as_secs_f64() * 1000.0;
                     if status >= 500 {
                         tracing::error!(status, ms, "request failed");

@@ -201,6 +201,24 @@ async fn f11_every_answer_is_nosniff_and_every_authenticated_one_no_store() {
     let res = send(&app, Method::GET, "/v1/me", "not-a-token", None).await;
     assert_eq!(res.status(), 401);
     assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
+    // HSTS only where the browser reached us over TLS: plain HTTP (development) has none, a TLS
+    // proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https` gives one year.
+    let res = app.get("/healthz").await;
+    assert_eq!(header(&res, "strict-transport-security"), None);
+    for (name, value) in [("x-forwarded-proto", "https"), ("forwarded", "proto=https")] {
+        let res = app
+            .client
+            .get(app.url("/healthz"))
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&res, "strict-transport-security").as_deref(),
+            Some("max-age=31536000; includeSubDomains"),
+            "{name}"
+        );
+    }
 }
 
 /// Finding 11: /metrics answers only the addresses of `LEMAN_METRICS_ALLOW` (loopback by
