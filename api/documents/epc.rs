@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn the_payload_has_the_elements_in_order() {
         let epc = Epc {
-            bic: Some("POFICHBEXXX".into()),
+            bic: Some("POFICHBE".into()),
             name: "Leman SA".into(),
             iban: "CH9300762011623852957".into(),
             amount_minor: 123456,
@@ -75,7 +75,7 @@ mod tests {
         let payload = epc.payload();
         assert_eq!(
             payload,
-            "BCD\n002\n1\nSCT\nPOFICHBEXXX\nLeman SA\nCH9300762011623852957\nEUR1234.56\n\nRF18539007547034"
+            "BCD\n002\n1\nSCT\nPOFICHBE\nLeman SA\nCH9300762011623852957\nEUR1234.56\n\nRF18539007547034"
         );
         assert!(payload.len() <= MAX_BYTES);
     }
