@@ -288,7 +288,15 @@ impl Page {
         }
     }
 
-    fn finish(mut self, title: &str, day: NaiveDate, fingerprint: &str) -> Vec<u8> {
+    /// Numbers the pages and writes the file; its `/ID` is derived from the document's kind,
+    /// number, language and total (`kind|number|language|total`), never random.
+    fn finish(
+        mut self,
+        title: &str,
+        day: NaiveDate,
+        (kind, number, total_minor): (&str, &str, i64),
+    ) -> Vec<u8> {
+        let fingerprint = format!("{kind}|{number}|{}|{total_minor}", self.language.code());
         let pages = self.canvas.page_count();
         if pages > 1 {
             for i in 0..pages {
@@ -299,7 +307,7 @@ impl Page {
             }
         }
         let timestamp = day.and_time(NaiveTime::MIN).and_utc().timestamp();
-        self.canvas.finish(title, timestamp, fingerprint)
+        self.canvas.finish(title, timestamp, &fingerprint)
     }
 }
 
@@ -380,13 +388,11 @@ pub fn invoice_pdf(doc: &Invoice, language: Language) -> Vec<u8> {
     if let Some(code) = &doc.code {
         p.payment_code(code);
     }
-    let fingerprint = format!(
-        "invoice|{}|{}|{}",
-        doc.number,
-        language.code(),
-        doc.totals.total_minor
-    );
-    p.finish(&title, doc.issued, &fingerprint)
+    p.finish(
+        &title,
+        doc.issued,
+        ("invoice", &doc.number, doc.totals.total_minor),
+    )
 }
 
 /// A credit note.
@@ -431,13 +437,11 @@ pub fn credit_note_pdf(doc: &CreditNote, language: Language) -> Vec<u8> {
         t.to_original
     };
     p.line_of(Font::regular(10.0), destination);
-    let fingerprint = format!(
-        "credit_note|{}|{}|{}",
-        doc.number,
-        language.code(),
-        doc.totals.total_minor
-    );
-    p.finish(&title, doc.issued, &fingerprint)
+    p.finish(
+        &title,
+        doc.issued,
+        ("credit_note", &doc.number, doc.totals.total_minor),
+    )
 }
 
 /// A pro forma invoice: "no legal, tax or accounting value" under its title.
@@ -464,13 +468,11 @@ pub fn pro_forma_pdf(doc: &ProForma, language: Language) -> Vec<u8> {
     if let Some(code) = &doc.code {
         p.payment_code(code);
     }
-    let fingerprint = format!(
-        "pro_forma|{}|{}|{}",
-        doc.number,
-        language.code(),
-        doc.totals.total_minor
-    );
-    p.finish(&title, doc.issued, &fingerprint)
+    p.finish(
+        &title,
+        doc.issued,
+        ("pro_forma", &doc.number, doc.totals.total_minor),
+    )
 }
 
 #[cfg(test)]
