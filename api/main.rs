@@ -1,5 +1,5 @@
 //! The `leman` command: serve (default), migrate, worker, openapi, check-config, users, jobs,
-//! audit, registry.
+//! audit, registry, feedback.
 
 use std::process::ExitCode;
 
@@ -58,10 +58,28 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Feedback people sent (R53), for staff.
+    Feedback {
+        #[command(subcommand)]
+        command: FeedbackCommand,
+    },
     /// The domain registry (the built-in sandbox's simulations).
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedbackCommand {
+    /// Print the messages sent since a moment to standard output as JSON Lines (one object a
+    /// line: id, created_at, user_id, email, service, language, message), oldest first, streamed
+    /// page by page.
+    Export {
+        /// A day (`2026-12-01`, from its midnight UTC) or an RFC 3339 time
+        /// (`2026-12-01T08:00:00Z`); messages sent at or after it.
+        #[arg(long)]
+        since: String,
     },
 }
 
@@ -243,6 +261,9 @@ fn main() -> ExitCode {
             Command::Registry {
                 command: RegistryCommand::Simulate { command },
             } => simulate(config, command).await,
+            Command::Feedback {
+                command: FeedbackCommand::Export { since },
+            } => export_feedback(config, since).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -378,6 +399,36 @@ async fn audit_verify(config: Config, chain: Option<String>) -> anyhow::Result<(
         anyhow::bail!("{broken} of {} chain(s) broken", reports.len());
     }
     println!("{} chain(s) intact", reports.len());
+    Ok(())
+}
+
+async fn export_feedback(config: Config, since: String) -> anyhow::Result<()> {
+    use leman::services::feedback;
+    use std::io::Write as _;
+    let since = feedback::parse_since(&since).map_err(anyhow::Error::msg)?;
+    let services = Services::start(config).await?;
+    let n = leman::db::run(&services.pool, move |conn| {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let n = feedback::export_since(conn, since, |f| {
+            let line = serde_json::json!({
+                "id": f.id,
+                "created_at": f.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "user_id": f.user_id,
+                "email": f.email,
+                "service": f.service,
+                "language": f.language,
+                "message": f.message,
+            });
+            writeln!(out, "{line}")
+        })?;
+        out.flush()
+            .map_err(|e| leman::error::AppError::internal(format!("writing the export: {e}")))?;
+        Ok(n)
+    })
+    .await
+    .map_err(describe)?;
+    eprintln!("{n} message(s)");
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use crate::error::{FieldError, Problem};
         (name = "accounts", description = "Sign-up, email verification and the caller's own account"),
         (name = "auth", description = "Signing in and out, sessions and their tokens"),
         (name = "newsletters", description = "Newsletter topics and the caller's subscriptions"),
+        (name = "feedback", description = "Feedback and suggestions per service and language"),
         (name = "tokens", description = "Personal and application tokens for apps and integrations"),
         (name = "activities", description = "The caller's activity log"),
         (name = "security", description = "The connection log (signed-in devices), login alerts and the lock threshold"),

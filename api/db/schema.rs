@@ -714,6 +714,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback (id) {
+        id -> Text,
+        user_id -> Text,
+        service -> Text,
+        language -> Text,
+        message -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feedback -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     jobs,
@@ -761,4 +774,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     task_files,
     task_file_chunks,
+    feedback,
 );

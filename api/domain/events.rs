@@ -37,6 +37,7 @@ text_enum! {
         UserEmailVerified = "user.email_verified",
         UserSignedUp = "user.signed_up",
         UserVerificationResent = "user.verification_resent",
+        FeedbackSent = "feedback.sent",
         // Organisations.
         InvitationCreated = "invitation.created",
         InvitationRevoked = "invitation.revoked",
@@ -168,6 +169,7 @@ impl ActivityKind {
             UserEmailVerified => "A person verified their email address.",
             UserSignedUp => "A person created an account.",
             UserVerificationResent => "The verification email was sent again.",
+            FeedbackSent => "A person sent feedback or a suggestion about a service.",
             InvitationCreated => "Someone was invited to an organisation.",
             InvitationRevoked => "An invitation to an organisation was withdrawn.",
             MemberJoined => "A person joined an organisation.",

@@ -147,6 +147,10 @@ id_type!(
     /// A task (`task_…`): long work answered 202 and run as a job.
     TaskId, "task", "task"
 );
+id_type!(
+    /// A feedback message (`fbk_…`).
+    FeedbackId, "fbk", "feedback"
+);
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod domain_owner_changes;
 pub mod domain_transfers;
 pub mod domains;
 pub mod emails;
+pub mod feedback;
 pub mod idempotency_keys;
 pub mod invitations;
 pub mod invoices;

@@ -12,6 +12,7 @@ pub mod credit_notes;
 pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
+pub mod feedback;
 pub mod invitations;
 pub mod invoices;
 pub mod me;
@@ -77,6 +78,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(billing_settings::configure)
                 .configure(payment_provider::configure)
                 .configure(domain_owner_changes::configure)
-                .configure(tasks::configure),
+                .configure(tasks::configure)
+                .configure(feedback::configure),
         );
 }

@@ -16,6 +16,7 @@ pub mod domain_availability;
 pub mod domain_provisioning;
 pub mod domains;
 pub mod emails;
+pub mod feedback;
 pub mod invitations;
 pub mod invoice_csv;
 pub mod invoice_exports;

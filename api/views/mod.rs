@@ -9,6 +9,7 @@ pub mod credit_notes;
 pub mod documents;
 pub mod domain_availability;
 pub mod domains;
+pub mod feedback;
 pub mod invoices;
 pub mod me;
 pub mod newsletters;

@@ -23,6 +23,7 @@ const EXPECTED: &[(&str, i64)] = &[
     ("logout", 1),
     ("update_me", 1),
     ("update_newsletter_subscriptions", 1),
+    ("create_feedback", 1),
     ("create_token", 1),
     ("revoke_token", 1),
     ("delete_me", 1),
@@ -206,7 +207,7 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
             assert!(res.status().is_success(), "{operation}: {}", res.status());
             count(app).await - before
         }
-        "update_newsletter_subscriptions" | "create_token" | "delete_me" => {
+        "update_newsletter_subscriptions" | "create_feedback" | "create_token" | "delete_me" => {
             let (_, session) = app.signed_in(&email).await;
             let before = count(app).await;
             let res =
@@ -218,6 +219,16 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
                             "/v1/me/newsletter-subscriptions",
                             &session,
                             Some(json!({"topics": ["product_news"]})),
+                        )
+                        .await
+                    }
+                    "create_feedback" => {
+                        send(
+                            app,
+                            Method::POST,
+                            "/v1/feedback",
+                            &session,
+                            Some(json!({"service": "kchat", "language": "fr", "message": "Un avis sur kChat."})),
                         )
                         .await
                     }

@@ -26,6 +26,7 @@ mod domain_provisioning;
 mod domains;
 mod emails;
 mod errors;
+mod feedback;
 mod hardening;
 mod idempotency;
 mod invoice_exports;

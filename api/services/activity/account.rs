@@ -231,6 +231,21 @@ impl<'a> Event<'a> {
         }))
     }
 
+    /// Feedback sent about `service` in `language` (R53); the message itself stays out of the
+    /// record (staff read it through `leman feedback export`).
+    pub fn feedback_sent(
+        user_id: &'a str,
+        feedback_id: &str,
+        service: &str,
+        language: &str,
+    ) -> Self {
+        Event::new(ActivityKind::FeedbackSent, user_id).details(json!({
+            "feedback_id": feedback_id,
+            "service": service,
+            "language": language,
+        }))
+    }
+
     /// `changed`: the names of the settings that differ from before.
     pub fn security_settings_updated(
         user_id: &'a str,
