@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-diff
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -16,7 +16,7 @@ build:
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
 ## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI).
-test: lint test-sqlite test-pg contract scale-test
+test: lint spec-diff test-sqlite test-pg contract scale-test
 
 lint:
 	$(CARGO) fmt --check
@@ -40,6 +40,11 @@ contract:
 scale-test:
 	$(CARGO) build --release --locked
 	scripts/scale-test.sh
+
+## No breaking change to the committed spec unless listed in docs/api-changes.md (docs/api.md);
+## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).
+spec-diff:
+	scripts/spec-diff.sh --self-test
 
 ## Rewrite the committed spec from the code.
 openapi:
