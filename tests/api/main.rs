@@ -54,6 +54,7 @@ mod renewals;
 mod review11;
 mod review12;
 mod security;
+mod security_headers;
 mod sessions;
 mod shared_limits;
 mod signup;

@@ -1,0 +1,125 @@
+//! Issue 15 part 7: the security headers of answers no `Authorization` header marks as private.
+//! A public write (a login, a sign-up, a link's confirmation) carries a secret in its body and
+//! may answer one, or personal data: it is `no-store` like every authenticated answer; public
+//! reads (the catalogue, the spec) stay cacheable. `nosniff` is on all of them.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+
+const LINK: &str = "/confirm-domain-owner-change";
+
+fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+fn assert_private(res: &reqwest::Response, what: &str) {
+    assert_eq!(
+        header(res, "cache-control").as_deref(),
+        Some("no-store"),
+        "{what}"
+    );
+    assert_eq!(
+        header(res, "x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn public_writes_answer_no_store_and_public_reads_stay_cacheable() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("headers-public@example.ch").await;
+    let res = app
+        .post_json(
+            "/v1/auth/login",
+            json!({"email": user.email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_private(&res, "login");
+    let res = app
+        .post_json(
+            "/v1/users",
+            json!({"email": "headers-new@example.ch", "password": PASSWORD,
+                "first_name": "Ada", "last_name": "Muster", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_private(&res, "sign-up");
+    for path in [
+        "/v1/cancellations/confirm",
+        "/v1/domain-owner-changes/confirm",
+        "/v1/users/verify-email",
+        "/v1/auth/password-reset",
+    ] {
+        let res = app.post_json(path, json!({"token": "x".repeat(43)})).await;
+        assert!(res.status().is_client_error(), "{path}");
+        assert_private(&res, path);
+    }
+    for path in [
+        "/v1/catalog/offers",
+        "/v1/openapi.json",
+        "/v1/newsletter-topics",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_ne!(
+            header(&res, "cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        assert_eq!(
+            header(&res, "x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+}
+
+/// The confirmation of a change of owner answers the new owner's contact (name, address, mail,
+/// phone) to whoever holds the link, with no `Authorization`: no cache may keep it.
+#[tokio::test]
+async fn a_confirmed_owner_change_answers_its_contacts_no_store() {
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("headers-owner@example.ch").await;
+    let org = app.an_org(&s).await;
+    let d = app
+        .registered_domain(&org.id, "acme-headers.ch", "old-owner@example.ch")
+        .await;
+    let p = format!("/v1/orgs/{}/domains/{}/contacts", org.id, d.id);
+    let res = send(
+        &app,
+        Method::PUT,
+        &p,
+        &s,
+        Some(crate::domain_contacts::new_owner_body(
+            "new-owner@example.ch",
+        )),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    // The current owner confirms first (an answer with no contacts yet), then the new owner:
+    // the change applies and the answer shows the contacts.
+    for to in ["old-owner@example.ch", "new-owner@example.ch"] {
+        let token = link_token(&app.wait_for_mail_containing(to, LINK).await, LINK);
+        let res = app
+            .post_json("/v1/domain-owner-changes/confirm", json!({"token": token}))
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_private(&res, to);
+        let body: serde_json::Value = res.json().await.unwrap();
+        if to.starts_with("new") {
+            assert_eq!(body["status"], "applied");
+            assert!(
+                body["contacts"]
+                    .to_string()
+                    .contains("new-owner@example.ch"),
+                "the answer carries the contact: {body}"
+            );
+        }
+    }
+}
