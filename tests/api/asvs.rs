@@ -1,5 +1,6 @@
-//! Issue 15 part 7: the security headers of answers no `Authorization` header marks as private.
-//! A public write (a login, a sign-up, a link's confirmation) carries a secret in its body and
+//! Issue 15 part 7: what the OWASP ASVS 5.0 table of docs/security.md found no test for.
+//!
+//! The security headers of answers no `Authorization` header marks as private. A public write (a login, a sign-up, a link's confirmation) carries a secret in its body and
 //! may answer one, or personal data: it is `no-store` like every authenticated answer; public
 //! reads (the catalogue, the spec) stay cacheable. `nosniff` is on all of them.
 
@@ -121,5 +122,71 @@ async fn a_confirmed_owner_change_answers_its_contacts_no_store() {
                 "the answer carries the contact: {body}"
             );
         }
+    }
+}
+
+/// ASVS 7.3.2: a session ends at its absolute lifetime however active it is: neither its access
+/// token nor its refresh token works past `expires_at`.
+#[tokio::test]
+async fn a_session_past_its_absolute_lifetime_is_refused_however_active() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("asvs-absolute@example.ch").await;
+    assert_eq!(
+        send(&app, Method::GET, "/v1/me", &session, None)
+            .await
+            .status(),
+        200
+    );
+    let sid = session.session_id.clone();
+    app.with_conn(move |c| {
+        use diesel::prelude::*;
+        use leman::db::schema::sessions;
+        // Seen a second ago, but created longer ago than the absolute lifetime allows.
+        diesel::update(sessions::table.find(sid))
+            .set((
+                sessions::last_seen_at.eq(leman::db::now()),
+                sessions::expires_at.eq(leman::db::now() - chrono::Duration::seconds(1)),
+            ))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    problem(
+        send(&app, Method::GET, "/v1/me", &session, None).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/v1/auth/refresh",
+            json!({"refresh_token": session.refresh_token}),
+        )
+        .await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+/// ASVS 13.4.4: `TRACE` (and any method a route does not declare) is refused with a problem,
+/// and never echoes the request.
+#[tokio::test]
+async fn trace_is_refused_and_echoes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("asvs-trace@example.ch").await;
+    for path in ["/v1/me", "/healthz", "/v1/openapi.json"] {
+        let res = app
+            .client
+            .request(Method::TRACE, app.url(path))
+            .header("authorization", format!("Bearer {}", session.access_token))
+            .header("x-secret-probe", "echo-me")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("echo-me"), "{path}: {body}");
+        assert!(!body.contains(&session.access_token), "{path}");
     }
 }
