@@ -111,11 +111,33 @@ fn url_too_long() -> AppError {
 /// confirmed owner change's contacts), `Cache-Control: no-store` (added last, outside the
 /// idempotency middleware, which keeps no answer marked so); on every answer served over TLS, or
 /// behind a TLS proxy that says so (`X-Forwarded-Proto: https`, `Forwarded: proto=https`),
-/// `Strict-Transport-Security` (one year, subdomains).
+/// `Strict-Transport-Security` (one year, subdomains). And on every answer
+/// `Referrer-Policy: no-referrer` and a `Content-Security-Policy` that no page may frame
+/// (`frame-ancestors 'none'`); a JSON answer also may load nothing (`default-src 'none'`): only
+/// Swagger UI's page (`/docs/`) is HTML, and it keeps its own scripts and styles (ASVS 3.4.3,
+/// 3.4.5, 3.4.6).
 fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, private: bool, tls: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/json") || ct.starts_with("application/problem+json")
+        });
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if json {
+            "default-src 'none'; frame-ancestors 'none'"
+        } else {
+            "frame-ancestors 'none'"
+        }),
     );
     if tls {
         headers.insert(

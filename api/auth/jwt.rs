@@ -246,6 +246,21 @@ mod properties {
             })
     }
 
+    /// ASVS 9.2.3: a token signed with our key but meant for another audience or made by
+    /// another issuer is refused.
+    #[test]
+    fn a_token_for_another_audience_or_issuer_is_refused() {
+        let k = keys();
+        let mine = claims("usr_1".into(), "ses_1".into(), vec!["pwd".into()]);
+        assert!(decode(&k, &encode(&k, &mine).unwrap()).is_ok());
+        let mut other_audience = mine.clone();
+        other_audience.aud = "another-api".into();
+        assert!(decode(&k, &encode(&k, &other_audience).unwrap()).is_err());
+        let mut other_issuer = mine;
+        other_issuer.iss = "someone-else".into();
+        assert!(decode(&k, &encode(&k, &other_issuer).unwrap()).is_err());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 

@@ -190,3 +190,42 @@ async fn trace_is_refused_and_echoes_nothing() {
         assert!(!body.contains(&session.access_token), "{path}");
     }
 }
+
+/// ASVS 3.4.3, 3.4.5, 3.4.6: no answer may be framed or leak a referrer; a JSON answer may load
+/// nothing; Swagger UI's page keeps working (its own scripts are not refused).
+#[tokio::test]
+async fn every_answer_refuses_framing_and_referrers_and_json_loads_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("asvs-csp@example.ch").await;
+    let mut answers = vec![(
+        "/v1/me signed in".to_string(),
+        send(&app, Method::GET, "/v1/me", &session, None).await,
+    )];
+    for path in [
+        "/healthz",
+        "/v1/nope",
+        "/v1/me",
+        "/v1/openapi.json",
+        "/docs/",
+    ] {
+        answers.push((path.to_string(), app.get(path).await));
+    }
+    for (what, res) in &answers {
+        assert_eq!(
+            header(res, "referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{what}"
+        );
+        let csp = header(res, "content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        let json = header(res, "content-type").is_some_and(|ct| ct.contains("json"));
+        assert_eq!(csp.contains("default-src 'none'"), json, "{what}: {csp}");
+    }
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status(), 200);
+    assert!(
+        header(&docs, "content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
