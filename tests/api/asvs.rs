@@ -229,3 +229,20 @@ async fn every_answer_refuses_framing_and_referrers_and_json_loads_nothing() {
             .starts_with("text/html")
     );
 }
+
+/// ASVS 15.3.7: a query parameter given twice is refused, never read as one of its values.
+#[tokio::test]
+async fn a_query_parameter_given_twice_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, session) = app.signed_in("asvs-pollution@example.ch").await;
+    for path in [
+        "/v1/me/tokens?limit=1&limit=50",
+        "/v1/me/tokens?cursor=a&cursor=b",
+        "/v1/me/activities?action=login.succeeded&limit=5&limit=6",
+    ] {
+        let res = send(&app, Method::GET, path, &session, None).await;
+        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["code"].is_string(), "{path}: {body}");
+    }
+}
