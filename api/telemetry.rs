@@ -106,18 +106,38 @@ fn url_too_long() -> AppError {
 }
 
 /// On every answer: `X-Content-Type-Options: nosniff`; on every answer to a request that carried
-/// credentials (`Authorization`), `Cache-Control: no-store` (added last, outside the idempotency
-/// middleware, which keeps no answer marked so); on every answer served over TLS, or behind a TLS
-/// proxy that says so (`X-Forwarded-Proto: https`, `Forwarded: proto=https`),
-/// `Strict-Transport-Security` (one year, subdomains).
-fn secure_headers(
-    headers: &mut actix_web::http::header::HeaderMap,
-    authenticated: bool,
-    tls: bool,
-) {
+/// credentials (`Authorization`) or was not a read (`POST`, `PUT`, `PATCH`, `DELETE`: public
+/// ones carry a token in their body and may answer a secret or personal data, such as a
+/// confirmed owner change's contacts), `Cache-Control: no-store` (added last, outside the
+/// idempotency middleware, which keeps no answer marked so); on every answer served over TLS, or
+/// behind a TLS proxy that says so (`X-Forwarded-Proto: https`, `Forwarded: proto=https`),
+/// `Strict-Transport-Security` (one year, subdomains). And on every answer
+/// `Referrer-Policy: no-referrer` and a `Content-Security-Policy` that no page may frame
+/// (`frame-ancestors 'none'`); a JSON answer also may load nothing (`default-src 'none'`): only
+/// Swagger UI's page (`/docs/`) is HTML, and it keeps its own scripts and styles (ASVS 3.4.3,
+/// 3.4.5, 3.4.6).
+fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, private: bool, tls: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/json") || ct.starts_with("application/problem+json")
+        });
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if json {
+            "default-src 'none'; frame-ancestors 'none'"
+        } else {
+            "frame-ancestors 'none'"
+        }),
     );
     if tls {
         headers.insert(
@@ -125,7 +145,7 @@ fn secure_headers(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if authenticated {
+    if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
@@ -191,7 +211,13 @@ where
         let service = self.service.clone();
         let metrics = self.metrics.clone();
         let started = Instant::now();
-        let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+        let private = req.headers().contains_key(header::AUTHORIZATION)
+            || !matches!(
+                *req.method(),
+                actix_web::http::Method::GET
+                    | actix_web::http::Method::HEAD
+                    | actix_web::http::Method::OPTIONS
+            );
         let tls = req.connection_info().scheme() == "https";
         let too_long = req
             .uri()
@@ -221,7 +247,7 @@ where
                         // below, counted.
                         Ok(Err(e)) => {
                             let mut response = e.error_response();
-                            secure_headers(response.headers_mut(), authenticated, tls);
+                            secure_headers(response.headers_mut(), private, tls);
                             if let Ok(v) = HeaderValue::from_str(&id) {
                                 response.headers_mut().insert(REQUEST_ID, v);
                             }
@@ -251,7 +277,7 @@ where
                                 AppError::internal(format!("handler panicked: {what}"))
                                     .with_header(REQUEST_ID, &id)
                                     .error_response();
-                            secure_headers(response.headers_mut(), authenticated, tls);
+                            secure_headers(response.headers_mut(), private, tls);
                             return Err(
                                 InternalError::from_response("handler panicked", response).into()
                             );
@@ -280,7 +306,7 @@ where
                     if let Ok(v) = HeaderValue::from_str(&id) {
                         res.headers_mut().insert(REQUEST_ID, v);
                     }
-                    secure_headers(res.headers_mut(), authenticated, tls);
+                    secure_headers(res.headers_mut(), private, tls);
                     let ms = elapsed.as_secs_f64() * 1000.0;
                     if status >= 500 {
                         tracing::error!(status, ms, "request failed");

@@ -99,3 +99,40 @@ mod tests {
         assert_eq!(lines[10], "Invoice 2026-000001");
     }
 }
+
+/// Property tests (issue 15, part 7): customer text cannot add or move an element of the EPC
+/// payload.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn text_cannot_add_or_move_an_epc_element(
+            name in any::<String>(),
+            text in any::<String>(),
+            reference in proptest::option::of(any::<String>()),
+            minor in 1i64..100_000_000_000,
+        ) {
+            let epc = Epc {
+                bic: Some("POFICHBEXXX".into()),
+                name,
+                iban: "DE89370400440532013000".into(),
+                amount_minor: minor,
+                reference: reference.clone(),
+                text,
+            };
+            let payload = epc.payload();
+            let elements: Vec<&str> = payload.split('\n').collect();
+            prop_assert!((8..=11).contains(&elements.len()), "{:?}", elements);
+            prop_assert_eq!(&elements[..4], &["BCD", "002", "1", "SCT"]);
+            prop_assert_eq!(elements[4], "POFICHBEXXX");
+            prop_assert_eq!(elements[6], "DE89370400440532013000");
+            prop_assert!(elements[7].starts_with("EUR"));
+            prop_assert!(!payload.contains('\r'));
+        }
+    }
+}

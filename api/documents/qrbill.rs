@@ -505,3 +505,108 @@ mod tests {
         );
     }
 }
+
+/// Property tests (issue 15, part 7): references read from outside (a bank's report) are
+/// checked without panic; the references we make always check; customer text cannot add or
+/// move a field of the payload.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn address(name: String, street: String, town: String) -> Address {
+        Address {
+            name,
+            street,
+            building_number: "12".into(),
+            extra_line: None,
+            postal_code: "1204".into(),
+            town,
+            country: "CH".into(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_checked_as_a_reference_or_iban_without_panic(
+            raw in prop_oneof![any::<String>(), "[0-9]{20,30}", "(RF|rf)[0-9A-Za-z]{0,25}", "(CH|LI)[0-9]{2,30}"]
+        ) {
+            if is_valid_qr_reference(&raw) {
+                prop_assert_eq!(qr_reference(&raw[..26]), raw.clone());
+            }
+            if is_valid_creditor_reference(&raw) {
+                // Made again from its body, it checks and keeps the body (check digits 01 and
+                // 98 are the same modulo 97, so the digits themselves may differ).
+                let again = creditor_reference(&raw[4..]);
+                prop_assert!(is_valid_creditor_reference(&again));
+                prop_assert_eq!(&again[4..], raw[4..].to_ascii_uppercase());
+            }
+            let _ = is_qr_iban(&raw);
+            let _ = mod10_check(&raw);
+            let _ = group4(&raw);
+        }
+
+        #[test]
+        fn a_qr_reference_we_make_checks_and_keeps_its_digits(digits in "[0-9]{0,40}") {
+            let r = qr_reference(&digits);
+            prop_assert_eq!(r.len(), 27);
+            let tail = &digits[digits.len().saturating_sub(26)..];
+            prop_assert_eq!(r[..26].trim_start_matches('0'), tail.trim_start_matches('0'));
+            // A reference of zeros only is not one (the guidelines); every other checks.
+            prop_assert_eq!(is_valid_qr_reference(&r), tail.bytes().any(|b| b != b'0'));
+            // One changed digit is caught by the check digit.
+            let mut changed = r.clone().into_bytes();
+            changed[10] = if changed[10] == b'9' { b'0' } else { changed[10] + 1 };
+            prop_assert!(!is_valid_qr_reference(&String::from_utf8(changed).unwrap()));
+        }
+
+        #[test]
+        fn a_creditor_reference_we_make_checks(body in "[0-9A-Za-z]{1,30}") {
+            let r = creditor_reference(&body);
+            prop_assert!(is_valid_creditor_reference(&r), "{}", r);
+            prop_assert!(r.len() <= 25);
+        }
+
+        #[test]
+        fn a_field_holds_allowed_characters_on_one_line(text in any::<String>(), max in 1usize..150) {
+            let f = field(&text, max);
+            prop_assert!(f.chars().count() <= max);
+            prop_assert!(f.chars().all(allowed));
+            prop_assert!(!f.contains(['\r', '\n']));
+        }
+
+        #[test]
+        fn customer_text_cannot_add_or_move_a_payload_field(
+            name in any::<String>(),
+            street in any::<String>(),
+            town in any::<String>(),
+            message in any::<String>(),
+            minor in any::<i64>(),
+            reference in "[0-9]{1,26}",
+        ) {
+            let bill = QrBill {
+                account: "CH4431999123000889012".into(),
+                creditor: address("Leman SA".into(), "Rue du Rhône".into(), "Genève".into()),
+                amount_minor: Some(minor),
+                currency: "CHF".into(),
+                debtor: Some(address(name, street, town)),
+                reference: Reference::Qrr(qr_reference(&reference)),
+                message,
+            };
+            let payload = bill.payload();
+            let elements: Vec<&str> = payload.split("\r\n").collect();
+            prop_assert_eq!(elements.len(), 31);
+            prop_assert_eq!(elements[27], "QRR");
+            prop_assert_eq!(elements[30], "EPD");
+            prop_assert!(!elements.iter().any(|e| e.contains('\n') || e.contains('\r')));
+        }
+
+        #[test]
+        fn amounts_are_written_without_panic(minor in any::<i64>()) {
+            let _ = amount_text(minor);
+            let _ = amount_display(minor);
+        }
+    }
+}

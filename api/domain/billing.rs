@@ -129,3 +129,28 @@ mod tests {
         }
     }
 }
+
+/// Property tests (issue 15, part 7): any text is a period or none; every period round-trips.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_known_period_or_none(raw in prop_oneof![any::<String>(), "P[0-9]{1,3}[YMD]"]) {
+            if let Some(months) = period_months(&raw) {
+                prop_assert_eq!(period_name(months), raw.as_str());
+            }
+        }
+
+        #[test]
+        fn every_period_round_trips_through_its_name(i in 0..PERIODS.len()) {
+            let (months, name) = PERIODS[i];
+            prop_assert_eq!(period_months(name), Some(months));
+            prop_assert_eq!(period_name(months), name);
+        }
+    }
+}

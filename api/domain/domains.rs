@@ -227,3 +227,51 @@ mod tests {
         assert_eq!(statuses_from_json(&statuses_to_json(&s)), s);
     }
 }
+
+/// Property tests (issue 15, part 7): any text is a domain name or a 422, never a panic; a
+/// parsed name parses back to itself from either of its forms.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_a_domain_name_or_a_field_error(
+            raw in prop_oneof![
+                any::<String>(),
+                "[a-zA-Z0-9äöüéèàçß\u{3002}\u{FF0E}.-]{1,70}",
+                "xn--[a-z0-9-]{1,20}\\.[a-z]{2,3}",
+            ]
+        ) {
+            match DomainName::parse(&raw, "/name") {
+                Ok(n) => {
+                    prop_assert!(n.ascii.is_ascii() && n.ascii.len() <= 253);
+                    prop_assert_eq!(format!("{}.{}", n.label, n.tld), n.ascii.clone());
+                    prop_assert_eq!(DomainName::parse(&n.ascii, "/name").unwrap(), n.clone());
+                    prop_assert_eq!(DomainName::parse(&n.unicode, "/name").unwrap(), n);
+                }
+                Err(e) => prop_assert_eq!(e.code, "invalid_domain_name"),
+            }
+        }
+
+        #[test]
+        fn a_name_parses_alike_whatever_its_case_or_final_dot(
+            label in "[a-z0-9äöü]([a-z0-9äöü-]{0,20}[a-z0-9äöü])?",
+            tld in "(ch|li|com|de)",
+            upper in any::<bool>(),
+            dot in proptest::sample::select(vec!["", ".", "\u{3002}", "\u{FF0E}", "\u{FF61}"]),
+        ) {
+            let plain = format!("{label}.{tld}");
+            let typed = if upper { plain.to_uppercase() } else { plain.clone() };
+            let a = DomainName::parse(&plain, "/name");
+            let b = DomainName::parse(&format!("{typed}{dot}"), "/name");
+            prop_assert_eq!(a.is_ok(), b.is_ok());
+            if let (Ok(a), Ok(b)) = (a, b) {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
+}

@@ -178,3 +178,40 @@ mod tests {
         assert!(path_id("ses_\0", "ses", "session").is_err());
     }
 }
+
+/// Property tests (issue 15, part 7): any text is an id of its kind or a 404, never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_an_id_of_its_kind_or_a_404(
+            raw in prop_oneof![any::<String>(), "[a-z]{3}_[0-9a-fA-F]{30,34}", "org_.{32}"]
+        ) {
+            let shaped = raw
+                .strip_prefix("org_")
+                .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            match OrgId::parse(&raw) {
+                Ok(id) => {
+                    prop_assert!(shaped);
+                    prop_assert_eq!(id.as_str(), raw.as_str());
+                }
+                Err(e) => {
+                    prop_assert!(!shaped);
+                    prop_assert_eq!(e.status.as_u16(), 404);
+                }
+            }
+        }
+
+        #[test]
+        fn a_generated_id_parses_back_as_itself_and_only_as_its_kind(_n in 0u8..8) {
+            let id = InvoiceId::generate();
+            prop_assert_eq!(InvoiceId::parse(id.as_str()).unwrap(), id.clone());
+            prop_assert!(OrgId::parse(id.as_str()).is_err());
+        }
+    }
+}

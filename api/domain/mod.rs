@@ -356,3 +356,73 @@ mod text_enum_tests {
         assert!(Sample::try_from("third".to_string()).is_err());
     }
 }
+
+/// Property tests (issue 15, part 7): what users type never panics a parser, and what a parser
+/// returns parses again to itself.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_as_an_email_is_an_address_or_a_field_error(raw in any::<String>()) {
+            if let Err(e) = Email::parse(&raw, "/email") {
+                prop_assert_eq!(e.code, "invalid_email");
+                prop_assert_eq!(e.field, "/email");
+            }
+        }
+
+        #[test]
+        fn a_parsed_email_is_ascii_lower_case_and_parses_to_itself(
+            local in "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,70}",
+            domain in "[A-Za-z0-9-]{1,20}(\\.[A-Za-z0-9-]{1,20}){0,3}",
+            spaces in " {0,2}",
+        ) {
+            let raw = format!("{spaces}{local}@{domain}{spaces}");
+            if let Ok(email) = Email::parse(&raw, "/email") {
+                prop_assert!(email.as_str().is_ascii());
+                prop_assert_eq!(email.as_str(), email.as_str().to_lowercase());
+                prop_assert!(email.as_str().len() <= 254);
+                let again = Email::parse(email.as_str(), "/email").unwrap();
+                prop_assert_eq!(again, email);
+            }
+        }
+
+        #[test]
+        fn any_text_as_a_language_time_zone_or_name_is_a_value_or_a_field_error(raw in any::<String>()) {
+            if let Ok(language) = parse_language(&raw, "/language") {
+                prop_assert!(LANGUAGES.contains(&language.as_str()));
+            }
+            let _ = parse_timezone(&raw, "/time_zone");
+            if let Ok(name) = parse_name(&raw, "/first_name") {
+                prop_assert_eq!(parse_name(&name, "/first_name").unwrap(), name);
+            }
+        }
+
+        #[test]
+        fn every_time_zone_parses_back_from_its_name(
+            tz in proptest::sample::select(chrono_tz::TZ_VARIANTS.to_vec())
+        ) {
+            prop_assert_eq!(parse_timezone(tz.name(), "/time_zone").unwrap(), tz);
+        }
+    }
+
+    proptest! {
+        // zxcvbn is by far the slowest parser here (about 0.1 s a long password in a debug
+        // build): fewer and shorter cases keep the set within seconds.
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn any_text_as_a_password_is_accepted_or_a_field_error(
+            password in prop_oneof![any::<String>(), "\\PC{8,48}", Just("x".repeat(129))],
+            email in "\\PC{0,60}",
+        ) {
+            if let Err(e) = check_password(&password, "/password", &[&email]) {
+                prop_assert_eq!(e.field, "/password");
+            }
+        }
+    }
+}

@@ -77,10 +77,19 @@ fn plain_decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::E
 }
 
 /// Minor units of an amount already rounded to cents.
+/// An amount past what `i64` holds saturates (never a panic: `rust_decimal`'s `*` panics on
+/// overflow).
 pub fn to_minor(amount: Decimal) -> i64 {
-    (amount.round_dp(SCALE) * Decimal::from(100))
-        .to_i64()
-        .unwrap_or(i64::MAX)
+    let saturated = if amount.is_sign_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    };
+    amount
+        .round_dp(SCALE)
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|minor| minor.to_i64())
+        .unwrap_or(saturated)
 }
 
 /// Rounds to cents, half away from zero (the commercial rule; see docs/rules.md).
@@ -195,5 +204,92 @@ mod tests {
             parse_amount(d("1000000.01"), "/a").unwrap_err().code,
             "too_large"
         );
+    }
+}
+
+/// Property tests (issue 15, part 7): any amount string is a `Money` or an error, never a panic;
+/// stored minor units and the API's decimal strings round-trip.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn money_from(raw: &str) -> Result<Money, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"amount": raw, "currency": "CHF"}))
+    }
+
+    /// Any decimal `rust_decimal` can hold.
+    fn any_decimal() -> impl Strategy<Value = Decimal> {
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<bool>(),
+            0u32..=28,
+        )
+            .prop_map(|(lo, mid, hi, negative, scale)| {
+                Decimal::from_parts(lo, mid, hi, negative, scale)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_amount_string_is_money_or_an_error(
+            raw in prop_oneof![any::<String>(), "-?[0-9]{0,30}(\\.[0-9]{0,30})?"]
+        ) {
+            if let Ok(m) = money_from(&raw) {
+                // Whatever was read, checking and storing it cannot panic either.
+                if let Ok(v) = parse_amount(m.amount, "/amount") {
+                    prop_assert!(v > Decimal::ZERO && v <= Decimal::from(1_000_000));
+                    prop_assert_eq!(v.scale(), SCALE);
+                }
+                let _ = m.minor();
+                let _ = m.display();
+            }
+        }
+
+        #[test]
+        fn a_decimal_string_with_at_most_two_decimals_reads_exactly(
+            whole in "-?[0-9]{1,12}",
+            fraction in proptest::option::of("[0-9]{1,2}"),
+        ) {
+            let raw = match &fraction {
+                Some(f) => format!("{whole}.{f}"),
+                None => whole.clone(),
+            };
+            let m = money_from(&raw).unwrap();
+            prop_assert_eq!(m.amount, raw.parse::<Decimal>().unwrap());
+        }
+
+        #[test]
+        fn stored_minor_units_round_trip_through_money_and_json(minor in any::<i64>()) {
+            let m = Money::from_minor(minor, Currency::Chf);
+            prop_assert_eq!(m.minor(), minor);
+            let json = serde_json::to_value(m).unwrap();
+            let back: Money = serde_json::from_value(json).unwrap();
+            prop_assert_eq!(back, m);
+            prop_assert_eq!(back.minor(), minor);
+        }
+
+        #[test]
+        fn any_decimal_is_checked_rounded_and_stored_without_panic(amount in any_decimal()) {
+            let _ = to_minor(amount);
+            let _ = round(amount);
+            if let Ok(v) = parse_amount(amount, "/amount") {
+                prop_assert_eq!(v, amount);
+                prop_assert_eq!(Money::from_minor(to_minor(v), Currency::Chf).amount, v);
+            }
+        }
+    }
+
+    /// Found by the property above: `to_minor` multiplied by 100 with `*`, which panics past
+    /// `rust_decimal`'s range; it now saturates like its conversion to `i64` already did.
+    #[test]
+    fn minor_units_of_an_amount_past_the_decimal_range_saturate() {
+        assert_eq!(to_minor(Decimal::MAX), i64::MAX);
+        assert_eq!(to_minor(Decimal::MIN), i64::MIN);
+        assert_eq!(to_minor(Decimal::new(-1_234, 2)), -1_234);
     }
 }

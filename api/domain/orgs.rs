@@ -529,3 +529,82 @@ mod tests {
         assert_eq!(errors[0].field, "/p/1");
     }
 }
+
+/// Property tests (issue 15, part 7): any text is a value or a field error, never a panic; a
+/// parsed value parses back to itself.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_line_is_clean_text_or_a_field_error(raw in any::<String>(), max in 1usize..120) {
+            if let Ok(v) = parse_text(&raw, "/name", max) {
+                prop_assert!(!v.is_empty() && v.chars().count() <= max);
+                prop_assert!(!v.chars().any(char::is_control));
+                prop_assert_eq!(parse_text(&v, "/name", max).unwrap(), v);
+            }
+        }
+
+        #[test]
+        fn any_text_is_a_country_or_a_field_error(raw in prop_oneof![any::<String>(), " ?[a-zA-Z]{2} ?"]) {
+            if let Ok(c) = parse_country(&raw, "/country") {
+                prop_assert!(COUNTRIES.contains(&c.as_str()));
+                prop_assert_eq!(parse_country(&c, "/country").unwrap(), c);
+            }
+        }
+
+        #[test]
+        fn any_text_is_a_vat_number_or_a_field_error(
+            raw in prop_oneof![
+                any::<String>(),
+                "(CHE|DE|FR|[A-Z]{2}|[a-z]{2}|Ü)[ .0-9A-Za-z-]{0,18}",
+            ]
+        ) {
+            match parse_vat_number(&raw, "/vat_number") {
+                Ok(v) => {
+                    prop_assert!(v.is_ascii() && !v.contains(char::is_whitespace));
+                    prop_assert_eq!(parse_vat_number(&v, "/vat_number").unwrap(), v);
+                }
+                Err(e) => prop_assert_eq!(e.code, "invalid_vat_number"),
+            }
+        }
+
+        #[test]
+        fn any_permission_list_is_permissions_or_one_error_per_unknown_name(
+            raw in proptest::collection::vec(
+                prop_oneof![any::<String>(), "(accounting|products|domains|users)"],
+                0..8,
+            )
+        ) {
+            match parse_permissions(&raw, "/permissions") {
+                Ok(found) => prop_assert!(found.len() <= raw.len()),
+                Err(errors) => {
+                    let unknown = raw.iter().filter(|n| Permission::parse(n).is_none()).count();
+                    prop_assert_eq!(errors.len(), unknown);
+                }
+            }
+        }
+
+        #[test]
+        fn a_checked_billing_address_checks_again_to_itself(
+            line1 in any::<String>(),
+            line2 in proptest::option::of(any::<String>()),
+            postal_code in any::<String>(),
+            city in any::<String>(),
+        ) {
+            let raw = BillingAddress { line1, line2, postal_code, city };
+            let mut checks = crate::domain::Checks::default();
+            if let Some(clean) = raw.parse(&mut checks, "/billing_address") {
+                prop_assert!(checks.errors.is_empty());
+                let mut again = crate::domain::Checks::default();
+                prop_assert_eq!(clean.parse(&mut again, "/billing_address"), Some(clean.clone()));
+            } else {
+                prop_assert!(!checks.errors.is_empty());
+            }
+        }
+    }
+}

@@ -142,3 +142,51 @@ mod tests {
         );
     }
 }
+
+/// Property tests (issue 15, part 7): any cursor is a position or a 422, never a panic or a
+/// timestamp a database cannot hold; what `encode` writes, `decode` reads back.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use base64::Engine as _;
+    use proptest::prelude::*;
+
+    const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_cursor_is_a_position_or_a_422(
+            raw in prop_oneof![
+                any::<String>(),
+                any::<Vec<u8>>().prop_map(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)),
+                (any::<i64>(), any::<String>()).prop_map(|(m, id)| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{m}|{id}"))
+                }),
+            ]
+        ) {
+            match cursor::decode(&raw) {
+                Ok((at, id)) => {
+                    let micros = at.and_utc().timestamp_micros();
+                    prop_assert!((0..=MAX_MICROS).contains(&micros));
+                    prop_assert!((1..=64).contains(&id.len()));
+                    prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.status.as_u16(), 422);
+                    prop_assert_eq!(e.errors[0].field.as_str(), "cursor");
+                }
+            }
+        }
+
+        #[test]
+        fn a_cursor_decodes_to_the_position_it_encodes(
+            micros in 0..=MAX_MICROS,
+            id in "[a-z]{3}_[0-9a-f]{32}",
+        ) {
+            let at = chrono::DateTime::from_timestamp_micros(micros).unwrap().naive_utc();
+            prop_assert_eq!(cursor::decode(&cursor::encode(at, &id)).unwrap(), (at, id));
+        }
+    }
+}

@@ -300,3 +300,36 @@ fn canonical(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         Err(_) => std::borrow::Cow::Borrowed(body),
     }
 }
+
+/// Property tests (issue 15, part 7): any key and any body are compared without panic; the
+/// same JSON re-serialised in another key order is the same request.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_key_is_checked_without_panic(key in any::<String>()) {
+            prop_assert_eq!(
+                valid_key(&key),
+                !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+            );
+        }
+
+        #[test]
+        fn any_body_is_canonical_and_key_order_does_not_matter(
+            bytes in any::<Vec<u8>>(),
+            fields in proptest::collection::btree_map("[a-z]{1,6}", any::<i64>(), 0..8),
+        ) {
+            let _ = canonical(&bytes);
+            let forward: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+            let backward: Vec<String> = forward.iter().rev().cloned().collect();
+            let a = format!("{{{}}}", forward.join(","));
+            let b = format!("{{ {} }}", backward.join(" ,\n"));
+            prop_assert_eq!(canonical(a.as_bytes()), canonical(b.as_bytes()));
+        }
+    }
+}

@@ -497,3 +497,48 @@ fn pro_forma(
         bytes: doc::pro_forma_pdf(&document, language),
     })
 }
+
+/// Property tests (issue 15, part 7): any reference a bank reports maps to a pro forma number
+/// or none, never a panic; both structured references of a pro forma's QR code map back to it.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_reported_reference_is_a_pro_forma_number_or_none(
+            raw in prop_oneof![any::<String>(), "[0-9 ]{20,34}", "(RF|rf)[0-9]{2}(PF|pf)[0-9 ]{8,14}"]
+        ) {
+            if let Some(number) = pro_forma_number_of(&raw) {
+                prop_assert!(number.starts_with("PF-") && number.len() == 14);
+            }
+        }
+
+        #[test]
+        fn both_references_of_a_pro_forma_map_back_to_it(
+            year in 2000u32..10000,
+            n in 0u32..1_000_000,
+            grouped in any::<bool>(),
+            lower in any::<bool>(),
+        ) {
+            let number = format!("PF-{year}-{n:06}");
+            // As `payment_code` makes them: QRR with prefix 2, SCOR with the letters PF.
+            let qrr = qrbill::Reference::Qrr(qrbill::qr_reference(&format!("2{}", digits(&number))));
+            let scor = qrbill::Reference::Scor(qrbill::creditor_reference(&format!("PF{}", digits(&number))));
+            for reference in [qrr, scor] {
+                let written = if grouped {
+                    reference.display()
+                } else {
+                    match &reference {
+                        qrbill::Reference::Qrr(v) | qrbill::Reference::Scor(v) => v.clone(),
+                    }
+                };
+                let written = if lower { written.to_lowercase() } else { written };
+                prop_assert_eq!(pro_forma_number_of(&written), Some(number.clone()));
+            }
+        }
+    }
+}

@@ -710,3 +710,51 @@ mod tests {
         assert!(!same_person(&v.owner, &other));
     }
 }
+
+/// Property tests (issue 15, part 7): any phone number or contact is accepted clean or refused
+/// as a 422, never a panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_an_e164_phone_or_a_field_error(
+            raw in prop_oneof![any::<String>(), " ?\\+?[0-9 .]{5,17} ?"]
+        ) {
+            match parse_phone(&raw, "/phone") {
+                Ok(v) => {
+                    prop_assert!(v.starts_with('+') && v[1..].bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert_eq!(parse_phone(&v, "/phone").unwrap(), v);
+                }
+                Err(e) => prop_assert_eq!(e.code, "invalid_phone"),
+            }
+        }
+
+        #[test]
+        fn any_contact_is_validated_or_a_422(
+            texts in proptest::collection::vec(any::<String>(), 9),
+            blanks in any::<[bool; 3]>(),
+        ) {
+            let c = Contact {
+                name: texts[0].clone(),
+                organization: (!blanks[0]).then(|| texts[1].clone()),
+                address_line1: texts[2].clone(),
+                address_line2: (!blanks[1]).then(|| texts[3].clone()),
+                postal_code: texts[4].clone(),
+                city: texts[5].clone(),
+                country: texts[6].clone(),
+                email: texts[7].clone(),
+                phone: (!blanks[2]).then(|| texts[8].clone()),
+            };
+            let input = Contacts { owner: c.clone(), admin: c.clone(), tech: c };
+            match validate(&input) {
+                Ok(v) => prop_assert_eq!(validate(&v).unwrap(), v),
+                Err(e) => prop_assert_eq!(e.status.as_u16(), 422),
+            }
+        }
+    }
+}

@@ -327,3 +327,60 @@ pub async fn withdraw(
     })
     .await
 }
+
+/// Property tests (issue 15, part 7): any text is an IBAN or a 422, never a panic; an IBAN
+/// parses back from its electronic and its print form, any case; a masked IBAN shows its ends.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const IBANS: [&str; 5] = [
+        "CH9300762011623852957",
+        "CH4431999123000889012",
+        "DE89370400440532013000",
+        "LI21088100002324013AA",
+        "GB29NWBK60161331926819",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_an_iban_or_a_422(
+            raw in prop_oneof![any::<String>(), "[A-Za-z]{2}[0-9]{2}[ 0-9A-Za-z]{10,34}"]
+        ) {
+            match parse_iban(&raw, "/iban") {
+                Ok(iban) => {
+                    let compact = iban.electronic_str().to_string();
+                    let compact = compact.as_str();
+                    let again = parse_iban(compact, "/iban").unwrap();
+                    prop_assert_eq!(again.electronic_str(), compact);
+                    let masked = mask_iban(compact);
+                    prop_assert!(masked.starts_with(&compact[..4]));
+                }
+                Err(e) => prop_assert_eq!(e.status.as_u16(), 422),
+            }
+            let _ = mask_iban(&raw);
+        }
+
+        #[test]
+        fn an_iban_parses_back_from_either_form_in_any_case(
+            i in 0..IBANS.len(),
+            lower in any::<bool>(),
+            print in any::<bool>(),
+            spaces in " {0,2}",
+        ) {
+            let iban: iban::Iban = IBANS[i].parse().unwrap();
+            let written = if print { iban.to_string() } else { IBANS[i].to_string() };
+            let written = if lower { written.to_lowercase() } else { written };
+            let raw = format!("{spaces}{written}{spaces}");
+            let parsed = parse_iban(&raw, "/iban").unwrap();
+            prop_assert_eq!(parsed.electronic_str(), IBANS[i]);
+            // Masked: the country, check digits and the last five characters only.
+            let masked: String = mask_iban(IBANS[i]).chars().filter(|c| *c != ' ').collect();
+            prop_assert_eq!(masked.len(), IBANS[i].len());
+            prop_assert_eq!(masked.chars().filter(|c| *c != '*').count(), 9);
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod account_deletion;
 mod account_vocabulary;
 mod activities;
 mod activity_record;
+mod asvs;
 mod audit;
 mod auto_renewal;
 mod billing;
