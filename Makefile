@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -15,8 +15,9 @@ build:
 	$(CARGO) build --locked
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
-## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI).
-test: lint test-sqlite test-pg contract scale-test
+## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
+## generated clients, curl walkthroughs and Swagger UI in a browser, each against a live server.
+test: lint test-sqlite test-pg contract scale-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
@@ -40,6 +41,21 @@ contract:
 scale-test:
 	$(CARGO) build --release --locked
 	scripts/scale-test.sh
+
+## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
+clients:
+	$(CARGO) build --release --locked
+	scripts/clients/run.sh
+
+## The curl walkthroughs of scripts/walkthrough/, against one live server.
+walkthroughs:
+	$(CARGO) build --release --locked
+	scripts/walkthrough/run-all.sh
+
+## /docs in headless Chromium: Authorize, Try it out on GET /v1/me (screenshot: target/swagger-ui.png).
+swagger-ui-check:
+	$(CARGO) build --release --locked
+	scripts/swagger-ui-check.sh
 
 ## Rewrite the committed spec from the code.
 openapi:
