@@ -4,7 +4,7 @@
 # 1. Python: openapi-python-client (pinned in scripts/clients/python/requirements.txt, installed
 #    into .venv-clients/) generates the package `leman_client` from the COMMITTED spec
 #    openapi/openapi.json into target/clients/python/ (never committed); any generator warning
-#    fails the run.
+#    fails the run. scripts/clients/python/flow.py is type-checked against it (mypy --strict).
 # 2. TypeScript: openapi-typescript writes scripts/clients/typescript/generated/leman.ts (ignored),
 #    and scripts/clients/typescript/flow.ts, which uses it with openapi-fetch, is type-checked
 #    by `tsc --strict` (versions pinned in package.json and package-lock.json; node_modules is
@@ -65,6 +65,10 @@ if grep -qiE 'warning|error|cannot|unsupported|skipping' "$gen_log"; then
     die "openapi-python-client warned"
 fi
 log "python client generated ($(find "$PY_OUT/leman_client" -name '*.py' | wc -l) files, no warnings)"
+# The partner's script must type-check against what was generated (mypy --strict).
+MYPYPATH="$PY_OUT" "$VENV/bin/mypy" --config-file scripts/clients/python/mypy.ini \
+    --cache-dir target/clients/mypy-cache scripts/clients/python/flow.py >&2 ||
+    die "scripts/clients/python/flow.py does not type-check against the generated client"
 
 # --- TypeScript: pinned tools, generated types, strict type-check ------------------------------
 lock_sum="$(sha256sum "$TS_DIR/package-lock.json" | cut -d' ' -f1)"

@@ -37,12 +37,23 @@ started="$(api POST "/v1/orgs/$org_id/domains/$domain_id/transfer-out" 202 '{"un
 check '.state == "code_sent" and (.recipient | contains("•"))' "$started"
 check '(tostring | test("code\"\\s*:"; "i")) | not' "$started"
 
-say "4. The transfer out as it stands: code sent, never the code itself"
+say "4. The code went by mail to the owner's address in the WHOIS (here the account's own)"
+owner="$(api GET "/v1/orgs/$org_id/domains/$domain_id" 200 | jq -r .owner.email)"
+code="$(mail_text "$owner" "Transfer code: " | sed -n 's/^Transfer code: //p' | tr -d '\r' | head -n 1)"
+[ -n "$code" ] || fail "no transfer code in the owner's mail"
+grep -qF "$code" <<<"$started" && fail "the code is in the API answer"
+
+say "5. The transfer out as it stands: code sent, never the code itself"
 state="$(api GET "/v1/orgs/$org_id/domains/$domain_id/transfer-out" 200)"
 check '.state == "code_sent" and .code_expires_at != null' "$state"
 check '.locked == false' "$(api GET "/v1/orgs/$org_id/domains/$domain_id" 200)"
 
-say "5. Changed your mind? Cancel the code: the registry voids it"
+say "6. Changed your mind? Cancel the code: the registry voids it"
 api DELETE "/v1/orgs/$org_id/domains/$domain_id/transfer-out" 204 >/dev/null
 check '.state == "cancelled"' "$(api GET "/v1/orgs/$org_id/domains/$domain_id/transfer-out" 200)"
+
+say "7. A registrar presenting the cancelled code is refused (the sandbox registry plays it here)"
+if "$LEMAN_BIN" registry simulate transfer-request "$domain" "$code" >/dev/null 2>&1; then
+    fail "the registry accepted a cancelled code"
+fi
 echo "$WALK: done"

@@ -62,7 +62,7 @@ from leman_client.models import (
     Tokens,
     TopUpRequest,
 )
-from leman_client.types import UNSET, Response
+from leman_client.types import Response
 
 T = TypeVar("T")
 
@@ -145,7 +145,7 @@ def main() -> None:
         201,
         OrderView,
     )
-    assert order.payment is not UNSET and order.payment is not None, "the order was not paid"
+    assert isinstance(order.payment, PaymentView), "the order was not paid"
     assert order.payment.status == PaymentStatus.SUCCEEDED, order.payment.status
     step(f"order {order.id} paid by card {card.id}: {order.total.amount} {order.total.currency}")
 
@@ -203,10 +203,11 @@ def main() -> None:
     refused = create_token.sync_detailed(
         client=client, body=CreateToken(name="", kind=TokenKind.PERSONAL, scopes=[Scope.ACCOUNTREAD])
     )
-    problem = expect(refused, 422, Problem)
+    problem = refused.parsed
+    assert refused.status_code == 422 and isinstance(problem, Problem), (refused.status_code, refused.content)
     assert problem.status == 422 and problem.type_.startswith("urn:leman:problem:"), problem
     assert problem.code == "validation_failed", problem.code
-    assert problem.errors is not UNSET and problem.errors, "a validation problem lists its fields"
+    assert isinstance(problem.errors, list) and problem.errors, "a validation problem lists its fields"
     first = problem.errors[0]
     assert first.field == "/name", first.field
     step(f"422 {problem.code}: {first.field} {first.code} ({first.message})")
