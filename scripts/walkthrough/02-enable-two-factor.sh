@@ -15,9 +15,9 @@ enrolment="$(api POST /v1/me/two-factor/totp 200)"
 check '(.secret | length) >= 16 and (.otpauth_uri | startswith("otpauth://totp/"))' "$enrolment"
 secret="$(jq -r .secret <<<"$enrolment")"
 
-say "2. A wrong code does not turn it on"
+say "2. A wrong code does not turn it on (422 invalid_code)"
 answer="$(api POST /v1/me/two-factor/totp/confirm 422 '{"code": "000000"}')"
-check '.status == 422' "$answer"
+check '.code == "invalid_code"' "$answer"
 
 say "3. Confirm with the code the app shows now: ten recovery codes, shown this once"
 codes="$(api POST /v1/me/two-factor/totp/confirm 200 "$(jq -n --arg c "$(totp "$secret")" '{code: $c}')")"

@@ -30,7 +30,7 @@ check ".id == \"$org_id\"" "$org"
 say "4. The accountant reads the invoices, but not the products"
 check '.data | type == "array"' "$(api GET "/v1/orgs/$org_id/invoices" 200)"
 answer="$(api GET "/v1/orgs/$org_id/products" 403)"
-check '.status == 403' "$answer"
+check '.code == "permission_denied"' "$answer"
 
 say "5. The owner sees the new member with their permission"
 TOKEN="$(sign_in "$OWNER" "$PASSWORD")"

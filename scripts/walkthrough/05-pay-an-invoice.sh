@@ -45,5 +45,5 @@ rm -f "$LAST_BODY.pdf"
 
 say "7. Paying it again is refused"
 answer="$(api POST "/v1/orgs/$org_id/invoices/$invoice_id/payments" 409 "$body" -H "Idempotency-Key: $(uuid)")"
-check '.status == 409' "$answer"
+check '.code == "invoice_not_open"' "$answer"
 echo "$WALK: done"

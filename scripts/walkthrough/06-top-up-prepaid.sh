@@ -16,10 +16,10 @@ say "1. The account: its balance and the limits of a top-up"
 account="$(api GET "/v1/orgs/$org_id/prepaid-account" 200)"
 check '.balance.amount == "0.00" and .balance.currency == "CHF" and .top_up_min.amount != null' "$account"
 
-say "2. Below the smallest top-up is refused"
+say "2. Below the smallest top-up is refused (422 amount_out_of_range)"
 answer="$(api POST "/v1/orgs/$org_id/prepaid-account/top-ups" 422 "$(jq -n --arg pm "$card_id" \
     '{amount: {amount: "1.00", currency: "CHF"}, payment_method_id: $pm}')" -H "Idempotency-Key: $(uuid)")"
-check '.status == 422' "$answer"
+check '.code == "amount_out_of_range"' "$answer"
 
 say "3. Top up 100.00 CHF by card"
 payment="$(api POST "/v1/orgs/$org_id/prepaid-account/top-ups" 201 "$(jq -n --arg pm "$card_id" \
