@@ -17,7 +17,10 @@ order="$(api POST "/v1/orgs/$org_id/orders" 201 "$(jq -n --argjson pay "$pay" '{
     payment: $pay}')" -H "Idempotency-Key: $(uuid)")"
 check '.payment.status == "succeeded" and (.products | length) == 2' "$order"
 
-say "1. The renewals page: by default what expires within 2 months; ?all=true everything renewable"
+say "1. The renewals page: by default what expires within 2 months (nothing yet, a year ahead)…"
+check '.data == []' "$(api GET "/v1/orgs/$org_id/renewals" 200)"
+
+say "…and with ?all=true everything renewable, each period with its price"
 renewals="$(api GET "/v1/orgs/$org_id/renewals?all=true" 200)"
 check '.data | length == 2' "$renewals"
 check 'all(.data[]; (.periods | length) > 0)' "$renewals"
