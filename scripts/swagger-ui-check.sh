@@ -15,7 +15,7 @@ LIVE_NAME=swagger-ui-check
 DIR=scripts/swagger-ui-check
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 SCREENSHOT="${SWAGGER_UI_SCREENSHOT:-target/swagger-ui.png}"
-log() { printf 'swagger-ui-check: %s\n' "$*" >&2; }
+log() { printf 'swagger-ui-check: [%ss] %s\n' "$SECONDS" "$*" >&2; }
 
 if [ ! -x "$CHROMIUM" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -21,7 +21,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 LIVE_NAME=clients
-log() { printf 'clients: %s\n' "$*" >&2; }
+log() { printf 'clients: [%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() {
     log "error: $*"
     exit 1
