@@ -50,3 +50,5 @@ mkdir -p "$(dirname "$SCREENSHOT")"
 rm -f "$SCREENSHOT"
 LEMAN_TOKEN="$token" LEMAN_EMAIL="$email" CHROMIUM="$CHROMIUM" SCREENSHOT="$SCREENSHOT" \
     node "$DIR/check.mjs"
+[ -s "$SCREENSHOT" ] || { log "error: no screenshot in $SCREENSHOT"; exit 1; }
+log "passed; screenshot: $SCREENSHOT"
