@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-diff
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -15,8 +15,10 @@ build:
 	$(CARGO) build --locked
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
-## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI).
-test: lint spec-diff test-sqlite test-pg contract scale-test
+## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
+## the spec-diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
+## browser, each against a live server.
+test: lint spec-diff test-sqlite test-pg contract scale-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
@@ -45,6 +47,20 @@ scale-test:
 ## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).
 spec-diff:
 	scripts/spec-diff.sh --self-test
+## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
+clients:
+	$(CARGO) build --release --locked
+	scripts/clients/run.sh
+
+## The curl walkthroughs of scripts/walkthrough/, against one live server.
+walkthroughs:
+	$(CARGO) build --release --locked
+	scripts/walkthrough/run-all.sh
+
+## /docs in headless Chromium: Authorize, Try it out on GET /v1/me (screenshot: target/swagger-ui.png).
+swagger-ui-check:
+	$(CARGO) build --release --locked
+	scripts/swagger-ui-check.sh
 
 ## Rewrite the committed spec from the code.
 openapi:
