@@ -147,6 +147,14 @@ id_type!(
     /// A task (`task_…`): long work answered 202 and run as a job.
     TaskId, "task", "task"
 );
+id_type!(
+    /// An outgoing webhook endpoint (`whe_…`).
+    WebhookEndpointId, "whe", "webhook endpoint"
+);
+id_type!(
+    /// One event's delivery to one webhook endpoint (`whd_…`).
+    WebhookDeliveryId, "whd", "webhook delivery"
+);
 
 #[cfg(test)]
 mod tests {

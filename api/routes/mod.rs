@@ -12,6 +12,7 @@ pub mod credit_notes;
 pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
+pub mod event_types;
 pub mod invitations;
 pub mod invoices;
 pub mod me;
@@ -34,6 +35,7 @@ pub mod tasks;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod webhook_endpoints;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,6 +79,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(billing_settings::configure)
                 .configure(payment_provider::configure)
                 .configure(domain_owner_changes::configure)
-                .configure(tasks::configure),
+                .configure(tasks::configure)
+                .configure(webhook_endpoints::configure)
+                .configure(event_types::configure),
         );
 }
