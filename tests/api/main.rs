@@ -62,3 +62,4 @@ mod tokens;
 mod transfer_out;
 mod two_factor;
 mod vocabulary;
+mod webhooks;
