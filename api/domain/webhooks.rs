@@ -32,6 +32,18 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a delivery stands.
+    pub enum DeliveryStatus {
+        /// An attempt is due at `next_attempt_at`.
+        Pending = "pending",
+        /// The endpoint answered 2xx.
+        Succeeded = "succeeded",
+        /// Given up: 3 days of failures, or its endpoint was disabled.
+        Failed = "failed",
+    }
+}
+
 impl WebhookEventType {
     /// The webhook event a recorded change publishes, if any.
     pub fn of_activity(kind: ActivityKind) -> Option<Self> {
@@ -52,7 +64,6 @@ impl WebhookEventType {
             A::ProductExpired => W::ProductExpired,
             A::ProductSuspended => W::ProductSuspended,
             A::ProductCancelled => W::ProductCancelled,
-            A::DomainRenewed => W::ProductRenewed,
             A::DomainTransferCodeSent => W::DomainTransferOutCodeSent,
             A::DomainTransferRequested => W::DomainTransferOutRequested,
             A::DomainTransferredOut => W::DomainTransferOutCompleted,
@@ -293,7 +304,9 @@ mod tests {
         for t in WebhookEventType::ALL {
             let direct = matches!(
                 t,
-                WebhookEventType::ProductCreated | WebhookEventType::RenewalFailed
+                WebhookEventType::ProductCreated
+                    | WebhookEventType::ProductRenewed
+                    | WebhookEventType::RenewalFailed
             );
             assert!(derived.contains(t) || direct, "{t} is never sent");
         }

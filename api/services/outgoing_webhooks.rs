@@ -175,6 +175,49 @@ pub fn publish_activity(conn: &mut DbConnection, event: &Event<'_>) -> diesel::Q
     publish(conn, org_id, event_type, serde_json::Value::Object(data))
 }
 
+/// `product.created`: a paid order started `product` (no activity kind of its own: the order's
+/// payment is what the activity log records).
+pub fn product_created(
+    conn: &mut DbConnection,
+    product: &crate::models::products::Product,
+) -> diesel::QueryResult<()> {
+    publish(
+        conn,
+        &product.organization_id,
+        WebhookEventType::ProductCreated,
+        serde_json::json!({
+            "id": product.id,
+            "product_id": product.id,
+            "offer_id": product.offer_id,
+            "name": product.name,
+            "order_id": product.order_id,
+            "period_months": product.period_months,
+            "expires_at": product.expires_at.map(|t| t.and_utc()),
+        }),
+    )
+}
+
+/// `product.renewed`: a paid renewal moved its product's expiry.
+pub fn product_renewed(
+    conn: &mut DbConnection,
+    renewal: &crate::models::renewals::Renewal,
+) -> diesel::QueryResult<()> {
+    publish(
+        conn,
+        &renewal.organization_id,
+        WebhookEventType::ProductRenewed,
+        serde_json::json!({
+            "id": renewal.product_id,
+            "product_id": renewal.product_id,
+            "renewal_id": renewal.id,
+            "order_id": renewal.order_id,
+            "period_start": renewal.period_start.and_utc(),
+            "expires_at": renewal.period_end.and_utc(),
+            "period_months": renewal.period_months,
+        }),
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Addresses.
 

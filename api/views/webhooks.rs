@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::domain::webhooks::WebhookEventType;
+use crate::domain::webhooks::{DeliveryStatus, WebhookEventType};
 use crate::models::webhook_deliveries::WebhookDelivery;
 use crate::models::webhook_endpoints::WebhookEndpoint;
 
@@ -63,6 +63,12 @@ impl From<&WebhookEndpoint> for WebhookEndpointView {
 
 /// An endpoint with its signing secret: shown at creation and at rotation, never again.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "whe_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "organization_id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
+    "url": "https://hooks.example.com/leman", "description": "Accounting sync",
+    "event_types": ["invoice.paid", "invoice.refunded"], "enabled": true, "disabled_reason": null,
+    "failing_since": null, "previous_secret_expires_at": null,
+    "created_at": "2026-12-05T09:00:00Z", "updated_at": "2026-12-05T09:00:00Z", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}))]
 pub struct WebhookEndpointWithSecret {
     #[serde(flatten)]
     pub endpoint: WebhookEndpointView,
@@ -82,6 +88,12 @@ impl From<&WebhookEndpoint> for WebhookEndpointWithSecret {
 
 /// A page of the organisation's endpoints, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{
+    "id": "whe_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "organization_id": "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
+    "url": "https://hooks.example.com/leman", "description": "Accounting sync",
+    "event_types": ["invoice.paid", "invoice.refunded"], "enabled": true, "disabled_reason": null,
+    "failing_since": null, "previous_secret_expires_at": null,
+    "created_at": "2026-12-05T09:00:00Z", "updated_at": "2026-12-05T09:00:00Z"}], "next_cursor": null}))]
 pub struct WebhookEndpointList {
     pub data: Vec<WebhookEndpointView>,
     /// Pass as `cursor` for the next page; `null` on the last page.
@@ -104,8 +116,7 @@ pub struct WebhookDeliveryView {
     pub event_id: String,
     pub event_type: WebhookEventType,
     /// `pending` (an attempt is due at `next_attempt_at`), `succeeded`, or `failed` (given up).
-    #[schema(example = "pending")]
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Attempts made so far.
     pub attempts: i32,
     /// The HTTP status of the last attempt; `null` when it got no answer (or none yet).
@@ -128,7 +139,7 @@ impl From<&WebhookDelivery> for WebhookDeliveryView {
             event_id: d.event_id.clone(),
             event_type: WebhookEventType::parse(&d.event_type)
                 .unwrap_or(WebhookEventType::InvoiceIssued),
-            status: d.status.clone(),
+            status: DeliveryStatus::parse(&d.status).unwrap_or(DeliveryStatus::Failed),
             attempts: d.attempts,
             last_status_code: d.last_status_code,
             last_duration_ms: d.last_duration_ms,
@@ -142,6 +153,13 @@ impl From<&WebhookDelivery> for WebhookDeliveryView {
 
 /// A page of an endpoint's deliveries, newest first.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{
+    "id": "whd_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "webhook_endpoint_id": "whe_01936d7a6b2f7c3e9d4a5b6c7d8e9f00",
+    "event_id": "msg_01936d7a6b2f7c3e9d4a5b6c7d8e9f00", "event_type": "invoice.paid", "status": "pending",
+    "attempts": 2, "last_status_code": 503, "last_duration_ms": 84, "last_error": "the endpoint answered 503",
+    "last_attempt_at": "2026-12-05T09:00:05Z", "next_attempt_at": "2026-12-05T09:05:05Z",
+    "created_at": "2026-12-05T09:00:00Z"
+}], "next_cursor": null}))]
 pub struct WebhookDeliveryList {
     pub data: Vec<WebhookDeliveryView>,
     /// Pass as `cursor` for the next page; `null` on the last page.
@@ -150,6 +168,7 @@ pub struct WebhookDeliveryList {
 
 /// A webhook event type, with the JSON schema of its deliveries' body.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "invoice.paid", "description": "An invoice was paid in full.", "schema": {"type": "object"}}))]
 pub struct EventTypeView {
     #[serde(rename = "type")]
     pub kind: WebhookEventType,
@@ -171,6 +190,7 @@ impl From<WebhookEventType> for EventTypeView {
 
 /// Every webhook event type.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"data": [{"type": "invoice.paid", "description": "An invoice was paid in full.", "schema": {"type": "object", "required": ["type", "timestamp", "data"], "properties": {"type": {"const": "invoice.paid"}, "timestamp": {"type": "string", "format": "date-time"}, "data": {"type": "object", "required": ["id", "organization_id"]}}}}]}))]
 pub struct EventTypeList {
     pub data: Vec<EventTypeView>,
 }

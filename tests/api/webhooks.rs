@@ -964,3 +964,176 @@ async fn the_event_types_are_listed_with_a_schema_each() {
         assert!(t["description"].as_str().is_some_and(|d| !d.is_empty()));
     }
 }
+
+#[tokio::test]
+async fn a_paid_order_sends_invoice_and_product_events() {
+    let app = loopback_app().await;
+    let receiver = Receiver::start(200).await;
+    let (_, owner) = app.signed_in("order-events@example.com").await;
+    let (org_id, _card) = app.funded_org(&owner, "Orders SA", "500.00").await;
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/webhook-endpoints"),
+            &owner,
+            Some(json!({"url": receiver.url, "event_types": ["invoice.issued", "invoice.paid", "product.created"]})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let order = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/orders"),
+            &owner,
+            Some(json!({"items": [{"offer_id": "ksuite-pro", "billing_period": "P1Y"}], "payment": {"method": "prepaid"}})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let bodies: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let of = |t: &str| bodies.iter().find(|b| b["type"] == t).cloned();
+    let issued = of("invoice.issued").expect("invoice.issued");
+    assert_eq!(issued["data"]["id"], order["invoice_id"], "{issued}");
+    let paid = of("invoice.paid").expect("invoice.paid");
+    assert_eq!(paid["data"]["id"], order["invoice_id"], "{paid}");
+    let created = of("product.created").expect("product.created");
+    assert_eq!(created["data"]["offer_id"], "ksuite-pro", "{created}");
+    assert_eq!(created["data"]["organization_id"], org_id.as_str());
+    assert!(created["data"]["id"].as_str().unwrap().starts_with("prd_"));
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+}
+
+/// The activity record's walk (tests/api/activity_record.rs): one successful call of a webhook
+/// write route; returns how many activity rows it added. A literal public address passes the
+/// address check without any lookup, and nothing is delivered here.
+pub async fn activity_scenario(app: &TestApp, operation: &str, email: &str) -> i64 {
+    async fn count(app: &TestApp) -> i64 {
+        app.with_conn(|c| {
+            leman::db::schema::activities::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await
+    }
+    let o = org(app, email).await;
+    let list = format!("/v1/orgs/{}/webhook-endpoints", o.id);
+    let body = json!({"url": "https://1.1.1.1/hooks", "event_types": ["member.role_changed"]});
+    if operation == "create_webhook_endpoint" {
+        let before = count(app).await;
+        ok(
+            send(app, Method::POST, &list, &o.owner, Some(body)).await,
+            201,
+        )
+        .await;
+        return count(app).await - before;
+    }
+    let endpoint = ok(
+        send(app, Method::POST, &list, &o.owner, Some(body)).await,
+        201,
+    )
+    .await;
+    let one = format!("{list}/{}", endpoint["id"].as_str().unwrap());
+    let delivery = if operation == "retry_webhook_delivery" {
+        o.change_member(app, "accounting").await;
+        let log = o.deliveries(app, &endpoint).await;
+        Some(log[0]["id"].as_str().unwrap().to_string())
+    } else {
+        None
+    };
+    let before = count(app).await;
+    let res = match operation {
+        "update_webhook_endpoint" => {
+            send(
+                app,
+                Method::PATCH,
+                &one,
+                &o.owner,
+                Some(json!({"description": "renamed"})),
+            )
+            .await
+        }
+        "delete_webhook_endpoint" => send(app, Method::DELETE, &one, &o.owner, None).await,
+        "rotate_webhook_endpoint_secret" => {
+            send(
+                app,
+                Method::POST,
+                &format!("{one}/secret-rotation"),
+                &o.owner,
+                None,
+            )
+            .await
+        }
+        "retry_webhook_delivery" => {
+            let d = delivery.unwrap();
+            send(
+                app,
+                Method::POST,
+                &format!("{one}/deliveries/{d}/retry"),
+                &o.owner,
+                None,
+            )
+            .await
+        }
+        other => panic!("no webhook scenario for {other}"),
+    };
+    assert!(res.status().is_success(), "{operation}: {}", res.status());
+    count(app).await - before
+}
+
+/// A webhook endpoint of `org_id` (to a literal public address, never called here) with one
+/// delivery, written straight to the database: (endpoint id, delivery id). For the route walks
+/// (tests/api/org_access.rs).
+pub async fn endpoint_with_delivery(app: &TestApp, org_id: &str) -> (String, String) {
+    let org_id = org_id.to_string();
+    app.with_conn(move |c| {
+        use leman::models::{webhook_deliveries as d, webhook_endpoints as e};
+        let now = leman::db::now();
+        let endpoint = e::WebhookEndpoint {
+            id: leman::domain::ids::WebhookEndpointId::generate().into_inner(),
+            organization_id: org_id.clone(),
+            url: "https://1.1.1.1/hooks".into(),
+            description: String::new(),
+            event_types: r#"["invoice.paid"]"#.into(),
+            enabled: true,
+            secret: outgoing_webhooks::new_secret(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            failing_since: None,
+            disabled_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        e::insert(c, &endpoint).unwrap();
+        let delivery = d::WebhookDelivery {
+            id: leman::domain::ids::WebhookDeliveryId::generate().into_inner(),
+            endpoint_id: endpoint.id.clone(),
+            organization_id: org_id,
+            event_id: leman::db::new_id("msg"),
+            event_type: "invoice.paid".into(),
+            payload: "{}".into(),
+            status: d::FAILED.into(),
+            attempts: 1,
+            next_attempt_at: None,
+            claimed_until: None,
+            last_attempt_at: Some(now),
+            last_status_code: Some(500),
+            last_duration_ms: Some(3),
+            last_error: Some("the endpoint answered 500".into()),
+            created_at: now,
+        };
+        d::insert(c, &delivery).unwrap();
+        (endpoint.id, delivery.id)
+    })
+    .await
+}

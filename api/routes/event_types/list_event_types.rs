@@ -12,7 +12,6 @@ use crate::views::webhooks::{EventTypeList, EventTypeView};
 #[utoipa::path(
     operation_id = "list_event_types",
     tag = "webhooks",
-    security(()),
     responses(
         (status = 200, description = "Every webhook event type", body = EventTypeList),
         Common,
