@@ -989,7 +989,7 @@ async fn a_paid_order_sends_invoice_and_product_events() {
             Method::POST,
             &format!("/v1/orgs/{org_id}/orders"),
             &owner,
-            Some(json!({"items": [{"offer_id": "ksuite-pro", "billing_period": "P1Y"}], "payment": {"method": "prepaid"}})),
+            Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": crate::helpers::fresh_domain("ch")}], "payment": {"method": "prepaid"}})),
         )
         .await,
         201,
@@ -1007,7 +1007,7 @@ async fn a_paid_order_sends_invoice_and_product_events() {
     let paid = of("invoice.paid").expect("invoice.paid");
     assert_eq!(paid["data"]["id"], order["invoice_id"], "{paid}");
     let created = of("product.created").expect("product.created");
-    assert_eq!(created["data"]["offer_id"], "ksuite-pro", "{created}");
+    assert_eq!(created["data"]["offer_id"], "domain-ch", "{created}");
     assert_eq!(created["data"]["organization_id"], org_id.as_str());
     assert!(created["data"]["id"].as_str().unwrap().starts_with("prd_"));
     assert_eq!(bodies.len(), 3, "{bodies:?}");

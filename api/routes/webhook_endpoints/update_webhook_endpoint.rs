@@ -7,7 +7,7 @@ use crate::domain::actor::Origin;
 use crate::domain::ids::WebhookEndpointId;
 use crate::domain::webhooks::WebhookEventType;
 use crate::error::AppError;
-use crate::error::responses::{Common, OrgAccess, Unauthenticated};
+use crate::error::responses::{Common, JsonBody, OrgAccess, Unauthenticated};
 use crate::http::Json;
 use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::outgoing_webhooks::{self, EndpointInput};
@@ -43,6 +43,7 @@ pub struct UpdateWebhookEndpoint {
         (status = 200, description = "The endpoint as it is now", body = WebhookEndpointView),
         Unauthenticated,
         OrgAccess,
+        JsonBody,
         (status = 422, description = "Invalid input (`validation_failed`: `https_required`, `invalid_url`, `unknown_event_type`, …), or a URL resolving to a private, loopback, link-local or metadata address (`webhook_url_not_allowed`)", body = crate::error::Problem, content_type = "application/problem+json",
          example = json!({"type": "urn:leman:problem:webhook_url_not_allowed", "title": "Unprocessable Content", "status": 422, "detail": "10.0.0.1 resolves to 10.0.0.1 (private address), which webhooks may not call", "code": "webhook_url_not_allowed"})),
         Common,
