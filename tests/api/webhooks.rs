@@ -1137,3 +1137,28 @@ pub async fn endpoint_with_delivery(app: &TestApp, org_id: &str) -> (String, Str
     })
     .await
 }
+
+#[tokio::test]
+async fn a_secret_is_never_replayed_from_the_idempotency_store() {
+    let app = loopback_app().await;
+    let o = org(&app, "idem@example.com").await;
+    let body = json!({"url": "https://1.1.1.1/hooks", "event_types": ["invoice.paid"]});
+    let path = format!("/v1/orgs/{}/webhook-endpoints", o.id);
+    let mut secrets = vec![];
+    for _ in 0..2 {
+        let res = crate::helpers::send_with(
+            &app,
+            Method::POST,
+            &path,
+            &o.owner,
+            Some(body.clone()),
+            &[("Idempotency-Key", "same-key")],
+        )
+        .await;
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert!(res.headers().get("idempotent-replayed").is_none());
+        let created = ok(res, 201).await;
+        secrets.push(created["secret"].as_str().unwrap().to_string());
+    }
+    assert_ne!(secrets[0], secrets[1], "two endpoints, each its own secret");
+}

@@ -43,7 +43,7 @@ pub struct CreateWebhookEndpoint {
     extensions(("x-leman-permission" = json!(AdminWrites::NEED)), ("x-leman-scope" = json!(AdminWrites::SCOPE))),
     request_body = CreateWebhookEndpoint,
     responses(
-        (status = 201, description = "The endpoint, with its secret (shown once)", body = WebhookEndpointWithSecret),
+        (status = 201, description = "The endpoint, with its secret (shown once)", body = WebhookEndpointWithSecret, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         OrgAccess,
         (status = 409, description = "The organisation has 20 endpoints already (`webhook_endpoint_limit_reached`)", body = crate::error::Problem, content_type = "application/problem+json",
@@ -69,7 +69,9 @@ pub async fn create_webhook_endpoint(
         enabled: b.enabled,
     };
     let endpoint = outgoing_webhooks::create(&services, meta, &org, input).await?;
+    // no-store: neither caches nor the idempotency store may keep the secret.
     Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
         .insert_header((
             "Location",
             format!(

@@ -21,7 +21,7 @@ use crate::views::webhooks::WebhookEndpointWithSecret;
     params(("org_id" = String, Path, description = "The organisation's id (`org_…`)", example = "org_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"), ("webhook_endpoint_id" = String, Path, description = "The endpoint's id (`whe_…`)", example = "whe_01936d7a6b2f7c3e9d4a5b6c7d8e9f00")),
     extensions(("x-leman-permission" = json!(AdminWrites::NEED)), ("x-leman-scope" = json!(AdminWrites::SCOPE))),
     responses(
-        (status = 200, description = "The endpoint with its new secret (shown once)", body = WebhookEndpointWithSecret),
+        (status = 200, description = "The endpoint with its new secret (shown once)", body = WebhookEndpointWithSecret, headers(("Cache-Control" = String, description = "`no-store`: the secret is shown once, kept by no cache, and an `Idempotency-Key` never replays it"))),
         Unauthenticated,
         OrgAccess,
         Common,
@@ -36,5 +36,8 @@ pub async fn rotate_webhook_endpoint_secret(
 ) -> Result<HttpResponse, AppError> {
     let id = WebhookEndpointId::parse(&path.1)?;
     let endpoint = outgoing_webhooks::rotate_secret(&services, meta, &org, id).await?;
-    Ok(HttpResponse::Ok().json(WebhookEndpointWithSecret::from(&endpoint)))
+    // no-store: neither caches nor the idempotency store may keep the secret.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(WebhookEndpointWithSecret::from(&endpoint)))
 }
