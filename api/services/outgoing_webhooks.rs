@@ -655,8 +655,8 @@ pub async fn retry_delivery(
                     &delivery.id,
                 ),
             )?;
-            Ok(deliveries::find(c, &endpoint.id, &delivery.id)?
-                .ok_or_else(|| AppError::not_found("No such webhook delivery."))?)
+            deliveries::find(c, &endpoint.id, &delivery.id)?
+                .ok_or_else(|| AppError::not_found("No such webhook delivery."))
         })
     })
     .await
