@@ -248,6 +248,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "5000",
         "First retry delay; doubles at each try (capped at 1 hour)",
     ),
+    (
+        "LEMAN_WEBHOOKS_ALLOW_LOOPBACK",
+        "false",
+        "Development only: let webhook endpoints be plain-http loopback addresses (127.0.0.1, ::1, localhost); nothing else private is ever allowed",
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -294,6 +299,8 @@ pub struct Config {
     pub job_poll: Duration,
     pub job_max_attempts: i32,
     pub job_backoff: Duration,
+    /// Development only: webhook endpoints may be loopback addresses over plain http.
+    pub webhooks_allow_loopback: bool,
 }
 
 /// The issuer of invoices, credit notes and pro formas: its structured address (as the Swiss
@@ -609,6 +616,7 @@ impl Config {
             job_poll: Duration::from_millis(int("LEMAN_JOB_POLL_MS", 10, 3_600_000)?),
             job_max_attempts: int("LEMAN_JOB_MAX_ATTEMPTS", 1, 100)? as i32,
             job_backoff: Duration::from_millis(int("LEMAN_JOB_BACKOFF_MS", 1, 3_600_000)?),
+            webhooks_allow_loopback: boolean("LEMAN_WEBHOOKS_ALLOW_LOOPBACK")?,
         })
     }
 

@@ -99,7 +99,8 @@ mkdir -p "$tmp/data"
 # when killed).
 # Sign-in rate limits are lifted: the fuzzer signs in far more often than a person.
 leman=(env -u DATABASE_URL LEMAN_BIND="127.0.0.1:$port" LEMAN_DATA_DIR="$tmp/data"
-    LEMAN_APP_URL="$base" LEMAN_AUTH_RATE_PER_IP=1000000 LEMAN_AUTH_RATE_PER_ACCOUNT=1000000 "$BIN")
+    LEMAN_APP_URL="$base" LEMAN_AUTH_RATE_PER_IP=1000000 LEMAN_AUTH_RATE_PER_ACCOUNT=1000000
+    LEMAN_WEBHOOKS_ALLOW_LOOPBACK=true "$BIN")
 server_log() { log "server log (last ${1:-200} lines):"; tail -n "${1:-200}" "$tmp/server.log" >&2 || true; }
 
 log "starting $BIN serve on $base"
@@ -298,6 +299,14 @@ for op in "${SEPARATE[@]}"; do
         st "$tmp/$op.toml" --include-operation-id "$op" "$@" || rc=$?
     fi
 done
+
+# Outgoing webhooks (issue 14): a real delivery to a local receiver, verified with the Standard
+# Webhooks library (the server allows loopback endpoints: LEMAN_WEBHOOKS_ALLOW_LOOPBACK above).
+if [ "$rc" -eq 0 ]; then
+    make_user webhooks
+    "$PY" scripts/check-webhook-signature.py "$base" "${token_of[webhooks]}" \
+        "${leman[@]}" jobs run deliver_webhooks >&2 || { server_log 50; rc=1; log "webhook signature check failed"; }
+fi
 
 [ -z "${CONTRACT_REPORT_DIR:-}" ] || cp "$tmp/server.log" "$CONTRACT_REPORT_DIR/server.log"
 if [ "$rc" -ne 0 ]; then

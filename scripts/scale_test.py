@@ -72,6 +72,7 @@ EXPECTED_MAILS = {
 # Every periodic job kind (tests/api/jobs.rs lists them too); the shortest period is
 # poll_registry's minute.
 PERIODIC = [
+    "deliver_webhooks",
     "expire_orders",
     "expire_products",
     "poll_registry",

@@ -105,6 +105,12 @@ text_enum! {
         DomainRegistered = "domain.registered",
         DomainRegistrationFailed = "domain.registration_failed",
         DomainRenewed = "domain.renewed",
+        // Outgoing webhooks (issue 14).
+        WebhookEndpointCreated = "webhook_endpoint.created",
+        WebhookEndpointUpdated = "webhook_endpoint.updated",
+        WebhookEndpointDeleted = "webhook_endpoint.deleted",
+        WebhookEndpointSecretRotated = "webhook_endpoint.secret_rotated",
+        WebhookDeliveryRetried = "webhook_delivery.retried",
     }
 }
 
@@ -129,6 +135,8 @@ impl ActivityKind {
                 | "pro_forma"
                 | "auto_renewal"
                 | "domain"
+                | "webhook_endpoint"
+                | "webhook_delivery"
         )
     }
 }
@@ -269,6 +277,13 @@ impl ActivityKind {
             DomainRenewed => {
                 "The registry extended a domain's registration after its renewal was paid."
             }
+            WebhookEndpointCreated => "A webhook endpoint was registered.",
+            WebhookEndpointUpdated => "A webhook endpoint was changed (URL, events, enabled).",
+            WebhookEndpointDeleted => "A webhook endpoint was deleted.",
+            WebhookEndpointSecretRotated => {
+                "A webhook endpoint's signing secret was rotated (the old one signs for 24 hours more)."
+            }
+            WebhookDeliveryRetried => "A webhook delivery was queued again by hand.",
         }
     }
 }

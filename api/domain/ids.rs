@@ -151,6 +151,14 @@ id_type!(
     /// A feedback message (`fbk_…`).
     FeedbackId, "fbk", "feedback"
 );
+id_type!(
+    /// An outgoing webhook endpoint (`whe_…`).
+    WebhookEndpointId, "whe", "webhook endpoint"
+);
+id_type!(
+    /// One event's delivery to one webhook endpoint (`whd_…`).
+    WebhookDeliveryId, "whd", "webhook delivery"
+);
 
 #[cfg(test)]
 mod tests {

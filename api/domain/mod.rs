@@ -68,6 +68,7 @@ pub mod newsletters;
 pub mod orgs;
 pub mod page;
 pub mod scopes;
+pub mod webhooks;
 
 use std::str::FromStr;
 

@@ -31,7 +31,23 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/v1/me/two-factor/totp",
     "/v1/me/two-factor/totp/confirm",
     "/v1/me/two-factor/recovery-codes",
+    "/v1/orgs/{org_id}/webhook-endpoints",
+    "/v1/orgs/{org_id}/webhook-endpoints/{webhook_endpoint_id}/secret-rotation",
 ];
+
+/// Whether `path` is one of `SECRET_ROUTES` (a `{…}` segment matches any one segment).
+pub fn is_secret_route(path: &str) -> bool {
+    SECRET_ROUTES.iter().any(|route| {
+        let (mut r, mut p) = (route.split('/'), path.split('/'));
+        loop {
+            match (r.next(), p.next()) {
+                (None, None) => return true,
+                (Some(a), Some(b)) if a == b || (a.starts_with('{') && !b.is_empty()) => {}
+                _ => return false,
+            }
+        }
+    })
+}
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Who is calling, for scoping keys: the user of a valid access token, or the hash of a
@@ -98,9 +114,7 @@ where
         let service = self.service.clone();
         Box::pin(async move {
             let key = match req.headers().get(&IDEMPOTENCY_KEY) {
-                Some(key)
-                    if req.method() == Method::POST && !SECRET_ROUTES.contains(&req.path()) =>
-                {
+                Some(key) if req.method() == Method::POST && !is_secret_route(req.path()) => {
                     key.to_str().unwrap_or("").to_string()
                 }
                 _ => {

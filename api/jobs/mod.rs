@@ -4,6 +4,7 @@
 //! causes it.
 
 pub mod deliver_mail;
+pub mod deliver_webhooks;
 pub mod expire_orders;
 pub mod expire_products;
 pub mod poll_registry;
@@ -177,6 +178,11 @@ pub fn registry() -> Registry {
             purge_task_files::KIND,
             purge_task_files::EVERY,
             purge_task_files::PurgeTaskFiles,
+        )
+        .periodic(
+            deliver_webhooks::KIND,
+            deliver_webhooks::EVERY,
+            deliver_webhooks::DeliverWebhooks,
         )
 }
 

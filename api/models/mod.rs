@@ -44,4 +44,6 @@ pub mod task_files;
 pub mod tasks;
 pub mod two_factor;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 pub mod webhook_events;

@@ -27,6 +27,8 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
 pub fn purge(conn: &mut DbConnection, org_id: &str) -> QueryResult<()> {
     // Its tasks (invoice exports) and their files.
     super::task_files::purge_organization(conn, org_id)?;
+    // Its webhook endpoints (their deliveries go with them).
+    super::webhook_endpoints::purge_organization(conn, org_id)?;
     let org_invoices = invoices::table
         .filter(invoices::organization_id.eq(org_id))
         .select(invoices::id);

@@ -13,6 +13,7 @@ pub mod domain_owner_changes;
 pub mod domains;
 pub mod emails;
 pub mod feedback;
+pub mod event_types;
 pub mod invitations;
 pub mod invoices;
 pub mod me;
@@ -35,6 +36,7 @@ pub mod tasks;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod webhook_endpoints;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -79,6 +81,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(payment_provider::configure)
                 .configure(domain_owner_changes::configure)
                 .configure(tasks::configure)
-                .configure(feedback::configure),
+                .configure(feedback::configure)
+                .configure(webhook_endpoints::configure)
+                .configure(event_types::configure),
         );
 }

@@ -13,6 +13,7 @@ mod orgs;
 mod product_changes;
 mod renewals;
 mod transfer_out;
+mod webhooks;
 
 pub use account::SignedUpVia;
 
@@ -111,6 +112,8 @@ pub fn hash_of(a: &Activity) -> String {
 }
 
 pub fn record(conn: &mut DbConnection, meta: &Origin, event: Event<'_>) -> QueryResult<()> {
+    // The outgoing webhooks derive from the same event, in the same transaction (the outbox).
+    crate::services::outgoing_webhooks::publish_activity(conn, &event)?;
     let chain = chain_of(&event);
     let (seq, prev_hash) = activities::advance_chain(conn, &chain)?;
     let mut activity = Activity {

@@ -27,6 +27,7 @@ pub mod order_paid;
 pub mod orders;
 pub mod org_deletion;
 pub mod orgs;
+pub mod outgoing_webhooks;
 pub mod passwords;
 pub mod payment_methods;
 pub mod payments;

@@ -24,13 +24,15 @@ pub fn apply(
 ) -> Result<(), AppError> {
     products::activate_order(conn, &order.id, now)?;
     crate::jobs::provision_domain::enqueue_of_order(conn, &order.id)?;
-    let mut touched: Vec<String> = products::of_order(conn, &order.id)?
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
+    let created = products::of_order(conn, &order.id)?;
+    for p in &created {
+        crate::services::outgoing_webhooks::product_created(conn, p)?;
+    }
+    let mut touched: Vec<String> = created.into_iter().map(|p| p.id).collect();
     for renewal in renewals::of_order(conn, &order.id)? {
         match renewals::apply(conn, &renewal, now)? {
             Applied::Extended => {
+                crate::services::outgoing_webhooks::product_renewed(conn, &renewal)?;
                 touched.push(renewal.product_id.clone());
                 crate::jobs::renew_domain::enqueue_for(conn, &renewal)?;
             }

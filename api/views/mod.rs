@@ -26,6 +26,7 @@ pub mod tasks;
 pub mod tokens;
 pub mod transfer_out;
 pub mod two_factor;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;

@@ -89,6 +89,11 @@ const EXPECTED: &[(&str, i64)] = &[
     // The first of the two owners' confirmations (the second applies the change: one more).
     ("confirm_domain_owner_change", 1),
     ("create_invoice_export", 1),
+    ("create_webhook_endpoint", 1),
+    ("update_webhook_endpoint", 1),
+    ("delete_webhook_endpoint", 1),
+    ("rotate_webhook_endpoint_secret", 1),
+    ("retry_webhook_delivery", 1),
 ];
 
 /// Locks `user` by failing its login until the (lowered) threshold, returning the unlock link token.
@@ -514,6 +519,13 @@ async fn scenario(app: &TestApp, operation: &str, n: usize) -> i64 {
         }
         "create_invoice_export" => {
             crate::invoice_exports::activity_scenario(app, operation, &email).await
+        }
+        "create_webhook_endpoint"
+        | "update_webhook_endpoint"
+        | "delete_webhook_endpoint"
+        | "rotate_webhook_endpoint_secret"
+        | "retry_webhook_delivery" => {
+            crate::webhooks::activity_scenario(app, operation, &email).await
         }
         other => panic!("no scenario for {other}"),
     }

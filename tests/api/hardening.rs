@@ -72,7 +72,23 @@ async fn f10_a_crafted_cursor_is_a_422_on_every_list_route() {
         }
         assert_eq!(method, "get", "{path}");
         lists += 1;
-        let path = path.replace("{org_id}", &org);
+        let mut path = path.replace("{org_id}", &org);
+        if path.contains("{webhook_endpoint_id}") {
+            // A literal public address passes the webhook address check without a lookup.
+            let endpoint = ok(
+                send(
+                    &app,
+                    Method::POST,
+                    &format!("/v1/orgs/{org}/webhook-endpoints"),
+                    &s,
+                    Some(serde_json::json!({"url": "https://1.1.1.1/hooks", "event_types": ["invoice.paid"]})),
+                )
+                .await,
+                201,
+            )
+            .await;
+            path = path.replace("{webhook_endpoint_id}", endpoint["id"].as_str().unwrap());
+        }
         assert!(!path.contains('{'), "{path} has another parameter");
         // The list answers without a cursor.
         ok(
@@ -93,7 +109,7 @@ async fn f10_a_crafted_cursor_is_a_422_on_every_list_route() {
             assert_eq!(p["errors"][0]["field"], "cursor", "{path}: {p}");
         }
     }
-    assert_eq!(lists, 13, "every list of the spec was tried");
+    assert_eq!(lists, 15, "every list of the spec was tried");
 }
 
 /// Finding 3: made-up methods and paths add no series to the metrics (each was a label, and

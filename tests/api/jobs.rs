@@ -340,6 +340,7 @@ async fn periodic_jobs_are_queued_once() {
     assert_eq!(
         keys,
         vec![
+            Some("periodic:deliver_webhooks".to_string()),
             Some("periodic:expire_orders".to_string()),
             Some("periodic:expire_products".to_string()),
             Some("periodic:poll_registry".to_string()),

@@ -64,3 +64,4 @@ mod tokens;
 mod transfer_out;
 mod two_factor;
 mod vocabulary;
+mod webhooks;

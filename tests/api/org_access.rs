@@ -87,6 +87,8 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
         .id;
     // A credit note of the organisation (issue 13), as a refund leaves one.
     let credit_note = credit_note_of(app, &org, &id(&order["invoice_id"])).await;
+    // A webhook endpoint with a delivery (issue 14).
+    let (webhook_endpoint, delivery) = crate::webhooks::endpoint_with_delivery(app, &org).await;
     Fixture {
         org,
         ids: vec![
@@ -99,6 +101,8 @@ async fn fixture(app: &TestApp, people: &People, n: usize) -> Fixture {
             ("{pro_forma_id}", pro_forma),
             ("{domain_id}", domain),
             ("{credit_note_id}", credit_note),
+            ("{webhook_endpoint_id}", webhook_endpoint),
+            ("{delivery_id}", delivery),
         ],
     }
 }
