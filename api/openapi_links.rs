@@ -8,6 +8,11 @@
 //! method: schemathesis applies configured values over a link's) is linked from lists only, not
 //! from the create: the run would otherwise delete the pinned one, not the one just created.
 //!
+//! An operation with a link is an entry point of that phase's scenarios: a create that generated
+//! data rarely gets through (an order, a payment, a new organisation, a transfer-out code, all
+//! refused with 402/409/422/429 on most generated bodies) has none, so the scenarios start where
+//! they can go on (the caller's organisations, tokens, invitations, payment methods, exports).
+//!
 //! utoipa 6 has no way to declare a link on a response, so they are added to the generated
 //! document here, from one table, [`LINKS`]. `tests/api/spec.rs` checks every link names an
 //! existing operation, only parameters that operation takes, and values the answer holds.
@@ -43,10 +48,7 @@ const ORG: (&str, &str) = ("org_id", "$request.path.org_id");
 /// Every link of the document, grouped by the answer they start from (a table: one link a line).
 #[rustfmt::skip]
 pub const LINKS: &[Link] = &[
-    // Organisations: a new one, and the caller's list.
-    link("create_organization", "201", "get_organization", &[("org_id", "$response.body#/id")]),
-    link("create_organization", "201", "update_organization", &[("org_id", "$response.body#/id")]),
-    link("create_organization", "201", "get_organization_deletion_check", &[("org_id", "$response.body#/id")]),
+    // Organisations: the caller's list leads to each organisation's lists.
     link("list_my_organizations", "200", "get_organization", &[("org_id", "$response.body#/data/0/id")]),
     link("list_my_organizations", "200", "update_organization", &[("org_id", "$response.body#/data/0/id")]),
     link("list_my_organizations", "200", "list_members", &[("org_id", "$response.body#/data/0/id")]),
@@ -72,8 +74,6 @@ pub const LINKS: &[Link] = &[
     link("create_invitation", "201", "revoke_invitation", &[ORG, ("invitation_id", "$response.body#/id")]),
     link("list_invitations", "200", "revoke_invitation", &[ORG, ("invitation_id", "$response.body#/data/0/id")]),
     // Orders and invoices.
-    link("create_order", "201", "get_order", &[ORG, ("order_id", "$response.body#/id")]),
-    link("create_order", "201", "pay_order", &[ORG, ("order_id", "$response.body#/id")]),
     link("list_orders", "200", "get_order", &[ORG, ("order_id", "$response.body#/data/0/id")]),
     link("list_orders", "200", "pay_order", &[ORG, ("order_id", "$response.body#/data/0/id")]),
     link("get_order", "200", "pay_order", &[ORG, ("order_id", "$response.body#/id")]),
@@ -82,8 +82,6 @@ pub const LINKS: &[Link] = &[
     link("list_invoices", "200", "pay_invoice", &[ORG, ("invoice_id", "$response.body#/data/0/id")]),
     link("get_invoice", "200", "get_invoice_pdf", &[ORG, ("invoice_id", "$response.body#/id")]),
     link("get_invoice", "200", "pay_invoice", &[ORG, ("invoice_id", "$response.body#/id")]),
-    link("pay_invoice", "201", "get_invoice", &[ORG, ("invoice_id", "$request.path.invoice_id")]),
-    link("pay_order", "201", "get_order", &[ORG, ("order_id", "$request.path.order_id")]),
     // Payment methods.
     link("create_payment_method", "201", "set_default_payment_method", &[ORG, ("payment_method_id", "$response.body#/id")]),
     link("list_payment_methods", "200", "set_default_payment_method", &[ORG, ("payment_method_id", "$response.body#/data/0/id")]),
@@ -116,10 +114,9 @@ pub const LINKS: &[Link] = &[
     link("get_domain", "200", "set_domain_privacy", &[ORG, ("domain_id", "$response.body#/id")]),
     link("get_domain", "200", "get_transfer_out", &[ORG, ("domain_id", "$response.body#/id")]),
     link("get_domain", "200", "request_transfer_out", &[ORG, ("domain_id", "$response.body#/id")]),
+    link("get_domain", "200", "cancel_transfer_out", &[ORG, ("domain_id", "$response.body#/id")]),
+    link("get_domain", "200", "reject_transfer_out", &[ORG, ("domain_id", "$response.body#/id")]),
     link("get_domain", "200", "get_product", &[ORG, ("product_id", "$response.body#/product_id")]),
-    link("request_transfer_out", "202", "get_transfer_out", &[ORG, ("domain_id", "$request.path.domain_id")]),
-    link("request_transfer_out", "202", "cancel_transfer_out", &[ORG, ("domain_id", "$request.path.domain_id")]),
-    link("request_transfer_out", "202", "reject_transfer_out", &[ORG, ("domain_id", "$request.path.domain_id")]),
     // Tasks: an export answers 202 with the task to follow.
     link("create_invoice_export", "202", "get_task", &[("task_id", "$response.body#/id")]),
     link("create_invoice_export", "202", "download_task_result", &[("task_id", "$response.body#/id")]),

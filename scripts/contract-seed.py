@@ -7,7 +7,9 @@ their accounts made with `leman users create`, the invitation's token read from 
 a pending invitation, a personal token, a pro forma invoice, a credit note (`leman billing refund`
 of 1.00 to the prepaid account), a finished export task, and two empty organisations (one to
 leave, one to delete). Prints one `NAME=value` line each; schemathesis.toml reads them as
-`${NAME}` (path parameters of every operation, see its `[parameters]` table).
+`${NAME}` (path parameters of every operation, see its `[parameters]` table). The token and the
+invitation are not pinned there (links give those ids); they are made so their lists are not
+empty when a link takes the first item.
 
 Usage: contract-seed.py BASE_URL TOKEN MAIL_DIR -- LEMAN_COMMAND...
 """

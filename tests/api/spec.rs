@@ -130,7 +130,9 @@ fn deref<'a>(spec: &'a serde_json::Value, mut v: &'a serde_json::Value) -> &'a s
 }
 
 /// Every operation of the spec by id: (path, operation).
-fn operations(spec: &serde_json::Value) -> std::collections::HashMap<&str, (&str, &serde_json::Value)> {
+fn operations(
+    spec: &serde_json::Value,
+) -> std::collections::HashMap<&str, (&str, &serde_json::Value)> {
     let mut ops = std::collections::HashMap::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for op in item.as_object().unwrap().values() {
@@ -237,14 +239,18 @@ fn every_link_leads_to_an_operation_with_values_the_answer_holds() {
                     } else if let Some(pointer) = expr.strip_prefix("$response.body#/") {
                         let schema = answer
                             .pointer("/content/application~1json/schema")
-                            .unwrap_or_else(|| panic!("{where_}: {param} from a body that is not JSON"));
+                            .unwrap_or_else(|| {
+                                panic!("{where_}: {param} from a body that is not JSON")
+                            });
                         let pointer: Vec<&str> = pointer.split('/').collect();
                         assert!(
                             schema_has(&spec, schema, &pointer),
                             "{where_}: {param} from {expr}, which the body of {from} {status} does not hold"
                         );
                     } else {
-                        panic!("{where_}: {param} = {expr}, neither a request path parameter nor a body field");
+                        panic!(
+                            "{where_}: {param} = {expr}, neither a request path parameter nor a body field"
+                        );
                     }
                 }
             }
