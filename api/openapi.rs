@@ -84,6 +84,7 @@ pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     declare_idempotency(&mut doc);
     declare_two_factor_requirement(&mut doc);
     forbid_nul(&mut doc);
+    crate::openapi_links::declare(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
