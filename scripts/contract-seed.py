@@ -123,9 +123,24 @@ out["CONTRACT_PAYMENT_METHOD_ID"] = default[0]["id"]
 out["CONTRACT_SPARE_PAYMENT_METHOD_ID"] = others[0]["id"]
 out["CONTRACT_DOMAIN_ID"] = first(f"/v1/orgs/{org}/domains", "domain")["id"]
 
+# Webhook endpoints (the contract server allows loopback targets): one kept, one to delete. The
+# kept one hears member.joined, so the members made below queue deliveries to list and retry.
+def webhook_endpoint(description):
+    return call(
+        "POST", f"/v1/orgs/{org}/webhook-endpoints",
+        {"url": "http://127.0.0.1:9/leman-contract", "event_types": ["member.joined"], "description": description},
+    )["id"]
+
+
+out["CONTRACT_WEBHOOK_ENDPOINT_ID"] = webhook_endpoint("contract run")
+out["CONTRACT_SPARE_WEBHOOK_ENDPOINT_ID"] = webhook_endpoint("contract run, to delete")
+
 # Members: one to remove, one to change and unlock.
 out["CONTRACT_REMOVABLE_MEMBER_ID"] = member(org, "contract-member-a@example.com", "member", ["accounting"])
 out["CONTRACT_MEMBER_ID"] = member(org, "contract-member-b@example.com", "member", ["products"])
+out["CONTRACT_WEBHOOK_DELIVERY_ID"] = first(
+    f"/v1/orgs/{org}/webhook-endpoints/{out['CONTRACT_WEBHOOK_ENDPOINT_ID']}/deliveries", "webhook delivery"
+)["id"]
 out["CONTRACT_INVITATION_ID"] = call(
     "POST", f"/v1/orgs/{org}/invitations",
     {"email": "contract-invitee@example.com", "role": "member", "permissions": ["domains"]},
