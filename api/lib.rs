@@ -16,6 +16,7 @@ pub mod mail;
 pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod openapi_quality;
 pub mod registry;
 pub mod routes;
 pub mod services;

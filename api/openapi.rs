@@ -81,7 +81,9 @@ pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     declare_org_scopes(&mut doc);
     declare_idempotency(&mut doc);
     declare_two_factor_requirement(&mut doc);
+    crate::openapi_quality::apply_before_nul(&mut doc);
     forbid_nul(&mut doc);
+    crate::openapi_quality::apply_after_nul(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json

@@ -5,6 +5,8 @@ use crate::error::responses::Common;
 /// The served spec, rendered once at start.
 pub struct SpecJson(pub String);
 
+/// Get this API's OpenAPI description
+///
 /// This API's OpenAPI 3.1 description (the same document as `openapi/openapi.json`).
 #[utoipa::path(
     operation_id = "get_openapi",
