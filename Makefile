@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-lint
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -16,7 +16,7 @@ build:
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
 ## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI).
-test: lint test-sqlite test-pg contract scale-test
+test: lint spec-lint test-sqlite test-pg contract scale-test
 
 lint:
 	$(CARGO) fmt --check
@@ -40,6 +40,11 @@ contract:
 scale-test:
 	$(CARGO) build --release --locked
 	scripts/scale-test.sh
+
+## Lint the committed spec: Redocly `recommended` and Spectral `spectral:oas`, no error, no
+## warning but those listed with a reason (redocly.yaml, .spectral.yaml). ~25 s once installed.
+spec-lint:
+	scripts/lint-spec.sh
 
 ## Rewrite the committed spec from the code.
 openapi:
