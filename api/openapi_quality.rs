@@ -175,11 +175,15 @@ fn declare_headers(doc: &mut Value) {
 }
 
 /// The error codes a problem answer can carry, as `x-leman-error-codes`: the code of its
-/// example and every code its description names in backticks (`` (`not_found`) ``). A code is
-/// a snake_case word that some example of the document carries, or that has an underscore.
+/// example and every code its description names in backticks (`` (`not_found`) ``), that of
+/// the problem or of one of its `errors`. A code is a snake_case word that some example of the
+/// document carries, or that has an underscore and is no operation id, property name or enum
+/// value of the document.
 fn declare_error_codes(doc: &mut Value) {
     let mut known = std::collections::BTreeSet::new();
     collect_example_codes(&doc["paths"], &mut known);
+    let mut not_codes = std::collections::BTreeSet::new();
+    collect_names(doc, &mut not_codes);
     for (_, _, op) in operations_mut(doc) {
         for response in responses_mut(op) {
             let Some(media) = response.pointer("/content/application~1problem+json") else {
@@ -209,7 +213,7 @@ fn declare_error_codes(doc: &mut Value) {
                         .bytes()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
                     && part.as_bytes()[0].is_ascii_lowercase()
-                    && (part.contains('_') || known.contains(part));
+                    && (known.contains(part) || (part.contains('_') && !not_codes.contains(part)));
                 if is_code {
                     add(part);
                 }
@@ -217,6 +221,30 @@ fn declare_error_codes(doc: &mut Value) {
             codes.sort();
             response["x-leman-error-codes"] = json!(codes);
         }
+    }
+}
+
+/// Operation ids, property names and enum values: backticked words that are not error codes.
+fn collect_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(id) = map.get("operationId").and_then(|i| i.as_str()) {
+                out.insert(id.to_string());
+            }
+            if let Some(props) = map.get("properties").and_then(|p| p.as_object()) {
+                out.extend(props.keys().cloned());
+            }
+            if let Some(values) = map.get("enum").and_then(|e| e.as_array()) {
+                out.extend(values.iter().filter_map(|v| v.as_str()).map(str::to_string));
+            }
+            for (key, child) in map {
+                if key != "example" && key != "examples" {
+                    collect_names(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|c| collect_names(c, out)),
+        _ => {}
     }
 }
 

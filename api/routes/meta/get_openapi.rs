@@ -12,7 +12,7 @@ pub struct SpecJson(pub String);
     operation_id = "get_openapi",
     tag = "meta",
     responses(
-        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object,
+        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = std::collections::HashMap<String, serde_json::Value>,
          example = json!({"openapi": "3.1.0", "info": {"title": "leman", "version": "0.1.0"}, "paths": {}})),
         Common,
     )
