@@ -281,7 +281,8 @@ fn add_problem(
                 .and_then(|d| d.as_str())
                 .map(str::to_string)
             {
-                existing["description"] = serde_json::json!(format!("{d}; or {text}"));
+                existing["description"] =
+                    serde_json::json!(format!("{}; or {text}", d.trim_end_matches('.')));
             }
         }
         None => {

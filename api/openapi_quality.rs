@@ -112,10 +112,10 @@ fn header_components() -> Value {
             "example": "/v1/tasks/task_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"
         },
         "ETag": {
-            "description": "The document's entity tag (a hash of its bytes): send it back as `If-None-Match` to get `304 Not Modified` while it is current.",
+            "description": "The document's entity tag (the SHA-256 of its bytes, quoted): send it back as `If-None-Match` to get `304 Not Modified` while it is current.",
             "required": false,
             "schema": {"type": "string", "pattern": "^\"[!#-~]+\"$"},
-            "example": "\"9f86d081884c7d659a2feaa0c55ad015\""
+            "example": "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\""
         }
     })
 }
@@ -402,28 +402,26 @@ pub fn id_pattern(prefix: &str) -> String {
 }
 
 fn set_id_pattern(schema: &mut Value, prefix: &str) {
-    match schema {
-        Value::Object(map) => {
-            if let Some(items) = map.get_mut("items") {
-                set_id_pattern(items, prefix);
-                return;
-            }
-            for key in ["oneOf", "anyOf"] {
-                if let Some(parts) = map.get_mut(key).and_then(|p| p.as_array_mut()) {
-                    parts.iter_mut().for_each(|p| set_id_pattern(p, prefix));
-                    return;
-                }
-            }
-            let is_string = match map.get("type") {
-                Some(Value::String(t)) => t == "string",
-                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-                _ => false,
-            };
-            if is_string && !map.contains_key("enum") {
-                map.insert("pattern".into(), json!(id_pattern(prefix)));
-            }
+    let Value::Object(map) = schema else {
+        return;
+    };
+    if let Some(items) = map.get_mut("items") {
+        set_id_pattern(items, prefix);
+        return;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(parts) = map.get_mut(key).and_then(|p| p.as_array_mut()) {
+            parts.iter_mut().for_each(|p| set_id_pattern(p, prefix));
+            return;
         }
-        _ => {}
+    }
+    let is_string = match map.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_string && !map.contains_key("enum") {
+        map.insert("pattern".into(), json!(id_pattern(prefix)));
     }
 }
 
