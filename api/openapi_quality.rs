@@ -310,8 +310,15 @@ pub fn pascal(s: &str) -> String {
         .collect()
 }
 
-/// `oneOf`s of objects told apart by a property: (schema, property, [(value, variant)]).
-pub const DISCRIMINATED: [(&str, &str, [(&str, &str); 2]); 1] = [(
+/// One `oneOf` told apart by a property: (schema, property, [(value, variant)]).
+pub type Discriminated = (
+    &'static str,
+    &'static str,
+    [(&'static str, &'static str); 2],
+);
+
+/// `oneOf`s of objects told apart by a property.
+pub const DISCRIMINATED: [Discriminated; 1] = [(
     "LoginOutcome",
     "outcome",
     [("tokens", "Tokens"), ("mfa_required", "MfaRequired")],
