@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -16,9 +16,9 @@ build:
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
 ## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
-## the spec-diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
+## the spec's lint and diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
 ## browser, each against a live server.
-test: lint spec-diff test-sqlite test-pg contract scale-test clients walkthroughs swagger-ui-check
+test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
@@ -47,6 +47,7 @@ scale-test:
 ## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).
 spec-diff:
 	scripts/spec-diff.sh --self-test
+
 ## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
 clients:
 	$(CARGO) build --release --locked
@@ -61,6 +62,11 @@ walkthroughs:
 swagger-ui-check:
 	$(CARGO) build --release --locked
 	scripts/swagger-ui-check.sh
+
+## Lint the committed spec: Redocly `recommended` and Spectral `spectral:oas`, no error, no
+## warning but those listed with a reason (redocly.yaml, .spectral.yaml). ~25 s once installed.
+spec-lint:
+	scripts/lint-spec.sh
 
 ## Rewrite the committed spec from the code.
 openapi:

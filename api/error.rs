@@ -466,15 +466,15 @@ pub mod responses {
     pub enum CodeBody {
         /// The body is not well-formed JSON (`malformed_json`).
         #[response(status = 400, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:malformed_json", "title": "Bad Request", "status": 400, "detail": "The body is not valid JSON: EOF while parsing an object at line 1 column 1.", "code": "malformed_json"}))]
-        Malformed(#[to_schema] Problem),
+        Malformed(Problem),
         /// The body is larger than 1 MiB (`payload_too_large`).
         #[response(status = 413, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payload_too_large", "title": "Payload Too Large", "status": 413, "detail": "The request body exceeds 1048576 bytes.", "code": "payload_too_large"}))]
-        TooLarge(#[to_schema] Problem),
+        TooLarge(Problem),
         /// The body is not `application/json` (`unsupported_media_type`).
         #[response(status = 415, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:unsupported_media_type", "title": "Unsupported Media Type", "status": 415, "detail": "Send the body as application/json.", "code": "unsupported_media_type"}))]
-        MediaType(#[to_schema] Problem),
+        MediaType(Problem),
         /// Wrong types, missing or unknown fields (`validation_failed`), or a wrong, expired or already used code (`invalid_code`).
         #[response(status = 422, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invalid_code", "title": "Unprocessable Content", "status": 422, "detail": "The code is wrong or expired: check the device's clock and type the code it shows now.", "code": "invalid_code"}))]
-        Invalid(#[to_schema] Problem),
+        Invalid(Problem),
     }
 }

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod openapi_links;
+pub mod openapi_quality;
 pub mod registry;
 pub mod routes;
 pub mod services;

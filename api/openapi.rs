@@ -83,8 +83,10 @@ pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     declare_org_scopes(&mut doc);
     declare_idempotency(&mut doc);
     declare_two_factor_requirement(&mut doc);
+    crate::openapi_quality::apply_before_nul(&mut doc);
     forbid_nul(&mut doc);
     crate::openapi_links::declare(&mut doc);
+    crate::openapi_quality::apply_after_nul(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
@@ -282,7 +284,8 @@ fn add_problem(
                 .and_then(|d| d.as_str())
                 .map(str::to_string)
             {
-                existing["description"] = serde_json::json!(format!("{d}; or {text}"));
+                existing["description"] =
+                    serde_json::json!(format!("{}; or {text}", d.trim_end_matches('.')));
             }
         }
         None => {

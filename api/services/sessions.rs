@@ -27,8 +27,12 @@ pub const UNLOCK_LINK_MINUTES: i64 = 60;
 
 /// What a finished login returns.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8wMSJ9.eyJzdWIiOiJ1c3JfMDEifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900, "refresh_token": "Vb3q3yO2kq1cO1u7W4dD2m8kq0x5r2T9yJrM3gS6pQ8", "session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"}))]
+#[schema(example = json!({"outcome": "tokens", "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8wMSJ9.eyJzdWIiOiJ1c3JfMDEifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900, "refresh_token": "Vb3q3yO2kq1cO1u7W4dD2m8kq0x5r2T9yJrM3gS6pQ8", "session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"}))]
 pub struct Tokens {
+    /// Always `tokens`: tells this answer of a login from `mfa_required` (the discriminator of
+    /// `LoginOutcome`).
+    #[schema(value_type = String, pattern = "^tokens$", example = "tokens")]
+    pub outcome: &'static str,
     /// Bearer token for every other request, valid 15 minutes.
     pub access_token: String,
     /// Always `Bearer`.
@@ -43,14 +47,19 @@ pub struct Tokens {
 
 /// The first login step succeeded; send the 2FA code with `mfa_token` to `POST /v1/auth/login/mfa`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"mfa_required": true, "mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU"}))]
+#[schema(example = json!({"outcome": "mfa_required", "mfa_required": true, "mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU"}))]
 pub struct MfaRequired {
+    /// Always `mfa_required` (the discriminator of `LoginOutcome`).
+    #[schema(value_type = String, pattern = "^mfa_required$", example = "mfa_required")]
+    pub outcome: &'static str,
+    /// Always `true`.
     pub mfa_required: bool,
     /// Opaque; valid 5 minutes and for one sign-in (wrong codes may be retried with it); a
     /// password change or reset withdraws it.
     pub mfa_token: String,
 }
 
+/// A login's answer: the tokens, or the second factor is needed; `outcome` tells which.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum LoginOutcome {
@@ -195,6 +204,7 @@ pub async fn login(
         })
         .await?;
         return Ok(LoginOutcome::MfaRequired(MfaRequired {
+            outcome: "mfa_required",
             mfa_required: true,
             mfa_token,
         }));
@@ -271,6 +281,7 @@ fn tokens(
     let access_token =
         jwt::encode(&ctx.keys, &claims).map_err(|e| AppError::internal(e.to_string()))?;
     Ok(Tokens {
+        outcome: "tokens",
         access_token,
         token_type: "Bearer",
         expires_in: jwt::ACCESS_TTL_SECS,

@@ -31,8 +31,9 @@ pub struct ActivityView {
     pub subject_user_id: Option<String>,
     pub organization_id: Option<String>,
     pub product_id: Option<String>,
-    /// Facts of the change, depending on the action.
-    #[schema(value_type = Object)]
+    /// Facts of the change: a JSON object whose keys depend on the `action` (ids, amounts,
+    /// old and new values); `{}` when there are none.
+    #[schema(value_type = HashMap<String, serde_json::Value>, example = json!({"token_id": "tok_01936d7a6b2f7c3e9d4a5b6c7d8e9f02", "kind": "personal", "scopes": ["account:read"]}))]
     pub details: serde_json::Value,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

@@ -210,8 +210,8 @@ pub struct DeletionOffer {
     /// The `operationId` to call (with `POST` on `path`).
     pub operation: &'static str,
     pub path: String,
-    /// The request body to send.
-    #[schema(value_type = Object)]
+    /// The request body to send: a JSON object, the body of the operation named.
+    #[schema(value_type = HashMap<String, serde_json::Value>, example = json!({"format": "pdf_zip", "status": ["paid", "refunded"]}))]
     pub body: serde_json::Value,
 }
 

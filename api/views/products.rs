@@ -33,8 +33,8 @@ pub struct ProductView {
     pub kind: ProductKind,
     pub name: String,
     pub billing_period: &'static str,
-    /// Quantities of the offer's options (users, storage…).
-    #[schema(value_type = Object)]
+    /// Quantities of the offer's options (users, storage…): option code → quantity.
+    #[schema(value_type = BTreeMap<String, u32>, example = json!({"users": 25, "storage_gb": 100}))]
     pub options: BTreeMap<String, i64>,
     pub status: ProductStatus,
     pub auto_renew: bool,
@@ -60,8 +60,8 @@ pub struct ProductView {
 pub struct ScheduledChange {
     /// The next term's billing period; `null`: unchanged.
     pub billing_period: Option<&'static str>,
-    /// The next term's option quantities; `null`: unchanged.
-    #[schema(value_type = Option<Object>)]
+    /// The next term's option quantities (option code → quantity); `null`: unchanged.
+    #[schema(value_type = Option<BTreeMap<String, u32>>, example = json!({"users": 10}))]
     pub options: Option<BTreeMap<String, i64>>,
     /// When it applies: the current term's end.
     pub effective_at: Option<DateTime<Utc>>,

@@ -710,9 +710,39 @@ impl TestApp {
     }
 }
 
-/// The committed OpenAPI document.
+/// The committed OpenAPI document, with the parameters and answers it shares in `components`
+/// written out in each operation (as a reader of one operation sees them).
 pub fn spec() -> serde_json::Value {
-    serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap()
+    let mut spec: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+    inline_shared(&mut spec);
+    spec
+}
+
+/// Replaces each `$ref` to `components.parameters` or `components.responses` of the
+/// operations by what it refers to.
+pub fn inline_shared(spec: &mut serde_json::Value) {
+    let components = spec["components"].clone();
+    let resolve = |v: &mut serde_json::Value| {
+        let target = v["$ref"].as_str().and_then(|r| {
+            let r = r.strip_prefix("#/components/")?;
+            let (kind, name) = r.split_once('/')?;
+            Some(components[kind][name].clone())
+        });
+        if let Some(target) = target {
+            *v = target;
+        }
+    };
+    for item in spec["paths"].as_object_mut().unwrap().values_mut() {
+        for op in item.as_object_mut().unwrap().values_mut() {
+            if let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
+                params.iter_mut().for_each(&resolve);
+            }
+            if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+                responses.values_mut().for_each(&resolve);
+            }
+        }
+    }
 }
 
 /// The example of an operation's JSON request body, if it takes one.

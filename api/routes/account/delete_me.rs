@@ -8,12 +8,13 @@ use crate::services::deletion;
 use crate::services::prerequisites::Outcome;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
-/// Delete the caller's account. A sensitive action: the session must have authenticated with
-/// the password within the last 5 minutes (`POST /v1/auth/reauthenticate`). Refused while
-/// something depends on the account (each condition is listed, with the organisations it
-/// concerns: their ids and names); otherwise every session and token ends at once, personal
-/// data is erased, the activity record keeps only a pseudonym, and the address can be used to
-/// sign up again.
+/// Delete the caller's account
+///
+/// A sensitive action: the session must have authenticated with the password within the last 5
+/// minutes (`POST /v1/auth/reauthenticate`). Refused while something depends on the account (each
+/// condition is listed, with the organisations it concerns: their ids and names); otherwise every
+/// session and token ends at once, personal data is erased, the activity record keeps only a
+/// pseudonym, and the address can be used to sign up again.
 #[utoipa::path(
     operation_id = "delete_me",
     tag = "accounts",

@@ -5,6 +5,8 @@ use crate::error::AppError;
 use crate::error::responses::Common;
 use crate::views::activities::{ActivityKindList, ActivityKindView};
 
+/// List every kind of activity Leman records
+///
 /// Every kind of activity Leman records (the `action` of an activity record and of the
 /// `?action=` filter), with a one-line description and whether it concerns an organisation.
 /// Public: no authentication.

@@ -54,6 +54,8 @@ impl From<ActivityQuery> for Filters {
     }
 }
 
+/// List the caller's activities, newest first
+///
 /// What the caller did or was subject to, newest first, with filters by day, action type,
 /// product and actor, and a text search. Tokens need `account:read`.
 #[utoipa::path(

@@ -18,17 +18,18 @@ pub struct LoginInput {
     pub password: String,
 }
 
-/// Sign in with email and password. Returns the tokens, or — when two-factor authentication is
-/// on — `mfa_required` with a token for `POST /v1/auth/login/mfa`. Failed attempts count towards
-/// the account's lock threshold.
+/// Sign in with email and password
+///
+/// Returns the tokens, or — when two-factor authentication is on — `mfa_required` with a token for
+/// `POST /v1/auth/login/mfa`. Failed attempts count towards the account's lock threshold.
 #[utoipa::path(
     operation_id = "login",
     tag = "auth",
     request_body = LoginInput,
     responses(
         (status = 200, description = "Signed in (tokens), or the second factor is needed (`mfa_required`)", body = LoginOutcome, examples(
-            ("signed_in" = (summary = "Signed in", value = json!({"access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8wMSJ9.eyJzdWIiOiJ1c3JfMDEifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900, "refresh_token": "Vb3q3yO2kq1cO1u7W4dD2m8kq0x5r2T9yJrM3gS6pQ8", "session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"}))),
-            ("mfa_required" = (summary = "Two-factor authentication is on", value = json!({"mfa_required": true, "mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU"}))),
+            ("signed_in" = (summary = "Signed in", value = json!({"outcome": "tokens", "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6ImtleV8wMSJ9.eyJzdWIiOiJ1c3JfMDEifQ.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900, "refresh_token": "Vb3q3yO2kq1cO1u7W4dD2m8kq0x5r2T9yJrM3gS6pQ8", "session_id": "ses_01936d7a6b2f7c3e9d4a5b6c7d8e9f00"}))),
+            ("mfa_required" = (summary = "Two-factor authentication is on", value = json!({"outcome": "mfa_required", "mfa_required": true, "mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU"}))),
         )),
         Login,
         JsonBody,

@@ -10,6 +10,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, Unauthenticated};
 use crate::services::sessions;
 
+/// End the current session
+///
 /// End the current session: its access and refresh tokens stop working at once.
 #[utoipa::path(
     operation_id = "logout",

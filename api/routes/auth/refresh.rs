@@ -17,9 +17,10 @@ pub struct RefreshInput {
     pub refresh_token: String,
 }
 
-/// Exchange the refresh token for a new access token and a new refresh token. Each refresh
-/// token works once: presenting one a second time ends the whole session. A session idle for
-/// longer than its idle limit cannot be refreshed.
+/// Exchange the refresh token for a new access token and a new refresh token
+///
+/// Each refresh token works once: presenting one a second time ends the whole session. A session
+/// idle for longer than its idle limit cannot be refreshed.
 #[utoipa::path(
     operation_id = "refresh_session",
     tag = "auth",

@@ -7,6 +7,8 @@ use crate::http::org::{BillingAdminReads, InOrg, Requirement};
 use crate::services::billing_settings;
 use crate::views::billing_settings::BillingSettingsView;
 
+/// Get the organisation's billing settings
+///
 /// The organisation's billing settings: whether receipts and renewal mails carry the invoice PDF
 /// (R27), the language of its billing documents, and an extra address that receives every paid
 /// invoice. Never saved: the defaults (no PDF, the language of the organisation's country, no

@@ -32,6 +32,8 @@ pub struct UpdateBillingSettings {
     pub invoice_email: Option<String>,
 }
 
+/// Replace the organisation's billing settings
+///
 /// Replace the organisation's billing settings, all three at once; they apply from the next
 /// mail (R27: saved at once). Admins and legal representatives. Tokens need `billing:write`.
 #[utoipa::path(

@@ -19,6 +19,8 @@ pub struct ConfirmCancellation {
     pub token: String,
 }
 
+/// Confirm a product's cancellation with a mailed token
+///
 /// Confirm a product's cancellation with the token of the link mailed to its requester (R43;
 /// single use, valid 24 hours; no authentication: the token is the proof, and its requester
 /// must still hold `products` in the organisation). `now`: the product is cancelled at once;

@@ -5,6 +5,8 @@ use crate::error::AppError;
 use crate::error::responses::Common;
 use crate::views::catalog::{OfferList, OfferView};
 
+/// List the offers of the catalogue
+///
 /// Every offer of the catalogue: its kind, its prices per billing period in CHF and EUR (before
 /// VAT), its VAT category and its options. Public: no authentication.
 #[utoipa::path(

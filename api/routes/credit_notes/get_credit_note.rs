@@ -8,6 +8,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::credit_notes;
 use crate::views::credit_notes::CreditNoteView;
 
+/// Get one credit note
+///
 /// One credit note: the invoice it refers to, where the money went, the amount by VAT rate.
 /// Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(

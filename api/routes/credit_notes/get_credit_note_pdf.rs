@@ -30,6 +30,8 @@ fn language(raw: Option<String>) -> Result<Option<Language>, AppError> {
     .transpose()
 }
 
+/// Download a credit note as a PDF
+///
 /// A credit note as a PDF, in the organisation's invoice language unless `lang` names another.
 /// The same credit note always gives the same bytes: send its `ETag` back in `If-None-Match`
 /// for a `304`. Holders of `accounting`. Tokens need `billing:read`.

@@ -19,6 +19,8 @@ pub struct CreditNoteQuery {
     pub invoice_id: Option<String>,
 }
 
+/// List the organisation's credit notes, newest first
+///
 /// The organisation's credit notes, newest first: one per refund, each referring to its invoice
 /// and split by VAT rate. Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(

@@ -19,6 +19,8 @@ pub struct ConfirmDomainOwnerChange {
     pub token: String,
 }
 
+/// Confirm a change of a domain's owner with a mailed token
+///
 /// Confirm a change of a domain's owner with the token of the link mailed to the current owner
 /// or to the new one (single use, valid 7 days; no authentication: the token is the proof). The
 /// change applies, at the registry then here, once both have confirmed; the extension's lock

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{DomainsWrite, InOrg, Requirement};
 use crate::services::transfer_out;
 
+/// Cancel a domain's transfer-out code
+///
 /// Cancel a transfer-out code: it is cleared at the registry (a registrar can no longer ask with
 /// it) and void; the state is `cancelled`. A transfer already requested is refused with
 /// `reject_transfer_out` instead. Holders of `domains`; tokens need `domains:write`.

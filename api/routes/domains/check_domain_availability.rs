@@ -22,6 +22,8 @@ pub struct AvailabilityQuery {
     pub currency: Option<Currency>,
 }
 
+/// Check whether a domain name can be registered
+///
 /// Whether a name can be registered: the name normalised (IDN to punycode, lower case, length
 /// and label rules), its extension, the registry's answer, and the offer to order it from with
 /// its prices per billing period before VAT. The registry is asked at each call; an order checks

@@ -8,7 +8,9 @@ use crate::http::org::{DomainsRead, InOrg, Requirement};
 use crate::services::domains;
 use crate::views::domains::DomainView;
 
-/// One domain. Holders of `domains`. Tokens need `domains:read`.
+/// One domain
+///
+/// Holders of `domains`. Tokens need `domains:read`.
 #[utoipa::path(
     operation_id = "get_domain",
     tag = "domains",

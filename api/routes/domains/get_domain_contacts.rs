@@ -8,8 +8,9 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{DomainsRead, InOrg, Requirement};
 use crate::services::domains;
 
-/// A domain's contacts: owner (registrant), admin and tech. Holders of `domains`. Tokens need
-/// `domains:read`.
+/// A domain's contacts: owner (registrant), admin and tech
+///
+/// Holders of `domains`. Tokens need `domains:read`.
 #[utoipa::path(
     operation_id = "get_domain_contacts",
     tag = "domains",

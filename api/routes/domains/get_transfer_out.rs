@@ -8,6 +8,8 @@ use crate::http::org::{DomainsRead, InOrg, Requirement};
 use crate::services::transfer_out;
 use crate::views::transfer_out::TransferOutView;
 
+/// Get a domain's transfer out
+///
 /// A domain's transfer out: `none`, `code_sent`, `requested` (a registrar asked for it: the
 /// registry approves it at `completes_at` unless it is rejected; nothing can bring that
 /// forward, R52), `completed`, `cancelled` or `rejected`, with its dates and where the code

@@ -34,7 +34,9 @@ pub struct DomainQuery {
     pub q: Option<String>,
 }
 
-/// The organisation's domains, by name. Holders of `domains`. Tokens need `domains:read`.
+/// The organisation's domains, by name
+///
+/// Holders of `domains`. Tokens need `domains:read`.
 #[utoipa::path(
     operation_id = "list_domains",
     tag = "domains",

@@ -9,6 +9,8 @@ use crate::http::org::{DomainsWrite, InOrg, Requirement};
 use crate::services::transfer_out;
 use crate::views::transfer_out::TransferOutView;
 
+/// Reject a requested transfer out
+///
 /// Reject a requested transfer (R52): only while `requested`, before the registry approves it
 /// at `completes_at`. The registry refuses the gaining registrar's request and the code is
 /// void; the state is `rejected`. Recent authentication needed (tokens cannot). Holders of

@@ -30,20 +30,20 @@ pub struct RequestTransferOut {
     pub confirm: bool,
 }
 
-/// Get a transfer-out code (R47–R51). The preconditions are checked and each named in a 409:
-/// `domain_expired`, `registry_prohibited` (a server status at the registry),
-/// `transfer_locked_until` (the extension's lock after registration, transfer or change of
-/// owner; the detail says until when), `domain_locked` and `privacy_enabled` —
-/// `{"unlock": true, "disable_privacy": true}` does those two first, at the registry (R49). Then
-/// a new code in the extension's format (made by the registry for `.eu`), valid for the
-/// extension's days, is set at the registry and **mailed only to the owner's email as the
-/// registry's WHOIS has it** (R48), in the owner's language. The code is never in this answer
-/// (only the masked recipient), nor in any other answer, log, activity or event; the
-/// organisation's admins and the requester get a notice without it. Asking again repeats the
-/// procedure: a new code, the earlier one void (R50), at most 5 a day (429). `.uk` has no code:
-/// `{"tag": "NEWREG", "confirm": true}` releases the domain to that registrar's tag at once, for
-/// good (the domain is then `transferred_out`). Recent authentication needed (tokens cannot).
-/// Holders of `domains`.
+/// Get a transfer-out code (R47–R51)
+///
+/// The preconditions are checked and each named in a 409: `domain_expired`, `registry_prohibited`
+/// (a server status at the registry), `transfer_locked_until` (the extension's lock after
+/// registration, transfer or change of owner; the detail says until when), `domain_locked` and
+/// `privacy_enabled` — `{"unlock": true, "disable_privacy": true}` does those two first, at the
+/// registry (R49). Then a new code in the extension's format (made by the registry for `.eu`),
+/// valid for the extension's days, is set at the registry and **mailed only to the owner's email as
+/// the registry's WHOIS has it** (R48), in the owner's language. The code is never in this answer
+/// (only the masked recipient), nor in any other answer, log, activity or event; the organisation's
+/// admins and the requester get a notice without it. Asking again repeats the procedure: a new
+/// code, the earlier one void (R50), at most 5 a day (429). `.uk` has no code: `{"tag": "NEWREG",
+/// "confirm": true}` releases the domain to that registrar's tag at once, for good (the domain is
+/// then `transferred_out`). Recent authentication needed (tokens cannot). Holders of `domains`.
 #[utoipa::path(
     operation_id = "request_transfer_out",
     tag = "domains",

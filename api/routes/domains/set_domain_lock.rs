@@ -20,6 +20,8 @@ pub struct DomainLockSetting {
     pub locked: bool,
 }
 
+/// Lock or unlock a domain against transfers
+///
 /// Lock the domain against transfers, or unlock it: the registry's `clientTransferProhibited` status, set at the registry then here (`registry_statuses` as the registry answered). Only active or expired domains. Holders of `domains`. Tokens need `domains:write`.
 #[utoipa::path(
     operation_id = "set_domain_lock",

@@ -20,6 +20,8 @@ pub struct DomainPrivacySetting {
     pub enabled: bool,
 }
 
+/// Turn a domain's WHOIS privacy on or off
+///
 /// Turn WHOIS privacy on or off, at the registry then here, where the extension offers it (`privacy_available`; `.ch` and `.li` do). Only active or expired domains. Holders of `domains`. Tokens need `domains:write`.
 #[utoipa::path(
     operation_id = "set_domain_privacy",

@@ -11,12 +11,13 @@ use crate::http::org::{DomainsWrite, InOrg, Requirement};
 use crate::services::domains::{self, ContactsOutcome};
 use crate::views::domains::OwnerChangeView;
 
-/// Change a domain's contacts. Admin and tech contacts, and the owner's address or phone (same
-/// name, organisation and email), change at once at the registry: 200 with the contacts. A
-/// change of owner (another name, organisation or email) must be confirmed by mail by the
-/// current owner and by the new one, each with its own link valid 7 days: 202 with the pending
-/// change; a newer request replaces it. Only active or expired domains. Holders of `domains`.
-/// Tokens need `domains:write`.
+/// Change a domain's contacts
+///
+/// Admin and tech contacts, and the owner's address or phone (same name, organisation and email),
+/// change at once at the registry: 200 with the contacts. A change of owner (another name,
+/// organisation or email) must be confirmed by mail by the current owner and by the new one, each
+/// with its own link valid 7 days: 202 with the pending change; a newer request replaces it. Only
+/// active or expired domains. Holders of `domains`. Tokens need `domains:write`.
 #[utoipa::path(
     operation_id = "update_domain_contacts",
     tag = "domains",

@@ -23,15 +23,15 @@ pub struct ChangeLoginEmail {
     pub password: String,
 }
 
-/// Change the login ID (R4). The new address is typed twice, must differ from the current login
-/// and from the recovery address, and must not be another account's login (409 `email_taken`:
-/// only a caller who gave the right password learns it, so this does not open enumeration to
-/// the public); the password is asked. A confirmation link (valid 24 hours, single use) goes to
-/// the new address: the change applies when it is followed, and the old address is told. Needs a
-/// session: tokens cannot change the login.
+/// Change the login ID (R4)
 ///
-/// Field codes of a 422: `invalid_email`, `same_as_current` or `same_as_recovery_email` on
-/// `/new_email`; `mismatch` on `/new_email_confirmation`; `wrong_password` on `/password`.
+/// The new address is typed twice, must differ from the current login and from the recovery
+/// address, and must not be another account's login (409 `email_taken`: only a caller who gave the
+/// right password learns it, so this does not open enumeration to the public); the password is
+/// asked. A confirmation link (valid 24 hours, single use) goes to the new address: the change
+/// applies when it is followed, and the old address is told. Needs a session: tokens cannot change
+/// the login.  Field codes of a 422: `invalid_email`, `same_as_current` or `same_as_recovery_email`
+/// on `/new_email`; `mismatch` on `/new_email_confirmation`; `wrong_password` on `/password`.
 #[utoipa::path(
     operation_id = "change_login_email",
     tag = "accounts",

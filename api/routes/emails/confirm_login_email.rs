@@ -18,6 +18,8 @@ pub struct ConfirmLoginEmail {
     pub token: String,
 }
 
+/// Confirm a new login address with a mailed token
+///
 /// Apply a login ID change with the token of the link mailed to the new address (single use,
 /// valid 24 hours; no authentication: the token is the proof). The account signs in with the new
 /// address from now on (its sessions go on), and the old address is told. When the address was

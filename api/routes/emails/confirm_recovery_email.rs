@@ -18,6 +18,8 @@ pub struct ConfirmRecoveryEmail {
     pub token: String,
 }
 
+/// Confirm the pending recovery address with a mailed token
+///
 /// Confirm the pending recovery address with the token of the link mailed to it (single use,
 /// valid 24 hours; no authentication: the token is the proof). It becomes the recovery address,
 /// where password reset links go, and the login address is told. When it became the login

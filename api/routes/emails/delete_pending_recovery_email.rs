@@ -8,6 +8,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::emails;
 
+/// Withdraw the pending recovery address
+///
 /// Withdraw the pending recovery address (R6): its confirmation links stop working; a confirmed
 /// recovery address, if any, stays.
 #[utoipa::path(

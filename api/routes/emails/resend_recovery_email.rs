@@ -9,8 +9,9 @@ use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::emails;
 use crate::views::Accepted;
 
-/// Send the confirmation link for the pending recovery address again (R6). The new link replaces
-/// the previous one, which stops working.
+/// Send the confirmation link for the pending recovery address again (R6)
+///
+/// The new link replaces the previous one, which stops working.
 #[utoipa::path(
     operation_id = "resend_recovery_email",
     tag = "accounts",

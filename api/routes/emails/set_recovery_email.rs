@@ -19,6 +19,8 @@ pub struct SetRecoveryEmail {
     pub email: String,
 }
 
+/// Set or change the recovery address
+///
 /// Set or change the recovery address (R6), a sensitive action: the session must have
 /// authenticated within the last 5 minutes, and tokens are refused. The address becomes pending
 /// and a confirmation link (valid 24 hours, single use) is mailed to it; the current recovery

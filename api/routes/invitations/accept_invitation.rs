@@ -20,6 +20,8 @@ pub struct AcceptInvitation {
     pub token: String,
 }
 
+/// Accept an invitation to an organisation
+///
 /// Accept an invitation: signed in as the account whose login is the invited address (a
 /// verified one), the caller joins the organisation with the invited role and permissions. An
 /// invitation whose maker could no longer make it (removed, left, lost the right) is void.

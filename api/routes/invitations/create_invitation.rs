@@ -25,6 +25,8 @@ pub struct CreateInvitation {
     pub permissions: Vec<Permission>,
 }
 
+/// Invite someone to the organisation by email
+///
 /// Invite someone by email with a role and permissions (no more than the caller may grant):
 /// the link is mailed, works 7 days and once, for the account whose login is that address. A
 /// pending invitation to the same address is replaced, by who could have made it only (else 403

@@ -8,6 +8,8 @@ use crate::http::{PageParams, Query};
 use crate::services::invitations;
 use crate::views::orgs::{InvitationList, InvitationView};
 
+/// List the organisation's pending invitations
+///
 /// The organisation's pending invitations (not accepted, withdrawn or expired), newest first.
 /// Holders of `users`. Tokens need `orgs:read`.
 #[utoipa::path(

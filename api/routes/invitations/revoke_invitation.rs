@@ -8,8 +8,9 @@ use crate::error::responses::{Common, OrgGrant, Unauthenticated};
 use crate::http::org::{InOrg, Requirement, UsersWrite};
 use crate::services::invitations;
 
-/// Withdraw a pending invitation: its link stops working. Holders of `users`, for invitations
-/// they could have made. Tokens need `orgs:write`.
+/// Withdraw a pending invitation: its link stops working
+///
+/// Holders of `users`, for invitations they could have made. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "revoke_invitation",
     tag = "members",

@@ -37,6 +37,8 @@ pub struct InvoiceExportRequest {
     pub lines: bool,
 }
 
+/// Export the organisation's invoices by mail (a task)
+///
 /// Export the organisation's invoices by mail (R26; R22: the deletion check offers it): answers
 /// at once with a queued task (`Location: /v1/tasks/{task_id}`); when the file is ready, the
 /// caller gets a mail with a download link valid 7 days (also on the task, for them alone). The

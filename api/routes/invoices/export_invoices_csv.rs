@@ -22,6 +22,8 @@ pub struct CsvQuery {
     pub lines: bool,
 }
 
+/// Export the organisation's invoices as CSV
+///
 /// The organisation's invoices as CSV (R26), with the list's filters (`status` repeated, `from`
 /// and `to` inclusive UTC days), newest first as the list; streamed in batches of 500, so any
 /// number of invoices is exported in constant memory. RFC 4180 (comma, CRLF, quotes around

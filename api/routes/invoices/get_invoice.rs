@@ -8,6 +8,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::invoices;
 use crate::views::invoices::InvoiceDetailView;
 
+/// Get one invoice with its lines and credit notes
+///
 /// One invoice with its lines and the credit notes its refunds issued (`credit_notes`, oldest
 /// first; see `GET …/credit-notes/{credit_note_id}`). Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(

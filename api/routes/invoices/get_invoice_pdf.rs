@@ -10,6 +10,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::documents;
 use crate::views::documents::{DocumentAnswers, DocumentQuery, InvoiceNotFinal, PdfFile};
 
+/// Download the final invoice as a PDF
+///
 /// The final invoice as a PDF (R24), once paid (or refunded): issuer and customer with their
 /// addresses and VAT numbers, dates, one row per line with its period, VAT per rate, totals, the
 /// payment and the refunds (credit notes) received; a Swiss QR-bill payment part for CHF, an

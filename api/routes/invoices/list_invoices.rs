@@ -28,6 +28,8 @@ pub struct InvoiceQuery {
     pub to: Option<String>,
 }
 
+/// List the organisation's invoices, newest first
+///
 /// The organisation's invoices, newest first, with their lines, filtered by status and by
 /// period of issue (R25). Holders of `accounting` (R23). Tokens need `billing:read`.
 #[utoipa::path(

@@ -10,6 +10,8 @@ use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payments::{self, Outcome, PaymentInput};
 use crate::views::payments::PaymentView;
 
+/// Pay an open invoice
+///
 /// Pay an open invoice, as `POST …/orders/{order_id}/payments` does (R31: the prepaid account
 /// settles an open invoice). Holders of `accounting`. Send an `Idempotency-Key`. Tokens need
 /// `billing:write`.

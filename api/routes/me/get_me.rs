@@ -6,6 +6,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::views::me::Me;
 
+/// Get the caller's account
+///
 /// The caller's account: login ID, names, language, time zone, recovery address, 2FA. Tokens
 /// need `account:read`.
 #[utoipa::path(

@@ -35,8 +35,9 @@ pub struct UpdateMe {
     pub timezone: Option<String>,
 }
 
-/// Change names, language or time zone. Only the fields sent change. Tokens need
-/// `account:write`.
+/// Change names, language or time zone
+///
+/// Only the fields sent change. Tokens need `account:write`.
 #[utoipa::path(
     operation_id = "update_me",
     tag = "accounts",

@@ -24,6 +24,8 @@ pub struct MemberQuery {
     pub role: Vec<Role>,
 }
 
+/// List the organisation's members
+///
 /// The organisation's members with their role, permissions, whether they use two-factor
 /// authentication, whether their account is locked, and their last login; oldest first.
 /// Holders of `users`. Tokens need `orgs:read`.

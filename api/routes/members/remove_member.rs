@@ -8,10 +8,11 @@ use crate::error::responses::{Common, LastLegalRepresentative, OrgGrant, Unauthe
 use crate::http::org::{InOrg, Requirement, UsersWrite};
 use crate::services::members;
 
-/// Remove a member from the organisation; their account stays. The same rules as for editing
-/// apply (holders of `users` remove plain members; admins also admins; only legal
-/// representatives remove legal representatives), and the last legal representative stays.
-/// The member's pending invitations are withdrawn. Tokens need `orgs:write`.
+/// Remove a member from the organisation; their account stays
+///
+/// The same rules as for editing apply (holders of `users` remove plain members; admins also
+/// admins; only legal representatives remove legal representatives), and the last legal
+/// representative stays. The member's pending invitations are withdrawn. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "remove_member",
     tag = "members",

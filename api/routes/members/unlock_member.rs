@@ -8,9 +8,10 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::members;
 
-/// Unlock the account of a member locked after too many failed sign-ins (R12). The member is
-/// told by mail; the activity record shows it in the organisation's log and in the member's.
-/// Admins and legal representatives. Tokens need `orgs:write`.
+/// Unlock the account of a member locked after too many failed sign-ins (R12)
+///
+/// The member is told by mail; the activity record shows it in the organisation's log and in the
+/// member's. Admins and legal representatives. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "unlock_member",
     tag = "members",

@@ -25,11 +25,12 @@ pub struct UpdateMember {
     pub permissions: Option<Vec<Permission>>,
 }
 
-/// Change a member's role or permissions; only the fields sent change. Holders of `users` edit
-/// plain members and grant only permissions they hold; admins and legal representatives may
-/// also grant `admin`; only legal representatives grant or revoke `legal_representative`. The
-/// last legal representative cannot be demoted. The member's pending invitations that their new
-/// grant could not make are withdrawn. Tokens need `orgs:write`.
+/// Change a member's role or permissions; only the fields sent change
+///
+/// Holders of `users` edit plain members and grant only permissions they hold; admins and legal
+/// representatives may also grant `admin`; only legal representatives grant or revoke
+/// `legal_representative`. The last legal representative cannot be demoted. The member's pending
+/// invitations that their new grant could not make are withdrawn. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "update_member",
     tag = "members",

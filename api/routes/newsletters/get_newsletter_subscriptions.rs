@@ -8,7 +8,9 @@ use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::newsletters;
 use crate::views::newsletters::NewsletterSubscriptions;
 
-/// The newsletter topics the caller receives. Tokens need `account:read`.
+/// The newsletter topics the caller receives
+///
+/// Tokens need `account:read`.
 #[utoipa::path(
     operation_id = "get_newsletter_subscriptions",
     tag = "newsletters",

@@ -17,6 +17,8 @@ pub struct TopicsQuery {
     pub language: Option<String>,
 }
 
+/// List the newsletter topics
+///
 /// The newsletter topics one can subscribe to, named and described in the language asked for.
 #[utoipa::path(
     operation_id = "list_newsletter_topics",

@@ -22,8 +22,9 @@ pub struct UpdateNewsletterSubscriptions {
     pub topics: Vec<String>,
 }
 
-/// Choose the newsletter topics to receive: the set sent replaces the current one. Tokens need
-/// `account:write`.
+/// Choose the newsletter topics to receive: the set sent replaces the current one
+///
+/// Tokens need `account:write`.
 #[utoipa::path(
     operation_id = "update_newsletter_subscriptions",
     tag = "newsletters",

@@ -16,7 +16,9 @@ pub struct Health {
     pub status: Liveness,
 }
 
-/// Liveness: the process is up and answers HTTP. Does not touch the database.
+/// Liveness: the process is up and answers HTTP
+///
+/// Does not touch the database.
 #[utoipa::path(
     operation_id = "get_health",
     tag = "operations",

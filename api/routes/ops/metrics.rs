@@ -90,6 +90,8 @@ fn forwarded_chain(req: &HttpRequest, trust_proxy: bool) -> Option<Vec<std::net:
         .collect()
 }
 
+/// Get Prometheus metrics
+///
 /// Prometheus metrics in the text exposition format: requests by route and status, latency,
 /// database pool use, job queue depth, mail delivery. Open to the addresses of
 /// `LEMAN_METRICS_ALLOW` (loopback by default) and to `Authorization: Bearer

@@ -25,8 +25,9 @@ pub struct Readiness {
     pub database: &'static str,
 }
 
-/// Readiness: the database answers and every migration is applied. A load balancer sends
-/// traffic only while this is 200.
+/// Readiness: the database answers and every migration is applied
+///
+/// A load balancer sends traffic only while this is 200.
 #[utoipa::path(
     operation_id = "get_readiness",
     tag = "operations",

@@ -47,6 +47,8 @@ pub struct CreateOrder {
     pub payment: Option<PaymentInput>,
 }
 
+/// Order products
+///
 /// Order products: the order, its products (`pending_payment`) and its invoice (numbered now,
 /// VAT by the organisation's country) are created together, and paid at once when `payment` is
 /// given (the answer's `payment` shows how that went; a declined payment leaves the order open,

@@ -8,7 +8,9 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::orders;
 use crate::views::orders::OrderView;
 
-/// One order with its products. Holders of `accounting`. Tokens need `billing:read`.
+/// One order with its products
+///
+/// Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(
     operation_id = "get_order",
     tag = "billing",

@@ -20,8 +20,9 @@ pub struct OrderQuery {
     pub status: Vec<OrderStatus>,
 }
 
-/// The organisation's orders, newest first. Holders of `accounting`. Tokens need
-/// `billing:read`.
+/// The organisation's orders, newest first
+///
+/// Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(
     operation_id = "list_orders",
     tag = "billing",

@@ -11,6 +11,8 @@ use crate::services::orders;
 use crate::services::payments::{Outcome, PaymentInput};
 use crate::views::payments::PaymentView;
 
+/// Pay an open order
+///
 /// Pay an open order: from the prepaid account or a card at once (201), or through a method the
 /// provider confirms later, or a bank transfer (202, `pending`). Paying provisions the order's
 /// products. Holders of `accounting`. Send an `Idempotency-Key`: a retry never pays twice, and

@@ -33,8 +33,9 @@ pub struct CreateOrganization {
     pub vat_number: Option<String>,
 }
 
-/// Create an organisation: a space for products, invoices and members. The caller becomes its
-/// legal representative. Tokens need `orgs:write`.
+/// Create an organisation: a space for products, invoices and members
+///
+/// The caller becomes its legal representative. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "create_organization",
     tag = "organizations",

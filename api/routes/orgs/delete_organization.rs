@@ -12,11 +12,13 @@ use crate::services::orgs::OrgRequest;
 use crate::services::prerequisites::Outcome;
 use crate::views::prerequisites::PrerequisitesUnmet;
 
-/// Delete the organisation. Admins and legal representatives, after a recent authentication
-/// (`POST /v1/auth/reauthenticate`). Refused while anything is left in it (each condition is
-/// listed, as `GET …/deletion-check` lists them); otherwise it leaves every member's list, and
-/// its invoices and activity stay archived, read-only, for the legal retention period. The
-/// members' accounts stay.
+/// Delete the organisation
+///
+/// Admins and legal representatives, after a recent authentication (`POST
+/// /v1/auth/reauthenticate`). Refused while anything is left in it (each condition is listed, as
+/// `GET …/deletion-check` lists them); otherwise it leaves every member's list, and its invoices
+/// and activity stay archived, read-only, for the legal retention period. The members' accounts
+/// stay.
 #[utoipa::path(
     operation_id = "delete_organization",
     tag = "organizations",

@@ -6,8 +6,9 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{InOrg, MemberReads, Requirement};
 use crate::views::orgs::OrganizationView;
 
-/// One organisation the caller belongs to, with their role and permissions in it. Any member.
-/// Tokens need `orgs:read`.
+/// One organisation the caller belongs to, with their role and permissions in it
+///
+/// Any member. Tokens need `orgs:read`.
 #[utoipa::path(
     operation_id = "get_organization",
     tag = "organizations",

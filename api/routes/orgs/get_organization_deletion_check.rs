@@ -8,6 +8,8 @@ use crate::services::org_deletion;
 use crate::views::orgs::{DeletionCheckView, DeletionOffer};
 use crate::views::prerequisites::UnmetPrerequisite;
 
+/// Check what still blocks deleting the organisation
+///
 /// What still blocks deleting the organisation: each unmet condition with what to do, how
 /// many objects it concerns and which (`objects`: kind, id and a label, up to 100) (R22: deletion is offered only when nothing is left). The codes:
 /// `other_members`, `pending_invitations`, `products` (not cancelled), `open_invoices`,

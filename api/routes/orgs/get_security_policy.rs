@@ -6,6 +6,8 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::views::orgs::SecurityPolicyView;
 
+/// Get the organisation's security policy
+///
 /// The organisation's security policy: whether its members must use two-factor authentication.
 /// Admins and legal representatives. Tokens need `orgs:read`.
 #[utoipa::path(

@@ -7,9 +7,11 @@ use crate::error::responses::{Common, LastLegalRepresentative, OrgAccess, Unauth
 use crate::http::org::{InOrg, MemberWrites, Requirement};
 use crate::services::members;
 
-/// Leave the organisation. Open to members blocked by its 2FA requirement, who may leave rather
-/// than comply (R21). The last legal representative cannot leave: appoint another, or delete
-/// the organisation. The caller's pending invitations are withdrawn. Tokens need `orgs:write`.
+/// Leave the organisation
+///
+/// Open to members blocked by its 2FA requirement, who may leave rather than comply (R21). The last
+/// legal representative cannot leave: appoint another, or delete the organisation. The caller's
+/// pending invitations are withdrawn. Tokens need `orgs:write`.
 #[utoipa::path(
     operation_id = "leave_organization",
     tag = "organizations",

@@ -8,6 +8,8 @@ use crate::http::{PageParams, Query};
 use crate::services::orgs;
 use crate::views::orgs::{OrganizationList, OrganizationView};
 
+/// List the organisations the caller belongs to
+///
 /// The organisations the caller belongs to, with their role and permissions in each, oldest
 /// membership first (the organisation switcher). Open to members blocked by a 2FA requirement,
 /// so they can see which organisation asks it. Tokens need `orgs:read`.

@@ -9,6 +9,8 @@ use crate::routes::activities::list_my_activities::ActivityQuery;
 use crate::services::activity_log;
 use crate::views::activities::{ActivityList, ActivityView};
 
+/// List the organisation's activities, newest first
+///
 /// What anyone did in the organisation, newest first, with filters by day, action type,
 /// product and actor, and a text search. Admins and legal representatives. Tokens need
 /// `orgs:read`.

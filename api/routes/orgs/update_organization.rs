@@ -39,6 +39,8 @@ pub struct UpdateOrganization {
     pub vat_number: Option<Option<String>>,
 }
 
+/// Change the organisation's details
+///
 /// Change the organisation's name, country, currency, billing address or VAT number; only the
 /// fields sent change; the currency only until the organisation has a product or an invoice.
 /// Admins and legal representatives. Tokens need `orgs:write`.

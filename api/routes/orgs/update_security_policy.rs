@@ -19,13 +19,14 @@ pub struct UpdateSecurityPolicy {
     pub require_two_factor: bool,
 }
 
-/// Require two-factor authentication of every member, or stop requiring it. Turning it on mails
-/// each member without 2FA; from then on they are refused everywhere (403
-/// `two_factor_required`) until they turn it on or leave; desktop and mobile apps keep working.
-/// The caller must have 2FA on first. Turning the requirement off is a sensitive action: only a
-/// person in a session that authenticated within the last 5 minutes (`POST
-/// /v1/auth/reauthenticate`); tokens are refused (403 `reauthentication_required`). Admins and
-/// legal representatives. Tokens need `orgs:write`.
+/// Require two-factor authentication of every member, or stop requiring it
+///
+/// Turning it on mails each member without 2FA; from then on they are refused everywhere (403
+/// `two_factor_required`) until they turn it on or leave; desktop and mobile apps keep working. The
+/// caller must have 2FA on first. Turning the requirement off is a sensitive action: only a person
+/// in a session that authenticated within the last 5 minutes (`POST /v1/auth/reauthenticate`);
+/// tokens are refused (403 `reauthentication_required`). Admins and legal representatives. Tokens
+/// need `orgs:write`.
 #[utoipa::path(
     operation_id = "update_security_policy",
     tag = "organizations",

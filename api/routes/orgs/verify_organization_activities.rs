@@ -6,6 +6,8 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::services::audit::{self, ChainReport};
 
+/// Verify the organisation's activity record chain
+///
 /// Check that the organisation's activity record is intact: its records form a hash chain, and
 /// the first record that was changed, removed or reordered is reported. Admins and legal
 /// representatives. Tokens need `orgs:read`.

@@ -24,17 +24,17 @@ pub struct ChangePassword {
     pub revoke_tokens: bool,
 }
 
-/// Change the caller's password. The caller's other sessions end at once (this one goes on);
-/// pending reset links stop working, and so do sign-ins waiting for their second factor and
-/// login or recovery address changes not yet confirmed; the login address is told by mail. With
-/// `"revoke_tokens": true` every personal and application token of the account is revoked too
-/// (they stop working at once; the mail lists them). The second factor stays: the mail points
-/// to its settings, to review it.
-/// Needs a session: tokens cannot change a password.
+/// Change the caller's password
 ///
-/// Field codes of a 422: `wrong_password` on `/current_password` (it counts as a failed sign-in
-/// attempt, towards the lock), `password_too_short`, `password_too_long`, `password_too_weak` or
-/// `same_as_current` on `/new_password`, and `invalid_characters` on either (a NUL character).
+/// The caller's other sessions end at once (this one goes on); pending reset links stop working,
+/// and so do sign-ins waiting for their second factor and login or recovery address changes not yet
+/// confirmed; the login address is told by mail. With `"revoke_tokens": true` every personal and
+/// application token of the account is revoked too (they stop working at once; the mail lists
+/// them). The second factor stays: the mail points to its settings, to review it. Needs a session:
+/// tokens cannot change a password.  Field codes of a 422: `wrong_password` on `/current_password`
+/// (it counts as a failed sign-in attempt, towards the lock), `password_too_short`,
+/// `password_too_long`, `password_too_weak` or `same_as_current` on `/new_password`, and
+/// `invalid_characters` on either (a NUL character).
 #[utoipa::path(
     operation_id = "change_password",
     tag = "accounts",

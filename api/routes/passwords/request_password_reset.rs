@@ -19,6 +19,8 @@ pub struct PasswordResetRequest {
     pub email: String,
 }
 
+/// Mail a password reset link
+///
 /// Forgotten password: mail a single-use reset link (valid 1 hour; a newer one replaces it) to
 /// the account's confirmed recovery address, or to its login address when it has none. Always
 /// 202 with the same body, after the same work (the request is queued and the mail sent in the

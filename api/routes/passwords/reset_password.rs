@@ -20,14 +20,15 @@ pub struct ResetPassword {
     pub new_password: String,
 }
 
-/// Set a new password with the token of a reset link (single use, valid 1 hour). Every session of
-/// the account ends, every personal and application token is revoked (the mail to the login
-/// address names them and points to the second factor's settings, to review it; the second
-/// factor and its recovery codes stay), a lock from failed attempts is lifted, and sign-ins waiting for their second
-/// factor and login or recovery address changes not yet confirmed are withdrawn (whoever knew
-/// the old password may have asked for them); nobody is signed in: sign in with
-/// the new password next (the second factor is still asked when it is on). A password the policy
-/// refuses (422 `password_too_short`, `password_too_long` or `password_too_weak` on
+/// Set a new password with the token of a reset link (single use, valid 1 hour)
+///
+/// Every session of the account ends, every personal and application token is revoked (the mail to
+/// the login address names them and points to the second factor's settings, to review it; the
+/// second factor and its recovery codes stay), a lock from failed attempts is lifted, and sign-ins
+/// waiting for their second factor and login or recovery address changes not yet confirmed are
+/// withdrawn (whoever knew the old password may have asked for them); nobody is signed in: sign in
+/// with the new password next (the second factor is still asked when it is on). A password the
+/// policy refuses (422 `password_too_short`, `password_too_long` or `password_too_weak` on
 /// `/new_password`) leaves the link usable.
 #[utoipa::path(
     operation_id = "reset_password",

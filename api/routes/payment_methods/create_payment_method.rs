@@ -29,10 +29,12 @@ pub struct CreatePaymentMethod {
     pub label: Option<String>,
 }
 
-/// Save a payment method (R29). A card is registered with the token of the provider's form: only
-/// its brand, last four digits and expiry are kept; a body holding a card number or security
-/// code is refused (`card_data_not_accepted`). A bank account needs a valid IBAN. Holders of
-/// `accounting`. Tokens need `billing:write`.
+/// Save a payment method (R29)
+///
+/// A card is registered with the token of the provider's form: only its brand, last four digits and
+/// expiry are kept; a body holding a card number or security code is refused
+/// (`card_data_not_accepted`). A bank account needs a valid IBAN. Holders of `accounting`. Tokens
+/// need `billing:write`.
 #[utoipa::path(
     operation_id = "create_payment_method",
     tag = "billing",

@@ -7,8 +7,9 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods;
 
-/// Remove a saved method (it stops being the default). The prepaid account cannot be removed.
-/// Holders of `accounting`. Tokens need `billing:write`.
+/// Remove a saved method (it stops being the default)
+///
+/// The prepaid account cannot be removed. Holders of `accounting`. Tokens need `billing:write`.
 #[utoipa::path(
     operation_id = "delete_payment_method",
     tag = "billing",

@@ -9,6 +9,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::payment_methods;
 use crate::views::payments::{PaymentMethodList, PaymentMethodView};
 
+/// List the organisation's payment methods
+///
 /// The ways the organisation pays (R29): its prepaid account (always there, id `prepaid`),
 /// then its saved methods, the default one marked. Holders of `accounting`. Tokens need
 /// `billing:read`.

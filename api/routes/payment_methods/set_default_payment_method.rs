@@ -7,8 +7,9 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AccountingWrites, InOrg, Requirement};
 use crate::services::payment_methods;
 
-/// Make a saved method, or the prepaid account (`prepaid`), the default (R29). Holders of
-/// `accounting`. Tokens need `billing:write`.
+/// Make a saved method, or the prepaid account (`prepaid`), the default (R29)
+///
+/// Holders of `accounting`. Tokens need `billing:write`.
 #[utoipa::path(
     operation_id = "set_default_payment_method",
     tag = "billing",

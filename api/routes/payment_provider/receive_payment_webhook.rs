@@ -36,10 +36,11 @@ pub struct WebhookAck {
     pub note: Option<&'static str>,
 }
 
-/// The payment provider's notifications (asynchronous payments settled or failed). Signed, not
-/// authenticated: `Leman-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with
-/// a configured secret; more than 5 minutes off, or a wrong signature, is 400 and changes
-/// nothing. Each event id is handled once.
+/// The payment provider's notifications (asynchronous payments settled or failed)
+///
+/// Signed, not authenticated: `Leman-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+/// "<t>.<body>">` with a configured secret; more than 5 minutes off, or a wrong signature, is 400
+/// and changes nothing. Each event id is handled once.
 #[utoipa::path(
     operation_id = "receive_payment_webhook",
     tag = "billing",

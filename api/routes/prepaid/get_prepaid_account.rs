@@ -8,8 +8,9 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::prepaid;
 use crate::views::prepaid::PrepaidAccountView;
 
-/// The prepaid account's balance and limits (R30). Holders of `accounting`. Tokens need
-/// `billing:read`.
+/// The prepaid account's balance and limits (R30)
+///
+/// Holders of `accounting`. Tokens need `billing:read`.
 #[utoipa::path(
     operation_id = "get_prepaid_account",
     tag = "billing",

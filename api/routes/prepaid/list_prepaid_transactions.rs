@@ -8,6 +8,8 @@ use crate::http::{PageParams, Query};
 use crate::services::prepaid;
 use crate::views::prepaid::{PrepaidTransactionList, PrepaidTransactionView};
 
+/// List the prepaid account's transactions, newest first
+///
 /// The prepaid account's ledger, newest first: every top-up, payment, withdrawal and refund,
 /// with the balance after it. Append-only; it sums to the balance. Holders of `accounting`.
 /// Tokens need `billing:read`.

@@ -23,6 +23,8 @@ pub struct TopUpRequest {
     pub payment_method_id: String,
 }
 
+/// Top the prepaid account up
+///
 /// Top the prepaid account up from a saved method (R30): credited at once for a card (201), once
 /// the provider confirms for others (202). Outside the limits, or above the balance ceiling:
 /// 422 `amount_out_of_range`; another currency: 422 `currency_mismatch`. The payer gets a

@@ -26,6 +26,8 @@ pub struct WithdrawalRequest {
     pub iban: String,
 }
 
+/// Withdraw prepaid money to a bank account
+///
 /// Withdraw prepaid money to a bank account (R32; needed before deleting the organisation). A
 /// sensitive action: a recent authentication is required. The balance never goes below zero:
 /// more than it holds is 409 `insufficient_prepaid_balance`, changing nothing. Holders of

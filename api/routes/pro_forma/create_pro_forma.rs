@@ -45,6 +45,8 @@ pub struct CreateProForma {
     pub items: Vec<ProFormaItem>,
 }
 
+/// Make a pro forma invoice
+///
 /// Make a pro forma invoice (R28) for selected products — each priced for its next renewal term
 /// (from its current expiry, at today's price, with its options) — or for offers of the
 /// catalogue, priced as an order would be (from today), VAT by the organisation's country as an

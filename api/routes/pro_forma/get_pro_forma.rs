@@ -7,6 +7,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::renewals;
 use crate::views::renewals::ProFormaView;
 
+/// Get one pro forma invoice
+///
 /// One pro forma invoice (R34): its lines as they will be invoiced, its totals, the bank
 /// transfer's reference, and — once the money arrived — the order and numbered invoice issued
 /// from it. Of no legal, tax or accounting value (`legal_value: false`). `status`:

@@ -9,6 +9,8 @@ use crate::http::org::{AccountingReads, InOrg, Requirement};
 use crate::services::documents;
 use crate::views::documents::{DocumentAnswers, DocumentQuery, PdfFile};
 
+/// Download a pro forma invoice as a PDF
+///
 /// The pro forma invoice as a PDF (R28, R34): its number (`PF-…`, outside the invoice sequence),
 /// lines, totals, and "no legal, tax or accounting value" in the document's language; a Swiss
 /// QR-bill payment part for CHF (an EPC QR code for EUR) so it can be paid by transfer. In the

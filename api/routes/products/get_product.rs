@@ -8,7 +8,9 @@ use crate::http::org::{InOrg, ProductsRead, Requirement};
 use crate::services::invoices;
 use crate::views::products::ProductView;
 
-/// One product. Holders of `products`. Tokens need `products:read`.
+/// One product
+///
+/// Holders of `products`. Tokens need `products:read`.
 #[utoipa::path(
     operation_id = "get_product",
     tag = "billing",

@@ -26,8 +26,9 @@ pub struct ProductQuery {
     pub status: Vec<ProductStatus>,
 }
 
-/// The organisation's products, newest first. Holders of `products`. Tokens need
-/// `products:read`.
+/// The organisation's products, newest first
+///
+/// Holders of `products`. Tokens need `products:read`.
 #[utoipa::path(
     operation_id = "list_products",
     tag = "billing",

@@ -22,6 +22,8 @@ pub struct MoveProduct {
     pub organization_id: String,
 }
 
+/// Move a product to another organisation
+///
 /// Move a product to another organisation (R42), with the products its bundle includes. Its
 /// invoices stay with the organisation they were issued to; its automatic renewal is turned off
 /// (the card belongs to this organisation). Admins and legal representatives of both

@@ -28,15 +28,16 @@ pub struct RequestCancellation {
     pub acknowledge_backup_deletion: bool,
 }
 
-/// Ask to cancel a product (R43–R46). Nothing changes yet: the requester gets a link by mail
-/// (single use, valid 24 hours) that confirms it (`confirm_cancellation`); unconfirmed, nothing
-/// is cancelled or deleted. Once confirmed, `now` cancels the product at once and `end_of_term`
-/// leaves it `cancellation_pending` until its expiry; automatic renewal is turned off, and the
-/// organisation's other administrators and legal representatives are told. Invoices already
-/// issued stay due (R44). A product whose offer keeps backups needs `acknowledge_backup_deletion`
-/// (R46). A product included in a bundle is cancelled with its bundle; cancelling a bundle
-/// cancels what it includes. A new request replaces one not yet confirmed. Holders of
-/// `products`. Tokens need `products:write`.
+/// Ask to cancel a product (R43–R46)
+///
+/// Nothing changes yet: the requester gets a link by mail (single use, valid 24 hours) that
+/// confirms it (`confirm_cancellation`); unconfirmed, nothing is cancelled or deleted. Once
+/// confirmed, `now` cancels the product at once and `end_of_term` leaves it `cancellation_pending`
+/// until its expiry; automatic renewal is turned off, and the organisation's other administrators
+/// and legal representatives are told. Invoices already issued stay due (R44). A product whose
+/// offer keeps backups needs `acknowledge_backup_deletion` (R46). A product included in a bundle is
+/// cancelled with its bundle; cancelling a bundle cancels what it includes. A new request replaces
+/// one not yet confirmed. Holders of `products`. Tokens need `products:write`.
 #[utoipa::path(
     operation_id = "request_cancellation",
     tag = "billing",

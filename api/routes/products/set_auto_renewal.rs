@@ -24,11 +24,12 @@ pub struct AutoRenewalSetting {
     pub payment_method_id: Option<String>,
 }
 
-/// Turn a product's automatic renewal on or off (R39–R41). Only a saved card (not removed, not
-/// expired) pays it: the one named, or the organisation's default method if that is a card.
-/// The first charge is made 14 days before the expiry, so turning it on within 14 days of the
-/// expiry is refused: renew the product first. Turning it off is always allowed. Holders of
-/// `accounting`. Tokens need `billing:write`.
+/// Turn a product's automatic renewal on or off (R39–R41)
+///
+/// Only a saved card (not removed, not expired) pays it: the one named, or the organisation's
+/// default method if that is a card. The first charge is made 14 days before the expiry, so turning
+/// it on within 14 days of the expiry is refused: renew the product first. Turning it off is always
+/// allowed. Holders of `accounting`. Tokens need `billing:write`.
 #[utoipa::path(
     operation_id = "set_auto_renewal",
     tag = "billing",

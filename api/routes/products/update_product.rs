@@ -31,7 +31,7 @@ pub struct UpdateProduct {
     pub options: Option<BTreeMap<String, i64>>,
 }
 
-/// Change a product's billing period or options.
+/// Change a product's billing period or options
 ///
 /// A new **billing period** (R37, R38) must be one the offer has, and the product's price for it
 /// (the offer and the options beyond what it includes, before VAT) must reach the catalogue's

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{InOrg, ProductsWrite, Requirement};
 use crate::services::cancellations;
 
+/// Withdraw a product's cancellation
+///
 /// Withdraw a product's cancellation: one still waiting for its mailed confirmation, or one
 /// confirmed for the end of the term that has not taken effect yet (the product is `active`
 /// again; automatic renewal stays off until turned on again). Holders of `products`. Tokens need

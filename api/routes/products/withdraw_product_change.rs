@@ -9,6 +9,8 @@ use crate::http::org::{InOrg, ProductsAndAccountingWrite, Requirement};
 use crate::services::product_changes;
 use crate::views::products::ProductView;
 
+/// Withdraw a product's scheduled change
+///
 /// Withdraw what is scheduled for the product's term end: a new billing period (R38) and fewer
 /// options (R42). An upgrade waiting for payment is not withdrawn here: its order lapses unpaid.
 /// Holders of both `products` and `accounting`. Tokens need `billing:write`.

@@ -26,6 +26,8 @@ pub struct RenewalQuery {
     pub kind: Vec<ProductKind>,
 }
 
+/// List the products to renew
+///
 /// The renewals page (R33): the organisation's products to renew, the soonest expiry first —
 /// by default those whose term ends within the next 2 months or has already ended while they
 /// can still be renewed (`expired`, `suspended`); `?all=true` every renewable product. Each

@@ -37,6 +37,8 @@ pub struct RenewProducts {
     pub payment: Option<PaymentInput>,
 }
 
+/// Renew products on one order and one invoice
+///
 /// Renew products on one order and one invoice (R34, R35, R31): one line per product (and per
 /// billed option) whose period starts at the product's current expiry — not today — and runs
 /// for the period chosen for it. Paying the invoice extends each product's expiry by its period

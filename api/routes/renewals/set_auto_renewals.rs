@@ -26,6 +26,8 @@ pub struct AutoRenewalsSetting {
     pub payment_method_id: Option<String>,
 }
 
+/// Turn automatic renewal on or off for several products
+///
 /// Turn automatic renewal on or off for several products at once (R39–R41): all or nothing;
 /// a product that cannot is named by its pointer (`/product_ids/{i}`) and nothing changes.
 /// Only a saved card pays (the one named, or the default method if it is a card); a product

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::security;
 use crate::views::security::SecuritySettingsView;
 
+/// Get the caller's login alerts and lock threshold
+///
 /// Login alerts and the lock threshold of the caller's account.
 #[utoipa::path(
     operation_id = "get_security_settings",

@@ -19,10 +19,11 @@ pub struct UnlockRequestInput {
     pub email: String,
 }
 
-/// Ask for a new unlock link (the previous one stops working). Always 202 with the same body:
-/// the answer does not tell whether the address has an account, or whether it is locked; only
-/// the owner of a locked account gets a mail, at most 3 an hour (further requests are answered
-/// the same and send nothing).
+/// Ask for a new unlock link (the previous one stops working)
+///
+/// Always 202 with the same body: the answer does not tell whether the address has an account, or
+/// whether it is locked; only the owner of a locked account gets a mail, at most 3 an hour (further
+/// requests are answered the same and send nothing).
 #[utoipa::path(
     operation_id = "request_unlock_link",
     tag = "auth",

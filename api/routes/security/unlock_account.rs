@@ -18,6 +18,8 @@ pub struct UnlockInput {
     pub token: String,
 }
 
+/// Unlock a locked account with a mailed token
+///
 /// Unlock a locked account with the token of the mailed link (single use, valid 1 hour). The
 /// failed-attempt count starts again; signing in is then possible with the right password.
 #[utoipa::path(

@@ -25,6 +25,8 @@ pub struct SecuritySettingsInput {
     pub lock_after_failed_logins: i64,
 }
 
+/// Replace the caller's login alerts and lock threshold
+///
 /// Replace the login-alert choices and the lock threshold (all three fields are required).
 /// Loosening them (turning an alert off, raising the threshold) is a sensitive action: it needs
 /// an authentication in the last 5 minutes (`POST /v1/auth/reauthenticate`); tightening does not.

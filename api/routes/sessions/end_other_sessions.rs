@@ -8,6 +8,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
 
+/// Sign out every other device
+///
 /// Sign out every other device: ends all the caller's sessions but the current one (called with
 /// a personal or application token, which has no session, it ends them all).
 #[utoipa::path(

@@ -9,6 +9,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
 use crate::services::connection_log;
 
+/// End one of the caller's sessions
+///
 /// End one of the caller's sessions (the current one included): its access and refresh tokens
 /// stop working at once.
 #[utoipa::path(

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, InsufficientScope, Unauthenticated};
 use crate::services::connection_log;
 use crate::views::sessions::{SessionList, SessionView};
 
+/// List the caller's signed-in devices (sessions)
+///
 /// The connection log: every device signed in to the account (its active sessions), newest
 /// first, with browser, system, IP address, when it signed in and when it was last seen. The
 /// session making the request is marked `current` (a token has none).

@@ -28,11 +28,13 @@ pub struct DownloadQuery {
     pub token: Option<String>,
 }
 
-/// A succeeded task's file, streamed as an attachment. Public, for the link mailed to the
-/// requester (opened in a browser): its `token` is the credential (a wrong one, an unknown task,
-/// or a requester who no longer holds `accounting` in the organisation: 404). Without a token,
-/// the requester signed in (`Authorization`; tokens need the task's scope, `billing:read` for an
-/// `invoice_export`). Files are kept 7 days after the task finished: then 410 `download_expired`.
+/// A succeeded task's file, streamed as an attachment
+///
+/// Public, for the link mailed to the requester (opened in a browser): its `token` is the
+/// credential (a wrong one, an unknown task, or a requester who no longer holds `accounting` in the
+/// organisation: 404). Without a token, the requester signed in (`Authorization`; tokens need the
+/// task's scope, `billing:read` for an `invoice_export`). Files are kept 7 days after the task
+/// finished: then 410 `download_expired`.
 #[utoipa::path(
     operation_id = "download_task_result",
     tag = "tasks",

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticat
 use crate::services::tasks;
 use crate::views::tasks::TaskView;
 
+/// Get one of the caller's tasks
+///
 /// One of the caller's tasks: its state, progress and, once succeeded, its file's download URL
 /// and expiry (or, once failed, why). Another user's task, whoever they are, is 404. Tokens need
 /// the scope that started the task: `billing:read` for an `invoice_export`.

@@ -28,9 +28,10 @@ pub struct CreateToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Create a personal or application token. The secret is in this answer only: it is stored
-/// hashed. A sensitive action: a person in a session that authenticated within the last
-/// 5 minutes (tokens cannot create tokens).
+/// Create a personal or application token
+///
+/// The secret is in this answer only: it is stored hashed. A sensitive action: a person in a
+/// session that authenticated within the last 5 minutes (tokens cannot create tokens).
 #[utoipa::path(
     operation_id = "create_token",
     tag = "tokens",

@@ -9,8 +9,9 @@ use crate::http::{PageParams, Query};
 use crate::services::tokens;
 use crate::views::tokens::{ApiTokenList, ApiTokenView};
 
-/// The caller's tokens that are not revoked (expired ones included), newest first. Secrets are
-/// never shown again; `prefix` helps recognise one. Tokens need `account:read`.
+/// The caller's tokens that are not revoked (expired ones included), newest first
+///
+/// Secrets are never shown again; `prefix` helps recognise one. Tokens need `account:read`.
 #[utoipa::path(
     operation_id = "list_tokens",
     tag = "tokens",

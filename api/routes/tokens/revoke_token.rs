@@ -9,8 +9,9 @@ use crate::error::AppError;
 use crate::error::responses::{Common, InsufficientScope, NotFound, Unauthenticated};
 use crate::services::tokens;
 
-/// Revoke one of the caller's tokens: it stops working on the very next request. Tokens need
-/// `account:write` (a token may revoke itself).
+/// Revoke one of the caller's tokens: it stops working on the very next request
+///
+/// Tokens need `account:write` (a token may revoke itself).
 #[utoipa::path(
     operation_id = "revoke_token",
     tag = "tokens",

@@ -19,8 +19,9 @@ pub struct ConfirmTotpInput {
     pub code: String,
 }
 
-/// Turn two-factor authentication on with a code from the pending secret. Returns ten recovery
-/// codes, shown this once; the user is told by mail.
+/// Turn two-factor authentication on with a code from the pending secret
+///
+/// Returns ten recovery codes, shown this once; the user is told by mail.
 #[utoipa::path(
     operation_id = "confirm_totp_enrolment",
     tag = "two_factor",

@@ -7,6 +7,8 @@ use crate::error::AppError;
 use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
 use crate::services::two_factor;
 
+/// Turn two-factor authentication off
+///
 /// Turn two-factor authentication off: the secret and the recovery codes are deleted and the
 /// user is told by mail. A sensitive action: it needs an authentication within the last 5 minutes.
 /// Refused while an organisation the caller belongs to requires 2FA.

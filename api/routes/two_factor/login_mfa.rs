@@ -51,6 +51,8 @@ pub enum LoginMfaBody {
     RecoveryCode(LoginMfaWithRecoveryCode),
 }
 
+/// Finish signing in with a second factor
+///
 /// The second login step when two-factor authentication is on: the `mfa_token` from
 /// `POST /v1/auth/login` with a code of the authenticator app or a recovery code. Each code
 /// works once; wrong ones count towards the account's lock threshold.

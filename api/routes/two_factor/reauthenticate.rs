@@ -20,6 +20,8 @@ pub struct ReauthenticateInput {
     pub code: Option<String>,
 }
 
+/// Confirm the caller's identity again for sensitive actions
+///
 /// Confirm who is in this session again (password, and the 2FA code when it is on): sensitive
 /// actions (turning 2FA off, new recovery codes, …) are then allowed for 5 minutes. Wrong
 /// answers count towards the account's lock threshold.

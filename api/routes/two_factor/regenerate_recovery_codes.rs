@@ -8,6 +8,8 @@ use crate::error::responses::{Common, Reauthenticate, Unauthenticated};
 use crate::services::two_factor;
 use crate::views::two_factor::RecoveryCodes;
 
+/// Replace the recovery codes with ten new ones
+///
 /// Replace every recovery code by ten new ones, shown this once; the old ones stop working. A
 /// sensitive action: it needs an authentication within the last 5 minutes.
 #[utoipa::path(

@@ -8,6 +8,8 @@ use crate::error::responses::{Common, Unauthenticated};
 use crate::services::two_factor;
 use crate::views::two_factor::TotpEnrolment;
 
+/// Start setting up two-factor authentication (TOTP)
+///
 /// Start setting up two-factor authentication with an authenticator app (TOTP): returns a new
 /// secret, its `otpauth://` URI and a QR code. Two-factor authentication stays off until
 /// `POST /v1/me/two-factor/totp/confirm` with a code; starting again replaces the pending secret.

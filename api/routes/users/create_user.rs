@@ -40,12 +40,14 @@ pub struct CreateUser {
     pub timezone: Option<String>,
 }
 
-/// Create an account. The answer is the same whether or not the address already has one (the
-/// owner of an existing account gets a mail instead); the account works once its address is
-/// confirmed through the mailed link. Signing up again with an address not yet confirmed
-/// replaces the earlier attempt (its password, names, language and time zone) and voids its
-/// link: only the newest link works, and it confirms the newest attempt. An address gets at most
-/// 3 such mails an hour; further sign-ups are answered the same and change nothing.
+/// Create an account
+///
+/// The answer is the same whether or not the address already has one (the owner of an existing
+/// account gets a mail instead); the account works once its address is confirmed through the mailed
+/// link. Signing up again with an address not yet confirmed replaces the earlier attempt (its
+/// password, names, language and time zone) and voids its link: only the newest link works, and it
+/// confirms the newest attempt. An address gets at most 3 such mails an hour; further sign-ups are
+/// answered the same and change nothing.
 #[utoipa::path(
     operation_id = "create_user",
     tag = "accounts",

@@ -18,6 +18,8 @@ pub struct EmailInput {
     pub email: String,
 }
 
+/// Send a new email verification link
+///
 /// Send a new verification link (the previous one stops working) for the newest sign-up attempt
 /// of the address. Always 202: the answer does not tell whether the address has an account
 /// waiting for confirmation. An address gets at most 3 verification mails an hour, sign-ups

@@ -24,6 +24,8 @@ pub struct TokenInput {
     pub password: Option<String>,
 }
 
+/// Confirm a new account's email address with a mailed token
+///
 /// Confirm the email address of a new account with the token of the mailed link (single use,
 /// valid 24 hours), with the password chosen at that sign-up. The password is needed when the
 /// address was signed up for more than once (422 `password_required` at `/password`) and checked
