@@ -116,140 +116,6 @@ fn secret_answers_take_no_idempotency_key() {
     assert_eq!(secret, listed);
 }
 
-// --- OpenAPI links (api/openapi_links.rs), followed by the contract run's stateful phase -------
-
-/// Follows `$ref`s (to components) until a value that is not one.
-fn deref<'a>(spec: &'a serde_json::Value, mut v: &'a serde_json::Value) -> &'a serde_json::Value {
-    while let Some(r) = v.get("$ref").and_then(|r| r.as_str()) {
-        let pointer = r.strip_prefix('#').expect("a local $ref");
-        v = spec
-            .pointer(pointer)
-            .unwrap_or_else(|| panic!("{r} resolves"));
-    }
-    v
-}
-
-/// Every operation of the spec by id: (path, operation).
-fn operations(
-    spec: &serde_json::Value,
-) -> std::collections::HashMap<&str, (&str, &serde_json::Value)> {
-    let mut ops = std::collections::HashMap::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for op in item.as_object().unwrap().values() {
-            if let Some(id) = op["operationId"].as_str() {
-                ops.insert(id, (path.as_str(), op));
-            }
-        }
-    }
-    ops
-}
-
-/// The names of an operation's parameters in `location`.
-fn parameter_names<'a>(
-    spec: &'a serde_json::Value,
-    op: &'a serde_json::Value,
-    location: &str,
-) -> std::collections::BTreeSet<&'a str> {
-    op["parameters"]
-        .as_array()
-        .map(|ps| ps.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|p| deref(spec, p))
-        .filter(|p| p["in"] == location)
-        .filter_map(|p| p["name"].as_str())
-        .collect()
-}
-
-/// Whether the JSON pointer `pointer` can hold a value in a body of `schema` (through `$ref`,
-/// `allOf`/`oneOf`/`anyOf`, object properties and array items).
-fn schema_has(spec: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str]) -> bool {
-    let schema = deref(spec, schema);
-    let Some((head, rest)) = pointer.split_first() else {
-        return true;
-    };
-    let combined = ["allOf", "oneOf", "anyOf"].iter().any(|k| {
-        schema[*k]
-            .as_array()
-            .is_some_and(|alts| alts.iter().any(|s| schema_has(spec, s, pointer)))
-    });
-    let in_properties = schema["properties"]
-        .get(*head)
-        .is_some_and(|s| schema_has(spec, s, rest));
-    let in_items = head.parse::<usize>().is_ok()
-        && schema
-            .get("items")
-            .is_some_and(|s| schema_has(spec, s, rest));
-    combined || in_properties || in_items
-}
-
-/// Every link names an existing operation and gives it only parameters it takes, all its path
-/// parameters, from values the answer holds: a path parameter of the request, or a field of the
-/// answer's JSON body. A generated client or the stateful contract run would otherwise follow
-/// a link into an error.
-#[test]
-fn every_link_leads_to_an_operation_with_values_the_answer_holds() {
-    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
-    let ops = operations(&spec);
-    let mut count = 0;
-    for (from, (path, op)) in &ops {
-        for (status, answer) in op["responses"].as_object().unwrap() {
-            let answer = deref(&spec, answer);
-            let Some(links) = answer.get("links").and_then(|l| l.as_object()) else {
-                continue;
-            };
-            assert!(
-                status.starts_with('2'),
-                "{from} {status}: a link from an error answer"
-            );
-            for (name, link) in links {
-                count += 1;
-                let link = deref(&spec, link);
-                let where_ = format!("{from} ({path}) {status} link {name}");
-                let to = link["operationId"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{where_}: no operationId"));
-                let (_, target) = ops
-                    .get(to)
-                    .unwrap_or_else(|| panic!("{where_}: no operation {to}"));
-                let given = link["parameters"]
-                    .as_object()
-                    .unwrap_or_else(|| panic!("{where_}: no parameters"));
-                let taken: std::collections::BTreeSet<&str> = ["path", "query", "header"]
-                    .iter()
-                    .flat_map(|l| parameter_names(&spec, target, l))
-                    .collect();
-                for needed in parameter_names(&spec, target, "path") {
-                    assert!(
-                        given.contains_key(needed),
-                        "{where_}: {to}'s path parameter {needed} is not given"
-                    );
-                }
-                for (param, expr) in given {
-                    assert!(
-                        taken.contains(param.as_str()),
-                        "{where_}: {to} takes no parameter {param}"
-                    );
-                    let expr = expr.as_str().unwrap_or_else(|| panic!("{where_}: {param}"));
-                    if let Some(source) = expr.strip_prefix("$request.path.") {
-                        assert!(
-                            parameter_names(&spec, op, "path").contains(source),
-                            "{where_}: {from} has no path parameter {source} for {param}"
-                        );
-                    } else if let Some(pointer) = expr.strip_prefix("$response.body#/") {
-                        let schema = answer
-                            .pointer("/content/application~1json/schema")
-                            .unwrap_or_else(|| {
-                                panic!("{where_}: {param} from a body that is not JSON")
-                            });
-                        let pointer: Vec<&str> = pointer.split('/').collect();
-                        assert!(
-                            schema_has(&spec, schema, &pointer),
-                            "{where_}: {param} from {expr}, which the body of {from} {status} does not hold"
-                        );
-                    } else {
-                        panic!(
-                            "{where_}: {param} = {expr}, neither a request path parameter nor a body field"
 // --- Issue 14 part 8: the description a partner reads (docs/api.md, "The spec"). ---
 
 use leman::openapi_quality::{DISCRIMINATED, MAY_BE_ABSENT, reachable};
@@ -652,37 +518,6 @@ fn enum_values_that_are_no_names_come_with_names() {
                     }
                 }
             }
-        }
-    }
-    assert_eq!(
-        count,
-        leman::openapi_links::LINKS.len(),
-        "every link of the table is in the spec, once (a source operation or status missing?)"
-    );
-}
-
-/// Each operation that addresses one resource by id (beyond its organisation) is reached by a
-/// link, so the stateful phase of the contract run can call it with an id the API gave out.
-#[test]
-fn every_operation_on_one_resource_is_the_target_of_a_link() {
-    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
-    let ops = operations(&spec);
-    let targets: std::collections::BTreeSet<&str> =
-        leman::openapi_links::LINKS.iter().map(|l| l.to).collect();
-    // end_session: the contract run calls it apart, as its own user (it ends a session).
-    let exempt = ["end_session"];
-    let mut unreached: Vec<&str> = ops
-        .iter()
-        .filter(|(_, (_, op))| {
-            parameter_names(&spec, op, "path")
-                .iter()
-                .any(|p| *p != "org_id")
-        })
-        .map(|(id, _)| *id)
-        .filter(|id| !targets.contains(id) && !exempt.contains(id))
-        .collect();
-    unreached.sort_unstable();
-    assert!(unreached.is_empty(), "no link leads to {unreached:?}");
             for (key, child) in map {
                 if key != "example" && key != "examples" {
                     walk(child, &format!("{at}/{key}"));
@@ -993,4 +828,175 @@ fn shared_parameters_and_answers_are_declared_once() {
     }
     // 1 MB before issue 14 part 8; ~600 KB after.
     assert!(COMMITTED.len() < 700_000, "{} bytes", COMMITTED.len());
+}
+
+// --- OpenAPI links (api/openapi_links.rs), followed by the contract run's stateful phase -------
+
+/// Follows `$ref`s (to components) until a value that is not one.
+fn deref<'a>(spec: &'a serde_json::Value, mut v: &'a serde_json::Value) -> &'a serde_json::Value {
+    while let Some(r) = v.get("$ref").and_then(|r| r.as_str()) {
+        let pointer = r.strip_prefix('#').expect("a local $ref");
+        v = spec
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{r} resolves"));
+    }
+    v
+}
+
+/// Every operation of the spec by id: (path, operation).
+fn operations(
+    spec: &serde_json::Value,
+) -> std::collections::HashMap<&str, (&str, &serde_json::Value)> {
+    let mut ops = std::collections::HashMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                ops.insert(id, (path.as_str(), op));
+            }
+        }
+    }
+    ops
+}
+
+/// The names of an operation's parameters in `location`.
+fn parameter_names<'a>(
+    spec: &'a serde_json::Value,
+    op: &'a serde_json::Value,
+    location: &str,
+) -> std::collections::BTreeSet<&'a str> {
+    op["parameters"]
+        .as_array()
+        .map(|ps| ps.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| deref(spec, p))
+        .filter(|p| p["in"] == location)
+        .filter_map(|p| p["name"].as_str())
+        .collect()
+}
+
+/// Whether the JSON pointer `pointer` can hold a value in a body of `schema` (through `$ref`,
+/// `allOf`/`oneOf`/`anyOf`, object properties and array items).
+fn schema_has(spec: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str]) -> bool {
+    let schema = deref(spec, schema);
+    let Some((head, rest)) = pointer.split_first() else {
+        return true;
+    };
+    let combined = ["allOf", "oneOf", "anyOf"].iter().any(|k| {
+        schema[*k]
+            .as_array()
+            .is_some_and(|alts| alts.iter().any(|s| schema_has(spec, s, pointer)))
+    });
+    let in_properties = schema["properties"]
+        .get(*head)
+        .is_some_and(|s| schema_has(spec, s, rest));
+    let in_items = head.parse::<usize>().is_ok()
+        && schema
+            .get("items")
+            .is_some_and(|s| schema_has(spec, s, rest));
+    combined || in_properties || in_items
+}
+
+/// Every link names an existing operation and gives it only parameters it takes, all its path
+/// parameters, from values the answer holds: a path parameter of the request, or a field of the
+/// answer's JSON body. A generated client or the stateful contract run would otherwise follow
+/// a link into an error.
+#[test]
+fn every_link_leads_to_an_operation_with_values_the_answer_holds() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let ops = operations(&spec);
+    let mut count = 0;
+    for (from, (path, op)) in &ops {
+        for (status, answer) in op["responses"].as_object().unwrap() {
+            let answer = deref(&spec, answer);
+            let Some(links) = answer.get("links").and_then(|l| l.as_object()) else {
+                continue;
+            };
+            assert!(
+                status.starts_with('2'),
+                "{from} {status}: a link from an error answer"
+            );
+            for (name, link) in links {
+                count += 1;
+                let link = deref(&spec, link);
+                let where_ = format!("{from} ({path}) {status} link {name}");
+                let to = link["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{where_}: no operationId"));
+                let (_, target) = ops
+                    .get(to)
+                    .unwrap_or_else(|| panic!("{where_}: no operation {to}"));
+                let given = link["parameters"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{where_}: no parameters"));
+                let taken: std::collections::BTreeSet<&str> = ["path", "query", "header"]
+                    .iter()
+                    .flat_map(|l| parameter_names(&spec, target, l))
+                    .collect();
+                for needed in parameter_names(&spec, target, "path") {
+                    assert!(
+                        given.contains_key(needed),
+                        "{where_}: {to}'s path parameter {needed} is not given"
+                    );
+                }
+                for (param, expr) in given {
+                    assert!(
+                        taken.contains(param.as_str()),
+                        "{where_}: {to} takes no parameter {param}"
+                    );
+                    let expr = expr.as_str().unwrap_or_else(|| panic!("{where_}: {param}"));
+                    if let Some(source) = expr.strip_prefix("$request.path.") {
+                        assert!(
+                            parameter_names(&spec, op, "path").contains(source),
+                            "{where_}: {from} has no path parameter {source} for {param}"
+                        );
+                    } else if let Some(pointer) = expr.strip_prefix("$response.body#/") {
+                        let schema = answer
+                            .pointer("/content/application~1json/schema")
+                            .unwrap_or_else(|| {
+                                panic!("{where_}: {param} from a body that is not JSON")
+                            });
+                        let pointer: Vec<&str> = pointer.split('/').collect();
+                        assert!(
+                            schema_has(&spec, schema, &pointer),
+                            "{where_}: {param} from {expr}, which the body of {from} {status} does not hold"
+                        );
+                    } else {
+                        panic!(
+                            "{where_}: {param} = {expr}, neither a request path parameter nor a body field"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        count,
+        leman::openapi_links::LINKS.len(),
+        "every link of the table is in the spec, once (a source operation or status missing?)"
+    );
+}
+
+/// Each operation that addresses one resource by id (beyond its organisation) is reached by a
+/// link, so the stateful phase of the contract run can call it with an id the API gave out.
+#[test]
+fn every_operation_on_one_resource_is_the_target_of_a_link() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let ops = operations(&spec);
+    let targets: std::collections::BTreeSet<&str> =
+        leman::openapi_links::LINKS.iter().map(|l| l.to).collect();
+    // end_session: the contract run calls it apart, as its own user (it ends a session).
+    let exempt = ["end_session"];
+    let mut unreached: Vec<&str> = ops
+        .iter()
+        .filter(|(_, (_, op))| {
+            parameter_names(&spec, op, "path")
+                .iter()
+                .any(|p| *p != "org_id")
+        })
+        .map(|(id, _)| *id)
+        .filter(|id| !targets.contains(id) && !exempt.contains(id))
+        .collect();
+    unreached.sort_unstable();
+    assert!(unreached.is_empty(), "no link leads to {unreached:?}");
 }
