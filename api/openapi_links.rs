@@ -66,6 +66,16 @@ pub const LINKS: &[Link] = &[
     // Personal and application tokens.
     link("create_token", "201", "revoke_token", &[("token_id", "$response.body#/id")]),
     link("list_tokens", "200", "revoke_token", &[("token_id", "$response.body#/data/0/id")]),
+    // Outgoing webhook endpoints and their deliveries.
+    link("list_my_organizations", "200", "list_webhook_endpoints", &[("org_id", "$response.body#/data/0/id")]),
+    link("create_webhook_endpoint", "201", "get_webhook_endpoint", &[ORG, ("webhook_endpoint_id", "$response.body#/id")]),
+    link("create_webhook_endpoint", "201", "update_webhook_endpoint", &[ORG, ("webhook_endpoint_id", "$response.body#/id")]),
+    link("create_webhook_endpoint", "201", "rotate_webhook_endpoint_secret", &[ORG, ("webhook_endpoint_id", "$response.body#/id")]),
+    link("list_webhook_endpoints", "200", "get_webhook_endpoint", &[ORG, ("webhook_endpoint_id", "$response.body#/data/0/id")]),
+    link("list_webhook_endpoints", "200", "update_webhook_endpoint", &[ORG, ("webhook_endpoint_id", "$response.body#/data/0/id")]),
+    link("list_webhook_endpoints", "200", "delete_webhook_endpoint", &[ORG, ("webhook_endpoint_id", "$response.body#/data/0/id")]),
+    link("list_webhook_endpoints", "200", "list_webhook_deliveries", &[ORG, ("webhook_endpoint_id", "$response.body#/data/0/id")]),
+    link("list_webhook_deliveries", "200", "retry_webhook_delivery", &[ORG, ("webhook_endpoint_id", "$request.path.webhook_endpoint_id"), ("delivery_id", "$response.body#/data/0/id")]),
     // Members and invitations.
     link("list_members", "200", "update_member", &[ORG, ("user_id", "$response.body#/data/0/user_id")]),
     link("list_members", "200", "unlock_member", &[ORG, ("user_id", "$response.body#/data/0/user_id")]),

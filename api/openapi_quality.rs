@@ -349,7 +349,7 @@ fn discriminators(doc: &mut Value) {
 
 /// Id prefixes by property or parameter name (`db::new_id`, `domain::ids`). Not here:
 /// `actor_user_id` and `subject_user_id` of an activity, a pseudonym once the account is deleted.
-pub const ID_PREFIXES: [(&str, &str); 23] = [
+pub const ID_PREFIXES: [(&str, &str); 26] = [
     ("org_id", "org"),
     ("organization_id", "org"),
     ("user_id", "usr"),
@@ -373,10 +373,13 @@ pub const ID_PREFIXES: [(&str, &str); 23] = [
     ("owner_change_id", "doc"),
     ("transaction_id", "ptx"),
     ("bundle_id", "prd"),
+    ("webhook_endpoint_id", "whe"),
+    ("delivery_id", "whd"),
+    ("event_id", "msg"),
 ];
 
 /// The prefix of the `id` property of each schema that has one.
-pub const SCHEMA_IDS: [(&str, &str); 20] = [
+pub const SCHEMA_IDS: [(&str, &str); 23] = [
     ("ActivityView", "act"),
     ("ApiTokenView", "tok"),
     ("CancellationView", "cnl"),
@@ -397,6 +400,9 @@ pub const SCHEMA_IDS: [(&str, &str); 20] = [
     ("RenewalProduct", "prd"),
     ("SessionView", "ses"),
     ("TaskView", "task"),
+    ("WebhookEndpointView", "whe"),
+    ("WebhookDeliveryView", "whd"),
+    ("FeedbackView", "fbk"),
 ];
 
 /// `^org_[0-9a-f]{32}$`: a UUIDv7 in lower-case hex behind the kind's prefix. A payment method

@@ -174,7 +174,7 @@ pub struct EventTypeView {
     pub kind: WebhookEventType,
     pub description: String,
     /// JSON schema (draft 2020-12) of the body `{"type","timestamp","data"}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub schema: serde_json::Value,
 }
 

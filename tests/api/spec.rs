@@ -689,6 +689,7 @@ fn ids_have_their_real_shape() {
         "ProductView.offer_id",
         "AvailabilityOffer.id",
         "NewsletterTopic.id",          // named topics
+        "FeedbackService.id",          // named services (`kdrive`)
         "WebhookEvent.id",             // the payment provider's ids
         "ChainReport.chain_id",        // an activity chain: `org_…` or `user_…`
         "BlockingObject.id",           // any kind of object

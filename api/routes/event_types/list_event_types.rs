@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::error::responses::Common;
 use crate::views::webhooks::{EventTypeList, EventTypeView};
 
-/// List the webhook event types, each with its body's JSON schema.
+/// List the webhook event types, each with its body's JSON schema
 ///
 /// Every event type an endpoint may subscribe to, with a one-line description and the JSON
 /// schema of a delivery's body (`{"type","timestamp","data"}`). Public: no authentication.

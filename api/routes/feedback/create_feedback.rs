@@ -30,7 +30,7 @@ pub struct CreateFeedback {
     pub message: String,
 }
 
-/// Send feedback or a suggestion about a service.
+/// Send feedback or a suggestion about a service
 ///
 /// Any signed-in person may write about a service of `GET /v1/feedback/services`, in one of
 /// the languages it reads; the relevant team reads it (staff export the messages with

@@ -5,7 +5,7 @@ use crate::error::responses::Common;
 use crate::services::feedback::SERVICES;
 use crate::views::feedback::{FeedbackService, FeedbackServiceList};
 
-/// List the services that take feedback and the languages each reads.
+/// List the services that take feedback and the languages each reads
 ///
 /// The services of the feedback page, in its order, each with the languages a message about it
 /// may be written in: all five (`fr`, `en`, `de`, `it`, `es`) for most, French only for some

@@ -28,7 +28,7 @@ pub struct CreateWebhookEndpoint {
     pub enabled: Option<bool>,
 }
 
-/// Register a webhook endpoint; its signing secret is shown this once.
+/// Register a webhook endpoint; its signing secret is shown this once
 ///
 /// The endpoint receives the chosen event types of this organisation, signed after Standard
 /// Webhooks with the returned `secret` (`whsec_…`). The URL must be `https://` and resolve to

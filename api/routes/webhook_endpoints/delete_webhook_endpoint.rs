@@ -8,7 +8,7 @@ use crate::error::responses::{Common, OrgAccess, Unauthenticated};
 use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::outgoing_webhooks;
 
-/// Delete a webhook endpoint and its delivery log.
+/// Delete a webhook endpoint and its delivery log
 ///
 /// Deliveries still pending are dropped with it. Admins and legal representatives. Tokens need
 /// `orgs:write`.

@@ -8,7 +8,7 @@ use crate::http::org::{AdminReads, InOrg, Requirement};
 use crate::services::outgoing_webhooks;
 use crate::views::webhooks::WebhookEndpointView;
 
-/// Read a webhook endpoint.
+/// Read a webhook endpoint
 ///
 /// One endpoint of the organisation (without its secret). Admins and legal representatives.
 /// Tokens need `orgs:read`.

@@ -9,7 +9,7 @@ use crate::http::{PageParams, Query};
 use crate::services::outgoing_webhooks;
 use crate::views::webhooks::{WebhookDeliveryList, WebhookDeliveryView};
 
-/// List a webhook endpoint's deliveries: attempts, status code, next try.
+/// List a webhook endpoint's deliveries: attempts, status code, next try
 ///
 /// The delivery log, newest first: each event sent to the endpoint with its attempts, the
 /// status code and duration of the last one, why it failed and when the next is due.

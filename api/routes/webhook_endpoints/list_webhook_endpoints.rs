@@ -8,7 +8,7 @@ use crate::http::{PageParams, Query};
 use crate::services::outgoing_webhooks;
 use crate::views::webhooks::{WebhookEndpointList, WebhookEndpointView};
 
-/// List the organisation's webhook endpoints.
+/// List the organisation's webhook endpoints
 ///
 /// The endpoints receiving the organisation's events, oldest first (their secrets are never
 /// shown again). Admins and legal representatives. Tokens need `orgs:read`.

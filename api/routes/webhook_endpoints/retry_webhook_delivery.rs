@@ -9,7 +9,7 @@ use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::outgoing_webhooks;
 use crate::views::webhooks::WebhookDeliveryView;
 
-/// Send a webhook delivery again, at once.
+/// Send a webhook delivery again, at once
 ///
 /// Queues the delivery (whatever its status) for an attempt now; it keeps its `webhook-id`,
 /// so a receiver that already handled it can tell. The endpoint must be enabled (409

@@ -9,7 +9,7 @@ use crate::http::org::{AdminWrites, InOrg, Requirement};
 use crate::services::outgoing_webhooks;
 use crate::views::webhooks::WebhookEndpointWithSecret;
 
-/// Rotate a webhook endpoint's signing secret; the new one is shown this once.
+/// Rotate a webhook endpoint's signing secret; the new one is shown this once
 ///
 /// For 24 hours the previous secret keeps signing alongside the new one (the
 /// `webhook-signature` header carries both), so a receiver can switch without losing a

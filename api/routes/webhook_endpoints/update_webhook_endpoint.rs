@@ -27,7 +27,7 @@ pub struct UpdateWebhookEndpoint {
     pub enabled: Option<bool>,
 }
 
-/// Change a webhook endpoint: URL, event types, description, enabled.
+/// Change a webhook endpoint: URL, event types, description, enabled
 ///
 /// Only the fields given change. A new URL is checked like at creation (422
 /// `webhook_url_not_allowed`). Enabling an endpoint Leman disabled starts its failure window
