@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::domain::events::ActivityKind;
+use crate::domain::scopes::Scope;
 
 text_enum! {
     /// A webhook event type, as `<object>.<verb>`.
@@ -45,6 +46,17 @@ text_enum! {
 }
 
 impl WebhookEventType {
+    /// The token scope that reads what this event carries: a token may subscribe an endpoint
+    /// only to the events it could read through the API itself.
+    pub fn read_scope(self) -> Scope {
+        match self.as_str().split('.').next().unwrap_or_default() {
+            "invoice" | "payment" | "prepaid" | "renewal" => Scope::BillingRead,
+            "product" => Scope::ProductsRead,
+            "domain" => Scope::DomainsRead,
+            _ => Scope::OrgsRead,
+        }
+    }
+
     /// The webhook event a recorded change publishes, if any.
     pub fn of_activity(kind: ActivityKind) -> Option<Self> {
         use ActivityKind as A;

@@ -26,6 +26,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::auth::caller::Caller;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
@@ -50,6 +51,8 @@ pub const MAX_ENDPOINTS: i64 = 20;
 pub const BATCH: i64 = 16;
 /// How long a claim holds a delivery before another runner may retry it.
 const LEASE_SECS: i64 = 120;
+/// A pass stops claiming after this long (the job's lease is 300 s; the next pass goes on).
+const PASS_SECS: u64 = 60;
 const MAX_URL_LEN: usize = 2000;
 const MAX_DESCRIPTION_LEN: usize = 500;
 
@@ -239,6 +242,11 @@ pub fn parse_url(raw: &str, allow_loopback: bool) -> Result<Target, AppError> {
     if raw.is_empty() {
         return Err(bad("required", "give the endpoint's HTTPS URL"));
     }
+    // The URL parser drops tabs and line breaks silently: refuse them rather than store a URL
+    // that is not the one called.
+    if raw.chars().any(char::is_control) {
+        return Err(bad("invalid_url", "must not contain control characters"));
+    }
     if raw.len() > MAX_URL_LEN {
         return Err(bad("too_long", "must be at most 2000 characters"));
     }
@@ -300,7 +308,7 @@ pub async fn resolve_checked(
         )
         .await
         .map_err(|_| format!("resolving {host} timed out"))?
-        .map_err(|e| format!("{host} does not resolve: {e}"))?
+        .map_err(|_| format!("{host} does not resolve"))?
         .collect(),
     };
     if addrs.is_empty() {
@@ -308,9 +316,9 @@ pub async fn resolve_checked(
     }
     for addr in &addrs {
         if let Some(why) = rules::refused_address(addr.ip(), allow_loopback) {
+            // The address itself is not named: an answer must not map the internal network.
             return Err(format!(
-                "{host} resolves to {} ({why} address), which webhooks may not call",
-                addr.ip()
+                "{host} resolves to a {why} address, which webhooks may not call"
             ));
         }
     }
@@ -337,7 +345,7 @@ pub struct EndpointInput {
     pub enabled: Option<bool>,
 }
 
-fn check_event_types(raw: &[String]) -> Result<String, AppError> {
+fn check_event_types(raw: &[String], caller: &Caller) -> Result<String, AppError> {
     if raw.is_empty() {
         return Err(AppError::field(
             "/event_types",
@@ -363,6 +371,9 @@ fn check_event_types(raw: &[String]) -> Result<String, AppError> {
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
+    }
+    for t in &types {
+        caller.require_scope(t.read_scope())?;
     }
     types.sort();
     Ok(serde_json::to_string(&types).expect("event types serialise"))
@@ -418,7 +429,10 @@ pub async fn create(
     input: EndpointInput,
 ) -> Result<WebhookEndpoint, AppError> {
     let allow = ctx.config.webhooks_allow_loopback;
-    let event_types = check_event_types(input.event_types.as_deref().unwrap_or_default())?;
+    let event_types = check_event_types(
+        input.event_types.as_deref().unwrap_or_default(),
+        &org.caller,
+    )?;
     let description = check_description(input.description.as_deref().unwrap_or_default())?;
     let url = input.url.unwrap_or_default();
     // Syntax first (field errors), before anything is resolved.
@@ -482,7 +496,7 @@ pub async fn update(
     let event_types = input
         .event_types
         .as_deref()
-        .map(check_event_types)
+        .map(|types| check_event_types(types, &org.caller))
         .transpose()?;
     let description = input
         .description
@@ -683,8 +697,18 @@ impl Outcome {
 /// test may pass a later one). Returns how many were attempted. No transaction is open while
 /// an endpoint is called.
 pub async fn deliver_due(services: &Services, now: NaiveDateTime) -> Result<usize, String> {
+    // `now` may be ahead of the clock (tests move it); each batch adds the real time spent
+    // since, so a long pass leases and signs with the time of its attempts (receivers refuse a
+    // `webhook-timestamp` minutes old), and it stops claiming after `PASS_SECS`, well inside
+    // the job's own lease: a pass never overlaps the next one, which goes on where it stopped.
+    let started = Instant::now();
     let mut total = 0;
     loop {
+        if started.elapsed() > Duration::from_secs(PASS_SECS) {
+            return Ok(total);
+        }
+        // Whole seconds: a pass shorter than one keeps the given `now` exactly.
+        let now = now + TimeDelta::seconds(started.elapsed().as_secs() as i64);
         let pool = services.pool.clone();
         let claimed = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -944,10 +968,15 @@ where
             .await
             .map_err(|e| format!("HTTP handshake: {e}"))?;
     let driver = tokio::spawn(connection);
+    // An IPv6 literal is bracketed in `Host`, with or without its port (RFC 9110 §7.2).
+    let name = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
+    };
     let host = match (target.https, target.port) {
-        (true, 443) | (false, 80) => target.host.clone(),
-        (_, port) if target.host.contains(':') => format!("[{}]:{port}", target.host),
-        (_, port) => format!("{}:{port}", target.host),
+        (true, 443) | (false, 80) => name,
+        (_, port) => format!("{name}:{port}"),
     };
     let mut request = hyper::Request::post(target.path.as_str())
         .header(hyper::header::HOST, host)

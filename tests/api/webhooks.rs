@@ -1162,3 +1162,110 @@ async fn a_secret_is_never_replayed_from_the_idempotency_store() {
     }
     assert_ne!(secrets[0], secrets[1], "two endpoints, each its own secret");
 }
+
+// --- From the attack review -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_token_subscribes_only_to_events_it_could_read_itself() {
+    let app = loopback_app().await;
+    let (user, session) = app.signed_in("scoped.hooks@example.com").await;
+    let org = app.create_org(&session, "Scoped Hooks SA").await;
+    let path = format!("/v1/orgs/{org}/webhook-endpoints");
+    let orgs_only = app
+        .token_of_kind(&user.id, "personal", &["orgs:read", "orgs:write"])
+        .await;
+    let body = |types: &[&str]| json!({"url": "http://127.0.0.1:9/hook", "event_types": types});
+    // Invoices, products and domains are read with their own scopes: an `orgs:write` token
+    // may not learn them through an endpoint it registers.
+    for types in [
+        &["invoice.paid"][..],
+        &["member.joined", "product.created"],
+        &["domain.transfer_out.requested"],
+    ] {
+        let res = send(&app, Method::POST, &path, &orgs_only, Some(body(types))).await;
+        problem(res, 403, "insufficient_scope").await;
+    }
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &path,
+            &orgs_only,
+            Some(body(&["member.joined"])),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let created = get_json(&app, &session, &path).await;
+    let id = created["data"][0]["id"].as_str().unwrap().to_string();
+    // Nor widened later.
+    let res = send(
+        &app,
+        Method::PATCH,
+        &format!("{path}/{id}"),
+        &orgs_only,
+        Some(json!({"event_types": ["payment.succeeded"]})),
+    )
+    .await;
+    problem(res, 403, "insufficient_scope").await;
+    // A token holding the billing scope too may.
+    let billing = app
+        .token_of_kind(&user.id, "personal", &["orgs:write", "billing:read"])
+        .await;
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &path,
+            &billing,
+            Some(body(&["invoice.paid"])),
+        )
+        .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_url_with_control_characters_is_refused_not_stored_altered() {
+    let app = loopback_app().await;
+    let o = org(&app, "ctl.hooks@example.com").await;
+    let path = format!("/v1/orgs/{}/webhook-endpoints", o.id);
+    for url in [
+        "https://hooks.exa\nmple.com/",
+        "https://hooks.example.com/\tx",
+        "http://127.0.0.1:9/a\rb",
+    ] {
+        let res = send(
+            &app,
+            Method::POST,
+            &path,
+            &o.owner,
+            Some(json!({"url": url, "event_types": ["member.joined"]})),
+        )
+        .await;
+        let body = problem(res, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "/url", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_name_does_not_reveal_the_address_it_resolves_to() {
+    let app = TestApp::builder().without_jobs().spawn().await;
+    let o = org(&app, "dns.hooks@example.com").await;
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("/v1/orgs/{}/webhook-endpoints", o.id),
+        &o.owner,
+        Some(json!({"url": "https://localhost:8443/hook", "event_types": ["member.joined"]})),
+    )
+    .await;
+    let body = problem(res, 422, "webhook_url_not_allowed").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("127.0.0.1") && !detail.contains("::1"),
+        "{detail}"
+    );
+}

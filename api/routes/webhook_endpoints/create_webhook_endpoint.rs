@@ -50,7 +50,7 @@ pub struct CreateWebhookEndpoint {
          example = json!({"type": "urn:leman:problem:webhook_endpoint_limit_reached", "title": "Conflict", "status": 409, "detail": "An organisation has at most 20 webhook endpoints.", "code": "webhook_endpoint_limit_reached"})),
         JsonBody,
         (status = 422, description = "Invalid input (`validation_failed`: `https_required`, `invalid_url`, `unknown_event_type`, …), or a URL resolving to a private, loopback, link-local or metadata address (`webhook_url_not_allowed`)", body = crate::error::Problem, content_type = "application/problem+json",
-         example = json!({"type": "urn:leman:problem:webhook_url_not_allowed", "title": "Unprocessable Content", "status": 422, "detail": "10.0.0.1 resolves to 10.0.0.1 (private address), which webhooks may not call", "code": "webhook_url_not_allowed"})),
+         example = json!({"type": "urn:leman:problem:webhook_url_not_allowed", "title": "Unprocessable Content", "status": 422, "detail": "10.0.0.1 resolves to a private address, which webhooks may not call", "code": "webhook_url_not_allowed"})),
         Common,
     )
 )]
