@@ -189,7 +189,7 @@ def main() -> None:
     created = expect(
         create_token.sync_detailed(
             client=client,
-            body=CreateToken(name="Client flow", kind=TokenKind.PERSONAL, scopes=[Scope.ORGSREAD]),
+            body=CreateToken(name="Client flow", kind=TokenKind.PERSONAL, scopes=[Scope.ORGS_READ]),
         ),
         201,
         CreatedApiToken,
@@ -201,7 +201,7 @@ def main() -> None:
 
     # 9. A 422: an empty token name. The problem's fields come through the client's types.
     refused = create_token.sync_detailed(
-        client=client, body=CreateToken(name="", kind=TokenKind.PERSONAL, scopes=[Scope.ACCOUNTREAD])
+        client=client, body=CreateToken(name="", kind=TokenKind.PERSONAL, scopes=[Scope.ACCOUNT_READ])
     )
     problem = refused.parsed
     assert refused.status_code == 422 and isinstance(problem, Problem), (refused.status_code, refused.content)
