@@ -114,6 +114,11 @@ if not products:
 # A product of its own (not a domain, not in a bundle), so cancelling and moving it can be tried.
 plain = [p for p in products if p.get("bundle_id") is None and not str(p.get("offer_id", "")).startswith("domain-")]
 out["CONTRACT_PRODUCT_ID"] = (plain[0] if plain else products[0])["id"]
+# Products of their own for a move (it takes the product away from this organisation) and for
+# withdrawing a scheduled change, so neither spoils the shared one nor meets one moved away.
+pool = plain or products
+out["CONTRACT_MOVABLE_PRODUCT_ID"] = pool[-1]["id"]
+out["CONTRACT_CHANGE_PRODUCT_ID"] = pool[1 % len(pool)]["id"]
 methods = call("GET", f"/v1/orgs/{org}/payment-methods")["data"]
 default = [m for m in methods if m.get("is_default")]
 others = [m for m in methods if not m.get("is_default")]
