@@ -1101,3 +1101,20 @@ async fn r22_paid_invoices_asked_for_then_deleting_the_organisation_still_arrive
         .await;
     assert!(mail.contains("Gone Soon"), "{mail}");
 }
+
+#[tokio::test]
+async fn r26_an_export_names_at_most_five_statuses_as_its_schema_says() {
+    let app = app().await;
+    let (_, owner) = app.signed_in("export-statuses@example.ch").await;
+    let org = app.create_org(&owner, "Statuses Sàrl").await;
+    let six = json!({"format": "csv", "status": ["cancelled", "paid", "cancelled", "refunded", "paid", "paid"]});
+    let body = problem(
+        create_export(&app, &owner, &org, six).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "/status", "{body}");
+    let five = json!({"format": "csv", "status": ["paid", "refunded", "open", "cancelled", "partially_refunded"]});
+    assert_eq!(create_export(&app, &owner, &org, five).await.status(), 202);
+}

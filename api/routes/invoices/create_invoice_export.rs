@@ -74,6 +74,14 @@ pub async fn create_invoice_export(
     body: Json<InvoiceExportRequest>,
 ) -> Result<HttpResponse, AppError> {
     let b = body.0;
+    // The schema's bound: at most five statuses (a repeated one counts).
+    if b.status.len() > 5 {
+        return Err(AppError::field(
+            "/status",
+            "too_many",
+            "at most 5 statuses (each once)",
+        ));
+    }
     let params = ExportParams {
         format: b.format,
         status: b.status,
