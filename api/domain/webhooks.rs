@@ -103,7 +103,7 @@ impl WebhookEventType {
             ProductExpired => "A product reached its expiry unrenewed (grace period).",
             ProductSuspended => "An expired product's grace period ended: it is suspended.",
             ProductCancelled => "A product was cancelled.",
-            RenewalFailed => "A paid renewal or registration could not be carried out.",
+            RenewalFailed => "An automatic renewal's charge was declined or could not be made.",
             DomainTransferOutCodeSent => "A domain's transfer-out code was mailed to its owner.",
             DomainTransferOutRequested => "Another registrar asked for a domain with its code.",
             DomainTransferOutCompleted => "A domain left for another registrar.",

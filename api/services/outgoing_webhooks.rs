@@ -221,6 +221,29 @@ pub fn product_renewed(
     )
 }
 
+/// `renewal.failed`: the scheduler's charge for an automatic renewal was declined or could not
+/// be made (`next_attempt_at` null: no retry, auto-renewal was turned off).
+pub fn renewal_failed(
+    conn: &mut DbConnection,
+    renewal: &crate::models::renewals::Renewal,
+    failure: &str,
+    next_attempt_at: Option<chrono::NaiveDateTime>,
+) -> diesel::QueryResult<()> {
+    publish(
+        conn,
+        &renewal.organization_id,
+        WebhookEventType::RenewalFailed,
+        serde_json::json!({
+            "id": renewal.product_id,
+            "product_id": renewal.product_id,
+            "renewal_id": renewal.id,
+            "order_id": renewal.order_id,
+            "failure": failure,
+            "next_attempt_at": next_attempt_at.map(|t| t.and_utc()),
+        }),
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Addresses.
 

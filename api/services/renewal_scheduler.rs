@@ -418,6 +418,13 @@ async fn after_charge(
                 Some(code) => {
                     let hard = HARD_DECLINES.contains(&code.as_str());
                     schedule::record_failure(c, &renewal.id, code, hard)?;
+                    let next_attempt_at = if hard { None } else { renewal.next_attempt_at };
+                    crate::services::outgoing_webhooks::renewal_failed(
+                        c,
+                        &renewal,
+                        code,
+                        next_attempt_at,
+                    )?;
                     if hard && p.auto_renew {
                         schedule::set_auto_renew(c, std::slice::from_ref(&p.id), None, now)?;
                         activity::record(

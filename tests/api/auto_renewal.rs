@@ -674,3 +674,51 @@ async fn ar_removing_the_card_turns_auto_renewal_off_and_tells_accounting() {
     let acts = get_json(&app, &s, &format!("/v1/orgs/{}/activities", org.id)).await;
     assert!(acts.to_string().contains("auto_renewal.disabled"), "{acts}");
 }
+
+/// Issue 14: a failed automatic charge publishes `renewal.failed` to the endpoints that want it,
+/// with the failure and the next attempt (none after a hard decline).
+#[tokio::test]
+async fn ar_a_failed_charge_publishes_renewal_failed() {
+    use leman::db::schema::webhook_deliveries;
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("ar-webhook@example.com").await;
+    let (org, product) = org_with_domain(&app, &s).await;
+    let hook = json!({"url": "https://hooks.example.com/leman", "event_types": ["renewal.failed"]});
+    let path = format!("/v1/orgs/{}/webhook-endpoints", org.id);
+    ok(send(&app, Method::POST, &path, &s, Some(hook)).await, 201).await;
+    pay_with(&app, &s, &org.id, &product, "tok_visa_insufficient_funds").await;
+    let expiry = now() + Duration::days(40);
+    set_expiry(&app, &product, expiry).await;
+    let failed = |app: &TestApp| {
+        let org = org.id.clone();
+        app.with_conn(move |c| {
+            webhook_deliveries::table
+                .filter(webhook_deliveries::organization_id.eq(&org))
+                .filter(webhook_deliveries::event_type.eq("renewal.failed"))
+                .order(webhook_deliveries::created_at.asc())
+                .select(webhook_deliveries::payload)
+                .load::<String>(c)
+                .unwrap()
+        })
+    };
+    assert!(failed(&app).await.is_empty(), "nothing before the pass");
+    let r = pass(&app, expiry - Duration::days(14) + Duration::minutes(5)).await;
+    assert_eq!(r.failed, 1, "{r:?}");
+    let payloads = failed(&app).await;
+    assert_eq!(payloads.len(), 1, "{payloads:?}");
+    let body: serde_json::Value = serde_json::from_str(&payloads[0]).unwrap();
+    assert_eq!(body["type"], "renewal.failed");
+    let data = &body["data"];
+    assert_eq!(data["id"], product.as_str());
+    assert_eq!(data["product_id"], product.as_str());
+    assert_eq!(data["organization_id"], org.id.as_str());
+    assert_eq!(data["failure"], "insufficient_funds");
+    assert!(
+        data["renewal_id"].as_str().unwrap().starts_with("rnw_"),
+        "{data}"
+    );
+    assert!(
+        data["next_attempt_at"].is_string(),
+        "a soft decline is retried: {data}"
+    );
+}
