@@ -173,6 +173,17 @@ enum UsersCommand {
         #[arg(long)]
         verified: bool,
     },
+    /// End every active session of one account, or of everyone (a suspected intrusion, a key
+    /// leak): each is signed out with a `session.ended` activity (reason `operator`); personal
+    /// and application tokens stay (revoke those through the API). Prints how many ended.
+    EndSessions {
+        /// The account's login e-mail address.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        email: Option<String>,
+        /// Every account's sessions.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -242,6 +253,9 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Command::Users {
+                command: UsersCommand::EndSessions { email, all: _ },
+            } => end_sessions(config, email).await,
             Command::Audit {
                 command: AuditCommand::Verify { chain },
             } => audit_verify(config, chain).await,
@@ -365,6 +379,15 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     tracing::info!("stopping: finishing running jobs");
     let _ = stop.send(true);
     let _ = runner.await;
+    Ok(())
+}
+
+async fn end_sessions(config: Config, email: Option<String>) -> anyhow::Result<()> {
+    let services = Services::start(config).await?;
+    let ended = leman::services::sessions::end_by_operator(&services.pool, email)
+        .await
+        .map_err(describe)?;
+    println!("{ended} session(s) ended");
     Ok(())
 }
 

@@ -79,6 +79,7 @@ PERIODIC = [
     "purge_idempotency_keys",
     "purge_organizations",
     "purge_task_files",
+    "purge_webhook_deliveries",
     "renew_due_products",
 ]
 

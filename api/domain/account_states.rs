@@ -66,5 +66,7 @@ text_enum! {
         RefreshTokenReused = "refresh_token_reused",
         /// Ended from the connection log (`DELETE /v1/me/sessions/{session_id}`).
         EndedFromConnectionLog = "ended_from_connection_log",
+        /// Ended by an operator (`leman users end-sessions`).
+        Operator = "operator",
     }
 }

@@ -12,6 +12,7 @@ pub mod provision_domain;
 pub mod purge_idempotency_keys;
 pub mod purge_organizations;
 pub mod purge_task_files;
+pub mod purge_webhook_deliveries;
 pub mod renew_domain;
 pub mod renew_due_products;
 pub mod request_password_reset;
@@ -183,6 +184,11 @@ pub fn registry() -> Registry {
             deliver_webhooks::KIND,
             deliver_webhooks::EVERY,
             deliver_webhooks::DeliverWebhooks,
+        )
+        .periodic(
+            purge_webhook_deliveries::KIND,
+            purge_webhook_deliveries::EVERY,
+            purge_webhook_deliveries::PurgeWebhookDeliveries,
         )
 }
 

@@ -186,6 +186,23 @@ pub fn end_all_for_user(
     }
 }
 
+/// The ids of the active sessions (of one user, or of everyone), oldest first.
+pub fn active_ids(
+    conn: &mut DbConnection,
+    user_id: Option<&str>,
+) -> QueryResult<Vec<(String, String)>> {
+    let mut query = sessions::table
+        .filter(sessions::ended_at.is_null())
+        .filter(sessions::expires_at.gt(db::now()))
+        .order((sessions::created_at.asc(), sessions::id.asc()))
+        .select((sessions::id, sessions::user_id))
+        .into_boxed();
+    if let Some(user_id) = user_id {
+        query = query.filter(sessions::user_id.eq(user_id.to_string()));
+    }
+    query.load(conn)
+}
+
 /// The user's active sessions, newest first.
 pub fn list_active(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Session>> {
     sessions::table

@@ -173,3 +173,27 @@ pub fn requeue(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryRe
         ))
         .execute(conn)
 }
+
+/// Deletes up to `limit` finished deliveries (succeeded or given up) created before `cutoff`,
+/// oldest first; returns how many.
+pub fn purge_finished(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<String> = webhook_deliveries::table
+        .filter(webhook_deliveries::created_at.lt(cutoff))
+        .filter(webhook_deliveries::status.eq_any([SUCCEEDED, FAILED]))
+        .order((
+            webhook_deliveries::created_at.asc(),
+            webhook_deliveries::id.asc(),
+        ))
+        .select(webhook_deliveries::id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&ids)))
+        .execute(conn)
+}

@@ -350,6 +350,37 @@ pub async fn refresh(
     tokens(ctx, &user_id, &sid, &amr, new_secret)
 }
 
+/// Ends every active session of one account (by its e-mail address) or of everyone, for an
+/// operator (ASVS 7.4.5): each ends as a sign-out would, with its `session.ended` activity
+/// (reason `operator`); access tokens of those sessions are refused from the next request.
+/// Personal and application tokens are not sessions and stay. Returns how many ended.
+pub async fn end_by_operator(pool: &db::Pool, email: Option<String>) -> Result<usize, AppError> {
+    db::run(pool, move |conn| {
+        let user_id = match &email {
+            Some(raw) => {
+                let email = Email::parse(raw, "email")
+                    .map_err(|e| AppError::bad_request("invalid_email", e.message))?;
+                let user = users::find_by_email(conn, email.as_str())?
+                    .ok_or_else(|| AppError::not_found("No account has this e-mail address."))?;
+                Some(user.id)
+            }
+            None => None,
+        };
+        let meta = Origin::operator("users end-sessions");
+        let mut ended = 0;
+        for (sid, user_id) in sessions::active_ids(conn, user_id.as_deref())? {
+            // One transaction per session: a long run commits as it goes, and a session ended
+            // meanwhile by its owner is skipped (`end` touches only an active row).
+            let done = db::write_retrying(conn, |c| {
+                end_session(c, &meta, &user_id, &sid, SessionEndReason::Operator)
+            })?;
+            ended += usize::from(done);
+        }
+        Ok(ended)
+    })
+    .await
+}
+
 /// Ends one session of the user (logout, or from the connection log).
 pub fn end_session(
     conn: &mut DbConnection,

@@ -347,7 +347,83 @@ async fn periodic_jobs_are_queued_once() {
             Some("periodic:purge_idempotency_keys".to_string()),
             Some("periodic:purge_organizations".to_string()),
             Some("periodic:purge_task_files".to_string()),
+            Some("periodic:purge_webhook_deliveries".to_string()),
             Some("periodic:renew_due_products".to_string())
+        ]
+    );
+}
+
+/// The daily purge drops webhook deliveries finished more than 30 days ago and keeps the
+/// pending ones and the recent ones.
+#[tokio::test]
+async fn purge_webhook_deliveries_keeps_a_month_and_everything_pending() {
+    use crate::helpers::{ok, send};
+    use leman::db::schema::webhook_deliveries as d;
+    let app = TestApp::spawn().await;
+    let (_, s) = app.signed_in("purge-hooks@example.com").await;
+    let org = app.an_org(&s).await;
+    let hook =
+        serde_json::json!({"url": "https://hooks.example.com/x", "event_types": ["invoice.paid"]});
+    let path = format!("/v1/orgs/{}/webhook-endpoints", org.id);
+    ok(
+        send(&app, reqwest::Method::POST, &path, &s, Some(hook)).await,
+        201,
+    )
+    .await;
+    let org_id = org.id.clone();
+    app.with_conn(move |c| {
+        let old = leman::db::now() - chrono::Duration::days(31);
+        let recent = leman::db::now() - chrono::Duration::days(29);
+        // Five deliveries: old succeeded, old failed, old pending, recent succeeded, recent failed.
+        for (status, at) in [
+            ("succeeded", old),
+            ("failed", old),
+            ("pending", old),
+            ("succeeded", recent),
+            ("failed", recent),
+        ] {
+            leman::services::outgoing_webhooks::publish(
+                c,
+                &org_id,
+                leman::domain::webhooks::WebhookEventType::InvoicePaid,
+                serde_json::json!({"id": "inv_x"}),
+            )
+            .unwrap();
+            let id: String = d::table
+                .order(d::created_at.desc())
+                .filter(d::status.eq("pending"))
+                .filter(d::created_at.gt(leman::db::now() - chrono::Duration::days(1)))
+                .select(d::id)
+                .first(c)
+                .unwrap();
+            diesel::update(d::table.find(&id))
+                .set((d::status.eq(status), d::created_at.eq(at)))
+                .execute(c)
+                .unwrap();
+        }
+    })
+    .await;
+    let out = app.cli(&["jobs", "run", "purge_webhook_deliveries"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let mut left: Vec<(String, bool)> = app
+        .with_conn(|c| {
+            let month_ago = leman::db::now() - chrono::Duration::days(30);
+            d::table
+                .select((d::status, d::created_at))
+                .load::<(String, chrono::NaiveDateTime)>(c)
+                .unwrap()
+                .into_iter()
+                .map(|(s, at)| (s, at < month_ago))
+                .collect()
+        })
+        .await;
+    left.sort();
+    assert_eq!(
+        left,
+        vec![
+            ("failed".to_string(), false),
+            ("pending".to_string(), true),
+            ("succeeded".to_string(), false),
         ]
     );
 }

@@ -348,3 +348,84 @@ async fn the_client_ip_comes_from_the_proxy_only_when_it_is_trusted() {
     );
     assert_eq!(session_ip(&app, "not an address").await, "127.0.0.1");
 }
+
+/// ASVS 7.4.5: an operator ends one account's sessions, or everyone's, from the command line;
+/// the access tokens are refused from the next request and the refresh tokens no longer work.
+#[tokio::test]
+async fn an_operator_ends_one_accounts_sessions_or_everyones() {
+    let app = TestApp::spawn().await;
+    let zoe = app.create_user("op-zoe@example.ch").await;
+    let max = app.create_user("op-max@example.ch").await;
+    let zoe_laptop = login_as(&app, &zoe, FIREFOX_LINUX).await;
+    let zoe_phone = login_as(&app, &zoe, SAFARI_IPHONE).await;
+    let max_laptop = login_as(&app, &max, FIREFOX_LINUX).await;
+
+    let out = app.cli(
+        &["users", "end-sessions", "--email", " OP-Zoe@example.ch "],
+        &[],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2 session(s) ended"
+    );
+    for s in [&zoe_laptop, &zoe_phone] {
+        assert_eq!(
+            status_of(&app, Method::GET, "/v1/me", &s.access_token).await,
+            401
+        );
+        let refreshed = app
+            .client
+            .post(app.url("/v1/auth/refresh"))
+            .json(&json!({"refresh_token": s.refresh_token}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refreshed.status(), 401);
+    }
+    assert_eq!(
+        status_of(&app, Method::GET, "/v1/me", &max_laptop.access_token).await,
+        200
+    );
+    let zoe_again = login_as(&app, &zoe, FIREFOX_LINUX).await;
+    let ended = my_activity_details(&app, &zoe_again, "session.ended").await;
+    let by_operator: Vec<_> = ended.iter().filter(|d| d["reason"] == "operator").collect();
+    assert_eq!(by_operator.len(), 2, "{ended:?}");
+
+    let out = app.cli(&["users", "end-sessions", "--all"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2 session(s) ended"
+    );
+    for s in [&zoe_again, &max_laptop] {
+        assert_eq!(
+            status_of(&app, Method::GET, "/v1/me", &s.access_token).await,
+            401
+        );
+    }
+
+    // Nobody to name, or both ways at once: refused, nothing ended.
+    let out = app.cli(
+        &["users", "end-sessions", "--email", "nobody@example.ch"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No account"),
+        "{out:?}"
+    );
+    let out = app.cli(&["users", "end-sessions"], &[]);
+    assert!(!out.status.success());
+    let out = app.cli(
+        &[
+            "users",
+            "end-sessions",
+            "--all",
+            "--email",
+            "op-max@example.ch",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+}
