@@ -60,7 +60,9 @@ fn pg_tools_missing(app: &TestApp) -> bool {
             Ok("true"),
             "pg_dump and pg_restore must be on PATH on CI"
         );
-        eprintln!("skipped: pg_dump / pg_restore are not on PATH (apt-get install postgresql-client)");
+        eprintln!(
+            "skipped: pg_dump / pg_restore are not on PATH (apt-get install postgresql-client)"
+        );
     }
     !present
 }
@@ -102,10 +104,7 @@ async fn load(
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         // Contention may answer the documented 409/503; nothing else.
-        assert!(
-            [201, 409, 503].contains(&status),
-            "{kind}: {status} {text}"
-        );
+        assert!([201, 409, 503].contains(&status), "{kind}: {status} {text}");
         if status == 201 {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             writes.lock().unwrap().push(Write {
@@ -118,13 +117,16 @@ async fn load(
     }
 }
 
+/// A ledger row: organisation, kind, amount, balance after, payment id, invoice id.
+type LedgerRow = (String, String, i64, i64, Option<String>, Option<String>);
+
 /// What a database holds, read at rest: the facts the invariants and the comparison need.
 #[derive(Debug, Default)]
 struct State {
     /// payment id -> (invoice id, status)
     payments: HashMap<String, (Option<String>, String)>,
     /// ledger rows: id -> (organisation, kind, amount, balance after, payment id, invoice id)
-    ledger: BTreeMap<String, (String, String, i64, i64, Option<String>, Option<String>)>,
+    ledger: BTreeMap<String, LedgerRow>,
     /// organisation -> stored balance
     balances: HashMap<String, i64>,
     /// order id -> (status, invoice id)
@@ -158,7 +160,15 @@ fn read_state(conn: &mut DbConnection) -> State {
             t::payment_id,
             t::invoice_id,
         ))
-        .load::<(String, String, String, i64, i64, Option<String>, Option<String>)>(conn)
+        .load::<(
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+        )>(conn)
         .unwrap()
     {
         s.ledger
@@ -244,13 +254,14 @@ fn holds(s: &State, w: &Write) -> bool {
             // Credited: the payment succeeded and its ledger row is there, or neither. (The
             // charge's intent, recorded before the provider is called, may be there alone:
             // `pending`, settled by the restarted server.)
-            let credit = s
-                .ledger
-                .values()
-                .any(|(_, kind, _, _, payment, _)| kind == "top_up" && payment.as_deref() == Some(w.id.as_str()));
+            let credit = s.ledger.values().any(|(_, kind, _, _, payment, _)| {
+                kind == "top_up" && payment.as_deref() == Some(w.id.as_str())
+            });
             let status = s.payments.get(&w.id).map(|(_, st)| st.as_str());
             match status {
-                Some("succeeded") => assert!(credit, "top-up {} succeeded without its credit", w.id),
+                Some("succeeded") => {
+                    assert!(credit, "top-up {} succeeded without its credit", w.id)
+                }
                 _ => assert!(!credit, "top-up {} credited but {status:?}", w.id),
             }
             credit
@@ -269,7 +280,10 @@ fn holds(s: &State, w: &Write) -> bool {
                 assert!(
                     s.ledger
                         .values()
-                        .any(|(_, kind, amount, _, _, inv)| inv.as_deref() == Some(invoice.as_str()) && *amount < 0 && kind != "top_up"),
+                        .any(|(_, kind, amount, _, _, inv)| inv.as_deref()
+                            == Some(invoice.as_str())
+                            && *amount < 0
+                            && kind != "top_up"),
                     "order {}'s debit is missing",
                     w.id
                 );
@@ -346,7 +360,10 @@ async fn a_backup_under_write_load_restores_one_instant_with_every_invariant_int
     };
     let ((out, started, ended), _) = tokio::join!(backup, join_all(clients));
     let printed = succeeded(&out, "leman backup");
-    assert!(printed.contains(" bytes, ") && printed.contains(" tables"), "{printed}");
+    assert!(
+        printed.contains(" bytes, ") && printed.contains(" tables"),
+        "{printed}"
+    );
     let writes = writes.into_inner().unwrap();
     let during = writes
         .iter()
@@ -412,10 +429,16 @@ async fn a_backup_under_write_load_restores_one_instant_with_every_invariant_int
     );
     for w in &writes {
         if w.answered < started {
-            assert!(holds(&restored, w), "answered before the backup, missing: {w:?}");
+            assert!(
+                holds(&restored, w),
+                "answered before the backup, missing: {w:?}"
+            );
         }
         if w.sent > ended {
-            assert!(!holds(&restored, w), "sent after the backup, restored: {w:?}");
+            assert!(
+                !holds(&restored, w),
+                "sent after the backup, restored: {w:?}"
+            );
         }
     }
     for a in &absent {
@@ -431,8 +454,18 @@ async fn a_backup_under_write_load_restores_one_instant_with_every_invariant_int
     for (id, row) in &restored.ledger {
         assert_eq!(source.ledger.get(id), Some(row), "ledger row {id}");
     }
-    assert!(restored.invoices.keys().all(|i| source.invoices.contains_key(i)));
-    assert!(restored.orders.keys().all(|o| source.orders.contains_key(o)));
+    assert!(
+        restored
+            .invoices
+            .keys()
+            .all(|i| source.invoices.contains_key(i))
+    );
+    assert!(
+        restored
+            .orders
+            .keys()
+            .all(|o| source.orders.contains_key(o))
+    );
     assert!(
         restored.ledger.len() < source.ledger.len(),
         "writes made after the backup must be missing from it"
@@ -497,7 +530,10 @@ async fn backup_and_restore_refuse_to_overwrite_and_to_use_a_damaged_file() {
     )
     .await;
     assert_eq!(renamed.status(), 200);
-    succeeded(&leman(&["backup", "--output", f, "--force"], &url, &dir), "backup --force");
+    succeeded(
+        &leman(&["backup", "--output", f, "--force"], &url, &dir),
+        "backup --force",
+    );
     assert_ne!(std::fs::read(&file).unwrap(), first);
 
     // Restoring over a database that holds data is refused unless --force; the data stays.
@@ -539,7 +575,10 @@ async fn backup_and_restore_refuse_to_overwrite_and_to_use_a_damaged_file() {
         &leman(&["restore", "--input", f], &fresh.url, fresh_dir.path()),
         "restore",
     );
-    let mut c = DatabaseUrl::parse(&fresh.url).unwrap().connect_existing().unwrap();
+    let mut c = DatabaseUrl::parse(&fresh.url)
+        .unwrap()
+        .connect_existing()
+        .unwrap();
     let name: String = leman::db::schema::organizations::table
         .find(&org)
         .select(leman::db::schema::organizations::name)
