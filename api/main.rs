@@ -1,5 +1,5 @@
 //! The `leman` command: serve (default), migrate, worker, openapi, check-config, users, jobs,
-//! audit, registry, feedback.
+//! audit, registry, feedback, backup, restore.
 
 use std::process::ExitCode;
 
@@ -67,6 +67,42 @@ enum Command {
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
+    },
+    /// Copy the database to a file while the server runs (SQLite: a consistent snapshot;
+    /// PostgreSQL: `pg_dump --format=custom`), checked before it gets its name; or check a
+    /// backup (`leman backup check FILE`). See docs/backup.md.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Backup {
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
+        /// The backup file to write (a temporary file beside it is renamed once checked).
+        #[arg(long, required = true)]
+        output: Option<std::path::PathBuf>,
+        /// Replace OUTPUT when it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore a backup into the (empty) database DATABASE_URL names, then verify it (tables,
+    /// migrations, activity chains). Stop the servers first.
+    Restore {
+        /// The backup file (`leman backup --output`).
+        #[arg(long)]
+        input: std::path::PathBuf,
+        /// Replace a database that already holds data (SQLite: the file; PostgreSQL: the
+        /// public schema).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Check a backup file without touching the database: SQLite integrity, foreign keys,
+    /// migrations, row counts and activity chains; a PostgreSQL archive's list, then a restore
+    /// into a scratch database on DATABASE_URL's server (dropped after) for the same checks.
+    Check {
+        /// The backup file.
+        file: std::path::PathBuf,
     },
 }
 
@@ -278,6 +314,19 @@ fn main() -> ExitCode {
             Command::Feedback {
                 command: FeedbackCommand::Export { since },
             } => export_feedback(config, since).await,
+            Command::Backup {
+                command: Some(BackupCommand::Check { file }),
+                ..
+            } => backup_check(config, file).await,
+            Command::Backup {
+                command: None,
+                output,
+                force,
+            } => match output {
+                Some(output) => backup(config, output, force).await,
+                None => Err(anyhow::anyhow!("--output FILE is required")),
+            },
+            Command::Restore { input, force } => restore(config, input, force).await,
             Command::Openapi { .. } | Command::CheckConfig => unreachable!("handled above"),
         }
     });
@@ -422,6 +471,36 @@ async fn audit_verify(config: Config, chain: Option<String>) -> anyhow::Result<(
         anyhow::bail!("{broken} of {} chain(s) broken", reports.len());
     }
     println!("{} chain(s) intact", reports.len());
+    Ok(())
+}
+
+// Backups never go through `Services::start`: it would migrate (and, for SQLite, create) the
+// database a backup copies or a restore must find empty.
+async fn backup(config: Config, output: std::path::PathBuf, force: bool) -> anyhow::Result<()> {
+    use leman::services::backup;
+    let url = config.database_url.clone();
+    let report =
+        tokio::task::spawn_blocking(move || backup::backup(&url, &output, force)).await??;
+    backup::print(&report)?;
+    Ok(())
+}
+
+async fn backup_check(config: Config, file: std::path::PathBuf) -> anyhow::Result<()> {
+    use leman::services::backup;
+    let url = config.database_url.clone();
+    let report = tokio::task::spawn_blocking(move || backup::check(&url, &file)).await??;
+    backup::print(&report)?;
+    println!("backup is sound");
+    Ok(())
+}
+
+async fn restore(config: Config, input: std::path::PathBuf, force: bool) -> anyhow::Result<()> {
+    use leman::services::backup;
+    let url = config.database_url.clone();
+    let report =
+        tokio::task::spawn_blocking(move || backup::restore(&url, &input, force)).await??;
+    backup::print(&report)?;
+    println!("restored; `leman serve` can start on it");
     Ok(())
 }
 

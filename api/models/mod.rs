@@ -3,6 +3,7 @@
 pub mod account_erasure;
 pub mod activities;
 pub mod api_tokens;
+pub mod backup;
 pub mod billing_settings;
 pub mod cancellations;
 pub mod credit_notes;

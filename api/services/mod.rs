@@ -5,6 +5,7 @@ pub mod activity;
 pub mod activity_log;
 pub mod audit;
 pub mod auto_renewal;
+pub mod backup;
 pub mod billing_settings;
 pub mod cancellations;
 pub mod connection_log;

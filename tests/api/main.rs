@@ -13,6 +13,7 @@ mod activity_record;
 mod asvs;
 mod audit;
 mod auto_renewal;
+mod backup;
 mod billing;
 mod billing_edges;
 mod billing_settings;
