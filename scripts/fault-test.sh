@@ -21,9 +21,12 @@
 # Environment (all optional):
 #   FAULT_KILLS=50        kills per engine (make fault-test-short: 5)
 #   FAULT_MIN_UP/MAX_UP   a kill comes uniformly 0.3–2.5 s after the server answered /readyz
-#   FAULT_AUDIT_EVERY=5   audit verify and API balances every N kills
+#   FAULT_AUDIT_EVERY=5   `leman audit verify` every N kills
 #   FAULT_CLIENTS=4       client threads (two per organisation)
 #   FAULT_SEED            the random seed (printed; set it to replay a run's choices)
+#   FAULT_GIVE_UP=5       seconds a client retries one key before giving it up (counted)
+#   FAULT_AWAIT_RECONCILE 1: at the end, wait for charges a kill left unanswered to be
+#                         reconciled (2 min after them); default 1 from 20 kills, else 0
 #   FAULT_ENGINES         `sqlite postgres` (default) or one of them
 #   LEMAN_BIN             binary to test (target/release/leman)
 #   TEST_DATABASE_URL     PostgreSQL base URL (else scripts/ensure-postgres.sh finds or starts one)
