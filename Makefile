@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -42,6 +42,18 @@ contract:
 scale-test:
 	$(CARGO) build --release --locked
 	scripts/scale-test.sh
+
+## kill -9, repeated: `leman serve` (jobs on) killed FAULT_KILLS times (50) at random moments under
+## payments, top-ups, withdrawals, refunds, mails, webhooks and renewals, on SQLite then on
+## PostgreSQL (skipped with a message when none, except on CI); invariants after each restart.
+fault-test:
+	$(CARGO) build --release --locked
+	scripts/fault-test.sh
+
+## The same with 5 kills per engine (≈ 1–2 min on 2 cores), for `make test` and CI.
+fault-test-short:
+	$(CARGO) build --release --locked
+	FAULT_KILLS=$${FAULT_KILLS:-5} FAULT_AUDIT_EVERY=$${FAULT_AUDIT_EVERY:-5} scripts/fault-test.sh
 
 ## No breaking change to the committed spec unless listed in docs/api-changes.md (docs/api.md);
 ## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).

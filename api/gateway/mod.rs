@@ -58,6 +58,10 @@ pub trait PaymentGateway: Send + Sync {
     /// What a card token from the provider's hosted form stands for.
     fn card_details(&self, token: &str) -> Result<CardDetails, GatewayError>;
     fn charge(&self, charge: &Charge<'_>) -> Result<ChargeOutcome, GatewayError>;
+    /// What became of the charge made with the idempotency key `payment_id`, charging nothing
+    /// (a provider's "retrieve by idempotency key"): its outcome, or `None` when no charge was
+    /// made with that key. Reconciliation asks it about a charge whose answer was lost in a crash.
+    fn charge_on_record(&self, payment_id: &str) -> Result<Option<ChargeOutcome>, GatewayError>;
     /// Sends `amount` of the charge `reference` back to where it came from. `refund_id` is ours
     /// and goes to the provider as the idempotency key: asking again with the same id (after a
     /// lost answer or a crash) never refunds twice, it answers the first refund's reference.

@@ -145,6 +145,18 @@ impl PaymentGateway for Sandbox {
         Ok(decode(&first.outcome, first.reference))
     }
 
+    fn charge_on_record(&self, payment_id: &str) -> Result<Option<ChargeOutcome>, GatewayError> {
+        let Some(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let mut conn = pool
+            .get()
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        let found = crate::models::sandbox_charges::find(&mut conn, payment_id)
+            .map_err(|e| GatewayError::Unavailable(e.to_string()))?;
+        Ok(found.map(|c| decode(&c.outcome, c.reference)))
+    }
+
     fn refund(
         &self,
         refund_id: &str,

@@ -244,9 +244,13 @@ pub fn build_message(
                 )
             })
     };
+    // The outbox row's id names the message (`<mail_…@sender domain>`): a redelivery after a
+    // crash between the send and its record carries the same Message-ID, so receivers (and the
+    // fault harness, scripts/fault_test.py) tell one mail sent twice from two mails.
     Message::builder()
         .from(from.clone())
         .to(to)
+        .message_id(Some(format!("<{}@{}>", mail.id, from.email.domain())))
         .subject(mail.subject.clone())
         .multipart(body)
         .map_err(|e| e.to_string())
@@ -344,6 +348,34 @@ mod tests {
             mixed.contains("JVBERi0xLjcgdGlueQ=="),
             "base64 of the bytes: {mixed}"
         );
+    }
+
+    #[test]
+    fn the_message_id_names_the_outbox_row_so_a_redelivery_is_recognised() {
+        let from: Mailbox = "Leman <noreply@example.ch>".parse().unwrap();
+        let once = String::from_utf8(
+            build_message(&from, &outbox_mail(), &[])
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        let again = String::from_utf8(
+            build_message(&from, &outbox_mail(), &[])
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        let id = |m: &str| {
+            m.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .map(str::to_string)
+        };
+        assert_eq!(
+            id(&once).as_deref(),
+            Some("Message-ID: <mail_1@example.ch>"),
+            "{once}"
+        );
+        assert_eq!(id(&once), id(&again));
     }
 
     #[test]

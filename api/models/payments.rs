@@ -204,6 +204,25 @@ pub fn pending_since(
         .load(conn)
 }
 
+/// Charges through a saved method made before `cutoff` whose answer was never recorded (no
+/// provider reference: a recorded answer either settles the payment or, pending confirmation,
+/// stores the provider's reference): their request died between the charge and its record.
+pub fn unanswered_charges(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::status.eq(PaymentStatus::Pending.as_str()))
+        .filter(payments::method.eq(PaymentMethodKind::PaymentMethod.as_str()))
+        .filter(payments::gateway_reference.is_null())
+        .filter(payments::created_at.lt(cutoff))
+        .order((payments::created_at, payments::id))
+        .limit(limit)
+        .select(Payment::as_select())
+        .load(conn)
+}
+
 /// Whether the invoice has a payment pending or succeeded.
 pub fn live_for_invoice(conn: &mut DbConnection, invoice_id: &str) -> QueryResult<bool> {
     let n: i64 = payments::table

@@ -40,6 +40,15 @@ pub fn record_once(conn: &mut DbConnection, c: &SandboxCharge) -> QueryResult<Sa
         .first(conn)
 }
 
+/// The charge made with `key`, if any.
+pub fn find(conn: &mut DbConnection, key: &str) -> QueryResult<Option<SandboxCharge>> {
+    sandbox_charges::table
+        .find(key)
+        .select(SandboxCharge::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// How many charges the sandbox made (every key once).
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     sandbox_charges::table.count().get_result(conn)

@@ -545,6 +545,73 @@ pub fn settle(
     Ok(true)
 }
 
+/// Reconciles the charges whose request died between the charge and its record (a crash, a
+/// `kill -9`): each such payment stays `pending` without a provider reference, holding its
+/// invoice or its top-up, while the provider may have taken the money. For those made before
+/// `cutoff` (a live request records its answer within seconds) the provider is asked what became
+/// of the charge by its key, the payment id, charging nothing: an answer is recorded as the
+/// request would have recorded it (a top-up credited, an invoice paid, a decline failed); no
+/// charge on record means none was made, and the payment fails (`provider_error`), freeing its
+/// invoice for another payment. The automatic renewals' own charges are left to the renewal
+/// scheduler, which reconciles them with their retries. Returns how many were settled.
+pub async fn reconcile_unanswered(
+    ctx: &Services,
+    cutoff: chrono::NaiveDateTime,
+) -> Result<usize, AppError> {
+    let stuck = db::run(&ctx.pool, move |c| {
+        let mut out = Vec::new();
+        for p in payments::unanswered_charges(c, cutoff, 500)? {
+            let automatic = match p.invoice_id.as_deref() {
+                Some(invoice_id) => match orders::find_by_invoice(c, invoice_id)? {
+                    Some(order) => crate::models::renewals::of_order(c, &order.id)?
+                        .iter()
+                        .any(|r| r.automatic),
+                    None => false,
+                },
+                None => false,
+            };
+            if !automatic {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let mut settled = 0;
+    for payment in stuck {
+        let gateway = ctx.gateway.clone();
+        let id = payment.id.clone();
+        let answer = tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let outcome = match answer {
+            Ok(Some(outcome)) => Ok(outcome),
+            // Never charged: the request died before the provider heard of it.
+            Ok(None) => Err(crate::gateway::GatewayError::Refused(
+                "no charge was made (its request died before it)".into(),
+            )),
+            Err(e) => {
+                tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}");
+                continue;
+            }
+        };
+        let origin = Origin::system("reconcile_charges");
+        match record_charge(
+            &ctx.pool,
+            ctx.config.clone(),
+            origin,
+            payment.clone(),
+            outcome,
+        )
+        .await
+        {
+            Ok(_) => settled += 1,
+            Err(e) => tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}"),
+        }
+    }
+    Ok(settled)
+}
+
 /// Gives up the payments the provider has not confirmed within `LEMAN_PAYMENT_PENDING_DAYS`, in
 /// the caller's transaction: each fails (`expired`, with its activity), which frees its invoice
 /// for another payment (or its order for expiry) and its top-up's room under the ceiling. Money

@@ -2,7 +2,8 @@
 //! 1. reconciles the charges a previous pass left `pending` (the process died between the charge
 //!    and its commit): the charge is asked again with the same idempotency key (the payment id),
 //!    so the provider answers the first outcome and never charges twice, and the answer is
-//!    recorded;
+//!    recorded; then the customers' charges a dead request left unanswered
+//!    (`payments::reconcile_unanswered`: looked up by key, never charged again);
 //! 2. for each active product with auto-renewal on, expiring within 14 days (read by status and
 //!    expiry through `products_status_expiry_idx`, in batches): the first time, one renewal order
 //!    (the renewal core, with the organisation locked: the unique live renewal per product and
@@ -87,6 +88,10 @@ pub fn next_attempt(expires: NaiveDateTime, now: NaiveDateTime) -> Option<NaiveD
 pub async fn run(ctx: &Services, now: NaiveDateTime) -> Result<Report, AppError> {
     let mut report = Report::default();
     reconcile(ctx, now, &mut report).await?;
+    // The customers' own charges a dead request left unanswered (top-ups, invoices paid by
+    // card): asked about, never charged again.
+    report.reconciled +=
+        crate::services::payments::reconcile_unanswered(ctx, now - RECONCILE_AFTER).await?;
     let until = now + Duration::days(STAGES[0]);
     let mut cursor: Option<Cursor> = None;
     loop {

@@ -20,6 +20,7 @@ mod billing_settings;
 mod billing_vocabulary;
 mod cli_exit;
 mod config;
+mod crash_recovery;
 mod credit_notes;
 mod documents;
 mod domain_availability;
