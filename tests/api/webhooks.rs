@@ -1318,10 +1318,10 @@ pub fn schema_violations(root: &Value, value: &Value) -> Vec<String> {
             _ => vec![],
         };
         let actual = type_of(value);
-        if !types.is_empty()
-            && !types.contains(&actual)
-            && !(actual == "integer" && types.contains(&"number"))
-        {
+        let fits = types.is_empty()
+            || types.contains(&actual)
+            || (actual == "integer" && types.contains(&"number"));
+        if !fits {
             out.push(format!("{at}: {actual}, not {types:?}"));
             return;
         }
