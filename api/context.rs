@@ -63,6 +63,9 @@ impl Services {
         let gateway = crate::gateway::from_config(&config, pool.clone());
         let registry =
             crate::registry::from_config(&config, pool.clone(), catalog.extensions.clone());
+        let catalog = Arc::new(catalog);
+        // Webhook payloads are rendered inside the changes' transactions, far from `Services`.
+        crate::services::outgoing_webhooks::use_catalog(catalog.clone());
         Ok(Self {
             config,
             pool,
@@ -70,7 +73,7 @@ impl Services {
             metrics: Arc::new(Metrics::new()),
             mailer: Arc::new(mailer),
             limits,
-            catalog: Arc::new(catalog),
+            catalog,
             gateway,
             registry,
         })

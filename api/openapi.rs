@@ -87,6 +87,8 @@ pub fn to_json(api: &utoipa::openapi::OpenApi) -> String {
     forbid_nul(&mut doc);
     crate::openapi_links::declare(&mut doc);
     crate::openapi_quality::apply_after_nul(&mut doc);
+    // Last: the passes above rebuild `components.parameters` from the paths.
+    declare_webhooks(&mut doc);
     let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
@@ -292,4 +294,94 @@ fn add_problem(
             responses.insert(status.to_string(), response);
         }
     }
+}
+
+/// The top-level `webhooks` (OpenAPI 3.1): one POST per event type that an endpoint receives,
+/// its body the event's envelope with `data` the resource's view (`$ref`), the Standard
+/// Webhooks headers declared once under `components.parameters`.
+fn declare_webhooks(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    use utoipa::PartialSchema;
+
+    use crate::domain::webhooks::WebhookEventType;
+    use crate::views::webhooks::{
+        FormerMemberView, common_data_schema, envelope_name, envelope_schema,
+    };
+
+    let Some(components) = doc.get_mut("components").and_then(|c| c.as_object_mut()) else {
+        return;
+    };
+    if let Some(schemas) = components
+        .get_mut("schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        // Only webhooks show a former member: no route registers its schema.
+        schemas.insert(
+            "FormerMemberView".into(),
+            serde_json::to_value(FormerMemberView::schema()).expect("a schema serialises"),
+        );
+        schemas.insert("WebhookEventData".into(), common_data_schema());
+        // The envelopes live here rather than inline: shallower, so a smaller document.
+        for t in WebhookEventType::ALL {
+            schemas.insert(envelope_name(*t), envelope_schema(*t));
+        }
+    }
+    let parameters = components
+        .entry("parameters")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("components.parameters is an object");
+    for (name, key, description, schema) in [
+        (
+            "WebhookId",
+            "webhook-id",
+            "The event's id (`msg_…`), the same on every retry of it: deduplicate on it.",
+            json!({"type": "string", "pattern": "^msg_[0-9a-f]{32}$"}),
+        ),
+        (
+            "WebhookTimestamp",
+            "webhook-timestamp",
+            "The attempt's time in Unix seconds: refuse one too far from now (the Standard Webhooks libraries allow 5 minutes).",
+            json!({"type": "string", "pattern": "^[0-9]{1,12}$"}),
+        ),
+        (
+            "WebhookSignature",
+            "webhook-signature",
+            "`v1,` + base64 of HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64-decoded part of the endpoint's secret after `whsec_`; during the 24 hours after a rotation, two signatures separated by a space (accept the delivery when one matches).",
+            json!({"type": "string", "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$"}),
+        ),
+    ] {
+        parameters.insert(
+            name.into(),
+            json!({"name": key, "in": "header", "required": true, "description": description, "schema": schema}),
+        );
+    }
+    let mut webhooks = serde_json::Map::new();
+    for t in WebhookEventType::ALL {
+        webhooks.insert(
+            t.as_str().into(),
+            json!({"post": {
+                "operationId": format!("webhook_{}", t.as_str().replace('.', "_")),
+                "tags": ["webhooks"],
+                "summary": format!("The `{t}` event"),
+                "description": format!("{} To the endpoints subscribed to it.", t.description()),
+                "parameters": [
+                    {"$ref": "#/components/parameters/WebhookId"},
+                    {"$ref": "#/components/parameters/WebhookTimestamp"},
+                    {"$ref": "#/components/parameters/WebhookSignature"},
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", envelope_name(*t))}}},
+                },
+                "responses": {
+                    "2XX": {"description": "Received (any 2xx; the body is ignored)"},
+                },
+                "security": [],
+            }}),
+        );
+    }
+    doc.as_object_mut()
+        .expect("the document is an object")
+        .insert("webhooks".into(), serde_json::Value::Object(webhooks));
 }

@@ -113,50 +113,6 @@ impl WebhookEventType {
             OrganizationSecurityPolicyChanged => "The organisation's security policy changed.",
         }
     }
-
-    /// The key of the `data` object naming the resource the event is about.
-    pub fn resource_key(self) -> &'static str {
-        use WebhookEventType::*;
-        match self {
-            InvoiceIssued | InvoicePaid | InvoiceRefunded => "invoice_id",
-            PaymentSucceeded | PaymentFailed | PrepaidCredited => "payment_id",
-            PrepaidDebited => "transaction_id",
-            ProductCreated | ProductRenewed | ProductExpired | ProductSuspended
-            | ProductCancelled | RenewalFailed => "product_id",
-            DomainTransferOutCodeSent | DomainTransferOutRequested | DomainTransferOutCompleted => {
-                "domain_id"
-            }
-            MemberJoined | MemberLeft | MemberRoleChanged => "user_id",
-            OrganizationSecurityPolicyChanged => "organization_id",
-        }
-    }
-
-    /// The JSON schema of a delivery's body for this event type.
-    pub fn json_schema(self) -> serde_json::Value {
-        serde_json::json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": self.as_str(),
-            "description": self.description(),
-            "type": "object",
-            "required": ["type", "timestamp", "data"],
-            "properties": {
-                "type": {"const": self.as_str()},
-                "timestamp": {"type": "string", "format": "date-time"},
-                "data": {
-                    "type": "object",
-                    "description": "The resource the event is about: its id, its organisation's id and the fields the change recorded.",
-                    "required": ["id", "organization_id"],
-                    "properties": {
-                        "id": {"type": "string", "description": format!("The resource's id (also in `{}`).", self.resource_key())},
-                        "organization_id": {"type": "string", "pattern": "^org_[0-9a-f]{32}$"},
-                        self.resource_key(): {"type": "string"},
-                    },
-                    "additionalProperties": true,
-                },
-            },
-            "additionalProperties": false,
-        })
-    }
 }
 
 /// Delays before each retry of a failed delivery (Standard Webhooks / Svix style): after the

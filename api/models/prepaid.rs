@@ -230,3 +230,36 @@ pub fn ledger_sum(conn: &mut DbConnection, org_id: &str) -> QueryResult<i64> {
         .load(conn)?;
     Ok(amounts.iter().sum())
 }
+
+/// One movement of the organisation's ledger.
+pub fn find(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+) -> QueryResult<Option<PrepaidTransaction>> {
+    prepaid_transactions::table
+        .find(id)
+        .filter(prepaid_transactions::organization_id.eq(org_id))
+        .select(PrepaidTransaction::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The latest credit of the organisation's ledger that `payment_id` brought (a top-up's).
+pub fn credit_of_payment(
+    conn: &mut DbConnection,
+    org_id: &str,
+    payment_id: &str,
+) -> QueryResult<Option<PrepaidTransaction>> {
+    prepaid_transactions::table
+        .filter(prepaid_transactions::organization_id.eq(org_id))
+        .filter(prepaid_transactions::payment_id.eq(payment_id))
+        .filter(prepaid_transactions::amount_minor.gt(0))
+        .select(PrepaidTransaction::as_select())
+        .order((
+            prepaid_transactions::created_at.desc(),
+            prepaid_transactions::id.desc(),
+        ))
+        .first(conn)
+        .optional()
+}

@@ -17,7 +17,7 @@
 //! is read up to 64 KiB; the attempt times out after 10 seconds.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -27,6 +27,7 @@ use rand::RngCore;
 use sha2::Sha256;
 
 use crate::auth::caller::Caller;
+use crate::catalog::Catalog;
 use crate::context::Services;
 use crate::db::{self, DbConnection, Pool};
 use crate::domain::actor::Origin;
@@ -94,13 +95,37 @@ pub fn signature_header(secrets: &[&str], id: &str, timestamp: i64, body: &str) 
 // ---------------------------------------------------------------------------------------------
 // The outbox.
 
-/// Queues `event_type` about `data` for every enabled endpoint of `org_id` subscribed to it, in
-/// the caller's transaction. `data` gets the organisation's id.
+/// The catalogue the payloads' views read (a product's backups, a domain extension's
+/// privacy): `Services` registers its own at start; until then, the built-in one.
+static CATALOG: RwLock<Option<Arc<Catalog>>> = RwLock::new(None);
+
+/// Makes `catalog` the one deliveries' views read (`Services::build` calls it). An event is
+/// recorded deep inside a change's transaction, where no `Services` is at hand.
+pub fn use_catalog(catalog: Arc<Catalog>) {
+    *CATALOG.write().unwrap_or_else(|e| e.into_inner()) = Some(catalog);
+}
+
+fn catalog() -> Arc<Catalog> {
+    static BUILTIN: OnceLock<Arc<Catalog>> = OnceLock::new();
+    if let Some(c) = CATALOG.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return c.clone();
+    }
+    BUILTIN
+        .get_or_init(|| Arc::new(Catalog::load(None).expect("the built-in catalogue is valid")))
+        .clone()
+}
+
+/// Queues `event_type` for every enabled endpoint of `org_id` subscribed to it, in the
+/// caller's transaction. Its `data` is the event's resource (`id`, or the one `facts` name) as
+/// the API shows it, loaded here with the same connection, so as the change left it
+/// (`views::webhooks::event_data`), with the facts of the change it does not show under
+/// `change`. Loaded once per event, and only when an endpoint wants it.
 pub fn publish(
     conn: &mut DbConnection,
     org_id: &str,
     event_type: WebhookEventType,
-    mut data: serde_json::Value,
+    id: Option<&str>,
+    facts: &serde_json::Map<String, serde_json::Value>,
 ) -> diesel::QueryResult<()> {
     let subscribed: Vec<WebhookEndpoint> = endpoints::enabled_of(conn, org_id)?
         .into_iter()
@@ -113,10 +138,8 @@ pub fn publish(
     if subscribed.is_empty() {
         return Ok(());
     }
+    let data = crate::views::webhooks::event_data(conn, &catalog(), org_id, event_type, id, facts)?;
     let now = db::now();
-    if let Some(map) = data.as_object_mut() {
-        map.insert("organization_id".into(), org_id.into());
-    }
     let body = serde_json::json!({
         "type": event_type.as_str(),
         "timestamp": now.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -150,32 +173,46 @@ pub fn publish(
 }
 
 /// The webhook a recorded change publishes (`activity::record` calls it in the change's
-/// transaction): its kind mapped to an event type, its details as `data`, with the resource's
-/// id as `id`.
+/// transaction): its kind mapped to an event type, about the resource it names, its details
+/// as the change's facts.
 pub fn publish_activity(conn: &mut DbConnection, event: &Event<'_>) -> diesel::QueryResult<()> {
+    use crate::domain::events::ActivityKind;
     let (Some(event_type), Some(org_id)) = (
         WebhookEventType::of_activity(event.action),
         event.organization,
     ) else {
         return Ok(());
     };
-    let mut data = match &event.details {
+    let mut facts = match &event.details {
         serde_json::Value::Object(map) => map.clone(),
         _ => serde_json::Map::new(),
     };
-    let key = event_type.resource_key();
-    let id = match key {
-        "organization_id" => Some(org_id.to_string()),
-        "user_id" => event.subject.or(event.actor).map(str::to_string),
-        "product_id" => event.product.map(str::to_string),
+    use crate::views::webhooks::Resource;
+    let id = match Resource::of(event_type) {
+        // The member is the subject when someone else acted (removed, changed), else the actor.
+        Resource::Member | Resource::FormerMember => event.subject.or(event.actor),
+        Resource::Product => event.product,
         _ => None,
+    };
+    match event.action {
+        ActivityKind::MemberLeft => {
+            facts.insert("reason".into(), "left".into());
+            facts.insert("removed_by".into(), serde_json::Value::Null);
+        }
+        ActivityKind::MemberRemoved => {
+            facts.insert("reason".into(), "removed".into());
+            facts.insert("removed_by".into(), event.actor.into());
+        }
+        _ => {}
     }
-    .or_else(|| data.get(key).and_then(|v| v.as_str()).map(str::to_string));
-    if let Some(id) = id {
-        data.insert(key.into(), id.clone().into());
-        data.insert("id".into(), id.into());
+    publish(conn, org_id, event_type, id, &facts)
+}
+
+fn facts(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
     }
-    publish(conn, org_id, event_type, serde_json::Value::Object(data))
 }
 
 /// `product.created`: a paid order started `product` (no activity kind of its own: the order's
@@ -188,15 +225,8 @@ pub fn product_created(
         conn,
         &product.organization_id,
         WebhookEventType::ProductCreated,
-        serde_json::json!({
-            "id": product.id,
-            "product_id": product.id,
-            "offer_id": product.offer_id,
-            "name": product.name,
-            "order_id": product.order_id,
-            "period_months": product.period_months,
-            "expires_at": product.expires_at.map(|t| t.and_utc()),
-        }),
+        Some(&product.id),
+        &serde_json::Map::new(),
     )
 }
 
@@ -209,20 +239,20 @@ pub fn product_renewed(
         conn,
         &renewal.organization_id,
         WebhookEventType::ProductRenewed,
-        serde_json::json!({
-            "id": renewal.product_id,
-            "product_id": renewal.product_id,
+        Some(&renewal.product_id),
+        &facts(serde_json::json!({
             "renewal_id": renewal.id,
             "order_id": renewal.order_id,
             "period_start": renewal.period_start.and_utc(),
-            "expires_at": renewal.period_end.and_utc(),
             "period_months": renewal.period_months,
-        }),
+        })),
     )
 }
 
 /// `renewal.failed`: the scheduler's charge for an automatic renewal was declined or could not
-/// be made (`next_attempt_at` null: no retry, auto-renewal was turned off).
+/// be made (`next_attempt_at` null: no retry, auto-renewal was turned off). `data` is the
+/// product (as the scheduler's transaction left it: auto-renewal off after a hard decline),
+/// the renewal and its failure under `change`.
 pub fn renewal_failed(
     conn: &mut DbConnection,
     renewal: &crate::models::renewals::Renewal,
@@ -233,14 +263,13 @@ pub fn renewal_failed(
         conn,
         &renewal.organization_id,
         WebhookEventType::RenewalFailed,
-        serde_json::json!({
-            "id": renewal.product_id,
-            "product_id": renewal.product_id,
+        Some(&renewal.product_id),
+        &facts(serde_json::json!({
             "renewal_id": renewal.id,
             "order_id": renewal.order_id,
             "failure": failure,
             "next_attempt_at": next_attempt_at.map(|t| t.and_utc()),
-        }),
+        })),
     )
 }
 

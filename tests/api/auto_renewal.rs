@@ -683,14 +683,16 @@ async fn ar_a_failed_charge_publishes_renewal_failed() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("ar-webhook@example.com").await;
     let (org, product) = org_with_domain(&app, &s).await;
-    let hook = json!({"url": "https://hooks.example.com/leman", "event_types": ["renewal.failed"]});
+    // A literal public address: accepted without a DNS lookup (nothing is delivered here).
+    let hook = json!({"url": "https://1.1.1.1/leman", "event_types": ["renewal.failed"]});
     let path = format!("/v1/orgs/{}/webhook-endpoints", org.id);
     ok(send(&app, Method::POST, &path, &s, Some(hook)).await, 201).await;
     pay_with(&app, &s, &org.id, &product, "tok_visa_insufficient_funds").await;
     let expiry = now() + Duration::days(40);
     set_expiry(&app, &product, expiry).await;
-    let failed = |app: &TestApp| {
-        let org = org.id.clone();
+    // A closure returning a future that borrows its argument does not type-check: a fn does.
+    async fn failed(app: &TestApp, org: &str) -> Vec<String> {
+        let org = org.to_string();
         app.with_conn(move |c| {
             webhook_deliveries::table
                 .filter(webhook_deliveries::organization_id.eq(&org))
@@ -700,25 +702,31 @@ async fn ar_a_failed_charge_publishes_renewal_failed() {
                 .load::<String>(c)
                 .unwrap()
         })
-    };
-    assert!(failed(&app).await.is_empty(), "nothing before the pass");
+        .await
+    }
+    assert!(
+        failed(&app, &org.id).await.is_empty(),
+        "nothing before the pass"
+    );
     let r = pass(&app, expiry - Duration::days(14) + Duration::minutes(5)).await;
     assert_eq!(r.failed, 1, "{r:?}");
-    let payloads = failed(&app).await;
+    let payloads = failed(&app, &org.id).await;
     assert_eq!(payloads.len(), 1, "{payloads:?}");
     let body: serde_json::Value = serde_json::from_str(&payloads[0]).unwrap();
     assert_eq!(body["type"], "renewal.failed");
     let data = &body["data"];
-    assert_eq!(data["id"], product.as_str());
-    assert_eq!(data["product_id"], product.as_str());
-    assert_eq!(data["organization_id"], org.id.as_str());
-    assert_eq!(data["failure"], "insufficient_funds");
+    // The product as get_product shows it right after the pass, the failure under `change`.
+    let shown = get_json(&app, &s, &format!("/v1/orgs/{}/products/{product}", org.id)).await;
+    crate::webhooks::assert_data_is_the_view(data, &shown, &org.id, &product);
+    let change = &data["change"];
+    assert_eq!(change["failure"], "insufficient_funds");
     assert!(
-        data["renewal_id"].as_str().unwrap().starts_with("rnw_"),
+        change["renewal_id"].as_str().unwrap().starts_with("rnw_"),
         "{data}"
     );
     assert!(
-        data["next_attempt_at"].is_string(),
+        change["next_attempt_at"].is_string(),
         "a soft decline is retried: {data}"
     );
+    crate::webhooks::assert_valid_payload(&app, &body).await;
 }

@@ -827,8 +827,9 @@ fn shared_parameters_and_answers_are_declared_once() {
             "responses/{name}"
         );
     }
-    // 1 MB before issue 14 part 8; ~600 KB after.
-    assert!(COMMITTED.len() < 700_000, "{} bytes", COMMITTED.len());
+    // 1 MB before issue 14 part 8; ~600 KB after; + ~60 KB for the `webhooks` section (20
+    // event types, their envelopes and change facts; shared headers and data parts).
+    assert!(COMMITTED.len() < 760_000, "{} bytes", COMMITTED.len());
 }
 
 // --- OpenAPI links (api/openapi_links.rs), followed by the contract run's stateful phase -------
@@ -1000,4 +1001,69 @@ fn every_operation_on_one_resource_is_the_target_of_a_link() {
         .collect();
     unreached.sort_unstable();
     assert!(unreached.is_empty(), "no link leads to {unreached:?}");
+}
+
+/// Issue 14: every webhook event type is described under the top-level `webhooks` (OpenAPI
+/// 3.1), a POST whose body is its envelope with `data` the resource's view by `$ref`, with the
+/// Standard Webhooks headers and a 2xx answer.
+#[test]
+fn every_webhook_event_type_is_described_under_webhooks() {
+    use leman::domain::webhooks::WebhookEventType;
+    let spec = committed();
+    let webhooks = spec["webhooks"].as_object().expect("a `webhooks` section");
+    assert_eq!(
+        webhooks.len(),
+        WebhookEventType::ALL.len(),
+        "{:?}",
+        webhooks.keys()
+    );
+    let parameters = &spec["components"]["parameters"];
+    for t in WebhookEventType::ALL {
+        let op = &webhooks
+            .get(t.as_str())
+            .unwrap_or_else(|| panic!("{t} is not under `webhooks`"))["post"];
+        let mut headers: Vec<&str> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let name = p["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+                let p = &parameters[name];
+                assert_eq!(p["in"], "header", "{t}: {p}");
+                assert_eq!(p["required"], true, "{t}: {p}");
+                p["name"].as_str().unwrap()
+            })
+            .collect();
+        headers.sort();
+        assert_eq!(
+            headers,
+            ["webhook-id", "webhook-signature", "webhook-timestamp"],
+            "{t}"
+        );
+        let body = deref(
+            &spec,
+            &op["requestBody"]["content"]["application/json"]["schema"],
+        );
+        assert_eq!(body["properties"]["type"]["const"], t.as_str(), "{t}");
+        assert_eq!(
+            body["required"],
+            serde_json::json!(["type", "timestamp", "data"])
+        );
+        let view = body["properties"]["data"]["allOf"][0]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{t}: data names no view"));
+        let name = view.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            spec["components"]["schemas"][name].is_object(),
+            "{t}: {name} is no component"
+        );
+        assert!(
+            op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|k| k.starts_with('2')),
+            "{t}: no 2xx answer"
+        );
+    }
 }

@@ -1269,3 +1269,409 @@ async fn a_refused_name_does_not_reveal_the_address_it_resolves_to() {
         "{detail}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: `data` is the resource as the API shows it (issue 14).
+
+/// Checks `value` against the JSON schema `root` (as `GET /v1/event-types` gives it): `$ref`
+/// into `$defs`, `allOf`/`anyOf`/`oneOf`, `type`, `const`, `enum`, `required`, `properties`,
+/// `additionalProperties: false` and `items` (patterns and formats are not checked here: the
+/// crate has no regex engine among its dependencies). Returns every violation with its path.
+pub fn schema_violations(root: &Value, value: &Value) -> Vec<String> {
+    fn check(root: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+        if let Some(r) = schema["$ref"].as_str() {
+            let name = r.strip_prefix("#/$defs/").expect("a local reference");
+            let target = &root["$defs"][name];
+            assert!(target.is_object(), "{r} is not under $defs");
+            check(root, target, value, at, out);
+        }
+        for s in schema["allOf"].as_array().into_iter().flatten() {
+            check(root, s, value, at, out);
+        }
+        for (key, exactly_one) in [("anyOf", false), ("oneOf", true)] {
+            if let Some(options) = schema[key].as_array() {
+                let fits = options
+                    .iter()
+                    .filter(|s| {
+                        let mut o = vec![];
+                        check(root, s, value, at, &mut o);
+                        o.is_empty()
+                    })
+                    .count();
+                if fits == 0 || (exactly_one && fits > 1) {
+                    out.push(format!("{at}: {fits} of {key} fit"));
+                }
+            }
+        }
+        let type_of = |v: &Value| match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = type_of(value);
+        let fits = types.is_empty()
+            || types.contains(&actual)
+            || (actual == "integer" && types.contains(&"number"));
+        if !fits {
+            out.push(format!("{at}: {actual}, not {types:?}"));
+            return;
+        }
+        if let Some(c) = schema.get("const")
+            && c != value
+        {
+            out.push(format!("{at}: {value} is not {c}"));
+        }
+        if let Some(e) = schema["enum"].as_array()
+            && !e.contains(value)
+        {
+            out.push(format!("{at}: {value} not in {e:?}"));
+        }
+        if let Value::Object(map) = value {
+            for r in schema["required"].as_array().into_iter().flatten() {
+                if !map.contains_key(r.as_str().unwrap()) {
+                    out.push(format!("{at}: `{r}` is required"));
+                }
+            }
+            let properties = schema["properties"].as_object();
+            for (k, v) in map {
+                match properties.and_then(|p| p.get(k)) {
+                    Some(s) => check(root, s, v, &format!("{at}/{k}"), out),
+                    None if schema["additionalProperties"] == false => {
+                        out.push(format!("{at}: `{k}` is not allowed"))
+                    }
+                    None => {}
+                }
+            }
+        }
+        if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+            for (i, v) in items.iter().enumerate() {
+                check(root, s, v, &format!("{at}/{i}"), out);
+            }
+        }
+    }
+    let mut out = vec![];
+    check(root, root, value, "", &mut out);
+    out
+}
+
+/// `body` (a delivery's) validates against the schema `GET /v1/event-types` gives its type.
+pub async fn assert_valid_payload(app: &TestApp, body: &Value) {
+    let types: Value = app.get("/v1/event-types").await.json().await.unwrap();
+    let schema = types["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == body["type"])
+        .unwrap_or_else(|| panic!("no schema for {}", body["type"]))["schema"]
+        .clone();
+    let violations = schema_violations(&schema, body);
+    assert!(violations.is_empty(), "{violations:?}\n{body}");
+}
+
+/// `data` is `shown` (what the API's read route answers for the resource) with `id`,
+/// `organization_id` and `change` added, and nothing else.
+pub fn assert_data_is_the_view(data: &Value, shown: &Value, org_id: &str, id: &str) {
+    let mut data = data.as_object().expect("data is an object").clone();
+    assert_eq!(data.remove("organization_id"), Some(json!(org_id)));
+    assert!(
+        data.remove("change").is_some_and(|c| c.is_object()),
+        "data.change"
+    );
+    assert_eq!(data["id"], id, "data.id");
+    if shown.get("id").is_none() {
+        data.remove("id");
+    }
+    assert_eq!(Value::Object(data), *shown);
+}
+
+fn bodies(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+fn only(bodies: &[Value], t: &str) -> Value {
+    let of: Vec<&Value> = bodies.iter().filter(|b| b["type"] == t).collect();
+    assert_eq!(of.len(), 1, "one {t}: {bodies:?}");
+    of[0].clone()
+}
+
+#[tokio::test]
+async fn billing_payloads_are_the_resources_as_their_read_routes_show_them() {
+    let app = loopback_app().await;
+    let receiver = Receiver::start(200).await;
+    let (_, owner) = app.signed_in("payloads@example.com").await;
+    let org_id = app.create_org(&owner, "Payloads SA").await;
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/webhook-endpoints"),
+            &owner,
+            Some(json!({"url": receiver.url, "event_types": ["prepaid.credited", "invoice.issued", "invoice.paid", "product.created", "prepaid.debited"]})),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // prepaid.credited: the ledger's movement, as list_prepaid_transactions shows it.
+    let card = app
+        .add_payment_method(
+            &owner,
+            &org_id,
+            json!({"type": "card", "token": "tok_visa"}),
+        )
+        .await;
+    let payment = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/prepaid-account/top-ups"),
+            &owner,
+            Some(json!({"amount": {"amount": "300.00", "currency": "CHF"}, "payment_method_id": card})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let ledger = get_json(
+        &app,
+        &owner,
+        &format!("/v1/orgs/{org_id}/prepaid-account/transactions"),
+    )
+    .await;
+    let credit = ledger["data"][0].clone();
+    assert_eq!(credit["payment_id"], payment["id"], "{ledger}");
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let credited = only(&bodies(&receiver), "prepaid.credited");
+    assert_data_is_the_view(
+        &credited["data"],
+        &credit,
+        &org_id,
+        credit["id"].as_str().unwrap(),
+    );
+    assert_valid_payload(&app, &credited).await;
+
+    // invoice.issued, invoice.paid and product.created: an order paid from the prepaid account.
+    let order = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/orders"),
+            &owner,
+            Some(json!({"items": [{"offer_id": "domain-ch", "billing_period": "P1Y", "domain_name": crate::helpers::fresh_domain("ch")}], "payment": {"method": "prepaid"}})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let invoice_id = order["invoice_id"].as_str().unwrap();
+    let invoice = get_json(
+        &app,
+        &owner,
+        &format!("/v1/orgs/{org_id}/invoices/{invoice_id}"),
+    )
+    .await;
+    let product_id = order["products"][0]["id"].as_str().unwrap();
+    let product = get_json(
+        &app,
+        &owner,
+        &format!("/v1/orgs/{org_id}/products/{product_id}"),
+    )
+    .await;
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let all = bodies(&receiver);
+    let paid = only(&all, "invoice.paid");
+    assert_data_is_the_view(&paid["data"], &invoice, &org_id, invoice_id);
+    assert_eq!(invoice["status"], "paid", "{invoice}");
+    assert!(paid["data"]["change"]["payment_id"].is_string(), "{paid}");
+    assert_valid_payload(&app, &paid).await;
+    // Issued in the same transaction as paid here: as the change that issued it left it.
+    let issued = only(&all, "invoice.issued");
+    assert_eq!(issued["data"]["id"], invoice_id);
+    assert_eq!(issued["data"]["number"], invoice["number"]);
+    assert_eq!(issued["data"]["change"]["order_id"], order["id"]);
+    assert_valid_payload(&app, &issued).await;
+    let created = only(&all, "product.created");
+    assert_data_is_the_view(&created["data"], &product, &org_id, product_id);
+    assert_valid_payload(&app, &created).await;
+
+    // The order's debit of the prepaid account is no withdrawal: no prepaid.debited.
+    assert!(
+        all.iter().all(|b| b["type"] != "prepaid.debited"),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn member_payloads_are_the_member_as_the_list_shows_them() {
+    // With jobs: the invitation's mail is sent by one (deliveries are claimed once, so the
+    // delivery job and `deliver_due` here never send one twice).
+    let app = TestApp::builder()
+        .env("LEMAN_WEBHOOKS_ALLOW_LOOPBACK", "true")
+        .spawn()
+        .await;
+    let receiver = Receiver::start(200).await;
+    let o = org(&app, "member-payloads@example.com").await;
+    o.endpoint(
+        &app,
+        &receiver.url,
+        &["member.joined", "member.role_changed", "member.left"],
+    )
+    .await;
+    let newcomer = "new.member-payloads@example.com";
+    ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{}/invitations", o.id),
+            &o.owner,
+            Some(json!({"email": newcomer, "role": "member", "permissions": ["domains"]})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let token = crate::helpers::link_token(
+        &app.wait_for_mail_containing(newcomer, "/accept-invitation?token=")
+            .await,
+        "/accept-invitation",
+    );
+    let (user, session) = app.signed_in(newcomer).await;
+    let res = send(
+        &app,
+        Method::POST,
+        "/v1/invitations/accept",
+        &session,
+        Some(json!({"token": token})),
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let members = get_json(&app, &o.owner, &format!("/v1/orgs/{}/members", o.id)).await;
+    let shown = members["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == user.id.as_str())
+        .unwrap()
+        .clone();
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let joined = only(&bodies(&receiver), "member.joined");
+    assert_data_is_the_view(&joined["data"], &shown, &o.id, &user.id);
+    assert!(
+        joined["data"]["change"]["invitation_id"].is_string(),
+        "{joined}"
+    );
+    assert_valid_payload(&app, &joined).await;
+
+    // role_changed: the member after the change, the previous grant under `change`.
+    o.change_member(&app, "accounting").await;
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let changed = only(&bodies(&receiver), "member.role_changed");
+    assert_eq!(
+        changed["data"]["permissions"],
+        json!(["accounting"]),
+        "{changed}"
+    );
+    assert_eq!(
+        changed["data"]["change"]["previous_permissions"],
+        json!(["products"]),
+        "{changed}"
+    );
+    assert_valid_payload(&app, &changed).await;
+
+    // left: the membership is gone, the event still goes, with the member as last known.
+    let res = send(
+        &app,
+        Method::DELETE,
+        &format!("/v1/orgs/{}/members/{}", o.id, o.member_id),
+        &o.owner,
+        None,
+    )
+    .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let left = only(&bodies(&receiver), "member.left");
+    let data = &left["data"];
+    assert_eq!(data["id"], o.member_id.as_str());
+    assert_eq!(data["user_id"], o.member_id.as_str());
+    assert_eq!(data["email"], "member.member-payloads@example.com");
+    assert_eq!(data["role"], "member");
+    assert_eq!(data["change"]["reason"], "removed");
+    assert!(data["change"]["removed_by"].is_string(), "{left}");
+    assert_valid_payload(&app, &left).await;
+}
+
+#[tokio::test]
+async fn a_security_policy_change_carries_the_policy_and_what_it_was() {
+    let app = loopback_app().await;
+    let receiver = Receiver::start(200).await;
+    let o = org(&app, "policy-payloads@example.com").await;
+    o.endpoint(
+        &app,
+        &receiver.url,
+        &["organization.security_policy_changed"],
+    )
+    .await;
+    app.enable_two_factor(&o.owner).await;
+    ok(
+        send(
+            &app,
+            Method::PUT,
+            &format!("/v1/orgs/{}/security-policy", o.id),
+            &o.owner,
+            Some(json!({"require_two_factor": true})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let shown = get_json(
+        &app,
+        &o.owner,
+        &format!("/v1/orgs/{}/security-policy", o.id),
+    )
+    .await;
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let body = only(&bodies(&receiver), "organization.security_policy_changed");
+    assert_data_is_the_view(&body["data"], &shown, &o.id, &o.id);
+    assert_eq!(body["data"]["change"]["previous_require_two_factor"], false);
+    assert_valid_payload(&app, &body).await;
+}
+
+#[test]
+fn the_schema_check_itself_refuses_what_does_not_fit() {
+    let schema = json!({
+        "type": "object", "required": ["type", "data"], "additionalProperties": false,
+        "properties": {"type": {"const": "x"}, "data": {"$ref": "#/$defs/D"}},
+        "$defs": {"D": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"}, "n": {"type": ["integer", "null"]}}}},
+    });
+    assert!(
+        schema_violations(
+            &schema,
+            &json!({"type": "x", "data": {"id": "a", "n": null}})
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        schema_violations(&schema, &json!({"type": "y", "data": {}, "z": 1})).len(),
+        3
+    );
+    assert_eq!(
+        schema_violations(&schema, &json!({"type": "x", "data": {"id": 1, "n": "s"}})).len(),
+        2
+    );
+}
