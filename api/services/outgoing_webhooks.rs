@@ -230,6 +230,25 @@ pub fn product_created(
     )
 }
 
+/// `payment.succeeded`: a payment was settled as succeeded (a card charge, a bank transfer, a
+/// payment from the prepaid account). No activity kind of its own: the activity log records
+/// what it paid (the invoice, the top-up).
+pub fn payment_succeeded(
+    conn: &mut DbConnection,
+    payment: &crate::models::payments::Payment,
+) -> diesel::QueryResult<()> {
+    publish(
+        conn,
+        &payment.organization_id,
+        WebhookEventType::PaymentSucceeded,
+        Some(&payment.id),
+        &facts(serde_json::json!({
+            "invoice_id": payment.invoice_id,
+            "purpose": payment.purpose,
+        })),
+    )
+}
+
 /// `product.renewed`: a paid renewal moved its product's expiry.
 pub fn product_renewed(
     conn: &mut DbConnection,

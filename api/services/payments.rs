@@ -528,6 +528,7 @@ pub fn settle(
         activity::record(conn, meta, Event::payment_failed(&payment, failure_code))?;
         return Ok(true);
     }
+    crate::services::outgoing_webhooks::payment_succeeded(conn, &payment)?;
     match (payment.purpose, &payment.invoice_id) {
         (PaymentPurpose::Invoice, Some(invoice_id)) => {
             let invoice = invoices::find_any(conn, invoice_id)?

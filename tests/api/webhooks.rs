@@ -1675,3 +1675,38 @@ fn the_schema_check_itself_refuses_what_does_not_fit() {
         2
     );
 }
+
+/// `payment.succeeded`: a settled card payment, as the API showed it, with what it paid.
+#[tokio::test]
+async fn a_settled_payment_publishes_payment_succeeded() {
+    let app = loopback_app().await;
+    let receiver = Receiver::start(200).await;
+    let (_, owner) = app.signed_in("payment-ok@example.com").await;
+    let org_id = app.create_org(&owner, "Payments SA").await;
+    let hook = json!({"url": receiver.url, "event_types": ["payment.succeeded"]});
+    let path = format!("/v1/orgs/{org_id}/webhook-endpoints");
+    ok(send(&app, Method::POST, &path, &owner, Some(hook)).await, 201).await;
+    let card = app
+        .add_payment_method(&owner, &org_id, json!({"type": "card", "token": "tok_visa"}))
+        .await;
+    let payment = ok(
+        send(
+            &app,
+            Method::POST,
+            &format!("/v1/orgs/{org_id}/prepaid-account/top-ups"),
+            &owner,
+            Some(json!({"amount": {"amount": "40.00", "currency": "CHF"}, "payment_method_id": card})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    while deliver_due(&app.services, now()).await.unwrap() > 0 {}
+    let event = only(&bodies(&receiver), "payment.succeeded");
+    let data = &event["data"];
+    assert_eq!(data["id"], payment["id"], "{event}");
+    assert_eq!(data["organization_id"], org_id.as_str());
+    assert_eq!(data["status"], "succeeded", "{event}");
+    assert_eq!(data["change"]["purpose"], "top_up", "{event}");
+    assert_valid_payload(&app, &event).await;
+}
