@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test outage-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -47,6 +47,13 @@ scale-test:
 ## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).
 spec-diff:
 	scripts/spec-diff.sh --self-test
+
+## The database goes away: a throwaway PostgreSQL stopped for 20 s under load (OUTAGE_SECONDS),
+## a SQLite file made read-only and its disk full (docs/outage.md). ~70 s; needs root for the
+## SQLite legs (chattr, mount), skipped with a message otherwise.
+outage-test:
+	$(CARGO) build --release --locked
+	scripts/outage-test.sh
 
 ## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
 clients:
