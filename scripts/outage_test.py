@@ -364,6 +364,7 @@ class Load:
     amounts: dict[str, Decimal] = field(default_factory=dict)
     acked: set[str] = field(default_factory=set)
     refused: set[str] = field(default_factory=set)  # a definitive 4xx: not applied
+    last: dict[str, Answer] = field(default_factory=dict)  # the last answer to each key
 
     def note(self, kind: str, start: float, a: Answer) -> None:
         with self.lock:
@@ -408,6 +409,7 @@ class Load:
             t = now()
             a = top_up(self.leman, self.c, self.amounts[key], key)
             self.note("top_up", t, a)
+            self.last[key] = a
             if 200 <= a.status < 300:
                 self.acked.add(key)
             elif a.status in (0, 503, 507) or (a.status == 409 and code_of(a) == "idempotency_key_in_use"):
@@ -436,7 +438,7 @@ def postgres_leg(binary: str, bindir: Path, state: Path, openapi: Path) -> None:
     threads += [threading.Thread(target=load.writer, args=(n,), daemon=True) for n in (1, 2)]
     for t in threads:
         t.start()
-    time.sleep(3)
+    time.sleep(2)
     # A burst of sign-ins right before the stop: their alert mails are queued jobs the runner
     # (polling every second) has not delivered yet when the database goes.
     burst = [threading.Thread(target=lambda: load.note("login", now(), http(
@@ -470,9 +472,9 @@ def postgres_leg(binary: str, bindir: Path, state: Path, openapi: Path) -> None:
                     if e.kind == "readyz" and recovered_ready is None:
                         recovered_ready = e.end - started
         time.sleep(0.1)
-    time.sleep(6)  # steady state after recovery
-    steady_from = now() - 4
-    load.drain_until = now() + 15
+    time.sleep(4)  # steady state after recovery
+    steady_from = now() - 3
+    load.drain_until = now() + 4
     load.stop.set()
     for t in threads:
         t.join(30)
@@ -533,8 +535,17 @@ def postgres_leg(binary: str, bindir: Path, state: Path, openapi: Path) -> None:
     check(leg, "no top-up applied twice (same Idempotency-Key retried)", not twice and not unknown_amounts,
           f"({len(rows)} ledger rows)" + (f"; twice: {twice}" if twice else ""))
     check(leg, "no refused top-up applied", not refused_applied, f"({len(load.refused)} refused)")
-    check(leg, "every top-up retried with its key got a definitive answer after recovery", not undecided,
-          f"({sorted(undecided)[:5]})" if undecided else "")
+    # A key whose request was under way when the database went stays "in flight": its request may
+    # have committed just before the connection was lost, so the key is not freed (a retry could
+    # apply it twice); retries get 409 `idempotency_key_in_use` until it is abandoned
+    # (models::idempotency_keys::ABANDONED_AFTER_SECS). Anything else left undecided is a failure.
+    held = {k for k in undecided if load.last.get(k) and load.last[k].status == 409
+            and code_of(load.last[k]) == "idempotency_key_in_use"}
+    figure("postgres: keys held in flight after recovery (409 idempotency_key_in_use)", str(len(held)))
+    check(leg, "every top-up retried with its key got a definitive answer after recovery, or 409 in use",
+          not (undecided - held),
+          f"({ {k: (load.last[k].status, code_of(load.last[k])) if k in load.last else None for k in sorted(undecided - held)[:5]} })"
+          if undecided - held else f"({len(held)} held)")
     r = expect(http("GET", f"{leman.base}/v1/orgs/{c.org}/prepaid-account", c.token), 200, "balance")
     balance = Decimal(r.body["balance"]["amount"])
     check(leg, "balance = sum of the ledger's top-ups", balance == sum((Decimal(x["amount"]["amount"]) for x in rows),
@@ -630,19 +641,14 @@ def disk_full_leg(binary: str, state: Path) -> None:
         c = customer(leman, "outage.full@example.com")
         expect(top_up(leman, c, c.top_up_min, "full-0"), 201, "top-up before")
         filler = data / "filler"
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * (1 << 20))
-                    f.flush()
-            except OSError:
-                pass
-            try:
-                while True:  # the last partial megabyte
-                    f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
-                pass
+        # Unbuffered: every write meets the full disk itself, none is left for close().
+        with open(filler, "wb", buffering=0) as f:
+            for size in (1 << 20, 4096, 512):
+                try:
+                    while True:
+                        f.write(b"\0" * size)
+                except OSError:
+                    pass
         answers, seen_full = [], False
         # SQLite may still have room in its files (free pages, a WAL it rewrites): write until
         # the disk's refusal shows, within a bound.
