@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short outage-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -16,9 +16,10 @@ build:
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
 ## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
-## the server killed with SIGKILL 5 times per engine under load (fault-test-short), the spec's lint and diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
+## the server killed with SIGKILL 5 times per engine under load (fault-test-short), the database
+## stopped under load (outage-test), the spec's lint and diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
 ## browser, each against a live server.
-test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test fault-test-short clients walkthroughs swagger-ui-check
+test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test fault-test-short outage-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
@@ -59,6 +60,13 @@ fault-test-short:
 ## the self-test proves the check fails on breaking changes (~30 s; first run installs the differ).
 spec-diff:
 	scripts/spec-diff.sh --self-test
+
+## The database goes away: a throwaway PostgreSQL stopped for 20 s under load (OUTAGE_SECONDS),
+## a SQLite file made read-only and its disk full (docs/outage.md). ~70 s; needs root for the
+## SQLite legs (chattr, mount), skipped with a message otherwise.
+outage-test:
+	$(CARGO) build --release --locked
+	scripts/outage-test.sh
 
 ## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
 clients:

@@ -72,6 +72,7 @@ pub enum Status {
     TooManyRequests,
     InternalServerError,
     ServiceUnavailable,
+    InsufficientStorage,
 }
 
 impl Status {
@@ -92,6 +93,7 @@ impl Status {
             Status::TooManyRequests => 429,
             Status::InternalServerError => 500,
             Status::ServiceUnavailable => 503,
+            Status::InsufficientStorage => 507,
         }
     }
 
@@ -113,6 +115,7 @@ impl Status {
             Status::TooManyRequests => "Too Many Requests",
             Status::InternalServerError => "Internal Server Error",
             Status::ServiceUnavailable => "Service Unavailable",
+            Status::InsufficientStorage => "Insufficient Storage",
         }
     }
 
@@ -211,10 +214,10 @@ impl AppError {
         e
     }
 
+    /// No connection could be had from the pool within its bounded wait: the database is down
+    /// or unreachable (`database_unavailable`).
     pub fn from_pool(e: diesel::r2d2::PoolError) -> Self {
-        let mut err = Self::unavailable("database_unavailable", "The database is not reachable.");
-        err.internal = Some(e.to_string());
-        err
+        Self::database_unavailable(e.to_string())
     }
 
     pub fn to_problem(&self, request_id: Option<String>) -> Problem {
@@ -245,7 +248,61 @@ impl From<diesel::result::Error> for AppError {
         if crate::db::is_retryable(&e) {
             return AppError::busy(format!("database: {e}"));
         }
-        AppError::internal(format!("database: {e}"))
+        match crate::db::failure(&e) {
+            Some(crate::db::Failure::Unavailable) => {
+                AppError::database_unavailable(format!("database: {e}"))
+            }
+            Some(crate::db::Failure::ReadOnly) => AppError::read_only(format!("database: {e}")),
+            Some(crate::db::Failure::Full) => AppError::storage_full(format!("database: {e}")),
+            None => AppError::internal(format!("database: {e}")),
+        }
+    }
+}
+
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+pub const DATABASE_READ_ONLY: &str = "database_read_only";
+pub const STORAGE_FULL: &str = "storage_full";
+
+/// Seconds a client is told to wait when the database is down: about how long the pool takes
+/// to notice it is back (`db::RECONNECT_EVERY`) plus a margin.
+pub const DATABASE_RETRY_AFTER: u64 = 5;
+
+impl AppError {
+    /// The database cannot be reached (connection refused or lost, a server shutting down or
+    /// starting up, no pooled connection within the bounded wait) or its storage failed (a
+    /// SQLite I/O error): nothing was changed by this request's failed statement, retry later.
+    pub fn database_unavailable(cause: impl Into<String>) -> Self {
+        let mut e = Self::unavailable(
+            DATABASE_UNAVAILABLE,
+            "The database is not reachable at the moment; retry in a few seconds.",
+        )
+        .retry_after(DATABASE_RETRY_AFTER);
+        e.internal = Some(cause.into());
+        e
+    }
+
+    /// The database refuses writes (a SQLite file or volume made read-only): reads still work,
+    /// this change was not made.
+    pub fn read_only(cause: impl Into<String>) -> Self {
+        let mut e = Self::unavailable(
+            DATABASE_READ_ONLY,
+            "The database is read-only at the moment: nothing was changed. Retry later.",
+        )
+        .retry_after(60);
+        e.internal = Some(cause.into());
+        e
+    }
+
+    /// The disk under the database is full (SQLite `SQLITE_FULL`): the change was rolled back.
+    pub fn storage_full(cause: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            Status::InsufficientStorage,
+            STORAGE_FULL,
+            "The server's storage is full: nothing was changed. Retry later.",
+        )
+        .retry_after(60);
+        e.internal = Some(cause.into());
+        e
     }
 }
 
@@ -265,9 +322,76 @@ impl AppError {
         e
     }
 
+    /// Whether the connection that gave this error must not be reused (`db::discard`): lost, or
+    /// unable to write (opened read-only, an I/O error); a full disk is no reason.
+    pub fn discards_connection(&self) -> bool {
+        self.code == DATABASE_UNAVAILABLE || self.code == DATABASE_READ_ONLY
+    }
+
     /// Whether running the transaction again may succeed (`busy`).
     pub fn is_retryable(&self) -> bool {
         self.code == DATABASE_BUSY
+    }
+}
+
+/// The answers every operation under `/v1` can give when the database fails, added to the spec
+/// in one pass (`openapi_quality`) rather than to 110 `#[utoipa::path]` attributes: a 503
+/// (`database_unavailable`, `database_read_only`; merged into the description of a 503 the
+/// route already declares, such as `database_busy`) and a 507 (`storage_full`). The operations
+/// endpoints at the root answer their own way (`/readyz`: `not_ready`) and are left alone.
+pub fn declare_database_failures(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    const UNAVAILABLE: &str = "the database is unreachable (`database_unavailable`) or read-only (`database_read_only`); nothing was changed: retry after `Retry-After` seconds";
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            match responses.get_mut("503") {
+                Some(existing) => {
+                    let described = existing["description"].as_str().unwrap_or_default();
+                    if !described.contains("`database_unavailable`") {
+                        existing["description"] = json!(format!(
+                            "{}; or the database is unreachable (`database_unavailable`) or read-only (`database_read_only`)",
+                            described.trim_end_matches('.')
+                        ));
+                    }
+                }
+                None => {
+                    let mut first = UNAVAILABLE.to_string();
+                    first[..1].make_ascii_uppercase();
+                    responses.insert(
+                        "503".into(),
+                        json!({
+                            "description": first,
+                            "content": {"application/problem+json": {
+                                "schema": {"$ref": "#/components/schemas/Problem"},
+                                "example": {"type": "urn:leman:problem:database_unavailable", "title": "Service Unavailable", "status": 503, "detail": "The database is not reachable at the moment; retry in a few seconds.", "code": DATABASE_UNAVAILABLE}
+                            }}
+                        }),
+                    );
+                }
+            }
+            responses.entry("507").or_insert_with(|| {
+                json!({
+                    "description": "The disk under the database is full (`storage_full`); nothing was changed: retry after `Retry-After` seconds",
+                    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}},
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"},
+                        "example": {"type": "urn:leman:problem:storage_full", "title": "Insufficient Storage", "status": 507, "detail": "The server's storage is full: nothing was changed. Retry later.", "code": STORAGE_FULL}
+                    }}
+                })
+            });
+        }
     }
 }
 

@@ -20,6 +20,7 @@ const PROBLEM_REF: &str = "#/components/schemas/Problem";
 /// Applies every rule, in order (ids before `openapi::forbid_nul`, which skips strings with a
 /// pattern; sharing last, once everything else is in place).
 pub fn apply_before_nul(doc: &mut Value) {
+    crate::error::declare_database_failures(doc);
     declare_servers(doc);
     declare_public_security(doc);
     one_problem_schema(doc);

@@ -78,7 +78,7 @@ impl DatabaseUrl {
                 // connection, and a command such as `leman migrate` died of SIGSEGV after its
                 // work, about one run in ten. The first initialisation decides (a `Once`).
                 openssl_sys::init();
-                diesel::PgConnection::establish(&self.target)
+                diesel::PgConnection::establish(&with_connect_timeout(&self.target))
                     .map(DbConnection::Postgresql)
                     .map_err(|e| e.to_string())
             }
@@ -114,29 +114,78 @@ impl DatabaseUrl {
     }
 }
 
+/// How long a request waits for a pooled connection while the database answers. Bounded, so a
+/// request never hangs on a database that went away: it gets `database_unavailable` instead. The
+/// pool also retries a failed connection at least every half of it (`RECONNECT_EVERY`).
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long a request waits for a connection once the last attempt to open one failed: the
+/// database is known to be down, so the answer comes at once rather than after a full wait.
+pub const CHECKOUT_TIMEOUT_WHEN_DOWN: Duration = Duration::from_millis(300);
+/// The pool tries again to connect at least this often while the database is down (r2d2 retries
+/// a failed connection with a doubling delay capped at half its connection timeout).
+pub const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+/// libpq's `connect_timeout` (seconds) when the URL sets none: an unreachable host (no refusal,
+/// no answer) must not hold a pool thread for the kernel's minutes-long TCP timeout.
+pub const PG_CONNECT_TIMEOUT_SECS: u32 = 3;
+
+/// Whether the last attempt to open a connection failed (set by `Manager::connect`, read by
+/// `Pool::get`): shared by a pool and its manager.
+#[derive(Default, Debug)]
+pub struct Health {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Health {
+    pub fn is_down(&self) -> bool {
+        self.down.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `url` with libpq's `connect_timeout` (`PG_CONNECT_TIMEOUT_SECS`) unless it sets one itself.
+pub fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+}
+
 /// r2d2 manager that builds the right variant from the URL scheme (diesel's own manager for a
 /// MultiConnection hides the real connection error).
 pub struct Manager {
     url: DatabaseUrl,
     created: std::sync::atomic::AtomicBool,
+    health: std::sync::Arc<Health>,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConnectError(String);
 
+impl Manager {
+    fn open(&self) -> Result<DbConnection, String> {
+        use std::sync::atomic::Ordering;
+        if self.created.load(Ordering::Acquire) {
+            return self.url.connect_existing();
+        }
+        let conn = self.url.connect()?;
+        self.created.store(true, Ordering::Release);
+        Ok(conn)
+    }
+}
+
 impl ManageConnection for Manager {
     type Connection = DbConnection;
     type Error = ConnectError;
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
-        use std::sync::atomic::Ordering;
-        if self.created.load(Ordering::Acquire) {
-            return self.url.connect_existing().map_err(ConnectError);
-        }
-        let conn = self.url.connect().map_err(ConnectError)?;
-        self.created.store(true, Ordering::Release);
-        Ok(conn)
+        let opened = self.open();
+        self.health.set_down(opened.is_err());
+        opened.map_err(ConnectError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
@@ -145,29 +194,140 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        // A connection returned mid-transaction (a panic in a handler) must not be reused.
+        // A connection returned mid-transaction (a panic in a handler), or one `discard` marked
+        // (lost, or opened read-only), must not be reused.
         let status =
             <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
         !matches!(status.transaction_depth(), Ok(None))
     }
 }
 
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool: r2d2's, with a bounded wait for a connection that is shorter while the
+/// database is known to be down (`Pool::get`). Derefs to the r2d2 pool for the rest.
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    health: std::sync::Arc<Health>,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl Pool {
+    /// A connection, waiting at most `CHECKOUT_TIMEOUT`, or `CHECKOUT_TIMEOUT_WHEN_DOWN` while the
+    /// last attempt to connect failed (the pool keeps trying in the background, so the first
+    /// request after the database is back gets a connection).
+    pub fn get(&self) -> Result<PooledConn, r2d2::PoolError> {
+        let wait = if self.health.is_down() {
+            CHECKOUT_TIMEOUT_WHEN_DOWN
+        } else {
+            CHECKOUT_TIMEOUT
+        };
+        self.inner.get_timeout(wait)
+    }
+
+    /// Whether the last attempt to open a connection failed.
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+}
+
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// The pool, with its `min_idle` connection opened (an unreachable database fails the start).
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, String> {
-    r2d2::Pool::builder()
+    pool_builder(url, size, true)
+}
+
+fn pool_builder(url: &DatabaseUrl, size: u32, checked: bool) -> Result<Pool, String> {
+    let health = std::sync::Arc::new(Health::default());
+    let builder = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         // A network connection may have died while idle: test it on checkout. A local SQLite
         // file cannot, and the test would cost a parsed `SELECT 1` per request.
         .test_on_check_out(url.engine == Engine::Postgres)
-        .connection_timeout(Duration::from_secs(10))
-        .build(Manager {
-            url: url.clone(),
-            created: Default::default(),
-        })
-        .map_err(|e| e.to_string())
+        // Twice `RECONNECT_EVERY`: r2d2 retries a failed connection at most every half of it.
+        .connection_timeout(CHECKOUT_TIMEOUT.max(RECONNECT_EVERY * 2));
+    let manager = Manager {
+        url: url.clone(),
+        created: Default::default(),
+        health: health.clone(),
+    };
+    let inner = if checked {
+        builder.build(manager).map_err(|e| e.to_string())?
+    } else {
+        builder.build_unchecked(manager)
+    };
+    Ok(Pool { inner, health })
+}
+
+/// Marks `conn` so the pool drops it instead of reusing it (`Manager::has_broken`): after a
+/// lost connection, a SQLite I/O error, or a write refused because the connection was opened
+/// while the file was read-only (SQLite keeps such a connection read-only for good, so the
+/// next one must be opened afresh to see the file writable again).
+pub fn discard(conn: &mut DbConnection) {
+    <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .set_in_error();
+}
+
+/// How the database failed, beyond the statement itself: what the client is told
+/// (`AppError::from`) and whether the connection is dropped (`discard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Connection refused or lost, a server shutting down or starting up, a SQLite I/O error.
+    Unavailable,
+    /// A SQLite file (or its volume) that refuses writes; a PostgreSQL hot standby.
+    ReadOnly,
+    /// No space left for the database (`SQLITE_FULL`; PostgreSQL's 53100 `disk_full`).
+    Full,
+}
+
+/// Classifies an error of the database itself (not of the statement: a unique violation, a
+/// missing row are `None`). diesel has kinds for a lost PostgreSQL connection; SQLite's codes
+/// reach us only as their stable `sqlite3_errstr` messages, PostgreSQL's others as theirs.
+pub fn failure(e: &diesel::result::Error) -> Option<Failure> {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match e {
+        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+            Some(Failure::Unavailable)
+        }
+        Error::DatabaseError(Kind::ReadOnlyTransaction, _) => Some(Failure::ReadOnly),
+        // The transaction manager gave up on a connection that failed mid-transaction.
+        Error::BrokenTransactionManager => Some(Failure::Unavailable),
+        Error::DatabaseError(Kind::Unknown, info) => {
+            let m = info.message();
+            const UNAVAILABLE: [&str; 9] = [
+                "disk I/O error",
+                "unable to open database file",
+                "terminating connection due to administrator command",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+                "server closed the connection unexpectedly",
+                "no connection to the server",
+                "could not receive data from server",
+            ];
+            if m.contains("attempt to write a readonly database") {
+                Some(Failure::ReadOnly)
+            } else if m.contains("database or disk is full")
+                || m.contains("No space left on device")
+                || m.contains("could not extend file")
+            {
+                Some(Failure::Full)
+            } else if UNAVAILABLE.iter().any(|u| m.contains(u)) {
+                Some(Failure::Unavailable)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 impl DbConnection {
@@ -343,7 +503,13 @@ where
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(crate::error::AppError::from_pool)?;
-        f(&mut conn)
+        let out = f(&mut conn);
+        if let Err(e) = &out
+            && e.discards_connection()
+        {
+            discard(&mut conn);
+        }
+        out
     })
     .await
     .map_err(|e| crate::error::AppError::internal(format!("blocking task failed: {e}")))?
@@ -388,6 +554,140 @@ mod tests {
             Err(AppError::conflict("x", "y"))
         });
         assert_eq!((runs, other.unwrap_err().status.as_u16()), (1, 409));
+    }
+
+    /// A SQLite file with one table, and the error of an insert into it over `conn`.
+    fn insert_error(conn: &mut DbConnection) -> diesel::result::Error {
+        conn.batch_execute("INSERT INTO t VALUES (randomblob(100000))")
+            .expect_err("the insert must fail")
+    }
+
+    #[test]
+    fn a_full_sqlite_disk_is_a_507_storage_full_and_keeps_the_connection() {
+        let mut conn = memory();
+        conn.batch_execute("CREATE TABLE t (x BLOB)").unwrap();
+        // SQLITE_FULL for real: the database may not grow past its pages.
+        conn.batch_execute("PRAGMA max_page_count = 20").unwrap();
+        let e = insert_error(&mut conn);
+        assert_eq!(failure(&e), Some(Failure::Full), "{e}");
+        let answered = AppError::from(e);
+        assert_eq!(
+            (answered.status.as_u16(), answered.code),
+            (507, "storage_full")
+        );
+        assert!(answered.headers.iter().any(|(n, _)| n == "retry-after"));
+        assert!(!answered.discards_connection());
+    }
+
+    #[test]
+    fn a_read_only_sqlite_file_is_a_503_database_read_only_and_drops_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+        url.connect()
+            .unwrap()
+            .batch_execute("CREATE TABLE t (x BLOB)")
+            .unwrap();
+        // What SQLite does when it finds the file write-protected: opens it read-only.
+        let mut conn = DbConnection::Sqlite(
+            diesel::SqliteConnection::establish(&format!("file:{}?mode=ro", path.display()))
+                .unwrap(),
+        );
+        let e = insert_error(&mut conn);
+        assert_eq!(failure(&e), Some(Failure::ReadOnly), "{e}");
+        let answered = AppError::from(e);
+        assert_eq!(
+            (answered.status.as_u16(), answered.code),
+            (503, "database_read_only")
+        );
+        assert!(answered.discards_connection());
+        // Marked, the pool's manager drops it rather than reuse it.
+        let manager = Manager {
+            url,
+            created: Default::default(),
+            health: Default::default(),
+        };
+        assert!(!manager.has_broken(&mut conn));
+        discard(&mut conn);
+        assert!(manager.has_broken(&mut conn));
+    }
+
+    #[test]
+    fn lost_connections_and_a_server_going_down_are_503_database_unavailable() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for e in [
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_string()),
+            ),
+            Error::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("terminating connection due to administrator command".to_string()),
+            ),
+            Error::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("disk I/O error".to_string()),
+            ),
+            Error::BrokenTransactionManager,
+        ] {
+            let answered = AppError::from(e);
+            assert_eq!(
+                (answered.status.as_u16(), answered.code),
+                (503, "database_unavailable")
+            );
+            assert!(
+                answered
+                    .headers
+                    .contains(&("retry-after".into(), "5".into()))
+            );
+            assert!(answered.internal.is_some() && !answered.detail.contains("server"));
+        }
+        // A statement's own failure stays what it was.
+        assert_eq!(failure(&diesel::result::Error::NotFound), None);
+    }
+
+    #[test]
+    fn a_pool_waits_briefly_once_the_database_is_known_down_and_says_so() {
+        // A PostgreSQL port nothing listens on: refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = DatabaseUrl::parse(&format!("postgres://nobody@127.0.0.1:{port}/none")).unwrap();
+        // What a running server's pool meets when its database goes away (`build_pool` itself
+        // refuses to start on an unreachable database).
+        assert!(build_pool(&url, 2).is_err());
+        let pool = pool_builder(&url, 2, false).unwrap();
+        let started = std::time::Instant::now();
+        let first = pool.get();
+        assert!(first.is_err());
+        assert!(started.elapsed() <= CHECKOUT_TIMEOUT + Duration::from_millis(500));
+        assert!(pool.is_down());
+        let started = std::time::Instant::now();
+        let e = AppError::from_pool(pool.get().err().unwrap());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!((e.status.as_u16(), e.code), (503, "database_unavailable"));
+    }
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_set_one() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db"),
+            "postgres://u@h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9"),
+            "postgres://u@h/db?connect_timeout=9"
+        );
     }
 
     #[test]

@@ -36,6 +36,30 @@ use crate::models::jobs::{self as job_rows, Job};
 /// How long a claim holds a job before another runner may take it over.
 pub const LEASE_SECS: i64 = 300;
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long the runner keeps trying to record a job's outcome (its completion, retry or burial)
+/// while the database is unreachable, before leaving the job to its lease: well within
+/// `LEASE_SECS`, so no other runner takes over a job whose outcome is still being recorded.
+pub const SETTLE_FOR: Duration = Duration::from_secs(60);
+/// The longest pause of an idle loop after its database calls failed in a row (doubling from
+/// `job_poll`): the runner neither hammers a database that is down nor sleeps long after it is
+/// back.
+const MAX_ERROR_PAUSE: Duration = Duration::from_secs(2);
+
+/// A connection, waiting for the database to come back for at most `SETTLE_FOR`.
+fn connection_waiting(pool: &db::Pool) -> Result<db::PooledConn, String> {
+    let deadline = std::time::Instant::now() + SETTLE_FOR;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match pool.get() {
+            Ok(conn) => return Ok(conn),
+            Err(e) if std::time::Instant::now() + pause >= deadline => return Err(e.to_string()),
+            Err(_) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(MAX_ERROR_PAUSE);
+            }
+        }
+    }
+}
 
 /// What a job handler can reach: the same services as a route (pool, configuration, mailer,
 /// catalogue, payment gateway, …), so a job can do whatever a request can.
@@ -81,7 +105,9 @@ impl JobContext {
         let pool = self.pool.clone();
         let (id, token) = (claimed.job.id.clone(), claimed.token.clone());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            // The work is done (a mail sent): wait for a database that went away rather than
+            // fail, so the job is not run, and its work done, again.
+            let mut conn = connection_waiting(&pool)?;
             db::write(&mut conn, |c| {
                 effects(c)?;
                 if job_rows::finish(c, &id, &token)? {
@@ -216,14 +242,32 @@ impl Runner {
                 if let Err(e) = runner.ensure_periodic().await {
                     tracing::warn!("scheduling periodic jobs: {e}");
                 }
+                let poll = runner.ctx.config.job_poll;
+                // Failures in a row: while the database is down, one warning, then one every
+                // 30th, and pauses doubling up to MAX_ERROR_PAUSE; the loop itself never ends.
+                let mut failures = 0u32;
                 while !*shutdown.borrow() {
-                    match runner.run_once().await {
-                        Ok(true) => continue,
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!("job runner: {e}"),
-                    }
+                    let pause = match runner.run_once().await {
+                        Ok(more) => {
+                            if failures > 0 {
+                                tracing::info!(failures, "job runner: the database answers again");
+                                failures = 0;
+                            }
+                            if more {
+                                continue;
+                            }
+                            poll
+                        }
+                        Err(e) => {
+                            failures += 1;
+                            if failures == 1 || failures % 30 == 0 {
+                                tracing::warn!(failures, "job runner: {e}");
+                            }
+                            error_pause(poll, failures)
+                        }
+                    };
                     tokio::select! {
-                        _ = tokio::time::sleep(runner.ctx.config.job_poll) => {}
+                        _ = tokio::time::sleep(pause) => {}
                         _ = shutdown.changed() => {}
                     }
                 }
@@ -273,7 +317,7 @@ impl Runner {
             Ok(()) => {
                 let (id, t) = (job.id.clone(), token.clone());
                 // A no-op when the handler already completed the job with its effects.
-                self.blocking(move |conn| db::write(conn, |c| job_rows::finish(c, &id, &t)))
+                self.settling(move |conn| db::write(conn, |c| job_rows::finish(c, &id, &t)))
                     .await?;
                 Metrics::kind(&self.ctx.metrics.jobs_succeeded, &kind);
                 if self.registry.periodic.iter().any(|(k, _)| *k == kind) {
@@ -283,7 +327,7 @@ impl Runner {
             Err(error) if job.attempts >= job.max_attempts => {
                 tracing::error!(job_id = %job.id, kind = %kind, attempts = job.attempts, "job dead: {error}");
                 let handler = self.registry.handlers.get(&kind).cloned();
-                self.blocking(move |conn| {
+                self.settling(move |conn| {
                     db::write(conn, |c| {
                         if job_rows::bury(c, &job.id, &token, &error)?
                             && let Some(handler) = handler
@@ -303,12 +347,29 @@ impl Runner {
                 let delay = backoff(self.ctx.config.job_backoff, job.attempts);
                 tracing::warn!(job_id = %job.id, kind = %kind, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, "job failed: {error}");
                 let run_at = db::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                self.blocking(move |conn| job_rows::retry(conn, &job.id, &token, &error, run_at))
+                self.settling(move |conn| job_rows::retry(conn, &job.id, &token, &error, run_at))
                     .await?;
                 Metrics::kind(&self.ctx.metrics.jobs_failed, &kind);
             }
         }
         Ok(true)
+    }
+
+    /// Like `blocking`, for recording a claimed job's outcome: waits for the database when it is
+    /// unreachable (`connection_waiting`), so the job is not left claimed, untouched until its
+    /// lease ends, because the database was away for a moment when it finished.
+    async fn settling<T, F>(&self, f: F) -> Result<T, String>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    {
+        let pool = self.ctx.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = connection_waiting(&pool)?;
+            f(&mut conn).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 
     async fn blocking<T, F>(&self, f: F) -> Result<T, String>
@@ -368,6 +429,13 @@ impl Runner {
     }
 }
 
+/// The pause of an idle loop after `failures` failed passes in a row: `poll` doubled at each,
+/// capped at `MAX_ERROR_PAUSE` (or `poll` when that is longer).
+fn error_pause(poll: Duration, failures: u32) -> Duration {
+    let doubled = poll.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
+    doubled.min(MAX_ERROR_PAUSE.max(poll))
+}
+
 /// Delay before retry `attempt` (1-based): base × 2^(attempt−1), capped at an hour, plus up to
 /// 10 % jitter so failed jobs do not all return at once.
 pub fn backoff(base: Duration, attempt: i32) -> Duration {
@@ -382,6 +450,18 @@ pub fn backoff(base: Duration, attempt: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_loop_pauses_longer_up_to_a_cap() {
+        let poll = Duration::from_millis(100);
+        let pauses: Vec<u128> = (1..=8).map(|f| error_pause(poll, f).as_millis()).collect();
+        assert_eq!(pauses, [100, 200, 400, 800, 1600, 2000, 2000, 2000]);
+        // A poll longer than the cap is never shortened.
+        assert_eq!(
+            error_pause(Duration::from_secs(5), 3),
+            Duration::from_secs(5)
+        );
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

@@ -45,6 +45,7 @@ mod org_access;
 mod org_two_factor;
 mod org_vocabulary;
 mod orgs;
+mod outage;
 mod passwords;
 mod prepaid;
 mod prerequisites;

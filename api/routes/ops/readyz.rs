@@ -49,9 +49,14 @@ pub async fn readyz(
         if url.engine == Engine::Sqlite && !std::path::Path::new(&url.target).is_file() {
             return Err(format!("the database file {} is gone", url.target));
         }
-        let mut conn = pool
-            .get_timeout(Duration::from_secs(2))
-            .map_err(|e| e.to_string())?;
+        // Bounded: 2 s, or at once while the pool's last attempt to connect failed (a load
+        // balancer's probe must not hang on a database that went away).
+        let wait = if pool.is_down() {
+            db::CHECKOUT_TIMEOUT_WHEN_DOWN
+        } else {
+            Duration::from_secs(2)
+        };
+        let mut conn = pool.get_timeout(wait).map_err(|e| e.to_string())?;
         if !db::migrations_current(&mut conn)? {
             return Err("migrations are pending: run `leman migrate`".into());
         }
