@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short outage-test openapi bench spec-lint spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short outage-test openapi bench bench-profile spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -92,6 +92,12 @@ spec-lint:
 openapi:
 	$(CARGO) run --locked -q -- openapi --output openapi/openapi.json
 
-## The performance budget (DESIGN.md) on this machine, release build.
+## The performance budget (DESIGN.md) on this machine, release build (several minutes): reads
+## against bare handlers under wrk (installed if missing), writes on SQLite and on PostgreSQL
+## (when scripts/ensure-postgres.sh finds or starts one) against benches/baseline.json.
 bench:
-	$(CARGO) bench --locked --bench bench
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/ensure-postgres.sh | tail -n 1)}" $(CARGO) bench --locked --bench bench
+
+## The read path's callgrind profile: instructions per request and top functions (docs/performance.md).
+bench-profile:
+	benches/profile.sh

@@ -8,17 +8,40 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// The HTTP labels are `&'static str`: counting a request allocates nothing. Methods come from a
+/// closed set (`telemetry::method_label`), routes from the registered patterns (`route_label`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
+}
+
+static ROUTES: std::sync::LazyLock<std::sync::RwLock<std::collections::HashSet<&'static str>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A route pattern as a label, kept once for the life of the process. The set is bounded: the
+/// patterns the application registered, plus the middleware's own (`unmatched`, `failed`,
+/// `panicked`); a path never becomes a label.
+pub fn route_label(pattern: &str) -> &'static str {
+    if let Some(known) = ROUTES.read().ok().and_then(|r| r.get(pattern).copied()) {
+        return known;
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(|e| e.into_inner());
+    match routes.get(pattern) {
+        Some(known) => known,
+        None => {
+            let leaked: &'static str = Box::leak(pattern.to_owned().into_boxed_str());
+            routes.insert(leaked);
+            leaked
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -72,7 +72,50 @@ fn request_id(req: &ServiceRequest) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+        .unwrap_or_else(|| {
+            // Encoded straight into a buffer: `to_string` goes through the formatting machinery.
+            let mut buf = uuid::Uuid::encode_buffer();
+            uuid::Uuid::now_v7()
+                .hyphenated()
+                .encode_lower(&mut buf)
+                .to_owned()
+        })
+}
+
+/// Whether the request came over TLS, or through a proxy that says so: the scheme actix's
+/// `ConnectionInfo` gives (first `proto` of `Forwarded`, else the first `X-Forwarded-Proto`,
+/// else the URI's or the listener's), without building it (it formats the peer address and
+/// copies four strings on every request).
+fn served_over_tls(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    let unquote = |v: &str| -> String {
+        v.trim()
+            .trim_start_matches('"')
+            .trim_end_matches('"')
+            .to_string()
+    };
+    let forwarded = headers
+        .get_all(header::FORWARDED)
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .flat_map(|v| v.split(','))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("proto"))
+        .map(|(_, v)| unquote(v));
+    if let Some(scheme) = forwarded {
+        return scheme == "https";
+    }
+    if let Some(first) = headers
+        .get(HeaderName::from_static("x-forwarded-proto"))
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.split(',').next())
+    {
+        return first.trim() == "https";
+    }
+    match req.uri().scheme_str() {
+        Some(scheme) => scheme == "https",
+        None => req.app_config().secure(),
+    }
 }
 
 /// The method as a metric label, from a closed set: a made-up method (any token is a valid
@@ -207,7 +250,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let id = request_id(&req);
         let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
-        let method = method_label(req.method()).to_string();
+        let method = method_label(req.method());
         let service = self.service.clone();
         let metrics = self.metrics.clone();
         let started = Instant::now();
@@ -218,14 +261,16 @@ where
                     | actix_web::http::Method::HEAD
                     | actix_web::http::Method::OPTIONS
             );
-        let tls = req.connection_info().scheme() == "https";
+        let tls = served_over_tls(&req);
         let too_long = req
             .uri()
             .path_and_query()
             .is_some_and(|pq| pq.as_str().len() > MAX_URL_BYTES);
+        // Made once: the answer's header shares its bytes, the scope takes the id itself.
+        let id_header = HeaderValue::from_str(&id).ok();
         Box::pin(
             REQUEST_ID_SCOPE
-                .scope(id.clone(), async move {
+                .scope(id, async move {
                     // The request moves into the handler (it cannot be cloned before routing), so
                     // a panic is answered as an error carrying the whole problem response.
                     let served = AssertUnwindSafe(async move {
@@ -248,14 +293,14 @@ where
                         Ok(Err(e)) => {
                             let mut response = e.error_response();
                             secure_headers(response.headers_mut(), private, tls);
-                            if let Ok(v) = HeaderValue::from_str(&id) {
+                            if let Some(v) = id_header {
                                 response.headers_mut().insert(REQUEST_ID, v);
                             }
                             metrics
                                 .http_requests
                                 .get_or_create(&RequestLabels {
                                     method,
-                                    route: "failed".into(),
+                                    route: "failed",
                                     status: response.status().as_u16(),
                                 })
                                 .inc();
@@ -267,7 +312,7 @@ where
                                 .http_requests
                                 .get_or_create(&RequestLabels {
                                     method,
-                                    route: "panicked".into(),
+                                    route: "panicked",
                                     status: 500,
                                 })
                                 .inc();
@@ -275,7 +320,10 @@ where
                             // carry its id.
                             let mut response =
                                 AppError::internal(format!("handler panicked: {what}"))
-                                    .with_header(REQUEST_ID, &id)
+                                    .with_header(
+                                        REQUEST_ID,
+                                        current_request_id().unwrap_or_default(),
+                                    )
                                     .error_response();
                             secure_headers(response.headers_mut(), private, tls);
                             return Err(
@@ -290,12 +338,12 @@ where
                     let route = res
                         .request()
                         .match_pattern()
-                        .unwrap_or_else(|| "unmatched".into());
+                        .map_or("unmatched", |p| crate::metrics::route_label(&p));
                     metrics
                         .http_requests
                         .get_or_create(&RequestLabels {
-                            method: method.clone(),
-                            route: route.clone(),
+                            method,
+                            route,
                             status,
                         })
                         .inc();
@@ -303,7 +351,7 @@ where
                         .http_duration
                         .get_or_create(&RouteLabels { method, route })
                         .observe(elapsed.as_secs_f64());
-                    if let Ok(v) = HeaderValue::from_str(&id) {
+                    if let Some(v) = id_header {
                         res.headers_mut().insert(REQUEST_ID, v);
                     }
                     secure_headers(res.headers_mut(), private, tls);

@@ -1,10 +1,13 @@
-//! `make bench`: the performance budget of DESIGN.md that the current capabilities can be held
-//! to, measured on this machine, in one run, against the release build.
+//! `make bench`: the performance budget of DESIGN.md, measured on this machine, in one run,
+//! against the release build (docs/performance.md has the figures and the profile).
 //!
-//! 1. Authenticated read of one resource (`GET /v1/me`: the JWT check and the one joined
-//!    session/account query) reaches at least 60 % of the throughput of a bare actix-web + diesel
-//!    handler doing only that single-row query (the account's row, same view) on the same
-//!    database, same worker count, same load.
+//! 1. Reads against bare handlers, load from an external generator (`wrk`, pinned to core 0;
+//!    this process, which runs both servers, pinned to core 1; warm-up, then alternating rounds,
+//!    median and spread printed): `GET /v1/me` (the JWT check and the one joined session/account
+//!    query) reaches at least 80 % of the throughput of a bare actix-web + diesel handler doing
+//!    only that single-row query (the account's row, same view); a page of 50 invoices at least
+//!    70 % of a bare handler doing the same two queries (page, lines; same view). Same database,
+//!    one HTTP worker each. `LEMAN_BENCH_ONLY=reads` runs this part alone.
 //! 2. Password hashing never stalls the API: while logins arrive at 50/s (argon2id on the
 //!    blocking pool), the p99 of authenticated reads stays under 20 ms.
 //! 3. The invoice list is a keyset query on an index: with 1,000,000 invoices in an
@@ -19,25 +22,31 @@
 //!    binary, a process of its own) grows its resident memory (`VmRSS` of /proc/<pid>/status,
 //!    sampled every 10 ms while the body is read) by less than 50 MiB over its RSS before.
 //!    `LEMAN_BENCH_ONLY=csv_export` runs this part alone.
+//! 6. Writes: orders created and paid from the prepaid account per second on SQLite and on
+//!    PostgreSQL (`TEST_DATABASE_URL`), 1, 8 and 32 clients; only 409/429 besides 201; more than
+//!    20 % below benches/baseline.json fails (bench/writes.rs). `LEMAN_BENCH_ONLY=writes` runs
+//!    this part alone.
 //!
 //! Prints the figures and exits non-zero when a budget is missed.
+
+#[path = "bench/load.rs"]
+mod load;
+#[path = "bench/reads.rs"]
+mod reads;
+#[path = "bench/writes.rs"]
+mod writes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::prelude::*;
 use leman::config::Config;
 use leman::context::Services;
 use leman::startup::Application;
 
 const PASSWORD: &str = "correct horse battery staple";
-const CONCURRENCY: usize = 16;
 const RUN: Duration = Duration::from_secs(8);
-/// Rounds of (baseline, Leman) measured alternately: drift in the machine hits both alike.
-const ROUNDS: usize = 5;
-const ROUND: Duration = Duration::from_secs(3);
 
 fn config(dir: &std::path::Path) -> Config {
     let vars = [
@@ -51,88 +60,6 @@ fn config(dir: &std::path::Path) -> Config {
     ];
     Config::from_vars(vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         .expect("bench config")
-}
-
-/// Requests completed by `CONCURRENCY` clients hammering `url` for `RUN`.
-async fn throughput(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    run: Duration,
-) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, url, token, done, stop) = (
-            client.clone(),
-            url.to_string(),
-            token.map(str::to_string),
-            done.clone(),
-            stop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let mut req = client.get(&url);
-                if let Some(t) = &token {
-                    req = req.bearer_auth(t);
-                }
-                let res = req.send().await.expect("request");
-                assert!(res.status().is_success(), "{url}: {}", res.status());
-                res.bytes().await.expect("body");
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await; // warm-up
-    let start_count = done.load(Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(run).await;
-    let n = done.load(Ordering::Relaxed) - start_count;
-    let secs = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        let _ = t.await;
-    }
-    n as f64 / secs
-}
-
-/// The baseline: actix-web + diesel doing only the single-row query of the resource `GET /v1/me`
-/// returns (the account's row, as the same view), nothing else: no token, no session.
-async fn bare_server(
-    pool: leman::db::Pool,
-    user_id: String,
-) -> (String, actix_web::dev::ServerHandle) {
-    async fn one_row(pool: web::Data<leman::db::Pool>, id: web::Data<String>) -> HttpResponse {
-        let (pool, id) = (pool.get_ref().clone(), id.get_ref().clone());
-        let row = web::block(move || {
-            use leman::db::schema::users;
-            users::table
-                .find(id)
-                .select(leman::models::users::CallerUser::as_select())
-                .first(&mut pool.get().unwrap())
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        HttpResponse::Ok().json(leman::views::me::Me::from(&row))
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(pool.clone()))
-            .app_data(web::Data::new(user_id.clone()))
-            .route("/row", web::get().to(one_row))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (format!("http://127.0.0.1:{port}/row"), handle)
 }
 
 async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
@@ -266,28 +193,66 @@ async fn main() {
         println!("bench: within budget");
         return;
     }
-    let token = login(&client, &base, "bench@example.ch").await;
-    let (bare_url, bare) = bare_server(services.pool.clone(), user.id.clone()).await;
-
-    // 1. Authenticated read vs the bare single-row handler.
-    let mut rounds = Vec::new();
-    for _ in 0..ROUNDS {
-        let bare_rps = throughput(&client, &bare_url, None, ROUND).await;
-        let leman_rps = throughput(&client, &format!("{base}/v1/me"), Some(&token), ROUND).await;
-        rounds.push((leman_rps / bare_rps, leman_rps, bare_rps));
+    if std::env::var("LEMAN_BENCH_ONLY").is_ok_and(|v| v == "writes") {
+        handle.stop(true).await;
+        finish(writes::writes().await);
+        return;
     }
-    rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (ratio, leman_rps, bare_rps) = rounds[ROUNDS / 2];
-    println!(
-        "authenticated read GET /v1/me: {leman_rps:.0} req/s; bare actix+diesel single-row (same row, same view): {bare_rps:.0} req/s; ratio {:.0} % (median of {ROUNDS} alternating rounds: {}) (budget >= 60 %)",
-        ratio * 100.0,
-        rounds
-            .iter()
-            .map(|r| format!("{:.0} %", r.0 * 100.0))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let token = login(&client, &base, "bench@example.ch").await;
+    let small = invoice_org(&services, &user.id, "Small", 1_000).await;
+    let (bare_base, bare) =
+        reads::bare_server(services.pool.clone(), user.id.clone(), small.clone()).await;
+
+    let (me, page) = (
+        format!("{base}/v1/me"),
+        format!("{base}/v1/orgs/{small}/invoices?limit={}", reads::PAGE),
     );
-    ok &= ratio >= 0.60;
+    // For benches/profile.sh: the four URLs and the token, then serve until killed.
+    if let Ok(file) = std::env::var("LEMAN_BENCH_SERVE_FILE") {
+        let lines = [
+            me.clone(),
+            page.clone(),
+            format!("{bare_base}/row"),
+            format!("{bare_base}/invoices"),
+            token.clone(),
+        ];
+        std::fs::write(file, lines.join("\n") + "\n").unwrap();
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+
+    // 1. Reads vs the bare handlers, wrk on core 0, the servers on core 1.
+    load::ensure_wrk();
+    let reads_ok = {
+        let (token, bare_base) = (token.clone(), bare_base.clone());
+        tokio::task::spawn_blocking(move || {
+            load::pin_servers(true);
+            let me_ok = reads::compare(
+                "authenticated read GET /v1/me vs bare single-row handler (same row, same view)",
+                &format!("{bare_base}/row"),
+                &me,
+                &token,
+                0.80,
+            );
+            let page_ok = reads::compare(
+                "a page of 50 invoices vs bare handler doing the same two queries (same view)",
+                &format!("{bare_base}/invoices"),
+                &page,
+                &token,
+                0.70,
+            );
+            load::pin_servers(false);
+            me_ok & page_ok
+        })
+        .await
+        .unwrap()
+    };
+    ok &= reads_ok;
+    if std::env::var("LEMAN_BENCH_ONLY").is_ok_and(|v| v == "reads") {
+        finish(ok);
+        return;
+    }
 
     // 2. Reads while logins hash at 50/s.
     let stop = Arc::new(AtomicBool::new(false));
@@ -347,7 +312,6 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let small = invoice_org(&services, &user.id, "Small", 1_000).await;
     let started = Instant::now();
     let big = invoice_org(&services, &user.id, "Big", big_n).await;
     println!(
@@ -383,12 +347,19 @@ async fn main() {
         ok &= pb.as_secs_f64() <= 2.0 * pa.as_secs_f64();
     }
 
+    // 6. Writes, on their own servers and databases.
+    ok &= writes::writes().await;
+
     // The pass is timed alone: the server and its job runner (which would deliver the pass's
     // mails meanwhile, measured in part 3) are stopped first.
     bare.stop(true).await;
     handle.stop(true).await;
     ok &= scheduler_pass(&services, &user.id).await;
     ok &= csv_export_rss(&services, dir.path(), &user.id).await;
+    finish(ok);
+}
+
+fn finish(ok: bool) {
     if ok {
         println!("bench: within budget");
     } else {

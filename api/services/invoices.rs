@@ -23,11 +23,15 @@ pub async fn list(
     to: Option<String>,
     page: PageParams,
 ) -> Result<(Vec<(Invoice, Vec<InvoiceLine>)>, Option<String>), AppError> {
-    let access = org.access(pool).await?;
-    let limit = page.limit()?;
-    let before = page.cursor.as_deref().map(cursor::decode).transpose()?;
-    let filter = filter(statuses, from, to)?;
-    let (mut rows, lines) = db::run(pool, move |conn| {
+    let limit = page.limit();
+    let before = page.cursor.as_deref().map(cursor::decode).transpose();
+    let filter = filter(statuses, from, to);
+    let org = org.clone();
+    // The access check, the page and its lines on one blocking-pool trip (each trip is two
+    // thread hand-offs). The check still comes first: a stranger learns nothing from a 422.
+    let (limit, mut rows, lines) = db::run(pool, move |conn| {
+        let access = org.authorize(conn)?;
+        let (limit, before, filter) = (limit?, before?, filter?);
         let rows = invoices::page(conn, &access.org.id, &filter, before, limit + 1)?;
         let ids: Vec<String> = rows
             .iter()
@@ -35,7 +39,7 @@ pub async fn list(
             .map(|i| i.id.clone())
             .collect();
         let lines = invoices::lines_of(conn, &ids)?;
-        Ok((rows, lines))
+        Ok((limit, rows, lines))
     })
     .await?;
     let next = next_cursor(&mut rows, limit, |i| cursor::encode(i.issued_at, &i.id));
