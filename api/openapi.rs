@@ -202,7 +202,7 @@ fn declare_idempotency(doc: &mut serde_json::Value) {
             (
                 "409",
                 "idempotency_key_in_use",
-                "a request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`)",
+                "a request with the same `Idempotency-Key` is still running (`idempotency_key_in_use`), or it changed something and the server stopped before answering, so it is not run again (`idempotency_key_outcome_unknown`)",
             ),
             (
                 "422",

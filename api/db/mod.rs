@@ -355,7 +355,10 @@ where
         }
         (conn, _) => Tm::begin_transaction(conn)?,
     }
-    match f(conn) {
+    match f(conn).and_then(|value| {
+        mark_idempotency_key_committed(conn)?;
+        Ok(value)
+    }) {
         Ok(value) => {
             Tm::commit_transaction(conn)?;
             Ok(value)
@@ -365,6 +368,56 @@ where
             Err(e)
         }
     }
+}
+
+tokio::task_local! {
+    /// The `Idempotency-Key` row of the request being served (set by `http::idempotency` around
+    /// the handler).
+    static IDEMPOTENCY_ROW: String;
+}
+
+thread_local! {
+    /// That row, on the blocking thread running the request's database work (`run`).
+    static MARKED_ROW: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Serves `fut` (a request with an `Idempotency-Key`) so that each transaction it commits also
+/// marks the key's row `committed`, in that same transaction: a request that changed something
+/// and then died before its answer was stored (a killed process, a lost database) is never run
+/// a second time under its key (`models::idempotency_keys::begin`).
+pub async fn with_idempotency_row<F: std::future::Future>(row_id: String, fut: F) -> F::Output {
+    IDEMPOTENCY_ROW.scope(row_id, fut).await
+}
+
+/// Sets `MARKED_ROW` for one `run` on a blocking thread, and clears it after (threads are reused).
+struct MarkingWrites;
+
+impl MarkingWrites {
+    fn start(row: Option<String>) -> Self {
+        MARKED_ROW.with(|m| *m.borrow_mut() = row);
+        MarkingWrites
+    }
+}
+
+impl Drop for MarkingWrites {
+    fn drop(&mut self) {
+        MARKED_ROW.with(|m| *m.borrow_mut() = None);
+    }
+}
+
+/// In a transaction about to commit: marks the serving request's key row `committed` (only from
+/// `in_flight`; a no-op outside a keyed request).
+fn mark_idempotency_key_committed(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    let Some(row) = MARKED_ROW.with(|m| m.borrow().clone()) else {
+        return Ok(());
+    };
+    use crate::domain::account_states::IdempotencyState;
+    use schema::idempotency_keys as k;
+    diesel::update(k::table.find(row))
+        .filter(k::status.eq(IdempotencyState::InFlight.as_str()))
+        .set(k::status.eq(IdempotencyState::Committed.as_str()))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// How many times `write_retrying` runs a transaction that lost a race with another one.
@@ -501,7 +554,9 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, crate::error::AppError> + Send + 'static,
 {
     let pool = pool.clone();
+    let key_row = IDEMPOTENCY_ROW.try_with(Clone::clone).ok();
     tokio::task::spawn_blocking(move || {
+        let _marking = MarkingWrites::start(key_row);
         let mut conn = pool.get().map_err(crate::error::AppError::from_pool)?;
         let out = f(&mut conn);
         if let Err(e) = &out

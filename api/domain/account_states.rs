@@ -29,6 +29,9 @@ text_enum! {
     /// stored answer is replayed).
     pub enum IdempotencyState {
         InFlight = "in_flight",
+        /// The request committed a change (in that change's transaction) but its answer is not
+        /// stored yet; if it never is (the process died), the key is not run again.
+        Committed = "committed",
         Done = "done",
     }
 }

@@ -3,7 +3,10 @@
 //! the same key with another body is 422 `idempotency_key_reused`; while the first request runs,
 //! 409 `idempotency_key_in_use`. Only outcomes that changed something are stored (2xx, 3xx, and
 //! 402, a refused payment); any other answer (validation, conflicts, 5xx) frees the key, and so
-//! does an answer marked `Cache-Control: no-store` (a secret shown once is never stored).
+//! does an answer marked `Cache-Control: no-store` (a secret shown once is never stored). Each
+//! transaction the request commits marks its key `committed` in that transaction
+//! (`db::with_idempotency_row`): when the process dies before the answer is stored, a retry
+//! after the 5-minute lease is 409 `idempotency_key_outcome_unknown`, never a second run.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -198,6 +201,13 @@ where
                     );
                     return Ok(ServiceResponse::new(http_req, e.error_response()));
                 }
+                Ok(Begin::Lost) => {
+                    let e = AppError::conflict(
+                        "idempotency_key_outcome_unknown",
+                        "The request with this Idempotency-Key changed something, but the server stopped before answering: it is not run again. Read the resource to see the outcome; use a new key to act again.",
+                    );
+                    return Ok(ServiceResponse::new(http_req, e.error_response()));
+                }
                 Ok(Begin::InFlight) => {
                     let e = AppError::conflict(
                         "idempotency_key_in_use",
@@ -210,7 +220,8 @@ where
             };
 
             let req = ServiceRequest::from_parts(http_req, Payload::from(body));
-            let outcome = service.call(req).await;
+            // Each transaction the request commits marks the key `committed` with it.
+            let outcome = db::with_idempotency_row(row_id.clone(), service.call(req)).await;
             let release = |pool: web::Data<Pool>, id: String| async move {
                 let _ = db::run(&pool, move |conn| Ok(idempotency_keys::release(conn, &id)?)).await;
             };

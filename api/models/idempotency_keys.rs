@@ -44,6 +44,9 @@ pub enum Begin {
     Mismatch,
     /// The first request with this key is still running.
     InFlight,
+    /// The first request with this key changed something, then its process died before the
+    /// answer was stored: it is not run again, and its answer is lost.
+    Lost,
 }
 
 pub fn begin(
@@ -67,8 +70,17 @@ pub fn begin(
             .optional()?;
         if let Some(row) = existing {
             let expired = row.expires_at <= now;
-            let abandoned = row.status == IdempotencyState::InFlight
-                && row.created_at + chrono::Duration::seconds(ABANDONED_AFTER_SECS) <= now;
+            let stale = row.created_at + chrono::Duration::seconds(ABANDONED_AFTER_SECS) <= now;
+            // A request that committed its change and died before answering: running it again
+            // would act twice, so the key stays spent (its answer is lost).
+            if !expired && stale && row.status == IdempotencyState::Committed {
+                return Ok(if row.request_hash != hash {
+                    Begin::Mismatch
+                } else {
+                    Begin::Lost
+                });
+            }
+            let abandoned = row.status == IdempotencyState::InFlight && stale;
             if !(expired || abandoned) {
                 if row.request_hash != hash {
                     return Ok(Begin::Mismatch);
@@ -130,6 +142,8 @@ pub fn complete(
 }
 
 /// Forgets a key whose request changed nothing, so a corrected retry can run.
+/// Frees a key whose request answered with an outcome that is not kept (a validation error, a
+/// conflict, a 5xx): the handler decided; only a request that never answered stays `committed`.
 pub fn release(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     db::write(conn, |conn| {
         diesel::delete(keys::table.find(id)).execute(conn)

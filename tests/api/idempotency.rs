@@ -24,11 +24,21 @@ struct Counter {
     release: Notify,
 }
 
-async fn charge(body: Json<Charge>, counter: web::Data<Counter>) -> Result<HttpResponse, AppError> {
+async fn charge(
+    body: Json<Charge>,
+    counter: web::Data<Counter>,
+    pool: web::Data<leman::db::Pool>,
+) -> Result<HttpResponse, AppError> {
     if body.amount == "0" {
         return Err(AppError::field("/amount", "invalid", "must be positive"));
     }
     let n = counter.calls.fetch_add(1, Ordering::SeqCst) + 1;
+    // Commits a change (an empty write transaction), then hangs until released: the request
+    // dies here when the test drops it, as a killed process would.
+    if body.amount == "commit-then-hang" {
+        leman::db::run(&pool, |c| leman::db::write(c, |_| Ok::<(), AppError>(()))).await?;
+        counter.release.notified().await;
+    }
     if body.amount == "slow" {
         counter.release.notified().await;
     }
@@ -335,4 +345,95 @@ async fn a_response_marked_no_store_is_never_kept() {
         })
         .await;
     assert_eq!(stored, 0);
+}
+
+/// What a request with a key left behind when it died (the handler's future dropped mid-way, as
+/// a killed process leaves it), its lease then run out.
+async fn die_and_age(
+    h: &Harness,
+    svc: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    key: &str,
+    amount: &str,
+) -> String {
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        test::call_service(svc, h.request(Some("usr_a"), Some(key), amount)),
+    )
+    .await;
+    assert!(
+        dropped.is_err(),
+        "the request was still running when it died"
+    );
+    let key = key.to_string();
+    h.app
+        .with_conn(move |c| {
+            use diesel::prelude::*;
+            use leman::db::schema::idempotency_keys as k;
+            let status: String = k::table
+                .filter(k::idem_key.eq(&key))
+                .select(k::status)
+                .first(c)
+                .unwrap();
+            diesel::update(k::table.filter(k::idem_key.eq(&key)))
+                .set(k::created_at.eq(leman::db::now() - chrono::Duration::seconds(301)))
+                .execute(c)
+                .unwrap();
+            status
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn a_request_that_committed_and_died_is_never_run_again_under_its_key() {
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    let status = die_and_age(&h, &svc, "k-crash", "commit-then-hang").await;
+    assert_eq!(
+        status, "committed",
+        "the change's transaction marked its key"
+    );
+    assert_eq!(h.calls(), 1);
+    let res = test::call_service(
+        &svc,
+        h.request(Some("usr_a"), Some("k-crash"), "commit-then-hang"),
+    )
+    .await;
+    let (s, _, body) = json(res).await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["code"], "idempotency_key_outcome_unknown");
+    assert_eq!(h.calls(), 1, "not run a second time");
+    // Another body under that key is still the mismatch it always was.
+    let (s, _, body) =
+        json(test::call_service(&svc, h.request(Some("usr_a"), Some("k-crash"), "5.00")).await)
+            .await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+}
+
+#[actix_web::test]
+async fn a_request_that_died_before_changing_anything_runs_again_after_its_lease() {
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    let status = die_and_age(&h, &svc, "k-early", "slow").await;
+    assert_eq!(
+        status, "in_flight",
+        "nothing committed: the key is not marked"
+    );
+    let (s, replayed, _) = json(
+        test::call_service(
+            &svc,
+            h.request(Some("usr_a"), Some("k-early"), "slow-no-more"),
+        )
+        .await,
+    )
+    .await;
+    // Another body: the abandoned key is taken afresh.
+    assert_eq!((s, replayed), (201, None));
+    assert_eq!(h.calls(), 2);
 }

@@ -363,8 +363,7 @@ async fn purge_webhook_deliveries_keeps_a_month_and_everything_pending() {
     let app = TestApp::builder().without_jobs().spawn().await;
     let (_, s) = app.signed_in("purge-hooks@example.com").await;
     let org = app.an_org(&s).await;
-    let hook =
-        serde_json::json!({"url": "https://1.1.1.1/x", "event_types": ["invoice.paid"]});
+    let hook = serde_json::json!({"url": "https://1.1.1.1/x", "event_types": ["invoice.paid"]});
     let path = format!("/v1/orgs/{}/webhook-endpoints", org.id);
     ok(
         send(&app, reqwest::Method::POST, &path, &s, Some(hook)).await,
@@ -387,7 +386,8 @@ async fn purge_webhook_deliveries_keeps_a_month_and_everything_pending() {
                 c,
                 &org_id,
                 leman::domain::webhooks::WebhookEventType::InvoicePaid,
-                serde_json::json!({"id": "inv_x"}),
+                Some("inv_x"),
+                &serde_json::Map::new(),
             )
             .unwrap();
             let id: String = d::table

@@ -1685,9 +1685,17 @@ async fn a_settled_payment_publishes_payment_succeeded() {
     let org_id = app.create_org(&owner, "Payments SA").await;
     let hook = json!({"url": receiver.url, "event_types": ["payment.succeeded"]});
     let path = format!("/v1/orgs/{org_id}/webhook-endpoints");
-    ok(send(&app, Method::POST, &path, &owner, Some(hook)).await, 201).await;
+    ok(
+        send(&app, Method::POST, &path, &owner, Some(hook)).await,
+        201,
+    )
+    .await;
     let card = app
-        .add_payment_method(&owner, &org_id, json!({"type": "card", "token": "tok_visa"}))
+        .add_payment_method(
+            &owner,
+            &org_id,
+            json!({"type": "card", "token": "tok_visa"}),
+        )
         .await;
     let payment = ok(
         send(
