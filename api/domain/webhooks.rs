@@ -193,6 +193,16 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("NAT64")
     } else if s[0] == 0x2001 && s[1] == 0xdb8 {
         Some("documentation")
+    } else if s[0] == 0x2002 {
+        // 6to4: the IPv4 address it tunnels to is in segments 1 and 2.
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        refused_v4(v4).or_else(|| v4.is_loopback().then_some("loopback"))
+    } else if s[0] == 0x2001 && s[1] == 0 {
+        // Teredo: reaches an IPv4 host through a relay, hiding which.
+        Some("Teredo")
+    } else if s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
+        // IPv4-translated (::ffff:0:a.b.c.d).
+        Some("reserved")
     } else if s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0 {
         // IPv4-compatible (deprecated) addresses.
         Some("reserved")
@@ -226,6 +236,11 @@ mod tests {
             "ff02::1",
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
+            // Tunnels to private IPv4 hosts: 6to4, Teredo, IPv4-translated.
+            "2002:a00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "::ffff:0:a00:1",
         ] {
             let ip: IpAddr = raw.parse().unwrap();
             assert!(
@@ -233,7 +248,13 @@ mod tests {
                 "{raw} must be refused"
             );
         }
-        for raw in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "100.128.0.1"] {
+        for raw in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700:4700::1111",
+            "100.128.0.1",
+            "2002:101:101::1",
+        ] {
             let ip: IpAddr = raw.parse().unwrap();
             assert_eq!(refused_address(ip, false), None, "{raw} is public");
         }
@@ -248,6 +269,11 @@ mod tests {
             "10.0.0.1",
             "169.254.169.254",
             "fd00:ec2::254",
+            "2002:a00:1::1",
+            "2002:7f00:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "::ffff:0:a00:1",
             "192.168.0.1",
         ] {
             assert!(
