@@ -3,10 +3,12 @@
 //! the same key with another body is 422 `idempotency_key_reused`; while the first request runs,
 //! 409 `idempotency_key_in_use`. Only outcomes that changed something are stored (2xx, 3xx, and
 //! 402, a refused payment); any other answer (validation, conflicts, 5xx) frees the key, and so
-//! does an answer marked `Cache-Control: no-store` (a secret shown once is never stored). Each
-//! transaction the request commits marks its key `committed` in that transaction
-//! (`db::with_idempotency_row`): when the process dies before the answer is stored, a retry
-//! after the 5-minute lease is 409 `idempotency_key_outcome_unknown`, never a second run.
+//! does an answer marked `Cache-Control: no-store` (a secret shown once is never stored) —
+//! unless the request committed a change first. Each transaction the request commits marks its
+//! key `committed` in that transaction (`db::with_idempotency_row`): such a key is never freed;
+//! its answer, whatever it is, is kept and replayed; and when the process dies before any
+//! answer, a retry after the 5-minute lease is 409 `idempotency_key_outcome_unknown`, never a
+//! second run.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -238,10 +240,13 @@ where
                 .get(header::CACHE_CONTROL)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("no-store"));
-            if !stored(res.status()) || no_store {
+            if no_store {
                 release(pool, row_id).await;
                 return Ok(res.map_into_boxed_body());
             }
+            // An answer not normally kept is kept all the same when the request committed a
+            // change first (`complete_committed`): a retry must replay it, not act again.
+            let keep = stored(res.status());
             let (http_req, res) = res.into_parts();
             let (head, body) = res.into_parts();
             let bytes = match actix_web::body::to_bytes(body).await {
@@ -261,13 +266,23 @@ where
             match String::from_utf8(bytes.to_vec()) {
                 Ok(text) => {
                     let saved = db::run(&pool, move |conn| {
-                        Ok(idempotency_keys::complete(
+                        if keep {
+                            return Ok(idempotency_keys::complete(
+                                conn,
+                                &row_id,
+                                status,
+                                content_type.as_deref(),
+                                &text,
+                            )?);
+                        }
+                        idempotency_keys::complete_committed(
                             conn,
                             &row_id,
                             status,
                             content_type.as_deref(),
                             &text,
-                        )?)
+                        )?;
+                        Ok(idempotency_keys::release(conn, &row_id)?)
                     })
                     .await;
                     if let Err(e) = saved {

@@ -260,7 +260,7 @@ impl Runner {
                         }
                         Err(e) => {
                             failures += 1;
-                            if failures == 1 || failures % 30 == 0 {
+                            if failures == 1 || failures.is_multiple_of(30) {
                                 tracing::warn!(failures, "job runner: {e}");
                             }
                             error_pause(poll, failures)

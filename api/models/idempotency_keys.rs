@@ -142,11 +142,40 @@ pub fn complete(
 }
 
 /// Forgets a key whose request changed nothing, so a corrected retry can run.
-/// Frees a key whose request answered with an outcome that is not kept (a validation error, a
-/// conflict, a 5xx): the handler decided; only a request that never answered stays `committed`.
+/// Frees a key whose request changed nothing (its answer is not kept: a validation error, a
+/// conflict, a 5xx). A key whose request committed a change stays: `complete_committed` keeps
+/// its answer, or (a secret shown once, a lost body) it stays spent.
 pub fn release(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     db::write(conn, |conn| {
-        diesel::delete(keys::table.find(id)).execute(conn)
+        diesel::delete(keys::table.find(id))
+            .filter(keys::status.eq(IdempotencyState::InFlight.as_str()))
+            .execute(conn)
+    })
+}
+
+/// Keeps the answer of a request that committed a change even though it is an answer not
+/// normally kept (a 5xx after a first transaction, a 409…): a retry replays it instead of
+/// acting again. Does nothing to a key whose request changed nothing.
+pub fn complete_committed(
+    conn: &mut DbConnection,
+    id: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+) -> QueryResult<usize> {
+    db::write(conn, |conn| {
+        diesel::update(
+            keys::table
+                .find(id)
+                .filter(keys::status.eq(IdempotencyState::Committed.as_str())),
+        )
+        .set((
+            keys::status.eq(IdempotencyState::Done.as_str()),
+            keys::response_status.eq(Some(status as i32)),
+            keys::response_content_type.eq(content_type),
+            keys::response_body.eq(Some(body)),
+        ))
+        .execute(conn)
     })
 }
 

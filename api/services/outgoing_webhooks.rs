@@ -450,6 +450,17 @@ fn check_event_types(raw: &[String], caller: &Caller) -> Result<String, AppError
     Ok(serde_json::to_string(&types).expect("event types serialise"))
 }
 
+/// A caller may steer an endpoint (its URL, its secret, a retry) only if it could read what the
+/// endpoint's events carry: the same scopes as subscribing to them.
+fn require_read_scopes(caller: &Caller, endpoint: &WebhookEndpoint) -> Result<(), AppError> {
+    for name in endpoint.event_type_names() {
+        if let Some(t) = WebhookEventType::parse(&name) {
+            caller.require_scope(t.read_scope())?;
+        }
+    }
+    Ok(())
+}
+
 fn check_description(raw: &str) -> Result<String, AppError> {
     let d = raw.trim();
     if d.chars().count() > MAX_DESCRIPTION_LEN || d.chars().any(|c| c.is_control()) {
@@ -578,6 +589,9 @@ pub async fn update(
         parse_url(url, allow)?;
     }
     let existing = get(&ctx.pool, org, id.clone()).await?;
+    if event_types.is_none() {
+        require_read_scopes(&org.caller, &existing)?;
+    }
     let url = match input.url {
         Some(url) => Some(check_url(&url, allow).await?),
         None => None,
@@ -657,6 +671,7 @@ pub async fn rotate_secret(
         db::write(conn, |c| {
             let access = org.authorize(c)?;
             let row = endpoints::find(c, &access.org.id, &id)?.ok_or_else(not_found)?;
+            require_read_scopes(&org.caller, &row)?;
             let now = db::now();
             let until = now + TimeDelta::seconds(rules::ROTATION_OVERLAP_SECS);
             endpoints::rotate(c, &id, &new_secret(), &row.secret, until, now)?;
@@ -715,6 +730,7 @@ pub async fn retry_delivery(
             let access = org.authorize(c)?;
             let endpoint =
                 endpoints::find(c, &access.org.id, &endpoint_id)?.ok_or_else(not_found)?;
+            require_read_scopes(&org.caller, &endpoint)?;
             let delivery = deliveries::find(c, &endpoint.id, &delivery_id)?
                 .ok_or_else(|| AppError::not_found("No such webhook delivery."))?;
             if !endpoint.enabled {

@@ -35,6 +35,10 @@ async fn charge(
     let n = counter.calls.fetch_add(1, Ordering::SeqCst) + 1;
     // Commits a change (an empty write transaction), then hangs until released: the request
     // dies here when the test drops it, as a killed process would.
+    if body.amount == "commit-then-fail" {
+        leman::db::run(&pool, |c| leman::db::write(c, |_| Ok::<(), AppError>(()))).await?;
+        return Err(AppError::unavailable("database_unavailable", "Lost it."));
+    }
     if body.amount == "commit-then-hang" {
         leman::db::run(&pool, |c| leman::db::write(c, |_| Ok::<(), AppError>(()))).await?;
         counter.release.notified().await;
@@ -436,4 +440,29 @@ async fn a_request_that_died_before_changing_anything_runs_again_after_its_lease
     // Another body: the abandoned key is taken afresh.
     assert_eq!((s, replayed), (201, None));
     assert_eq!(h.calls(), 2);
+}
+
+#[actix_web::test]
+async fn an_error_answered_after_a_committed_change_is_replayed_not_run_again() {
+    let h = Harness::new().await;
+    let svc = h.service().await;
+    let (s, replayed, _) = json(
+        test::call_service(
+            &svc,
+            h.request(Some("usr_a"), Some("k-fail"), "commit-then-fail"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, replayed), (503, None));
+    let (s, replayed, body) = json(
+        test::call_service(
+            &svc,
+            h.request(Some("usr_a"), Some("k-fail"), "commit-then-fail"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, replayed.as_deref()), (503, Some("true")), "{body}");
+    assert_eq!(h.calls(), 1, "the change is not made twice");
 }

@@ -1718,3 +1718,62 @@ async fn a_settled_payment_publishes_payment_succeeded() {
     assert_eq!(data["change"]["purpose"], "top_up", "{event}");
     assert_valid_payload(&app, &event).await;
 }
+
+/// Attack review: a token that could not subscribe to an endpoint's events may not steer it
+/// either (move its URL, rotate its secret, replay its deliveries).
+#[tokio::test]
+async fn a_token_may_not_steer_an_endpoint_whose_events_it_could_not_read() {
+    let app = loopback_app().await;
+    let (user, session) = app.signed_in("steer.hooks@example.com").await;
+    let org = app.create_org(&session, "Steer Hooks SA").await;
+    let path = format!("/v1/orgs/{org}/webhook-endpoints");
+    let created = ok(
+        send(
+            &app,
+            Method::POST,
+            &path,
+            &session,
+            Some(json!({"url": "http://127.0.0.1:9/hook", "event_types": ["invoice.paid"]})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let orgs_only = app
+        .token_of_kind(&user.id, "personal", &["orgs:read", "orgs:write"])
+        .await;
+    let res = send(
+        &app,
+        Method::PATCH,
+        &format!("{path}/{id}"),
+        &orgs_only,
+        Some(json!({"url": "http://127.0.0.1:8/elsewhere"})),
+    )
+    .await;
+    problem(res, 403, "insufficient_scope").await;
+    let res = send(
+        &app,
+        Method::POST,
+        &format!("{path}/{id}/secret-rotation"),
+        &orgs_only,
+        None,
+    )
+    .await;
+    problem(res, 403, "insufficient_scope").await;
+    let endpoint = get_json(&app, &session, &format!("{path}/{id}")).await;
+    assert_eq!(endpoint["url"], "http://127.0.0.1:9/hook", "unchanged");
+    // The person's session (every scope) still may.
+    ok(
+        send(
+            &app,
+            Method::PATCH,
+            &format!("{path}/{id}"),
+            &session,
+            Some(json!({"url": "http://127.0.0.1:8/elsewhere"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
