@@ -89,6 +89,18 @@ pub fn backup(url: &DatabaseUrl, output: &Path, force: bool) -> anyhow::Result<R
     }
     let partial = partial_path(output)?;
     let _ = std::fs::remove_file(&partial);
+    // Readable by its owner only: a backup holds password hashes, TOTP and webhook secrets and
+    // the generated token-signing keys. Created empty here (VACUUM INTO and pg_dump both write
+    // into an empty file), so the mode is set before any byte is written.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+    }
     let outcome = match url.engine {
         Engine::Sqlite => backup_sqlite(url, output, &partial),
         Engine::Postgres => backup_postgres(url, &partial),

@@ -586,3 +586,28 @@ async fn backup_and_restore_refuse_to_overwrite_and_to_use_a_damaged_file() {
         .unwrap();
     assert_eq!(name, "Careful 2");
 }
+
+/// Attack review: a backup holds secrets (password hashes, signing keys): only its owner reads it.
+#[tokio::test]
+async fn a_backup_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = crate::helpers::TestApp::builder()
+        .without_jobs()
+        .spawn()
+        .await;
+    if app.db.url.starts_with("postgres")
+        && std::process::Command::new("pg_dump")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        eprintln!("SKIPPED: pg_dump is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leman.backup");
+    let out = app.cli(&["backup", "--output", file.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+}
