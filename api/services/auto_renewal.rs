@@ -131,6 +131,17 @@ pub async fn set(
     bulk: bool,
     now: NaiveDateTime,
 ) -> Result<Vec<Product>, AppError> {
+    // Shaped like a payment method's id even when it is not used (turning auto-renewal off):
+    // the spec declares its pattern, and a malformed value is refused, not ignored.
+    if let Some(raw) = setting.payment_method_id.as_deref()
+        && crate::domain::ids::PaymentMethodId::parse(raw).is_err()
+    {
+        return Err(AppError::field(
+            "/payment_method_id",
+            "invalid_id",
+            "is not a payment method id (pm_ and 32 hex digits)",
+        ));
+    }
     let org = org.clone();
     db::run(pool, move |conn| {
         db::write_retrying(conn, |c| {

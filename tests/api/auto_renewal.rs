@@ -730,3 +730,28 @@ async fn ar_a_failed_charge_publishes_renewal_failed() {
     );
     crate::webhooks::assert_valid_payload(&app, &body).await;
 }
+
+/// Contract finding: a malformed `payment_method_id` is refused even when turning auto-renewal
+/// off (it was ignored and the request answered 200).
+#[tokio::test]
+async fn ar_a_malformed_payment_method_id_is_refused_on_or_off() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("ar-malformed@example.com").await;
+    let (org, product) = org_with_domain(&app, &s).await;
+    for enabled in [false, true] {
+        let body = json!({"enabled": enabled, "payment_method_id": "@>\tnot-an-id"});
+        let res = send(
+            &app,
+            Method::PUT,
+            &auto_renewal_path(&org.id, &product),
+            &s,
+            Some(body),
+        )
+        .await;
+        let problem = problem(res, 422, "validation_failed").await;
+        assert_eq!(
+            problem["errors"][0]["field"], "/payment_method_id",
+            "{problem}"
+        );
+    }
+}
