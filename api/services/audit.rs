@@ -67,7 +67,8 @@ fn check_record(a: &Activity, expected_seq: i64, prev_hash: &str) -> Option<&'st
     None
 }
 
-/// Walks one chain from its first record.
+/// Walks one chain from its first record up to its head as read first: records appended while
+/// the walk goes on (the server keeps writing) are the next run's, not a break.
 pub fn verify_chain(conn: &mut DbConnection, chain: &str) -> diesel::QueryResult<ChainReport> {
     let (head_seq, head_hash) = activities::chain_head(conn, chain)?.unwrap_or((0, String::new()));
     let mut expected = 1;
@@ -79,10 +80,13 @@ pub fn verify_chain(conn: &mut DbConnection, chain: &str) -> diesel::QueryResult
         records: 0,
         first_broken: Some(BrokenRecord { id, seq, reason }),
     };
-    loop {
+    'walk: loop {
         let batch = activities::chain_records(conn, chain, expected - 1, BATCH)?;
         let done = (batch.len() as i64) < BATCH;
         for a in &batch {
+            if expected > head_seq {
+                break 'walk;
+            }
             if let Some(reason) = check_record(a, expected, &prev_hash) {
                 let mut report = broken(Some(a.id.clone()), expected, reason);
                 report.records = records;

@@ -298,6 +298,7 @@ pub(crate) fn pay_from_prepaid(
         insufficient_balance,
     )?;
     insert_pending(c, &payment)?;
+    crate::services::outgoing_webhooks::payment_succeeded(c, &payment)?;
     complete_invoice_payment(c, config, meta, &payment, invoice)?;
     Ok(payment)
 }

@@ -292,6 +292,7 @@ pub fn credit_transfer(
         pro_forma_id: Some(pro_forma.id.clone()),
     };
     payments::insert(conn, &payment)?;
+    crate::services::outgoing_webhooks::payment_succeeded(conn, &payment)?;
     let row = crate::services::prepaid::post(
         conn,
         &crate::models::prepaid::Posting {
