@@ -16,10 +16,10 @@ build:
 
 ## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
 ## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
-## the server killed with SIGKILL 5 times per engine under load (fault-test-short), the database
+## the database
 ## stopped under load (outage-test), the spec's lint and diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
 ## browser, each against a live server.
-test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test fault-test-short outage-test clients walkthroughs swagger-ui-check
+test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test outage-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
