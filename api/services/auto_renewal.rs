@@ -132,8 +132,10 @@ pub async fn set(
     now: NaiveDateTime,
 ) -> Result<Vec<Product>, AppError> {
     // Shaped like a payment method's id even when it is not used (turning auto-renewal off):
-    // the spec declares its pattern, and a malformed value is refused, not ignored.
-    if let Some(raw) = setting.payment_method_id.as_deref()
+    // the spec declares its pattern, and a malformed value is refused, not ignored (turning it
+    // on, an unknown id is 422 `auto_renewal_needs_card` below).
+    if !setting.enabled
+        && let Some(raw) = setting.payment_method_id.as_deref()
         && crate::domain::ids::PaymentMethodId::parse(raw).is_err()
     {
         return Err(AppError::field(

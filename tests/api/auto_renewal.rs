@@ -738,7 +738,10 @@ async fn ar_a_malformed_payment_method_id_is_refused_on_or_off() {
     let app = billing_app().await;
     let (_, s) = app.signed_in("ar-malformed@example.com").await;
     let (org, product) = org_with_domain(&app, &s).await;
-    for enabled in [false, true] {
+    for (enabled, code) in [
+        (false, "validation_failed"),
+        (true, "auto_renewal_needs_card"),
+    ] {
         let body = json!({"enabled": enabled, "payment_method_id": "@>\tnot-an-id"});
         let res = send(
             &app,
@@ -748,7 +751,7 @@ async fn ar_a_malformed_payment_method_id_is_refused_on_or_off() {
             Some(body),
         )
         .await;
-        let problem = problem(res, 422, "validation_failed").await;
+        let problem = problem(res, 422, code).await;
         assert_eq!(
             problem["errors"][0]["field"], "/payment_method_id",
             "{problem}"
