@@ -122,6 +122,7 @@ pub fn begin(
     })
 }
 
+/// Stores the answer of the key's request (it is replayed from now on).
 pub fn complete(
     conn: &mut DbConnection,
     id: &str,
@@ -129,8 +130,22 @@ pub fn complete(
     content_type: Option<&str>,
     body: &str,
 ) -> QueryResult<usize> {
+    let states = [IdempotencyState::InFlight, IdempotencyState::Committed];
+    store_answer(conn, id, &states, status, content_type, body)
+}
+
+/// Sets the answer of the key `id` while it is in one of `states`.
+fn store_answer(
+    conn: &mut DbConnection,
+    id: &str,
+    states: &[IdempotencyState],
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+) -> QueryResult<usize> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
     db::write(conn, |conn| {
-        diesel::update(keys::table.find(id))
+        diesel::update(keys::table.find(id).filter(keys::status.eq_any(states)))
             .set((
                 keys::status.eq(IdempotencyState::Done.as_str()),
                 keys::response_status.eq(Some(status as i32)),
@@ -141,7 +156,6 @@ pub fn complete(
     })
 }
 
-/// Forgets a key whose request changed nothing, so a corrected retry can run.
 /// Frees a key whose request changed nothing (its answer is not kept: a validation error, a
 /// conflict, a 5xx). A key whose request committed a change stays: `complete_committed` keeps
 /// its answer, or (a secret shown once, a lost body) it stays spent.
@@ -163,20 +177,8 @@ pub fn complete_committed(
     content_type: Option<&str>,
     body: &str,
 ) -> QueryResult<usize> {
-    db::write(conn, |conn| {
-        diesel::update(
-            keys::table
-                .find(id)
-                .filter(keys::status.eq(IdempotencyState::Committed.as_str())),
-        )
-        .set((
-            keys::status.eq(IdempotencyState::Done.as_str()),
-            keys::response_status.eq(Some(status as i32)),
-            keys::response_content_type.eq(content_type),
-            keys::response_body.eq(Some(body)),
-        ))
-        .execute(conn)
-    })
+    let states = [IdempotencyState::Committed];
+    store_answer(conn, id, &states, status, content_type, body)
 }
 
 pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
