@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIND ?= $(or $(LEMAN_BIND),127.0.0.1:8080)
 
-.PHONY: run build test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short outage-test openapi bench bench-profile spec-lint spec-diff clients walkthroughs swagger-ui-check
+.PHONY: run build bin test lint fmt test-sqlite test-pg contract scale-test fault-test fault-test-short outage-test openapi bench bench-profile spec-lint spec-diff clients walkthroughs swagger-ui-check
 
 ## Serve on SQLite (./data) with nothing else to install.
 run:
@@ -14,12 +14,21 @@ run:
 build:
 	$(CARGO) build --locked
 
-## Everything CI checks: format, lints, tests on SQLite and PostgreSQL, the contract, and
-## three instances on one PostgreSQL (skipped with a message when no server is there, except on CI),
-## the database
-## stopped under load (outage-test), the spec's lint and diff against the baseline, generated clients, curl walkthroughs and Swagger UI in a
-## browser, each against a live server.
-test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test outage-test clients walkthroughs swagger-ui-check
+## The binary the live-server checks run (contract, scale, fault, outage, clients, walkthroughs,
+## Swagger UI): by default the debug build that `make test-sqlite` has already made, which spares
+## `make test` a release build (~7 min on 2 cores); `make contract PROFILE=release` checks an
+## optimised one. `make bench` always measures release builds.
+PROFILE ?= debug
+export LEMAN_BIN := target/$(PROFILE)/leman
+bin:
+	$(CARGO) build --locked $(if $(filter release,$(PROFILE)),--release)
+
+## Everything CI checks: format, lints, the spec's lint and diff against the baseline, tests on
+## SQLite and PostgreSQL, then against a live server: the contract, three instances on one
+## PostgreSQL (skipped with a message when no server is there, except on CI), kill -9 in its short
+## form, the database stopped under load, generated clients, curl walkthroughs and Swagger UI in
+## a browser.
+test: lint spec-lint spec-diff test-sqlite test-pg contract scale-test fault-test-short outage-test clients walkthroughs swagger-ui-check
 
 lint:
 	$(CARGO) fmt --check
@@ -35,25 +44,21 @@ test-sqlite:
 test-pg:
 	TEST_DATABASE_URL="$$(scripts/ensure-postgres.sh | tail -n 1)" $(CARGO) test --locked
 
-contract:
-	$(CARGO) build --release --locked
+contract: bin
 	scripts/contract-test.sh
 
 ## Three `leman serve` and one `leman worker` on one PostgreSQL behind a round-robin proxy.
-scale-test:
-	$(CARGO) build --release --locked
+scale-test: bin
 	scripts/scale-test.sh
 
 ## kill -9, repeated: `leman serve` (jobs on) killed FAULT_KILLS times (50) at random moments under
 ## payments, top-ups, withdrawals, refunds, mails, webhooks and renewals, on SQLite then on
 ## PostgreSQL (skipped with a message when none, except on CI); invariants after each restart.
-fault-test:
-	$(CARGO) build --release --locked
+fault-test: bin
 	scripts/fault-test.sh
 
-## The same with 5 kills per engine (≈ 1–2 min on 2 cores), for `make test` and CI.
-fault-test-short:
-	$(CARGO) build --release --locked
+## The same with 5 kills per engine (≈ 1 min on 2 cores), for `make test` and CI.
+fault-test-short: bin
 	FAULT_KILLS=$${FAULT_KILLS:-5} FAULT_AUDIT_EVERY=$${FAULT_AUDIT_EVERY:-5} scripts/fault-test.sh
 
 ## No breaking change to the committed spec unless listed in docs/api-changes.md (docs/api.md);
@@ -64,23 +69,19 @@ spec-diff:
 ## The database goes away: a throwaway PostgreSQL stopped for 20 s under load (OUTAGE_SECONDS),
 ## a SQLite file made read-only and its disk full (docs/outage.md). ~70 s; needs root for the
 ## SQLite legs (chattr, mount), skipped with a message otherwise.
-outage-test:
-	$(CARGO) build --release --locked
+outage-test: bin
 	scripts/outage-test.sh
 
 ## Python and TypeScript clients generated from openapi/openapi.json run a partner's flow.
-clients:
-	$(CARGO) build --release --locked
+clients: bin
 	scripts/clients/run.sh
 
 ## The curl walkthroughs of scripts/walkthrough/, against one live server.
-walkthroughs:
-	$(CARGO) build --release --locked
+walkthroughs: bin
 	scripts/walkthrough/run-all.sh
 
 ## /docs in headless Chromium: Authorize, Try it out on GET /v1/me (screenshot: target/swagger-ui.png).
-swagger-ui-check:
-	$(CARGO) build --release --locked
+swagger-ui-check: bin
 	scripts/swagger-ui-check.sh
 
 ## Lint the committed spec: Redocly `recommended` and Spectral `spectral:oas`, no error, no

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contract check: start the release binary on a free port with a throw-away
+# Contract check: start the server binary on a free port with a throw-away
 # SQLite database, then let schemathesis 4 run every check and every phase
 # (examples, coverage, fuzzing, stateful) against it, driven by the COMMITTED
 # spec openapi/openapi.json. Any finding fails the script.
@@ -8,10 +8,10 @@
 # example counts, per-operation expected statuses). This script adds only what
 # changes per run: the URL, authentication, colours, reports and a time bound.
 #
-# It never builds: `make` runs `cargo build --release --locked` first.
+# It never builds: `make` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 #
 # Environment (all optional):
-#   LEMAN_BIN            binary to test                 (target/release/leman)
+#   LEMAN_BIN            binary to test                 (target/debug/leman)
 #   LEMAN_SPEC           spec to test against           (openapi/openapi.json)
 #   CONTRACT_VENV        virtualenv for schemathesis    (.venv-contract)
 #   CONTRACT_TIMEOUT     hard bound on all schemathesis runs together, seconds (900)
@@ -43,7 +43,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BIN="${LEMAN_BIN:-target/release/leman}"
+BIN="${LEMAN_BIN:-target/debug/leman}"
 SPEC="${LEMAN_SPEC:-openapi/openapi.json}"
 VENV="${CONTRACT_VENV:-.venv-contract}"
 REQUIREMENTS=scripts/requirements-contract.txt
@@ -57,7 +57,7 @@ DEADLINE=$(($(date +%s) + TIMEOUT))
 log() { printf 'contract-test: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: cargo build --release --locked)"
+[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: make bin)"
 [ -f "$SPEC" ] || die "$SPEC not found (make openapi writes it)"
 [ -f "$CONFIG" ] || die "$CONFIG not found"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"

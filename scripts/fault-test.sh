@@ -14,7 +14,7 @@
 # The driver is scripts/fault_test.py (Python 3.11 standard library only); it prints a
 # PASS/FAIL table per invariant and engine, and the run's figures; exit 1 on any failure.
 #
-# It never builds: `make fault-test` runs `cargo build --release --locked` first.
+# It never builds: `make fault-test` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 # Without a PostgreSQL server (scripts/ensure-postgres.sh fails) the PostgreSQL half is skipped
 # with a message, except on CI (CI=true), where that is a failure.
 #
@@ -28,7 +28,7 @@
 #   FAULT_AWAIT_RECONCILE 1: at the end, wait for charges a kill left unanswered to be
 #                         reconciled (2 min after them); default 1 from 20 kills, else 0
 #   FAULT_ENGINES         `sqlite postgres` (default) or one of them
-#   LEMAN_BIN             binary to test (target/release/leman)
+#   LEMAN_BIN             binary to test (target/debug/leman)
 #   TEST_DATABASE_URL     PostgreSQL base URL (else scripts/ensure-postgres.sh finds or starts one)
 #   FAULT_KEEP=DIR        keep the logs, databases (SQLite) and mails in DIR
 #   CI=true               a missing PostgreSQL is a failure, not a skip
@@ -36,14 +36,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BIN="${LEMAN_BIN:-target/release/leman}"
+BIN="${LEMAN_BIN:-target/debug/leman}"
 PY="${PYTHON:-python3}"
 ENGINES="${FAULT_ENGINES:-sqlite postgres}"
 
 log() { printf 'fault-test: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: cargo build --release --locked)"
+[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: make bin)"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "the driver needs Python >= 3.11 (set PYTHON=...)"
 

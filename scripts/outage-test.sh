@@ -10,10 +10,10 @@
 # run as the `postgres` OS user when this runs as root). The machine's shared server is never
 # stopped. Without PostgreSQL's server binaries that leg is skipped (a failure when CI=true).
 #
-# It never builds: `make outage-test` runs `cargo build --release --locked` first.
+# It never builds: `make outage-test` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 #
 # Environment (all optional):
-#   LEMAN_BIN         binary to test                                    (target/release/leman)
+#   LEMAN_BIN         binary to test                                    (target/debug/leman)
 #   OUTAGE_SECONDS    how long PostgreSQL stays down                    (20)
 #   OUTAGE_STOP_MODE  pg_ctl stop mode: fast or immediate               (fast)
 #   OUTAGE_LEGS       a subset, comma-separated: postgres,read-only,full (all)
@@ -23,13 +23,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BIN="${LEMAN_BIN:-target/release/leman}"
+BIN="${LEMAN_BIN:-target/debug/leman}"
 PY="${PYTHON:-python3}"
 
 log() { printf 'outage-test: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: cargo build --release --locked)"
+[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: make bin)"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "the driver needs Python >= 3.11 (set PYTHON=...)"
 

@@ -6,12 +6,12 @@
 # The driver is scripts/scale_test.py (Python 3.11 standard library only); it prints a PASS/FAIL
 # table and the run's figures. docs/scale.md says what it proves.
 #
-# It never builds: `make scale-test` runs `cargo build --release --locked` first.
+# It never builds: `make scale-test` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 # Without a PostgreSQL server (scripts/ensure-postgres.sh fails) it skips and exits 0, except on
 # CI (CI=true), where it must run.
 #
 # Environment (all optional):
-#   LEMAN_BIN          binary to test                                (target/release/leman)
+#   LEMAN_BIN          binary to test                                (target/debug/leman)
 #   TEST_DATABASE_URL  PostgreSQL base URL (else scripts/ensure-postgres.sh finds or starts one)
 #   SCALE_KEEP=DIR     keep the processes' logs in DIR
 #   CI=true            a missing PostgreSQL is a failure, not a skip
@@ -19,13 +19,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-BIN="${LEMAN_BIN:-target/release/leman}"
+BIN="${LEMAN_BIN:-target/debug/leman}"
 PY="${PYTHON:-python3}"
 
 log() { printf 'scale-test: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: cargo build --release --locked)"
+[ -x "$BIN" ] || die "$BIN is missing or not executable (build it first: make bin)"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "the driver needs Python >= 3.11 (set PYTHON=...)"
 command -v psql >/dev/null 2>&1 || {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Swagger UI works for a person (`make swagger-ui-check`, part of `make test`): headless
-# Chromium opens /docs of a live release server with every outside request refused (the UI is
+# Chromium opens /docs of a live server with every outside request refused (the UI is
 # vendored), clicks "Authorize" and gives a bearer token, then "Try it out" and "Execute" on
 # GET /v1/me, which must show 200. The screenshot is kept as a CI artefact:
 # target/swagger-ui.png (SWAGGER_UI_SCREENSHOT to change it), also when the check fails.
@@ -8,7 +8,7 @@
 # Chromium is Debian's (/usr/bin/chromium, CHROMIUM to change it), installed with apt-get when
 # missing (as root, as CI runs; otherwise the script says what to install). playwright-core
 # (pinned in scripts/swagger-ui-check/package.json and its lockfile) drives it; its
-# node_modules is installed here with `npm ci`. It never builds: make builds the release first.
+# node_modules is installed here with `npm ci`. It never builds: make builds the binary first (make bin).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LIVE_NAME=swagger-ui-check

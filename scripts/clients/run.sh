@@ -9,14 +9,14 @@
 #    and scripts/clients/typescript/flow.ts, which uses it with openapi-fetch, is type-checked
 #    by `tsc --strict` (versions pinned in package.json and package-lock.json; node_modules is
 #    installed here with `npm ci`).
-# 3. A release server is started (scripts/walkthrough/live-server.sh) and each language runs the
+# 3. A live server is started (scripts/walkthrough/live-server.sh) and each language runs the
 #    same partner flow against it as its own verified user: sign in, profile, organisation, an
 #    order paid by the sandbox card, invoices filtered by status, one invoice, a prepaid top-up,
 #    a personal token used for a read, and a 422 read through the client's types.
 #
-# It never builds the server: `make clients` runs `cargo build --release --locked` first.
+# It never builds the server: `make clients` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 # Needs python3 >= 3.10, node >= 20 and npm; the registries (PyPI, npm) on the first run.
-# Environment (optional): LEMAN_BIN (target/release/leman), CLIENTS_VENV (.venv-clients).
+# Environment (optional): LEMAN_BIN (target/debug/leman), CLIENTS_VENV (.venv-clients).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

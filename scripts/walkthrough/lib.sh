@@ -10,7 +10,7 @@ set -euo pipefail
 
 : "${LEMAN_URL:?set LEMAN_URL (scripts/walkthrough/run-all.sh does)}"
 : "${LEMAN_MAIL_DIR:?set LEMAN_MAIL_DIR to the mail directory of the server}"
-LEMAN_BIN="${LEMAN_BIN:-target/release/leman}"
+LEMAN_BIN="${LEMAN_BIN:-target/debug/leman}"
 command -v jq >/dev/null || {
     echo "jq is needed (apt-get install jq)" >&2
     exit 1

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A live release server for the scripts that talk to one over HTTP: the walkthroughs
+# A live server for the scripts that talk to one over HTTP: the walkthroughs
 # (scripts/walkthrough/run-all.sh), the generated clients (scripts/clients/run.sh) and the
 # Swagger UI check (scripts/swagger-ui-check.sh). Sourced, from the repository root:
 #
@@ -8,11 +8,11 @@
 #   live_user EMAIL PASSWORD     # a verified account, made with `leman users create`
 #   live_leman ARGS...           # the CLI on the server's database (jobs, registry simulation)
 #
-# The server runs `target/release/leman serve` (LEMAN_BIN to change it) on a free port with a
+# The server runs `target/debug/leman serve` (LEMAN_BIN to change it) on a free port with a
 # throw-away SQLite database and the file mail transport (.eml files in LEMAN_MAIL_DIR); the
 # sign-in rate limits are lifted (these scripts sign in more often than a person). It is stopped
 # and its directory removed when the sourcing script exits (KEEP_LIVE_TMP=1 keeps the directory).
-# Nothing here builds: `make` runs `cargo build --release --locked` first.
+# Nothing here builds: `make` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 
 LIVE_NAME="${LIVE_NAME:-live-server}"
 live_log() { printf '%s: %s\n' "$LIVE_NAME" "$*" >&2; }
@@ -21,8 +21,8 @@ live_die() {
     exit 1
 }
 
-LIVE_BIN="${LEMAN_BIN:-target/release/leman}"
-[ -x "$LIVE_BIN" ] || live_die "$LIVE_BIN is missing (build it first: cargo build --release --locked)"
+LIVE_BIN="${LEMAN_BIN:-target/debug/leman}"
+[ -x "$LIVE_BIN" ] || live_die "$LIVE_BIN is missing (build it first: make bin)"
 LIVE_BIN="$(cd "$(dirname "$LIVE_BIN")" && pwd)/$(basename "$LIVE_BIN")"
 LIVE_PID=""
 LIVE_TMP=""

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Run every curl walkthrough (scripts/walkthrough/NN-*.sh) against one live release server
+# Run every curl walkthrough (scripts/walkthrough/NN-*.sh) against one live server
 # (`make walkthroughs`, part of `make test`). Each walkthrough makes its own users and
 # organisation, so they do not depend on each other; the first failure stops the run.
 #
 #   scripts/walkthrough/run-all.sh                 # all of them
 #   scripts/walkthrough/run-all.sh 05 09           # those whose names start with 05 or 09
 #
-# It never builds: `make walkthroughs` runs `cargo build --release --locked` first.
+# It never builds: `make walkthroughs` builds the binary first (`make bin`: the debug build, or PROFILE=release).
 # Needs curl, jq (installed with apt-get when missing and allowed) and python3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
