@@ -17,11 +17,13 @@ build:
 ## The binary the live-server checks run (contract, scale, fault, outage, clients, walkthroughs,
 ## Swagger UI): by default the debug build that `make test-sqlite` has already made, which spares
 ## `make test` a release build (~7 min on 2 cores); `make contract PROFILE=release` checks an
-## optimised one. `make bench` always measures release builds.
+## optimised one. `make bench` always measures release builds. Built by `cargo test --no-run`:
+## `cargo build` leaves the dev-dependencies' features out and would build every crate they
+## touch (and `leman`) a second time, differently.
 PROFILE ?= debug
 export LEMAN_BIN := target/$(PROFILE)/leman
 bin:
-	$(CARGO) build --locked $(if $(filter release,$(PROFILE)),--release)
+	$(if $(filter release,$(PROFILE)),$(CARGO) build --release --locked,$(CARGO) test --locked --no-run)
 
 ## Everything CI checks: format, lints, the spec's lint and diff against the baseline, tests on
 ## SQLite and PostgreSQL, then against a live server: the contract, three instances on one

@@ -53,6 +53,28 @@ pub fn open_sqlite_read_only(path: &str) -> Result<DbConnection, String> {
     Ok(DbConnection::Sqlite(conn))
 }
 
+/// Folds a SQLite database's write-ahead log into its file and empties the log
+/// (`wal_checkpoint(TRUNCATE)`): the log can then be removed without losing a committed change.
+/// `Ok(false)` while another connection holds the log (a server still running); an error when
+/// the file cannot be opened as a database.
+pub fn checkpoint_sqlite(path: &str) -> Result<bool, String> {
+    let escaped = path
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let mut conn = diesel::SqliteConnection::establish(&format!("file:{escaped}?mode=rw"))
+        .map_err(|e| e.to_string())?;
+    #[derive(QueryableByName)]
+    struct Checkpoint {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        busy: i32,
+    }
+    let done: Vec<Checkpoint> = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .load(&mut conn)
+        .map_err(|e| e.to_string())?;
+    Ok(done.first().is_none_or(|c| c.busy == 0))
+}
+
 /// SQLite's `PRAGMA integrity_check` then `PRAGMA foreign_key_check`: the problems found, empty
 /// when the file is sound.
 pub fn sqlite_problems(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
@@ -212,7 +234,7 @@ pub fn drop_database(conn: &mut DbConnection, name: &str) -> QueryResult<()> {
 }
 
 /// Empties a PostgreSQL database for `restore --force`: the `public` schema and all in it go, an
-/// empty one takes its place (the schema a dump of ours restores into).
-pub fn reset_public_schema(conn: &mut DbConnection) -> QueryResult<()> {
-    conn.batch_execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-}
+/// empty one takes its place (the schema a dump of ours restores into). Run by `psql` in the
+/// restore's own transaction, before the archive's statements.
+pub const RESET_PUBLIC_SCHEMA: &str =
+    "DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n";

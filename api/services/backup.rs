@@ -142,7 +142,7 @@ pub fn check(url: &DatabaseUrl, file: &Path) -> anyhow::Result<Report> {
             sql::create_database(&mut admin, &scratch)
                 .with_context(|| format!("creating the scratch database {scratch}"))?;
             let scratch_url = with_database(url, &scratch)?;
-            let outcome = pg_restore_into(&scratch_url, file).and_then(|()| {
+            let outcome = pg_restore_into(&scratch_url, file, false).and_then(|()| {
                 let mut conn = scratch_url.connect().map_err(|e| anyhow!(e))?;
                 inspect(&mut conn, true)
             });
@@ -379,7 +379,25 @@ fn restore_sqlite(url: &DatabaseUrl, input: &Path, force: bool) -> anyhow::Resul
         );
     }
     // The replaced database's write-ahead log and index belong to it: left beside the new file,
-    // SQLite would replay them into it.
+    // SQLite would replay them into it. Folded into the old file first, so that a restore
+    // stopped between their removal and the rename leaves the old database whole.
+    if force && target.exists() {
+        let path = target
+            .to_str()
+            .ok_or_else(|| anyhow!("{} is not valid UTF-8", target.display()))?;
+        match sql::checkpoint_sqlite(path) {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = std::fs::remove_file(&partial);
+                bail!(
+                    "{} is in use (its write-ahead log is held): stop the server first",
+                    target.display()
+                );
+            }
+            // A damaged database (the reason for many a restore) is replaced as it is.
+            Err(e) => tracing::warn!("{} cannot be opened to fold its log: {e}", target.display()),
+        }
+    }
     for suffix in ["-wal", "-shm", "-journal"] {
         let mut side = target.clone().into_os_string();
         side.push(suffix);
@@ -398,18 +416,16 @@ fn restore_postgres(url: &DatabaseUrl, input: &Path, force: bool) -> anyhow::Res
     let mut conn = url
         .connect()
         .map_err(|e| anyhow!("cannot connect to the database: {e}"))?;
-    if sql::has_tables(&mut conn)? {
-        if !force {
-            bail!(
-                "the database DATABASE_URL names already holds tables; restore into an empty \
-                 database (createdb), or stop the servers and pass --force to drop its public \
-                 schema first"
-            );
-        }
-        sql::reset_public_schema(&mut conn).context("emptying the database")?;
+    let occupied = sql::has_tables(&mut conn)?;
+    if occupied && !force {
+        bail!(
+            "the database DATABASE_URL names already holds tables; restore into an empty \
+             database (createdb), or stop the servers and pass --force to drop its public \
+             schema first"
+        );
     }
     drop(conn);
-    pg_restore_into(url, input)?;
+    pg_restore_into(url, input, occupied)?;
     let mut conn = url
         .connect()
         .map_err(|e| anyhow!("cannot connect to the database: {e}"))?;
@@ -426,11 +442,24 @@ fn restore_postgres(url: &DatabaseUrl, input: &Path, force: bool) -> anyhow::Res
 fn libpq_target(url: &DatabaseUrl) -> anyhow::Result<(String, Option<String>)> {
     let mut parsed =
         url::Url::parse(&url.target).map_err(|e| anyhow!("DATABASE_URL is not a URL: {e}"))?;
-    let password = parsed.password().map(percent_decode);
+    let mut password = parsed.password().map(percent_decode);
     if password.is_some() {
         parsed
             .set_password(None)
             .map_err(|()| anyhow!("DATABASE_URL: cannot separate the password"))?;
+    }
+    // libpq also takes `?password=…` (the last one wins, as in libpq).
+    if parsed.query_pairs().any(|(k, _)| k == "password") {
+        let (secret, kept): (Vec<_>, Vec<_>) = parsed
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .partition(|(k, _)| k == "password");
+        password = secret.into_iter().last().map(|(_, v)| v);
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
     }
     Ok((parsed.to_string(), password))
 }
@@ -478,17 +507,7 @@ fn pg_tool(tool: &str, args: &[&str], url: Option<&DatabaseUrl>) -> anyhow::Resu
             cmd.env("PGPASSWORD", p);
         }
     }
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow!(
-                "{tool} is not on PATH: install the PostgreSQL client tools of the server's major \
-                 version (Debian: apt-get install postgresql-client), or run the documented \
-                 command by hand (docs/backup.md)"
-            )
-        } else {
-            anyhow!("cannot run {tool}: {e}")
-        }
-    })?;
+    let out = cmd.output().map_err(|e| tool_missing(tool, e))?;
     if !out.status.success() {
         bail!(
             "{tool} failed ({}): {}",
@@ -497,6 +516,18 @@ fn pg_tool(tool: &str, args: &[&str], url: Option<&DatabaseUrl>) -> anyhow::Resu
         );
     }
     Ok(out.stdout)
+}
+
+fn tool_missing(tool: &str, e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        anyhow!(
+            "{tool} is not on PATH: install the PostgreSQL client tools of the server's major \
+             version (Debian: apt-get install postgresql-client), or run the documented command \
+             by hand (docs/backup.md)"
+        )
+    } else {
+        anyhow!("cannot run {tool}: {e}")
+    }
 }
 
 fn backup_postgres(url: &DatabaseUrl, partial: &Path) -> anyhow::Result<Report> {
@@ -523,9 +554,8 @@ fn backup_postgres(url: &DatabaseUrl, partial: &Path) -> anyhow::Result<Report> 
 /// Reads a custom-format archive's table of contents (`pg_restore --list`) and its migration
 /// table's rows, without a database.
 fn verify_archive(file: &Path) -> anyhow::Result<Report> {
-    let path = file
-        .to_str()
-        .ok_or_else(|| anyhow!("{} is not valid UTF-8", file.display()))?;
+    let absolute = tool_path(file)?;
+    let path = absolute.as_str();
     let list =
         String::from_utf8_lossy(&pg_tool("pg_restore", &["--list", path], None)?).into_owned();
     // A data entry: `123; 0 16390 TABLE DATA public invoices postgres`.
@@ -587,23 +617,93 @@ fn verify_archive(file: &Path) -> anyhow::Result<Report> {
     })
 }
 
-/// `pg_restore` into the (empty) database `url` names, in one transaction: on any error nothing
-/// is left half restored.
-fn pg_restore_into(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
-    let path = file
-        .to_str()
-        .ok_or_else(|| anyhow!("{} is not valid UTF-8", file.display()))?;
-    pg_tool(
-        "pg_restore",
-        &[
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            path,
-        ],
-        Some(url),
-    )?;
+/// A file's path as a PostgreSQL tool's argument: absolute, so that a name starting with `-` is
+/// never taken for an option.
+fn tool_path(file: &Path) -> anyhow::Result<String> {
+    let absolute =
+        std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
+    absolute
+        .into_os_string()
+        .into_string()
+        .map_err(|_| anyhow!("{} is not valid UTF-8", file.display()))
+}
+
+/// Restores the archive into the database `url` names in one transaction: `pg_restore` writes the
+/// archive as SQL and `psql` runs it between our `BEGIN` and a `COMMIT` sent only once
+/// `pg_restore` has finished well, after emptying the public schema when `replace` (`--force`).
+/// An archive that fails half-way (in `pg_restore` or in `psql`) is never committed: the
+/// database stays as it was, its old schema included.
+fn pg_restore_into(url: &DatabaseUrl, file: &Path, replace: bool) -> anyhow::Result<()> {
+    use std::process::Stdio;
+    let path = tool_path(file)?;
+    let (target, password) = libpq_target(url)?;
+    let mut script = Command::new("pg_restore")
+        .args(["--no-owner", "--no-privileges", "--file=-", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| tool_missing("pg_restore", e))?;
+    let mut psql = Command::new("psql");
+    psql.args([
+        "--no-psqlrc",
+        "--quiet",
+        "--set=ON_ERROR_STOP=1",
+        "--file=-",
+        &format!("--dbname={target}"),
+    ])
+    .env("PGCONNECT_TIMEOUT", "10")
+    // Few lines on stderr (read only at the end): no NOTICE per dropped object.
+    .env("PGOPTIONS", "-c client_min_messages=warning")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    if let Some(p) = password {
+        psql.env("PGPASSWORD", p);
+    }
+    let mut psql = match psql.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = script.kill();
+            let _ = script.wait();
+            return Err(tool_missing("psql", e));
+        }
+    };
+    let mut input = psql.stdin.take().expect("psql's stdin is piped");
+    let mut sql_out = script.stdout.take().expect("pg_restore's stdout is piped");
+    // A write error means psql stopped (its error says why, below).
+    let fed = (|| -> std::io::Result<()> {
+        input.write_all(b"BEGIN;\n")?;
+        if replace {
+            input.write_all(sql::RESET_PUBLIC_SCHEMA.as_bytes())?;
+        }
+        std::io::copy(&mut sql_out, &mut input)?;
+        Ok(())
+    })();
+    // pg_restore sees a closed pipe if psql stopped early, and ends.
+    drop(sql_out);
+    let read = script.wait_with_output()?;
+    let whole = fed.is_ok() && read.status.success();
+    if whole {
+        // psql stops at an error (ON_ERROR_STOP), so it reaches this line only without one.
+        let _ = input.write_all(b"COMMIT;\n");
+    }
+    // Without COMMIT, psql's end of input ends the session and the transaction rolls back.
+    drop(input);
+    let restored = psql.wait_with_output()?;
+    if !restored.status.success() || fed.is_err() {
+        bail!(
+            "psql failed ({}): {}; the database is unchanged",
+            restored.status,
+            String::from_utf8_lossy(&restored.stderr).trim()
+        );
+    }
+    if !whole {
+        bail!(
+            "pg_restore failed ({}): {}; the database is unchanged",
+            read.status,
+            String::from_utf8_lossy(&read.stderr).trim()
+        );
+    }
     Ok(())
 }
 
@@ -615,4 +715,42 @@ pub fn print(report: &Report) -> std::io::Result<()> {
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(url: &str) -> DatabaseUrl {
+        DatabaseUrl {
+            engine: Engine::Postgres,
+            target: url.to_string(),
+        }
+    }
+
+    /// Attack review: a password given as `?password=` reached pg_dump's command line (`ps`).
+    #[test]
+    fn no_password_reaches_a_tools_command_line() {
+        let (url, password) = libpq_target(&pg(
+            "postgres://leman:s%40cret@db:5432/leman?sslmode=require",
+        ))
+        .unwrap();
+        assert_eq!(url, "postgres://leman@db:5432/leman?sslmode=require");
+        assert_eq!(password.as_deref(), Some("s@cret"));
+        let (url, password) = libpq_target(&pg(
+            "postgres://leman@db/leman?password=one&sslmode=disable&password=two%26",
+        ))
+        .unwrap();
+        assert_eq!(url, "postgres://leman@db/leman?sslmode=disable");
+        assert_eq!(password.as_deref(), Some("two&"));
+        let (url, password) = libpq_target(&pg("postgres://db/leman?password=x")).unwrap();
+        assert_eq!(url, "postgres://db/leman");
+        assert_eq!(password.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn a_tools_file_argument_never_starts_with_a_dash() {
+        let p = tool_path(Path::new("-h.backup")).unwrap();
+        assert!(p.starts_with('/') && p.ends_with("/-h.backup"), "{p}");
+    }
 }

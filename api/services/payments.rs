@@ -56,15 +56,20 @@ pub struct PaymentInput {
 pub enum ChargeFailure {
     /// The provider declined it (its code).
     Declined(String),
-    /// The provider could not be reached, or failed (what went wrong).
+    /// The provider did not answer (what went wrong): the charge may exist; the payment stays
+    /// pending until reconciled.
     Unavailable(String),
+    /// The provider refused the request itself (an unusable token, an error it answered):
+    /// nothing was charged; the payment failed (`provider_error`).
+    Refused(String),
 }
 
 impl From<ChargeFailure> for AppError {
     fn from(f: ChargeFailure) -> Self {
         match f {
             ChargeFailure::Declined(code) => declined(&code),
-            ChargeFailure::Unavailable(e) => unavailable(e),
+            ChargeFailure::Unavailable(e) => no_answer(e),
+            ChargeFailure::Refused(e) => unavailable(e),
         }
     }
 }
@@ -105,6 +110,19 @@ fn in_progress() -> AppError {
     AppError::conflict(
         "payment_in_progress",
         "A payment of this invoice is already under way or done.",
+    )
+}
+
+/// The provider did not answer a charge: its outcome is learnt within minutes by asking the
+/// provider (the payment stays pending meanwhile, its invoice or top-up held by it).
+fn no_answer(e: impl std::fmt::Display) -> AppError {
+    AppError::unavailable(
+        "payment_provider_unavailable",
+        format!(
+            "{e}; the charge may have been made: the payment stays pending until the provider \
+             is asked again (within minutes), and is then settled or failed. Do not pay again \
+             meanwhile: read the payment, invoice or prepaid account for its outcome."
+        ),
     )
 }
 
@@ -486,10 +504,16 @@ pub async fn record_charge(
                         settle(c, &config, &meta, &payment.id, false, Some(code), None)?;
                         Err(ChargeFailure::Declined(code.clone()))
                     }
+                    // No answer: the provider may have charged. The payment stays pending
+                    // (no reference) until `reconcile_unanswered` asks the provider by its key;
+                    // failing it here would free the invoice for a second charge.
+                    Err(e @ crate::gateway::GatewayError::Unavailable(_)) => {
+                        Err(ChargeFailure::Unavailable(e.to_string()))
+                    }
                     Err(e) => {
                         let code = Some(failure::PROVIDER_ERROR);
                         settle(c, &config, &meta, &payment.id, false, code, None)?;
-                        Err(ChargeFailure::Unavailable(e.to_string()))
+                        Err(ChargeFailure::Refused(e.to_string()))
                     }
                 })
             },

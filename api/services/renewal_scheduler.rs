@@ -373,7 +373,9 @@ async fn after_charge(
         Ok(Outcome::Pending(_)) => return Ok(()),
         Ok(Outcome::Succeeded(_)) => None,
         Err(ChargeFailure::Declined(code)) => Some(code.clone()),
-        Err(ChargeFailure::Unavailable(_)) => Some("provider_unavailable".to_string()),
+        // No answer: still pending, asked again by the next pass (`reconcile`), no mail yet.
+        Err(ChargeFailure::Unavailable(_)) => return Ok(()),
+        Err(ChargeFailure::Refused(_)) => Some("provider_unavailable".to_string()),
     };
     match &failure {
         None => report.renewed += 1,

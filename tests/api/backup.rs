@@ -570,11 +570,30 @@ async fn backup_and_restore_refuse_to_overwrite_and_to_use_a_damaged_file() {
         let mut c = DatabaseUrl::parse(&fresh.url).unwrap().connect().unwrap();
         assert!(!leman::models::backup::has_tables(&mut c).unwrap());
     }
-    // The sound copy restores there, and the rename made before it is in.
-    succeeded(
-        &leman(&["restore", "--input", f], &fresh.url, fresh_dir.path()),
-        "restore",
+    // Attack review: even forced over a live database, a damaged copy changes nothing (on
+    // PostgreSQL the schema was dropped before pg_restore found the damage).
+    assert!(
+        !leman(&["restore", "--input", d, "--force"], &url, &dir)
+            .status
+            .success()
     );
+    assert_eq!(
+        get_json(&app, &s, &format!("/v1/orgs/{org}")).await["name"],
+        "Careful 2"
+    );
+    // The sound copy restores there (named `-…` and given relative: never taken for an option
+    // of pg_restore), and the rename made before it is in.
+    std::fs::copy(&file, backup_dir.path().join("-first.backup")).unwrap();
+    let dashed = Command::new(env!("CARGO_BIN_EXE_leman"))
+        .args(["restore", "--input=-first.backup"])
+        .current_dir(backup_dir.path())
+        .env("DATABASE_URL", &fresh.url)
+        .env("LEMAN_DATA_DIR", fresh_dir.path())
+        .env("LEMAN_JOBS", "false")
+        .env("LEMAN_LOG", "warn")
+        .output()
+        .unwrap();
+    succeeded(&dashed, "restore");
     let mut c = DatabaseUrl::parse(&fresh.url)
         .unwrap()
         .connect_existing()

@@ -170,3 +170,60 @@ async fn crash_an_invoice_charged_but_not_recorded_is_paid_once_and_its_order_de
     assert_eq!(products["data"].as_array().unwrap().len(), 1, "{products}");
     assert_eq!(status_of(&app, &p.id).await.0, "succeeded");
 }
+
+/// Attack review: a charge the provider made but never answered (a timeout after the charge)
+/// failed its payment at once, which freed the invoice for a second charge. It now stays pending,
+/// is refused a second payment, and the next scheduler pass learns the charge by its key.
+#[tokio::test]
+async fn crash_a_charge_left_unanswered_by_the_provider_stays_pending_until_asked_again() {
+    let app = billing_app().await;
+    let (_, s) = app.signed_in("no-answer@example.ch").await;
+    let org = app.create_org(&s, "No answer").await;
+    let lost = app
+        .add_payment_method(
+            &s,
+            &org,
+            json!({"type": "card", "token": "tok_visa_no_answer"}),
+        )
+        .await;
+    let visa = app
+        .add_payment_method(&s, &org, json!({"type": "card", "token": "tok_visa"}))
+        .await;
+    let order = app
+        .order(
+            &s,
+            &org,
+            json!([{"offer_id": "web-hosting-starter", "billing_period": "P1M"}]),
+        )
+        .await;
+    let pay = format!(
+        "/v1/orgs/{org}/orders/{}/payments",
+        order["id"].as_str().unwrap()
+    );
+    let before = charges(&app).await;
+    let answer = send(&app, Method::POST, &pay, &s, Some(card(&lost))).await;
+    assert_eq!(answer.status(), 503);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "payment_provider_unavailable", "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("may have been made"),
+        "{body}"
+    );
+    assert_eq!(charges(&app).await, before + 1, "the provider did charge");
+    // Held: no second charge while the first one's outcome is unknown.
+    let again = send(&app, Method::POST, &pay, &s, Some(card(&visa))).await;
+    assert_eq!(again.status(), 409);
+    let invoice_id = order["invoice_id"].as_str().unwrap().to_string();
+    let invoice = get_json(&app, &s, &format!("/v1/orgs/{org}/invoices/{invoice_id}")).await;
+    assert_eq!(invoice["status"], "open", "{invoice}");
+    let r = renewal_scheduler::run(&app.services, now() + Duration::minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(r.reconciled, 1, "{r:?}");
+    assert_eq!(charges(&app).await, before + 1, "nothing charged again");
+    let invoice = get_json(&app, &s, &format!("/v1/orgs/{org}/invoices/{invoice_id}")).await;
+    assert_eq!(invoice["status"], "paid", "{invoice}");
+}

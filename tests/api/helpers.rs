@@ -47,15 +47,19 @@ impl TestDb {
                 let admin = admin_url(&base);
                 let mut conn =
                     diesel::PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
-                let from = template.map(|t| format!(" TEMPLATE {t}")).unwrap_or_default();
+                let from = template
+                    .map(|t| format!(" TEMPLATE {t}"))
+                    .unwrap_or_default();
                 diesel::sql_query(format!("CREATE DATABASE {name}{from}"))
                     .execute(&mut conn)
                     .expect("create test database");
                 // A commit waits ~4 ms for its fsync on this machine's disk and a test commits
                 // hundreds of times; nothing here survives a crash of the server anyway.
-                diesel::sql_query(format!("ALTER DATABASE {name} SET synchronous_commit = off"))
-                    .execute(&mut conn)
-                    .expect("set synchronous_commit on the test database");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE {name} SET synchronous_commit = off"
+                ))
+                .execute(&mut conn)
+                .expect("set synchronous_commit on the test database");
                 let url = format!("{}/{name}?sslmode=disable", server_url(&base));
                 Self {
                     url,
@@ -116,10 +120,14 @@ fn pg_template(base: &str) -> &'static str {
         .load(&mut conn)
         .expect("list template databases");
         for Datname { datname } in stale {
-            let pid = datname.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+            let pid = datname
+                .split('_')
+                .nth(2)
+                .and_then(|p| p.parse::<u32>().ok());
             if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
-                    .execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                        .execute(&mut conn);
             }
         }
         let name = format!(
