@@ -73,9 +73,17 @@ fn request_id(req: &ServiceRequest) -> String {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_string)
         .unwrap_or_else(|| {
-            // Encoded straight into a buffer: `to_string` goes through the formatting machinery.
+            // A version-7 UUID from the thread's generator: `Uuid::now_v7` asks the kernel
+            // (`getrandom`) on every call, and a request id needs no ordering between requests
+            // of the same millisecond. Encoded straight into a buffer, not through `Display`.
+            let mut random = [0u8; 10];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
             let mut buf = uuid::Uuid::encode_buffer();
-            uuid::Uuid::now_v7()
+            uuid::Builder::from_unix_timestamp_millis(millis, &random)
+                .into_uuid()
                 .hyphenated()
                 .encode_lower(&mut buf)
                 .to_owned()

@@ -12,8 +12,9 @@ mkdir -p "$out"
 rm -f "$out"/callgrind.out.* "$out"/urls
 command -v valgrind >/dev/null || apt-get install -y valgrind
 command -v wrk >/dev/null || apt-get install -y wrk
+# The bench target's executable (not `leman`'s, which is listed too when it was rebuilt).
 bin="$(cargo bench --locked --bench bench --no-run --message-format=json 2>/dev/null \
-  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)"
+  | grep '"kind":\["bench"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)"
 [ -x "$bin" ] || { echo "profile: no bench binary" >&2; exit 1; }
 LEMAN_BENCH_SERVE_FILE="$out/urls" valgrind --tool=callgrind --dump-instr=no \
   --callgrind-out-file="$out/callgrind.out.%p" "$bin" >"$out/server.log" 2>&1 &

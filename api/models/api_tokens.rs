@@ -36,7 +36,7 @@ pub struct TokenCaller {
 }
 
 pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<TokenCaller>> {
-    let now = db::now();
+    let now = db::SqlTime(db::now());
     macro_rules! query {
         () => {
             api_tokens::table
@@ -59,11 +59,11 @@ pub fn active_caller(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<
                 ))
         };
     }
-    // On every request: the engine's own connection caches the prepared statement (see
-    // sessions::active_caller).
+    // On every request: the engine's own connection caches the prepared statement, and one row
+    // by a unique hash needs no `LIMIT ?` (see sessions::active_caller).
     match conn {
-        DbConnection::Sqlite(c) => query!().first(c).optional(),
-        DbConnection::Postgresql(c) => query!().first(c).optional(),
+        DbConnection::Sqlite(c) => query!().get_result(c).optional(),
+        DbConnection::Postgresql(c) => query!().get_result(c).optional(),
     }
 }
 

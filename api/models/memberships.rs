@@ -62,14 +62,23 @@ pub fn find_with_org(
     org_id: &str,
     user_id: &str,
 ) -> QueryResult<Option<(Membership, Organization)>> {
-    memberships::table
-        .inner_join(organizations::table)
-        .filter(memberships::organization_id.eq(org_id))
-        .filter(memberships::user_id.eq(user_id))
-        .filter(organizations::deleted_at.is_null())
-        .select((Membership::as_select(), Organization::as_select()))
-        .first(conn)
-        .optional()
+    macro_rules! query {
+        () => {
+            memberships::table
+                .inner_join(organizations::table)
+                .filter(memberships::organization_id.eq(org_id))
+                .filter(memberships::user_id.eq(user_id))
+                .filter(organizations::deleted_at.is_null())
+                .select((Membership::as_select(), Organization::as_select()))
+        };
+    }
+    // Every organisation route asks: on the engine's own connection, whose prepared-statement
+    // cache the MultiConnection query misses (callgrind: prepared again on each request); one
+    // row by primary key, so no `LIMIT ?` (see `sessions::active_caller`).
+    match conn {
+        DbConnection::Sqlite(c) => query!().get_result(c).optional(),
+        DbConnection::Postgresql(c) => query!().get_result(c).optional(),
+    }
 }
 
 pub fn find(

@@ -31,10 +31,12 @@ pub async fn bare_server(
         let (pool, id) = (pool.get_ref().clone(), ids.user.clone());
         let row = web::block(move || {
             use leman::db::schema::users;
+            // As `sessions::active_caller` reads it: no `LIMIT ?`, which makes SQLite 3.53
+            // prepare the statement again on every run.
             users::table
                 .find(id)
                 .select(leman::models::users::CallerUser::as_select())
-                .first(&mut pool.get().unwrap())
+                .get_result(&mut pool.get().unwrap())
         })
         .await
         .unwrap()
