@@ -39,15 +39,21 @@ pub fn vacuum_into(conn: &mut DbConnection, dest: &str) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Opens a SQLite file read-only (no pragma that would write, no WAL switch, no file created):
-/// the copy being checked stays byte for byte what was written.
-pub fn open_sqlite_read_only(path: &str) -> Result<DbConnection, String> {
+/// Opens an existing SQLite file as a `file:` URI in `mode` (`ro`, `rw`: never created), its
+/// path escaped so that `%`, `?` and `#` in it stay part of the name.
+fn open_sqlite_uri(path: &str, mode: &str) -> Result<diesel::SqliteConnection, String> {
     let escaped = path
         .replace('%', "%25")
         .replace('?', "%3f")
         .replace('#', "%23");
-    let mut conn = diesel::SqliteConnection::establish(&format!("file:{escaped}?mode=ro"))
-        .map_err(|e| e.to_string())?;
+    diesel::SqliteConnection::establish(&format!("file:{escaped}?mode={mode}"))
+        .map_err(|e| e.to_string())
+}
+
+/// Opens a SQLite file read-only (no pragma that would write, no WAL switch, no file created):
+/// the copy being checked stays byte for byte what was written.
+pub fn open_sqlite_read_only(path: &str) -> Result<DbConnection, String> {
+    let mut conn = open_sqlite_uri(path, "ro")?;
     conn.batch_execute("PRAGMA busy_timeout = 10000;")
         .map_err(|e| e.to_string())?;
     Ok(DbConnection::Sqlite(conn))
@@ -58,12 +64,7 @@ pub fn open_sqlite_read_only(path: &str) -> Result<DbConnection, String> {
 /// `Ok(false)` while another connection holds the log (a server still running); an error when
 /// the file cannot be opened as a database.
 pub fn checkpoint_sqlite(path: &str) -> Result<bool, String> {
-    let escaped = path
-        .replace('%', "%25")
-        .replace('?', "%3f")
-        .replace('#', "%23");
-    let mut conn = diesel::SqliteConnection::establish(&format!("file:{escaped}?mode=rw"))
-        .map_err(|e| e.to_string())?;
+    let mut conn = open_sqlite_uri(path, "rw")?;
     #[derive(QueryableByName)]
     struct Checkpoint {
         #[diesel(sql_type = diesel::sql_types::Integer)]
