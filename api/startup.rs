@@ -17,33 +17,6 @@ use crate::telemetry::Telemetry;
 
 pub use crate::context::Services;
 
-fn cors(origins: &[String]) -> actix_cors::Cors {
-    let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::ACCEPT_LANGUAGE,
-            crate::http::idempotency::IDEMPOTENCY_KEY,
-            crate::telemetry::REQUEST_ID,
-        ])
-        .expose_headers([
-            crate::telemetry::REQUEST_ID,
-            header::RETRY_AFTER,
-            header::LOCATION,
-            crate::http::idempotency::REPLAYED,
-        ])
-        .max_age(3600)
-        // A foreign origin gets no CORS headers (the browser then refuses the response) rather
-        // than an error: same-origin pages such as /docs keep working.
-        .block_on_origin_mismatch(false);
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
-}
-
 pub struct Application {
     port: u16,
     server: Server,
@@ -98,7 +71,9 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback::not_matched))
-                .wrap(cors(&origins))
+                .wrap(crate::http::cors::OriginCors(crate::http::cors::policy(
+                    &origins,
+                )))
                 .wrap(Telemetry {
                     metrics: telemetry_metrics.clone(),
                 })

@@ -2,6 +2,7 @@
 //! echoed, on every log line and in problem bodies), the access log and the HTTP metrics; a
 //! panicking handler answers a 500 problem instead of dropping the connection.
 
+use std::cell::RefCell;
 use std::future::{Ready, ready};
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -235,6 +236,7 @@ where
         ready(Ok(TelemetryMiddleware {
             service: Rc::new(service),
             metrics: self.metrics.clone(),
+            served_routes: Rc::default(),
         }))
     }
 }
@@ -242,6 +244,93 @@ where
 pub struct TelemetryMiddleware<S> {
     service: Rc<S>,
     metrics: Arc<Metrics>,
+    served_routes: Rc<RefCell<ServedRoutes>>,
+}
+
+/// One worker's handles on the HTTP metrics of the routes it served, by route pattern, then
+/// method, then status. A request is counted through this worker's own small map, not by two
+/// lookups under the shared families' locks with their labels hashed each time; the handles
+/// share their values with the families, so a scrape sees every worker's counts. Bounded as the
+/// labels are: registered patterns (a path that matched none is `unmatched`), methods from a
+/// closed set, statuses.
+#[derive(Default)]
+struct ServedRoutes(rustc_hash::FxHashMap<String, ServedRoute>);
+
+struct ServedRoute {
+    label: &'static str,
+    methods: Vec<ServedMethod>,
+}
+
+struct ServedMethod {
+    method: &'static str,
+    duration: prometheus_client::metrics::histogram::Histogram,
+    statuses: Vec<(u16, prometheus_client::metrics::counter::Counter)>,
+}
+
+impl ServedRoutes {
+    fn count(
+        &mut self,
+        metrics: &Metrics,
+        method: &'static str,
+        pattern: Option<&str>,
+        status: u16,
+        seconds: f64,
+    ) {
+        let pattern = pattern.unwrap_or("unmatched");
+        if !self.0.contains_key(pattern) {
+            let label = match pattern {
+                "unmatched" => "unmatched",
+                p => crate::metrics::route_label(p),
+            };
+            self.0.insert(
+                pattern.to_owned(),
+                ServedRoute {
+                    label,
+                    methods: Vec::new(),
+                },
+            );
+        }
+        let Some(route) = self.0.get_mut(pattern) else {
+            return;
+        };
+        let label = route.label;
+        let at = match route.methods.iter().position(|m| m.method == method) {
+            Some(at) => at,
+            None => {
+                route.methods.push(ServedMethod {
+                    method,
+                    duration: metrics
+                        .http_duration
+                        .get_or_create(&RouteLabels {
+                            method,
+                            route: label,
+                        })
+                        .clone(),
+                    statuses: Vec::new(),
+                });
+                route.methods.len() - 1
+            }
+        };
+        let served = &mut route.methods[at];
+        served.duration.observe(seconds);
+        match served.statuses.iter().find(|(s, _)| *s == status) {
+            Some((_, counter)) => {
+                counter.inc();
+            }
+            None => {
+                let counter = metrics
+                    .http_requests
+                    .get_or_create(&RequestLabels {
+                        method,
+                        route: label,
+                        status,
+                    })
+                    .clone();
+                counter.inc();
+                served.statuses.push((status, counter));
+            }
+        }
+    }
 }
 
 impl<S, B> Service<ServiceRequest> for TelemetryMiddleware<S>
@@ -261,6 +350,7 @@ where
         let method = method_label(req.method());
         let service = self.service.clone();
         let metrics = self.metrics.clone();
+        let served_routes = self.served_routes.clone();
         let started = Instant::now();
         let private = req.headers().contains_key(header::AUTHORIZATION)
             || !matches!(
@@ -343,22 +433,14 @@ where
                     let elapsed = started.elapsed();
                     let status = res.status().as_u16();
                     // The route pattern, not the path: ids must not explode the label set.
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .map_or("unmatched", |p| crate::metrics::route_label(&p));
-                    metrics
-                        .http_requests
-                        .get_or_create(&RequestLabels {
-                            method,
-                            route,
-                            status,
-                        })
-                        .inc();
-                    metrics
-                        .http_duration
-                        .get_or_create(&RouteLabels { method, route })
-                        .observe(elapsed.as_secs_f64());
+                    let pattern = res.request().match_pattern();
+                    served_routes.borrow_mut().count(
+                        &metrics,
+                        method,
+                        pattern.as_deref(),
+                        status,
+                        elapsed.as_secs_f64(),
+                    );
                     if let Some(v) = id_header {
                         res.headers_mut().insert(REQUEST_ID, v);
                     }

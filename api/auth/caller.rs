@@ -133,15 +133,14 @@ impl Caller {
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| unauthenticated("The Authorization header must be `Bearer <token>`."))?
-            .to_string();
+            .ok_or_else(|| unauthenticated("The Authorization header must be `Bearer <token>`."))?;
         let pool = req
             .app_data::<web::Data<Pool>>()
             .ok_or_else(|| AppError::internal("no pool"))?
             .get_ref()
             .clone();
         if token.starts_with("lmn_") {
-            let hash = super::secrets::hash(&token);
+            let hash = super::secrets::hash(token);
             let found = db::run(&pool, move |conn| {
                 Ok(api_tokens::active_caller(conn, &hash)?)
             })
@@ -181,11 +180,10 @@ impl Caller {
         let keys = req
             .app_data::<web::Data<KeySet>>()
             .ok_or_else(|| AppError::internal("no keys"))?;
-        let claims = jwt::decode_cached(keys, &token)
+        let claims = jwt::decode_cached(keys, token)
             .map_err(|e| unauthenticated(&format!("The access token is not valid ({e}).")))?;
-        let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
         let found = db::run(&pool, move |conn| {
-            Ok(sessions::active_caller(conn, &sid, &sub)?)
+            Ok(sessions::active_caller(conn, &claims.sid, &claims.sub)?)
         })
         .await?;
         let row = found.ok_or_else(|| unauthenticated("The session has ended; sign in again."))?;

@@ -67,9 +67,11 @@ pub fn encode(keys: &KeySet, claims: &Claims) -> Result<String, TokenError> {
 /// Access tokens verified recently, so a token presented again skips the signature and JSON
 /// work until it expires. Bounded: emptied when it reaches `CAPACITY` entries. The session is
 /// still checked on every request; only the cryptography is remembered.
+/// Keyed with FxHash, not SipHash: only tokens that verified (signed by us) are ever inserted,
+/// so no caller can choose keys that collide.
 #[derive(Clone, Default)]
 pub struct VerifiedTokens(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Claims>>>,
+    std::sync::Arc<std::sync::Mutex<rustc_hash::FxHashMap<String, std::sync::Arc<Claims>>>>,
 );
 
 impl VerifiedTokens {
@@ -77,7 +79,7 @@ impl VerifiedTokens {
 }
 
 /// `decode`, remembering tokens that verified until their `exp`.
-pub fn decode_cached(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
+pub fn decode_cached(keys: &KeySet, token: &str) -> Result<std::sync::Arc<Claims>, TokenError> {
     let now = chrono::Utc::now().timestamp();
     if let Ok(cache) = keys.verified.0.lock()
         && let Some(claims) = cache.get(token)
@@ -85,7 +87,7 @@ pub fn decode_cached(keys: &KeySet, token: &str) -> Result<Claims, TokenError> {
     {
         return Ok(claims.clone());
     }
-    let claims = decode(keys, token)?;
+    let claims = std::sync::Arc::new(decode(keys, token)?);
     if let Ok(mut cache) = keys.verified.0.lock() {
         if cache.len() >= VerifiedTokens::CAPACITY {
             cache.clear();
@@ -174,7 +176,11 @@ mod tests {
         // An entry past its exp is not served from memory.
         let mut stale = claims(900);
         stale.exp -= 10_000;
-        k.verified.0.lock().unwrap().insert(token.clone(), stale);
+        k.verified
+            .0
+            .lock()
+            .unwrap()
+            .insert(token.clone(), std::sync::Arc::new(stale));
         assert_eq!(decode_cached(&k, &token).unwrap().exp, claims(900).exp);
         assert!(decode_cached(&k, "garbage").is_err());
     }

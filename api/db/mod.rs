@@ -300,6 +300,11 @@ pub fn failure(e: &diesel::result::Error) -> Option<Failure> {
         Error::DatabaseError(Kind::ReadOnlyTransaction, _) => Some(Failure::ReadOnly),
         // The transaction manager gave up on a connection that failed mid-transaction.
         Error::BrokenTransactionManager => Some(Failure::Unavailable),
+        // A COMMIT that failed, and the ROLLBACK after it too (the server went away between
+        // them): what the commit met, never a bare 500.
+        Error::RollbackErrorOnCommit { commit_error, .. } => {
+            failure(commit_error).or(Some(Failure::Unavailable))
+        }
         Error::DatabaseError(Kind::Unknown, info) => {
             let m = info.message();
             const UNAVAILABLE: [&str; 9] = [
@@ -556,32 +561,43 @@ pub fn new_id(prefix: &str) -> String {
 pub struct SqlTime(pub chrono::NaiveDateTime);
 
 impl SqlTime {
-    /// `%F %T%.f`: the fraction with 0, 3, 6 or 9 digits, as chrono's `%.f` writes it.
+    /// `%F %T%.f`: the fraction with 0, 3, 6 or 9 digits, as chrono's `%.f` writes it. Digits
+    /// are written straight into a buffer (no formatter): a session check binds two of these.
     pub fn sqlite_text(&self) -> String {
         use chrono::{Datelike as _, Timelike as _};
-        use std::fmt::Write as _;
         let t = self.0;
-        let mut out = String::with_capacity(29);
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-        let nanos = t.nanosecond() % 1_000_000_000;
-        if nanos == 0 {
-        } else if nanos.is_multiple_of(1_000_000) {
-            let _ = write!(out, ".{:03}", nanos / 1_000_000);
-        } else if nanos.is_multiple_of(1_000) {
-            let _ = write!(out, ".{:06}", nanos / 1_000);
-        } else {
-            let _ = write!(out, ".{nanos:09}");
+        if !(0..=9999).contains(&t.year()) {
+            // chrono writes a sign or a fifth digit: rare enough to take its own path.
+            return t.format("%F %T%.f").to_string();
         }
-        out
+        fn digits(out: &mut [u8], mut value: u32) {
+            for d in out.iter_mut().rev() {
+                *d = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        let mut b = *b"0000-00-00 00:00:00.000000000";
+        digits(&mut b[0..4], t.year() as u32);
+        digits(&mut b[5..7], t.month());
+        digits(&mut b[8..10], t.day());
+        digits(&mut b[11..13], t.hour());
+        digits(&mut b[14..16], t.minute());
+        digits(&mut b[17..19], t.second());
+        let nanos = t.nanosecond() % 1_000_000_000;
+        let len = if nanos == 0 {
+            19
+        } else if nanos.is_multiple_of(1_000_000) {
+            digits(&mut b[20..23], nanos / 1_000_000);
+            23
+        } else if nanos.is_multiple_of(1_000) {
+            digits(&mut b[20..26], nanos / 1_000);
+            26
+        } else {
+            digits(&mut b[20..29], nanos);
+            29
+        };
+        // Only ASCII digits and separators were written.
+        String::from_utf8_lossy(&b[..len]).into_owned()
     }
 }
 
@@ -660,6 +676,23 @@ mod tests {
                 SqlTime(t).sqlite_text(),
                 t.format("%F %T%.f").to_string(),
                 "{nanos}"
+            );
+        }
+        for (y, m, d) in [
+            (1, 1, 1),
+            (999, 12, 31),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 6, 15),
+        ] {
+            let t = chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_nano_opt(23, 59, 58, 7_000)
+                .unwrap();
+            assert_eq!(
+                SqlTime(t).sqlite_text(),
+                t.format("%F %T%.f").to_string(),
+                "{y}"
             );
         }
     }
@@ -853,5 +886,32 @@ mod tests {
             (503, "database_busy")
         );
         assert_eq!(AppError::from(unique).status.as_u16(), 500);
+    }
+
+    #[test]
+    fn a_commit_and_its_rollback_both_failing_is_answered_503_not_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let lost = || {
+            Box::new(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new("server closed the connection unexpectedly".to_string()),
+            ))
+        };
+        let answered = AppError::from(Error::RollbackErrorOnCommit {
+            rollback_error: lost(),
+            commit_error: lost(),
+        });
+        assert_eq!(
+            (answered.status.as_u16(), answered.code),
+            (503, "database_unavailable")
+        );
+        let full = AppError::from(Error::RollbackErrorOnCommit {
+            rollback_error: lost(),
+            commit_error: Box::new(Error::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new("database or disk is full".to_string()),
+            )),
+        });
+        assert_eq!(full.code, "storage_full");
     }
 }

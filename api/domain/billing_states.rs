@@ -210,7 +210,11 @@ pub mod failure {
     pub const PROVIDER_ERROR: &str = "provider_error";
     /// The provider's webhook said the payment failed without a code.
     pub const DECLINED: &str = "declined";
-    /// A given-up payment (`superseded`, `expired`) whose money arrived and was credited.
+    /// A charge whose request died before the provider answered, with no charge on the
+    /// provider's record when asked (`payments::reconcile_unanswered`): nothing was taken.
+    pub const UNANSWERED: &str = "unanswered";
+    /// A given-up payment (`superseded`, `expired`, `unanswered`) whose money arrived and was
+    /// credited.
     pub fn credited(given_up: &str) -> String {
         format!("{given_up}_credited")
     }

@@ -18,7 +18,8 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{Error, HttpResponse, ResponseError, web};
-use futures_util::future::LocalBoxFuture;
+use futures_util::TryFutureExt as _;
+use futures_util::future::{Either, LocalBoxFuture, MapOk};
 use sha2::{Digest, Sha256};
 
 use crate::auth::jwt;
@@ -111,24 +112,29 @@ where
 {
     type Response = ServiceResponse<BoxBody>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Error>>;
+    /// A request without a key (every read) goes straight through, its future not boxed again.
+    type Future = Either<
+        MapOk<S::Future, fn(ServiceResponse<B>) -> ServiceResponse<BoxBody>>,
+        LocalBoxFuture<'static, Result<Self::Response, Error>>,
+    >;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = self.service.clone();
-        Box::pin(async move {
-            let key = match req.headers().get(&IDEMPOTENCY_KEY) {
-                Some(key) if req.method() == Method::POST && !is_secret_route(req.path()) => {
-                    key.to_str().unwrap_or("").to_string()
-                }
-                _ => {
-                    return service
+        let key = match req.headers().get(&IDEMPOTENCY_KEY) {
+            Some(key) if req.method() == Method::POST && !is_secret_route(req.path()) => {
+                key.to_str().unwrap_or("").to_string()
+            }
+            _ => {
+                return Either::Left(
+                    self.service
                         .call(req)
-                        .await
-                        .map(ServiceResponse::map_into_boxed_body);
-                }
-            };
+                        .map_ok(ServiceResponse::map_into_boxed_body as fn(_) -> _),
+                );
+            }
+        };
+        let service = self.service.clone();
+        Either::Right(Box::pin(async move {
             let (Some(pool), Some(keys)) = (
                 req.app_data::<web::Data<Pool>>().cloned(),
                 req.app_data::<web::Data<KeySet>>().cloned(),
@@ -295,7 +301,7 @@ where
                 http_req,
                 head.set_body(bytes).map_into_boxed_body(),
             ))
-        })
+        }))
     }
 }
 

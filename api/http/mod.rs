@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: the JSON body extractor, the 404/405 fallback, and the
 //! mapping of actix's own errors to problem+json.
 
+pub mod cors;
 pub mod fallback;
 pub mod idempotency;
 pub mod json;

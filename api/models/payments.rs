@@ -172,7 +172,7 @@ pub fn pending_transfer_for_invoice(
 /// arrived after all is credited once: true the first time only (the failure code gains
 /// `_credited`).
 pub fn claim_late_payment(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    for given_up in [failure::SUPERSEDED, failure::EXPIRED] {
+    for given_up in [failure::SUPERSEDED, failure::EXPIRED, failure::UNANSWERED] {
         let n = diesel::update(
             payments::table
                 .find(id)

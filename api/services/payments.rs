@@ -491,9 +491,24 @@ pub async fn record_charge(
                 organizations::lock(c, &payment.organization_id)?;
                 Ok(match &outcome {
                     Ok(ChargeOutcome::Approved { reference }) => {
-                        settle(c, &config, &meta, &payment.id, true, None, Some(reference))?;
+                        if !settle(c, &config, &meta, &payment.id, true, None, Some(reference))?
+                            && payments::claim_late_payment(c, &payment.id)?
+                        {
+                            // Given up while this request stalled before the provider (no
+                            // charge on record when reconciled), then charged after all: the
+                            // money is the customer's, so it goes to the prepaid account, once.
+                            crate::services::prepaid::credit_top_up(c, &config, &meta, &payment)?;
+                        }
                         let paid = payments::find(c, &payment.id)?.unwrap_or(payment.clone());
-                        Ok(Outcome::Succeeded(paid))
+                        if paid.status == PaymentStatus::Succeeded {
+                            Ok(Outcome::Succeeded(paid))
+                        } else {
+                            Err(ChargeFailure::Refused(
+                                "this payment was given up before the provider answered; the \
+                                 amount it then took went to the organisation's prepaid account"
+                                    .into(),
+                            ))
+                        }
                     }
                     Ok(ChargeOutcome::Pending { reference }) => {
                         payments::set_reference(c, &payment.id, reference)?;
@@ -610,18 +625,32 @@ pub async fn reconcile_unanswered(
         let answer = tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
             .await
             .map_err(|e| AppError::internal(e.to_string()))?;
+        let origin = Origin::system("reconcile_charges");
         let outcome = match answer {
             Ok(Some(outcome)) => Ok(outcome),
-            // Never charged: the request died before the provider heard of it.
-            Ok(None) => Err(crate::gateway::GatewayError::Refused(
-                "no charge was made (its request died before it)".into(),
-            )),
+            // Never charged: the request died (or stalls) before the provider heard of it. The
+            // payment fails `unanswered`; should the stalled request charge after all, its
+            // answer credits the money to the prepaid account (`record_charge`).
+            Ok(None) => {
+                let (config, origin, id) = (ctx.config.clone(), origin.clone(), payment.id.clone());
+                let given_up = db::run(&ctx.pool, move |conn| {
+                    db::write_retrying(conn, |c| {
+                        let code = Some(failure::UNANSWERED);
+                        settle(c, &config, &origin, &id, false, code, None)
+                    })
+                })
+                .await;
+                match given_up {
+                    Ok(_) => settled += 1,
+                    Err(e) => tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}"),
+                }
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}");
                 continue;
             }
         };
-        let origin = Origin::system("reconcile_charges");
         match record_charge(
             &ctx.pool,
             ctx.config.clone(),

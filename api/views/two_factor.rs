@@ -33,11 +33,12 @@ impl From<Enrolment> for TotpEnrolment {
 /// Recovery codes: shown this once, each usable once instead of a TOTP code.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"recovery_codes": [
-    "k7qp-2m4x-dzra-wz3e", "b5tn-hy6c-q2lf-tvjm", "x3we-p7ka-m2zd-r6ub", "f4gh-nayq-c3ts-w7lk",
-    "m6rd-z2vb-kwxq-e4pa", "t3ny-w5gc-h7mf-q2lr", "ajke-r4ps-v6xd-n3wb", "j2zt-cymh-y5qe-l7gk",
-    "w6fb-d3nr-psxa-t4vm", "e5ql-k2ys-g7wc-z3hd"
+    "k7qp-2m4x-dzra-wz3e-h5tn-q6bc", "cis2-jhtl-gmxg-edn7-3u55-xtpl", "pft7-v4se-h2kv-j72c-euvw-75ef",
+    "r6ed-t4sy-wb5w-kh7d-nsip-zz7f", "k4zr-i3r2-wyoj-fljo-oa7l-qsaj", "2xui-d5zz-zzg6-zdme-n4kh-vdga",
+    "jgxb-enyj-qwx6-hh75-66tf-jgvq", "6kbn-xjbt-fqxk-wovo-mpzo-m7wb", "br6q-mw4w-xfog-o6mv-n6a6-wfhy",
+    "m6l3-vfz5-zfkk-ibj5-j6wj-ibag"
 ]}))]
 pub struct RecoveryCodes {
-    /// Ten codes of 16 characters (`xxxx-xxxx-xxxx-xxxx`; dashes and case do not matter).
+    /// Ten codes of 24 characters (`xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`; dashes and case do not matter).
     pub recovery_codes: Vec<String>,
 }

@@ -115,7 +115,7 @@ async fn crash_a_top_up_charged_but_not_recorded_is_credited_once_without_a_seco
     assert_eq!(status_of(&app, &charged.id).await.0, "succeeded");
     assert_eq!(
         status_of(&app, &never.id).await,
-        ("failed".into(), Some("provider_error".into()))
+        ("failed".into(), Some("unanswered".into()))
     );
     let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
     assert_eq!(account["balance"]["amount"], "125.00", "{account}");
@@ -127,6 +127,51 @@ async fn crash_a_top_up_charged_but_not_recorded_is_credited_once_without_a_seco
         .unwrap();
     assert_eq!(r.reconciled, 0, "{r:?}");
     assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (12500, 12500));
+}
+
+/// A request that stalled between its pending payment and the provider for longer than the
+/// reconciliation's wait: the pass finds no charge on record and gives the payment up; the
+/// request then charges after all. The money taken goes to the prepaid account, once.
+#[tokio::test]
+async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid_account_once() {
+    let app = billing_app().await;
+    let (user, s) = app.signed_in("stalled@example.ch").await;
+    let org = app.an_org(&s).funded("100.00").await;
+    let stalled = pending_card_payment(&app, &org.id, org.card(), None, 4000, &user.id).await;
+    let r = renewal_scheduler::run(&app.services, now() + Duration::minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(r.reconciled, 1, "{r:?}");
+    assert_eq!(
+        status_of(&app, &stalled.id).await,
+        ("failed".into(), Some("unanswered".into()))
+    );
+    charge(&app, &stalled);
+    let approved = || {
+        Ok(ChargeOutcome::Approved {
+            reference: format!("ch_{}", stalled.id),
+        })
+    };
+    let origin = leman::domain::actor::Origin::system("test");
+    for _ in 0..2 {
+        let answer = leman::services::payments::record_charge(
+            &app.services.pool,
+            app.services.config.clone(),
+            origin.clone(),
+            stalled.clone(),
+            approved(),
+        )
+        .await
+        .unwrap();
+        assert!(answer.is_err(), "{answer:?}");
+    }
+    assert_eq!(
+        status_of(&app, &stalled.id).await,
+        ("failed".into(), Some("unanswered_credited".into()))
+    );
+    let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
+    assert_eq!(account["balance"]["amount"], "140.00", "{account}");
+    assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (14000, 14000));
 }
 
 #[tokio::test]

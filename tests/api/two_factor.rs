@@ -183,7 +183,7 @@ async fn r16_a_user_turns_two_factor_on_with_an_authenticator_app_a_current_code
     assert_eq!(codes.len(), 10);
     for code in &codes {
         let groups: Vec<&str> = code.split('-').collect();
-        assert_eq!(groups.len(), 4, "{code}");
+        assert_eq!(groups.len(), 6, "{code}"); // 120 bits: 24 base32 characters
         assert!(
             groups.iter().all(|g| g.len() == 4
                 && g.bytes()

@@ -34,11 +34,12 @@ pub struct LoginMfaWithCode {
 /// The second login step with a recovery code, which is used up.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU", "recovery_code": "k7qp-2m4x-dzra-wz3e"}))]
+#[schema(example = json!({"mfa_token": "gwDRJXOAVsu1JX9l6ynX5nypta1Xrn0eRNYtYgCcdUU", "recovery_code": "k7qp-2m4x-dzra-wz3e-h5tn-q6bc"}))]
 pub struct LoginMfaWithRecoveryCode {
     /// From the `mfa_required` answer of `POST /v1/auth/login` (valid 5 minutes).
     pub mfa_token: String,
-    /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx`; dashes and case do not matter).
+    /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`, or the 16-character codes given
+    /// before 2026-12; dashes and case do not matter).
     pub recovery_code: String,
 }
 
