@@ -569,7 +569,7 @@ pub mod responses {
         /// The payment was declined by the provider (`payment_declined`), or the prepaid balance does not cover it (`insufficient_prepaid_balance`); nothing was charged.
         #[response(status = 402, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:payment_declined", "title": "Payment Required", "status": 402, "detail": "The payment was declined (card_declined); nothing was charged. Try another method.", "code": "payment_declined"}))]
         Declined(Problem),
-        /// The invoice is paid, cancelled or being paid (`invoice_not_open`, `payment_in_progress`).
+        /// The invoice is paid, cancelled or being paid (`invoice_not_open`, `payment_in_progress`); or this payment was given up before the provider answered and was charged after all, its amount going to the organisation's prepaid account (`payment_given_up`: read the prepaid account and the invoice, do not pay again by card).
         #[response(status = 409, content_type = "application/problem+json", example = json!({"type": "urn:leman:problem:invoice_not_open", "title": "Conflict", "status": 409, "detail": "This invoice is not open: it is paid, cancelled, or being paid.", "code": "invoice_not_open"}))]
         NotOpen(Problem),
         /// The payment provider did not answer (`payment_provider_unavailable`): the charge may have been made, so the payment stays pending until the provider is asked again (within minutes) and then settles or fails; do not pay again meanwhile; or concurrent changes to the same organisation got in the way even after retrying, nothing was changed: retry after `Retry-After` seconds (`database_busy`).

@@ -171,7 +171,11 @@ pub fn pending_transfer_for_invoice(
 /// A payment given up (a bank transfer `superseded`, a charge `expired` unconfirmed) whose money
 /// arrived after all is credited once: true the first time only (the failure code gains
 /// `_credited`).
-pub fn claim_late_payment(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+pub fn claim_late_payment(
+    conn: &mut DbConnection,
+    id: &str,
+    reference: Option<&str>,
+) -> QueryResult<bool> {
     for given_up in [failure::SUPERSEDED, failure::EXPIRED, failure::UNANSWERED] {
         let n = diesel::update(
             payments::table
@@ -182,10 +186,39 @@ pub fn claim_late_payment(conn: &mut DbConnection, id: &str) -> QueryResult<bool
         .set(payments::failure_code.eq(failure::credited(given_up)))
         .execute(conn)?;
         if n == 1 {
+            // The provider's reference, when the charge's answer brought it: its webhooks,
+            // refunds and disputes find the payment by it.
+            if let Some(reference) = reference {
+                diesel::update(
+                    payments::table
+                        .find(id)
+                        .filter(payments::gateway_reference.is_null()),
+                )
+                .set(payments::gateway_reference.eq(reference))
+                .execute(conn)?;
+            }
             return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// Charges given up as never made (`unanswered`) since `since`: the provider is asked again,
+/// in case a stalled request made one after all (`payments::reconcile_unanswered`).
+pub fn given_up_unanswered(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::status.eq(PaymentStatus::Failed.as_str()))
+        .filter(payments::failure_code.eq(failure::UNANSWERED))
+        .filter(payments::method.eq(PaymentMethodKind::PaymentMethod.as_str()))
+        .filter(payments::created_at.ge(since))
+        .order((payments::created_at, payments::id))
+        .limit(limit)
+        .select(Payment::as_select())
+        .load(conn)
 }
 
 /// Payments through a saved method still waiting for the provider since before `cutoff`.

@@ -62,6 +62,10 @@ pub enum ChargeFailure {
     /// The provider refused the request itself (an unusable token, an error it answered):
     /// nothing was charged; the payment failed (`provider_error`).
     Refused(String),
+    /// The payment was settled otherwise before this answer came: given up as never made
+    /// (`unanswered`, `expired`, `superseded`), its money then credited to the prepaid account
+    /// when `credited`.
+    GivenUp { credited: bool },
 }
 
 impl From<ChargeFailure> for AppError {
@@ -70,6 +74,7 @@ impl From<ChargeFailure> for AppError {
             ChargeFailure::Declined(code) => declined(&code),
             ChargeFailure::Unavailable(e) => no_answer(e),
             ChargeFailure::Refused(e) => unavailable(e),
+            ChargeFailure::GivenUp { credited } => given_up(credited),
         }
     }
 }
@@ -123,6 +128,22 @@ fn no_answer(e: impl std::fmt::Display) -> AppError {
              is asked again (within minutes), and is then settled or failed. Do not pay again \
              meanwhile: read the payment, invoice or prepaid account for its outcome."
         ),
+    )
+}
+
+/// A charge answered after its payment was given up (the request stalled before the provider):
+/// not a retry case, the money is on record.
+fn given_up(credited: bool) -> AppError {
+    AppError::conflict(
+        "payment_given_up",
+        if credited {
+            "This payment was given up before the provider answered, then charged after all: \
+             the amount went to the organisation's prepaid account. Read the prepaid account \
+             and the invoice; do not pay again by card."
+        } else {
+            "This payment was settled before the provider's answer came. Read the payment and \
+             the invoice before paying again."
+        },
     )
 }
 
@@ -492,7 +513,7 @@ pub async fn record_charge(
                 Ok(match &outcome {
                     Ok(ChargeOutcome::Approved { reference }) => {
                         if !settle(c, &config, &meta, &payment.id, true, None, Some(reference))?
-                            && payments::claim_late_payment(c, &payment.id)?
+                            && payments::claim_late_payment(c, &payment.id, Some(reference))?
                         {
                             // Given up while this request stalled before the provider (no
                             // charge on record when reconciled), then charged after all: the
@@ -503,11 +524,11 @@ pub async fn record_charge(
                         if paid.status == PaymentStatus::Succeeded {
                             Ok(Outcome::Succeeded(paid))
                         } else {
-                            Err(ChargeFailure::Refused(
-                                "this payment was given up before the provider answered; the \
-                                 amount it then took went to the organisation's prepaid account"
-                                    .into(),
-                            ))
+                            let credited = paid
+                                .failure_code
+                                .as_deref()
+                                .is_some_and(|c| c.ends_with("_credited"));
+                            Err(ChargeFailure::GivenUp { credited })
                         }
                     }
                     Ok(ChargeOutcome::Pending { reference }) => {
@@ -661,6 +682,38 @@ pub async fn reconcile_unanswered(
         .await
         {
             Ok(_) => settled += 1,
+            Err(e) => tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}"),
+        }
+    }
+    // Given up as never made within the pending period: asked again, in case the request that
+    // made the payment only stalled and charged after all, then died before its record. An
+    // approval found now credits the money to the prepaid account, once (`record_charge`).
+    let since = cutoff - chrono::Duration::days(ctx.config.payment_pending_days);
+    let given_up = db::run(&ctx.pool, move |c| {
+        Ok(payments::given_up_unanswered(c, since, 500)?)
+    })
+    .await?;
+    for payment in given_up {
+        let gateway = ctx.gateway.clone();
+        let id = payment.id.clone();
+        let answer = tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
+            .await
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let Ok(Some(outcome @ ChargeOutcome::Approved { .. })) = answer else {
+            continue;
+        };
+        let origin = Origin::system("reconcile_charges");
+        match record_charge(
+            &ctx.pool,
+            ctx.config.clone(),
+            origin,
+            payment.clone(),
+            Ok(outcome),
+        )
+        .await
+        {
+            Ok(Err(ChargeFailure::GivenUp { credited: true })) => settled += 1,
+            Ok(_) => {}
             Err(e) => tracing::warn!(payment_id = %payment.id, "reconciling a charge: {e}"),
         }
     }

@@ -376,6 +376,9 @@ async fn after_charge(
         // No answer: still pending, asked again by the next pass (`reconcile`), no mail yet.
         Err(ChargeFailure::Unavailable(_)) => return Ok(()),
         Err(ChargeFailure::Refused(_)) => Some("provider_unavailable".to_string()),
+        // Given up (expired) before this answer: the renewal is still due, retried as usual;
+        // money the answer brought is in the prepaid account.
+        Err(ChargeFailure::GivenUp { .. }) => Some("provider_unavailable".to_string()),
     };
     match &failure {
         None => report.renewed += 1,

@@ -191,7 +191,7 @@ pub async fn receive(
             // A payment given up (a transfer superseded by another payment or the order's
             // expiry, a charge unconfirmed for too long) succeeded after all: the money is the
             // customer's, so it goes to their prepaid account.
-            if succeeded && payments::claim_late_payment(c, &payment.id)? {
+            if succeeded && payments::claim_late_payment(c, &payment.id, None)? {
                 crate::services::prepaid::credit_top_up(c, &config, &Origin::system("payment_webhook"), &payment)?;
                 return Ok(Handled::Applied);
             }

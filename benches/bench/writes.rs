@@ -3,7 +3,7 @@
 //! and on PostgreSQL, with 1, 8 and 32 concurrent clients. Under contention the only answers
 //! allowed besides 201 are the documented 409 and 429; SQLite's single writer must queue (never
 //! `database is locked`). The figures are held to benches/baseline.json: more than 20 % below
-//! it fails (the best of three rounds, see `ROUNDS`). `LEMAN_BENCH_UPDATE_BASELINE=1` rewrites the baseline from this run; a run without
+//! it fails (the best of five rounds, see `ROUNDS`). `LEMAN_BENCH_UPDATE_BASELINE=1` rewrites the baseline from this run; a run without
 //! the file records it.
 
 use std::collections::BTreeMap;
@@ -23,10 +23,10 @@ const ORGS: usize = 8;
 const WARM_UP: Duration = Duration::from_secs(1);
 /// Consecutive rounds, the clients running throughout; the best round is held to the baseline.
 /// Noise on a shared machine (another process, the host) only ever slows a round, so the best
-/// of three moves with the code and little with the neighbours: single 5 s runs of the same
+/// of five moves with the code and little with the neighbours: single 5 s runs of the same
 /// build were seen 25 % apart, more than the tolerance.
-const ROUNDS: usize = 3;
-const ROUND: Duration = Duration::from_secs(3);
+const ROUNDS: usize = 5;
+const ROUND: Duration = Duration::from_secs(2);
 /// A fall below the baseline beyond this fails.
 const TOLERANCE: f64 = 0.20;
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/baseline.json");

@@ -163,7 +163,18 @@ async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid
         )
         .await
         .unwrap();
-        assert!(answer.is_err(), "{answer:?}");
+        assert!(
+            matches!(
+                answer,
+                Err(leman::services::payments::ChargeFailure::GivenUp { credited: true })
+            ),
+            "{answer:?}"
+        );
+        let problem = leman::error::AppError::from(answer.unwrap_err());
+        assert_eq!(
+            (problem.status.as_u16(), problem.code),
+            (409, "payment_given_up")
+        );
     }
     assert_eq!(
         status_of(&app, &stalled.id).await,
@@ -172,6 +183,48 @@ async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid
     let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
     assert_eq!(account["balance"]["amount"], "140.00", "{account}");
     assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (14000, 14000));
+}
+
+/// The same stalled request dies right after the provider approved it: the next passes ask the
+/// provider again about the given-up payment and credit the money, once.
+#[tokio::test]
+async fn crash_a_given_up_charge_approved_by_a_request_that_then_died_is_credited_by_the_next_pass()
+{
+    let app = billing_app().await;
+    let (user, s) = app.signed_in("stalled-died@example.ch").await;
+    let org = app.an_org(&s).funded("100.00").await;
+    let stalled = pending_card_payment(&app, &org.id, org.card(), None, 4000, &user.id).await;
+    let later = now() + Duration::minutes(3);
+    renewal_scheduler::run(&app.services, later).await.unwrap();
+    assert_eq!(
+        status_of(&app, &stalled.id).await.1.as_deref(),
+        Some("unanswered")
+    );
+    charge(&app, &stalled);
+    for minutes in [5, 7] {
+        renewal_scheduler::run(&app.services, now() + Duration::minutes(minutes))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        status_of(&app, &stalled.id).await,
+        ("failed".into(), Some("unanswered_credited".into()))
+    );
+    let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
+    assert_eq!(account["balance"]["amount"], "140.00", "{account}");
+    assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (14000, 14000));
+    let reference: Option<String> = {
+        let id = stalled.id.clone();
+        app.with_conn(move |c| {
+            payments::table
+                .find(&id)
+                .select(payments::gateway_reference)
+                .first(c)
+                .unwrap()
+        })
+        .await
+    };
+    assert!(reference.is_some(), "the provider's reference is kept");
 }
 
 #[tokio::test]
