@@ -641,11 +641,7 @@ pub async fn reconcile_unanswered(
     .await?;
     let mut settled = 0;
     for payment in stuck {
-        let gateway = ctx.gateway.clone();
-        let id = payment.id.clone();
-        let answer = tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        let answer = charge_on_record(ctx, &payment.id).await?;
         let origin = Origin::system("reconcile_charges");
         let outcome = match answer {
             Ok(Some(outcome)) => Ok(outcome),
@@ -694,11 +690,7 @@ pub async fn reconcile_unanswered(
     })
     .await?;
     for payment in given_up {
-        let gateway = ctx.gateway.clone();
-        let id = payment.id.clone();
-        let answer = tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
-            .await
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        let answer = charge_on_record(ctx, &payment.id).await?;
         let Ok(Some(outcome @ ChargeOutcome::Approved { .. })) = answer else {
             continue;
         };
@@ -718,6 +710,18 @@ pub async fn reconcile_unanswered(
         }
     }
     Ok(settled)
+}
+
+/// What the provider has on record for the charge keyed by `payment_id` (charging nothing),
+/// asked on the blocking pool.
+async fn charge_on_record(
+    ctx: &Services,
+    payment_id: &str,
+) -> Result<Result<Option<ChargeOutcome>, crate::gateway::GatewayError>, AppError> {
+    let (gateway, id) = (ctx.gateway.clone(), payment_id.to_string());
+    tokio::task::spawn_blocking(move || gateway.charge_on_record(&id))
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Gives up the payments the provider has not confirmed within `LEMAN_PAYMENT_PENDING_DAYS`, in

@@ -17,7 +17,9 @@ use leman::services::renewal_scheduler;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, billing_app, card, get_json, ledger_sum_and_balance, ok, send};
+use crate::helpers::{
+    TestApp, TestOrg, TestSession, billing_app, card, get_json, ledger_sum_and_balance, ok, send,
+};
 
 fn now() -> NaiveDateTime {
     leman::db::truncate(leman::db::now())
@@ -129,13 +131,12 @@ async fn crash_a_top_up_charged_but_not_recorded_is_credited_once_without_a_seco
     assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (12500, 12500));
 }
 
-/// A request that stalled between its pending payment and the provider for longer than the
-/// reconciliation's wait: the pass finds no charge on record and gives the payment up; the
-/// request then charges after all. The money taken goes to the prepaid account, once.
-#[tokio::test]
-async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid_account_once() {
+/// A top-up of CHF 40 whose request stalled before the provider: a pass 3 minutes on finds no
+/// charge on record and gives it up (`unanswered`); then the provider charges it after all.
+/// The organisation held CHF 100 before.
+async fn given_up_then_charged(email: &str) -> (TestApp, TestSession, TestOrg, Payment) {
     let app = billing_app().await;
-    let (user, s) = app.signed_in("stalled@example.ch").await;
+    let (user, s) = app.signed_in(email).await;
     let org = app.an_org(&s).funded("100.00").await;
     let stalled = pending_card_payment(&app, &org.id, org.card(), None, 4000, &user.id).await;
     let r = renewal_scheduler::run(&app.services, now() + Duration::minutes(3))
@@ -147,6 +148,15 @@ async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid
         ("failed".into(), Some("unanswered".into()))
     );
     charge(&app, &stalled);
+    (app, s, org, stalled)
+}
+
+/// A request that stalled between its pending payment and the provider for longer than the
+/// reconciliation's wait: the pass finds no charge on record and gives the payment up; the
+/// request then charges after all. The money taken goes to the prepaid account, once.
+#[tokio::test]
+async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid_account_once() {
+    let (app, s, org, stalled) = given_up_then_charged("stalled@example.ch").await;
     let approved = || {
         Ok(ChargeOutcome::Approved {
             reference: format!("ch_{}", stalled.id),
@@ -190,17 +200,7 @@ async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid
 #[tokio::test]
 async fn crash_a_given_up_charge_approved_by_a_request_that_then_died_is_credited_by_the_next_pass()
 {
-    let app = billing_app().await;
-    let (user, s) = app.signed_in("stalled-died@example.ch").await;
-    let org = app.an_org(&s).funded("100.00").await;
-    let stalled = pending_card_payment(&app, &org.id, org.card(), None, 4000, &user.id).await;
-    let later = now() + Duration::minutes(3);
-    renewal_scheduler::run(&app.services, later).await.unwrap();
-    assert_eq!(
-        status_of(&app, &stalled.id).await.1.as_deref(),
-        Some("unanswered")
-    );
-    charge(&app, &stalled);
+    let (app, s, org, stalled) = given_up_then_charged("stalled-died@example.ch").await;
     for minutes in [5, 7] {
         renewal_scheduler::run(&app.services, now() + Duration::minutes(minutes))
             .await
