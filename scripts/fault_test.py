@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import base64
 import collections
-import email
-import email.policy
 import hashlib
 import hmac
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -284,9 +282,16 @@ def verify(secret: str, wid: str, wts: str, body: bytes, header: str) -> bool:
 # --- mails ------------------------------------------------------------------------------------------
 
 
-def mail_files(mail_dir: Path, partial: dict[str, float]) -> dict[str, list[float]]:
+MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<?([^>\r\n]+)>?", re.IGNORECASE | re.MULTILINE)
+
+
+def mail_files(mail_dir: Path, partial: dict[str, float],
+               seen: dict[str, tuple[float, int, str]]) -> dict[str, list[float]]:
     """Message-ID's outbox id (`mail_…`) → modification times of the .eml files carrying it;
-    files with no Message-ID (not written yet, or cut by a kill) go to `partial` (name → mtime)."""
+    files with no Message-ID (not written yet, or cut by a kill) go to `partial` (name → mtime).
+    `seen` keeps each complete file's (mtime, size, id) from one check to the next: a file is
+    read once, not at every kill (a 50-kill run writes thousands; reading them all after each
+    restart made the run quadratic)."""
     out: dict[str, list[float]] = collections.defaultdict(list)
     if not mail_dir.is_dir():
         return out
@@ -294,18 +299,26 @@ def mail_files(mail_dir: Path, partial: dict[str, float]) -> dict[str, list[floa
         if f.suffix != ".eml":
             continue
         try:
-            raw = f.read_bytes()
             st = f.stat()
+            known = seen.get(f.name)
+            if known and known[0] == st.st_mtime and known[1] == st.st_size:
+                out[known[2]].append(st.st_mtime)
+                continue
+            raw = f.read_bytes()
         except FileNotFoundError:
             continue
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        mid = str(msg.get("Message-ID", "")).strip("<> ")
+        # The Message-ID header only (the headers end at the first empty line).
+        head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+        m = MESSAGE_ID.search(head)
+        mid = m.group(1).decode("ascii", "replace").strip() if m else ""
         if not mid:
             # lettre's file transport creates the file, then writes it: read in between (the
             # server is running) or killed in between, the file has no headers yet.
             partial[f.name] = st.st_mtime
             continue
-        out[mid.split("@", 1)[0]].append(st.st_mtime)
+        key = mid.split("@", 1)[0]
+        seen[f.name] = (st.st_mtime, st.st_size, key)
+        out[key].append(st.st_mtime)
     return out
 
 
@@ -390,6 +403,8 @@ class Run:
         self.logf = None
         self.stats = Stats()
         self.kill_times: list[float] = []
+        # Mail files already read, by name: (mtime, size, outbox id) (see `mail_files`).
+        self.mail_seen: dict[str, tuple[float, int, str]] = {}
         self.recoveries: list[float] = []
         self.stop_clients = threading.Event()
         self.up = threading.Event()
@@ -775,7 +790,7 @@ class Run:
         lost = [r[0] for r in q("SELECT m.id FROM mails m WHERE m.status = 'pending' AND NOT EXISTS (SELECT 1 "
                                 "FROM jobs j WHERE j.kind = 'deliver_mail' AND j.payload LIKE '%' || m.id || '%')")]
         partial: dict[str, float] = {}
-        files = mail_files(self.mail_dir, partial)
+        files = mail_files(self.mail_dir, partial, self.mail_seen)
         rows_after = {r[0] for r in q("SELECT id FROM mails")}
         failed = [m for m, st in rows.items() if st == "failed"]
         unsent = [m for m, st in rows.items() if st == "sent" and m not in files]
