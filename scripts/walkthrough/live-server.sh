@@ -45,7 +45,7 @@ live_cleanup() {
 }
 
 live_env() { # the environment of the server and of the CLI on its database
-    env -u DATABASE_URL -u LEMAN_CONFIG -u LEMAN_SMTP_URL \
+    ${LIVE_EXEC:-} env -u DATABASE_URL -u LEMAN_CONFIG -u LEMAN_SMTP_URL \
         LEMAN_BIND="127.0.0.1:$LIVE_PORT" LEMAN_DATA_DIR="$LEMAN_DATA_DIR" \
         LEMAN_APP_URL="$LEMAN_URL" LEMAN_PUBLIC_API_URL="$LEMAN_URL" \
         LEMAN_AUTH_RATE_PER_IP=100000 LEMAN_AUTH_RATE_PER_ACCOUNT=100000 \
@@ -64,7 +64,9 @@ live_server_start() {
     export LEMAN_DATA_DIR="$LIVE_TMP/data"
     export LEMAN_MAIL_DIR="$LEMAN_DATA_DIR/mail"
     mkdir -p "$LEMAN_DATA_DIR"
-    live_env "$LIVE_BIN" serve >"$LIVE_TMP/server.log" 2>&1 &
+    # `exec`: the background job is the server itself, so LIVE_PID is its pid and the cleanup
+    # stops it (a function run in the background is a subshell, whose kill left the server).
+    (LIVE_EXEC=exec live_env "$LIVE_BIN" serve) >"$LIVE_TMP/server.log" 2>&1 &
     LIVE_PID=$!
     local i
     for ((i = 0; i < 600; i++)); do
