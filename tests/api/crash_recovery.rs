@@ -151,6 +151,17 @@ async fn given_up_then_charged(email: &str) -> (TestApp, TestSession, TestOrg, P
     (app, s, org, stalled)
 }
 
+/// The given-up top-up's CHF 40 went to the prepaid account, once (CHF 100 before).
+async fn credited_once(app: &TestApp, s: &TestSession, org: &TestOrg, stalled: &Payment) {
+    assert_eq!(
+        status_of(app, &stalled.id).await,
+        ("failed".into(), Some("unanswered_credited".into()))
+    );
+    let account = get_json(app, s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
+    assert_eq!(account["balance"]["amount"], "140.00", "{account}");
+    assert_eq!(ledger_sum_and_balance(app, &org.id).await, (14000, 14000));
+}
+
 /// A request that stalled between its pending payment and the provider for longer than the
 /// reconciliation's wait: the pass finds no charge on record and gives the payment up; the
 /// request then charges after all. The money taken goes to the prepaid account, once.
@@ -186,13 +197,7 @@ async fn crash_a_charge_given_up_as_never_made_then_approved_goes_to_the_prepaid
             (409, "payment_given_up")
         );
     }
-    assert_eq!(
-        status_of(&app, &stalled.id).await,
-        ("failed".into(), Some("unanswered_credited".into()))
-    );
-    let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
-    assert_eq!(account["balance"]["amount"], "140.00", "{account}");
-    assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (14000, 14000));
+    credited_once(&app, &s, &org, &stalled).await;
 }
 
 /// The same stalled request dies right after the provider approved it: the next passes ask the
@@ -206,13 +211,7 @@ async fn crash_a_given_up_charge_approved_by_a_request_that_then_died_is_credite
             .await
             .unwrap();
     }
-    assert_eq!(
-        status_of(&app, &stalled.id).await,
-        ("failed".into(), Some("unanswered_credited".into()))
-    );
-    let account = get_json(&app, &s, &format!("/v1/orgs/{}/prepaid-account", org.id)).await;
-    assert_eq!(account["balance"]["amount"], "140.00", "{account}");
-    assert_eq!(ledger_sum_and_balance(&app, &org.id).await, (14000, 14000));
+    credited_once(&app, &s, &org, &stalled).await;
     let reference: Option<String> = {
         let id = stalled.id.clone();
         app.with_conn(move |c| {
